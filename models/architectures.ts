@@ -1,0 +1,102 @@
+// Encoder, decoder and class head as plain tf.LayersModels, so they save in the standard
+// TF.js format (model.json + weights) and load with tf.loadLayersModel anywhere.
+import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from './config.ts';
+import { classDims } from './config.ts';
+
+export interface Networks {
+  /** image [N,H,W,C] in [0,1] -> [mean [N,L], logVar [N,L]] */
+  encoder: tf.LayersModel;
+  /** latent [N,L] -> logits [N,H,W,C] (Bernoulli logits, or pre-sigmoid Gaussian means) */
+  decoder: tf.LayersModel;
+  /** ssvae only: z^Y [N,Ly] -> class logits [N,K] */
+  classifier?: tf.LayersModel;
+}
+
+// Deterministic initialisers: the same seed gives the same run on the same backend.
+function seeded(seed: number) {
+  let next = seed * 1000;
+  return () => tf.initializers.glorotUniform({ seed: next++ });
+}
+
+/** How many stride-2 layers the conv architecture uses for this image size (at most one per filter entry). */
+export function convDownsamples(config: ModelConfig): number {
+  let size = config.imageSize;
+  let n = 0;
+  while (n < config.convFilters.length && size % 2 === 0 && size / 2 >= 2) {
+    size /= 2;
+    n++;
+  }
+  return n;
+}
+
+export function buildNetworks(config: ModelConfig): Networks {
+  const init = seeded(config.seed);
+  const { imageSize: s, channels: c, latent } = config;
+  const pixels = s * s * c;
+
+  // Encoder body
+  const image = tf.input({ shape: [s, s, c], name: 'image' });
+  let h: tf.SymbolicTensor;
+  if (config.arch === 'mlp') {
+    h = tf.layers.flatten({ name: 'enc_flatten' }).apply(image) as tf.SymbolicTensor;
+    config.hidden.forEach((units, i) => {
+      h = tf.layers.dense({ units, activation: 'relu', kernelInitializer: init(), name: `enc_dense_${i + 1}` }).apply(h) as tf.SymbolicTensor;
+    });
+  } else {
+    h = image;
+    const n = convDownsamples(config);
+    for (let i = 0; i < n; i++) {
+      h = tf.layers
+        .conv2d({ filters: config.convFilters[i], kernelSize: 4, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(), name: `enc_conv_${i + 1}` })
+        .apply(h) as tf.SymbolicTensor;
+    }
+    h = tf.layers.flatten({ name: 'enc_flatten' }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.dense({ units: 256, activation: 'relu', kernelInitializer: init(), name: 'enc_dense_1' }).apply(h) as tf.SymbolicTensor;
+  }
+  const mean = tf.layers.dense({ units: latent, kernelInitializer: init(), name: 'z_mean' }).apply(h) as tf.SymbolicTensor;
+  const logVar = tf.layers.dense({ units: latent, kernelInitializer: init(), name: 'z_log_var' }).apply(h) as tf.SymbolicTensor;
+  const encoder = tf.model({ inputs: image, outputs: [mean, logVar], name: 'encoder' });
+
+  // Decoder mirrors the encoder
+  const z = tf.input({ shape: [latent], name: 'z' });
+  let g: tf.SymbolicTensor = z;
+  if (config.arch === 'mlp') {
+    [...config.hidden].reverse().forEach((units, i) => {
+      g = tf.layers.dense({ units, activation: 'relu', kernelInitializer: init(), name: `dec_dense_${i + 1}` }).apply(g) as tf.SymbolicTensor;
+    });
+    g = tf.layers.dense({ units: pixels, kernelInitializer: init(), name: 'dec_logits' }).apply(g) as tf.SymbolicTensor;
+    g = tf.layers.reshape({ targetShape: [s, s, c], name: 'dec_image' }).apply(g) as tf.SymbolicTensor;
+  } else {
+    const n = convDownsamples(config);
+    const base = s / 2 ** n;
+    const filters = config.convFilters.slice(0, n).reverse();
+    g = tf.layers.dense({ units: 256, activation: 'relu', kernelInitializer: init(), name: 'dec_dense_1' }).apply(g) as tf.SymbolicTensor;
+    g = tf.layers.dense({ units: base * base * filters[0], activation: 'relu', kernelInitializer: init(), name: 'dec_dense_2' }).apply(g) as tf.SymbolicTensor;
+    g = tf.layers.reshape({ targetShape: [base, base, filters[0]], name: 'dec_reshape' }).apply(g) as tf.SymbolicTensor;
+    for (let i = 0; i < n; i++) {
+      const last = i === n - 1;
+      g = tf.layers
+        .conv2dTranspose({
+          filters: last ? c : filters[i + 1],
+          kernelSize: 4,
+          strides: 2,
+          padding: 'same',
+          activation: last ? 'linear' : 'relu',
+          kernelInitializer: init(),
+          name: last ? 'dec_logits' : `dec_deconv_${i + 1}`,
+        })
+        .apply(g) as tf.SymbolicTensor;
+    }
+  }
+  const decoder = tf.model({ inputs: z, outputs: g, name: 'decoder' });
+
+  let classifier: tf.LayersModel | undefined;
+  if (config.objective === 'ssvae') {
+    // A linear head: z^Y itself must carry the class, leaving z^X free for style.
+    const zy = tf.input({ shape: [classDims(config)], name: 'z_class' });
+    const logits = tf.layers.dense({ units: config.numClasses, kernelInitializer: init(), name: 'class_logits' }).apply(zy) as tf.SymbolicTensor;
+    classifier = tf.model({ inputs: zy, outputs: logits, name: 'classifier' });
+  }
+  return { encoder, decoder, classifier };
+}

@@ -1,0 +1,92 @@
+// What defines a model: architecture, likelihood, objective and their weights.
+// Stored verbatim in run.json so a run can be rebuilt and understood without the app.
+
+export type Objective = 'vae' | 'beta-vae' | 'beta-tcvae' | 'ssvae';
+export type Architecture = 'mlp' | 'conv';
+export type Likelihood = 'bernoulli' | 'gaussian';
+
+export interface ModelConfig {
+  objective: Objective;
+  arch: Architecture;
+  /** Square image side in pixels. */
+  imageSize: number;
+  channels: 1 | 3;
+  /** Total latent dimensions (for ssvae: style + class parts). */
+  latent: number;
+  /** ssvae only: the first `style` dimensions are the style part z^X, the rest the class part z^Y. */
+  style: number;
+  /** ssvae only: number of classes predicted from z^Y. */
+  numClasses: number;
+  /** MLP hidden widths of the encoder, input side first; the decoder mirrors them (lectures: [256, 64]). */
+  hidden: number[];
+  /** Conv filters per stride-2 layer, input side first; the decoder mirrors them. */
+  convFilters: number[];
+  likelihood: Likelihood;
+  /** Gaussian likelihood: 'learned' global log-variance, or a fixed standard deviation. */
+  gaussianStd: 'learned' | number;
+  /** Weight on the KL term (β-VAE); 1 for the plain VAE. */
+  beta: number;
+  /** β-TCVAE weights of index-code MI, total correlation and dimension-wise KL. */
+  tcWeights: { mi: number; tc: number; dimKl: number };
+  /** Number of training images: β-TCVAE's minibatch-weighted sampling needs it. */
+  datasetSize: number;
+  /** ssvae: weight of log p(y|z^Y) for labelled images, per image. */
+  classWeight: number;
+  /** Reparameterisation samples M per image. */
+  samples: number;
+  learningRate: number;
+  /** Seed of the weight initialisers. */
+  seed: number;
+}
+
+export const MLP_HIDDEN = [256, 64];
+export const CONV_FILTERS = [32, 32, 64, 64];
+
+export function defaultModelConfig(overrides: Partial<ModelConfig> = {}): ModelConfig {
+  const config: ModelConfig = {
+    objective: 'vae',
+    arch: 'mlp',
+    imageSize: 28,
+    channels: 1,
+    latent: 2,
+    style: 0,
+    numClasses: 0,
+    hidden: [...MLP_HIDDEN],
+    convFilters: [...CONV_FILTERS],
+    likelihood: overrides.channels === 3 ? 'gaussian' : 'bernoulli',
+    gaussianStd: 'learned',
+    beta: 1,
+    tcWeights: { mi: 1, tc: 1, dimKl: 1 },
+    datasetSize: 1,
+    classWeight: 50,
+    samples: 1,
+    learningRate: 1e-3,
+    seed: 1,
+    ...overrides,
+  };
+  validateModelConfig(config);
+  return config;
+}
+
+export function classDims(config: ModelConfig): number {
+  return config.objective === 'ssvae' ? config.latent - config.style : 0;
+}
+
+export function validateModelConfig(c: ModelConfig): void {
+  const fail = (msg: string) => {
+    throw new Error(`model config: ${msg}`);
+  };
+  if (!Number.isInteger(c.latent) || c.latent < 1) fail(`latent must be a whole number >= 1 (got ${c.latent})`);
+  if (!Number.isInteger(c.imageSize) || c.imageSize < 4) fail(`image size must be >= 4 (got ${c.imageSize})`);
+  if (c.channels !== 1 && c.channels !== 3) fail(`channels must be 1 or 3 (got ${c.channels})`);
+  if (!Number.isInteger(c.samples) || c.samples < 1) fail(`samples must be >= 1 (got ${c.samples})`);
+  if (!(c.learningRate > 0)) fail(`learning rate must be > 0 (got ${c.learningRate})`);
+  if (!(c.beta >= 0)) fail(`beta must be >= 0 (got ${c.beta})`);
+  if (c.objective === 'ssvae') {
+    if (!Number.isInteger(c.style) || c.style < 0 || c.style >= c.latent)
+      fail(`style dimensions must be between 0 and latent - 1 (got style ${c.style}, latent ${c.latent})`);
+    if (c.numClasses < 2) fail('the semi-supervised model needs at least 2 classes');
+  }
+  if (c.arch === 'conv' && c.imageSize % 4 !== 0) fail(`the conv architecture needs an image size divisible by 4 (got ${c.imageSize})`);
+  if (c.arch === 'mlp' && c.hidden.some((h) => !Number.isInteger(h) || h < 1)) fail('hidden widths must be whole numbers >= 1');
+}

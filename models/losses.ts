@@ -1,0 +1,85 @@
+// The terms of the lectures' objectives, on tensors. All log-densities are in nats.
+// Callers run these inside tf.tidy.
+import * as tf from '@tensorflow/tfjs';
+
+const LOG_2PI = Math.log(2 * Math.PI);
+
+function sumAllButBatch(t: tf.Tensor): tf.Tensor1D {
+  const axes = Array.from({ length: t.rank - 1 }, (_, i) => i + 1);
+  return (axes.length ? tf.sum(t, axes) : t) as tf.Tensor1D;
+}
+
+/** log p(x|z) for a Bernoulli with the given logits, summed over pixels: [N]. Works for x in [0,1] too. */
+export function bernoulliLogLikelihood(x: tf.Tensor, logits: tf.Tensor): tf.Tensor1D {
+  // x*l - softplus(l) == x log sigmoid(l) + (1-x) log(1-sigmoid(l)), without overflow
+  return sumAllButBatch(tf.sub(tf.mul(x, logits), tf.softplus(logits)));
+}
+
+/** log N(x | mean, exp(logVar)) summed over pixels: [N]. logVar broadcasts (a scalar for a global variance). */
+export function gaussianLogLikelihood(x: tf.Tensor, mean: tf.Tensor, logVar: tf.Tensor): tf.Tensor1D {
+  // sub+square, not squaredDifference: its gradient in TF.js 4.22 does not reduce broadcast shapes
+  const sq = tf.mul(tf.square(tf.sub(x, mean)), tf.exp(tf.neg(logVar)));
+  return sumAllButBatch(tf.mul(-0.5, tf.add(tf.add(sq, logVar), LOG_2PI)));
+}
+
+/** Analytic KL(N(mean, exp(logVar)) || N(0, 1)) per dimension: [N, L]. */
+export function klToStdNormal(mean: tf.Tensor2D, logVar: tf.Tensor2D): tf.Tensor2D {
+  return tf.mul(0.5, tf.sub(tf.sub(tf.add(tf.square(mean), tf.exp(logVar)), 1), logVar)) as tf.Tensor2D;
+}
+
+/** Elementwise log N(z | mean, exp(logVar)). */
+export function logNormal(z: tf.Tensor, mean: tf.Tensor, logVar: tf.Tensor): tf.Tensor {
+  return tf.mul(-0.5, tf.add(tf.add(tf.mul(tf.square(tf.sub(z, mean)), tf.exp(tf.neg(logVar))), logVar), LOG_2PI));
+}
+
+/** z = mean + exp(logVar/2) * eps, for M samples per image: [M*N, L] (sample-major). */
+export function reparameterize(mean: tf.Tensor2D, logVar: tf.Tensor2D, samples: number, seed?: number): tf.Tensor2D {
+  const [n, l] = mean.shape;
+  const eps = tf.randomNormal([samples, n, l], 0, 1, 'float32', seed);
+  const z = tf.add(mean.expandDims(0), tf.mul(tf.exp(tf.mul(0.5, logVar)).expandDims(0), eps));
+  return z.reshape([samples * n, l]) as tf.Tensor2D;
+}
+
+export interface TcTerms {
+  /** index-code mutual information KL(q(z,n) || q(z)p(n)) */
+  mi: tf.Scalar;
+  /** total correlation KL(q(z) || prod_j q(z_j)) */
+  tc: tf.Scalar;
+  /** dimension-wise KL sum_j KL(q(z_j) || p(z_j)) */
+  dimKl: tf.Scalar;
+}
+
+/**
+ * The β-TCVAE split of E_n[KL(q(z|n)||p(z))] (Chen et al. 2018), estimated with minibatch-weighted
+ * sampling: q(z) ≈ 1/(N·B) Σ_j q(z|x_j) over the B images of the batch, N = dataset size.
+ * z [B,L] holds one sample per image. The three terms sum exactly to mean(log q(z|x) - log p(z)).
+ */
+export function tcDecomposition(z: tf.Tensor2D, mean: tf.Tensor2D, logVar: tf.Tensor2D, datasetSize: number): TcTerms {
+  const b = z.shape[0];
+  const logNB = Math.log(datasetSize * b);
+  // [B, B, L]: log q(z_i,d | x_j)
+  const mat = logNormal(z.expandDims(1), mean.expandDims(0), logVar.expandDims(0));
+  const logQz = tf.sub(tf.logSumExp(tf.sum(mat, 2), 1), logNB);
+  const logQzProduct = tf.sum(tf.sub(tf.logSumExp(mat, 1), logNB), 1);
+  const logQzx = tf.sum(logNormal(z, mean, logVar), 1);
+  const logPz = tf.sum(logNormal(z, tf.zerosLike(z), tf.zerosLike(z)), 1);
+  return {
+    mi: tf.mean(tf.sub(logQzx, logQz)) as tf.Scalar,
+    tc: tf.mean(tf.sub(logQz, logQzProduct)) as tf.Scalar,
+    dimKl: tf.mean(tf.sub(logQzProduct, logPz)) as tf.Scalar,
+  };
+}
+
+/** Importance-weighted bound per image from log weights [K, N]: log (1/K) Σ_k w_k. */
+export function iwaeFromLogWeights(logWeights: tf.Tensor2D): tf.Tensor1D {
+  const k = logWeights.shape[0];
+  return tf.sub(tf.logSumExp(logWeights, 0), Math.log(k)) as tf.Tensor1D;
+}
+
+/** Summed softmax cross-entropy -log p(y|logits) over the rows where mask is 1; 0 if none. */
+export function maskedCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, mask: tf.Tensor1D): tf.Scalar {
+  const k = logits.shape[1];
+  const oneHot = tf.oneHot(tf.maximum(labels, 0).toInt(), k);
+  const logP = tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1);
+  return tf.sum(tf.mul(tf.neg(logP), mask)) as tf.Scalar;
+}
