@@ -1,0 +1,22 @@
+// latent-explorer info [--json]: versions, the TF.js backend in use and why faster ones are not.
+import { parseArgs } from 'node:util';
+import { appInfo } from '../../engine/handlers/system.ts';
+import { createOutput } from '../output.ts';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, help: { type: 'boolean' } } });
+  if (values.help) {
+    console.log('Usage: latent-explorer info [--json]\nPrints versions, the TF.js backend in use, and why faster backends are not used.');
+    return 0;
+  }
+  const info = await appInfo();
+  const lines = [
+    `Latent Explorer ${info.version}`,
+    `Node ${info.node}, TF.js ${info.tfjs}, ${info.platform}`,
+    `Backend: ${info.backend.backend} — ${info.backend.label}`,
+    ...info.backend.attempts.map((a) => `  ${a.ok ? '✓' : '✗'} ${a.name.padEnd(15)} ${a.package}${a.reason ? ` — ${a.reason}` : ''}`),
+    `Data folder: ${info.dataDir}`,
+  ];
+  createOutput(values.json ?? false).result(info, lines.join('\n'));
+  return 0;
+}

@@ -1,0 +1,57 @@
+// latent-explorer serve [--port P] [--host H] [--json]: the browser host.
+import { parseArgs } from 'node:util';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startBrowserHost } from '../../host/browser-host.ts';
+import { UsageError } from '../errors.ts';
+import { createOutput } from '../output.ts';
+
+const DEFAULT_PORT = 5757;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
+      open: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    console.log('Usage: latent-explorer serve [--port P] [--host H] [--open FOLDER|sample:mnist] [--json]\nServes the app to a browser on this machine (127.0.0.1 unless --host is given) and prints its URL with an access token.\n--open makes the app open that dataset when the page loads.');
+    return 0;
+  }
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, not '${values.port}'`);
+  const out = createOutput(values.json ?? false);
+  const rendererDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'out', 'renderer');
+
+  let host;
+  try {
+    host = await startBrowserHost({ rendererDir, host: values.host, port });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'EADDRINUSE' && values.port === undefined) {
+      // The default port is taken (another copy running?): take any free one rather than fail.
+      host = await startBrowserHost({ rendererDir, host: values.host, port: 0 });
+    } else if (code === 'EADDRINUSE') {
+      throw new UsageError(`port ${port} is already in use; choose another with --port`);
+    } else if (code === 'EADDRNOTAVAIL') {
+      throw new UsageError(`cannot listen on ${values.host}: not an address of this machine`);
+    } else throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.host !== '127.0.0.1' && values.host !== 'localhost' && values.host !== '::1') {
+    out.event('warning', { message: 'listening beyond this machine' }, `Warning: listening on ${values.host}; anyone who has the URL with its token can use the app.`);
+  }
+  const url = values.open ? `${host.url}&open=${encodeURIComponent(values.open)}` : host.url;
+  out.event('listening', { url, port: host.port }, `Latent Explorer is running at ${url}\nOpen that address in a browser. Press Ctrl+C to stop.`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await host.close();
+  return 0;
+}

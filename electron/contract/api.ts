@@ -1,0 +1,143 @@
+// The one typed contract between the renderer and the engine (via whichever host carries it).
+// Every request names its params and result; every event its data. Hosts answer the `host.*`
+// requests themselves (native dialogs in Electron, the folder browser in the browser host).
+import type { DatasetSummary, PreprocessOptions } from '../engine/datasets/types.ts';
+
+export type { DatasetSummary, PreprocessOptions };
+
+// ---- system ---------------------------------------------------------------------------------
+
+export interface BackendAttempt {
+  name: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+  package: string;
+  ok: boolean;
+  /** Why it is not used (not installed, load error, no CUDA device, fell back…). */
+  reason?: string;
+}
+
+export interface BackendInfo {
+  /** tf.getBackend() after the ladder: 'tensorflow' (native, GPU or CPU), 'wasm' or 'cpu'. */
+  backend: string;
+  /** A short description for the status bar, e.g. "wasm (SIMD, 2 threads)". */
+  label: string;
+  gpu: boolean;
+  attempts: BackendAttempt[];
+}
+
+export interface AppInfo {
+  version: string;
+  node: string;
+  tfjs: string;
+  platform: string;
+  backend: BackendInfo;
+  dataDir: string;
+}
+
+export interface FolderListing {
+  path: string;
+  parent: string | null;
+  entries: { name: string; path: string; isDir: boolean }[];
+  /** Image files directly in this folder, to hint that it is a dataset. */
+  imageCount: number;
+}
+
+// ---- training -------------------------------------------------------------------------------
+
+export type ModelKind = 'vae' | 'beta-vae' | 'beta-tcvae' | 'ssvae';
+
+export interface TrainSettings {
+  model: ModelKind;
+  arch: 'mlp' | 'conv';
+  latent: number;
+  style?: number;
+  beta?: number;
+  labels?: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+}
+
+export interface TrainProgress {
+  runDir: string;
+  step: number;
+  epoch: number;
+  epochs: number;
+  stepInEpoch: number;
+  stepsPerEpoch: number;
+  loss: number;
+  recon: number;
+  kl: number;
+  klPerDim: number[];
+  samplesPerSec: number;
+  etaSec: number;
+}
+
+export interface EpochReport {
+  runDir: string;
+  epoch: number;
+  trainLoss: number;
+  /** −ELBO on the test split, positive nats per image. */
+  testLoss: number;
+  testAccuracy?: number;
+}
+
+export interface Reconstructions {
+  runDir: string;
+  size: number;
+  channels: number;
+  count: number;
+  train: { input: Uint8Array; output: Uint8Array };
+  test: { input: Uint8Array; output: Uint8Array };
+}
+
+export type JobState = 'running' | 'paused' | 'stopping' | 'done' | 'failed' | 'cancelled';
+
+// ---- the request map ------------------------------------------------------------------------
+
+export interface Requests {
+  'app.info': { params: Record<string, never>; result: AppInfo };
+  /** Native folder dialog where the host has one; `{ browse: true }` asks the renderer to use fs.list. */
+  'host.pickFolder': { params: { title?: string }; result: { path: string | null; browse?: boolean } };
+  'fs.list': { params: { path?: string }; result: FolderListing };
+  'dataset.open': {
+    params: { ref: string; options?: Partial<PreprocessOptions> };
+    result: { jobId: string };
+  };
+  'dataset.recent': { params: Record<string, never>; result: { ref: string; openedAt: string }[] };
+  'train.start': {
+    params: { ref: string; options?: Partial<PreprocessOptions>; settings: TrainSettings };
+    result: { jobId: string; runDir: string };
+  };
+  'train.control': { params: { jobId: string; action: 'pause' | 'resume' | 'stop' }; result: { state: JobState } };
+  'job.cancel': { params: { jobId: string }; result: { cancelled: boolean } };
+}
+
+export type Method = keyof Requests;
+export type Params<M extends Method> = Requests[M]['params'];
+export type Result<M extends Method> = Requests[M]['result'];
+
+// ---- events ---------------------------------------------------------------------------------
+
+export interface JobProgress {
+  jobId: string;
+  kind: string;
+  /** 0..1 when known. */
+  fraction?: number;
+  message: string;
+}
+
+export interface Events {
+  'job.progress': JobProgress;
+  'job.done': { jobId: string; kind: string; result?: unknown };
+  'job.failed': { jobId: string; kind: string; message: string; cancelled: boolean };
+  'dataset.opened': { jobId: string; summary: DatasetSummary };
+  'train.progress': TrainProgress & { jobId: string };
+  'train.epoch': EpochReport & { jobId: string };
+  'train.reconstructions': Reconstructions & { jobId: string };
+  'train.state': { jobId: string; runDir: string; state: JobState; message?: string };
+  /** From the Electron menu (File ▸ Open Folder…) and similar host actions. */
+  'host.action': { action: 'openFolder' | 'openSample' };
+}
+
+export type EventName = keyof Events;

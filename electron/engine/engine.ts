@@ -1,0 +1,48 @@
+// The engine: answers contract requests, one handler map per area. It knows nothing of windows,
+// sockets or Electron; a host hands it messages and forwards what it emits.
+import type { Method } from '../contract/api.ts';
+import type { Message, ReplyMessage } from '../contract/messages.ts';
+import { UserError, toErrorInfo } from '../contract/messages.ts';
+import { initBackend } from './backend.ts';
+import type { EngineContext, Handler, HandlerMap } from './context.ts';
+import { JobRegistry } from './jobs.ts';
+import { systemHandlers } from './handlers/system.ts';
+import { datasetHandlers } from './handlers/datasets.ts';
+import { trainingHandlers } from './handlers/training.ts';
+
+const AREAS: HandlerMap[] = [systemHandlers, datasetHandlers, trainingHandlers];
+
+export interface Engine {
+  /** Handles one incoming message; replies and events go out through `send`. */
+  receive(message: Message): Promise<void>;
+  shutdown(): void;
+}
+
+export function createEngine(send: (message: Message) => void): Engine {
+  const handlers: HandlerMap = Object.assign({}, ...AREAS);
+  const ctx: EngineContext = {
+    emit: (name, data) => send({ kind: 'event', name, data }),
+    jobs: new JobRegistry(() => ctx),
+  };
+  // Requests wait for the backend once, at start-up; nothing else blocks them.
+  const ready = initBackend();
+
+  return {
+    async receive(message) {
+      if (message.kind !== 'request') return;
+      const reply: ReplyMessage = { kind: 'reply', id: message.id };
+      try {
+        await ready;
+        const handler = handlers[message.method as Method] as Handler<Method> | undefined;
+        if (!handler) throw new UserError(`Unknown request '${message.method}'.`, 'not-found');
+        reply.result = await handler((message.params ?? {}) as never, ctx);
+      } catch (error) {
+        reply.error = toErrorInfo(error);
+      }
+      send(reply);
+    },
+    shutdown() {
+      ctx.jobs.cancelAll();
+    },
+  };
+}

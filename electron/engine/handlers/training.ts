@@ -1,0 +1,56 @@
+// train.start opens the dataset, creates a run folder in the data folder and runs the training job
+// in this process, yielding between steps so other requests are answered while it trains.
+import { join } from 'node:path';
+import type { JobState } from '../../contract/api.ts';
+import { UserError } from '../../contract/messages.ts';
+import type { HandlerMap } from '../context.ts';
+import { dataDir } from '../paths.ts';
+import { getDataset } from '../workspace.ts';
+import { startTraining, type TrainingJob } from '../training/job.ts';
+
+const running = new Map<string, { training: TrainingJob; runDir: string }>();
+
+function newRunDir(model: string, latent: number): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return join(dataDir(), 'runs', `${stamp}-${model}-${latent}d`);
+}
+
+export const trainingHandlers: HandlerMap = {
+  'train.start': ({ ref, options, settings }, ctx) => {
+    const runDir = newRunDir(settings.model, settings.latent);
+    const job = ctx.jobs.start('train', async ({ id, controller }) => {
+      const state = (s: JobState, message?: string) => ctx.emit('train.state', { jobId: id, runDir, state: s, message });
+      const dataset = await getDataset(ref, options, { signal: controller.signal });
+      state('running');
+      const training = startTraining(dataset, settings, runDir, {
+        signal: controller.signal,
+        onProgress: (p) => ctx.emit('train.progress', { jobId: id, ...p }),
+        onEpoch: (e) => ctx.emit('train.epoch', { jobId: id, ...e }),
+        onReconstructions: (r) => ctx.emit('train.reconstructions', { jobId: id, ...r }),
+      });
+      running.set(id, { training, runDir });
+      try {
+        const summary = await training.done;
+        state(controller.signal.aborted ? 'cancelled' : 'done');
+        return summary;
+      } catch (error) {
+        state('failed', error instanceof Error ? error.message : String(error));
+        throw error;
+      } finally {
+        running.delete(id);
+      }
+    });
+    return { jobId: job.id, runDir };
+  },
+  'train.control': ({ jobId, action }, ctx) => {
+    const entry = running.get(jobId);
+    if (!entry) throw new UserError(`No training job ${jobId} is running.`, 'not-found');
+    const { training, runDir } = entry;
+    if (action === 'pause') training.pause();
+    else if (action === 'resume') training.resume();
+    else training.stop();
+    const state = training.state as JobState;
+    ctx.emit('train.state', { jobId, runDir, state });
+    return { state };
+  },
+};

@@ -1,0 +1,80 @@
+// Long operations: each gets an id, an AbortController and throttled progress events.
+import type { EngineContext } from './context.ts';
+
+export interface RunningJob {
+  id: string;
+  kind: string;
+  controller: AbortController;
+  /** Extra controls for jobs that have them (training: pause/resume/stop). */
+  control?: (action: string) => string;
+}
+
+export class JobRegistry {
+  private jobs = new Map<string, RunningJob>();
+  private counter = 0;
+
+  constructor(private readonly ctx: () => EngineContext) {}
+
+  /**
+   * Starts `work` in the background and returns its id at once. Completion and failure are reported
+   * as job.done / job.failed events, so no request waits on long work.
+   */
+  start<T>(kind: string, work: (job: RunningJob) => Promise<T>): RunningJob {
+    const job: RunningJob = { id: `${kind}-${++this.counter}-${Date.now().toString(36)}`, kind, controller: new AbortController() };
+    this.jobs.set(job.id, job);
+    queueMicrotask(async () => {
+      try {
+        const result = await work(job);
+        this.ctx().emit('job.done', { jobId: job.id, kind, result });
+      } catch (error) {
+        const cancelled = job.controller.signal.aborted || (error instanceof Error && error.name === 'AbortError');
+        const message = cancelled ? 'Cancelled.' : error instanceof Error ? error.message : String(error);
+        this.ctx().emit('job.failed', { jobId: job.id, kind, message, cancelled });
+      } finally {
+        this.jobs.delete(job.id);
+      }
+    });
+    return job;
+  }
+
+  get(id: string): RunningJob | undefined {
+    return this.jobs.get(id);
+  }
+
+  cancel(id: string): boolean {
+    const job = this.jobs.get(id);
+    if (!job) return false;
+    job.controller.abort();
+    return true;
+  }
+
+  cancelAll(): void {
+    for (const job of this.jobs.values()) job.controller.abort();
+  }
+}
+
+/** Calls `fn` at most once per `ms`, always delivering the latest value last (trailing edge). */
+export function throttle<T>(fn: (value: T) => void, ms = 100): ((value: T) => void) & { flush(): void } {
+  let last = 0;
+  let pending: { value: T } | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const fire = () => {
+    timer = null;
+    if (!pending) return;
+    const { value } = pending;
+    pending = null;
+    last = Date.now();
+    fn(value);
+  };
+  const throttled = (value: T) => {
+    pending = { value };
+    const wait = ms - (Date.now() - last);
+    if (wait <= 0) fire();
+    else timer ??= setTimeout(fire, wait);
+  };
+  throttled.flush = () => {
+    if (timer) clearTimeout(timer);
+    fire();
+  };
+  return throttled;
+}

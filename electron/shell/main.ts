@@ -1,0 +1,113 @@
+// Electron main: windows, the menu, native dialogs and the IPC relay to the engine process.
+// It does no work of its own; training and everything heavy runs in the engine (utilityProcess).
+import { app, BrowserWindow, dialog, ipcMain, Menu, shell, utilityProcess, type UtilityProcess } from 'electron';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Message, ReplyMessage } from '../contract/messages.ts';
+import { isMessage } from '../contract/messages.ts';
+import { loadBounds, trackBounds } from './window-state.ts';
+
+const CHANNEL = 'latent-explorer:message';
+const here = dirname(fileURLToPath(import.meta.url));
+let engine: UtilityProcess | null = null;
+let win: BrowserWindow | null = null;
+let quitting = false;
+
+function startEngine(): UtilityProcess {
+  const child = utilityProcess.fork(join(here, 'engine.js'), [], { serviceName: 'Latent Explorer engine', stdio: 'inherit' });
+  child.on('message', (message: unknown) => {
+    if (isMessage(message)) win?.webContents.send(CHANNEL, message);
+  });
+  child.on('exit', (code) => {
+    if (code !== 0 && !quitting) {
+      dialog.showErrorBox('Engine stopped', `The training engine exited (code ${code}). It restarts now; runs resume from their last checkpoint.`);
+      engine = startEngine();
+    }
+  });
+  return child;
+}
+
+/** Requests the shell answers itself, because only it has native dialogs. */
+async function answerLocally(message: Message): Promise<ReplyMessage | null> {
+  if (message.kind !== 'request' || message.method !== 'host.pickFolder' || !win) return null;
+  const params = (message.params ?? {}) as { title?: string };
+  const result = await dialog.showOpenDialog(win, { title: params.title ?? 'Open an image folder', properties: ['openDirectory'] });
+  return { kind: 'reply', id: message.id, result: { path: result.canceled ? null : (result.filePaths[0] ?? null) } };
+}
+
+function createWindow(): void {
+  const bounds = loadBounds();
+  win = new BrowserWindow({
+    ...bounds,
+    minWidth: 900,
+    minHeight: 600,
+    show: false,
+    title: 'Latent Explorer',
+    icon: join(here, '..', '..', 'resources', 'icons', 'icon.png'),
+    webPreferences: {
+      preload: join(here, '..', 'preload', 'index.cjs'),
+      contextIsolation: true,
+      nodeIntegration: false,
+      sandbox: true,
+    },
+  });
+  if (bounds.maximized) win.maximize();
+  trackBounds(win);
+  win.once('ready-to-show', () => win?.show());
+  // Links open in the user's browser, never inside the app window.
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  win.webContents.on('will-navigate', (event) => event.preventDefault());
+  // `--open <folder|sample:mnist>` opens a dataset at start (npm start passes the sample).
+  const at = process.argv.indexOf('--open');
+  const open = at > 0 ? process.argv[at + 1] : undefined;
+  void win.loadFile(join(here, '..', 'renderer', 'index.html'), open ? { query: { open } } : undefined);
+}
+
+function buildMenu(): void {
+  const send = (action: 'openFolder' | 'openSample') =>
+    win?.webContents.send(CHANNEL, { kind: 'event', name: 'host.action', data: { action } } satisfies Message);
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate([
+      ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
+      {
+        label: 'File',
+        submenu: [
+          { label: 'Open Folder…', accelerator: 'CmdOrCtrl+O', click: () => send('openFolder') },
+          { label: 'Open MNIST Sample', click: () => send('openSample') },
+          { type: 'separator' },
+          { role: 'quit' },
+        ],
+      },
+      { role: 'editMenu' },
+      { role: 'viewMenu' },
+      { role: 'windowMenu' },
+    ]),
+  );
+}
+
+
+app.whenReady().then(() => {
+  engine = startEngine();
+  ipcMain.on(CHANNEL, async (event, message: unknown) => {
+    if (!isMessage(message) || event.sender !== win?.webContents) return;
+    const local = await answerLocally(message);
+    if (local) win?.webContents.send(CHANNEL, local);
+    else engine?.postMessage(message);
+  });
+  buildMenu();
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+});
+
+app.on('before-quit', () => {
+  quitting = true;
+  engine?.kill();
+});
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});

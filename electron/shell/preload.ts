@@ -1,0 +1,10 @@
+// The only bridge between the sandboxed page and Electron: two functions that carry contract
+// messages. The page gets no Node, no ipcRenderer, nothing else.
+import { contextBridge, ipcRenderer } from 'electron';
+
+contextBridge.exposeInMainWorld('latentExplorerBridge', {
+  send: (message: unknown) => ipcRenderer.send('latent-explorer:message', message),
+  onMessage: (handler: (message: unknown) => void) => {
+    ipcRenderer.on('latent-explorer:message', (_event, message) => handler(message));
+  },
+});

@@ -1,0 +1,93 @@
+// The renderer's shared state. Events from the engine update it; views read it.
+import type { Client } from '../../../electron/contract/client.ts';
+import type { AppInfo, DatasetSummary, EpochReport, JobState, Reconstructions } from '../../../electron/contract/api.ts';
+
+export type View = 'home' | 'train';
+
+export interface LossPoint {
+  step: number;
+  epoch: number;
+  loss: number;
+  recon: number;
+  kl: number;
+}
+
+export interface TrainingView {
+  jobId: string | null;
+  runDir: string | null;
+  state: JobState | 'idle';
+  message: string;
+  points: LossPoint[];
+  epochs: EpochReport[];
+  klPerDim: number[];
+  progress: { epoch: number; epochs: number; stepInEpoch: number; stepsPerEpoch: number; samplesPerSec: number; etaSec: number } | null;
+  reconstructions: Reconstructions | null;
+}
+
+export const app = $state({
+  client: null as Client | null,
+  info: null as AppInfo | null,
+  error: '',
+  view: 'home' as View,
+  dataset: null as DatasetSummary | null,
+  opening: null as { jobId: string; ref: string; message: string; fraction?: number } | null,
+  training: {
+    jobId: null,
+    runDir: null,
+    state: 'idle',
+    message: '',
+    points: [],
+    epochs: [],
+    klPerDim: [],
+    progress: null,
+    reconstructions: null,
+  } as TrainingView,
+});
+
+/** Loss points kept for the chart: enough for a smooth curve, bounded so long runs stay light. */
+const MAX_POINTS = 2000;
+
+export function listen(client: Client): void {
+  client.on('job.progress', (p) => {
+    if (app.opening?.jobId === p.jobId) app.opening = { ...app.opening, message: p.message, fraction: p.fraction };
+  });
+  client.on('dataset.opened', ({ jobId, summary }) => {
+    if (app.opening?.jobId !== jobId) return;
+    app.opening = null;
+    app.dataset = summary;
+    app.view = 'train';
+  });
+  client.on('job.failed', ({ jobId, message, cancelled }) => {
+    if (app.opening?.jobId === jobId) {
+      app.opening = null;
+      if (!cancelled) app.error = message;
+    }
+    if (app.training.jobId === jobId) {
+      app.training.state = cancelled ? 'cancelled' : 'failed';
+      app.training.message = message;
+    }
+  });
+  client.on('train.progress', (p) => {
+    const t = app.training;
+    if (t.jobId !== p.jobId) return;
+    t.points.push({ step: p.step, epoch: p.epoch, loss: p.loss, recon: p.recon, kl: p.kl });
+    if (t.points.length > MAX_POINTS) t.points.splice(0, t.points.length - MAX_POINTS);
+    t.klPerDim = p.klPerDim;
+    t.progress = { epoch: p.epoch, epochs: p.epochs, stepInEpoch: p.stepInEpoch, stepsPerEpoch: p.stepsPerEpoch, samplesPerSec: p.samplesPerSec, etaSec: p.etaSec };
+  });
+  client.on('train.epoch', (e) => {
+    if (app.training.jobId === e.jobId) app.training.epochs.push(e);
+  });
+  client.on('train.reconstructions', (r) => {
+    if (app.training.jobId === r.jobId) app.training.reconstructions = r;
+  });
+  client.on('train.state', (s) => {
+    if (app.training.jobId !== s.jobId) return;
+    app.training.state = s.state;
+    if (s.message) app.training.message = s.message;
+  });
+}
+
+export function resetTraining(jobId: string, runDir: string): void {
+  app.training = { jobId, runDir, state: 'running', message: '', points: [], epochs: [], klPerDim: [], progress: null, reconstructions: null };
+}

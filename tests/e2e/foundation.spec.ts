@@ -1,0 +1,65 @@
+// The vertical slice through the browser host: open the sample, train one epoch, see the loss fall
+// and reconstructions appear. Also the host's security: no token, no socket.
+import WebSocket from 'ws';
+import { test, expect, screenshotPath } from './fixtures.ts';
+
+test('home screen offers the sample and reports the backend', async ({ page, host }) => {
+  await page.goto(host.url);
+  await expect(page.getByRole('heading', { name: 'MNIST sample' })).toBeVisible();
+  await expect(page.getByTestId('backend')).toContainText('wasm');
+  await page.screenshot({ path: screenshotPath('home') });
+});
+
+test('train the MLP VAE on the sample for an epoch: loss chart and reconstructions', async ({ page, host }) => {
+  await page.goto(host.url);
+  await page.getByRole('button', { name: 'Open MNIST sample' }).click();
+  await expect(page.getByTestId('dataset-summary')).toContainText('10,000 images');
+  await expect(page.getByRole('tab', { name: 'Train' })).toHaveAttribute('aria-selected', 'true');
+
+  await page.getByLabel('Epochs').fill('1');
+  await page.getByRole('button', { name: 'Start training' }).click();
+
+  const chart = page.getByRole('img', { name: 'Loss chart' });
+  await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 60_000 }).toBeGreaterThan(3);
+  await expect(page.getByRole('img', { name: 'Reconstructions of test images' })).toBeVisible();
+
+  // The run finishes its epoch and reports a test −ELBO well below the untrained model's ~543 nats.
+  await expect(page.getByRole('status', { name: 'Training state' })).toHaveText(/done/, { timeout: 120_000 });
+  const testElbo = Number(await page.getByRole('table', { name: 'Epoch results' }).locator('tbody tr td').nth(2).textContent());
+  expect(testElbo).toBeGreaterThan(100);
+  expect(testElbo).toBeLessThan(250);
+
+  // The chart's loss fell: the first plotted loss is higher than the last.
+  const legend = await page.locator('figcaption').textContent();
+  expect(legend).toMatch(/−ELBO \(loss\): \d+/);
+
+  // Reconstructions are drawn: the canvas is not blank.
+  const inked = await page.getByRole('img', { name: 'Reconstructions of test images' }).evaluate((canvas: HTMLCanvasElement) => {
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let bright = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i] > 128) bright++;
+    return bright / (data.length / 4);
+  });
+  expect(inked).toBeGreaterThan(0.03);
+  await page.screenshot({ path: screenshotPath('train'), fullPage: true });
+});
+
+test('the WebSocket refuses connections without the token or from another origin', async ({ host }) => {
+  const base = `ws://127.0.0.1:${host.port}/ws`;
+  const token = new URL(host.url).searchParams.get('token')!;
+  const attempt = (url: string, origin?: string) =>
+    new Promise<string>((resolve) => {
+      const socket = new WebSocket(url, origin ? { origin } : {});
+      socket.on('open', () => {
+        socket.close();
+        resolve('open');
+      });
+      socket.on('unexpected-response', (_req, res) => resolve(String(res.statusCode)));
+      socket.on('error', () => resolve('error'));
+    });
+  expect(await attempt(base, `http://127.0.0.1:${host.port}`)).toBe('401');
+  expect(await attempt(`${base}?token=wrong-token-of-same-size-000`, `http://127.0.0.1:${host.port}`)).toBe('401');
+  expect(await attempt(`${base}?token=${token}`, 'http://evil.example')).toBe('403');
+  expect(await attempt(`${base}?token=${token}`)).toBe('403');
+  expect(await attempt(`${base}?token=${token}`, `http://127.0.0.1:${host.port}`)).toBe('open');
+});

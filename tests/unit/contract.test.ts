@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { decodeFrame, encodeFrame } from '../../electron/contract/codec.ts';
+import { createClient, RequestError, type Transport } from '../../electron/contract/client.ts';
+import type { Message } from '../../electron/contract/messages.ts';
+import { isMessage, toErrorInfo, UserError } from '../../electron/contract/messages.ts';
+
+describe('WebSocket frame codec', () => {
+  it('carries typed arrays as bytes, not number lists, and restores their types and values', () => {
+    const pixels = Uint8Array.from({ length: 784 }, (_, i) => i % 256);
+    const means = Float32Array.from([0.5, -1.25, 3e-8]);
+    const labels = Int32Array.from([-1, 7]);
+    const message = { kind: 'event', name: 'x', data: { pixels, nested: [{ means }], labels, text: 'ok', n: 3 } };
+    const frame = encodeFrame(message);
+    // 784 + 12 + 8 bytes of payload plus a small header: a JSON number list would be several KB.
+    expect(frame.byteLength).toBeLessThan(784 + 12 + 8 + 400);
+    const back = decodeFrame(frame) as typeof message;
+    expect(back.data.pixels).toBeInstanceOf(Uint8Array);
+    expect(Array.from(back.data.pixels)).toEqual(Array.from(pixels));
+    expect(back.data.nested[0].means).toBeInstanceOf(Float32Array);
+    expect(Array.from(back.data.nested[0].means)).toEqual(Array.from(means));
+    expect(Array.from(back.data.labels)).toEqual([-1, 7]);
+    expect(back.data.text).toBe('ok');
+    expect(back.data.n).toBe(3);
+  });
+
+  it('encodes a view into a larger buffer by its own bytes only', () => {
+    const big = new Float32Array(100).map((_, i) => i);
+    const view = big.subarray(10, 13);
+    const back = decodeFrame(encodeFrame({ view })) as { view: Float32Array };
+    expect(Array.from(back.view)).toEqual([10, 11, 12]);
+  });
+});
+
+describe('client', () => {
+  function loopback(answer: (m: Message) => Message[]): Transport {
+    let handler: (m: Message) => void = () => {};
+    return {
+      send: (m) => queueMicrotask(() => answer(m).forEach((r) => handler(r))),
+      onMessage: (h) => (handler = h),
+    };
+  }
+
+  it('matches replies to requests and rejects with the engine error', async () => {
+    const client = createClient(
+      loopback((m) => {
+        if (m.kind !== 'request') return [];
+        if (m.method === 'fs.list') return [{ kind: 'reply', id: m.id, error: { message: '/nope: cannot open this folder', code: 'bad-input' } }];
+        return [{ kind: 'reply', id: m.id, result: { echoed: m.method } }];
+      }),
+    );
+    await expect(client.request('dataset.recent', {})).resolves.toEqual({ echoed: 'dataset.recent' });
+    const error = await client.request('fs.list', { path: '/nope' }).catch((e) => e);
+    expect(error).toBeInstanceOf(RequestError);
+    expect(error.info).toEqual({ message: '/nope: cannot open this folder', code: 'bad-input' });
+  });
+
+  it('delivers events to listeners until they unsubscribe', async () => {
+    let push: (m: Message) => void = () => {};
+    const client = createClient({ send: () => {}, onMessage: (h) => (push = h) });
+    const seen: string[] = [];
+    const off = client.on('job.progress', (p) => seen.push(p.message));
+    push({ kind: 'event', name: 'job.progress', data: { jobId: 'a', kind: 'k', message: 'one' } });
+    off();
+    push({ kind: 'event', name: 'job.progress', data: { jobId: 'a', kind: 'k', message: 'two' } });
+    expect(seen).toEqual(['one']);
+  });
+});
+
+describe('messages', () => {
+  it('recognises messages and maps errors for the user', () => {
+    expect(isMessage({ kind: 'request', id: 1, method: 'x', params: {} })).toBe(true);
+    expect(isMessage({ kind: 'other' })).toBe(false);
+    expect(isMessage(null)).toBe(false);
+    expect(toErrorInfo(new UserError('a.png: truncated'))).toEqual({ message: 'a.png: truncated', code: 'bad-input' });
+    expect(toErrorInfo(new Error('boom')).code).toBe('internal');
+  });
+});

@@ -1,0 +1,104 @@
+// The engine's request handling, driven exactly as a host drives it: messages in, messages out.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Message, ReplyMessage, EventMessage } from '../../electron/contract/messages.ts';
+import { createEngine } from '../../electron/engine/engine.ts';
+import { throttle } from '../../electron/engine/jobs.ts';
+
+let dataDir: string;
+beforeAll(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'le-engine-'));
+  process.env.LATENT_EXPLORER_DATA = dataDir;
+});
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+function harness() {
+  const out: Message[] = [];
+  const engine = createEngine((m) => out.push(m));
+  let id = 0;
+  const request = async (method: string, params: unknown = {}) => {
+    const myId = ++id;
+    await engine.receive({ kind: 'request', id: myId, method, params });
+    return out.find((m): m is ReplyMessage => m.kind === 'reply' && m.id === myId)!;
+  };
+  const waitForEvent = async (name: string, predicate: (d: any) => boolean = () => true, ms = 30_000) => {
+    const start = Date.now();
+    while (Date.now() - start < ms) {
+      const hit = out.find((m): m is EventMessage => m.kind === 'event' && m.name === name && predicate(m.data));
+      if (hit) return hit.data as any;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`no ${name} event`);
+  };
+  return { engine, out, request, waitForEvent };
+}
+
+describe('engine request handling', () => {
+  it('answers app.info with the backend in use and why native TensorFlow is not', async () => {
+    const { request } = harness();
+    const reply = await request('app.info');
+    const info = reply.result as any;
+    expect(info.backend.backend).toBe('wasm');
+    const native = info.backend.attempts.find((a: any) => a.name === 'tensorflow');
+    expect(native.ok).toBe(false);
+    expect(native.reason).toMatch(/tfjs-node/);
+    expect(info.dataDir).toBe(dataDir);
+  });
+
+  it('replies with a not-found error to unknown requests, and keeps serving', async () => {
+    const { request } = harness();
+    const bad = await request('no.such.request');
+    expect(bad.error).toEqual({ message: "Unknown request 'no.such.request'.", code: 'not-found' });
+    expect((await request('dataset.recent')).result).toEqual([]);
+  });
+
+  it('lists folders for the folder browser and names a missing folder in its error', async () => {
+    const root = join(dataDir, 'browse');
+    mkdirSync(join(root, 'cats'), { recursive: true });
+    mkdirSync(join(root, '.hidden'), { recursive: true });
+    writeFileSync(join(root, 'a.png'), 'x');
+    writeFileSync(join(root, 'notes.txt'), 'x');
+    const { request } = harness();
+    const listing = (await request('fs.list', { path: root })).result as any;
+    expect(listing.entries.map((e: any) => e.name)).toEqual(['cats']);
+    expect(listing.imageCount).toBe(1);
+    const missing = await request('fs.list', { path: join(root, 'missing') });
+    expect(missing.error?.code).toBe('bad-input');
+    expect(missing.error?.message).toContain(join(root, 'missing'));
+    expect(missing.error?.message).toContain('does not exist');
+  });
+
+  it('opens the sample as a job: the reply comes at once, the summary as an event, and Recent remembers it', async () => {
+    const { request, waitForEvent } = harness();
+    const reply = await request('dataset.open', { ref: 'sample:mnist' });
+    const { jobId } = reply.result as { jobId: string };
+    expect(jobId).toMatch(/^dataset-/);
+    const opened = await waitForEvent('dataset.opened', (d) => d.jobId === jobId);
+    expect(opened.summary).toMatchObject({ ref: 'sample:mnist', images: 10_000, train: 9_000, test: 1_000, unlabelled: 0 });
+    expect(opened.summary.classCounts['1']).toBe(1127);
+    await waitForEvent('job.done', (d) => d.jobId === jobId);
+    const recent = (await request('dataset.recent')).result as any[];
+    expect(recent[0].ref).toBe('sample:mnist');
+  });
+
+  it('cancels nothing that is not running', async () => {
+    const { request } = harness();
+    expect((await request('job.cancel', { jobId: 'nope' })).result).toEqual({ cancelled: false });
+  });
+});
+
+describe('throttle', () => {
+  it('passes at most one call per interval and always delivers the latest value', async () => {
+    const seen: number[] = [];
+    const t = throttle((v: number) => seen.push(v), 50);
+    for (let i = 0; i < 100; i++) t(i);
+    expect(seen).toEqual([0]);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(seen).toEqual([0, 99]);
+    t(100);
+    t.flush();
+    expect(seen.at(-1)).toBe(100);
+  });
+});
