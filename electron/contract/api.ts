@@ -2,6 +2,8 @@
 // Every request names its params and result; every event its data. Hosts answer the `host.*`
 // requests themselves (native dialogs in Electron, the folder browser in the browser host).
 import type { DatasetSummary, PreprocessOptions } from '../engine/datasets/types.ts';
+import type { ExplorerEvents, ExplorerRequests } from './explorer.ts';
+import type { ExportEvents, ExportRequests } from './exports.ts';
 
 export type { DatasetSummary, PreprocessOptions };
 
@@ -94,8 +96,10 @@ export interface Reconstructions {
 export type JobState = 'running' | 'paused' | 'stopping' | 'done' | 'failed' | 'cancelled';
 
 // ---- the request map ------------------------------------------------------------------------
+// Later features keep their requests and events in files of their own (explorer.ts, exports.ts),
+// merged here, so each area's owner edits only that file.
 
-export interface Requests {
+export interface Requests extends ExplorerRequests, ExportRequests {
   'app.info': { params: Record<string, never>; result: AppInfo };
   /** Native folder dialog where the host has one; `{ browse: true }` asks the renderer to use fs.list. */
   'host.pickFolder': { params: { title?: string }; result: { path: string | null; browse?: boolean } };
@@ -127,7 +131,7 @@ export interface JobProgress {
   message: string;
 }
 
-export interface Events {
+export interface Events extends ExplorerEvents, ExportEvents {
   'job.progress': JobProgress;
   'job.done': { jobId: string; kind: string; result?: unknown };
   'job.failed': { jobId: string; kind: string; message: string; cancelled: boolean };

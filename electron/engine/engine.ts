@@ -9,8 +9,10 @@ import { JobRegistry } from './jobs.ts';
 import { systemHandlers } from './handlers/system.ts';
 import { datasetHandlers } from './handlers/datasets.ts';
 import { trainingHandlers } from './handlers/training.ts';
+import { explorerHandlers } from './handlers/explorer.ts';
+import { exportHandlers } from './handlers/exports.ts';
 
-const AREAS: HandlerMap[] = [systemHandlers, datasetHandlers, trainingHandlers];
+const AREAS: HandlerMap[] = [systemHandlers, datasetHandlers, trainingHandlers, explorerHandlers, exportHandlers];
 
 export interface Engine {
   /** Handles one incoming message; replies and events go out through `send`. */

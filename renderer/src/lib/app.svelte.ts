@@ -2,7 +2,7 @@
 import type { Client } from '../../../electron/contract/client.ts';
 import type { AppInfo, DatasetSummary, EpochReport, JobState, Reconstructions } from '../../../electron/contract/api.ts';
 
-export type View = 'home' | 'train';
+export type View = 'home' | 'dataset' | 'train' | 'explore';
 
 export interface LossPoint {
   step: number;
