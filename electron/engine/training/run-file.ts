@@ -1,0 +1,225 @@
+// A run on disk: run.json (config, dataset, history, names, versions) next to encoder/ and decoder/
+// in the standard TF.js layers format. Reading a run never crashes on bad files: it names the file and the reason.
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ModelConfig } from '../../../models/config.ts';
+import { validateModelConfig } from '../../../models/config.ts';
+import { loadModelFromDir, ModelFileError, resolveDir, writeFileAtomic } from '../../../models/io.ts';
+import { VaeModel } from '../../../models/vae.ts';
+import type { BinarizeMode } from '../../../models/pixels.ts';
+import { inferenceBinarize, pixelsToTensor, tensorToPixels } from '../../../models/pixels.ts';
+import type { PreprocessOptions } from '../datasets/types.ts';
+import type { TrainSettings } from './settings.ts';
+
+export const RUN_FORMAT = 'latent-explorer-run';
+export const RUN_FORMAT_VERSION = 1;
+
+export interface EpochRecord {
+  epoch: number;
+  step: number;
+  /** mean training objective over the epoch, nats per image */
+  trainLoss: number;
+  trainRecon: number;
+  trainKl: number;
+  /** −ELBO on the test split, positive nats per image (NaN → null when there is no test split) */
+  testLoss: number | null;
+  /** test KL per dimension, nats */
+  testKlPerDim: number[];
+  testAccuracy?: number;
+  /** wall-clock seconds of training so far */
+  seconds: number;
+}
+
+export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'diverged' | 'failed';
+
+export interface RunFile {
+  format: typeof RUN_FORMAT;
+  formatVersion: number;
+  createdAt: string;
+  updatedAt: string;
+  status: RunStatus;
+  /** Why the run ended the way it did (NaN guard, errors), for the user. */
+  message?: string;
+  settings: TrainSettings;
+  model: ModelConfig;
+  /** The model in encoder/ decoder/ was saved after this many epochs (fractional when stopped mid-epoch). */
+  modelEpoch: number;
+  dataset: {
+    ref: string;
+    options: PreprocessOptions;
+    size: number;
+    channels: 1 | 3;
+    classNames: string[];
+    images: number;
+    train: number;
+    test: number;
+    /** labelled training images actually used */
+    labelledTrain: number;
+  };
+  dimensionNames: string[];
+  history: EpochRecord[];
+  /** Epochs with a model snapshot in snapshots/epoch-NNNN/. */
+  snapshots: number[];
+  /** Gaussian likelihood: learned pixel log-variance (not part of the TF.js decoder). */
+  pixelLogVar?: number;
+  /** What the decoder outputs: logits; pixel means are sigmoid(logits). */
+  decoderOutput: 'logits';
+  versions: { app: string; tfjs: string; backend: string; node: string };
+}
+
+/** A run that cannot be opened; the message names the file and the reason. */
+export class RunLoadError extends Error {
+  override name = 'RunLoadError';
+}
+
+export function runJsonPath(runDir: string): string {
+  return join(runDir, 'run.json');
+}
+
+export async function writeRunFile(runDir: string, run: RunFile): Promise<void> {
+  run.updatedAt = new Date().toISOString();
+  await writeFileAtomic(runJsonPath(runDir), JSON.stringify(run, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
+}
+
+export function readRunFile(runDir: string): RunFile {
+  const file = runJsonPath(runDir);
+  if (!existsSync(runDir)) throw new RunLoadError(`${runDir}: no such run folder`);
+  if (!existsSync(file)) throw new RunLoadError(`${file}: missing (not a run folder, or the run never finished its first epoch)`);
+  let run: RunFile;
+  try {
+    run = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new RunLoadError(`${file}: corrupt, not valid JSON (${(e as Error).message})`);
+  }
+  if (!run || typeof run !== 'object' || run.format !== RUN_FORMAT) throw new RunLoadError(`${file}: not a Latent Explorer run (format field missing)`);
+  if (run.formatVersion > RUN_FORMAT_VERSION) throw new RunLoadError(`${file}: made by a newer version (format ${run.formatVersion}); update the app`);
+  for (const key of ['model', 'dataset', 'settings', 'history', 'dimensionNames'] as const)
+    if (run[key] === undefined || run[key] === null) throw new RunLoadError(`${file}: corrupt, the '${key}' field is missing`);
+  try {
+    validateModelConfig(run.model);
+  } catch (e) {
+    throw new RunLoadError(`${file}: corrupt, ${(e as Error).message}`);
+  }
+  return run;
+}
+
+/** Load the networks saved in `dir` (a run folder, a checkpoint or a snapshot) as a VaeModel. */
+export async function loadNetworks(dir: string, config: ModelConfig, pixelLogVar?: number): Promise<VaeModel> {
+  const load = async (name: string) => {
+    try {
+      return await loadModelFromDir(resolveDir(join(dir, name)));
+    } catch (e) {
+      if (e instanceof ModelFileError) throw new RunLoadError(e.message);
+      throw e;
+    }
+  };
+  const encoder = await load('encoder');
+  const decoder = await load('decoder');
+  const classifier = config.objective === 'ssvae' ? await load('classifier') : undefined;
+  const checks: Array<[string, boolean]> = [
+    [`${join(dir, 'encoder')}: input shape does not match run.json`, JSON.stringify(encoder.inputs[0].shape.slice(1)) === JSON.stringify([config.imageSize, config.imageSize, config.channels])],
+    [`${join(dir, 'encoder')}: latent size does not match run.json`, encoder.outputs.length === 2 && encoder.outputs[0].shape[1] === config.latent],
+    [`${join(dir, 'decoder')}: latent size does not match run.json`, decoder.inputs[0].shape[1] === config.latent],
+  ];
+  for (const [message, ok] of checks) {
+    if (!ok) {
+      encoder.dispose();
+      decoder.dispose();
+      classifier?.dispose();
+      throw new RunLoadError(message);
+    }
+  }
+  return new VaeModel(config, { encoder, decoder, classifier }, pixelLogVar);
+}
+
+/** A trained run opened for the explorer views: encode images, decode latent codes, reconstruct. */
+export class LoadedRun {
+  constructor(
+    readonly dir: string,
+    readonly run: RunFile,
+    readonly model: VaeModel,
+    /** the snapshot epoch loaded, or null for the final model */
+    readonly snapshot: number | null,
+  ) {}
+
+  get latent(): number {
+    return this.run.model.latent;
+  }
+
+  private binarize(): BinarizeMode {
+    return inferenceBinarize(this.run.dataset.options.binarize);
+  }
+
+  private toTensor(pixels: Uint8Array, count: number): tf.Tensor4D {
+    const { size, channels } = this.run.dataset;
+    if (pixels.length !== count * size * size * channels)
+      throw new Error(`expected ${count} images of ${size}x${size}x${channels} pixels (${count * size * size * channels} bytes), got ${pixels.length}`);
+    return pixelsToTensor(pixels, Array.from({ length: count }, (_, i) => i), size, channels, this.binarize());
+  }
+
+  /** Posterior means and log-variances, row-major [count, latent], preprocessed as in training. Works in chunks. */
+  encode(pixels: Uint8Array, count: number, chunk = 1000): { means: Float32Array; logVars: Float32Array } {
+    const { size, channels } = this.run.dataset;
+    const per = size * size * channels;
+    const l = this.latent;
+    const means = new Float32Array(count * l);
+    const logVars = new Float32Array(count * l);
+    for (let start = 0; start < count; start += chunk) {
+      const n = Math.min(chunk, count - start);
+      const x = this.toTensor(pixels.subarray(start * per, (start + n) * per), n);
+      const { mean, logVar } = this.model.encode(x);
+      means.set(mean.dataSync(), start * l);
+      logVars.set(logVar.dataSync(), start * l);
+      tf.dispose([x, mean, logVar]);
+    }
+    return { means, logVars };
+  }
+
+  /** Images (uint8 HWC) for latent codes z, row-major [count, latent]. */
+  decode(z: Float32Array, count: number): Uint8Array {
+    if (z.length !== count * this.latent) throw new Error(`expected ${count} codes of ${this.latent} dimensions, got ${z.length} numbers`);
+    return tf.tidy(() => tensorToPixels(this.model.decode(tf.tensor2d(z, [count, this.latent]))));
+  }
+
+  /** Reconstructions through the posterior means, uint8 HWC. */
+  reconstruct(pixels: Uint8Array, count: number): Uint8Array {
+    return tf.tidy(() => tensorToPixels(this.model.reconstruct(this.toTensor(pixels, count))));
+  }
+
+  /** ssvae: class probabilities row-major [count, classes]. */
+  classify(pixels: Uint8Array, count: number): Float32Array {
+    return tf.tidy(() => this.model.classify(this.toTensor(pixels, count)).dataSync() as Float32Array);
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+/**
+ * Opens a run folder (or one of its snapshots). Missing or corrupt files give a RunLoadError naming the file.
+ */
+export async function loadRun(runDir: string, opts: { snapshot?: number } = {}): Promise<LoadedRun> {
+  const run = readRunFile(runDir);
+  let dir = runDir;
+  if (opts.snapshot !== undefined) {
+    dir = snapshotDir(runDir, opts.snapshot);
+    if (!existsSync(dir)) throw new RunLoadError(`${dir}: no snapshot for epoch ${opts.snapshot} (have ${run.snapshots.join(', ') || 'none'})`);
+  }
+  const model = await loadNetworks(dir, run.model, run.pixelLogVar);
+  return new LoadedRun(runDir, run, model, opts.snapshot ?? null);
+}
+
+export function snapshotDir(runDir: string, epoch: number): string {
+  return join(runDir, 'snapshots', `epoch-${String(epoch).padStart(4, '0')}`);
+}
+
+/** Rename latent dimensions (the views let the user name them); rewrites run.json atomically. */
+export async function setDimensionNames(runDir: string, names: string[]): Promise<RunFile> {
+  const run = readRunFile(runDir);
+  if (names.length !== run.model.latent) throw new RunLoadError(`${runJsonPath(runDir)}: expected ${run.model.latent} dimension names, got ${names.length}`);
+  run.dimensionNames = names.map(String);
+  await writeRunFile(runDir, run);
+  return run;
+}

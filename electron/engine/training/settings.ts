@@ -1,0 +1,135 @@
+// Training settings as the user gives them, checked against the dataset and turned into a model config.
+import type { Dataset } from '../datasets/types.ts';
+import type { ModelConfig } from '../../../models/config.ts';
+import { defaultModelConfig, MLP_HIDDEN } from '../../../models/config.ts';
+import { mulberry32 } from '../random.ts';
+
+export type ModelKind = 'vae' | 'beta-vae' | 'beta-tcvae' | 'ssvae';
+
+export interface TrainSettings {
+  model: ModelKind;
+  arch: 'mlp' | 'conv';
+  latent: number;
+  /** ssvae: style dimensions z^X; the other latent - style dimensions are the class part z^Y. */
+  style?: number;
+  /** β-VAE: weight of the KL; β-TCVAE: weight of the total correlation. */
+  beta?: number;
+  /** Keep only this many labels (balanced per class) from the training images. */
+  labels?: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  /** Reparameterisation samples per image (default 1). */
+  samples?: number;
+  /** MLP hidden widths, input side first (default [256, 64]). */
+  hidden?: number[];
+  /** ssvae: weight of log p(y|z^Y) per labelled image (default 50). */
+  classWeight?: number;
+}
+
+export const DEFAULT_BETA: Record<ModelKind, number> = { vae: 1, 'beta-vae': 4, 'beta-tcvae': 6, ssvae: 1 };
+
+/** A setting that cannot work with this dataset; the message says which and why. */
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+export const MODEL_KINDS: ModelKind[] = ['vae', 'beta-vae', 'beta-tcvae', 'ssvae'];
+
+export function checkSettings(s: TrainSettings, ds: Dataset): void {
+  const fail = (m: string) => {
+    throw new SettingsError(m);
+  };
+  const whole = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
+  if (!MODEL_KINDS.includes(s.model)) fail(`unknown model '${s.model}' (use ${MODEL_KINDS.join(', ')})`);
+  if (s.arch !== 'mlp' && s.arch !== 'conv') fail(`unknown architecture '${s.arch}' (use mlp or conv)`);
+  if (!whole(s.latent, 1) || s.latent > 512) fail(`latent must be a whole number from 1 to 512 (got ${s.latent})`);
+  if (!whole(s.epochs, 1)) fail(`epochs must be a whole number >= 1 (got ${s.epochs})`);
+  if (!whole(s.batchSize, 1) || s.batchSize > 4096) fail(`batch size must be a whole number from 1 to 4096 (got ${s.batchSize})`);
+  if (!(typeof s.lr === 'number' && s.lr > 0 && s.lr < 1)) fail(`learning rate must be between 0 and 1 (got ${s.lr})`);
+  if (!whole(s.seed, 0)) fail(`seed must be a whole number >= 0 (got ${s.seed})`);
+  if (s.beta !== undefined && !(s.beta >= 0 && Number.isFinite(s.beta))) fail(`beta must be a number >= 0 (got ${s.beta})`);
+  if (s.samples !== undefined && !whole(s.samples, 1)) fail(`samples must be a whole number >= 1 (got ${s.samples})`);
+  if (s.labels !== undefined && !whole(s.labels, 0)) fail(`labels must be a whole number >= 0 (got ${s.labels})`);
+  const trainCount = ds.images.split.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
+  if (trainCount < 1) fail(`${ds.ref}: no training images (all ${ds.images.count} are in the test split)`);
+  if (s.arch === 'conv' && ds.images.size % 4 !== 0) fail(`the conv architecture needs an image size divisible by 4 (the dataset is ${ds.images.size} px)`);
+  if (s.model === 'ssvae') {
+    const style = s.style ?? defaultStyle(s.latent);
+    if (s.latent < 2) fail('the semi-supervised model needs latent >= 2 (style + class parts)');
+    if (!whole(style, 0) || style >= s.latent) fail(`style must be a whole number below latent (got style ${style}, latent ${s.latent})`);
+    if (ds.images.classNames.length < 2) fail(`${ds.ref}: the semi-supervised model needs at least 2 classes (found ${ds.images.classNames.length})`);
+    const labelled = countTrainLabels(ds);
+    if (labelled === 0) fail(`${ds.ref}: the semi-supervised model needs some labelled training images (found none)`);
+    if (s.labels !== undefined && s.labels < ds.images.classNames.length)
+      fail(`labels must be at least one per class (${ds.images.classNames.length}) for the semi-supervised model (got ${s.labels})`);
+  }
+}
+
+export function defaultStyle(latent: number): number {
+  return Math.floor(latent / 2);
+}
+
+export function countTrainLabels(ds: Dataset): number {
+  let n = 0;
+  for (let i = 0; i < ds.images.count; i++) if (ds.images.split[i] === 0 && ds.images.labels[i] >= 0) n++;
+  return n;
+}
+
+export function modelConfigFor(s: TrainSettings, ds: Dataset): ModelConfig {
+  const trainCount = ds.images.split.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
+  const beta = s.beta ?? DEFAULT_BETA[s.model];
+  return defaultModelConfig({
+    objective: s.model,
+    arch: s.arch,
+    imageSize: ds.images.size,
+    channels: ds.images.channels,
+    latent: s.latent,
+    style: s.model === 'ssvae' ? s.style ?? defaultStyle(s.latent) : 0,
+    numClasses: s.model === 'ssvae' ? ds.images.classNames.length : 0,
+    hidden: s.hidden ?? [...MLP_HIDDEN],
+    likelihood: ds.images.channels === 3 ? 'gaussian' : 'bernoulli',
+    beta: s.model === 'beta-vae' ? beta : 1,
+    tcWeights: { mi: 1, tc: s.model === 'beta-tcvae' ? beta : 1, dimKl: 1 },
+    datasetSize: trainCount,
+    classWeight: s.classWeight ?? 50,
+    samples: s.samples ?? 1,
+    learningRate: s.lr,
+    seed: s.seed,
+  });
+}
+
+/**
+ * Training labels with only `keep` of them left (balanced per class, seeded); others become -1.
+ * Test labels stay: they measure the class head's accuracy.
+ */
+export function keepBalancedLabels(ds: Dataset, keep: number | undefined, seed: number): Int32Array {
+  const labels = Int32Array.from(ds.images.labels);
+  if (keep === undefined) return labels;
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    if (ds.images.split[i] !== 0 || labels[i] < 0) continue;
+    const list = byClass.get(labels[i]) ?? [];
+    list.push(i);
+    byClass.set(labels[i], list);
+  }
+  const classes = [...byClass.keys()].sort((a, b) => a - b);
+  const rand = mulberry32(seed ^ 0x5eed);
+  const quota = new Map(classes.map((c, k) => [c, Math.floor(keep / classes.length) + (k < keep % classes.length ? 1 : 0)]));
+  for (const c of classes) {
+    const list = byClass.get(c)!;
+    for (let i = list.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [list[i], list[j]] = [list[j], list[i]];
+    }
+    for (let k = quota.get(c)!; k < list.length; k++) labels[list[k]] = -1;
+  }
+  return labels;
+}
+
+/** Default names of the latent dimensions, shown in the views until the user renames them. */
+export function defaultDimensionNames(config: ModelConfig): string[] {
+  if (config.objective !== 'ssvae') return Array.from({ length: config.latent }, (_, i) => `z${i + 1}`);
+  return Array.from({ length: config.latent }, (_, i) => (i < config.style ? `style ${i + 1}` : `class ${i - config.style + 1}`));
+}

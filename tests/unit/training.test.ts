@@ -1,0 +1,228 @@
+// The training job: events, files on disk, pause/stop/resume, NaN guard, loading runs.
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useWasm } from './helpers/tf.ts';
+import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
+import type { Dataset } from '../../electron/engine/datasets/types.ts';
+import type { EpochReport, Reconstructions, TrainProgress, TrainSettings } from '../../electron/engine/training/job.ts';
+import { isSnapshotEpoch, startTraining } from '../../electron/engine/training/job.ts';
+import { loadRun, readRunFile, RunLoadError } from '../../electron/engine/training/run-file.ts';
+import { SettingsError } from '../../electron/engine/training/settings.ts';
+import { VaeModel } from '../../models/vae.ts';
+
+/** A slice of the bundled sample, so the tests stay short on a shared 2-core machine. */
+function smallMnist(count: number): Dataset {
+  const ds = loadSampleMnist();
+  const per = 28 * 28;
+  const images = {
+    ...ds.images,
+    count,
+    pixels: ds.images.pixels.slice(0, count * per),
+    labels: ds.images.labels.slice(0, count),
+    files: ds.images.files.slice(0, count),
+    split: ds.images.split.slice(0, count),
+  };
+  const test = images.split.reduce((a, v) => a + v, 0);
+  return { ...ds, images, summary: { ...ds.summary, images: count, train: count - test, test } };
+}
+
+const ds = smallMnist(1200);
+const base: TrainSettings = { model: 'vae', arch: 'mlp', latent: 2, epochs: 2, batchSize: 128, lr: 1e-3, seed: 3, hidden: [128, 32] };
+const dirs: string[] = [];
+const newDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'le-train-'));
+  dirs.push(d);
+  return join(d, 'run');
+};
+
+beforeAll(async () => {
+  await useWasm();
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+});
+
+describe('training job', () => {
+  it('trains, reports progress, epochs and reconstructions, and writes a loadable run', async () => {
+    const runDir = newDir();
+    const progress: TrainProgress[] = [];
+    const epochs: EpochReport[] = [];
+    const recons: Reconstructions[] = [];
+    const before = tf.memory().numTensors;
+    const job = startTraining(ds, base, runDir, {
+      onProgress: (p) => progress.push(p),
+      onEpoch: (e) => epochs.push(e),
+      onReconstructions: (r) => recons.push(r),
+    });
+    expect(job.state).toBe('running');
+    const summary = await job.done;
+    expect(job.state).toBe('done');
+    expect(summary.status).toBe('done');
+    expect(summary.epochs).toBe(2);
+    expect(summary.step).toBe(2 * 9);
+    expect(tf.memory().numTensors).toBe(before);
+
+    expect(progress.length).toBeGreaterThan(1);
+    const last = progress[progress.length - 1];
+    expect(last).toMatchObject({ epoch: 2, epochs: 2, stepInEpoch: 9, stepsPerEpoch: 9, step: 18 });
+    expect(last.klPerDim).toHaveLength(2);
+    expect(last.samplesPerSec).toBeGreaterThan(0);
+
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(epochs[1].testLoss).toBeGreaterThan(50);
+    expect(epochs[1].testLoss).toBeLessThan(epochs[0].testLoss); // learning
+    expect(epochs[1].testLoss).toBeLessThan(543); // below an untrained model (784 log 2)
+
+    expect(recons.length).toBeGreaterThanOrEqual(2); // at least one per epoch end
+    const r = recons[recons.length - 1];
+    expect(r).toMatchObject({ size: 28, channels: 1, count: 8 });
+    expect(r.train.input).toHaveLength(8 * 784);
+    expect(r.test.output).toHaveLength(8 * 784);
+    expect(new Set(r.train.input)).toEqual(new Set([0, 255])); // binarized at 0.5 as the sample asks
+
+    // The run folder: standard TF.js models, run.json, checkpoint, snapshots at epochs 1 and 2
+    for (const f of ['run.json', 'encoder/model.json', 'decoder/model.json', 'checkpoint/state.json', 'snapshots/epoch-0001/decoder/model.json', 'snapshots/epoch-0002/encoder/model.json'])
+      expect(existsSync(join(runDir, f)), f).toBe(true);
+    const runJson = readRunFile(runDir);
+    expect(runJson.status).toBe('done');
+    expect(runJson.history).toHaveLength(2);
+    expect(runJson.history[1].testLoss).toBeCloseTo(epochs[1].testLoss, 6);
+    expect(runJson.dataset).toMatchObject({ ref: 'sample:mnist', size: 28, channels: 1, images: 1200, test: ds.summary.test });
+    expect(runJson.dataset.options.binarize).toBe(0.5);
+    expect(runJson.dimensionNames).toEqual(['z1', 'z2']);
+    expect(runJson.versions.tfjs).toBe(tf.version.tfjs);
+    expect(runJson.snapshots).toEqual([1, 2]);
+
+    // The decoder loads with plain tf.loadLayersModel from its model.json
+    const decoderJson = JSON.parse(readFileSync(join(runDir, 'decoder/model.json'), 'utf8'));
+    expect(decoderJson.format).toBe('layers-model');
+    expect(decoderJson.weightsManifest[0].paths).toEqual(['group1-shard1of1.bin']);
+
+    const run = await loadRun(runDir);
+    const { means, logVars } = run.encode(ds.images.pixels.subarray(0, 3 * 784), 3);
+    expect(means).toHaveLength(6);
+    expect(logVars).toHaveLength(6);
+    const images = run.decode(means, 3);
+    expect(images).toHaveLength(3 * 784);
+    expect(run.reconstruct(ds.images.pixels.subarray(0, 3 * 784), 3)).toEqual(images);
+    run.dispose();
+    const snap = await loadRun(runDir, { snapshot: 1 });
+    expect(snap.snapshot).toBe(1);
+    snap.dispose();
+  });
+
+  it('pauses, resumes and stops; a stopped run resumes where it stopped and finishes', async () => {
+    const runDir = newDir();
+    const settings = { ...base, epochs: 3 };
+    let steps = 0;
+    const job = startTraining(ds, settings, runDir, {
+      onProgress: (p) => {
+        steps = p.step;
+      },
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    job.pause();
+    expect(job.state).toBe('paused');
+    await new Promise((r) => setTimeout(r, 200));
+    const pausedAt = steps;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(steps).toBe(pausedAt); // no steps while paused
+    job.resume();
+    await new Promise((r) => setTimeout(r, 300));
+    job.stop();
+    const summary = await job.done;
+    expect(summary.status).toBe('stopped');
+    expect(readRunFile(runDir).status).toBe('stopped');
+    const stoppedStep = summary.step;
+    expect(stoppedStep).toBeGreaterThan(0);
+    expect(stoppedStep).toBeLessThan(27);
+
+    expect(() => startTraining(ds, settings, runDir, {})).toThrow(SettingsError); // no silent overwrite
+    expect(() => startTraining(ds, { ...settings, latent: 3 }, runDir, { resume: true })).toThrow(/latent/);
+
+    let firstStep = -1;
+    const resumed = startTraining(ds, settings, runDir, {
+      resume: true,
+      onProgress: (p) => {
+        if (firstStep < 0) firstStep = p.step;
+      },
+    });
+    const done = await resumed.done;
+    expect(firstStep).toBeGreaterThan(stoppedStep); // continued, did not start over
+    expect(done).toMatchObject({ status: 'done', epochs: 3, step: 27 });
+    expect(readRunFile(runDir).history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+  });
+
+  it('the same seed gives the same run', async () => {
+    const a = startTraining(ds, { ...base, epochs: 1 }, newDir(), {});
+    const b = startTraining(ds, { ...base, epochs: 1 }, newDir(), {});
+    const [sa, sb] = await Promise.all([a.done, b.done]);
+    expect(sa.testLoss).toBe(sb.testLoss);
+    expect(sa.trainLoss).toBe(sb.trainLoss);
+  });
+
+  it('NaN guard: stops, restores the last good checkpoint and says what to change', async () => {
+    const runDir = newDir();
+    const real = VaeModel.prototype.trainStep;
+    let calls = 0;
+    vi.spyOn(VaeModel.prototype, 'trainStep').mockImplementation(function (this: VaeModel, ...args) {
+      const r = real.apply(this, args);
+      return ++calls > 12 ? { ...r, loss: NaN } : r; // epoch 1 = 9 steps are fine, then NaN
+    });
+    const job = startTraining(ds, { ...base, epochs: 3 }, runDir, {});
+    const summary = await job.done;
+    expect(job.state).toBe('failed');
+    expect(summary.status).toBe('diverged');
+    expect(summary.epochs).toBe(1);
+    expect(summary.message).toMatch(/NaN at epoch 2, step 4/);
+    expect(summary.message).toMatch(/last good checkpoint \(epoch 1\)/);
+    expect(summary.message).toMatch(/Lower the learning rate \(e\.g\. 0\.0001/);
+    const runJson = readRunFile(runDir);
+    expect(runJson.status).toBe('diverged');
+    expect(runJson.message).toBe(summary.message);
+    expect(runJson.modelEpoch).toBe(1);
+    vi.restoreAllMocks();
+    // the restored run opens and resumes with a lower learning rate
+    const run = await loadRun(runDir);
+    run.dispose();
+    const resumed = startTraining(ds, { ...base, epochs: 2, lr: 1e-4 }, runDir, { resume: true });
+    expect((await resumed.done).status).toBe('done');
+  });
+
+  it('rejects bad settings with a clear message', () => {
+    expect(() => startTraining(ds, { ...base, latent: 0 }, newDir(), {})).toThrow(/latent must be/);
+    expect(() => startTraining(ds, { ...base, model: 'ssvae', latent: 4, style: 4 }, newDir(), {})).toThrow(/style must be/);
+    expect(() => startTraining(ds, { ...base, batchSize: 0 }, newDir(), {})).toThrow(/batch size must be/);
+    expect(() => startTraining(ds, { ...base, lr: 0 }, newDir(), {})).toThrow(/learning rate/);
+  });
+
+  it('loadRun names the missing or corrupt file', async () => {
+    const runDir = newDir();
+    await startTraining(ds, { ...base, epochs: 1 }, runDir, {}).done;
+    await expect(loadRun(join(runDir, 'nope'))).rejects.toThrow(/no such run folder/);
+
+    const weights = join(runDir, 'decoder', 'group1-shard1of1.bin');
+    const good = readFileSync(weights);
+    writeFileSync(weights, good.subarray(0, 100));
+    await expect(loadRun(runDir)).rejects.toThrow(RunLoadError);
+    await expect(loadRun(runDir)).rejects.toThrow(/decoder.*corrupt weights \(100 bytes/);
+    writeFileSync(weights, good);
+
+    rmSync(join(runDir, 'encoder', 'model.json'));
+    await expect(loadRun(runDir)).rejects.toThrow(/encoder.model\.json: missing/);
+
+    writeFileSync(join(runDir, 'run.json'), '{"format": "latent-explorer-run", ');
+    await expect(loadRun(runDir)).rejects.toThrow(/run\.json: corrupt, not valid JSON/);
+    rmSync(join(runDir, 'run.json'));
+    await expect(loadRun(runDir)).rejects.toThrow(/run\.json: missing/);
+  });
+
+  it('snapshots at epochs 1, 2, 5, 10, 25, 50, 100, 250, ...', () => {
+    const epochs = Array.from({ length: 1000 }, (_, i) => i + 1).filter(isSnapshotEpoch);
+    expect(epochs).toEqual([1, 2, 5, 10, 25, 50, 100, 250, 500, 1000]);
+  });
+});
