@@ -47,6 +47,22 @@ export function loadSampleMnist(overrides: Partial<PreprocessOptions> = {}): Dat
     ref: SAMPLE_MNIST,
     options,
     images: { pixels, count, size: 28, channels: 1, labels, classNames, files, split },
-    summary: { ref: SAMPLE_MNIST, images: count, train: count - test, test, classCounts, unlabelled: 0, skipped: [], options },
+    summary: {
+      ref: SAMPLE_MNIST,
+      images: count,
+      train: count - test,
+      test,
+      classCounts,
+      unlabelled: 0,
+      skipped: [],
+      skippedByReason: {},
+      ignoredFiles: 0,
+      inverted: options.invert === 'yes',
+      // The IDX digits are already white ink on black, so 'auto' keeps them.
+      invertReason: options.invert === 'yes' ? 'Inverted on request.' : 'MNIST digits are already light ink on a dark background.',
+      fromCache: false,
+      seconds: 0,
+      options,
+    },
   };
 }

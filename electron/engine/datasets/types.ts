@@ -35,8 +35,39 @@ export interface ImageSet {
 }
 
 export interface SkippedFile {
+  /** Relative to the opened folder ('/' separators); folders end with '/'. */
   path: string;
+  /** One of SKIP_REASONS: the summary groups skipped files by it. */
   reason: string;
+  /** Specifics, e.g. the decoder's message. */
+  detail?: string;
+}
+
+/** Why a file or folder was left out. Fixed phrases, so skipped files group by reason. */
+export const SKIP_REASONS = {
+  empty: 'empty file (0 bytes)',
+  corrupt: 'truncated or corrupt image',
+  notImage: 'not an image (contents match no image format)',
+  unsupported: 'unsupported image format',
+  tooLarge: 'image too large to decode safely',
+  unreadable: 'unreadable',
+  symlinkLoop: 'symlink loop',
+  brokenLink: 'broken symbolic link',
+  badName: 'file name is not valid UTF-8',
+  emptyClass: 'empty class folder',
+  duplicateFolder: 'folder already imported through another path',
+} as const;
+
+/** labels.csv at the top of a folder: how many of its rows were used. */
+export interface LabelsCsvReport {
+  rows: number;
+  /** Rows that named an image of the folder and gave it a label. */
+  applied: number;
+  /** Rows naming no image of the folder (first few listed). */
+  unmatched: number;
+  unmatchedExamples: string[];
+  /** Lines that are not `file,label`. */
+  invalid: number;
 }
 
 export interface DatasetSummary {
@@ -47,7 +78,37 @@ export interface DatasetSummary {
   classCounts: Record<string, number>;
   unlabelled: number;
   skipped: SkippedFile[];
+  /** Skipped files counted per reason. */
+  skippedByReason: Record<string, number>;
+  /** Files that are not images by name (text, archives, ...) or hidden: ignored without a reason. */
+  ignoredFiles: number;
+  /** Whether pixels were inverted so ink is high (the outcome of invert: 'auto'). */
+  inverted: boolean;
+  /** Why that inversion choice was made, in a sentence. */
+  invertReason: string;
+  labelsCsv?: LabelsCsvReport;
+  /** Opened from the decoded-image cache (unchanged folder). */
+  fromCache: boolean;
+  /** Wall time of the open, seconds. */
+  seconds: number;
   options: PreprocessOptions;
+}
+
+export interface ImportProgress {
+  phase: 'scanning' | 'decoding' | 'caching' | 'done';
+  /** Files seen while scanning. */
+  scanned: number;
+  /** Image files decoded (or skipped) so far. */
+  decoded: number;
+  /** Image files to decode (known after scanning). */
+  total: number;
+  imagesPerSec: number;
+  etaSec: number;
+}
+
+export interface ImportHooks {
+  signal?: AbortSignal;
+  onProgress?: (progress: ImportProgress) => void;
 }
 
 export interface Dataset {
