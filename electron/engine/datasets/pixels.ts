@@ -18,7 +18,7 @@ export interface BorderStats {
 /**
  * Writes `raw` (already resized: size x size, or for 'contain' at most size x size with one side
  * equal) into `out` (size*size*channels bytes). Transparent pixels become white paper; the letterbox
- * of 'contain' takes the mean colour of the image's own border, so it blends with the background
+ * of 'contain' takes the median colour of the image's own border, so it blends with the background
  * whatever the polarity.
  */
 export function finishImage(raw: RawImage, size: number, channels: 1 | 3, out: Uint8Array): BorderStats {
@@ -58,14 +58,19 @@ export function finishImage(raw: RawImage, size: number, channels: 1 | 3, out: U
 }
 
 function pad(src: Uint8Array, width: number, height: number, size: number, channels: 1 | 3, out: Uint8Array): void {
-  const fill = [0, 0, 0];
+  // Per-channel median of the border: the background colour, even when a stroke touches the edge.
+  const histograms = Array.from({ length: channels }, () => new Uint32Array(256));
   let count = 0;
   forEachBorderPixel(width, height, (x, y) => {
     const p = (y * width + x) * channels;
-    for (let c = 0; c < channels; c++) fill[c] += src[p + c];
+    for (let c = 0; c < channels; c++) histograms[c][src[p + c]]++;
     count++;
   });
-  for (let c = 0; c < channels; c++) fill[c] = Math.round(fill[c] / Math.max(1, count));
+  const fill = histograms.map((h) => {
+    let seen = 0;
+    for (let v = 0; v < 256; v++) if ((seen += h[v]) * 2 >= count) return v;
+    return 0;
+  });
   if (channels === 1) out.fill(fill[0]);
   else for (let i = 0; i < size * size; i++) out.set(fill, i * 3);
   const x0 = (size - width) >> 1;
