@@ -1,11 +1,11 @@
 // The one typed contract between the renderer and the engine (via whichever host carries it).
 // Every request names its params and result; every event its data. Hosts answer the `host.*`
 // requests themselves (native dialogs in Electron, the folder browser in the browser host).
-import type { DatasetSummary, PreprocessOptions } from '../engine/datasets/types.ts';
+import type { DatasetSummary, ImportProgress, PreprocessOptions } from '../engine/datasets/types.ts';
 import type { ExplorerEvents, ExplorerRequests } from './explorer.ts';
 import type { ExportEvents, ExportRequests } from './exports.ts';
 
-export type { DatasetSummary, PreprocessOptions };
+export type { DatasetSummary, ImportProgress, PreprocessOptions };
 
 // ---- system ---------------------------------------------------------------------------------
 
@@ -135,6 +135,7 @@ export interface Events extends ExplorerEvents, ExportEvents {
   'job.progress': JobProgress;
   'job.done': { jobId: string; kind: string; result?: unknown };
   'job.failed': { jobId: string; kind: string; message: string; cancelled: boolean };
+  'dataset.progress': ImportProgress & { jobId: string };
   'dataset.opened': { jobId: string; summary: DatasetSummary };
   'train.progress': TrainProgress & { jobId: string };
   'train.epoch': EpochReport & { jobId: string };

@@ -2,17 +2,12 @@
 // them) and the Recent list, saved in the app's data folder.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Dataset, PreprocessOptions } from './datasets/types.ts';
-import { SAMPLE_MNIST } from './datasets/types.ts';
-import { loadSampleMnist } from './datasets/sample.ts';
+import type { Dataset, ImportHooks, PreprocessOptions } from './datasets/types.ts';
+import { openDataset } from './datasets/index.ts';
 import { dataDir } from './paths.ts';
 import { writeJsonAtomic } from './files.ts';
-import { UserError } from '../contract/messages.ts';
 
-export interface OpenHooks {
-  signal?: AbortSignal;
-  onProgress?: (progress: { fraction?: number; message: string }) => void;
-}
+export type OpenHooks = ImportHooks;
 
 const opened = new Map<string, Promise<Dataset>>();
 const RECENT_LIMIT = 12;
@@ -21,24 +16,16 @@ function key(ref: string, options: Partial<PreprocessOptions>): string {
   return JSON.stringify([ref, Object.entries(options).sort(([a], [b]) => a.localeCompare(b))]);
 }
 
-/** Opens (or reuses) a dataset. Folder import lives in datasets/; the sample is built in. */
+/** Opens (or reuses) a dataset already opened with the same options in this engine. */
 export function getDataset(ref: string, options: Partial<PreprocessOptions> = {}, hooks: OpenHooks = {}): Promise<Dataset> {
   const k = key(ref, options);
   let promise = opened.get(k);
   if (!promise) {
-    promise = loadDataset(ref, options, hooks);
+    promise = openDataset(ref, options, hooks);
     opened.set(k, promise);
     promise.catch(() => opened.delete(k));
   }
   return promise;
-}
-
-async function loadDataset(ref: string, options: Partial<PreprocessOptions>, hooks: OpenHooks): Promise<Dataset> {
-  if (ref === SAMPLE_MNIST) {
-    hooks.onProgress?.({ fraction: 1, message: 'Loaded the bundled MNIST sample' });
-    return loadSampleMnist(options);
-  }
-  throw new UserError(`${ref}: only the bundled sample (sample:mnist) can be opened in this build.`);
 }
 
 function recentFile(): string {

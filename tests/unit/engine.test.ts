@@ -76,7 +76,7 @@ describe('engine request handling', () => {
     const { jobId } = reply.result as { jobId: string };
     expect(jobId).toMatch(/^dataset-/);
     const opened = await waitForEvent('dataset.opened', (d) => d.jobId === jobId);
-    expect(opened.summary).toMatchObject({ ref: 'sample:mnist', images: 10_000, train: 9_000, test: 1_000, unlabelled: 0 });
+    expect(opened.summary).toMatchObject({ ref: 'sample:mnist', images: 10_000, train: 9_001, test: 999, unlabelled: 0 }); // 10 % per class, rounded
     expect(opened.summary.classCounts['1']).toBe(1127);
     await waitForEvent('job.done', (d) => d.jobId === jobId);
     const recent = (await request('dataset.recent')).result as any[];
