@@ -5,6 +5,7 @@ import type { ModelConfig } from './config.ts';
 import { classDims, validateModelConfig } from './config.ts';
 import type { Networks } from './architectures.ts';
 import { buildNetworks } from './architectures.ts';
+import { patchWasmKernels } from './wasm-kernels.ts';
 import {
   bernoulliLogLikelihood,
   gaussianLogLikelihood,
@@ -55,6 +56,7 @@ export class VaeModel {
 
   constructor(config: ModelConfig, nets: Networks, pixelLogVar?: number) {
     validateModelConfig(config);
+    patchWasmKernels();
     this.config = config;
     this.encoder = nets.encoder;
     this.decoder = nets.decoder;
