@@ -43,57 +43,15 @@ export interface FolderListing {
   imageCount: number;
 }
 
-// ---- training -------------------------------------------------------------------------------
+// ---- training ----------------------------------------------------------------------------------
+// The training job defines these next to the code that fills them; the contract re-exports them.
+import type { EpochReport, Reconstructions, RunSummary, TrainProgress, TrainSettings } from '../engine/training/job.ts';
+import type { ModelKind } from '../engine/training/settings.ts';
 
-export type ModelKind = 'vae' | 'beta-vae' | 'beta-tcvae' | 'ssvae';
+export type { EpochReport, ModelKind, Reconstructions, RunSummary, TrainProgress, TrainSettings };
 
-export interface TrainSettings {
-  model: ModelKind;
-  arch: 'mlp' | 'conv';
-  latent: number;
-  style?: number;
-  beta?: number;
-  labels?: number;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  seed: number;
-}
-
-export interface TrainProgress {
-  runDir: string;
-  step: number;
-  epoch: number;
-  epochs: number;
-  stepInEpoch: number;
-  stepsPerEpoch: number;
-  loss: number;
-  recon: number;
-  kl: number;
-  klPerDim: number[];
-  samplesPerSec: number;
-  etaSec: number;
-}
-
-export interface EpochReport {
-  runDir: string;
-  epoch: number;
-  trainLoss: number;
-  /** −ELBO on the test split, positive nats per image. */
-  testLoss: number;
-  testAccuracy?: number;
-}
-
-export interface Reconstructions {
-  runDir: string;
-  size: number;
-  channels: number;
-  count: number;
-  train: { input: Uint8Array; output: Uint8Array };
-  test: { input: Uint8Array; output: Uint8Array };
-}
-
-export type JobState = 'running' | 'paused' | 'stopping' | 'done' | 'failed' | 'cancelled';
+/** 'stopped' runs can be resumed; 'failed' carries a message (the NaN guard's advice, for one). */
+export type JobState = 'running' | 'paused' | 'stopping' | 'stopped' | 'done' | 'failed' | 'cancelled';
 
 // ---- the request map ------------------------------------------------------------------------
 // Later features keep their requests and events in files of their own (explorer.ts, exports.ts),

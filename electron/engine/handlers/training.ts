@@ -31,7 +31,8 @@ export const trainingHandlers: HandlerMap = {
       running.set(id, { training, runDir });
       try {
         const summary = await training.done;
-        state(controller.signal.aborted ? 'cancelled' : 'done');
+        if (summary.status === 'diverged') state('failed', summary.message);
+        else state(summary.status === 'done' ? 'done' : 'stopped', summary.message);
         return summary;
       } catch (error) {
         state('failed', error instanceof Error ? error.message : String(error));
