@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { openDataset, previewImport, suggestOptions, toFloatBatch, stratifiedSplit } from '../../electron/engine/datasets/index.ts';
+import { describeProgress, openDataset, previewImport, suggestOptions, toFloatBatch, stratifiedSplit } from '../../electron/engine/datasets/index.ts';
 import { suggestFromStats } from '../../electron/engine/datasets/suggest.ts';
 import { mulberry32 } from '../../electron/engine/random.ts';
 import type { ImageSet } from '../../electron/engine/datasets/types.ts';
@@ -133,6 +133,16 @@ describe('previewImport', () => {
     expect(preview.after).toHaveLength(3);
     expect(preview.inverted).toBe(true);
     expect(preview.before[0].file).toBe('sample:mnist#0');
+  });
+});
+
+describe('describeProgress', () => {
+  it('turns import progress into a fraction and a line', () => {
+    expect(describeProgress({ phase: 'decoding', scanned: 60000, decoded: 15000, total: 60000, imagesPerSec: 3000.4, etaSec: 15 })).toEqual({
+      fraction: 0.25,
+      message: 'Decoding: 15,000 of 60,000 images (3,000 images/s, 15 s left)',
+    });
+    expect(describeProgress({ phase: 'scanning', scanned: 1234, decoded: 0, total: 0, imagesPerSec: 0, etaSec: 0 })).toEqual({ message: 'Scanning: 1,234 files' });
   });
 });
 

@@ -108,6 +108,16 @@ describe('decoding details', () => {
     expect(bottom).toBeLessThan(50);
   });
 
+  it('takes the first frame of an animated GIF', async () => {
+    const root = folder('gif');
+    const frames = new Uint8Array(8 * 16 * 3);
+    frames.fill(255, 0, 8 * 8 * 3); // frame 1 white, frame 2 black
+    writeFileSync(join(root, 'anim.gif'), await sharp(frames, { raw: { width: 8, height: 16, channels: 3, pageHeight: 8 } }).gif().toBuffer());
+    expect((await sharp(join(root, 'anim.gif')).metadata()).pages).toBe(2);
+    const d = await openDataset(root, { size: 8, channels: 1, fit: 'fill', invert: 'no' });
+    expect(d.images.pixels.every((v) => v === 255)).toBe(true);
+  });
+
   it('fit: contain letterboxes with the border colour, cover crops, fill stretches', async () => {
     const root = folder('fit');
     // 30 wide x 10 high: black paper, a white bar in the middle third.

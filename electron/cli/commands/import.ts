@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { createOutput } from '../output.ts';
 import { openDataset } from '../../engine/datasets/open.ts';
-import type { Binarize, DatasetSummary, ImportProgress, PreprocessOptions } from '../../engine/datasets/types.ts';
+import { describeProgress } from '../../engine/datasets/progress.ts';
+import type { Binarize, DatasetSummary, PreprocessOptions } from '../../engine/datasets/types.ts';
 import { SAMPLE_MNIST } from '../../engine/datasets/types.ts';
 
 const USAGE = `Usage: latent-explorer import <folder|sample:mnist> [options]
@@ -94,13 +95,6 @@ export function formatSummary(summary: DatasetSummary, perReason = 20): string {
   return lines.join('\n');
 }
 
-function progressLine(p: ImportProgress): string {
-  if (p.phase === 'scanning') return `Scanning: ${number(p.scanned)} files`;
-  if (p.phase === 'decoding') return `Decoding: ${number(p.decoded)}/${number(p.total)} (${number(Math.round(p.imagesPerSec))} images/s, ${Math.ceil(p.etaSec)} s left)`;
-  if (p.phase === 'caching') return 'Writing the cache';
-  return 'Done';
-}
-
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -136,7 +130,7 @@ export async function run(argv: string[]): Promise<number> {
       signal: controller.signal,
       onProgress: (p) => {
         if (json) out.event('progress', { ...p, imagesPerSec: Math.round(p.imagesPerSec), etaSec: Math.round(p.etaSec * 10) / 10 });
-        else if (tty && p.phase !== 'done') process.stderr.write(`\r\x1b[K${progressLine(p)}`);
+        else if (tty && p.phase !== 'done') process.stderr.write(`\r\x1b[K${describeProgress(p).message}`);
       },
     });
     if (tty) process.stderr.write('\r\x1b[K');
