@@ -27,6 +27,8 @@ export interface DecodeTarget {
 
 /** 100 megapixels: far above any training image, far below what would exhaust memory. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
+/** A pathological file must not stall the import: one image gets this long. */
+const DECODE_TIMEOUT_SECONDS = 60;
 /** Larger files are not read into memory: sharp streams them from disk. */
 const READ_WHOLE_LIMIT = 32 * 1024 * 1024;
 
@@ -109,7 +111,7 @@ async function decodeInput(input: Buffer | string, head: Uint8Array, target: Dec
 
   if (format === 'png' && target.fastPng !== false && typeof input !== 'string') {
     const dims = pngDimensions(head);
-    if (dims && dims.width === size && dims.height === size) {
+    if (dims && dims.width === size && dims.height === size && size * size <= target.maxPixels) {
       const raw = decodeSimplePng(input);
       if (raw) return finishImage(raw, size, channels, out);
     }
@@ -132,6 +134,7 @@ async function decodeInput(input: Buffer | string, head: Uint8Array, target: Dec
   let resized: { data: Buffer; info: OutputInfo };
   try {
     resized = await pipeline
+      .timeout({ seconds: DECODE_TIMEOUT_SECONDS })
       .resize(size, size, { fit: target.fit === 'contain' ? 'inside' : target.fit })
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });

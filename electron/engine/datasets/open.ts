@@ -74,13 +74,17 @@ export function groupSkipped(skipped: SkippedFile[]): Record<string, number> {
   return groups;
 }
 
+/** Options without keys set to undefined (so they do not override defaults). */
+export function definedOnly(options: Partial<PreprocessOptions>): Partial<PreprocessOptions> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<PreprocessOptions>;
+}
+
 function resolveOptions(options: Partial<PreprocessOptions>, suggested: SuggestedSettings | null): PreprocessOptions {
-  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<PreprocessOptions>;
   const resolved = {
     ...FOLDER_DEFAULTS,
     size: suggested?.size ?? 28,
     channels: suggested?.channels ?? 1,
-    ...defined,
+    ...definedOnly(options),
   } as PreprocessOptions;
   validateOptions(resolved);
   return resolved;
@@ -98,7 +102,8 @@ export async function openDataset(ref: string, options: Partial<PreprocessOption
   signal?.throwIfAborted();
 
   if (ref === SAMPLE_MNIST) {
-    const dataset = loadSampleMnist({ ...SAMPLE_DEFAULTS, ...options });
+    const dataset = loadSampleMnist({ ...SAMPLE_DEFAULTS, ...definedOnly(options) });
+    validateOptions(dataset.options);
     dataset.summary.seconds = (performance.now() - started) / 1000;
     const n = dataset.images.count;
     report({ phase: 'done', scanned: n, decoded: n, total: n, imagesPerSec: 0, etaSec: 0 }, true);
