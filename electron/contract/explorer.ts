@@ -1,8 +1,165 @@
 // Requests and events of the explorer views (runs, embedding, manifold, traversal, style).
 // Owned by the explorer feature; merged into the contract in api.ts.
+//
+// A view names its run by folder (`runDir`); the engine keeps a session per open run (the model, the
+// test set's latent means) and follows a run in training: when it saves a newer checkpoint the session
+// reloads and sends `explorer.runUpdated`. Images travel as uint8 HWC typed arrays, latent codes as
+// Float32Array rows: never JSON number lists.
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ExplorerRequests {}
+export type LatentPart = 'all' | 'style' | 'class';
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ExplorerEvents {}
+/** One run in the picker. */
+export interface RunListing {
+  runDir: string;
+  /** Folder name, e.g. 20260101-120000-vae-2d. */
+  name: string;
+  /** 'data' = the app's data folder, 'sample' = shipped with the app. */
+  source: 'data' | 'sample';
+  objective?: string;
+  arch?: string;
+  latent?: number;
+  style?: number;
+  status?: string;
+  /** Epochs completed by the saved model (fractional when stopped mid-epoch). */
+  modelEpoch?: number;
+  epochs?: number;
+  dataset?: string;
+  updatedAt?: string;
+  /** Why the run cannot be opened (names the file and the reason). */
+  error?: string;
+}
+
+export interface RunInfo {
+  runDir: string;
+  name: string;
+  objective: string;
+  arch: string;
+  imageSize: number;
+  channels: number;
+  latent: number;
+  /** ssvae: the first `style` dims are z^X, the rest z^Y; 0 otherwise. */
+  style: number;
+  classNames: string[];
+  dimensionNames: string[];
+  /** Mean KL(q(z_j|x) || N(0,1)) per dimension over the test images, nats. */
+  klPerDim: number[];
+  /** Epochs with a saved model snapshot. */
+  snapshots: number[];
+  status: string;
+  modelEpoch: number;
+  epochs: number;
+  /** The model is still training: the session follows its checkpoints. */
+  training: boolean;
+  /** A model exists (false while a new run has not finished its first epoch). */
+  ready: boolean;
+  /** Test images encoded (≤ 20,000), of `total`. */
+  count: number;
+  total: number;
+  capped: boolean;
+  /** The run's dataset could not be opened: decode views work, encode views say this. */
+  datasetError?: string;
+}
+
+export interface ImageBlock {
+  /** count × size × size × channels, uint8, row-major HWC. */
+  pixels: Uint8Array;
+  count: number;
+  size: number;
+  channels: number;
+}
+
+export interface ExplorerRequests {
+  'explorer.runs': { params: Record<string, never>; result: { runs: RunListing[] } };
+  /** Opens (or reuses) the session of a run; encodes its test images. */
+  'explorer.open': { params: { runDir: string }; result: RunInfo };
+  'explorer.close': { params: { runDir: string }; result: { closed: boolean } };
+  /** E[x|z] for `count` latent codes, rows of `z` (count × latent). The fast path behind every slider. */
+  'explorer.decode': {
+    params: { runDir: string; z: Float32Array; count: number; snapshot?: number };
+    result: ImageBlock & { modelEpoch: number };
+  };
+  /**
+   * A grid × grid manifold over dims[0] (columns, left to right) and dims[1] (rows, top = +range),
+   * other dimensions from `base` (zeros when absent).
+   */
+  'explorer.manifold': {
+    params: { runDir: string; dims: [number, number]; range: number; grid: number; base?: Float32Array; snapshot?: number };
+    result: ImageBlock & { grid: number; modelEpoch: number };
+  };
+  /** For each of `dims`, `steps` images sweeping that dimension from −range to range, others from `base`. */
+  'explorer.traversal': {
+    params: { runDir: string; dims: number[]; steps: number; range: number; base?: Float32Array };
+    result: ImageBlock & { steps: number; dims: number[]; values: Float32Array; modelEpoch: number };
+  };
+  /** Latent means E[z|x] of the test images (count × latent), their labels (−1 unlabelled) and dataset indices. */
+  'explorer.latents': {
+    params: { runDir: string };
+    result: { means: Float32Array; labels: Int32Array; indices: Int32Array; latent: number; count: number; total: number; capped: boolean; modelEpoch: number };
+  };
+  /**
+   * t-SNE of the latent means (or one part of them) in a worker. Frames arrive as `explorer.embedFrame`
+   * events; when the same layout was computed before for this model, `coords` is in the reply and no job runs.
+   */
+  'explorer.embed': {
+    params: { runDir: string; part: LatentPart; perplexity: number; iterations: number; seed: number };
+    result: { jobId: string | null; count: number; coords?: Float32Array };
+  };
+  /** Test images by position in the latents list, and optionally their reconstructions E[x|E[z|x]]. */
+  'explorer.images': {
+    params: { runDir: string; positions: Int32Array; reconstruct?: boolean };
+    result: ImageBlock & { reconstructions?: Uint8Array };
+  };
+  /** Fixed train and test images beside their reconstructions. */
+  'explorer.reconstructions': {
+    params: { runDir: string; count: number };
+    result: { size: number; channels: number; count: number; train: { input: Uint8Array; output: Uint8Array }; test: { input: Uint8Array; output: Uint8Array } };
+  };
+  /** Mean encoding per class (classes × latent; NaN rows for classes without test images). */
+  'explorer.classMeans': {
+    params: { runDir: string };
+    result: { means: Float32Array; counts: Int32Array; classes: number; latent: number };
+  };
+  /**
+   * Measures the decoded sweep of every style dimension (slant, width, height, thickness, top-heaviness),
+   * for every class, and suggests a name where one measure follows the dimension closely.
+   */
+  'explorer.styleNames': {
+    params: { runDir: string; range?: number; steps?: number };
+    result: { dims: StyleDimReport[] };
+  };
+  /** Saves dimension names in the run's run.json (atomic write). */
+  'explorer.setNames': { params: { runDir: string; names: string[] }; result: { names: string[] } };
+}
+
+export type StyleMeasure = 'slant' | 'width' | 'height' | 'thickness' | 'topHeaviness';
+
+export interface StyleDimReport {
+  dim: number;
+  /** Pearson correlation of each measure with the dimension's value, averaged over classes. */
+  correlations: Record<StyleMeasure, number>;
+  /** Mean change of each measure over the sweep (units: slant dx/dy, px, px, px, fraction of height). */
+  changes: Record<StyleMeasure, number>;
+  /** Suggested name, or null when no measure follows the dimension (or it barely changes the image). */
+  suggestion: string | null;
+  measure: StyleMeasure | null;
+  correlation: number;
+  /** Mean absolute pixel change over the sweep, 0..1: near 0 for an unused dimension. */
+  effect: number;
+}
+
+export interface EmbedFrame {
+  jobId: string;
+  runDir: string;
+  iteration: number;
+  iterations: number;
+  /** count × 2, row-major, in the order of the latents list. */
+  coords: Float32Array;
+  done: boolean;
+  kl?: number;
+}
+
+export interface ExplorerEvents {
+  'explorer.embedFrame': EmbedFrame;
+  /** The followed run saved a newer model (or its first one): views should fetch again. */
+  'explorer.runUpdated': { runDir: string; modelEpoch: number; status: string; training: boolean };
+}

@@ -1,0 +1,277 @@
+// The explorer's engine side, driven as a host drives it (messages in, messages out), on small runs
+// trained here: run listing, sessions, decode paths, latents, layouts, style names, following a run
+// in training, names saved in run.json, and clear errors for bad input.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EventMessage, Message, ReplyMessage } from '../../electron/contract/messages.ts';
+import { createEngine } from '../../electron/engine/engine.ts';
+import { useWasm } from './helpers/tf.ts';
+import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
+import type { Dataset } from '../../electron/engine/datasets/types.ts';
+import { startTraining, type TrainSettings } from '../../electron/engine/training/job.ts';
+
+let dataDir: string;
+
+function smallMnist(count: number): Dataset {
+  const ds = loadSampleMnist();
+  const per = 28 * 28;
+  const images = {
+    ...ds.images,
+    count,
+    pixels: ds.images.pixels.slice(0, count * per),
+    labels: ds.images.labels.slice(0, count),
+    files: ds.images.files.slice(0, count),
+    split: ds.images.split.slice(0, count),
+  };
+  const test = images.split.reduce((a, v) => a + v, 0);
+  return { ...ds, images, summary: { ...ds.summary, images: count, train: count - test, test } };
+}
+
+function harness() {
+  const out: Message[] = [];
+  const engine = createEngine((m) => out.push(m));
+  let id = 0;
+  const request = async (method: string, params: unknown = {}): Promise<any> => {
+    const myId = ++id;
+    await engine.receive({ kind: 'request', id: myId, method, params });
+    const reply = out.find((m): m is ReplyMessage => m.kind === 'reply' && m.id === myId)!;
+    if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
+    return reply.result;
+  };
+  const events = (name: string) => out.filter((m): m is EventMessage => m.kind === 'event' && m.name === name).map((m) => m.data as any);
+  const waitFor = async (name: string, predicate: (d: any) => boolean = () => true, ms = 60_000) => {
+    const start = Date.now();
+    while (Date.now() - start < ms) {
+      const hit = events(name).find(predicate);
+      if (hit) return hit;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`no ${name} event in ${ms} ms`);
+  };
+  return { engine, request, events, waitFor };
+}
+
+const ds = smallMnist(3000);
+const vaeDir = () => join(dataDir, 'runs', 'vae-2d');
+const ssDir = () => join(dataDir, 'runs', 'ssvae-6d');
+
+async function train(settings: TrainSettings, dir: string): Promise<void> {
+  await startTraining(ds, settings, dir).done;
+}
+
+beforeAll(async () => {
+  await useWasm();
+  dataDir = mkdtempSync(join(tmpdir(), 'le-explorer-'));
+  process.env.LATENT_EXPLORER_DATA = dataDir;
+  await train({ model: 'vae', arch: 'mlp', latent: 2, epochs: 2, batchSize: 64, lr: 2e-3, seed: 1 }, vaeDir());
+  await train({ model: 'ssvae', arch: 'mlp', latent: 6, style: 3, epochs: 2, batchSize: 64, lr: 2e-3, seed: 1 }, ssDir());
+});
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const h = harness();
+
+describe('explorer: runs and sessions', () => {
+  it('lists the data folder runs with their model and the reason a folder cannot be opened', async () => {
+    mkdirSync(join(dataDir, 'runs', 'broken'), { recursive: true });
+    writeFileSync(join(dataDir, 'runs', 'broken', 'run.json'), '{ not json');
+    const { runs } = await h.request('explorer.runs');
+    const vae = runs.find((r: any) => r.runDir === vaeDir());
+    expect(vae).toMatchObject({ name: 'vae-2d', source: 'data', objective: 'vae', latent: 2, status: 'done', modelEpoch: 2 });
+    expect(vae.error).toBeUndefined();
+    const broken = runs.find((r: any) => r.name === 'broken');
+    expect(broken.error).toMatch(/broken\/run\.json: corrupt, not valid JSON/);
+    rmSync(join(dataDir, 'runs', 'broken'), { recursive: true, force: true });
+  });
+
+  it('opens a run: its shape, KL per dimension and the encoded test images', async () => {
+    const info = await h.request('explorer.open', { runDir: vaeDir() });
+    expect(info).toMatchObject({ latent: 2, style: 0, imageSize: 28, channels: 1, ready: true, training: false, capped: false });
+    // the sample's stratified 10% test split
+    expect(info.count).toBe(info.total);
+    expect(info.count).toBeGreaterThan(990);
+    expect(info.count).toBeLessThanOrEqual(1000);
+    expect(info.classNames).toHaveLength(10);
+    expect(info.klPerDim).toHaveLength(2);
+    // a trained 2-D VAE uses both dimensions
+    for (const kl of info.klPerDim) expect(kl).toBeGreaterThan(0.3);
+    expect(info.snapshots).toEqual([1, 2]);
+  });
+
+  it('names the file and the reason when a folder is not a run', async () => {
+    const empty = join(dataDir, 'not-a-run');
+    mkdirSync(empty, { recursive: true });
+    await expect(h.request('explorer.open', { runDir: empty })).rejects.toThrow(/not-a-run\/run\.json: missing/);
+  });
+});
+
+describe('explorer: decode paths', () => {
+  it('decodes latent codes to uint8 images, one per code, different codes giving different images', async () => {
+    const z = Float32Array.from([0, 0, 2, -2, -2, 2]);
+    const r = await h.request('explorer.decode', { runDir: vaeDir(), z, count: 3 });
+    expect(r.pixels).toBeInstanceOf(Uint8Array);
+    expect(r.pixels.length).toBe(3 * 784);
+    expect(r).toMatchObject({ count: 3, size: 28, channels: 1, modelEpoch: 2 });
+    const img = (k: number): Uint8Array => r.pixels.subarray(k * 784, (k + 1) * 784);
+    const diff = (a: Uint8Array, b: Uint8Array) => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
+    expect(diff(img(1), img(2))).toBeGreaterThan(10);
+    // digits: some ink, mostly background
+    const ink = [0, 1, 2].map((k) => img(k).reduce((s, v) => s + (v > 128 ? 1 : 0), 0));
+    expect(Math.max(...ink)).toBeGreaterThan(30);
+    expect(Math.max(...ink)).toBeLessThan(400);
+  });
+
+  it('rejects codes of the wrong size with a bad-input message', async () => {
+    await expect(h.request('explorer.decode', { runDir: vaeDir(), z: new Float32Array(3), count: 2 })).rejects.toMatchObject({
+      message: expect.stringMatching(/expected 2 codes of 2 values \(4\), got 3/),
+      code: 'bad-input',
+    });
+    await expect(h.request('explorer.decode', { runDir: vaeDir(), z: [0, 0], count: 1 })).rejects.toThrow(/Float32Array/);
+  });
+
+  it('decodes a manifold grid, and a snapshot of epoch 1 differs from the final model', async () => {
+    const r = await h.request('explorer.manifold', { runDir: vaeDir(), dims: [0, 1], range: 2.5, grid: 20 });
+    expect(r.pixels.length).toBe(400 * 784);
+    expect(r.grid).toBe(20);
+    const early = await h.request('explorer.manifold', { runDir: vaeDir(), dims: [0, 1], range: 2.5, grid: 20, snapshot: 1 });
+    expect(early.modelEpoch).toBe(1);
+    let d = 0;
+    for (let i = 0; i < r.pixels.length; i++) d += Math.abs(r.pixels[i] - early.pixels[i]);
+    expect(d / r.pixels.length).toBeGreaterThan(1);
+    await expect(h.request('explorer.manifold', { runDir: vaeDir(), dims: [0, 1], range: 2.5, grid: 5, snapshot: 7 })).rejects.toThrow(/no snapshot for epoch 7 \(have 1, 2\)/);
+  });
+
+  it('decodes traversal sweeps, one row of steps per dimension, the others at the base', async () => {
+    const base = Float32Array.from([0.3, -0.2]);
+    const r = await h.request('explorer.traversal', { runDir: vaeDir(), dims: [1, 0], steps: 7, range: 2, base });
+    expect(r.pixels.length).toBe(2 * 7 * 784);
+    expect(Array.from(r.values)).toEqual(Array.from(Float32Array.from([-2, -2 / 3 * 2, -2 / 3, 0, 2 / 3, 4 / 3, 2])));
+    // the middle of the sweep of dim 1 decodes the base with z_1 = 0
+    const mid = await h.request('explorer.decode', { runDir: vaeDir(), z: Float32Array.from([0.3, 0]), count: 1 });
+    expect(Array.from(r.pixels.subarray(3 * 784, 4 * 784))).toEqual(Array.from(mid.pixels));
+  });
+});
+
+describe('explorer: encodings, images and layouts', () => {
+  it('returns the latent means of the test images with labels and dataset indices', async () => {
+    const r = await h.request('explorer.latents', { runDir: vaeDir() });
+    expect(r.means).toBeInstanceOf(Float32Array);
+    expect(r.means.length).toBe(r.count * 2);
+    expect(r.count).toBeGreaterThan(990);
+    expect(r.labels).toBeInstanceOf(Int32Array);
+    expect(new Set(r.labels).size).toBe(10);
+    expect(r.indices.length).toBe(r.count);
+    // the means of a trained VAE spread like the prior, roughly
+    let s = 0;
+    for (const v of r.means) s += v * v;
+    expect(Math.sqrt(s / r.means.length)).toBeGreaterThan(0.4);
+    expect(Math.sqrt(s / r.means.length)).toBeLessThan(2.5);
+  });
+
+  it('gives test images with their reconstructions, and fixed train/test reconstruction grids', async () => {
+    const r = await h.request('explorer.images', { runDir: vaeDir(), positions: Int32Array.from([0, 5, 9]), reconstruct: true });
+    expect(r.pixels.length).toBe(3 * 784);
+    expect(r.reconstructions.length).toBe(3 * 784);
+    // the sample is binarised at 0.5: the model's input is black and white
+    expect(new Set(r.pixels)).toEqual(new Set([0, 255]));
+    const g = await h.request('explorer.reconstructions', { runDir: vaeDir(), count: 8 });
+    expect(g.count).toBe(8);
+    expect(g.train.input.length).toBe(8 * 784);
+    expect(g.test.output.length).toBe(8 * 784);
+    // reconstructions resemble their inputs more than other inputs
+    const dist = (a: Uint8Array, b: Uint8Array) => a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0);
+    const img = (x: Uint8Array, k: number) => x.subarray(k * 784, (k + 1) * 784);
+    let closer = 0;
+    for (let k = 0; k < 8; k++) if (dist(img(g.test.output, k), img(g.test.input, k)) < dist(img(g.test.output, k), img(g.test.input, (k + 1) % 8))) closer++;
+    expect(closer).toBeGreaterThanOrEqual(6);
+  });
+
+  it('lays out the latent means with t-SNE, streaming frames, and answers a repeat from the cache', async () => {
+    const settings = { runDir: vaeDir(), part: 'all', perplexity: 20, iterations: 300, seed: 1 };
+    const { jobId, count } = await h.request('explorer.embed', settings);
+    expect(count).toBeGreaterThan(990);
+    const last = await h.waitFor('explorer.embedFrame', (f) => f.jobId === jobId && f.done);
+    const frames = h.events('explorer.embedFrame').filter((f) => f.jobId === jobId);
+    expect(frames.length).toBeGreaterThanOrEqual(2);
+    expect(frames[0].iteration).toBe(0);
+    expect(last.coords).toBeInstanceOf(Float32Array);
+    expect(last.coords.length).toBe(2 * count);
+    // the layout has spread out from the tiny initialisation
+    let spread = 0;
+    for (const v of last.coords) spread = Math.max(spread, Math.abs(v));
+    expect(spread).toBeGreaterThan(5);
+    await h.waitFor('job.done', (d) => d.jobId === jobId);
+    const again = await h.request('explorer.embed', settings);
+    expect(again.jobId).toBeNull();
+    expect(Array.from(again.coords)).toEqual(Array.from(last.coords));
+    await expect(h.request('explorer.embed', { ...settings, part: 'style' })).rejects.toThrow(/Only semi-supervised runs have a style part/);
+  });
+});
+
+describe('explorer: semi-supervised style', () => {
+  it('gives class mean codes, and the class part of those codes changes the digit', async () => {
+    const info = await h.request('explorer.open', { runDir: ssDir() });
+    expect(info).toMatchObject({ objective: 'ssvae', latent: 6, style: 3 });
+    const r = await h.request('explorer.classMeans', { runDir: ssDir() });
+    expect(r.means.length).toBe(10 * 6);
+    expect((Array.from(r.counts) as number[]).reduce((a, b) => a + b, 0)).toBe(info.count);
+    // Same style (0), the class part of each class: ten different images.
+    const z = new Float32Array(10 * 6);
+    for (let k = 0; k < 10; k++) z.set(r.means.subarray(k * 6 + 3, k * 6 + 6), k * 6 + 3);
+    const d = await h.request('explorer.decode', { runDir: ssDir(), z, count: 10 });
+    const img = (k: number) => d.pixels.subarray(k * 784, (k + 1) * 784);
+    const diff = (a: Uint8Array, b: Uint8Array) => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
+    expect(diff(img(0), img(1))).toBeGreaterThan(8);
+  });
+
+  it('measures the style sweeps and reports correlations for every style dimension', async () => {
+    const { dims } = await h.request('explorer.styleNames', { runDir: ssDir() });
+    expect(dims).toHaveLength(3);
+    for (const d of dims) {
+      expect(Object.keys(d.correlations).sort()).toEqual(['height', 'slant', 'thickness', 'topHeaviness', 'width']);
+      for (const v of Object.values(d.correlations) as number[]) expect(Math.abs(v)).toBeLessThanOrEqual(1);
+      if (d.suggestion) expect(Math.abs(d.correlation)).toBeGreaterThanOrEqual(0.7);
+    }
+    await expect(h.request('explorer.styleNames', { runDir: vaeDir() })).rejects.toThrow(/only semi-supervised runs/);
+  });
+
+  it('saves dimension names in run.json', async () => {
+    const { names } = await h.request('explorer.setNames', { runDir: ssDir(), names: ['slant', ' width ', '', 'c1', 'c2', 'c3'] });
+    expect(names).toEqual(['slant', 'width', 'style 3', 'c1', 'c2', 'c3']);
+    const run = JSON.parse(readFileSync(join(ssDir(), 'run.json'), 'utf8'));
+    expect(run.dimensionNames).toEqual(names);
+    expect((await h.request('explorer.open', { runDir: ssDir() })).dimensionNames).toEqual(names);
+    await expect(h.request('explorer.setNames', { runDir: ssDir(), names: ['a'] })).rejects.toThrow(/expected 6 dimension names, got 1/);
+  });
+});
+
+describe('explorer: a run in training', () => {
+  it('opens before the first epoch ends, then follows each saved model', async () => {
+    const dir = join(dataDir, 'runs', 'live');
+    const job = startTraining(ds, { model: 'vae', arch: 'mlp', latent: 3, epochs: 2, batchSize: 64, lr: 2e-3, seed: 2 }, dir);
+    // run.json appears at the start of training
+    const t0 = Date.now();
+    let info: any;
+    while (Date.now() - t0 < 20_000) {
+      try {
+        info = await h.request('explorer.open', { runDir: dir });
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    expect(info).toMatchObject({ ready: false, training: true });
+    await expect(h.request('explorer.decode', { runDir: dir, z: new Float32Array(3), count: 1 })).rejects.toThrow(/no model saved yet.*first epoch is still training/);
+    const first = await h.waitFor('explorer.runUpdated', (e) => e.runDir === dir && e.modelEpoch === 1);
+    expect(first.training).toBe(true);
+    const d1 = await h.request('explorer.decode', { runDir: dir, z: new Float32Array(3), count: 1 });
+    expect(d1.modelEpoch).toBe(1);
+    await job.done;
+    await h.waitFor('explorer.runUpdated', (e) => e.runDir === dir && e.modelEpoch === 2 && !e.training);
+    const d2 = await h.request('explorer.decode', { runDir: dir, z: new Float32Array(3), count: 1 });
+    expect(d2.modelEpoch).toBe(2);
+    expect(Array.from(d2.pixels)).not.toEqual(Array.from(d1.pixels));
+    expect((await h.request('explorer.open', { runDir: dir })).training).toBe(false);
+  });
+});
