@@ -1,0 +1,197 @@
+// latent-explorer train <folder|sample:mnist> --model ... --out DIR: trains a model of the VAE family
+// with live progress; Ctrl-C stops after the current step and leaves a resumable checkpoint.
+import { parseArgs } from 'node:util';
+import { existsSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UsageError } from '../errors.ts';
+import { createOutput } from '../output.ts';
+import { initBackend } from '../../engine/backend.ts';
+import { openDataset } from '../../engine/datasets/open.ts';
+import type { Binarize, PreprocessOptions } from '../../engine/datasets/types.ts';
+import { SAMPLE_MNIST } from '../../engine/datasets/types.ts';
+import { startTraining } from '../../engine/training/job.ts';
+import type { EpochReport, TrainProgress } from '../../engine/training/job.ts';
+import type { ModelKind, TrainSettings } from '../../engine/training/settings.ts';
+import { MODEL_KINDS, SettingsError } from '../../engine/training/settings.ts';
+import { readRunFile, runJsonPath } from '../../engine/training/run-file.ts';
+
+const USAGE = `Usage: latent-explorer train <folder|sample:mnist> --model vae|beta-vae|beta-tcvae|ssvae --out DIR [options]
+  --model M        vae: the lectures' VAE; beta-vae: KL weighted by beta; beta-tcvae: total correlation
+                   weighted by beta; ssvae: semi-supervised style/class split
+  --arch mlp|conv  MLP (784-256-64, default) or convolutional (for 32 px and up, or RGB)
+  --latent N       latent dimensions (default: 2 for vae, 10 for beta-vae/beta-tcvae, 14 for ssvae)
+  --style N        ssvae: style dimensions z^X; the rest are the class part z^Y (default: 4 for ssvae)
+  --beta B         beta-vae: KL weight (default 4); beta-tcvae: total-correlation weight (default 6)
+  --labels K       ssvae: keep only K training labels, balanced per class
+  --epochs E       (default 10)    --batch B   (default 128)    --lr L   (default 0.001)
+  --seed S         seed of initialisation, shuffling and sampling (default 1)
+  --samples M      reparameterisation samples per image (default 1)
+  --size N, --channels 1|3, --binarize off|T|dynamic, --test-split S   preprocessing of a folder
+  --out DIR        the run folder to create
+  --resume         continue the run in --out from its last checkpoint (--epochs and --lr may change)
+  --json           progress, epoch and summary as JSON lines`;
+
+const DEFAULT_LATENT: Record<ModelKind, number> = { vae: 2, 'beta-vae': 10, 'beta-tcvae': 10, ssvae: 14 };
+
+function num(values: Record<string, unknown>, key: string, check: (n: number) => boolean, what: string): number | undefined {
+  const raw = values[key];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if ((raw as string).trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${key} must be ${what} (got '${raw}')`);
+  return n;
+}
+
+const whole = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
+
+function preprocessing(values: Record<string, unknown>): Partial<PreprocessOptions> {
+  const o: Partial<PreprocessOptions> = {};
+  const size = num(values, 'size', (n) => whole(4)(n) && n <= 512, 'a whole number from 4 to 512');
+  if (size !== undefined) o.size = size;
+  if (values.channels !== undefined) {
+    if (values.channels !== '1' && values.channels !== '3') throw new UsageError(`--channels must be 1 or 3 (got '${values.channels}')`);
+    o.channels = Number(values.channels) as 1 | 3;
+  }
+  if (values.binarize !== undefined) {
+    const b = values.binarize as string;
+    if (b === 'off' || b === 'dynamic') o.binarize = b as Binarize;
+    else {
+      const t = Number(b);
+      if (b.trim() === '' || !(t > 0 && t < 1)) throw new UsageError(`--binarize must be off, dynamic or a threshold between 0 and 1 (got '${b}')`);
+      o.binarize = t;
+    }
+  }
+  const split = num(values, 'test-split', (n) => n >= 0 && n < 1, 'a share from 0 to below 1, e.g. 0.1');
+  if (split !== undefined) o.testSplit = split;
+  return o;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      arch: { type: 'string' },
+      latent: { type: 'string' },
+      style: { type: 'string' },
+      beta: { type: 'string' },
+      labels: { type: 'string' },
+      epochs: { type: 'string' },
+      batch: { type: 'string' },
+      lr: { type: 'string' },
+      seed: { type: 'string' },
+      samples: { type: 'string' },
+      size: { type: 'string' },
+      channels: { type: 'string' },
+      binarize: { type: 'string' },
+      'test-split': { type: 'string' },
+      out: { type: 'string' },
+      resume: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? `train takes one folder, got ${positionals.length}: ${positionals.join(' ')}` : 'train needs a folder (or sample:mnist); see latent-explorer train --help');
+  if (!values.out) throw new UsageError('train needs --out DIR, the run folder to create');
+  const runDir = resolve(values.out);
+  const ref = positionals[0] === SAMPLE_MNIST ? SAMPLE_MNIST : resolve(positionals[0]);
+  const resume = values.resume ?? false;
+
+  const hasRun = existsSync(runJsonPath(runDir));
+  if (!resume && hasRun) throw new UsageError(`${runDir} already holds a run; add --resume to continue it, or choose another --out`);
+  if (!resume && existsSync(runDir) && readdirSync(runDir).length > 0) throw new UsageError(`${runDir} exists and is not empty; choose a new --out folder`);
+  const saved = resume && hasRun ? readRunFile(runDir) : null;
+
+  // Settings: flags, else the resumed run's, else defaults.
+  const model = (values.model ?? saved?.settings.model) as ModelKind | undefined;
+  if (!model) throw new UsageError(`train needs --model (${MODEL_KINDS.join(', ')})`);
+  if (!MODEL_KINDS.includes(model)) throw new UsageError(`--model must be one of ${MODEL_KINDS.join(', ')} (got '${model}')`);
+  const arch = (values.arch ?? saved?.settings.arch ?? 'mlp') as TrainSettings['arch'];
+  if (arch !== 'mlp' && arch !== 'conv') throw new UsageError(`--arch must be mlp or conv (got '${arch}')`);
+  if (values.beta !== undefined && (model === 'vae' || model === 'ssvae')) throw new UsageError(`--beta applies to beta-vae and beta-tcvae, not ${model}`);
+  if (values.labels !== undefined && model !== 'ssvae') throw new UsageError('--labels applies to the semi-supervised model (--model ssvae)');
+  if (values.style !== undefined && model !== 'ssvae') throw new UsageError('--style applies to the semi-supervised model (--model ssvae)');
+  const latent = num(values, 'latent', whole(1), 'a whole number >= 1') ?? saved?.settings.latent ?? DEFAULT_LATENT[model];
+  const settings: TrainSettings = {
+    model,
+    arch,
+    latent,
+    epochs: num(values, 'epochs', whole(1), 'a whole number >= 1') ?? saved?.settings.epochs ?? 10,
+    batchSize: num(values, 'batch', whole(1), 'a whole number >= 1') ?? saved?.settings.batchSize ?? 128,
+    lr: num(values, 'lr', (n) => n > 0 && n < 1, 'a number between 0 and 1, e.g. 0.001') ?? saved?.settings.lr ?? 1e-3,
+    seed: num(values, 'seed', whole(0), 'a whole number >= 0') ?? saved?.settings.seed ?? 1,
+  };
+  const style = num(values, 'style', whole(0), 'a whole number >= 0') ?? saved?.settings.style ?? (model === 'ssvae' && values.latent === undefined ? 4 : undefined);
+  if (style !== undefined) settings.style = style;
+  const beta = num(values, 'beta', (n) => n >= 0, 'a number >= 0') ?? saved?.settings.beta;
+  if (beta !== undefined) settings.beta = beta;
+  const labels = num(values, 'labels', whole(0), 'a whole number >= 0') ?? saved?.settings.labels;
+  if (labels !== undefined) settings.labels = labels;
+  const samples = num(values, 'samples', whole(1), 'a whole number >= 1') ?? saved?.settings.samples;
+  if (samples !== undefined) settings.samples = samples;
+  for (const k of ['hidden', 'classWeight'] as const) if (saved?.settings[k] !== undefined) (settings as unknown as Record<string, unknown>)[k] = saved.settings[k];
+
+  const json = values.json ?? false;
+  const out = createOutput(json);
+  const tty = !json && process.stderr.isTTY;
+  const backend = await initBackend();
+  out.event('backend', { backend: backend.backend, label: backend.label }, `Backend: ${backend.label}`);
+
+  const options = { ...(saved?.dataset.options ?? {}), ...preprocessing(values) };
+  if (saved && saved.dataset.ref !== ref) throw new UsageError(`${runDir} was trained on ${saved.dataset.ref}, not ${ref}`);
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const dataset = await openDataset(ref, options, { signal: controller.signal });
+    out.event('dataset', { ref: dataset.ref, images: dataset.images.count, train: dataset.summary.train, test: dataset.summary.test, options: dataset.options },
+      `Data: ${dataset.ref}, ${dataset.images.count} images (train ${dataset.summary.train}, test ${dataset.summary.test}), ${dataset.images.size} px, binarize ${dataset.options.binarize}`);
+    let job;
+    try {
+      job = startTraining(dataset, settings, runDir, {
+        resume,
+        signal: controller.signal,
+        onProgress: (p: TrainProgress) => {
+          if (json) out.event('progress', { ...p, klPerDim: p.klPerDim.map((v) => round(v, 4)), samplesPerSec: Math.round(p.samplesPerSec), etaSec: round(p.etaSec, 1) });
+          else if (tty)
+            process.stderr.write(
+              `\r\x1b[Kepoch ${p.epoch}/${p.epochs} step ${p.stepInEpoch}/${p.stepsPerEpoch}  loss ${p.loss.toFixed(2)}  recon ${p.recon.toFixed(2)}  KL ${p.kl.toFixed(2)}  ${Math.round(p.samplesPerSec)} img/s  ${Number.isFinite(p.etaSec) ? Math.ceil(p.etaSec) + ' s left' : ''}`,
+            );
+        },
+        onEpoch: (e: EpochReport) => {
+          if (tty) process.stderr.write('\r\x1b[K');
+          out.event('epoch', { ...e }, `epoch ${e.epoch}/${settings.epochs}: train loss ${e.trainLoss.toFixed(2)}, test −ELBO ${e.testLoss.toFixed(2)} nats/image${e.testAccuracy !== undefined ? `, test accuracy ${(100 * e.testAccuracy).toFixed(1)}%` : ''}`);
+        },
+      });
+    } catch (e) {
+      if (e instanceof SettingsError) throw new UsageError(e.message);
+      throw e;
+    }
+    const summary = await job.done;
+    if (tty) process.stderr.write('\r\x1b[K');
+    const human = [
+      `${summary.status === 'done' ? 'Trained' : summary.status === 'stopped' ? 'Stopped (resume with --resume)' : 'Diverged'}: ${runDir}`,
+      `  epochs ${summary.epochs}, steps ${summary.step}, ${summary.seconds.toFixed(1)} s, ${Math.round(summary.samplesPerSec)} images/s on ${backend.backend}`,
+      summary.testLoss !== null ? `  test −ELBO ${summary.testLoss.toFixed(2)} nats/image (lower is better)` : '',
+      summary.testAccuracy !== undefined ? `  test accuracy of the class head ${(100 * summary.testAccuracy).toFixed(1)}%` : '',
+      summary.message ? `  ${summary.message}` : '',
+    ].filter(Boolean).join('\n');
+    out.result({ event: 'summary', ...summary, backend: backend.backend }, human);
+    if (summary.status === 'diverged') {
+      console.error(`latent-explorer: ${summary.message}`);
+      return 1;
+    }
+    return summary.status === 'stopped' ? 130 : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}

@@ -1,0 +1,160 @@
+// Evaluating a trained run on its test split: −ELBO, the IWAE bound, KL per dimension, active units,
+// total correlation of the latent means and, for the semi-supervised model, class accuracy.
+import type { Dataset } from '../datasets/types.ts';
+import { mulberry32 } from '../random.ts';
+import { pixelsToTensor } from '../../../models/pixels.ts';
+import type { LoadedRun, RunFile } from './run-file.ts';
+import { openDataset } from '../datasets/open.ts';
+import type { ImportHooks } from '../datasets/types.ts';
+
+/** Reopens the data a run was trained on, with the same preprocessing (and so the same train/test split). */
+export async function openRunDataset(run: RunFile, hooks: ImportHooks = {}): Promise<Dataset> {
+  return openDataset(run.dataset.ref, run.dataset.options, hooks);
+}
+
+export interface EvalReport {
+  runDir: string;
+  /** which images were evaluated */
+  split: 'test' | 'train';
+  images: number;
+  /** −ELBO, positive nats per image (one posterior sample per image) */
+  negElbo: number;
+  /** −E_q[log p(x|z)], nats per image */
+  recon: number;
+  /** KL(q(z|x) || p(z)), nats per image */
+  kl: number;
+  /** importance-weighted bound on −log p(x) with K samples, positive nats per image (≤ −ELBO) */
+  negIwae?: number;
+  iwaeSamples?: number;
+  klPerDim: number[];
+  /** dimensions whose mean KL exceeds 0.01 nats */
+  activeUnits: number;
+  activeThreshold: number;
+  /** total correlation of the latent means under a Gaussian fit: ½(Σ log σ²_j − log det Σ), nats */
+  meansTotalCorrelation: number;
+  /** semi-supervised model: class head accuracy on the labelled evaluated images */
+  accuracy?: number;
+  labelled?: number;
+  seconds: number;
+}
+
+export interface EvalHooks {
+  iwae?: number;
+  signal?: AbortSignal;
+  onProgress?(p: { done: number; total: number; phase: 'elbo' | 'iwae' }): void;
+}
+
+export const ACTIVE_UNIT_THRESHOLD = 0.01;
+const CHUNK = 250;
+const SEED = 4242;
+
+export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHooks = {}): Promise<EvalReport> {
+  const started = performance.now();
+  const { model, run } = loaded;
+  const { size, channels, pixels, labels } = ds.images;
+  if (size !== run.dataset.size || channels !== run.dataset.channels)
+    throw new Error(`${ds.ref}: images are ${size}x${size}x${channels} but the run was trained on ${run.dataset.size}x${run.dataset.size}x${run.dataset.channels}`);
+  let indices: number[] = [];
+  for (let i = 0; i < ds.images.count; i++) if (ds.images.split[i] === 1) indices.push(i);
+  let split: EvalReport['split'] = 'test';
+  if (indices.length === 0) {
+    split = 'train';
+    for (let i = 0; i < ds.images.count && indices.length < 1000; i++) indices.push(i);
+  }
+  const latent = model.config.latent;
+  const rand = mulberry32(SEED);
+  const binarize = ds.options.binarize;
+  let negElbo = 0;
+  let recon = 0;
+  let negIwae = 0;
+  let correct = 0;
+  let labelled = 0;
+  const klSum = new Float64Array(latent);
+  const means = new Float64Array(indices.length * latent);
+  const k = hooks.iwae ?? 0;
+  const total = indices.length * (k > 0 ? 2 : 1);
+  for (let start = 0, c = 0; start < indices.length; start += CHUNK, c++) {
+    hooks.signal?.throwIfAborted();
+    const idx = indices.slice(start, start + CHUNK);
+    const x = pixelsToTensor(pixels, idx, size, channels, binarize, rand);
+    const r = model.evaluate(x, SEED + c);
+    r.negElbo.forEach((v) => (negElbo += v));
+    r.klPerDimSum.forEach((v, d) => (klSum[d] += v));
+    const { mean } = model.encode(x);
+    means.set(mean.dataSync(), start * latent);
+    mean.dispose();
+    if (r.predictions)
+      idx.forEach((i, j) => {
+        if (labels[i] >= 0) {
+          labelled++;
+          if (r.predictions![j] === labels[i]) correct++;
+        }
+      });
+    if (k > 0) {
+      const b = model.negIwae(x, k, SEED + 7 * c);
+      b.forEach((v) => (negIwae += v));
+    }
+    x.dispose();
+    hooks.onProgress?.({ done: Math.min(total, (start + idx.length) * (k > 0 ? 2 : 1)), total, phase: k > 0 ? 'iwae' : 'elbo' });
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const n = indices.length;
+  const klPerDim = Array.from(klSum, (v) => v / n);
+  const kl = klPerDim.reduce((a, v) => a + v, 0);
+  negElbo /= n;
+  recon = negElbo - kl;
+  return {
+    runDir: loaded.dir,
+    split,
+    images: n,
+    negElbo,
+    recon,
+    kl,
+    negIwae: k > 0 ? negIwae / n : undefined,
+    iwaeSamples: k > 0 ? k : undefined,
+    klPerDim,
+    activeUnits: klPerDim.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length,
+    activeThreshold: ACTIVE_UNIT_THRESHOLD,
+    meansTotalCorrelation: gaussianTotalCorrelation(means, n, latent),
+    accuracy: model.classifier && labelled ? correct / labelled : undefined,
+    labelled: model.classifier ? labelled : undefined,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/**
+ * Total correlation of samples under a Gaussian fit: KL(N(μ,Σ) || Π_j N(μ_j,Σ_jj)) = ½(Σ_j log Σ_jj − log det Σ).
+ * Zero for uncorrelated dimensions. Rows are samples [n, d].
+ */
+export function gaussianTotalCorrelation(x: Float64Array | Float32Array, n: number, d: number): number {
+  if (n < 2 || d < 2) return 0;
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j] / n;
+  const cov = new Float64Array(d * d);
+  for (let i = 0; i < n; i++)
+    for (let a = 0; a < d; a++) {
+      const da = x[i * d + a] - mean[a];
+      for (let b = a; b < d; b++) cov[a * d + b] += (da * (x[i * d + b] - mean[b])) / (n - 1);
+    }
+  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) cov[a * d + b] = cov[b * d + a];
+  // a tiny ridge keeps collapsed (constant) dimensions from making the determinant zero
+  for (let a = 0; a < d; a++) cov[a * d + a] += 1e-9;
+  let sumLogVar = 0;
+  for (let a = 0; a < d; a++) sumLogVar += Math.log(cov[a * d + a]);
+  // log det by Cholesky
+  const l = new Float64Array(d * d);
+  let logDet = 0;
+  for (let j = 0; j < d; j++) {
+    let s = cov[j * d + j];
+    for (let k = 0; k < j; k++) s -= l[j * d + k] ** 2;
+    if (s <= 0) return Infinity;
+    l[j * d + j] = Math.sqrt(s);
+    logDet += 2 * Math.log(l[j * d + j]);
+    for (let i = j + 1; i < d; i++) {
+      let t = cov[i * d + j];
+      for (let k = 0; k < j; k++) t -= l[i * d + k] * l[j * d + k];
+      l[i * d + j] = t / l[j * d + j];
+    }
+  }
+  return Math.max(0, 0.5 * (sumLogVar - logDet));
+}
