@@ -108,6 +108,27 @@ describe('decoding details', () => {
     expect(bottom).toBeLessThan(50);
   });
 
+  it('skips truncated files of every format as corrupt, naming the format', async () => {
+    const root = folder('truncated');
+    const base = () => sharp(glyph(24, 3), { raw: { width: 24, height: 24, channels: 1 } });
+    const files: Record<string, Buffer> = {
+      'a.png': await base().png().toBuffer(),
+      'b.jpg': await base().jpeg().toBuffer(),
+      'c.webp': await base().webp().toBuffer(),
+      'd.gif': await base().gif().toBuffer(),
+      'e.tif': await base().tiff().toBuffer(),
+      'f.avif': await base().avif().toBuffer(),
+      'g.bmp': bmp(greyToRgb(glyph(24, 3)), 24, 24, 24),
+    };
+    for (const [name, data] of Object.entries(files)) writeFileSync(join(root, name), data.subarray(0, data.length >> 1));
+    writeFileSync(join(root, 'ok.png'), files['a.png']);
+    const d = await openDataset(root, { size: 24, channels: 1 });
+    expect(d.images.files).toEqual(['ok.png']);
+    expect(d.summary.skipped.map((s) => [s.path, s.reason, s.detail?.split(':')[0]])).toEqual(
+      ['a.png', 'b.jpg', 'c.webp', 'd.gif', 'e.tif', 'f.avif', 'g.bmp'].map((f, k) => [f, SKIP_REASONS.corrupt, k === 6 ? 'BMP pixel data truncated' : ['PNG', 'JPEG', 'WEBP', 'GIF', 'TIFF', 'AVIF'][k]]),
+    );
+  });
+
   it('takes the first frame of an animated GIF', async () => {
     const root = folder('gif');
     const frames = new Uint8Array(8 * 16 * 3);

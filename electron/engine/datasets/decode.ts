@@ -60,11 +60,13 @@ export function readErrorToSkip(error: unknown): SkipError {
 
 function sharpErrorToSkip(error: unknown, format: ImageFormat): SkipError {
   const message = (error as Error)?.message ?? String(error);
-  const firstLine = message.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? message;
-  if (/pixel limit/i.test(message)) return new SkipError(SKIP_REASONS.tooLarge, firstLine);
-  if (/Input file is missing|ENOENT|EACCES|permission denied/i.test(message)) return new SkipError(SKIP_REASONS.unreadable, firstLine);
+  // libvips stacks messages; the last meaningful line names the problem (drop seek noise, codes).
+  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l && !/^\(\d+\.\d+\)$/.test(l) && !/^source: bad seek/.test(l));
+  const decoderMessage = (lines.pop() ?? message).replace(/:$/, '');
+  if (/pixel limit/i.test(message)) return new SkipError(SKIP_REASONS.tooLarge, decoderMessage);
+  if (/Input file is missing|ENOENT|EACCES|permission denied/i.test(message)) return new SkipError(SKIP_REASONS.unreadable, decoderMessage);
   // The first bytes said `format`, so "unsupported format" from libvips means a damaged header.
-  return new SkipError(SKIP_REASONS.corrupt, `${format.toUpperCase()}: ${firstLine}`);
+  return new SkipError(SKIP_REASONS.corrupt, `${format.toUpperCase()}: ${decoderMessage}`);
 }
 
 /** Reads the file and decodes it into `out`. Throws SkipError for every kind of bad file. */

@@ -1,6 +1,6 @@
 // Default options from the data: a look at up to 200 images spread over the folder.
 // Size 28 when most images are at most 32 px (digit/glyph-like data), else 64; grey when (nearly)
-// all images are grey; invert when most have dark ink on light paper (see decideInversion).
+// all (90%) images are grey; invert when most have dark ink on light paper (see decideInversion).
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -43,7 +43,8 @@ export function suggestFromStats(stats: SampleStats[]): SuggestedSettings {
   const small = stats.filter((s) => Math.max(s.width, s.height) <= 32).length;
   const grey = stats.filter((s) => s.grey).length;
   const size = n > 0 && small / n > 0.5 ? 28 : 64;
-  const channels: 1 | 3 = n > 0 && grey / n >= 0.95 ? 1 : 3;
+  // A few colour files (a CMYK scan, a tinted page) in a grey set should not make it RGB.
+  const channels: 1 | 3 = n > 0 && grey / n >= 0.9 ? 1 : 3;
   const decision = decideInversion(
     stats.map((s) => s.borderMean),
     stats.map((s) => s.borderStd),
