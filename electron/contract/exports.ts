@@ -1,8 +1,174 @@
 // Requests and events of the exports (GIFs, PNGs, CSV tables, model bundles).
 // Owned by the exports feature; merged into the contract in api.ts.
+//
+// Flow in the UI: `export.describe` (what the dialog can offer) → `export.preview` (first frame as a PNG)
+// → `host.saveFile` (Electron: native save dialog → a path; browser host: `{ download: true }`) →
+// `export.start` with that path, or without one to get the bytes back in `export.done` for a download.
+// Progress comes as `job.progress` (kind 'export'); failure as `job.failed`; cancel with `job.cancel`.
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ExportRequests {}
+export type ExportKind = 'traversal-gif' | 'style-gif' | 'manifold-png' | 'reconstructions-png' | 'embedding-csv' | 'bundle';
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ExportEvents {}
+/** Latent dimensions are 0-based indices here (dimension 0 is the one run.json names "z1"); the CLI counts from 1 like the names. */
+export interface TraversalGifOptions {
+  /** Dimensions to sweep; 'active' = every dimension whose test KL is above ACTIVE_KL_NATS. One row per dimension. */
+  dims: number[] | 'active';
+  /** Frames of one sweep from -range to +range. */
+  frames: number;
+  /** Delay between frames, ms (GIF stores hundredths of a second). */
+  delayMs: number;
+  /** Sweep each dimension from -range to +range (absolute values of z_d; the prior's std is 1). */
+  range: number;
+  /** Sweep back again (without repeating the ends): a seamless loop of 2·frames − 2 frames. */
+  pingPong: boolean;
+  /** Base codes: empty = the zero vector (the prior mean); else the posterior means of these images, one column each. */
+  anchors: number[];
+  /** Nearest-neighbour upscaling factor (28 px digits stay crisp). */
+  scale: number;
+  /** Dimension names under each row (default: when there is more than one row). */
+  labels: boolean;
+}
+
+export interface StyleGifOptions {
+  /** The style dimension (0-based, below the run's `style` count) swept for every class. */
+  styleDim: number;
+  frames: number;
+  delayMs: number;
+  range: number;
+  pingPong: boolean;
+  scale: number;
+  /** Class names under each column. */
+  labels: boolean;
+}
+
+export interface ManifoldPngOptions {
+  /** The two dimensions spanning the grid: [horizontal, vertical]. */
+  dims: [number, number];
+  /** Images per side. */
+  n: number;
+  /** The grid spans -range..+range in both dimensions. */
+  range: number;
+  scale: number;
+  /** The other dimensions: null = 0, else the posterior mean of this image. */
+  anchor: number | null;
+}
+
+export interface ReconstructionsPngOptions {
+  /** How many images (taken in order from the split). */
+  count: number;
+  /** Pairs per row: each pair is the input above its reconstruction. */
+  columns: number;
+  split: 'train' | 'test';
+  scale: number;
+}
+
+export interface EmbeddingCsvOptions {
+  /**
+   * t-SNE coordinates when computed (e.g. by the Embedding view): coords is row-major [k, 2] for the images
+   * `indices` (all images in order when indices is absent). Rows without coordinates get empty cells.
+   */
+  tsne?: { coords: Float32Array; indices?: Int32Array | number[] } | null;
+}
+
+export interface BundleOptions {
+  /** A .zip file, or a folder (Electron / CLI only: a browser can only download a file). */
+  format: 'zip' | 'folder';
+}
+
+export interface ExportOptionsByKind {
+  'traversal-gif': TraversalGifOptions;
+  'style-gif': StyleGifOptions;
+  'manifold-png': ManifoldPngOptions;
+  'reconstructions-png': ReconstructionsPngOptions;
+  'embedding-csv': EmbeddingCsvOptions;
+  bundle: BundleOptions;
+}
+
+/** What to export from which run; options left out take their defaults. */
+export type ExportSpec = {
+  [K in ExportKind]: { kind: K; runDir: string; options?: Partial<ExportOptionsByKind[K]> };
+}[ExportKind];
+
+export interface ExportDimension {
+  index: number;
+  name: string;
+  /** Test KL of this dimension after the last epoch, nats (null when the run has no test split). */
+  kl: number | null;
+  active: boolean;
+}
+
+/** What the export dialog may offer for a run. */
+export interface ExportRunInfo {
+  runDir: string;
+  objective: string;
+  latent: number;
+  /** ssvae: the first `style` dimensions are style; 0 otherwise. */
+  style: number;
+  dimensions: ExportDimension[];
+  classNames: string[];
+  /** Image count of the run's dataset (anchors are indices into it). */
+  images: number;
+  size: number;
+  channels: number;
+  /** Kinds this run supports (style-gif needs a semi-supervised run). */
+  kinds: ExportKind[];
+}
+
+export interface ExportPreview {
+  /** Images: the first frame (or the whole image) as PNG, at the export's scale. */
+  png?: Uint8Array;
+  /** Tables and bundles: the first lines of the table, or the files of the bundle. */
+  text?: string;
+  /** Size of the image in the file, px (0 for tables and bundles). */
+  width: number;
+  height: number;
+  /** Frames in the file (1 for still images, rows for tables, files for bundles). */
+  frames: number;
+  /** A suggested file (or folder) name. */
+  fileName: string;
+  /** Options after defaults, as the export will use them. */
+  options: Record<string, unknown>;
+}
+
+export interface SaveFileParams {
+  title?: string;
+  /** The name the dialog proposes. */
+  defaultName: string;
+  filters?: { name: string; extensions: string[] }[];
+  /** Choose a folder name to create (model bundles as folders). */
+  folder?: boolean;
+}
+
+export interface ExportRequests {
+  'export.describe': { params: { runDir: string }; result: ExportRunInfo };
+  'export.preview': { params: ExportSpec; result: ExportPreview };
+  /**
+   * Starts an export job. With `out`, the engine writes that file (atomically); if it exists and
+   * `overwrite` is not set, nothing starts and `exists` names it, so the UI can ask. Without `out`, the
+   * bytes come back in `export.done` (the browser host's download).
+   */
+  'export.start': {
+    params: { spec: ExportSpec; out?: string; overwrite?: boolean };
+    result: { jobId: string | null; exists?: string };
+  };
+  /**
+   * A native save dialog. The Electron shell answers it itself (showSaveDialog, which asks before
+   * replacing a file); the engine answers `{ path: null, download: true }`: the browser host downloads.
+   */
+  'host.saveFile': { params: SaveFileParams; result: { path: string | null; download?: boolean } };
+}
+
+export interface ExportDone {
+  jobId: string;
+  kind: ExportKind;
+  fileName: string;
+  /** Where the file or folder was written (exports with `out`). */
+  path?: string;
+  /** The file's bytes (exports without `out`). */
+  data?: Uint8Array;
+  bytes: number;
+  seconds: number;
+}
+
+export interface ExportEvents {
+  'export.done': ExportDone;
+}

@@ -1,0 +1,47 @@
+// latent-explorer bundle <run> --out FILE.zip|FOLDER: the run's TF.js encoder and decoder with run.json
+// and a README, as a zip (when FILE ends in .zip) or as a folder, to use the model outside the app.
+import { parseArgs } from 'node:util';
+import { extname } from 'node:path';
+import { formatBytes } from '../../engine/exports/exporter.ts';
+import { UsageError } from '../errors.ts';
+import { createOutput } from '../output.ts';
+import { openRun, outputPath, runExport } from './_exports.ts';
+
+const USAGE = `Usage: latent-explorer bundle <run> --out FILE.zip|FOLDER [--force] [--json]
+  Writes the run's encoder/ and decoder/ (TF.js layers format; the decoder outputs logits, pixels are
+  their sigmoid), the class head of semi-supervised runs, run.json and a README: a zip when the name
+  ends in .zip, else a new folder.
+  --force   replace FILE.zip or FOLDER if it exists
+  --json    the summary as JSON`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string', short: 'o' },
+      force: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length > 1) throw new UsageError(`bundle takes one run folder, got ${positionals.length}: ${positionals.join(' ')}`);
+  const force = values.force ?? false;
+  const out = outputPath(values.out, null, force, 'bundle');
+  const format = extname(out).toLowerCase() === '.zip' ? 'zip' : 'folder';
+  const source = await openRun(positionals[0], 'bundle');
+  const output = createOutput(values.json ?? false);
+  const done = await runExport(source, { kind: 'bundle', options: { format } }, out, force, output);
+  if (!done) return 130;
+  const { result, path } = done;
+  const bytes = result.data?.length ?? result.files!.reduce((a, f) => a + f.data.length, 0);
+  output.result(
+    { event: 'done', kind: 'bundle', format, path, files: result.frames, bytes },
+    `Wrote ${path}: ${format === 'zip' ? 'zip' : 'folder'} of ${result.frames} files, ${formatBytes(bytes)}`,
+  );
+  return 0;
+}

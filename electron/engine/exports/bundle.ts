@@ -1,0 +1,74 @@
+// Model bundles: a run's TF.js encoder and decoder (and class head), run.json and a README saying how
+// to use them, as a zip (fflate: small, pure JS, no native build) or as a folder.
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { zipSync, type Zippable } from 'fflate';
+import { resolveDir } from '../../../models/io.ts';
+import { UserError } from '../../contract/messages.ts';
+import type { RunFile } from '../training/run-file.ts';
+import { runJsonPath } from '../training/run-file.ts';
+
+export interface BundleFile {
+  /** Path inside the bundle, '/'-separated. */
+  path: string;
+  data: Uint8Array;
+}
+
+/** The files of one TF.js model folder: model.json and the weight files its manifest names. */
+function modelFiles(dir: string, name: string): BundleFile[] {
+  const jsonPath = join(dir, 'model.json');
+  if (!existsSync(jsonPath)) throw new UserError(`${jsonPath}: missing, the run has no ${name} to bundle`);
+  const json = readFileSync(jsonPath);
+  let manifest: { weightsManifest?: { paths: string[] }[] };
+  try {
+    manifest = JSON.parse(json.toString('utf8'));
+  } catch (e) {
+    throw new UserError(`${jsonPath}: not valid JSON (${(e as Error).message})`);
+  }
+  const files: BundleFile[] = [{ path: `${name}/model.json`, data: json }];
+  for (const group of manifest.weightsManifest ?? []) {
+    for (const p of group.paths) {
+      if (p.includes('..') || p.startsWith('/')) throw new UserError(`${jsonPath}: weights path '${p}' points outside the model folder`);
+      const file = join(dir, p);
+      if (!existsSync(file)) throw new UserError(`${file}: missing weights file named in ${jsonPath}`);
+      files.push({ path: `${name}/${p}`, data: readFileSync(file) });
+    }
+  }
+  return files;
+}
+
+function readme(run: RunFile, name: string): string {
+  const m = run.model;
+  const s = run.dataset.size;
+  const c = run.dataset.channels;
+  return `${name}: a ${m.objective} model trained with Latent Explorer (TF.js ${run.versions?.tfjs ?? ''}).
+
+encoder/    TF.js layers model: image [N, ${s}, ${s}, ${c}], values 0..1 (ink high) -> [mean [N, ${m.latent}], logVar [N, ${m.latent}]]
+decoder/    TF.js layers model: z [N, ${m.latent}] -> logits [N, ${s}, ${s}, ${c}]; pixels = sigmoid(logits)${m.objective === 'ssvae' ? `\nclassifier/ TF.js layers model: z[:, ${m.style}:] (the class part) -> class logits [N, ${m.numClasses}]` : ''}
+run.json    the model's configuration, dataset, training history and dimension names (${run.dimensionNames.join(', ')})
+
+Load with plain TF.js, e.g. in Node:
+  const tf = require('@tensorflow/tfjs');
+  const decoder = await tf.loadLayersModel(tf.io.fromMemory(...)) // or tf.loadLayersModel('file://.../decoder/model.json') with @tensorflow/tfjs-node
+  const pixels = tf.sigmoid(decoder.predict(tf.tensor2d([[${Array.from({ length: m.latent }, () => '0').join(', ')}]])));
+Preprocessing of the inputs: ${JSON.stringify(run.dataset.options)}
+`;
+}
+
+/** Everything that goes into the bundle of this run. */
+export function bundleFiles(runDir: string, run: RunFile): BundleFile[] {
+  const name = basename(runDir.replace(/[\\/]+$/, '')) || 'run';
+  const files: BundleFile[] = [{ path: 'run.json', data: readFileSync(runJsonPath(runDir)) }];
+  const nets = ['encoder', 'decoder', ...(run.model.objective === 'ssvae' ? ['classifier'] : [])];
+  for (const net of nets) files.push(...modelFiles(resolveDir(join(runDir, net)), net));
+  files.push({ path: 'README.txt', data: new TextEncoder().encode(readme(run, name)) });
+  return files;
+}
+
+/** The bundle as a zip whose entries sit in one folder named after the run. */
+export function zipBundle(files: BundleFile[], folder: string): Uint8Array {
+  const tree: Zippable = {};
+  // Weights barely compress: store them, deflate the JSON and text.
+  for (const f of files) tree[`${folder}/${f.path}`] = [f.data, { level: f.path.endsWith('.bin') ? 0 : 6 }];
+  return zipSync(tree);
+}

@@ -1,0 +1,170 @@
+// The image exports as plans: a layout, how many distinct frames, their display order, and how to
+// produce the tiles of any frame. A GIF encodes every frame; a PNG or a preview renders frame 0 only.
+import type { ManifoldPngOptions, ReconstructionsPngOptions, StyleGifOptions, TraversalGifOptions } from '../../contract/exports.ts';
+import { UserError } from '../../contract/messages.ts';
+import type { GridLayout } from './layout.ts';
+import { gridLayout } from './layout.ts';
+import { checkOutputSize } from './options.ts';
+import type { ExportHooks, ExportSource } from './source.ts';
+import { decodeCodes, encodeImages } from './source.ts';
+import { classPrototypes, frameOrder, manifoldCodes, sweepValues, traversalCodes } from './sweeps.ts';
+
+export interface GridPlan {
+  layout: GridLayout;
+  /** Distinct frames. */
+  frames: number;
+  /** Display order (indices into the distinct frames). */
+  order: number[];
+  delayMs: number;
+  /** The tiles of these frames, each in layout order (tileSize² × channels uint8 per tile). */
+  tiles(frames: number[], hooks?: ExportHooks, progress?: [number, number]): Promise<Uint8Array[]>;
+}
+
+/** Most labelled images per class used for a class prototype: plenty for a mean, quick to encode. */
+const PROTOTYPE_IMAGES_PER_CLASS = 200;
+
+function dimensionLabel(source: ExportSource, d: number): string {
+  return source.run.dimensionNames[d] ?? `z${d + 1}`;
+}
+
+/** A plan whose frames are decoded from latent codes: `codesFor(frame)` gives one code per tile. */
+function decodedPlan(
+  source: ExportSource,
+  layout: GridLayout,
+  frames: number,
+  order: number[],
+  delayMs: number,
+  codesFor: (frame: number) => Float32Array,
+): GridPlan {
+  checkOutputSize(layout.width, layout.height, frames);
+  return {
+    layout,
+    frames,
+    order,
+    delayMs,
+    async tiles(which, hooks = {}, progress = [0, 1]) {
+      const perFrame = layout.tiles.length;
+      const latent = source.loaded.latent;
+      const codes = new Float32Array(which.length * perFrame * latent);
+      which.forEach((f, i) => codes.set(codesFor(f), i * perFrame * latent));
+      const pixels = decodeCodes(source.loaded, codes, hooks, progress);
+      const per = perFrame * layout.tileSize * layout.tileSize * layout.channels;
+      return which.map((_, i) => pixels.subarray(i * per, (i + 1) * per));
+    },
+  };
+}
+
+/** Base codes: the zero vector, or the posterior means of the anchor images (one per column). */
+async function baseCodes(source: ExportSource, anchors: number[], hooks: ExportHooks): Promise<Float32Array> {
+  const latent = source.loaded.latent;
+  if (anchors.length === 0) return new Float32Array(latent);
+  const images = await source.images(hooks.signal);
+  for (const a of anchors) if (a >= images.count) throw new UserError(`anchor ${a}: the dataset has ${images.count} images (0 to ${images.count - 1})`);
+  return encodeImages(source.loaded, images, anchors, { signal: hooks.signal });
+}
+
+export async function traversalPlan(source: ExportSource, o: TraversalGifOptions, hooks: ExportHooks = {}): Promise<GridPlan> {
+  const dims = o.dims as number[];
+  const latent = source.loaded.latent;
+  const bases = await baseCodes(source, o.anchors, hooks);
+  const columns = bases.length / latent;
+  const { size, channels } = source.run.dataset;
+  const layout = await gridLayout({
+    rows: dims.length,
+    columns,
+    tileSize: size,
+    channels,
+    scale: o.scale,
+    gap: dims.length * columns > 1 ? o.scale : 0,
+    rowLabels: o.labels ? dims.map((d) => dimensionLabel(source, d)) : undefined,
+  });
+  const values = sweepValues(o.range, o.frames);
+  return decodedPlan(source, layout, o.frames, frameOrder(o.frames, o.pingPong), o.delayMs, (f) => traversalCodes(bases, latent, dims, values.subarray(f, f + 1)));
+}
+
+export async function styleSweepPlan(source: ExportSource, o: StyleGifOptions, hooks: ExportHooks = {}): Promise<GridPlan> {
+  const { model } = source.run;
+  const latent = model.latent;
+  const classes = model.numClasses;
+  const images = await source.images(hooks.signal);
+  // Class prototypes from the first labelled images of each class.
+  const taken = new Array<number>(classes).fill(0);
+  const chosen: number[] = [];
+  for (let i = 0; i < images.count; i++) {
+    const k = images.labels[i];
+    if (k >= 0 && k < classes && taken[k] < PROTOTYPE_IMAGES_PER_CLASS) {
+      taken[k]++;
+      chosen.push(i);
+    }
+  }
+  if (chosen.length === 0) throw new UserError(`${source.run.dataset.ref}: no labelled images, so the classes of this run cannot be shown`);
+  const means = encodeImages(source.loaded, images, chosen, { signal: hooks.signal });
+  const labels = Int32Array.from(chosen, (i) => images.labels[i]);
+  const { codes: prototypes, missing } = classPrototypes(means, latent, model.style, labels, classes);
+  const shown = Array.from({ length: classes }, (_, k) => k).filter((k) => !missing.includes(k));
+  const names = source.run.dataset.classNames;
+  const { size, channels } = source.run.dataset;
+  const layout = await gridLayout({
+    rows: 1,
+    columns: shown.length,
+    tileSize: size,
+    channels,
+    scale: o.scale,
+    gap: o.scale,
+    columnLabels: o.labels ? shown.map((k) => names[k] ?? String(k)) : undefined,
+  });
+  const bases = new Float32Array(shown.length * latent);
+  shown.forEach((k, c) => bases.set(prototypes.subarray(k * latent, (k + 1) * latent), c * latent));
+  const values = sweepValues(o.range, o.frames);
+  return decodedPlan(source, layout, o.frames, frameOrder(o.frames, o.pingPong), o.delayMs, (f) => traversalCodes(bases, latent, [o.styleDim], values.subarray(f, f + 1)));
+}
+
+export async function manifoldPlan(source: ExportSource, o: ManifoldPngOptions, hooks: ExportHooks = {}): Promise<GridPlan> {
+  const base = await baseCodes(source, o.anchor === null ? [] : [o.anchor], hooks);
+  const { size, channels } = source.run.dataset;
+  const layout = await gridLayout({ rows: o.n, columns: o.n, tileSize: size, channels, scale: o.scale, gap: 0 });
+  return decodedPlan(source, layout, 1, [0], 0, () => manifoldCodes(base, o.dims, o.n, o.range));
+}
+
+export async function reconstructionsPlan(source: ExportSource, o: ReconstructionsPngOptions, hooks: ExportHooks = {}): Promise<GridPlan> {
+  const images = await source.images(hooks.signal);
+  const want = o.split === 'test' ? 1 : 0;
+  const chosen: number[] = [];
+  for (let i = 0; i < images.count && chosen.length < o.count; i++) if (images.split[i] === want) chosen.push(i);
+  if (chosen.length === 0) throw new UserError(`${source.run.dataset.ref}: the ${o.split} split has no images`);
+  const columns = Math.min(o.columns, chosen.length);
+  const pairRows = Math.ceil(chosen.length / columns);
+  const { size, channels } = source.run.dataset;
+  const layout = await gridLayout({ rows: 2 * pairRows, columns, tileSize: size, channels, scale: o.scale, gap: o.scale });
+  // Input above its reconstruction; a last row of pairs that is not full keeps its empty places empty.
+  const positions: GridLayout['tiles'] = [];
+  const order: { image: number; recon: boolean }[] = [];
+  for (let p = 0; p < pairRows; p++) {
+    for (const recon of [false, true]) {
+      for (let c = 0; c < columns; c++) {
+        const k = p * columns + c;
+        if (k >= chosen.length) continue;
+        positions.push(layout.tiles[(2 * p + (recon ? 1 : 0)) * columns + c]);
+        order.push({ image: k, recon });
+      }
+    }
+  }
+  layout.tiles = positions;
+  checkOutputSize(layout.width, layout.height, 1);
+  const per = size * size * channels;
+  return {
+    layout,
+    frames: 1,
+    order: [0],
+    delayMs: 0,
+    async tiles(_which, hooks2 = {}) {
+      const inputs = new Uint8Array(chosen.length * per);
+      chosen.forEach((i, k) => inputs.set(images.pixels.subarray(i * per, (i + 1) * per), k * per));
+      if (hooks2.signal?.aborted) throw Object.assign(new Error('Cancelled.'), { name: 'AbortError' });
+      const recons = source.loaded.reconstruct(inputs, chosen.length);
+      const tiles = new Uint8Array(order.length * per);
+      order.forEach(({ image, recon }, t) => tiles.set((recon ? recons : inputs).subarray(image * per, (image + 1) * per), t * per));
+      return [tiles];
+    },
+  };
+}

@@ -1,0 +1,181 @@
+// Export options: defaults, checks with messages a user can act on, and suggested file names.
+import { basename } from 'node:path';
+import type {
+  BundleOptions,
+  EmbeddingCsvOptions,
+  ExportKind,
+  ExportOptionsByKind,
+  ManifoldPngOptions,
+  ReconstructionsPngOptions,
+  StyleGifOptions,
+  TraversalGifOptions,
+} from '../../contract/exports.ts';
+import { UserError } from '../../contract/messages.ts';
+import type { RunFile } from '../training/run-file.ts';
+import { activeDimensions, ACTIVE_KL_NATS } from './sweeps.ts';
+
+export const DEFAULTS: { [K in ExportKind]: ExportOptionsByKind[K] } = {
+  'traversal-gif': { dims: 'active', frames: 30, delayMs: 80, range: 3, pingPong: true, anchors: [], scale: 4, labels: true },
+  'style-gif': { styleDim: 0, frames: 30, delayMs: 80, range: 3, pingPong: true, scale: 4, labels: true },
+  'manifold-png': { dims: [0, 1], n: 15, range: 3, scale: 2, anchor: null },
+  'reconstructions-png': { count: 32, columns: 8, split: 'test', scale: 3 },
+  'embedding-csv': { tsne: null },
+  bundle: { format: 'zip' },
+};
+
+/** GIF and PNG sides are 16-bit in GIF; beyond this a file is more than any viewer wants anyway. */
+const MAX_SIDE = 16_384;
+/** Output pixels over all distinct frames: keeps a GIF export within a few hundred MB of memory. */
+const MAX_TOTAL_PIXELS = 400_000_000;
+
+function fail(message: string): never {
+  throw new UserError(message);
+}
+
+function integer(name: string, value: unknown, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) fail(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  return n;
+}
+
+function number(name: string, value: unknown, min: number, max: number, exclusiveMin = false): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || (exclusiveMin ? n <= min : n < min) || n > max)
+    fail(`${name} must be a number ${exclusiveMin ? 'above' : 'from'} ${min} ${exclusiveMin ? 'and at most' : 'to'} ${max} (got ${JSON.stringify(value)})`);
+  return n;
+}
+
+function dimension(name: string, value: unknown, run: RunFile): number {
+  const latent = run.model.latent;
+  return integer(`${name} (a latent dimension, 0-based; this run has ${latent}: 0 to ${latent - 1})`, value, 0, latent - 1);
+}
+
+function imageIndex(name: string, value: unknown, run: RunFile): number {
+  return integer(`${name} (an image of the run's dataset, 0-based)`, value, 0, Math.max(0, run.dataset.images - 1));
+}
+
+function boolean(value: unknown, fallback: boolean): boolean {
+  return value === undefined ? fallback : Boolean(value);
+}
+
+/** The options with defaults filled in and every value checked against the run. */
+export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<ExportOptionsByKind[K]> | undefined, run: RunFile): ExportOptionsByKind[K] {
+  const o = { ...DEFAULTS[kind], ...(given ?? {}) } as Record<string, unknown>;
+  const scale = () => integer('scale', o.scale, 1, 16);
+  switch (kind) {
+    case 'traversal-gif': {
+      let dims: number[];
+      if (o.dims === 'active') {
+        dims = activeDimensions(run);
+        if (dims.length === 0) fail(`no dimension of this run is active (every test KL is at most ${ACTIVE_KL_NATS} nats): name the dimensions to sweep`);
+      } else {
+        if (!Array.isArray(o.dims) || o.dims.length === 0) fail("dims must be 'active' or a list of latent dimensions");
+        dims = o.dims.map((d) => dimension('dimension', d, run));
+        if (new Set(dims).size !== dims.length) fail(`dims lists a dimension twice (${dims.join(', ')})`);
+      }
+      const anchors = Array.isArray(o.anchors) ? o.anchors.map((a) => imageIndex('anchor', a, run)) : [];
+      if (anchors.length > 16) fail(`at most 16 anchors (got ${anchors.length})`);
+      const r: TraversalGifOptions = {
+        dims,
+        frames: integer('frames', o.frames, 2, 300),
+        delayMs: integer('delay (ms)', o.delayMs, 20, 10_000),
+        range: number('range', o.range, 0, 20, true),
+        pingPong: boolean(o.pingPong, true),
+        anchors,
+        scale: scale(),
+        // Names under the rows of a grid; a single dimension's GIF is just the image unless asked.
+        labels: boolean((given as Partial<TraversalGifOptions> | undefined)?.labels, dims.length > 1),
+      };
+      return r as ExportOptionsByKind[K];
+    }
+    case 'style-gif': {
+      if (run.model.objective !== 'ssvae' || run.model.style < 1)
+        fail(`style sweeps need a semi-supervised run with style dimensions (this run is ${run.model.objective})`);
+      const r: StyleGifOptions = {
+        styleDim: integer(`style dimension (0 to ${run.model.style - 1})`, o.styleDim, 0, run.model.style - 1),
+        frames: integer('frames', o.frames, 2, 300),
+        delayMs: integer('delay (ms)', o.delayMs, 20, 10_000),
+        range: number('range', o.range, 0, 20, true),
+        pingPong: boolean(o.pingPong, true),
+        scale: scale(),
+        labels: boolean(o.labels, true),
+      };
+      return r as ExportOptionsByKind[K];
+    }
+    case 'manifold-png': {
+      if (run.model.latent < 2) fail('a manifold grid needs a run with at least 2 latent dimensions');
+      if (!Array.isArray(o.dims) || o.dims.length !== 2) fail('dims must name two latent dimensions, e.g. 0,1');
+      const dims = [dimension('first dimension', o.dims[0], run), dimension('second dimension', o.dims[1], run)] as [number, number];
+      if (dims[0] === dims[1]) fail(`the two dimensions must differ (got ${dims[0]} twice)`);
+      const r: ManifoldPngOptions = {
+        dims,
+        n: integer('n (images per side)', o.n, 2, 100),
+        range: number('range', o.range, 0, 20, true),
+        scale: scale(),
+        anchor: o.anchor === null || o.anchor === undefined ? null : imageIndex('anchor', o.anchor, run),
+      };
+      return r as ExportOptionsByKind[K];
+    }
+    case 'reconstructions-png': {
+      if (o.split !== 'train' && o.split !== 'test') fail(`split must be 'train' or 'test' (got ${JSON.stringify(o.split)})`);
+      const r: ReconstructionsPngOptions = {
+        count: integer('count', o.count, 1, 1000),
+        columns: integer('columns', o.columns, 1, 100),
+        split: o.split,
+        scale: scale(),
+      };
+      return r as ExportOptionsByKind[K];
+    }
+    case 'embedding-csv': {
+      const tsne = o.tsne as EmbeddingCsvOptions['tsne'];
+      if (tsne) {
+        if (!(tsne.coords instanceof Float32Array) || tsne.coords.length % 2 !== 0) fail('t-SNE coordinates must be a Float32Array of x,y pairs');
+        const k = tsne.coords.length / 2;
+        if (tsne.indices && tsne.indices.length !== k) fail(`t-SNE: ${k} coordinate pairs but ${tsne.indices.length} image indices`);
+      }
+      return { tsne: tsne ?? null } as ExportOptionsByKind[K];
+    }
+    case 'bundle': {
+      if (o.format !== 'zip' && o.format !== 'folder') fail(`format must be 'zip' or 'folder' (got ${JSON.stringify(o.format)})`);
+      return { format: o.format } as BundleOptions as ExportOptionsByKind[K];
+    }
+  }
+  return fail(`unknown export kind '${String(kind)}'`);
+}
+
+/** Checks an output of this size can be written at all. */
+export function checkOutputSize(width: number, height: number, frames: number): void {
+  if (width > MAX_SIDE || height > MAX_SIDE) fail(`the image would be ${width} x ${height} px (at most ${MAX_SIDE} per side): lower the scale or the count`);
+  if (width * height * frames > MAX_TOTAL_PIXELS)
+    fail(`the GIF would hold ${frames} frames of ${width} x ${height} px, too much to encode: fewer frames, dimensions or a lower scale`);
+}
+
+function slug(text: string): string {
+  return text.replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-+|-+$/g, '').toLowerCase() || 'dim';
+}
+
+/** A file (or folder) name that says what is in it, e.g. `20250101-120000-vae-2d-traversal-z1.gif`. */
+export function suggestedFileName<K extends ExportKind>(kind: K, options: ExportOptionsByKind[K], run: RunFile, runDir: string): string {
+  const base = basename(runDir.replace(/[\\/]+$/, '')) || 'run';
+  const name = (d: number) => slug(run.dimensionNames[d] ?? `z${d}`);
+  switch (kind) {
+    case 'traversal-gif': {
+      const o = options as TraversalGifOptions;
+      const dims = o.dims as number[];
+      return `${base}-traversal-${dims.length === 1 ? name(dims[0]) : `${dims.length}-dims`}.gif`;
+    }
+    case 'style-gif':
+      return `${base}-style-${name((options as StyleGifOptions).styleDim)}.gif`;
+    case 'manifold-png': {
+      const o = options as ManifoldPngOptions;
+      return `${base}-manifold-${name(o.dims[0])}-${name(o.dims[1])}.png`;
+    }
+    case 'reconstructions-png':
+      return `${base}-reconstructions-${(options as ReconstructionsPngOptions).split}.png`;
+    case 'embedding-csv':
+      return `${base}-embedding.csv`;
+    case 'bundle':
+      return (options as BundleOptions).format === 'zip' ? `${base}-model.zip` : `${base}-model`;
+  }
+  return `${base}-export`;
+}

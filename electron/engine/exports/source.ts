@@ -1,0 +1,110 @@
+// What an export reads: a trained run (loadRun: encode/decode) and, when needed, the run's dataset.
+import type { ImageSet } from '../datasets/types.ts';
+import type { LoadedRun, RunFile } from '../training/run-file.ts';
+import { loadRun, RunLoadError } from '../training/run-file.ts';
+import { getDataset } from '../workspace.ts';
+import { UserError } from '../../contract/messages.ts';
+
+export interface ExportHooks {
+  signal?: AbortSignal;
+  /** fraction 0..1 of the whole export, and what it is doing. */
+  onProgress?: (fraction: number, message: string) => void;
+}
+
+export interface ExportSource {
+  runDir: string;
+  loaded: LoadedRun;
+  run: RunFile;
+  /** The run's dataset (anchors, reconstructions, class prototypes, embeddings), opened on first use. */
+  images(signal?: AbortSignal): Promise<ImageSet>;
+}
+
+/** The images the run was trained on, checked to still fit the model. */
+export async function datasetForRun(run: RunFile, signal?: AbortSignal): Promise<ImageSet> {
+  const dataset = await getDataset(run.dataset.ref, run.dataset.options, { signal });
+  const images = dataset.images;
+  if (images.size !== run.dataset.size || images.channels !== run.dataset.channels)
+    throw new UserError(
+      `${run.dataset.ref}: now gives ${images.size} px images with ${images.channels} channel(s); the run was trained on ${run.dataset.size} px with ${run.dataset.channels}`,
+    );
+  return images;
+}
+
+/** Opens a run for exporting. `images` stands in for the run's dataset (tests, or a caller that has it open). */
+export async function openExportSource(runDir: string, images?: ImageSet): Promise<ExportSource> {
+  let loaded: LoadedRun;
+  try {
+    loaded = await loadRun(runDir);
+  } catch (error) {
+    if (error instanceof RunLoadError) throw new UserError(error.message);
+    throw error;
+  }
+  return sourceFor(loaded, images);
+}
+
+export function sourceFor(loaded: LoadedRun, images?: ImageSet): ExportSource {
+  let opened: Promise<ImageSet> | null = images ? Promise.resolve(images) : null;
+  return {
+    runDir: loaded.dir,
+    loaded,
+    run: loaded.run,
+    images(signal) {
+      opened ??= datasetForRun(loaded.run, signal);
+      opened.catch(() => (opened = null));
+      return opened;
+    },
+  };
+}
+
+/** Posterior means of these images, row-major [count, latent], in chunks so progress and cancel work. */
+export function encodeImages(
+  loaded: LoadedRun,
+  images: ImageSet,
+  indices: ArrayLike<number> | null,
+  hooks: ExportHooks = {},
+  progress: [number, number] = [0, 1],
+): Float32Array {
+  const per = images.size * images.size * images.channels;
+  const count = indices ? indices.length : images.count;
+  const latent = loaded.latent;
+  const means = new Float32Array(count * latent);
+  const chunk = 500;
+  for (let start = 0; start < count; start += chunk) {
+    if (hooks.signal?.aborted) throw abortError();
+    const n = Math.min(chunk, count - start);
+    let pixels: Uint8Array;
+    if (indices) {
+      pixels = new Uint8Array(n * per);
+      for (let k = 0; k < n; k++) {
+        const i = indices[start + k];
+        pixels.set(images.pixels.subarray(i * per, (i + 1) * per), k * per);
+      }
+    } else pixels = images.pixels.subarray(start * per, (start + n) * per);
+    means.set(loaded.encode(pixels, n).means, start * latent);
+    hooks.onProgress?.(progress[0] + ((progress[1] - progress[0]) * (start + n)) / count, `Encoding images (${start + n} of ${count})`);
+  }
+  return means;
+}
+
+/** Decoded images (uint8 HWC, one per code) of row-major codes, in chunks with progress and cancel. */
+export function decodeCodes(loaded: LoadedRun, codes: Float32Array, hooks: ExportHooks = {}, progress: [number, number] = [0, 1]): Uint8Array {
+  const latent = loaded.latent;
+  const count = codes.length / latent;
+  const { size, channels } = loaded.run.dataset;
+  const per = size * size * channels;
+  const out = new Uint8Array(count * per);
+  const chunk = 1024;
+  for (let start = 0; start < count; start += chunk) {
+    if (hooks.signal?.aborted) throw abortError();
+    const n = Math.min(chunk, count - start);
+    out.set(loaded.decode(codes.slice(start * latent, (start + n) * latent), n), start * per);
+    hooks.onProgress?.(progress[0] + ((progress[1] - progress[0]) * (start + n)) / count, `Decoding images (${start + n} of ${count})`);
+  }
+  return out;
+}
+
+export function abortError(): Error {
+  const error = new Error('Cancelled.');
+  error.name = 'AbortError';
+  return error;
+}

@@ -1,0 +1,83 @@
+// Writing export files: atomic (temporary file in the same folder, then rename) and never replacing an
+// existing file or folder unless asked.
+import { existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { UserError } from '../../contract/messages.ts';
+import type { BundleFile } from './bundle.ts';
+
+/** The output exists and replacing it was not asked for. */
+export class OutputExistsError extends UserError {
+  constructor(readonly path: string) {
+    super(`${path}: already exists (use --force to replace it)`);
+    this.name = 'UserError';
+  }
+}
+
+function tempPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Throws OutputExistsError when `path` exists and `force` is not set; checks the folder can take it. */
+export function checkOutput(path: string, force: boolean): string {
+  const full = resolve(path);
+  if (existsSync(full) && !force) throw new OutputExistsError(full);
+  const parent = dirname(full);
+  if (existsSync(parent) && !statSync(parent).isDirectory()) throw new UserError(`${parent}: not a folder, cannot write ${basename(full)} into it`);
+  return full;
+}
+
+/**
+ * Writes `data` to `path` atomically. Without `force` the final step is a hard link, which fails if
+ * the file appeared meanwhile, so nothing is ever replaced by accident (rename where links are not supported).
+ */
+export function writeOutputFile(path: string, data: Uint8Array | string, force: boolean): string {
+  const full = checkOutput(path, force);
+  mkdirSync(dirname(full), { recursive: true });
+  const temp = tempPath(full);
+  try {
+    writeFileSync(temp, data);
+    if (force) {
+      if (existsSync(full) && statSync(full).isDirectory()) throw new UserError(`${full}: is a folder, not replacing it with a file`);
+      renameSync(temp, full);
+    } else {
+      try {
+        linkSync(temp, full);
+        unlinkSync(temp);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') throw new OutputExistsError(full);
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+        if (existsSync(full)) throw new OutputExistsError(full);
+        renameSync(temp, full); // a file system without hard links (FAT, some network shares)
+      }
+    }
+  } finally {
+    if (existsSync(temp)) rmSync(temp, { force: true });
+  }
+  return full;
+}
+
+/** Writes the files into folder `path`, built aside and renamed into place; an existing folder is replaced only with `force`. */
+export function writeOutputFolder(path: string, files: BundleFile[], force: boolean): string {
+  const full = checkOutput(path, force);
+  mkdirSync(dirname(full), { recursive: true });
+  const temp = tempPath(full);
+  try {
+    for (const f of files) {
+      const target = join(temp, ...f.path.split('/'));
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, f.data);
+    }
+    if (existsSync(full)) {
+      if (!force) throw new OutputExistsError(full);
+      const old = tempPath(full);
+      renameSync(full, old);
+      renameSync(temp, full);
+      rmSync(old, { recursive: true, force: true });
+    } else renameSync(temp, full);
+  } finally {
+    if (existsSync(temp)) rmSync(temp, { recursive: true, force: true });
+  }
+  return full;
+}
