@@ -2,6 +2,7 @@
 // Every request names its params and result; every event its data. Hosts answer the `host.*`
 // requests themselves (native dialogs in Electron, the folder browser in the browser host).
 import type { DatasetSummary, ImportProgress, PreprocessOptions } from '../engine/datasets/types.ts';
+import type { DatasetEvents, DatasetRequests } from './datasets.ts';
 import type { ExplorerEvents, ExplorerRequests } from './explorer.ts';
 import type { ExportEvents, ExportRequests } from './exports.ts';
 
@@ -54,19 +55,14 @@ export type { EpochReport, ModelKind, Reconstructions, RunSummary, TrainProgress
 export type JobState = 'running' | 'paused' | 'stopping' | 'stopped' | 'done' | 'failed' | 'cancelled';
 
 // ---- the request map ------------------------------------------------------------------------
-// Later features keep their requests and events in files of their own (explorer.ts, exports.ts),
+// Feature areas keep their requests and events in files of their own (datasets.ts, explorer.ts, exports.ts),
 // merged here, so each area's owner edits only that file.
 
-export interface Requests extends ExplorerRequests, ExportRequests {
+export interface Requests extends DatasetRequests, ExplorerRequests, ExportRequests {
   'app.info': { params: Record<string, never>; result: AppInfo };
   /** Native folder dialog where the host has one; `{ browse: true }` asks the renderer to use fs.list. */
   'host.pickFolder': { params: { title?: string }; result: { path: string | null; browse?: boolean } };
   'fs.list': { params: { path?: string }; result: FolderListing };
-  'dataset.open': {
-    params: { ref: string; options?: Partial<PreprocessOptions> };
-    result: { jobId: string };
-  };
-  'dataset.recent': { params: Record<string, never>; result: { ref: string; openedAt: string }[] };
   'train.start': {
     params: { ref: string; options?: Partial<PreprocessOptions>; settings: TrainSettings };
     result: { jobId: string; runDir: string };
@@ -89,12 +85,10 @@ export interface JobProgress {
   message: string;
 }
 
-export interface Events extends ExplorerEvents, ExportEvents {
+export interface Events extends DatasetEvents, ExplorerEvents, ExportEvents {
   'job.progress': JobProgress;
   'job.done': { jobId: string; kind: string; result?: unknown };
   'job.failed': { jobId: string; kind: string; message: string; cancelled: boolean };
-  'dataset.progress': ImportProgress & { jobId: string };
-  'dataset.opened': { jobId: string; summary: DatasetSummary };
   'train.progress': TrainProgress & { jobId: string };
   'train.epoch': EpochReport & { jobId: string };
   'train.reconstructions': Reconstructions & { jobId: string };
