@@ -53,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.labels && values['no-labels']) throw new UsageError('use --labels or --no-labels, not both');
   const force = values.force ?? false;
   const out = outputPath(values.out, '.gif', force, 'gif');
-  const frames = intOption(values, 'frames', 2, 300);
+  const frames = intOption(values, 'frames', 2, 64);
   const delayMs = intOption(values, 'delay', 20, 10_000);
   const range = numberOption(values, 'range', 0, 20);
   const scale = intOption(values, 'scale', 1, 16);

@@ -52,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   const force = values.force ?? false;
   const out = outputPath(values.out, '.png', force, 'grid');
   const scale = intOption(values, 'scale', 1, 16);
-  const n = intOption(values, 'n', 2, 100);
+  const n = intOption(values, 'n', 2, 40);
   const range = numberOption(values, 'range', 0, 20);
   const count = intOption(values, 'count', 1, 1000);
   const columns = intOption(values, 'columns', 1, 100);

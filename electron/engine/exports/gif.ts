@@ -4,10 +4,15 @@
 // Speed: tiles are mapped to the palette at their native size and the indices upscaled, which gives
 // exactly the indices that mapping the upscaled frame would (nearest-neighbour copies pixels) at 1/scale²
 // of the work; a ping-pong loop's way back reuses the frames already compressed.
-import gifenc from 'gifenc';
+import * as gifencModule from 'gifenc';
 import type { Palette } from 'gifenc';
 import type { GridLayout } from './layout.ts';
 
+// gifenc's CommonJS build arrives in Node's ESM as the default import; bundlers and vitest hand over
+// its named exports (or an interop default that is GIFEncoder itself): take whichever has them.
+type Gifenc = typeof gifencModule.default;
+const candidates = [gifencModule, (gifencModule as unknown as { default?: unknown }).default] as Partial<Gifenc>[];
+const gifenc = candidates.find((c) => typeof c?.quantize === 'function') as Gifenc;
 const { GIFEncoder, quantize, applyPalette } = gifenc;
 
 export interface GifOptions {

@@ -7,7 +7,8 @@ import { gridLayout } from './layout.ts';
 import { checkOutputSize } from './options.ts';
 import type { ExportHooks, ExportSource } from './source.ts';
 import { decodeCodes, encodeImages } from './source.ts';
-import { classPrototypes, frameOrder, manifoldCodes, sweepValues, traversalCodes } from './sweeps.ts';
+import { classMeanCodes, manifoldCodes } from '../explorer/grids.ts';
+import { frameOrder, traversalFrames } from './sweeps.ts';
 
 export interface GridPlan {
   layout: GridLayout;
@@ -20,7 +21,7 @@ export interface GridPlan {
   tiles(frames: number[], hooks?: ExportHooks, progress?: [number, number]): Promise<Uint8Array[]>;
 }
 
-/** Most labelled images per class used for a class prototype: plenty for a mean, quick to encode. */
+/** Most labelled images per class used for a class's mean code: plenty for a mean, quick to encode. */
 const PROTOTYPE_IMAGES_PER_CLASS = 200;
 
 function dimensionLabel(source: ExportSource, d: number): string {
@@ -78,8 +79,7 @@ export async function traversalPlan(source: ExportSource, o: TraversalGifOptions
     gap: dims.length * columns > 1 ? o.scale : 0,
     rowLabels: o.labels ? dims.map((d) => dimensionLabel(source, d)) : undefined,
   });
-  const values = sweepValues(o.range, o.frames);
-  return decodedPlan(source, layout, o.frames, frameOrder(o.frames, o.pingPong), o.delayMs, (f) => traversalCodes(bases, latent, dims, values.subarray(f, f + 1)));
+  return decodedPlan(source, layout, o.frames, frameOrder(o.frames, o.pingPong), o.delayMs, traversalFrames(bases, latent, dims, o.frames, o.range));
 }
 
 export async function styleSweepPlan(source: ExportSource, o: StyleGifOptions, hooks: ExportHooks = {}): Promise<GridPlan> {
@@ -87,7 +87,7 @@ export async function styleSweepPlan(source: ExportSource, o: StyleGifOptions, h
   const latent = model.latent;
   const classes = model.numClasses;
   const images = await source.images(hooks.signal);
-  // Class prototypes from the first labelled images of each class.
+  // Class mean codes from the first labelled images of each class.
   const taken = new Array<number>(classes).fill(0);
   const chosen: number[] = [];
   for (let i = 0; i < images.count; i++) {
@@ -100,8 +100,8 @@ export async function styleSweepPlan(source: ExportSource, o: StyleGifOptions, h
   if (chosen.length === 0) throw new UserError(`${source.run.dataset.ref}: no labelled images, so the classes of this run cannot be shown`);
   const means = encodeImages(source.loaded, images, chosen, { signal: hooks.signal });
   const labels = Int32Array.from(chosen, (i) => images.labels[i]);
-  const { codes: prototypes, missing } = classPrototypes(means, latent, model.style, labels, classes);
-  const shown = Array.from({ length: classes }, (_, k) => k).filter((k) => !missing.includes(k));
+  const { means: classMeans, counts } = classMeanCodes(means, labels, latent, classes);
+  const shown = Array.from({ length: classes }, (_, k) => k).filter((k) => counts[k] > 0);
   const names = source.run.dataset.classNames;
   const { size, channels } = source.run.dataset;
   const layout = await gridLayout({
@@ -113,17 +113,20 @@ export async function styleSweepPlan(source: ExportSource, o: StyleGifOptions, h
     gap: o.scale,
     columnLabels: o.labels ? shown.map((k) => names[k] ?? String(k)) : undefined,
   });
+  // Each class's mean code with the style part at 0: the class's typical digit, whose style the sweep changes.
   const bases = new Float32Array(shown.length * latent);
-  shown.forEach((k, c) => bases.set(prototypes.subarray(k * latent, (k + 1) * latent), c * latent));
-  const values = sweepValues(o.range, o.frames);
-  return decodedPlan(source, layout, o.frames, frameOrder(o.frames, o.pingPong), o.delayMs, (f) => traversalCodes(bases, latent, [o.styleDim], values.subarray(f, f + 1)));
+  shown.forEach((k, c) => {
+    bases.set(classMeans.subarray(k * latent, (k + 1) * latent), c * latent);
+    bases.fill(0, c * latent, c * latent + model.style);
+  });
+  return decodedPlan(source, layout, o.frames, frameOrder(o.frames, o.pingPong), o.delayMs, traversalFrames(bases, latent, [o.styleDim], o.frames, o.range));
 }
 
 export async function manifoldPlan(source: ExportSource, o: ManifoldPngOptions, hooks: ExportHooks = {}): Promise<GridPlan> {
   const base = await baseCodes(source, o.anchor === null ? [] : [o.anchor], hooks);
   const { size, channels } = source.run.dataset;
   const layout = await gridLayout({ rows: o.n, columns: o.n, tileSize: size, channels, scale: o.scale, gap: 0 });
-  return decodedPlan(source, layout, 1, [0], 0, () => manifoldCodes(base, o.dims, o.n, o.range));
+  return decodedPlan(source, layout, 1, [0], 0, () => manifoldCodes(source.loaded.latent, o.dims, o.range, o.n, base));
 }
 
 export async function reconstructionsPlan(source: ExportSource, o: ReconstructionsPngOptions, hooks: ExportHooks = {}): Promise<GridPlan> {

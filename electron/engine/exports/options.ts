@@ -77,7 +77,7 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
       if (anchors.length > 16) fail(`at most 16 anchors (got ${anchors.length})`);
       const r: TraversalGifOptions = {
         dims,
-        frames: integer('frames', o.frames, 2, 300),
+        frames: integer('frames', o.frames, 2, 64),
         delayMs: integer('delay (ms)', o.delayMs, 20, 10_000),
         range: number('range', o.range, 0, 20, true),
         pingPong: boolean(o.pingPong, true),
@@ -93,7 +93,7 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
         fail(`style sweeps need a semi-supervised run with style dimensions (this run is ${run.model.objective})`);
       const r: StyleGifOptions = {
         styleDim: integer(`style dimension (0 to ${run.model.style - 1})`, o.styleDim, 0, run.model.style - 1),
-        frames: integer('frames', o.frames, 2, 300),
+        frames: integer('frames', o.frames, 2, 64),
         delayMs: integer('delay (ms)', o.delayMs, 20, 10_000),
         range: number('range', o.range, 0, 20, true),
         pingPong: boolean(o.pingPong, true),
@@ -109,7 +109,7 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
       if (dims[0] === dims[1]) fail(`the two dimensions must differ (got ${dims[0]} twice)`);
       const r: ManifoldPngOptions = {
         dims,
-        n: integer('n (images per side)', o.n, 2, 100),
+        n: integer('n (images per side)', o.n, 2, 40),
         range: number('range', o.range, 0, 20, true),
         scale: scale(),
         anchor: o.anchor === null || o.anchor === undefined ? null : imageIndex('anchor', o.anchor, run),

@@ -5,7 +5,10 @@ import { renderFrame } from './layout.ts';
 
 /** Raw pixels (1 = grey, 3 = RGB) as PNG bytes. */
 export async function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 3): Promise<Uint8Array> {
-  const buffer = await sharp(pixels, { raw: { width, height, channels } }).png({ compressionLevel: 6 }).toBuffer();
+  let image = sharp(pixels, { raw: { width, height, channels } });
+  // Grey stays a one-channel PNG (a third of the size) rather than becoming sRGB.
+  if (channels === 1) image = image.toColourspace('b-w');
+  const buffer = await image.png({ compressionLevel: 6 }).toBuffer();
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
