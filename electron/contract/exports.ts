@@ -22,6 +22,8 @@ export interface TraversalGifOptions {
   pingPong: boolean;
   /** Base codes: empty = the zero vector (the prior mean); else the posterior means of these images, one column each. */
   anchors: number[];
+  /** Base codes given directly (e.g. the view's anchor code), row-major [columns, latent]; overrides `anchors`. */
+  bases?: Float32Array | null;
   /** Nearest-neighbour upscaling factor (28 px digits stay crisp). */
   scale: number;
   /** Dimension names under each row (default: when there is more than one row). */
@@ -38,6 +40,8 @@ export interface StyleGifOptions {
   scale: number;
   /** Class names under each column. */
   labels: boolean;
+  /** Values of the style dimensions that are not swept (the view's sliders); default all 0. */
+  styleValues?: number[] | null;
 }
 
 export interface ManifoldPngOptions {
@@ -50,6 +54,8 @@ export interface ManifoldPngOptions {
   scale: number;
   /** The other dimensions: null = 0, else the posterior mean of this image. */
   anchor: number | null;
+  /** The other dimensions given directly (e.g. the view's base code, `latent` values); overrides `anchor`. */
+  base?: Float32Array | null;
 }
 
 export interface ReconstructionsPngOptions {
@@ -154,7 +160,11 @@ export interface ExportRequests {
    * A native save dialog. The Electron shell answers it itself (showSaveDialog, which asks before
    * replacing a file); the engine answers `{ path: null, download: true }`: the browser host downloads.
    */
-  'host.saveFile': { params: SaveFileParams; result: { path: string | null; download?: boolean } };
+  'host.saveFile': {
+    params: SaveFileParams;
+    /** overwriteConfirmed: the dialog already asked the user about replacing an existing file. */
+    result: { path: string | null; download?: boolean; overwriteConfirmed?: boolean };
+  };
 }
 
 export interface ExportDone {

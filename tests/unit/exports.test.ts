@@ -167,6 +167,18 @@ describe('traversal GIF', () => {
     expect(zero.width).toBe(28 + 2);
   });
 
+  it('takes base codes from the view: the same GIF as the anchors they were encoded from', async () => {
+    const anchored = await produceExport(vae, { kind: 'traversal-gif', options: { dims: [0, 2], anchors: [3, 9], frames: 5, scale: 1 } });
+    const per = 784;
+    const pixels = new Uint8Array(2 * per);
+    pixels.set(fx.dataset.images.pixels.subarray(3 * per, 4 * per), 0);
+    pixels.set(fx.dataset.images.pixels.subarray(9 * per, 10 * per), per);
+    const bases = vae.loaded.encode(pixels, 2).means;
+    const given = await produceExport(vae, { kind: 'traversal-gif', options: { dims: [0, 2], bases, frames: 5, scale: 1 } });
+    expect(Buffer.from(given.data!).equals(Buffer.from(anchored.data!))).toBe(true);
+    await expect(produceExport(vae, { kind: 'traversal-gif', options: { dims: [0], bases: new Float32Array(3) } })).rejects.toThrow(/codes of 4 values/);
+  });
+
   it('leaves no tensors behind', async () => {
     await produceExport(vae, { kind: 'traversal-gif', options: { dims: [0], frames: 4 } });
     const before = tf.memory().numTensors;
@@ -207,6 +219,13 @@ describe('style sweep GIF', () => {
     for (let i = 1; i < 6; i++) expect(differs(frames[i - 1], frames[i])).toBe(true);
   });
 
+  it('starts from the style sliders when given', async () => {
+    const zero = await produceExport(ssvae, { kind: 'style-gif', options: { styleDim: 0, frames: 3, scale: 1 } });
+    const moved = await produceExport(ssvae, { kind: 'style-gif', options: { styleDim: 0, frames: 3, scale: 1, styleValues: [0, 2.5] } });
+    expect(Buffer.from(zero.data!).equals(Buffer.from(moved.data!))).toBe(false);
+    await expect(produceExport(ssvae, { kind: 'style-gif', options: { styleValues: [1] } })).rejects.toThrow(/2 style values/);
+  });
+
   it('is refused for a run without style dimensions', async () => {
     await expect(produceExport(vae, { kind: 'style-gif', options: {} })).rejects.toThrow(/semi-supervised/);
     expect(describeRun(vae.run, fx.vae).kinds).not.toContain('style-gif');
@@ -229,6 +248,14 @@ describe('PNG images', () => {
     };
     expect(differs(cell(0, 0), cell(0, 6))).toBe(true);
     expect(differs(cell(0, 0), cell(6, 0))).toBe(true);
+  });
+
+  it('takes the other dimensions from a base code', async () => {
+    const zero = await produceExport(vae, { kind: 'manifold-png', options: { n: 3, scale: 1 } });
+    const based = await produceExport(vae, { kind: 'manifold-png', options: { n: 3, scale: 1, base: Float32Array.from([0, 0, 2, -2]) } });
+    const same = await produceExport(vae, { kind: 'manifold-png', options: { n: 3, scale: 1, base: new Float32Array(4) } });
+    expect(Buffer.from(based.data!).equals(Buffer.from(zero.data!))).toBe(false);
+    expect(Buffer.from(same.data!).equals(Buffer.from(zero.data!))).toBe(true);
   });
 
   it('writes reconstructions: inputs above their reconstructions', async () => {

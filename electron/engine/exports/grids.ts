@@ -67,7 +67,7 @@ async function baseCodes(source: ExportSource, anchors: number[], hooks: ExportH
 export async function traversalPlan(source: ExportSource, o: TraversalGifOptions, hooks: ExportHooks = {}): Promise<GridPlan> {
   const dims = o.dims as number[];
   const latent = source.loaded.latent;
-  const bases = await baseCodes(source, o.anchors, hooks);
+  const bases = o.bases ?? (await baseCodes(source, o.anchors, hooks));
   const columns = bases.length / latent;
   const { size, channels } = source.run.dataset;
   const layout = await gridLayout({
@@ -113,17 +113,17 @@ export async function styleSweepPlan(source: ExportSource, o: StyleGifOptions, h
     gap: o.scale,
     columnLabels: o.labels ? shown.map((k) => names[k] ?? String(k)) : undefined,
   });
-  // Each class's mean code with the style part at 0: the class's typical digit, whose style the sweep changes.
+  // Each class's mean code with the style part from the sliders (0 by default): the class's typical digit, whose style the sweep changes.
   const bases = new Float32Array(shown.length * latent);
   shown.forEach((k, c) => {
     bases.set(classMeans.subarray(k * latent, (k + 1) * latent), c * latent);
-    bases.fill(0, c * latent, c * latent + model.style);
+    for (let j = 0; j < model.style; j++) bases[c * latent + j] = o.styleValues?.[j] ?? 0;
   });
   return decodedPlan(source, layout, o.frames, frameOrder(o.frames, o.pingPong), o.delayMs, traversalFrames(bases, latent, [o.styleDim], o.frames, o.range));
 }
 
 export async function manifoldPlan(source: ExportSource, o: ManifoldPngOptions, hooks: ExportHooks = {}): Promise<GridPlan> {
-  const base = await baseCodes(source, o.anchor === null ? [] : [o.anchor], hooks);
+  const base = o.base ?? (await baseCodes(source, o.anchor === null ? [] : [o.anchor], hooks));
   const { size, channels } = source.run.dataset;
   const layout = await gridLayout({ rows: o.n, columns: o.n, tileSize: size, channels, scale: o.scale, gap: 0 });
   return decodedPlan(source, layout, 1, [0], 0, () => manifoldCodes(source.loaded.latent, o.dims, o.range, o.n, base));

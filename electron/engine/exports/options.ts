@@ -54,6 +54,16 @@ function imageIndex(name: string, value: unknown, run: RunFile): number {
   return integer(`${name} (an image of the run's dataset, 0-based)`, value, 0, Math.max(0, run.dataset.images - 1));
 }
 
+/** Latent codes given directly: a Float32Array of whole codes (at most `max`), finite values; null when absent. */
+function codes(name: string, value: unknown, run: RunFile, max: number): Float32Array | null {
+  if (value === undefined || value === null) return null;
+  const latent = run.model.latent;
+  if (!(value instanceof Float32Array) || value.length === 0 || value.length % latent !== 0 || value.length / latent > max)
+    fail(`${name} must be a Float32Array of ${max === 1 ? '' : `1 to ${max} codes of `}${latent} values`);
+  if (!value.every(Number.isFinite)) fail(`${name} holds a value that is not a finite number`);
+  return value;
+}
+
 function boolean(value: unknown, fallback: boolean): boolean {
   return value === undefined ? fallback : Boolean(value);
 }
@@ -75,6 +85,7 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
       }
       const anchors = Array.isArray(o.anchors) ? o.anchors.map((a) => imageIndex('anchor', a, run)) : [];
       if (anchors.length > 16) fail(`at most 16 anchors (got ${anchors.length})`);
+      const bases = codes('bases', o.bases, run, 16);
       const r: TraversalGifOptions = {
         dims,
         frames: integer('frames', o.frames, 2, 64),
@@ -82,6 +93,7 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
         range: number('range', o.range, 0, 20, true),
         pingPong: boolean(o.pingPong, true),
         anchors,
+        bases,
         scale: scale(),
         // Names under the rows of a grid; a single dimension's GIF is just the image unless asked.
         labels: boolean((given as Partial<TraversalGifOptions> | undefined)?.labels, dims.length > 1),
@@ -99,7 +111,12 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
         pingPong: boolean(o.pingPong, true),
         scale: scale(),
         labels: boolean(o.labels, true),
+        styleValues: null,
       };
+      if (Array.isArray(o.styleValues)) {
+        if (o.styleValues.length !== run.model.style) fail(`styleValues must hold the ${run.model.style} style values (got ${o.styleValues.length})`);
+        r.styleValues = o.styleValues.map((v) => number('a style value', v, -20, 20));
+      }
       return r as ExportOptionsByKind[K];
     }
     case 'manifold-png': {
@@ -113,6 +130,7 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
         range: number('range', o.range, 0, 20, true),
         scale: scale(),
         anchor: o.anchor === null || o.anchor === undefined ? null : imageIndex('anchor', o.anchor, run),
+        base: codes('base', o.base, run, 1),
       };
       return r as ExportOptionsByKind[K];
     }
