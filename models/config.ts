@@ -28,7 +28,7 @@ export interface ModelConfig {
   beta: number;
   /** β-TCVAE weights of index-code MI, total correlation and dimension-wise KL. */
   tcWeights: { mi: number; tc: number; dimKl: number };
-  /** Number of training images: β-TCVAE's minibatch-weighted sampling needs it. */
+  /** Number of training images (recorded; Chen et al.'s minibatch-weighted sampling constant log N·B would use it). */
   datasetSize: number;
   /** ssvae: weight of log p(y|z^Y) for labelled images, per image. */
   classWeight: number;
@@ -58,7 +58,7 @@ export function defaultModelConfig(overrides: Partial<ModelConfig> = {}): ModelC
     beta: 1,
     tcWeights: { mi: 1, tc: 1, dimKl: 1 },
     datasetSize: 1,
-    classWeight: 50,
+    classWeight: 400,
     samples: 1,
     learningRate: 1e-3,
     seed: 1,

@@ -50,17 +50,20 @@ export interface TcTerms {
 }
 
 /**
- * The β-TCVAE split of E_n[KL(q(z|n)||p(z))] (Chen et al. 2018), estimated with minibatch-weighted
- * sampling: q(z) ≈ 1/(N·B) Σ_j q(z|x_j) over the B images of the batch, N = dataset size.
- * z [B,L] holds one sample per image. The three terms sum exactly to mean(log q(z|x) - log p(z)).
+ * The β-TCVAE split of E_n[KL(q(z|n)||p(z))] (Chen et al. 2018), estimated from the minibatch:
+ * q(z_i) ≈ 1/B Σ_j q(z_i|x_j) over the B images of the batch (and likewise per dimension).
+ * Chen et al.'s minibatch-weighted sampling subtracts log(N·B) instead of log B (N = data set size); that
+ * shifts MI by +log N, TC by (D−1)·log N and dimension-wise KL by −D·log N: constants, so the gradients
+ * are the same, but the reported terms would be off by many nats. We subtract log B so each term is a
+ * consistent estimate. z [B,L] holds one sample per image. The three terms sum exactly to
+ * mean(log q(z|x) − log p(z)), the sampled KL.
  */
-export function tcDecomposition(z: tf.Tensor2D, mean: tf.Tensor2D, logVar: tf.Tensor2D, datasetSize: number): TcTerms {
-  const b = z.shape[0];
-  const logNB = Math.log(datasetSize * b);
+export function tcDecomposition(z: tf.Tensor2D, mean: tf.Tensor2D, logVar: tf.Tensor2D): TcTerms {
+  const logB = Math.log(z.shape[0]);
   // [B, B, L]: log q(z_i,d | x_j)
   const mat = logNormal(z.expandDims(1), mean.expandDims(0), logVar.expandDims(0));
-  const logQz = tf.sub(tf.logSumExp(tf.sum(mat, 2), 1), logNB);
-  const logQzProduct = tf.sum(tf.sub(tf.logSumExp(mat, 1), logNB), 1);
+  const logQz = tf.sub(tf.logSumExp(tf.sum(mat, 2), 1), logB);
+  const logQzProduct = tf.sum(tf.sub(tf.logSumExp(mat, 1), logB), 1);
   const logQzx = tf.sum(logNormal(z, mean, logVar), 1);
   const logPz = tf.sum(logNormal(z, tf.zerosLike(z), tf.zerosLike(z)), 1);
   return {

@@ -125,7 +125,7 @@ export class VaeModel {
       case 'beta-tcvae': {
         const parts = { mi: [] as tf.Scalar[], tc: [] as tf.Scalar[], dimKl: [] as tf.Scalar[] };
         for (let s = 0; s < m; s++) {
-          const t = tcDecomposition(z.slice([s * n, 0], [n, -1]), mean, logVar, c.datasetSize);
+          const t = tcDecomposition(z.slice([s * n, 0], [n, -1]), mean, logVar);
           parts.mi.push(t.mi);
           parts.tc.push(t.tc);
           parts.dimKl.push(t.dimKl);

@@ -119,27 +119,37 @@ describe('training job', () => {
     const runDir = newDir();
     const settings = { ...base, epochs: 3 };
     let steps = 0;
+    let paused = false;
+    let stopAt = Infinity;
+    let stopCalledAt = -1;
     const job = startTraining(ds, settings, runDir, {
       onProgress: (p) => {
         steps = p.step;
+        if (!paused) {
+          paused = true;
+          job.pause(); // from inside the step loop, so the pause lands at a known point
+        }
+        if (p.step >= stopAt && stopCalledAt < 0) {
+          stopCalledAt = p.step;
+          job.stop();
+        }
       },
     });
-    await new Promise((r) => setTimeout(r, 300));
-    job.pause();
+    await new Promise((r) => setTimeout(r, 50));
     expect(job.state).toBe('paused');
-    await new Promise((r) => setTimeout(r, 200));
     const pausedAt = steps;
     await new Promise((r) => setTimeout(r, 300));
     expect(steps).toBe(pausedAt); // no steps while paused
+    stopAt = pausedAt + 10; // stop mid-way through epoch 2
     job.resume();
-    await new Promise((r) => setTimeout(r, 300));
-    job.stop();
+    expect(job.state).toBe('running');
     const summary = await job.done;
     expect(summary.status).toBe('stopped');
     expect(readRunFile(runDir).status).toBe('stopped');
     const stoppedStep = summary.step;
-    expect(stoppedStep).toBeGreaterThan(0);
+    expect(stoppedStep).toBe(stopCalledAt); // stops after the step in progress
     expect(stoppedStep).toBeLessThan(27);
+    expect(readRunFile(runDir).modelEpoch).toBeCloseTo(stoppedStep / 9, 5);
 
     expect(() => startTraining(ds, settings, runDir, {})).toThrow(SettingsError); // no silent overwrite
     expect(() => startTraining(ds, { ...settings, latent: 3 }, runDir, { resume: true })).toThrow(/latent/);

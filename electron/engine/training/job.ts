@@ -352,7 +352,7 @@ class Job implements TrainingJob {
         imagesSeen += n;
 
         const now = performance.now();
-        if (now - rateMark.t >= 500) {
+        if (now - rateMark.t >= 500 || (rate === 0 && now - rateMark.t >= 50)) {
           const inst = ((imagesSeen - rateMark.images) * 1000) / (now - rateMark.t);
           rate = rate ? 0.6 * rate + 0.4 * inst : inst;
           rateMark = { t: now, images: imagesSeen };

@@ -24,7 +24,7 @@ export interface TrainSettings {
   samples?: number;
   /** MLP hidden widths, input side first (default [256, 64]). */
   hidden?: number[];
-  /** ssvae: weight of log p(y|z^Y) per labelled image (default 50). */
+  /** ssvae: weight of log p(y|z^Y) per labelled image (default 400). */
   classWeight?: number;
 }
 
@@ -93,7 +93,7 @@ export function modelConfigFor(s: TrainSettings, ds: Dataset): ModelConfig {
     beta: s.model === 'beta-vae' ? beta : 1,
     tcWeights: { mi: 1, tc: s.model === 'beta-tcvae' ? beta : 1, dimKl: 1 },
     datasetSize: trainCount,
-    classWeight: s.classWeight ?? 50,
+    classWeight: s.classWeight ?? 400,
     samples: s.samples ?? 1,
     learningRate: s.lr,
     seed: s.seed,

@@ -1,0 +1,142 @@
+// Each loss term against values worked out by hand on tiny inputs.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { useWasm } from './helpers/tf.ts';
+import {
+  bernoulliLogLikelihood,
+  gaussianLogLikelihood,
+  iwaeFromLogWeights,
+  klToStdNormal,
+  maskedCrossEntropy,
+  reparameterize,
+  tcDecomposition,
+} from '../../models/losses.ts';
+import { defaultModelConfig } from '../../models/config.ts';
+import { VaeModel } from '../../models/vae.ts';
+import { pixelsToTensor } from '../../models/pixels.ts';
+import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
+import { gaussianTotalCorrelation } from '../../electron/engine/training/evaluate.ts';
+
+beforeAll(async () => {
+  await useWasm();
+});
+
+const values = (t: tf.Tensor) => {
+  const v = Array.from(t.dataSync());
+  t.dispose();
+  return v;
+};
+
+describe('loss terms', () => {
+  it('KL(N(μ,σ²) || N(0,1)) per dimension = ½(μ² + σ² − 1 − log σ²)', () => {
+    // μ=1, σ²=1 → ½(1+1−1−0) = 0.5;  μ=0, σ²=4 → ½(0+4−1−log 4) = 0.806853;  μ=0, σ²=1 → 0
+    const kl = values(klToStdNormal(tf.tensor2d([[1, 0, 0]]), tf.tensor2d([[0, Math.log(4), 0]])));
+    expect(kl[0]).toBeCloseTo(0.5, 6);
+    expect(kl[1]).toBeCloseTo(0.806853, 5);
+    expect(kl[2]).toBeCloseTo(0, 7);
+  });
+
+  it('Bernoulli log-likelihood from logits', () => {
+    // x=1, l=0: log σ(0) = −0.693147; x=0, l=2: log(1−σ(2)) = −2.126928; x=1, l=−1: log σ(−1) = −1.313262
+    const ll = values(bernoulliLogLikelihood(tf.tensor2d([[1, 0, 1]]), tf.tensor2d([[0, 2, -1]])));
+    expect(ll[0]).toBeCloseTo(-4.133337, 5);
+    // extreme logits stay finite (no log(0))
+    const extreme = values(bernoulliLogLikelihood(tf.tensor2d([[1, 0]]), tf.tensor2d([[-80, 80]])));
+    expect(extreme[0]).toBeCloseTo(-160, 3);
+  });
+
+  it('Gaussian log-likelihood with a fixed variance', () => {
+    // σ² = 0.01: −½((x−μ)²/σ² + log σ² + log 2π) = 1.383647 for x=μ and −0.616353 for x−μ=0.2
+    const ll = values(gaussianLogLikelihood(tf.tensor2d([[0.5, 0.2]]), tf.tensor2d([[0.5, 0]]), tf.scalar(Math.log(0.01))));
+    expect(ll[0]).toBeCloseTo(1.383647 - 0.616353, 5);
+  });
+
+  it('importance-weighted bound: log mean of the weights', () => {
+    // weights 1 and 3 → log 2; a single weight → its log (the ELBO)
+    expect(values(iwaeFromLogWeights(tf.tensor2d([[0], [Math.log(3)]])))[0]).toBeCloseTo(Math.log(2), 6);
+    expect(values(iwaeFromLogWeights(tf.tensor2d([[-7.5]])))[0]).toBeCloseTo(-7.5, 6);
+  });
+
+  it('masked cross-entropy sums −log p(y) over labelled rows only', () => {
+    // row 0: logits [0, log 3] → p(y=1) = 3/4; row 1 unlabelled (−1) is ignored
+    const ce = values(maskedCrossEntropy(tf.tensor2d([[0, Math.log(3)], [5, -5]]), tf.tensor1d([1, -1], 'int32'), tf.tensor1d([1, 0])));
+    expect(ce[0]).toBeCloseTo(-Math.log(0.75), 6);
+  });
+
+  it('β-TCVAE: one image in a data set of one has no MI and no TC; all KL is dimension-wise', () => {
+    const mean = tf.tensor2d([[0.3, -1.2]]);
+    const logVar = tf.tensor2d([[Math.log(0.5), Math.log(2)]]);
+    const z = tf.tensor2d([[0.1, -0.4]]);
+    const t = tcDecomposition(z, mean, logVar);
+    const [mi, tc, dimKl] = [t.mi, t.tc, t.dimKl].map((v) => values(v)[0]);
+    expect(mi).toBeCloseTo(0, 5);
+    expect(tc).toBeCloseTo(0, 5);
+    // log q(z|x) − log p(z) by hand for z = (0.1, −0.4)
+    const logN = (x: number, m: number, v: number) => -0.5 * (Math.log(2 * Math.PI) + Math.log(v) + (x - m) ** 2 / v);
+    const expected = logN(0.1, 0.3, 0.5) + logN(-0.4, -1.2, 2) - logN(0.1, 0, 1) - logN(-0.4, 0, 1);
+    expect(dimKl).toBeCloseTo(expected, 4);
+  });
+
+  it('β-TCVAE: MI + TC + dimension-wise KL add up to the KL term', () => {
+    const b = 1000;
+    const mean = tf.randomNormal([b, 3], 0, 1, 'float32', 11) as tf.Tensor2D;
+    const logVar = tf.randomUniform([b, 3], -2, 0, 'float32', 12) as tf.Tensor2D;
+    const z = reparameterize(mean, logVar, 1, 13);
+    const t = tcDecomposition(z, mean, logVar);
+    const sum = values(tf.addN([t.mi, t.tc, t.dimKl]))[0];
+    const analytic = values(tf.mean(tf.sum(klToStdNormal(mean, logVar), 1)))[0];
+    // the identity is exact for the sampled estimate; against the analytic KL it holds up to Monte Carlo error
+    expect(Math.abs(sum - analytic)).toBeLessThan(0.1 * analytic);
+    tf.dispose([mean, logVar, z]);
+  });
+
+  it('β-TCVAE: total correlation of two noisy copies of one factor matches its closed form; independent codes have none', () => {
+    // z = (u + e1, u + e2), u ~ N(0,1), e ~ N(0, 0.04): correlation ρ = 1/1.04, TC = −½ log(1 − ρ²) = 1.2915
+    const b = 1000;
+    const u = tf.randomNormal([b, 1], 0, 1, 'float32', 21);
+    const logVar = tf.fill([b, 2], Math.log(0.04)) as tf.Tensor2D;
+    const correlated = tf.concat([u, u], 1) as tf.Tensor2D;
+    const independent = tf.randomNormal([b, 2], 0, 1, 'float32', 22) as tf.Tensor2D;
+    const tcOf = (m: tf.Tensor2D) => {
+      const t = tcDecomposition(reparameterize(m, logVar, 1, 23), m, logVar);
+      tf.dispose([t.mi, t.dimKl]);
+      return values(t.tc)[0];
+    };
+    const rho = 1 / 1.04;
+    expect(Math.abs(tcOf(correlated) + 0.5 * Math.log(1 - rho * rho))).toBeLessThan(0.15);
+    expect(Math.abs(tcOf(independent))).toBeLessThan(0.1);
+    tf.dispose([u, logVar, correlated, independent]);
+  });
+
+  it('total correlation of latent means (Gaussian fit): ½ log(1/(1−ρ²)) for two dimensions', () => {
+    // exact covariance [[1, ρ], [ρ, 1]] from four points; ρ = 0.6 → TC = −½ log(1 − 0.36) = 0.223144
+    const rho = 0.6;
+    const pts: number[] = [];
+    const a = Math.sqrt((1 + rho) / 2);
+    const c = Math.sqrt((1 - rho) / 2);
+    for (const [s, t] of [[1, 1], [1, -1], [-1, 1], [-1, -1]]) pts.push(a * s + c * t, a * s - c * t);
+    expect(gaussianTotalCorrelation(Float64Array.from(pts), 4, 2)).toBeCloseTo(-0.5 * Math.log(1 - rho * rho), 5);
+    expect(gaussianTotalCorrelation(Float64Array.from([1, 0, -1, 0, 0, 1, 0, -1]), 4, 2)).toBeCloseTo(0, 6);
+  });
+});
+
+describe('IWAE bound on a model', () => {
+  it('is at least the ELBO and tightens as K grows', () => {
+    const ds = loadSampleMnist();
+    const x = pixelsToTensor(ds.images.pixels, Array.from({ length: 64 }, (_, i) => i), 28, 1, 0.5);
+    const model = VaeModel.create(defaultModelConfig({ latent: 4, hidden: [64, 32] }));
+    for (let i = 0; i < 30; i++) model.trainStep(x, undefined, i);
+    const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
+    // averaged over many samples, to compare the bounds without sampling noise
+    const avg = (f: (seed: number) => Float32Array) => mean(Float32Array.from({ length: 20 }, (_, s) => mean(f(100 + s))));
+    const elbo = avg((s) => model.evaluate(x, s).negElbo);
+    const k1 = avg((s) => model.negIwae(x, 1, s));
+    const k10 = avg((s) => model.negIwae(x, 10, s));
+    const k100 = mean(model.negIwae(x, 100, 7));
+    expect(Math.abs(k1 - elbo)).toBeLessThan(1.5); // K = 1 is the ELBO
+    expect(k10).toBeLessThan(elbo); // −IWAE ≤ −ELBO
+    expect(k100).toBeLessThan(k10); // tighter with more samples
+    x.dispose();
+    model.dispose();
+  });
+});
