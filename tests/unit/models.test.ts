@@ -97,6 +97,41 @@ describe('MLP VAE', () => {
     });
   }
 
+  it('conv architecture with a Gaussian likelihood (RGB 32 px): shapes, learning, no leaks', () => {
+    // coloured squares on a dark ground: enough structure to learn from
+    const n = 16;
+    const data = new Float32Array(n * 32 * 32 * 3);
+    for (let i = 0; i < n; i++) {
+      const x0 = (i * 5) % 20;
+      const y0 = (i * 3) % 20;
+      for (let y = y0; y < y0 + 10; y++) for (let x = x0; x < x0 + 10; x++) data[((i * 32 + y) * 32 + x) * 3 + (i % 3)] = 0.9;
+    }
+    const rgb = tf.tensor4d(data, [n, 32, 32, 3]);
+    const model = VaeModel.create(defaultModelConfig({ arch: 'conv', imageSize: 32, channels: 3, latent: 4, likelihood: 'gaussian' }));
+    expect(model.encoder.layers.filter((l) => l.getClassName() === 'Conv2D')).toHaveLength(4);
+    expect(model.decoder.layers.filter((l) => l.getClassName() === 'Conv2DTranspose')).toHaveLength(4);
+    const first = model.trainStep(rgb, undefined, 1);
+    const after1 = tf.memory().numTensors;
+    let last = first;
+    for (let i = 2; i <= 50; i++) last = model.trainStep(rgb, undefined, i);
+    expect(tf.memory().numTensors).toBe(after1);
+    expect(last.loss).toBeLessThan(first.loss - 300); // Gaussian log-densities: large gains as the variance is learned
+    expect(model.pixelLogVarValue()!).not.toBeCloseTo(Math.log(0.01), 3); // the pixel variance is learned (starts at std 0.1)
+    const rec = model.reconstruct(rgb);
+    expect(rec.shape).toEqual([n, 32, 32, 3]);
+    tf.dispose([rec, rgb]);
+    model.dispose();
+  });
+
+  it('conv architecture on 28 px grey images uses two stride-2 layers', () => {
+    const model = VaeModel.create(defaultModelConfig({ arch: 'conv', latent: 2 }));
+    expect(model.encoder.layers.filter((l) => l.getClassName() === 'Conv2D')).toHaveLength(2);
+    const probs = model.decode(tf.zeros([2, 2]) as tf.Tensor2D);
+    expect(probs.shape).toEqual([2, 28, 28, 1]);
+    probs.dispose();
+    model.dispose();
+  });
+
   it('saves encoder and decoder in the standard TF.js format and loads them back', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'le-models-'));
     try {

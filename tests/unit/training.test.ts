@@ -10,7 +10,7 @@ import type { Dataset } from '../../electron/engine/datasets/types.ts';
 import type { EpochReport, Reconstructions, TrainProgress, TrainSettings } from '../../electron/engine/training/job.ts';
 import { isSnapshotEpoch, startTraining } from '../../electron/engine/training/job.ts';
 import { loadRun, readRunFile, RunLoadError } from '../../electron/engine/training/run-file.ts';
-import { SettingsError } from '../../electron/engine/training/settings.ts';
+import { keepBalancedLabels, SettingsError } from '../../electron/engine/training/settings.ts';
 import { VaeModel } from '../../models/vae.ts';
 
 /** A slice of the bundled sample, so the tests stay short on a shared 2-core machine. */
@@ -201,6 +201,61 @@ describe('training job', () => {
     run.dispose();
     const resumed = startTraining(ds, { ...base, epochs: 2, lr: 1e-4 }, runDir, { resume: true });
     expect((await resumed.done).status).toBe('done');
+  });
+
+  it('semi-supervised: keeps K balanced labels and its class head beats chance after a short run', async () => {
+    const kept = keepBalancedLabels(ds, 100, 1);
+    const perClass = new Array(10).fill(0);
+    kept.forEach((l, i) => {
+      if (l >= 0 && ds.images.split[i] === 0) perClass[l]++;
+    });
+    expect(perClass).toEqual(new Array(10).fill(10));
+    kept.forEach((l, i) => {
+      if (ds.images.split[i] === 1) expect(l).toBe(ds.images.labels[i]); // test labels stay for measuring accuracy
+    });
+
+    const runDir = newDir();
+    const epochs: EpochReport[] = [];
+    const summary = await startTraining(ds, { ...base, model: 'ssvae', latent: 8, style: 3, labels: 100, epochs: 4 }, runDir, { onEpoch: (e) => epochs.push(e) }).done;
+    expect(epochs.every((e) => e.testAccuracy !== undefined)).toBe(true);
+    expect(summary.testAccuracy!).toBeGreaterThan(0.3); // chance is 0.1
+    const runJson = readRunFile(runDir);
+    expect(runJson.dataset.labelledTrain).toBe(100);
+    expect(runJson.dimensionNames).toEqual(['style 1', 'style 2', 'style 3', 'class 1', 'class 2', 'class 3', 'class 4', 'class 5']);
+    const run = await loadRun(runDir);
+    const probs = run.classify(ds.images.pixels.subarray(0, 2 * 784), 2);
+    expect(probs).toHaveLength(20);
+    expect(probs.slice(0, 10).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    run.dispose();
+  });
+
+  it('trains the conv architecture on RGB images with a Gaussian likelihood', async () => {
+    const count = 60;
+    const size = 32;
+    const pixels = new Uint8Array(count * size * size * 3);
+    for (let i = 0; i < count; i++) {
+      const x0 = (i * 7) % 22;
+      const y0 = (i * 5) % 22;
+      for (let y = y0; y < y0 + 10; y++) for (let x = x0; x < x0 + 10; x++) pixels[((i * size + y) * size + x) * 3 + (i % 3)] = 230;
+    }
+    const split = Uint8Array.from({ length: count }, (_, i) => (i % 10 === 0 ? 1 : 0));
+    const rgb: Dataset = {
+      ref: '/data/squares',
+      options: { size, channels: 3, fit: 'contain', invert: 'no', binarize: 'off', testSplit: 0.1, seed: 1 },
+      images: { pixels, count, size, channels: 3, labels: new Int32Array(count).fill(-1), classNames: [], files: [], split },
+      summary: { ref: '/data/squares', images: count, train: 54, test: 6, classCounts: {}, unlabelled: count, skipped: [], options: {} as Dataset['options'] },
+    };
+    const runDir = newDir();
+    const epochs: EpochReport[] = [];
+    const summary = await startTraining(rgb, { ...base, arch: 'conv', latent: 4, epochs: 3, batchSize: 16 }, runDir, { onEpoch: (e) => epochs.push(e) }).done;
+    expect(summary.status).toBe('done');
+    expect(epochs[2].testLoss).toBeLessThan(epochs[0].testLoss);
+    const runJson = readRunFile(runDir);
+    expect(runJson.model).toMatchObject({ arch: 'conv', likelihood: 'gaussian', channels: 3, imageSize: 32 });
+    expect(typeof runJson.pixelLogVar).toBe('number');
+    const run = await loadRun(runDir);
+    expect(run.decode(new Float32Array(8), 2)).toHaveLength(2 * size * size * 3);
+    run.dispose();
   });
 
   it('rejects bad settings with a clear message', () => {
