@@ -239,11 +239,21 @@ describe('training job', () => {
       for (let y = y0; y < y0 + 10; y++) for (let x = x0; x < x0 + 10; x++) pixels[((i * size + y) * size + x) * 3 + (i % 3)] = 230;
     }
     const split = Uint8Array.from({ length: count }, (_, i) => (i % 10 === 0 ? 1 : 0));
+    const options: Dataset['options'] = { size, channels: 3, fit: 'contain', invert: 'no', binarize: 'off', testSplit: 0.1, seed: 1 };
     const rgb: Dataset = {
       ref: '/data/squares',
-      options: { size, channels: 3, fit: 'contain', invert: 'no', binarize: 'off', testSplit: 0.1, seed: 1 },
+      options,
       images: { pixels, count, size, channels: 3, labels: new Int32Array(count).fill(-1), classNames: [], files: [], split },
-      summary: { ref: '/data/squares', images: count, train: 54, test: 6, classCounts: {}, unlabelled: count, skipped: [], options: {} as Dataset['options'] },
+      summary: {
+        ...ds.summary,
+        ref: '/data/squares',
+        images: count,
+        train: 54,
+        test: 6,
+        classCounts: {},
+        unlabelled: count,
+        options,
+      },
     };
     const runDir = newDir();
     const epochs: EpochReport[] = [];
