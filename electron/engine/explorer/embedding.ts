@@ -5,6 +5,7 @@ import { UserError } from '../../contract/messages.ts';
 import type { EngineContext } from '../context.ts';
 import type { TsneFrame, TsneOptions } from '../projections/tsne.ts';
 import { TsneOptimizer, TsneAbortError } from '../projections/tsne.ts';
+import { runTsne } from '../projections/tsne-runner.ts';
 import { throttle } from '../jobs.ts';
 import type { RunSession } from './session.ts';
 import { sliceColumns } from './session.ts';
@@ -37,8 +38,8 @@ export const layoutKey = (version: number, s: EmbedSettings) => `${version}|${s.
 type Runner = (data: Float32Array, n: number, dim: number, options: TsneOptions, onFrame: (f: TsneFrame) => void, signal: AbortSignal) => Promise<Float32Array>;
 
 /**
- * Runs t-SNE without blocking the engine for long: steps in slices of ~8 ms with a yield between them,
- * so decode requests keep their latency while a layout forms.
+ * Fallback when the worker entry is missing (a build without it): steps in slices of ~8 ms with a
+ * yield between them, so decode requests keep their latency while a layout forms.
  */
 const cooperativeTsne: Runner = async (data, n, dim, options, onFrame, signal) => {
   const opt = new TsneOptimizer(data, n, dim, options);
@@ -58,8 +59,18 @@ const cooperativeTsne: Runner = async (data, n, dim, options, onFrame, signal) =
   return coords;
 };
 
-let runner: Runner = cooperativeTsne;
-/** Lets the projections' worker-thread runner take over (and tests swap it). */
+/** The projections' worker-thread runner: t-SNE never blocks the engine's requests. */
+const workerTsne: Runner = async (data, n, dim, options, onFrame, signal) => {
+  try {
+    return await runTsne(data, n, dim, options, onFrame, signal);
+  } catch (e) {
+    if (e instanceof Error && /t-SNE worker not found/.test(e.message)) return cooperativeTsne(data, n, dim, options, onFrame, signal);
+    throw e;
+  }
+};
+
+let runner: Runner = workerTsne;
+/** Tests swap the runner. */
 export function setTsneRunner(r: Runner): void {
   runner = r;
 }

@@ -1,0 +1,49 @@
+// A contract client over the browser host's WebSocket, as a browser page would connect (token in
+// the URL, the page's origin): benchmarks and end-to-end tests drive the real host with it.
+import WebSocket from 'ws';
+import { createClient, type Client } from '../../electron/contract/client.ts';
+import { decodeFrame, encodeFrame } from '../../electron/contract/codec.ts';
+import { isMessage, type Message } from '../../electron/contract/messages.ts';
+
+export interface HostClient {
+  client: Client;
+  close(): void;
+}
+
+export function connectHost(pageUrl: string): Promise<HostClient> {
+  const url = new URL(pageUrl);
+  const ws = new WebSocket(`ws://${url.host}/ws?token=${url.searchParams.get('token')}`, { origin: `http://${url.host}` });
+  ws.binaryType = 'nodebuffer';
+  const handlers: ((m: Message) => void)[] = [];
+  ws.on('message', (data: Buffer) => {
+    const message = decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    if (isMessage(message)) for (const h of handlers) h(message);
+  });
+  return new Promise((resolve, reject) => {
+    ws.once('error', reject);
+    ws.once('open', () =>
+      resolve({
+        client: createClient({ send: (m) => ws.send(encodeFrame(m)), onMessage: (h) => handlers.push(h) }),
+        close: () => ws.close(),
+      }),
+    );
+  });
+}
+
+/** Resolves with a job's result when job.done arrives; rejects with its message on job.failed. */
+export function jobDone(client: Client, jobId: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const offDone = client.on('job.done', (e) => {
+      if (e.jobId !== jobId) return;
+      offDone();
+      offFailed();
+      resolve(e.result);
+    });
+    const offFailed = client.on('job.failed', (e) => {
+      if (e.jobId !== jobId) return;
+      offDone();
+      offFailed();
+      reject(new Error(e.message));
+    });
+  });
+}
