@@ -10,11 +10,11 @@ import { unzipSync } from 'fflate';
 import { useWasm } from './helpers/tf.ts';
 import { trainFixtureRuns, type FixtureRuns } from './exports-fixture.ts';
 import type { ExportSource } from '../../electron/engine/exports/source.ts';
-import { openExportSource } from '../../electron/engine/exports/source.ts';
+import { encodeImages, openExportSource } from '../../electron/engine/exports/source.ts';
 import { describeRun, previewExport, produceExport, saveExport } from '../../electron/engine/exports/exporter.ts';
 import { activeDimensions, frameOrder, traversalFrames } from '../../electron/engine/exports/sweeps.ts';
 import { gridLayout, renderFrame } from '../../electron/engine/exports/layout.ts';
-import { csvField, embeddingTableCsv } from '../../electron/engine/exports/embedding-table.ts';
+import { buildEmbeddingTable, csvField, embeddingTableCsv } from '../../electron/engine/exports/embedding-table.ts';
 import { OutputExistsError, writeOutputFile, writeOutputFolder } from '../../electron/engine/exports/write.ts';
 import { exportHandlers } from '../../electron/engine/handlers/exports.ts';
 import type { EngineContext } from '../../electron/engine/context.ts';
@@ -290,6 +290,19 @@ describe('embedding table', () => {
     // The means are the encoder's posterior means.
     const { means } = vae.loaded.encode(fx.dataset.images.pixels.subarray(0, 784), 1);
     for (let d = 0; d < 4; d++) expect(Number(rows[0][4 + d])).toBeCloseTo(means[d], 5);
+  });
+
+  it('builds the table from means the caller already has (the embed command encodes once for t-SNE and table)', async () => {
+    const images = fx.dataset.images;
+    const means = encodeImages(vae.loaded, images, null);
+    const testRows = Array.from(images.split.keys()).filter((i) => images.split[i] === 1);
+    const coords = Float32Array.from({ length: testRows.length * 2 }, (_, i) => i);
+    const table = await buildEmbeddingTable(vae, { means, tsne: { coords, indices: testRows } });
+    expect(table.rows).toBe(images.count);
+    expect(table.columns.slice(-2)).toEqual(['tsne_x', 'tsne_y']);
+    const lines = table.csv.trimEnd().split('\n');
+    expect(lines[1 + testRows[1]].split(',').slice(-2)).toEqual(['2', '3']);
+    expect(lines.slice(1).filter((l) => l.endsWith(',,')).length).toBe(images.count - testRows.length);
   });
 
   it('quotes file names that need it and leaves t-SNE columns out when not computed', () => {

@@ -81,16 +81,17 @@ export function embeddingTableCsv(input: EmbeddingTableInput): EmbeddingTable {
 }
 
 /**
- * Encodes every image of the run's dataset and builds its table. `tsne` as in EmbeddingTableInput
- * (computed by the caller, e.g. with projections/tsne.ts over these means).
+ * The table of every image of the run's dataset. `means` (row-major [images, latent], e.g. from
+ * encodeImages when the caller also lays them out with t-SNE) saves encoding them again; `tsne` as in
+ * EmbeddingTableInput (computed by the caller, e.g. with projections/tsne-runner.ts over these means).
  */
 export async function buildEmbeddingTable(
   source: ExportSource,
-  options: { tsne?: EmbeddingTableInput['tsne'] } = {},
+  options: { tsne?: EmbeddingTableInput['tsne']; means?: Float32Array } = {},
   hooks: ExportHooks = {},
 ): Promise<EmbeddingTable & { means: Float32Array }> {
   const images = await source.images(hooks.signal);
-  const means = encodeImages(source.loaded, images, null, hooks, [0, 0.95]);
+  const means = options.means ?? encodeImages(source.loaded, images, null, hooks, [0, 0.95]);
   const ref = source.run.dataset.ref;
   const root = isAbsolute(ref) ? ref : undefined;
   const table = embeddingTableCsv({ images, means, latent: source.loaded.latent, tsne: options.tsne, root });
