@@ -12,6 +12,9 @@ type KernelArgs = { inputs: Record<string, Info>; backend: { disposeData(id: obj
 type Fn = (args: KernelArgs) => Info;
 
 let patched = false;
+/** Kernels as TF.js registered them, for restoreWasmKernels (benchmarks compare against them). */
+const originals = new Map<string, tf.KernelConfig>();
+const added: string[] = [];
 
 function kernel(name: string): Fn {
   const k = tf.getKernel(name, 'wasm');
@@ -23,6 +26,7 @@ function replace(name: string, make: (original: Fn) => Fn): void {
   const original = tf.getKernel(name, 'wasm');
   if (!original) return;
   const kernelFunc = make(original.kernelFunc as unknown as Fn);
+  if (!originals.has(name)) originals.set(name, original);
   tf.unregisterKernel(name, 'wasm');
   tf.registerKernel({ ...original, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
 }
@@ -56,6 +60,7 @@ export function patchWasmKernels(): void {
     const pad = kernel('PadV2');
     const conv = kernel('Conv2D');
     const slice = kernel('Slice');
+    added.push('Conv2DBackpropFilter');
     tf.registerKernel({
       kernelName: 'Conv2DBackpropFilter',
       backendName: 'wasm',
@@ -98,4 +103,16 @@ export function patchWasmKernels(): void {
       }) as unknown as tf.KernelFunc,
     });
   }
+}
+
+/** Puts TF.js's own wasm kernels back (for benchmarks that measure what the patch gains). */
+export function restoreWasmKernels(): void {
+  if (!patched) return;
+  for (const [name, config] of originals) {
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(config);
+  }
+  for (const name of added.splice(0)) tf.unregisterKernel(name, 'wasm');
+  originals.clear();
+  patched = false;
 }
