@@ -14,6 +14,8 @@ import { encodeImages, openExportSource } from '../../electron/engine/exports/so
 import { describeRun, previewExport, produceExport, saveExport } from '../../electron/engine/exports/exporter.ts';
 import { activeDimensions, frameOrder, traversalFrames } from '../../electron/engine/exports/sweeps.ts';
 import { gridLayout, renderFrame } from '../../electron/engine/exports/layout.ts';
+import { encodeGridGif } from '../../electron/engine/exports/gif.ts';
+import { encodeGridPng } from '../../electron/engine/exports/png.ts';
 import { buildEmbeddingTable, csvField, embeddingTableCsv } from '../../electron/engine/exports/embedding-table.ts';
 import { OutputExistsError, writeOutputFile, writeOutputFolder } from '../../electron/engine/exports/write.ts';
 import { exportHandlers } from '../../electron/engine/handlers/exports.ts';
@@ -126,6 +128,29 @@ describe('layout', () => {
     const labelled = await gridLayout({ rows: 3, columns: 1, tileSize: 28, channels: 1, scale: 4, gap: 4, rowLabels: ['z1', 'z2', 'z3'] });
     expect(labelled.width).toBe(plain.width);
     expect(labelled.height).toBeGreaterThan(plain.height + 3 * 10);
+  });
+});
+
+describe('colour images', () => {
+  it('keeps colours in GIFs and PNGs of RGB tiles', async () => {
+    const layout = await gridLayout({ rows: 1, columns: 2, tileSize: 4, channels: 3, scale: 2, gap: 0 });
+    const tile = (rgb: number[]) => Array.from({ length: 16 }, () => rgb).flat();
+    const frames = [Uint8Array.from([...tile([220, 30, 30]), ...tile([30, 30, 220])]), Uint8Array.from([...tile([30, 200, 40]), ...tile([240, 240, 240])])];
+    const gif = encodeGridGif(layout, frames, { delayMs: 100 });
+    const file = join(out, 'rgb.gif');
+    writeFileSync(file, gif);
+    const { meta, frames: decoded } = await gifFrames(file);
+    expect([meta.pages, meta.width, meta.pageHeight]).toEqual([2, 16, 8]);
+    const px = (f: number, x: number, y: number) => Array.from(decoded[f].subarray((y * 16 + x) * 4, (y * 16 + x) * 4 + 3));
+    const near = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]) <= 8);
+    expect(near(px(0, 1, 1), [220, 30, 30])).toBe(true);
+    expect(near(px(0, 12, 5), [30, 30, 220])).toBe(true);
+    expect(near(px(1, 1, 1), [30, 200, 40])).toBe(true);
+    const png = await encodeGridPng(layout, frames[1]);
+    const meta2 = await sharp(png).metadata();
+    expect([meta2.width, meta2.height, meta2.channels]).toEqual([16, 8, 3]);
+    const raw = (await sharp(png).raw().toBuffer()).subarray((1 * 16 + 12) * 3, (1 * 16 + 12) * 3 + 3);
+    expect(Array.from(raw)).toEqual([240, 240, 240]);
   });
 });
 

@@ -41,17 +41,34 @@ function readme(run: RunFile, name: string): string {
   const m = run.model;
   const s = run.dataset.size;
   const c = run.dataset.channels;
+  const zeros = Array.from({ length: m.latent }, () => '0').join(', ');
   return `${name}: a ${m.objective} model trained with Latent Explorer (TF.js ${run.versions?.tfjs ?? ''}).
 
-encoder/    TF.js layers model: image [N, ${s}, ${s}, ${c}], values 0..1 (ink high) -> [mean [N, ${m.latent}], logVar [N, ${m.latent}]]
-decoder/    TF.js layers model: z [N, ${m.latent}] -> logits [N, ${s}, ${s}, ${c}]; pixels = sigmoid(logits)${m.objective === 'ssvae' ? `\nclassifier/ TF.js layers model: z[:, ${m.style}:] (the class part) -> class logits [N, ${m.numClasses}]` : ''}
-run.json    the model's configuration, dataset, training history and dimension names (${run.dimensionNames.join(', ')})
+encoder/     TF.js layers model: images [N, ${s}, ${s}, ${c}], values 0..1, ink high -> [mean [N, ${m.latent}], logVar [N, ${m.latent}]]
+decoder/     TF.js layers model: codes z [N, ${m.latent}] -> logits [N, ${s}, ${s}, ${c}]; the pixels are sigmoid(logits)${
+    m.objective === 'ssvae' ? `\nclassifier/  TF.js layers model: the class part z[:, ${m.style}:] -> class logits [N, ${m.numClasses}] (${run.dataset.classNames.join(', ')})` : ''
+  }
+run.json     configuration, dataset, training history, dimension names (${run.dimensionNames.join(', ')})
 
-Load with plain TF.js, e.g. in Node:
-  const tf = require('@tensorflow/tfjs');
-  const decoder = await tf.loadLayersModel(tf.io.fromMemory(...)) // or tf.loadLayersModel('file://.../decoder/model.json') with @tensorflow/tfjs-node
-  const pixels = tf.sigmoid(decoder.predict(tf.tensor2d([[${Array.from({ length: m.latent }, () => '0').join(', ')}]])));
-Preprocessing of the inputs: ${JSON.stringify(run.dataset.options)}
+Inputs are preprocessed as in training: ${JSON.stringify(run.dataset.options)}
+(a numeric "binarize" is a threshold: pixel / 255 > binarize gives 1, else 0).
+
+Use in a browser:  const decoder = await tf.loadLayersModel('decoder/model.json');
+Use in Node with @tensorflow/tfjs-node:  tf.loadLayersModel('file://' + __dirname + '/decoder/model.json')
+Use in Node with plain @tensorflow/tfjs:
+  const tf = require('@tensorflow/tfjs'), fs = require('fs');
+  async function load(dir) {
+    const json = JSON.parse(fs.readFileSync(dir + '/model.json', 'utf8'));
+    const weights = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => fs.readFileSync(dir + '/' + p))));
+    return tf.loadLayersModel(tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length),
+    }));
+  }
+  const decoder = await load('decoder');
+  const pixels = tf.sigmoid(decoder.predict(tf.tensor2d([[${zeros}]])));   // the image of z = 0
+In Python (Keras): tensorflowjs_converter --input_format=tfjs_layers_model --output_format=keras decoder/model.json decoder.h5
 `;
 }
 
