@@ -1,6 +1,7 @@
 // Exports through the browser host: the Export button of a view opens a dialog with options and a
 // preview of the first frame; Save downloads the file (a browser has no save dialog), with progress.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { test, expect, screenshotPath } from './fixtures.ts';
@@ -62,4 +63,20 @@ test('manifold PNG: the size follows the options, the download is that PNG', asy
   await download.saveAs(file);
   const meta = await sharp(file).metadata();
   expect([meta.format, meta.width, meta.height]).toEqual(['png', 504, 504]);
+});
+
+test('embedding table: a CSV row per image with every latent mean', async ({ page, host }) => {
+  await openRun(page, host.url);
+  await page.getByRole('tab', { name: 'Embedding' }).click();
+  await page.getByRole('button', { name: 'Export CSV…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Export Embedding table (CSV)' });
+  await expect(dialog.getByLabel('Preview')).toContainText('id,file,label,split,mean_1');
+  await page.screenshot({ path: screenshotPath('export-embedding-dialog') });
+  const [download] = await Promise.all([page.waitForEvent('download'), dialog.getByRole('button', { name: 'Save…' }).click()]);
+  const file = join(host.dataDir, 'embedding.csv');
+  await download.saveAs(file);
+  const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+  expect(lines[0]).toBe('id,file,label,split,mean_1,mean_2,mean_3,mean_4,mean_5,mean_6');
+  expect(lines.length).toBe(10_001);
+  expect(lines[1].split(',').length).toBe(10);
 });
