@@ -3,6 +3,7 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, shell, utilityProcess, type UtilityProcess } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Params, Result } from '../contract/api.ts';
 import type { Message, ReplyMessage } from '../contract/messages.ts';
 import { isMessage } from '../contract/messages.ts';
 import { loadBounds, trackBounds } from './window-state.ts';
@@ -29,10 +30,26 @@ function startEngine(): UtilityProcess {
 
 /** Requests the shell answers itself, because only it has native dialogs. */
 async function answerLocally(message: Message): Promise<ReplyMessage | null> {
-  if (message.kind !== 'request' || message.method !== 'host.pickFolder' || !win) return null;
-  const params = (message.params ?? {}) as { title?: string };
-  const result = await dialog.showOpenDialog(win, { title: params.title ?? 'Open an image folder', properties: ['openDirectory'] });
-  return { kind: 'reply', id: message.id, result: { path: result.canceled ? null : (result.filePaths[0] ?? null) } };
+  if (message.kind !== 'request' || !win) return null;
+  if (message.method === 'host.pickFolder') {
+    const params = (message.params ?? {}) as Params<'host.pickFolder'>;
+    const result = await dialog.showOpenDialog(win, { title: params.title ?? 'Open an image folder', properties: ['openDirectory'] });
+    return { kind: 'reply', id: message.id, result: { path: result.canceled ? null : (result.filePaths[0] ?? null) } };
+  }
+  if (message.method === 'host.saveFile') {
+    const params = message.params as Params<'host.saveFile'>;
+    const result = await dialog.showSaveDialog(win, {
+      title: params.title,
+      defaultPath: join(app.getPath('documents'), params.defaultName),
+      filters: params.filters?.length ? [...params.filters, { name: 'All files', extensions: ['*'] }] : undefined,
+      properties: ['createDirectory', 'showOverwriteConfirmation'],
+    });
+    const path = result.canceled ? null : (result.filePath ?? null);
+    // The dialog asks before replacing a file; a folder bundle is asked about by the app itself.
+    const reply: Result<'host.saveFile'> = { path, overwriteConfirmed: path !== null && !params.folder };
+    return { kind: 'reply', id: message.id, result: reply };
+  }
+  return null;
 }
 
 function createWindow(): void {
