@@ -27,6 +27,6 @@ test('Electron window opens the app with a secure renderer', async () => {
   await window.getByRole('button', { name: 'Open MNIST sample' }).click();
   await window.getByRole('button', { name: 'Start training' }).click();
   await expect.poll(async () => Number(await window.getByRole('img', { name: 'Loss chart' }).getAttribute('data-points')), { timeout: 60_000 }).toBeGreaterThan(3);
-  await window.screenshot({ path: 'test-results/screens/electron.png' });
+  await window.screenshot({ path: 'screenshots/electron.png' });
   await app.close();
 });

@@ -51,5 +51,5 @@ export const test = base.extend<object, { host: Host }>({
 
 export { expect };
 
-/** Screenshots go to test-results/screens so a person can look at every view. */
-export const screenshotPath = (name: string) => join('test-results', 'screens', `${name}.png`);
+/** Screenshots go to screenshots/ (outside Playwright's output folder, which each run empties) so a person can look at every view. */
+export const screenshotPath = (name: string) => join('screenshots', `${name}.png`);
