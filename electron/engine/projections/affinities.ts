@@ -97,6 +97,8 @@ export interface JointP {
   n: number;
   /** Pairs sorted by rowI then rowJ. */
   rowI: Int32Array;
+  /** CSR view of the same pairs: those with rowI = i are at rowStart[i] .. rowStart[i + 1]. */
+  rowStart: Int32Array;
   rowJ: Int32Array;
   /** p_ij = (p(j|i) + p(i|j)) / (2N); the full symmetric matrix (both triangles) sums to 1. */
   values: Float64Array;
@@ -148,17 +150,38 @@ export function symmetrise(cond: ConditionalP): JointP {
       outV.push(p);
     }
   }
-  // Sort pairs by (i, j): keeps the attractive-force loop walking memory forward.
+  // Pairs were emitted in the order of the row that found them, keyed by their smaller index:
+  // bucket them by that index (counting sort), then sort each bucket by j.
   const m = outI.length;
-  const perm = Array.from({ length: m }, (_, t) => t);
-  perm.sort((a, b) => outI[a] - outI[b] || outJ[a] - outJ[b]);
+  const rowStart = new Int32Array(n + 1);
+  for (let t = 0; t < m; t++) rowStart[outI[t] + 1]++;
+  for (let i = 0; i < n; i++) rowStart[i + 1] += rowStart[i];
+  const fill = rowStart.slice(0, n);
   const rowI = new Int32Array(m);
   const rowJ = new Int32Array(m);
   const vals = new Float64Array(m);
   for (let t = 0; t < m; t++) {
-    rowI[t] = outI[perm[t]];
-    rowJ[t] = outJ[perm[t]];
-    vals[t] = outV[perm[t]];
+    const at = fill[outI[t]]++;
+    rowI[at] = outI[t];
+    rowJ[at] = outJ[t];
+    vals[at] = outV[t];
   }
-  return { n, rowI, rowJ, values: vals };
+  const idx: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = rowStart[i];
+    const b = rowStart[i + 1];
+    let sorted = true;
+    for (let t = a + 1; t < b && sorted; t++) if (rowJ[t] < rowJ[t - 1]) sorted = false;
+    if (sorted) continue;
+    idx.length = 0;
+    for (let t = a; t < b; t++) idx.push(t);
+    idx.sort((u, v) => rowJ[u] - rowJ[v]);
+    const js = idx.map((t) => rowJ[t]);
+    const vs = idx.map((t) => vals[t]);
+    for (let t = a; t < b; t++) {
+      rowJ[t] = js[t - a];
+      vals[t] = vs[t - a];
+    }
+  }
+  return { n, rowI, rowStart, rowJ, values: vals };
 }

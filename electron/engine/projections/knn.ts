@@ -11,6 +11,7 @@
 // mostly forward and a leaf candidate's distance computation can stop as soon as it exceeds the
 // current k-th distance (PCA inputs put most of the distance in the first dimensions).
 import { mulberry32 } from '../random.ts';
+import { TsneAbortError } from './abort.ts';
 
 export interface KnnResult {
   k: number;
@@ -208,7 +209,7 @@ function searchVpTree(
   let visited = 0;
   const count = queries ? queries.length : n;
   for (let qi = 0; qi < count; qi++) {
-    if ((qi & 255) === 0 && signal?.aborted) throw new Error('aborted');
+    if ((qi & 255) === 0 && signal?.aborted) throw new TsneAbortError();
     const qp = queries ? queries[qi] : qi;
     heap.reset();
     const qo = qp * dim;
@@ -368,7 +369,7 @@ export function knnBlocked(data: ArrayLike<number>, n: number, dim: number, k: n
   const TILE = 64;
   const dots = new Float64Array(16);
   for (let it = 0; it < padded; it += TILE) {
-    if (signal?.aborted) throw new Error('aborted');
+    if (signal?.aborted) throw new TsneAbortError();
     const iEnd = Math.min(it + TILE, padded);
     for (let jt = it; jt < padded; jt += TILE) {
       const jEnd = Math.min(jt + TILE, padded);

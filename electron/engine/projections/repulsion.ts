@@ -87,6 +87,8 @@ export class DualTreeRepulsion {
   private childList!: Int32Array;
   private childListLength = 0;
   private pairStack = new Int32Array(4096);
+  private readonly radixCounts = new Uint32Array(256);
+  private sortedOnce = false;
   /** Cell-cell and point-point interaction counts of the last call (for benchmarks). */
   stats = { cellPairs: 0, pointPairs: 0, nodes: 0 };
 
@@ -155,37 +157,74 @@ export class DualTreeRepulsion {
     }
     const side = Math.max(maxX - minX, maxY - minY, 1e-300);
     const scale = 65535.999 / side;
+    // Codes in the previous call's sorted order: points move little between iterations, so that
+    // order is nearly sorted and an insertion sort finishes in ~O(N); it gives up (radix sort
+    // instead) after 8N moves.
     const codes = this.codes;
+    const perm = this.perm;
+    if (this.sortedOnce) {
+      for (let s = 0; s < n; s++) {
+        const i = perm[s];
+        const qx = ((y[2 * i] - minX) * scale) >>> 0;
+        const qy = ((y[2 * i + 1] - minY) * scale) >>> 0;
+        codes[s] = (interleave(qx) | (interleave(qy) << 1)) >>> 0;
+      }
+      let budget = 8 * n;
+      let s = 1;
+      for (; s < n && budget > 0; s++) {
+        const code = codes[s];
+        const p = perm[s];
+        let t = s - 1;
+        while (t >= 0 && codes[t] > code) {
+          codes[t + 1] = codes[t];
+          perm[t + 1] = perm[t];
+          t--;
+        }
+        budget -= s - 1 - t;
+        codes[t + 1] = code;
+        perm[t + 1] = p;
+      }
+      if (s >= n && budget >= 0) {
+        for (let u = 0; u < n; u++) {
+          const i = perm[u];
+          this.px[u] = y[2 * i];
+          this.py[u] = y[2 * i + 1];
+        }
+        return;
+      }
+    }
+    this.sortedOnce = true;
     for (let i = 0; i < n; i++) {
       const qx = ((y[2 * i] - minX) * scale) >>> 0;
       const qy = ((y[2 * i + 1] - minY) * scale) >>> 0;
       codes[i] = (interleave(qx) | (interleave(qy) << 1)) >>> 0;
-      this.perm[i] = i;
+      perm[i] = i;
     }
-    // LSD radix sort, two passes of 16 bits.
-    const counts = new Uint32Array(65536);
-    for (let pass = 0; pass < 2; pass++) {
-      const shift = pass * 16;
+    // LSD radix sort, four passes of 8 bits (small count table: cheap for small N too).
+    const counts = this.radixCounts;
+    for (let shift = 0; shift < 32; shift += 8) {
       counts.fill(0);
-      for (let i = 0; i < n; i++) counts[(this.codes[i] >>> shift) & 0xffff]++;
+      const src = this.codes;
+      const srcPerm = this.perm;
+      const dst = this.codesTmp;
+      const dstPerm = this.permTmp;
+      for (let i = 0; i < n; i++) counts[(src[i] >>> shift) & 0xff]++;
       let sum = 0;
-      for (let b = 0; b < 65536; b++) {
+      for (let b = 0; b < 256; b++) {
         const c = counts[b];
         counts[b] = sum;
         sum += c;
       }
       for (let i = 0; i < n; i++) {
-        const b = (this.codes[i] >>> shift) & 0xffff;
-        const dst = counts[b]++;
-        this.codesTmp[dst] = this.codes[i];
-        this.permTmp[dst] = this.perm[i];
+        const code = src[i];
+        const at = counts[(code >>> shift) & 0xff]++;
+        dst[at] = code;
+        dstPerm[at] = srcPerm[i];
       }
-      let t: Uint32Array = this.codes;
-      this.codes = this.codesTmp;
-      this.codesTmp = t;
-      const p = this.perm;
-      this.perm = this.permTmp;
-      this.permTmp = p;
+      this.codes = dst;
+      this.codesTmp = src;
+      this.perm = dstPerm;
+      this.permTmp = srcPerm;
     }
     for (let s = 0; s < n; s++) {
       const i = this.perm[s];

@@ -6,6 +6,7 @@
 // Pure TS over typed arrays with no Node imports: runs in-process (tests, CLI), in a Node
 // worker_thread (tsne-runner.ts) or in a Web Worker.
 import { mulberry32 } from '../random.ts';
+import { TsneAbortError } from './abort.ts';
 import { conditionalAffinities, symmetrise, type JointP } from './affinities.ts';
 import { knnAll } from './knn.ts';
 import { pca } from './pca.ts';
@@ -47,12 +48,7 @@ export interface StopFlag {
   readonly aborted: boolean;
 }
 
-export class TsneAbortError extends Error {
-  override name = 'AbortError';
-  constructor() {
-    super('t-SNE cancelled');
-  }
-}
+export { TsneAbortError };
 
 /** Number of neighbours used for the input affinities: 3 x perplexity, at most N - 1. */
 export function neighbourCount(n: number, perplexity: number): number {
@@ -181,28 +177,53 @@ export class TsneOptimizer {
     }
     const { sumQ } = this.tree ? this.tree.compute(y, rep) : repulsionExact(y, n, rep);
     this.lastSumQ = sumQ;
-    // Attraction over the sparse symmetric P; each stored pair acts on both of its points.
+    // Attraction over the sparse symmetric P, row by row (CSR of the pairs i < j): row i's sum stays
+    // in registers and each pair also acts on j. Twice as fast as a flat pair loop.
     grad.fill(0);
-    const { rowI, rowJ, values } = P;
-    const m = values.length;
-    let crossTerm = 0; // sum over ordered pairs of P log(1 + d^2)
-    for (let t = 0; t < m; t++) {
-      const i = rowI[t] << 1;
-      const j = rowJ[t] << 1;
-      const dx = y[i] - y[j];
-      const dy = y[i + 1] - y[j + 1];
-      const d2 = dx * dx + dy * dy;
-      const w = (values[t] * exaggeration) / (1 + d2);
-      grad[i] += w * dx;
-      grad[i + 1] += w * dy;
-      grad[j] -= w * dx;
-      grad[j + 1] -= w * dy;
-      if (withKl) crossTerm += 2 * values[t] * Math.log1p(d2);
+    const { rowStart, rowJ, values } = P;
+    let crossTerm = 0; // sum over ordered pairs of P log(1 + d^2), for the KL
+    for (let i = 0; i < n; i++) {
+      const xi = y[2 * i];
+      const yi = y[2 * i + 1];
+      let gx = 0;
+      let gy = 0;
+      const end = rowStart[i + 1];
+      if (withKl) {
+        for (let t = rowStart[i]; t < end; t++) {
+          const j = rowJ[t] << 1;
+          const dx = xi - y[j];
+          const dy = yi - y[j + 1];
+          const d2 = dx * dx + dy * dy;
+          crossTerm += 2 * values[t] * Math.log1p(d2);
+          const w = values[t] / (1 + d2);
+          const wx = w * dx;
+          const wy = w * dy;
+          gx += wx;
+          gy += wy;
+          grad[j] -= wx;
+          grad[j + 1] -= wy;
+        }
+      } else {
+        for (let t = rowStart[i]; t < end; t++) {
+          const j = rowJ[t] << 1;
+          const dx = xi - y[j];
+          const dy = yi - y[j + 1];
+          const w = values[t] / (1 + dx * dx + dy * dy);
+          const wx = w * dx;
+          const wy = w * dy;
+          gx += wx;
+          gy += wy;
+          grad[j] -= wx;
+          grad[j + 1] -= wy;
+        }
+      }
+      grad[2 * i] += gx;
+      grad[2 * i + 1] += gy;
     }
     const invZ = 1 / Math.max(sumQ, 1e-300);
     const lr = this.learningRate;
     for (let c = 0; c < 2 * n; c++) {
-      const g = 4 * (grad[c] - rep[c] * invZ);
+      const g = 4 * (exaggeration * grad[c] - rep[c] * invZ);
       const u = update[c];
       let gain = gains[c];
       gain = u * g < 0 ? gain + 0.2 : gain * 0.8;

@@ -1,0 +1,176 @@
+// latent-explorer embed <run | vectors.csv> --out coords.csv: a 2-D t-SNE layout of vectors (one per
+// CSV row) or of a trained run's latent means on its test images, written as x,y,label.
+import { parseArgs } from 'node:util';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UsageError } from '../errors.ts';
+import { createOutput } from '../output.ts';
+import { writeFileAtomic } from '../../engine/files.ts';
+import { runTsne } from '../../engine/projections/tsne-runner.ts';
+import { formatCoordsCsv, parseVectorsCsv, VectorsCsvError } from '../../engine/projections/vectors-csv.ts';
+
+const USAGE = `Usage: latent-explorer embed <run folder | vectors.csv> --out coords.csv [options]
+  --method tsne        the projection (only t-SNE for now)
+  --perplexity P       effective number of neighbours, 2 to 100 (default 30)
+  --iterations I       optimisation steps, 1 to 10000 (default 1000)
+  --seed S             makes the layout repeatable (default 1)
+  --out FILE           where to write x,y,label (required)
+  --force              overwrite FILE if it exists
+  --json               progress and the summary as JSON lines
+A CSV holds one vector per row, comma-separated, with an optional header row; a header column named
+"label" gives each row's label. A run folder embeds the latent means of the run's test images.`;
+
+interface Input {
+  data: Float32Array;
+  n: number;
+  dim: number;
+  labels: string[] | null;
+  source: string;
+}
+
+function readVectorsCsv(file: string): Input {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    const table = parseVectorsCsv(text);
+    return { data: table.data, n: table.n, dim: table.dim, labels: table.labels, source: 'vectors' };
+  } catch (e) {
+    if (e instanceof VectorsCsvError) throw new UsageError(`${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The latent means of a run's test images (all images when the run has no test split). */
+async function encodeRun(runDir: string, signal: AbortSignal, onStatus: (text: string) => void): Promise<Input> {
+  // Loaded lazily: TF.js is only needed for this form of the input.
+  const { initBackend } = await import('../../engine/backend.ts');
+  const { loadRun, RunLoadError } = await import('../../engine/training/run-file.ts');
+  const { openRunDataset } = await import('../../engine/training/evaluate.ts');
+  await initBackend();
+  let loaded;
+  try {
+    loaded = await loadRun(runDir);
+  } catch (e) {
+    if (e instanceof RunLoadError) throw new UsageError(e.message);
+    throw e;
+  }
+  try {
+    onStatus(`Opening ${loaded.run.dataset.ref}`);
+    const dataset = await openRunDataset(loaded.run, { signal });
+    const { images } = dataset;
+    const per = images.size * images.size * images.channels;
+    let picked: number[] = [];
+    for (let i = 0; i < images.count; i++) if (images.split[i] === 1) picked.push(i);
+    const source = picked.length > 0 ? 'run test images' : 'run images (no test split)';
+    if (picked.length === 0) picked = Array.from({ length: images.count }, (_, i) => i);
+    const pixels = new Uint8Array(picked.length * per);
+    picked.forEach((img, row) => pixels.set(images.pixels.subarray(img * per, (img + 1) * per), row * per));
+    onStatus(`Encoding ${picked.length} images`);
+    const { means } = loaded.encode(pixels, picked.length);
+    const labels = picked.map((img) => (images.labels[img] >= 0 ? images.classNames[images.labels[img]] : ''));
+    return { data: means, n: picked.length, dim: loaded.latent, labels, source };
+  } finally {
+    loaded.dispose();
+  }
+}
+
+function wholeNumber(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isInteger(v) || v < min || v > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got '${text}')`);
+  return v;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      method: { type: 'string' },
+      perplexity: { type: 'string' },
+      iterations: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError('embed needs one input: a run folder or a vectors CSV; see latent-explorer embed --help');
+  const method = values.method ?? 'tsne';
+  if (method !== 'tsne') throw new UsageError(`--method must be tsne (got '${method}')`);
+  let perplexity = 30;
+  if (values.perplexity !== undefined) {
+    perplexity = Number(values.perplexity);
+    if (values.perplexity.trim() === '' || !(perplexity >= 2 && perplexity <= 100)) throw new UsageError(`--perplexity must be a number from 2 to 100 (got '${values.perplexity}')`);
+  }
+  const iterations = wholeNumber('iterations', values.iterations, 1000, 1, 10000);
+  const seed = wholeNumber('seed', values.seed, 1, 0, 2 ** 31 - 1);
+  if (!values.out) throw new UsageError('embed needs --out <coords.csv>');
+  const input = resolve(positionals[0]);
+  const out = resolve(values.out);
+  if (!existsSync(input)) throw new UsageError(`${input}: no such file or folder`);
+  if (existsSync(out)) {
+    if (statSync(out).isDirectory()) throw new UsageError(`${out}: is a folder; --out needs a file name`);
+    if (realpathSync(out) === realpathSync(input)) throw new UsageError(`${out}: is the input; choose another --out`);
+    if (!values.force) throw new UsageError(`${out}: already exists; pass --force to overwrite it`);
+  }
+  const json = values.json ?? false;
+  const output = createOutput(json);
+  const tty = !json && process.stderr.isTTY;
+  const status = (text: string) => {
+    if (json) output.event('status', { message: text });
+    else if (tty) process.stderr.write(`\r\x1b[K${text}`);
+  };
+
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  const started = performance.now();
+  try {
+    const data = statSync(input).isDirectory() ? await encodeRun(input, controller.signal, status) : readVectorsCsv(input);
+    if (data.n < 8) throw new UsageError(`${input}: t-SNE needs at least 8 vectors (have ${data.n})`);
+    const maxPerplexity = Math.floor((data.n - 1) / 3);
+    if (perplexity >= maxPerplexity) throw new UsageError(`${input}: perplexity ${perplexity} is too large for ${data.n} vectors; use less than ${maxPerplexity}`);
+    status(`Embedding ${data.n} vectors of ${data.dim} dimensions`);
+    let lastKl: number | undefined;
+    const coords = await runTsne(
+      data.data,
+      data.n,
+      data.dim,
+      { perplexity, iterations, seed },
+      (frame) => {
+        if (frame.kl !== undefined) lastKl = frame.kl;
+        if (json) output.event('progress', { iteration: frame.iteration, iterations: frame.iterations, kl: frame.kl ?? null, done: frame.done });
+        else if (tty) process.stderr.write(`\r\x1b[Kt-SNE iteration ${frame.iteration}/${frame.iterations}${frame.kl !== undefined ? `, KL ${frame.kl.toFixed(3)}` : ''}`);
+      },
+      controller.signal,
+    ).catch((e: unknown) => {
+      if (e instanceof RangeError) throw new UsageError(`${input}: ${e.message}`);
+      throw e;
+    });
+    if (tty) process.stderr.write('\r\x1b[K');
+    writeFileAtomic(out, formatCoordsCsv(coords, data.n, data.labels));
+    const seconds = (performance.now() - started) / 1000;
+    const summary = { event: 'summary', input, out, source: data.source, points: data.n, dim: data.dim, labelled: data.labels !== null, method, perplexity, iterations, seed, kl: lastKl ?? null, seconds };
+    output.result(summary, `Wrote ${out}: ${data.n} points (t-SNE of ${data.dim}-D ${data.source}, perplexity ${perplexity}, ${iterations} iterations, seed ${seed}${lastKl !== undefined ? `, KL ${lastKl.toFixed(3)}` : ''}) in ${seconds.toFixed(1)} s`);
+    return 0;
+  } catch (e) {
+    if ((e as Error)?.name === 'AbortError') {
+      if (tty) process.stderr.write('\r\x1b[K');
+      output.event('cancelled', {}, 'Embedding cancelled; nothing written.');
+      return 130;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
