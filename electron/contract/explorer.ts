@@ -143,6 +143,8 @@ export interface StyleDimReport {
   suggestion: string | null;
   measure: StyleMeasure | null;
   correlation: number;
+  /** The measure with the largest |correlation|, named or not. */
+  strongest: StyleMeasure;
   /** Mean absolute pixel change over the sweep, 0..1: near 0 for an unused dimension. */
   effect: number;
 }

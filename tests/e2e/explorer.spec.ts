@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from '@playwright/test';
 import { test, expect, screenshotPath, type Host } from './fixtures.ts';
-import { connectHost, jobDone, type HostClient } from '../bench/views-client.ts';
+import { connectHost, jobDone, type HostClient } from '../bench/_views-client.ts';
 import type { TrainSettings } from '../../electron/contract/api.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -125,7 +125,8 @@ test('a lasso selection shows the selected images', async () => {
   const section = page.getByRole('region', { name: 'Selected images' });
   await expect(section).toContainText(/\d+ selected/);
   await expect.poll(async () => (await canvasStats(page.getByRole('img', { name: 'Selected images' }))).ink).toBeGreaterThan(0.03);
-  await page.screenshot({ path: screenshotPath('explorer-embedding-lasso'), fullPage: true });
+  await section.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: screenshotPath('explorer-embedding-lasso') });
   await page.getByRole('radio', { name: 'Pan & zoom' }).click();
 });
 

@@ -59,30 +59,27 @@ export function suggestStyleNames(input: SweepInput): StyleDimReport[] {
       for (let p = 0; p < per; p++) diff += Math.abs(images[first + p] - images[last + p]);
       effect += diff / per / 255 / classes;
     }
-    let best: StyleMeasure | null = null;
-    for (const name of MEASURE_NAMES) {
-      if (effect < MIN_EFFECT || Math.abs(corr[name]) < MIN_CORRELATION || change[name] < MIN_CHANGE[name]) continue;
-      // Strongest correlation wins; a measure that moves many times its threshold breaks near-ties.
-      const score = Math.abs(corr[name]) + 0.02 * Math.min(5, change[name] / MIN_CHANGE[name]);
-      const bestScore = best ? Math.abs(corr[best]) + 0.02 * Math.min(5, change[best] / MIN_CHANGE[best]) : -1;
-      if (score > bestScore) best = name;
-    }
-    reports.push({
-      dim: d,
-      correlations: corr,
-      changes: change,
-      measure: best,
-      suggestion: best ? MEASURE_LABELS[best] : null,
-      correlation: best ? corr[best] : 0,
-      effect,
-    });
+    let strongest: StyleMeasure = 'slant';
+    for (const name of MEASURE_NAMES) if (Math.abs(corr[name]) > Math.abs(corr[strongest])) strongest = name;
+    reports.push({ dim: d, correlations: corr, changes: change, measure: null, suggestion: null, correlation: 0, strongest, effect });
   }
-  // Two dimensions with the same best measure: the closer one keeps the plain name.
-  const byMeasure = new Map<StyleMeasure, StyleDimReport[]>();
-  for (const r of reports) if (r.measure) byMeasure.set(r.measure, [...(byMeasure.get(r.measure) ?? []), r]);
-  for (const group of byMeasure.values()) {
-    group.sort((a, b) => Math.abs(b.correlation) - Math.abs(a.correlation));
-    group.slice(1).forEach((r, i) => (r.suggestion = `${r.suggestion} ${i + 2}`));
-  }
+  // Names go to the closest (dimension, measure) pairs first, each measure once; a dimension whose
+  // measures are all taken by closer dimensions gets its best one numbered ("slant 2").
+  const qualifies = (r: StyleDimReport, m: StyleMeasure) =>
+    r.effect >= MIN_EFFECT && Math.abs(r.correlations[m]) >= MIN_CORRELATION && r.changes[m] >= MIN_CHANGE[m];
+  // Strongest correlation first; a measure that moves many times its threshold breaks near-ties.
+  const score = (r: StyleDimReport, m: StyleMeasure) => Math.abs(r.correlations[m]) + 0.02 * Math.min(5, r.changes[m] / MIN_CHANGE[m]);
+  const pairs = reports.flatMap((r) => MEASURE_NAMES.filter((m) => qualifies(r, m)).map((m) => ({ r, m, score: score(r, m) })));
+  pairs.sort((a, b) => b.score - a.score);
+  const used = new Map<StyleMeasure, number>();
+  const assign = (r: StyleDimReport, m: StyleMeasure) => {
+    const n = (used.get(m) ?? 0) + 1;
+    used.set(m, n);
+    r.measure = m;
+    r.correlation = r.correlations[m];
+    r.suggestion = n === 1 ? MEASURE_LABELS[m] : `${MEASURE_LABELS[m]} ${n}`;
+  };
+  for (const { r, m } of pairs) if (!r.measure && !used.has(m)) assign(r, m);
+  for (const { r, m } of pairs) if (!r.measure) assign(r, m);
   return reports;
 }
