@@ -130,7 +130,7 @@ test('a lasso selection shows the selected images', async () => {
   await page.getByRole('radio', { name: 'Pan & zoom' }).click();
 });
 
-test('Manifold draws the decoded grid, redraws when a slider moves, and changes with the anchor', async () => {
+test('Manifold draws the decoded grid, redraws when a slider moves, and shows the epoch snapshots', async () => {
   await page.getByRole('tab', { name: 'Manifold' }).click();
   const canvas = page.getByRole('img', { name: 'Manifold' });
   await expect(canvas).toHaveAttribute('data-frame', /[1-9]/);

@@ -32,6 +32,8 @@ export const explorer = $state({
   error: '',
   tab: 'embedding' as ExplorerTab,
   anchor: null as Anchor | null,
+  /** Manifold and Traversal hold the other dimensions at the anchor's code (else at 0). */
+  useAnchor: false,
   /** Bumped when the model changed (a run in training saved a newer one): views fetch again. */
   version: 0,
 });
@@ -107,6 +109,7 @@ export async function openRun(runDir: string): Promise<void> {
   explorer.runDir = runDir;
   explorer.info = null;
   explorer.anchor = null;
+  explorer.useAnchor = false;
   explorer.error = '';
   data.latents = null;
   data.classMeans = null;
@@ -129,6 +132,7 @@ export function setAnchor(position: number | null): void {
   const l = data.latents;
   if (position === null || !l) {
     explorer.anchor = null;
+    explorer.useAnchor = false;
     return;
   }
   explorer.anchor = { position, z: l.means.slice(position * l.latent, (position + 1) * l.latent), label: l.labels[position] };
