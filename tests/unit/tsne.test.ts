@@ -62,6 +62,9 @@ describe('t-SNE in process', () => {
     const a = tsne(data, N, 50, { perplexity: 20, iterations: 300, seed: 7 });
     const b = tsne(data, N, 50, { perplexity: 20, iterations: 300, seed: 7 });
     expect(Array.from(b)).toEqual(Array.from(a));
+    // Frames (and the KL they carry) do not change the layout.
+    const withFrames = tsne(data, N, 50, { perplexity: 20, iterations: 300, seed: 7, frameIntervalMs: 0 }, () => {});
+    expect(Array.from(withFrames)).toEqual(Array.from(a));
     const r1 = tsne(data, N, 50, { perplexity: 20, iterations: 50, seed: 1, init: 'random' });
     const r1again = tsne(data, N, 50, { perplexity: 20, iterations: 50, seed: 1, init: 'random' });
     const r2 = tsne(data, N, 50, { perplexity: 20, iterations: 50, seed: 2, init: 'random' });

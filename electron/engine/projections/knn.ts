@@ -304,21 +304,37 @@ function searchVpTree(
   return { visited };
 }
 
-/**
- * Exact all-pairs kNN by blocked distance computation: |x|^2 + |y|^2 - 2 x.y over 4 x 4 register
- * tiles (each pair computed once, offered to both rows' heaps), then the kept neighbours' distances
- * recomputed directly so they carry no cancellation error. ~3x faster than the VP tree when the tree
- * cannot prune (high intrinsic dimension, large k), e.g. 10,000 PCA-50 digits with k = 90.
- */
-export function knnBlocked(data: ArrayLike<number>, n: number, dim: number, k: number, signal?: { aborted: boolean }): KnnResult {
-  if (k > n - 1) throw new Error(`kNN: asked for ${k} neighbours of ${n} points`);
-  const padded = Math.ceil(n / 4) * 4;
-  // Centred copy (smaller norms, less cancellation in |x|^2 + |y|^2 - 2 x.y).
+/** Storage of the blocked search: centred rows padded to a multiple of 4, and their squared norms. */
+export interface BlockedRows {
+  n: number;
+  dim: number;
+  padded: number;
+  x: Float64Array;
+  norms: Float64Array;
+}
+
+/** Bounded max-heaps (one per row, flat), kept by one thread of the blocked search. */
+export interface RowHeaps {
+  k: number;
+  dist: Float64Array;
+  index: Int32Array;
+  size: Int32Array;
+}
+
+export const paddedRows = (n: number): number => Math.ceil(n / 4) * 4;
+
+export function newRowHeaps(n: number, k: number): RowHeaps {
+  return { k, dist: new Float64Array(n * k), index: new Int32Array(n * k), size: new Int32Array(n) };
+}
+
+/** Centres the data into rows.x (smaller norms, less cancellation in |x|^2 + |y|^2 - 2 x.y). */
+export function fillBlockedRows(data: ArrayLike<number>, rows: BlockedRows): void {
+  const { n, dim, x, norms } = rows;
   const mean = new Float64Array(dim);
   for (let r = 0; r < n; r++) for (let c = 0; c < dim; c++) mean[c] += data[r * dim + c];
   for (let c = 0; c < dim; c++) mean[c] /= n;
-  const x = new Float64Array(padded * dim);
-  const norms = new Float64Array(padded);
+  x.fill(0);
+  norms.fill(0);
   for (let r = 0; r < n; r++) {
     let s = 0;
     for (let c = 0; c < dim; c++) {
@@ -328,10 +344,19 @@ export function knnBlocked(data: ArrayLike<number>, n: number, dim: number, k: n
     }
     norms[r] = s;
   }
-  // One bounded max-heap per row, flat.
-  const hd = new Float64Array(n * k);
-  const hi = new Int32Array(n * k);
-  const size = new Int32Array(n);
+}
+
+const TILE = 64;
+
+/**
+ * The distance tiles of the blocked search: every pair once, offered to both rows' heaps. With
+ * `share` = [part, parts], only tile rows t with t % parts === part (so threads can split the work;
+ * interleaving balances the triangular loop).
+ */
+export function blockedTiles(rows: BlockedRows, heaps: RowHeaps, share: [number, number] = [0, 1], signal?: { aborted: boolean }): void {
+  const { n, dim, padded, x, norms } = rows;
+  const { k, dist: hd, index: hi, size } = heaps;
+  heaps.size.fill(0);
   const bound = new Float64Array(n).fill(Infinity);
   const push = (row: number, d: number, index: number): void => {
     const off = row * k;
@@ -366,9 +391,10 @@ export function knnBlocked(data: ArrayLike<number>, n: number, dim: number, k: n
     hi[off + i] = index;
     bound[row] = hd[off];
   };
-  const TILE = 64;
   const dots = new Float64Array(16);
+  const [part, parts] = share;
   for (let it = 0; it < padded; it += TILE) {
+    if ((it / TILE) % parts !== part) continue;
     if (signal?.aborted) throw new TsneAbortError();
     const iEnd = Math.min(it + TILE, padded);
     for (let jt = it; jt < padded; jt += TILE) {
@@ -421,30 +447,80 @@ export function knnBlocked(data: ArrayLike<number>, n: number, dim: number, k: n
       }
     }
   }
-  // Exact distances of the kept neighbours, then each row sorted ascending.
+}
+
+/**
+ * Merges the heaps of the threads that shared the tiles (each pair was offered by exactly one), then
+ * recomputes the kept neighbours' distances directly so they carry no cancellation error.
+ */
+export function finishBlocked(rows: BlockedRows, parts: RowHeaps[]): KnnResult {
+  const { n, dim, x } = rows;
+  const k = parts[0].k;
   const indices = new Int32Array(n * k);
   const distances = new Float64Array(n * k);
-  const order = new Int32Array(k);
-  const exact = new Float64Array(k);
+  const candIndex = new Int32Array(k * parts.length);
+  const candDist = new Float64Array(k * parts.length);
+  const order: number[] = [];
   for (let r = 0; r < n; r++) {
-    const off = r * k;
-    for (let t = 0; t < k; t++) {
-      const j = hi[off + t];
-      let s = 0;
-      for (let c = 0; c < dim; c++) {
-        const d = x[r * dim + c] - x[j * dim + c];
-        s += d * d;
+    let m = 0;
+    for (const h of parts) {
+      const off = r * k;
+      for (let t = 0; t < h.size[r]; t++) {
+        const j = h.index[off + t];
+        let s = 0;
+        for (let c = 0; c < dim; c++) {
+          const d = x[r * dim + c] - x[j * dim + c];
+          s += d * d;
+        }
+        candIndex[m] = j;
+        candDist[m] = s;
+        m++;
       }
-      exact[t] = s;
-      order[t] = t;
     }
-    order.sort((a, b) => exact[a] - exact[b] || hi[off + a] - hi[off + b]);
+    order.length = m;
+    for (let t = 0; t < m; t++) order[t] = t;
+    order.sort((a, b) => candDist[a] - candDist[b] || candIndex[a] - candIndex[b]);
     for (let t = 0; t < k; t++) {
-      indices[off + t] = hi[off + order[t]];
-      distances[off + t] = exact[order[t]];
+      indices[r * k + t] = candIndex[order[t]];
+      distances[r * k + t] = candDist[order[t]];
     }
   }
   return { k, indices, distances };
+}
+
+/** Something that can run a share of the blocked tiles on another thread (see tsne-parallel.ts). */
+export interface BlockedKnnHelper {
+  /** Shared storage the helper reads; the caller fills it. */
+  blockedRows(n: number, dim: number): BlockedRows;
+  /** Starts the helper on tile rows t % 2 === 1 with k neighbours. */
+  startBlockedTiles(k: number): void;
+  /** The helper's heaps, or null if it failed (the caller then does that share itself). */
+  finishBlockedTiles(): RowHeaps | null;
+}
+
+/**
+ * Exact all-pairs kNN by blocked distance computation: |x|^2 + |y|^2 - 2 x.y over 4 x 4 register
+ * tiles (each pair computed once, offered to both rows' heaps), then the kept neighbours' distances
+ * recomputed directly. ~3x faster than the VP tree when the tree cannot prune (high intrinsic
+ * dimension, large k), e.g. 10,000 PCA-50 digits with k = 90. With a helper, two threads share the tiles.
+ */
+export function knnBlocked(data: ArrayLike<number>, n: number, dim: number, k: number, signal?: { aborted: boolean }, helper?: BlockedKnnHelper): KnnResult {
+  if (k > n - 1) throw new Error(`kNN: asked for ${k} neighbours of ${n} points`);
+  const rows = helper ? helper.blockedRows(n, dim) : { n, dim, padded: paddedRows(n), x: new Float64Array(paddedRows(n) * dim), norms: new Float64Array(paddedRows(n)) };
+  fillBlockedRows(data, rows);
+  const mine = newRowHeaps(n, k);
+  if (!helper) {
+    blockedTiles(rows, mine, [0, 1], signal);
+    return finishBlocked(rows, [mine]);
+  }
+  helper.startBlockedTiles(k);
+  blockedTiles(rows, mine, [0, 2], signal);
+  let theirs = helper.finishBlockedTiles();
+  if (!theirs) {
+    theirs = newRowHeaps(n, k);
+    blockedTiles(rows, theirs, [1, 2], signal);
+  }
+  return finishBlocked(rows, [mine, theirs]);
 }
 
 /** VP-tree searches visiting more than this share of the points lose to the blocked brute force. */
@@ -463,10 +539,11 @@ export function knnAll(
   seed = 1,
   signal?: { aborted: boolean },
   method: 'auto' | 'vptree' | 'blocked' = 'auto',
+  helper?: BlockedKnnHelper,
 ): KnnResult {
   if (!Number.isInteger(k) || k < 1) throw new Error('kNN: k must be a positive integer');
   if (k > n - 1) throw new Error(`kNN: asked for ${k} neighbours of ${n} points`);
-  if (method === 'blocked') return knnBlocked(data, n, dim, k, signal);
+  if (method === 'blocked') return knnBlocked(data, n, dim, k, signal, helper);
   const tree = buildVpTree(data, n, dim, seed);
   const indices = new Int32Array(n * k);
   const distances = new Float64Array(n * k);
@@ -475,7 +552,7 @@ export function knnAll(
     const rand = mulberry32(seed + 1);
     for (let s = 0; s < sample.length; s++) sample[s] = Math.floor(rand() * n);
     const { visited } = searchVpTree(tree, k, indices, distances, sample, signal);
-    if (visited / (sample.length * n) > VP_TREE_MAX_VISITED_SHARE) return knnBlocked(data, n, dim, k, signal);
+    if (visited / (sample.length * n) > VP_TREE_MAX_VISITED_SHARE) return knnBlocked(data, n, dim, k, signal, helper);
   }
   searchVpTree(tree, k, indices, distances, null, signal);
   return { k, indices, distances };

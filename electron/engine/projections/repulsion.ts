@@ -159,7 +159,7 @@ export class DualTreeRepulsion {
     const scale = 65535.999 / side;
     // Codes in the previous call's sorted order: points move little between iterations, so that
     // order is nearly sorted and an insertion sort finishes in ~O(N); it gives up (radix sort
-    // instead) after 8N moves.
+    // instead) after 8N moves. Both sort by (code, point index).
     const codes = this.codes;
     const perm = this.perm;
     if (this.sortedOnce) {
@@ -175,7 +175,9 @@ export class DualTreeRepulsion {
         const code = codes[s];
         const p = perm[s];
         let t = s - 1;
-        while (t >= 0 && codes[t] > code) {
+        // (code, index) order: the same as the radix sort from scratch, whatever the history, so the
+        // tree and its float sums do not depend on earlier iterations (or on which thread ran them).
+        while (t >= 0 && (codes[t] > code || (codes[t] === code && perm[t] > p))) {
           codes[t + 1] = codes[t];
           perm[t + 1] = perm[t];
           t--;

@@ -9,8 +9,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { TsneRequest, TsneReply } from './tsne-protocol.ts';
-import { TsneAbortError, validateTsneInput, type TsneFrame, type TsneOptions } from './tsne.ts';
+import { availableParallelism } from 'node:os';
+import type { HelperRequest, TsneRequest, TsneReply } from './tsne-protocol.ts';
+import { createHelperBuffers, HelperLink } from './tsne-parallel.ts';
+import { neighbourCount, TsneAbortError, validateTsneInput, type TsneFrame, type TsneOptions } from './tsne.ts';
 
 export type { TsneFrame, TsneOptions } from './tsne.ts';
 export { TsneAbortError } from './tsne.ts';
@@ -48,10 +50,24 @@ function tsxEsmApiUrl(): string {
   return pathToFileURL(join(dirname(manifestPath), entry.import.default)).href;
 }
 
+/** Below this many points a second thread costs more than it saves. */
+export const PARALLEL_MIN_POINTS = 2000;
+
+export interface RunTsneSettings {
+  /** Threads to use: 1, or 2 (a helper thread takes half the neighbour search and the repulsion). Default: 2 on a machine with 2+ cores. */
+  threads?: number;
+}
+
+function startWorker(entry: WorkerEntry): Worker {
+  // execArgv [] for the bootstrap: an inherited `--import tsx` would register tsx a second time.
+  return entry.bootstrap ? new Worker(entry.bootstrap, { eval: true, execArgv: [] }) : new Worker(entry.url);
+}
+
 /**
- * Runs t-SNE in a worker thread. onFrame gets the initial layout at once (before the neighbour
- * search), then a layout about every 100 ms, then the final one (done: true), which the promise
- * also resolves to. Rejects with a TsneAbortError (name 'AbortError') when the signal aborts, and
+ * Runs t-SNE in a worker thread (plus a helper thread on 2+ cores for N >= 2,000). onFrame gets the
+ * initial layout at once (before the neighbour search), then a layout about every 100 ms, then the
+ * final one (done: true), which the promise also resolves to. The result does not depend on the
+ * number of threads. Rejects with a TsneAbortError (name 'AbortError') when the signal aborts, and
  * with a RangeError for unusable input or options.
  */
 export function runTsne(
@@ -61,6 +77,7 @@ export function runTsne(
   options: TsneOptions,
   onFrame: (frame: TsneFrame) => void,
   signal?: AbortSignal,
+  settings: RunTsneSettings = {},
 ): Promise<Float32Array> {
   return new Promise<Float32Array>((resolve, reject) => {
     if (signal?.aborted) return reject(new TsneAbortError());
@@ -73,14 +90,17 @@ export function runTsne(
     if (!existsSync(fileURLToPath(entry.url))) {
       return reject(new Error(`t-SNE worker not found at ${fileURLToPath(entry.url)} (build the worker entry or set LATENT_EXPLORER_TSNE_WORKER)`));
     }
-    // execArgv [] for the bootstrap: an inherited `--import tsx` would register tsx a second time.
-    const worker = entry.bootstrap ? new Worker(entry.bootstrap, { eval: true, execArgv: [] }) : new Worker(entry.url);
+    const threads = settings.threads ?? (availableParallelism() >= 2 ? 2 : 1);
+    const buffers = threads >= 2 && n >= PARALLEL_MIN_POINTS ? createHelperBuffers(n, dim, neighbourCount(n, options.perplexity)) : undefined;
+    const worker = startWorker(entry);
+    const helper = buffers ? startWorker(entry) : null;
     let settled = false;
     const finish = (outcome: () => void): void => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
       void worker.terminate();
+      void helper?.terminate();
       outcome();
     };
     const onAbort = (): void => finish(() => reject(new TsneAbortError()));
@@ -88,7 +108,7 @@ export function runTsne(
     worker.on('message', (reply: TsneReply) => {
       if (settled) return;
       if (reply.type === 'error') {
-        const error = reply.name === 'RangeError' ? new RangeError(reply.message) : new Error(reply.message);
+        const error = reply.name === 'RangeError' ? new RangeError(reply.message) : reply.name === 'AbortError' ? new TsneAbortError() : new Error(reply.message);
         finish(() => reject(error));
         return;
       }
@@ -102,9 +122,19 @@ export function runTsne(
     });
     worker.on('error', (error) => finish(() => reject(error)));
     worker.on('exit', (code) => finish(() => reject(new Error(`t-SNE worker stopped unexpectedly (exit code ${code})`))));
+    if (helper && buffers) {
+      // A helper that dies only costs speed: the t-SNE thread is woken and works alone.
+      const lost = (): void => {
+        if (!settled) HelperLink.markFailed(buffers);
+      };
+      helper.on('error', lost);
+      helper.on('exit', lost);
+      const helperRequest: HelperRequest = { type: 'helper', buffers };
+      helper.postMessage(helperRequest);
+    }
     // A copy is transferred so the caller's array stays usable.
     const copy = data.slice();
-    const request: TsneRequest = { type: 'run', data: copy, n, dim, options };
+    const request: TsneRequest = { type: 'run', data: copy, n, dim, options, helper: buffers };
     worker.postMessage(request, [copy.buffer as ArrayBuffer]);
   });
 }

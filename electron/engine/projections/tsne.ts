@@ -11,6 +11,7 @@ import { conditionalAffinities, symmetrise, type JointP } from './affinities.ts'
 import { knnAll } from './knn.ts';
 import { pca } from './pca.ts';
 import { DualTreeRepulsion, repulsionExact } from './repulsion.ts';
+import type { HelperLink } from './tsne-parallel.ts';
 
 export interface TsneOptions {
   perplexity: number;
@@ -93,11 +94,16 @@ export class TsneOptimizer {
   private readonly exaggerationIterations: number;
   private pEntropyTerm = 0; // sum over ordered pairs of P log P
 
+  /**
+   * `helper`: a second thread (tsne-parallel.ts) for half the neighbour search and the repulsion;
+   * the results are the same as without it.
+   */
   constructor(
     private readonly data: ArrayLike<number>,
     n: number,
     private readonly dim: number,
     readonly options: TsneOptions,
+    private readonly helper: HelperLink | null = null,
   ) {
     validateTsneInput(data, n, dim, options);
     this.n = n;
@@ -149,7 +155,9 @@ export class TsneOptimizer {
   prepare(signal?: StopFlag): void {
     const { n } = this;
     const k = neighbourCount(n, this.options.perplexity);
-    const knn = knnAll(this.data, n, this.dim, k, this.options.seed, signal);
+    // A helper still starting gets a moment: it halves the neighbour search.
+    const helper = this.helper?.ready(1000) ? this.helper : undefined;
+    const knn = knnAll(this.data, n, this.dim, k, this.options.seed, signal, 'auto', helper);
     if (signal?.aborted) throw new TsneAbortError();
     const P = symmetrise(conditionalAffinities(knn, this.options.perplexity));
     let h = 0;
@@ -175,8 +183,9 @@ export class TsneOptimizer {
       update.fill(0);
       gains.fill(1);
     }
-    const { sumQ } = this.tree ? this.tree.compute(y, rep) : repulsionExact(y, n, rep);
-    this.lastSumQ = sumQ;
+    // The repulsion runs on the helper thread, if any, while this thread computes the attraction.
+    const helper = this.helper?.usable && this.helper.ready(0) ? this.helper : null;
+    if (helper) helper.startRepulsion(y, this.options.theta ?? DEFAULT_THETA, this.options.exact ?? false);
     // Attraction over the sparse symmetric P, row by row (CSR of the pairs i < j): row i's sum stays
     // in registers and each pair also acts on j. Twice as fast as a flat pair loop.
     grad.fill(0);
@@ -208,7 +217,9 @@ export class TsneOptimizer {
           const j = rowJ[t] << 1;
           const dx = xi - y[j];
           const dy = yi - y[j + 1];
-          const w = values[t] / (1 + dx * dx + dy * dy);
+          // Same rounding as the KL branch above, so asking for the KL never changes the layout.
+          const d2 = dx * dx + dy * dy;
+          const w = values[t] / (1 + d2);
           const wx = w * dx;
           const wy = w * dy;
           gx += wx;
@@ -220,6 +231,9 @@ export class TsneOptimizer {
       grad[2 * i] += gx;
       grad[2 * i + 1] += gy;
     }
+    let sumQ = helper ? helper.finishRepulsion(rep) : null;
+    if (sumQ === null) sumQ = this.tree ? this.tree.compute(y, rep).sumQ : repulsionExact(y, n, rep).sumQ;
+    this.lastSumQ = sumQ;
     const invZ = 1 / Math.max(sumQ, 1e-300);
     const lr = this.learningRate;
     for (let c = 0; c < 2 * n; c++) {
@@ -253,9 +267,10 @@ export function tsne(
   options: TsneOptions,
   onFrame?: (frame: TsneFrame) => void,
   signal?: StopFlag,
+  helper?: HelperLink,
 ): Float32Array {
   const interval = options.frameIntervalMs ?? DEFAULT_FRAME_INTERVAL_MS;
-  const opt = new TsneOptimizer(data, n, dim, options);
+  const opt = new TsneOptimizer(data, n, dim, options, helper ?? null);
   const total = opt.iterations;
   onFrame?.({ iteration: 0, iterations: total, coords: opt.coords(), done: false });
   if (signal?.aborted) throw new TsneAbortError();

@@ -1,0 +1,71 @@
+// The worker-thread runner: frames, the same result as in process (with one or two threads),
+// cancellation at any moment, and errors.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runTsne, tsneWorkerEntry } from '../../electron/engine/projections/tsne-runner.ts';
+import { tsne, type TsneFrame } from '../../electron/engine/projections/tsne.ts';
+import { pca } from '../../electron/engine/projections/pca.ts';
+import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
+
+let data: Float32Array; // PCA-50 of the first 2,500 sample digits
+const N = 2500;
+beforeAll(() => {
+  const ds = loadSampleMnist();
+  data = pca(ds.images.pixels.subarray(0, N * 784), N, 784, 50).projected;
+});
+
+describe('t-SNE worker runner', () => {
+  it('starts the worker from the TypeScript source through tsx', () => {
+    const entry = tsneWorkerEntry();
+    expect(entry.url.pathname).toMatch(/projections\/tsne-worker\.ts$/);
+    expect(entry.bootstrap).toContain('register()');
+  });
+
+  it('streams frames and resolves to the same layout as the in-process run, with one or two threads', async () => {
+    const options = { perplexity: 30, iterations: 300, seed: 3 };
+    const expected = tsne(data, N, 50, options);
+    for (const threads of [1, 2]) {
+      const frames: TsneFrame[] = [];
+      const result = await runTsne(data, N, 50, options, (f) => frames.push(f), undefined, { threads });
+      expect(frames[0].iteration).toBe(0);
+      expect(frames[0].coords.length).toBe(2 * N);
+      const last = frames[frames.length - 1];
+      expect(last.done).toBe(true);
+      expect(last.iteration).toBe(300);
+      expect(frames.slice(0, -1).every((f) => !f.done)).toBe(true);
+      expect(Array.from(result)).toEqual(Array.from(expected));
+    }
+    // The caller's array was copied, not transferred away.
+    expect(data.length).toBe(N * 50);
+  });
+
+  it('cancels during the neighbour search and during the optimisation', async () => {
+    for (const after of ['first frame', 'iteration 50']) {
+      const controller = new AbortController();
+      let frames = 0;
+      let framesAfterAbort = 0;
+      const run = runTsne(data, N, 50, { perplexity: 30, iterations: 5000, seed: 1, frameIntervalMs: 0 }, (f) => {
+        if (controller.signal.aborted) framesAfterAbort++;
+        frames++;
+        if (after === 'first frame' || f.iteration >= 50) controller.abort();
+      }, controller.signal);
+      await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+      expect(frames).toBeGreaterThan(0);
+      expect(framesAfterAbort).toBe(0);
+    }
+  });
+
+  it('rejects at once when the signal is already aborted, and explains bad input', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(runTsne(data, N, 50, { perplexity: 30, iterations: 10, seed: 1 }, () => {}, controller.signal)).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(runTsne(data.subarray(0, 20 * 50), 20, 50, { perplexity: 30, iterations: 10, seed: 1 }, () => {})).rejects.toThrow(/perplexity 30 is too large for 20 points/);
+  });
+
+  it('rejects when the frame handler throws', async () => {
+    await expect(
+      runTsne(data.subarray(0, 500 * 50), 500, 50, { perplexity: 30, iterations: 100, seed: 1 }, () => {
+        throw new Error('view closed');
+      }),
+    ).rejects.toThrow('view closed');
+  });
+});
