@@ -80,6 +80,10 @@ describe('explorer: runs and sessions', () => {
     const vae = runs.find((r: any) => r.runDir === vaeDir());
     expect(vae).toMatchObject({ name: 'vae-2d', source: 'data', objective: 'vae', latent: 2, status: 'done', modelEpoch: 2 });
     expect(vae.error).toBeUndefined();
+    // the sample runs shipped with the app come after the user's
+    const sample = runs.findIndex((r: any) => r.source === 'sample');
+    expect(sample).toBeGreaterThan(runs.findIndex((r: any) => r.runDir === vaeDir()));
+    expect(runs[sample].runDir).toContain(join('resources', 'runs'));
     const broken = runs.find((r: any) => r.name === 'broken');
     expect(broken.error).toMatch(/broken\/run\.json: corrupt, not valid JSON/);
     rmSync(join(dataDir, 'runs', 'broken'), { recursive: true, force: true });
@@ -267,11 +271,16 @@ describe('explorer: a run in training', () => {
     expect(first.training).toBe(true);
     const d1 = await h.request('explorer.decode', { runDir: dir, z: new Float32Array(3), count: 1 });
     expect(d1.modelEpoch).toBe(1);
+    // Names given while the run trains survive the training job's own rewrites of run.json.
+    await h.request('explorer.setNames', { runDir: dir, names: ['thickness', 'tilt', 'z3'] });
     await job.done;
     await h.waitFor('explorer.runUpdated', (e) => e.runDir === dir && e.modelEpoch === 2 && !e.training);
     const d2 = await h.request('explorer.decode', { runDir: dir, z: new Float32Array(3), count: 1 });
     expect(d2.modelEpoch).toBe(2);
     expect(Array.from(d2.pixels)).not.toEqual(Array.from(d1.pixels));
     expect((await h.request('explorer.open', { runDir: dir })).training).toBe(false);
+    await expect
+      .poll(() => JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).dimensionNames, { timeout: 5000 })
+      .toEqual(['thickness', 'tilt', 'z3']);
   });
 });

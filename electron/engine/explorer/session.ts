@@ -146,9 +146,12 @@ export class RunSession {
       const before = this.run;
       const changed = await this.load(run);
       this.run = run;
-      if (this.namesSetHere && isTraining(run) && JSON.stringify(run.dimensionNames) !== JSON.stringify(this.namesSetHere)) {
-        this.run = await setDimensionNames(this.runDir, this.namesSetHere);
-        this.runMtime = statSync(runJsonPath(this.runDir)).mtimeMs;
+      if (this.namesSetHere) {
+        // The training job rewrote run.json from its own copy: put the user's names back.
+        if (JSON.stringify(run.dimensionNames) !== JSON.stringify(this.namesSetHere)) {
+          this.run = await setDimensionNames(this.runDir, this.namesSetHere);
+          this.runMtime = statSync(runJsonPath(this.runDir)).mtimeMs;
+        } else if (!isTraining(run)) this.namesSetHere = null;
       }
       if (changed || run.status !== before.status) {
         this.onUpdate({ runDir: this.runDir, modelEpoch: this.modelEpoch, status: run.status, training: isTraining(run) });
