@@ -139,6 +139,33 @@ describe('PCA', () => {
     expect(a.variances[0]).toBeGreaterThan(a.variances[1]);
     expect(Array.from(pca(x, n, D, 2).projected)).toEqual(Array.from(a.projected.filter((_, i) => i % 4 < 2)));
   });
+
+  it('falls back to randomized PCA for very wide data and still finds the top variances', () => {
+    // 120 rows of 2,100 dimensions (above the exact limit): rank-3 signal plus small noise. The
+    // covariance's nonzero eigenvalues are those of the centred Gram matrix / N (120 x 120, exact).
+    const n = 120;
+    const dim = 2100;
+    const rand = mulberry32(8);
+    const basis = Array.from({ length: 3 }, () => Float64Array.from({ length: dim }, () => rand() - 0.5));
+    const data = new Float32Array(n * dim);
+    for (let r = 0; r < n; r++) {
+      const w = [8 * (rand() - 0.5), 4 * (rand() - 0.5), 2 * (rand() - 0.5)];
+      for (let c = 0; c < dim; c++) data[r * dim + c] = w[0] * basis[0][c] + w[1] * basis[1][c] + w[2] * basis[2][c] + 0.01 * (rand() - 0.5);
+    }
+    const mean = new Float64Array(dim);
+    for (let r = 0; r < n; r++) for (let c = 0; c < dim; c++) mean[c] += data[r * dim + c] / n;
+    const gram = new Float64Array(n * n);
+    for (let a = 0; a < n; a++) {
+      for (let b = a; b < n; b++) {
+        let s = 0;
+        for (let c = 0; c < dim; c++) s += (data[a * dim + c] - mean[c]) * (data[b * dim + c] - mean[c]);
+        gram[a * n + b] = gram[b * n + a] = s / n;
+      }
+    }
+    const exact = symmetricEigen(gram, n).values;
+    const result = pca(data, n, dim, 3);
+    for (let j = 0; j < 3; j++) expect(result.variances[j] / exact[j]).toBeCloseTo(1, 6);
+  });
 });
 
 describe('tree repulsion', () => {

@@ -249,7 +249,7 @@ export const EXACT_PCA_MAX_DIM = 2048;
  */
 function randomizedPca(data: NumericArray, n: number, dim: number, count: number, mean: Float64Array): { values: Float64Array; vectors: Float64Array } {
   const m = Math.min(dim, n, count + 10);
-  let q = new Float64Array(dim * m);
+  let q: Float64Array = new Float64Array(dim * m);
   let seed = 12345;
   for (let i = 0; i < q.length; i++) {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
