@@ -248,6 +248,18 @@ describe('explorer: semi-supervised style', () => {
     expect((await h.request('explorer.open', { runDir: ssDir() })).dimensionNames).toEqual(names);
     await expect(h.request('explorer.setNames', { runDir: ssDir(), names: ['a'] })).rejects.toThrow(/expected 6 dimension names, got 1/);
   });
+
+  it('keeps names of a shipped sample run in the data folder, leaving the app files alone', async () => {
+    const { runs } = await h.request('explorer.runs');
+    const sample = runs.find((r: any) => r.source === 'sample' && r.latent === 2);
+    const runJson = join(sample.runDir, 'run.json');
+    const before = readFileSync(runJson, 'utf8');
+    await h.request('explorer.setNames', { runDir: sample.runDir, names: ['thickness', 'tilt'] });
+    expect(readFileSync(runJson, 'utf8')).toBe(before);
+    expect(JSON.parse(readFileSync(join(dataDir, 'sample-run-names', `${sample.name}.json`), 'utf8'))).toEqual(['thickness', 'tilt']);
+    await h.request('explorer.close', { runDir: sample.runDir });
+    expect((await h.request('explorer.open', { runDir: sample.runDir })).dimensionNames).toEqual(['thickness', 'tilt']);
+  });
 });
 
 describe('explorer: a run in training', () => {

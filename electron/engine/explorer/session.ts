@@ -3,11 +3,14 @@
 // A run in training is followed: run.json is polled once a second and a newer model replaces the old
 // one between requests (explorer.runUpdated tells the views).
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { RunInfo } from '../../contract/explorer.ts';
 import { UserError } from '../../contract/messages.ts';
 import type { Dataset } from '../datasets/types.ts';
 import { getDataset } from '../workspace.ts';
+import { writeJsonAtomic } from '../files.ts';
+import { dataDir } from '../paths.ts';
+import { sampleRunsDir } from './runs.ts';
 import { mulberry32 } from '../random.ts';
 import { resolveDir } from '../../../models/io.ts';
 import { inferenceBinarize } from '../../../models/pixels.ts';
@@ -40,6 +43,26 @@ export interface Encodings {
 export type SessionEvent = { runDir: string; modelEpoch: number; status: string; training: boolean };
 
 const isTraining = (run: RunFile) => run.status === 'running' || run.status === 'paused';
+
+/** Sample runs ship with the app (read-only there): names given to their dimensions live in the data folder. */
+function sampleNamesFile(runDir: string): string | null {
+  const samples = sampleRunsDir();
+  return samples && resolve(dirname(runDir)) === resolve(samples) ? join(dataDir(), 'sample-run-names', `${basename(runDir)}.json`) : null;
+}
+
+function readRun(runDir: string): RunFile {
+  const run = readRunFile(runDir);
+  const file = sampleNamesFile(runDir);
+  if (file && existsSync(file)) {
+    try {
+      const names = JSON.parse(readFileSync(file, 'utf8'));
+      if (Array.isArray(names) && names.length === run.model.latent) run.dimensionNames = names.map(String);
+    } catch {
+      // unreadable names: keep the run's own
+    }
+  }
+  return run;
+}
 
 /** Where the newest model of a run is, and after how many epochs it was saved. */
 function latestModel(runDir: string, run: RunFile): { dir: string; epoch: number; stamp: string } | null {
@@ -99,7 +122,7 @@ export class RunSession {
     } catch {
       // readRunFile below names the problem
     }
-    const session = new RunSession(runDir, readRunFile(runDir), onUpdate);
+    const session = new RunSession(runDir, readRun(runDir), onUpdate);
     session.runMtime = mtime;
     await session.load(session.run);
     session.timer = setInterval(() => void session.check(), FOLLOW_MS);
@@ -142,7 +165,7 @@ export class RunSession {
       }
       if (mtime === this.runMtime) return;
       this.runMtime = mtime;
-      const run = readRunFile(this.runDir);
+      const run = readRun(this.runDir);
       const before = this.run;
       const changed = await this.load(run);
       this.run = run;
@@ -372,6 +395,12 @@ export class RunSession {
   async setNames(names: string[]): Promise<string[]> {
     if (!Array.isArray(names) || names.length !== this.latent) throw new UserError(`${runJsonPath(this.runDir)}: expected ${this.latent} dimension names, got ${Array.isArray(names) ? names.length : 'none'}.`);
     const clean = names.map((n, i) => String(n).trim().slice(0, 60) || this.run.dimensionNames[i] || `z${i + 1}`);
+    const sampleFile = sampleNamesFile(this.runDir);
+    if (sampleFile) {
+      writeJsonAtomic(sampleFile, clean);
+      this.run = { ...this.run, dimensionNames: clean };
+      return clean;
+    }
     this.run = await setDimensionNames(this.runDir, clean);
     this.runMtime = statSync(runJsonPath(this.runDir)).mtimeMs;
     this.namesSetHere = isTraining(this.run) ? clean : null;
