@@ -11,6 +11,7 @@ import { useWasm } from './helpers/tf.ts';
 import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
 import type { Dataset } from '../../electron/engine/datasets/types.ts';
 import { startTraining, type TrainSettings } from '../../electron/engine/training/job.ts';
+import { limits } from '../../electron/engine/explorer/session.ts';
 
 let dataDir: string;
 
@@ -101,6 +102,26 @@ describe('explorer: runs and sessions', () => {
     // a trained 2-D VAE uses both dimensions
     for (const kl of info.klPerDim) expect(kl).toBeGreaterThan(0.3);
     expect(info.snapshots).toEqual([1, 2]);
+  });
+
+  it('encodes at most the cap of test images, a seeded spread of them, and says so', async () => {
+    const saved = limits.maxEncoded;
+    limits.maxEncoded = 300;
+    try {
+      await h.request('explorer.close', { runDir: vaeDir() });
+      const info = await h.request('explorer.open', { runDir: vaeDir() });
+      expect(info).toMatchObject({ count: 300, capped: true });
+      expect(info.total).toBeGreaterThan(990);
+      const l = await h.request('explorer.latents', { runDir: vaeDir() });
+      expect(l.count).toBe(300);
+      expect(l.means.length).toBe(600);
+      // spread over the list (and so over the classes), not its first 300
+      expect(Math.max(...l.indices)).toBeGreaterThan(8000);
+      expect(new Set(l.labels).size).toBe(10);
+    } finally {
+      limits.maxEncoded = saved;
+      await h.request('explorer.close', { runDir: vaeDir() });
+    }
   });
 
   it('names the file and the reason when a folder is not a run', async () => {

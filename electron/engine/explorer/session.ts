@@ -18,8 +18,8 @@ import { checkpointDir } from '../training/checkpoint.ts';
 import type { RunFile } from '../training/run-file.ts';
 import { LoadedRun, loadNetworks, loadRun, readRunFile, runJsonPath, setDimensionNames } from '../training/run-file.ts';
 
-/** At most this many test images are encoded (and laid out); the views say when the cap applies. */
-export const MAX_ENCODED = 20_000;
+/** At most this many test images are encoded (and laid out); the views say when the cap applies. Tests lower it. */
+export const limits = { maxEncoded: 20_000 };
 const ENCODE_CHUNK = 500;
 const FOLLOW_MS = 1000;
 const MAX_SNAPSHOTS = 6;
@@ -230,7 +230,7 @@ export class RunSession {
     return this.datasetPromise;
   }
 
-  /** Latent means of the test images (all of them up to MAX_ENCODED), computed once per model. */
+  /** Latent means of the test images (all of them up to limits.maxEncoded), computed once per model. */
   encode(): Promise<Encodings> {
     if (!this.encodings || this.encodings.version !== this.version) {
       const version = this.version;
@@ -253,7 +253,7 @@ export class RunSession {
     // No test split: the training images are all there is.
     if (listed.length === 0) listed = Array.from({ length: n }, (_, i) => i);
     const total = listed.length;
-    if (total > MAX_ENCODED) listed = pickSorted(listed, MAX_ENCODED, 7);
+    if (total > limits.maxEncoded) listed = pickSorted(listed, limits.maxEncoded, 7);
     const count = listed.length;
     const L = this.latent;
     const per = ds.images.size * ds.images.size * ds.images.channels;
