@@ -109,14 +109,18 @@ describe('loss terms', () => {
   });
 
   it('total correlation of latent means (Gaussian fit): ½ log(1/(1−ρ²)) for two dimensions', () => {
-    // exact covariance [[1, ρ], [ρ, 1]] from four points; ρ = 0.6 → TC = −½ log(1 − 0.36) = 0.223144
+    // correlation ρ exactly, from four points; ρ = 0.6 → TC = −½ log(1 − 0.36) = 0.223144
     const rho = 0.6;
     const pts: number[] = [];
     const a = Math.sqrt((1 + rho) / 2);
     const c = Math.sqrt((1 - rho) / 2);
     for (const [s, t] of [[1, 1], [1, -1], [-1, 1], [-1, -1]]) pts.push(a * s + c * t, a * s - c * t);
-    expect(gaussianTotalCorrelation(Float64Array.from(pts), 4, 2)).toBeCloseTo(-0.5 * Math.log(1 - rho * rho), 5);
-    expect(gaussianTotalCorrelation(Float64Array.from([1, 0, -1, 0, 0, 1, 0, -1]), 4, 2)).toBeCloseTo(0, 6);
+    // the four points twice: the correlation, and so the TC, is unchanged
+    expect(gaussianTotalCorrelation(Float64Array.from([...pts, ...pts]), 8, 2)).toBeCloseTo(-0.5 * Math.log(1 - rho * rho), 5);
+    const axes = [1, 0, -1, 0, 0, 1, 0, -1];
+    expect(gaussianTotalCorrelation(Float64Array.from([...axes, ...axes]), 8, 2)).toBeCloseTo(0, 6);
+    // too few points for a covariance estimate: no number rather than a wrong one
+    expect(gaussianTotalCorrelation(Float64Array.from(pts), 4, 2)).toBeNaN();
   });
 });
 

@@ -65,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
       r.negIwae !== undefined ? `${`  −IWAE (K=${r.iwaeSamples})`.padEnd(19)}${r.negIwae.toFixed(2)} nats/image  (bound on −log p(x), ${(r.negElbo - r.negIwae).toFixed(2)} below −ELBO)` : '',
       `${'  active units'.padEnd(19)}${r.activeUnits} of ${r.klPerDim.length} (mean KL > ${r.activeThreshold} nats)`,
       `${'  KL per dimension'.padEnd(19)}${r.klPerDim.map((v, i) => `${names[i] ?? `z${i + 1}`}: ${v.toFixed(3)}`).join(', ')}`,
-      `  total correlation of the latent means (Gaussian fit) ${r.meansTotalCorrelation.toFixed(3)} nats`,
+      `  total correlation of the latent means (Gaussian fit) ${Number.isFinite(r.meansTotalCorrelation) ? `${r.meansTotalCorrelation.toFixed(3)} nats` : 'n/a (too few test images for the latent size)'}`,
       r.accuracy !== undefined ? `  class head accuracy ${(100 * r.accuracy).toFixed(1)}% on ${r.labelled} held-out labels` : '',
     ].filter(Boolean).join('\n');
     out.result({ event: 'summary', ...report, backend: backend.backend }, human);

@@ -30,7 +30,7 @@ export interface EvalReport {
   /** dimensions whose mean KL exceeds 0.01 nats */
   activeUnits: number;
   activeThreshold: number;
-  /** total correlation of the latent means under a Gaussian fit: ½(Σ log σ²_j − log det Σ), nats */
+  /** total correlation of the latent means under a Gaussian fit: ½(Σ log σ²_j − log det Σ), nats (NaN with too few images) */
   meansTotalCorrelation: number;
   /** semi-supervised model: class head accuracy on the labelled evaluated images */
   accuracy?: number;
@@ -127,7 +127,8 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
  * Zero for uncorrelated dimensions. Rows are samples [n, d].
  */
 export function gaussianTotalCorrelation(x: Float64Array | Float32Array, n: number, d: number): number {
-  if (n < 2 || d < 2) return 0;
+  if (d < 2) return 0;
+  if (n <= 2 * d) return NaN; // a covariance from this few points is (nearly) singular: no meaningful estimate
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j] / n;
   const cov = new Float64Array(d * d);

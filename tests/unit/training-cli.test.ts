@@ -1,0 +1,59 @@
+// The train and eval commands as a user runs them: JSON lines, one-line errors, exit codes.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const CLI = resolve('bin/latent-explorer.mjs');
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, LATENT_EXPLORER_BACKEND: 'wasm' } });
+
+describe('latent-explorer eval', () => {
+  it('reports −ELBO, the IWAE bound, KL per dimension and active units of a shipped run', () => {
+    const r = cli('eval', 'resources/runs/mnist-vae-2d', '--iwae', '20', '--json');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(report).toMatchObject({ event: 'summary', split: 'test', images: 999, iwaeSamples: 20, activeUnits: 2, activeThreshold: 0.01 });
+    expect(report.negElbo).toBeGreaterThan(140);
+    expect(report.negElbo).toBeLessThan(170); // the 30-epoch 2-D VAE sits near 155 nats
+    expect(report.negIwae).toBeLessThan(report.negElbo);
+    expect(report.recon + report.kl).toBeCloseTo(report.negElbo, 6);
+    expect(report.klPerDim).toHaveLength(2);
+  });
+
+  it('reports the class head accuracy of the semi-supervised run', () => {
+    const r = cli('eval', 'resources/runs/mnist-ssvae', '--iwae', '0', '--json');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(report.accuracy).toBeGreaterThan(0.8);
+    expect(report.labelled).toBe(999);
+    expect(report.negIwae).toBeUndefined();
+  });
+
+  it('says in one line what is wrong with bad input', () => {
+    const missing = cli('eval', 'no/such/run');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toMatch(/no such run folder/);
+    const badK = cli('eval', 'resources/runs/mnist-vae-2d', '--iwae', 'many');
+    expect(badK.status).toBe(2);
+    expect(badK.stderr).toMatch(/--iwae must be a whole number/);
+  });
+});
+
+describe('latent-explorer train', () => {
+  it('refuses bad settings in one line before training', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['sample:mnist', '--model', 'vae'], /needs --out/],
+      [['sample:mnist', '--model', 'gan', '--out', 'x'], /--model must be one of/],
+      [['sample:mnist', '--model', 'vae', '--labels', '100', '--out', 'x'], /--labels applies to the semi-supervised model/],
+      [['sample:mnist', '--model', 'beta-vae', '--lr', '2', '--out', 'x'], /--lr must be a number between 0 and 1/],
+      [['sample:mnist', '--model', 'vae', '--out', 'resources/runs/mnist-vae-2d'], /already holds a run; add --resume/],
+    ];
+    for (const [args, message] of cases) {
+      const r = cli('train', ...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+});
