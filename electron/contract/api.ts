@@ -67,6 +67,8 @@ export interface Requests extends DatasetRequests, ExplorerRequests, ExportReque
     params: { ref: string; options?: Partial<PreprocessOptions>; settings: TrainSettings };
     result: { jobId: string; runDir: string };
   };
+  /** Continues a run from its last checkpoint (after Stop, the NaN guard, or a killed engine). */
+  'train.resume': { params: { runDir: string; epochs?: number; lr?: number }; result: { jobId: string; runDir: string } };
   'train.control': { params: { jobId: string; action: 'pause' | 'resume' | 'stop' }; result: { state: JobState } };
   'job.cancel': { params: { jobId: string }; result: { cancelled: boolean } };
 }

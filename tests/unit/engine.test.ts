@@ -102,3 +102,31 @@ describe('throttle', () => {
     expect(seen.at(-1)).toBe(100);
   });
 });
+
+describe('training through the engine', () => {
+  it('trains, stops on request, and resumes the run from its checkpoint to the last epoch', async () => {
+    const { request, waitForEvent, out } = harness();
+    const settings = { model: 'vae', arch: 'mlp', latent: 2, epochs: 2, batchSize: 256, lr: 0.001, seed: 3 };
+    const started = (await request('train.start', { ref: 'sample:mnist', settings })).result as { jobId: string; runDir: string };
+    expect(started.runDir.startsWith(join(dataDir, 'runs'))).toBe(true);
+    const first = await waitForEvent('train.epoch', (e) => e.jobId === started.jobId && e.epoch === 1, 90_000);
+    expect(first.testLoss).toBeGreaterThan(100);
+    expect(first.testLoss).toBeLessThan(300);
+    await request('train.control', { jobId: started.jobId, action: 'stop' });
+    const stopped = await waitForEvent('train.state', (s) => s.jobId === started.jobId && ['stopped', 'done', 'failed'].includes(s.state), 60_000);
+    expect(['stopped', 'done']).toContain(stopped.state);
+
+    // A second start of the same run is refused while it trains; a resume continues it.
+    const resumed = (await request('train.resume', { runDir: started.runDir })).result as { jobId: string };
+    const again = await request('train.resume', { runDir: started.runDir });
+    expect(again.error?.message).toMatch(/already training/);
+    const done = await waitForEvent('train.state', (s) => s.jobId === resumed.jobId && s.state === 'done', 90_000);
+    expect(done.runDir).toBe(started.runDir);
+    const epochs = out.filter((m) => m.kind === 'event' && m.name === 'train.epoch').map((m) => (m.data as { epoch: number }).epoch);
+    expect(epochs.at(-1)).toBe(2);
+
+    const missing = await request('train.resume', { runDir: join(dataDir, 'no-such-run') });
+    expect(missing.error?.code).toBe('bad-input');
+    expect(missing.error?.message).toContain('no-such-run');
+  });
+});

@@ -1,12 +1,17 @@
 // train.start opens the dataset, creates a run folder in the data folder and runs the training job
 // in this process, yielding between steps so other requests are answered while it trains.
+// train.resume continues a run from its checkpoint, e.g. after the engine was killed.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobState } from '../../contract/api.ts';
 import { UserError } from '../../contract/messages.ts';
-import type { HandlerMap } from '../context.ts';
+import type { EngineContext, HandlerMap } from '../context.ts';
+import type { Dataset } from '../datasets/types.ts';
 import { dataDir } from '../paths.ts';
 import { getDataset } from '../workspace.ts';
 import { startTraining, type TrainingJob } from '../training/job.ts';
+import { readRunFile, RunLoadError } from '../training/run-file.ts';
+import type { TrainSettings } from '../training/settings.ts';
 
 const running = new Map<string, { training: TrainingJob; runDir: string }>();
 
@@ -15,32 +20,51 @@ function newRunDir(model: string, latent: number): string {
   return join(dataDir(), 'runs', `${stamp}-${model}-${latent}d`);
 }
 
+/** Runs a training job in the background and reports it as train.* events. */
+function launch(ctx: EngineContext, runDir: string, open: (signal: AbortSignal) => Promise<Dataset>, settings: TrainSettings, resume: boolean) {
+  return ctx.jobs.start('train', async ({ id, controller }) => {
+    const state = (s: JobState, message?: string) => ctx.emit('train.state', { jobId: id, runDir, state: s, message });
+    const dataset = await open(controller.signal);
+    state('running');
+    const training = startTraining(dataset, settings, runDir, {
+      signal: controller.signal,
+      resume,
+      onProgress: (p) => ctx.emit('train.progress', { jobId: id, ...p }),
+      onEpoch: (e) => ctx.emit('train.epoch', { jobId: id, ...e }),
+      onReconstructions: (r) => ctx.emit('train.reconstructions', { jobId: id, ...r }),
+    });
+    running.set(id, { training, runDir });
+    try {
+      const summary = await training.done;
+      if (summary.status === 'diverged') state('failed', summary.message);
+      else state(summary.status === 'done' ? 'done' : 'stopped', summary.message);
+      return summary;
+    } catch (error) {
+      state('failed', error instanceof Error ? error.message : String(error));
+      throw error;
+    } finally {
+      running.delete(id);
+    }
+  });
+}
+
 export const trainingHandlers: HandlerMap = {
   'train.start': ({ ref, options, settings }, ctx) => {
     const runDir = newRunDir(settings.model, settings.latent);
-    const job = ctx.jobs.start('train', async ({ id, controller }) => {
-      const state = (s: JobState, message?: string) => ctx.emit('train.state', { jobId: id, runDir, state: s, message });
-      const dataset = await getDataset(ref, options, { signal: controller.signal });
-      state('running');
-      const training = startTraining(dataset, settings, runDir, {
-        signal: controller.signal,
-        onProgress: (p) => ctx.emit('train.progress', { jobId: id, ...p }),
-        onEpoch: (e) => ctx.emit('train.epoch', { jobId: id, ...e }),
-        onReconstructions: (r) => ctx.emit('train.reconstructions', { jobId: id, ...r }),
-      });
-      running.set(id, { training, runDir });
-      try {
-        const summary = await training.done;
-        if (summary.status === 'diverged') state('failed', summary.message);
-        else state(summary.status === 'done' ? 'done' : 'stopped', summary.message);
-        return summary;
-      } catch (error) {
-        state('failed', error instanceof Error ? error.message : String(error));
-        throw error;
-      } finally {
-        running.delete(id);
-      }
-    });
+    const job = launch(ctx, runDir, (signal) => getDataset(ref, options, { signal }), settings, false);
+    return { jobId: job.id, runDir };
+  },
+  'train.resume': ({ runDir, epochs, lr }, ctx) => {
+    let run;
+    try {
+      run = readRunFile(runDir);
+    } catch (error) {
+      throw new UserError(error instanceof RunLoadError ? error.message : `${runDir}: cannot read run.json`);
+    }
+    if (!existsSync(join(runDir, 'checkpoint'))) throw new UserError(`${runDir}: this run has no checkpoint to resume from.`);
+    for (const { runDir: busy } of running.values()) if (busy === runDir) throw new UserError(`${runDir} is already training.`);
+    const settings = { ...run.settings, ...(epochs ? { epochs } : {}), ...(lr ? { lr } : {}) };
+    const job = launch(ctx, runDir, (signal) => getDataset(run.dataset.ref, run.dataset.options, { signal }), settings, true);
     return { jobId: job.id, runDir };
   },
   'train.control': ({ jobId, action }, ctx) => {
