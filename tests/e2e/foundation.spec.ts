@@ -30,7 +30,7 @@ test('train the MLP VAE on the sample for an epoch: loss chart and reconstructio
   expect(testElbo).toBeLessThan(250);
 
   // The chart's loss fell: the first plotted loss is higher than the last.
-  const legend = await page.locator('figcaption').textContent();
+  const legend = await page.getByRole('img', { name: 'Loss chart' }).locator('xpath=..').locator('figcaption').textContent();
   expect(legend).toMatch(/−ELBO \(loss\): \d+/);
 
   // Reconstructions are drawn: the canvas is not blank.

@@ -122,7 +122,7 @@ describe('training through the engine', () => {
     expect(again.error?.message).toMatch(/already training/);
     const done = await waitForEvent('train.state', (s) => s.jobId === resumed.jobId && s.state === 'done', 90_000);
     expect(done.runDir).toBe(started.runDir);
-    const epochs = out.filter((m) => m.kind === 'event' && m.name === 'train.epoch').map((m) => (m.data as { epoch: number }).epoch);
+    const epochs = out.filter((m): m is EventMessage => m.kind === 'event' && m.name === 'train.epoch').map((m) => (m.data as { epoch: number }).epoch);
     expect(epochs.at(-1)).toBe(2);
 
     const missing = await request('train.resume', { runDir: join(dataDir, 'no-such-run') });

@@ -30,7 +30,6 @@ export const app = $state({
   error: '',
   view: 'home' as View,
   dataset: null as DatasetSummary | null,
-  opening: null as { jobId: string; ref: string; message: string; fraction?: number } | null,
   training: {
     jobId: null,
     runDir: null,
@@ -48,20 +47,8 @@ export const app = $state({
 const MAX_POINTS = 2000;
 
 export function listen(client: Client): void {
-  client.on('job.progress', (p) => {
-    if (app.opening?.jobId === p.jobId) app.opening = { ...app.opening, message: p.message, fraction: p.fraction };
-  });
-  client.on('dataset.opened', ({ jobId, summary }) => {
-    if (app.opening?.jobId !== jobId) return;
-    app.opening = null;
-    app.dataset = summary;
-    app.view = 'train';
-  });
+  // Imports (dataset.* events) are followed by dataset/importer.svelte.ts.
   client.on('job.failed', ({ jobId, message, cancelled }) => {
-    if (app.opening?.jobId === jobId) {
-      app.opening = null;
-      if (!cancelled) app.error = message;
-    }
     if (app.training.jobId === jobId) {
       app.training.state = cancelled ? 'cancelled' : 'failed';
       app.training.message = message;

@@ -7,6 +7,8 @@ import { isMessage, type Message } from '../../../electron/contract/messages.ts'
 interface Bridge {
   send(message: unknown): void;
   onMessage(handler: (message: unknown) => void): void;
+  /** The file-system path of a dropped file or folder (Electron only). */
+  pathForFile?(file: File): string;
 }
 
 declare global {

@@ -1,30 +1,14 @@
 // Opening datasets from any entry point: the Home buttons, the menu, a dropped folder, Recent.
 // A folder goes through the import dialog (options, live preview, progress); the bundled sample
 // opens directly.
-import { mount } from 'svelte';
+// The dialog itself (dataset/ImportHost.svelte) sits in App.svelte, outside the views, because a
+// drop or the menu can start an import from any tab.
 import { app } from './app.svelte.ts';
 import { SAMPLE_REF, showOptions, startImport } from '../dataset/importer.svelte.ts';
-import ImportHost from '../dataset/ImportHost.svelte';
-
-let hostMounted = false;
-
-/**
- * The dialog lives outside the views (a drop or the menu can start an import from any tab), so it
- * is mounted once on document.body rather than inside one view.
- */
-function ensureImportHost(): void {
-  if (hostMounted) return;
-  hostMounted = true;
-  const target = document.createElement('div');
-  target.id = 'import-host';
-  document.body.append(target);
-  mount(ImportHost, { target });
-}
 
 export async function openDataset(ref: string): Promise<void> {
   if (!app.client) return;
   app.error = '';
-  ensureImportHost();
   if (ref === SAMPLE_REF) await startImport(ref);
   else showOptions(ref);
 }
