@@ -37,22 +37,29 @@ function referenceLayout(seed: number): Float64Array {
 
 describe('t-SNE against the exact reference (tsne-js)', () => {
   it('reaches an exact KL(P||Q) and a 10-NN class accuracy no worse than tsne-js at N = 300', () => {
-    const ours = tsne(data, N, 50, { perplexity: 30, iterations: 1000, seed: 1 });
     const reference = referenceLayout(1);
     // The dense P of the original t-SNE (all pairs, squared distances, perplexity 30) judges both
     // layouts. (tsne-js itself calibrates on unsquared distances, a quirk of that package.)
     const P = denseJointP(data, N, 50, 30);
-    const klOurs = exactKl(P, ours);
     const klReference = exactKl(P, reference);
-    const accOurs = knnAccuracy(ours, N, 2, labels);
     const accReference = knnAccuracy(reference, N, 2, labels);
-    console.log(`N=${N}: KL ours ${klOurs.toFixed(4)} vs tsne-js ${klReference.toFixed(4)}; 10-NN accuracy ours ${accOurs.toFixed(3)} vs tsne-js ${accReference.toFixed(3)}`);
-    expect(klOurs).toBeLessThanOrEqual(klReference);
-    expect(accOurs).toBeGreaterThanOrEqual(accReference);
+    // Ours: the default run (PCA initialisation) and four random initialisations. At N = 300 one
+    // point is 0.0033 of accuracy and single layouts scatter by +-0.03, so accuracies are compared
+    // on the mean; every single layout must beat the reference's KL.
+    const runs = [
+      tsne(data, N, 50, { perplexity: 30, iterations: 1000, seed: 1 }),
+      ...[1, 2, 3, 4].map((seed) => tsne(data, N, 50, { perplexity: 30, iterations: 1000, seed, init: 'random' })),
+    ];
+    const kls = runs.map((y) => exactKl(P, y));
+    const accs = runs.map((y) => knnAccuracy(y, N, 2, labels));
+    const meanAcc = accs.reduce((sum, v) => sum + v, 0) / accs.length;
+    console.log(`N=${N}: KL ours ${kls.map((v) => v.toFixed(4)).join(' ')} vs tsne-js ${klReference.toFixed(4)}; 10-NN accuracy ours ${accs.map((v) => v.toFixed(3)).join(' ')} (mean ${meanAcc.toFixed(3)}) vs tsne-js ${accReference.toFixed(3)}`);
+    for (const kl of kls) expect(kl).toBeLessThanOrEqual(klReference);
+    expect(meanAcc).toBeGreaterThanOrEqual(accReference);
     // Sanity of the measures themselves: a random layout is far worse on both.
     const rand = mulberry32(2);
     const random = Float64Array.from({ length: 2 * N }, () => rand() * 30);
-    expect(exactKl(P, random)).toBeGreaterThan(klOurs + 1);
+    expect(exactKl(P, random)).toBeGreaterThan(kls[0] + 1);
     expect(knnAccuracy(random, N, 2, labels)).toBeLessThan(0.3);
   });
 });
