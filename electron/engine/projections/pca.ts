@@ -41,10 +41,18 @@ export function covariance(data: NumericArray, n: number, dim: number): { mean: 
       }
     }
     // Upper triangle of the raw second moment, only over the nonzero entries of this row.
-    for (let a = 0; a < nnz; a++) {
-      const va = val[a];
-      const rowOff = idx[a] * dim;
-      for (let b = a; b < nnz; b++) cov[rowOff + idx[b]] += va * val[b];
+    if (nnz === dim) {
+      for (let a = 0; a < dim; a++) {
+        const va = val[a];
+        const rowOff = a * dim;
+        for (let b = a; b < dim; b++) cov[rowOff + b] += va * val[b];
+      }
+    } else {
+      for (let a = 0; a < nnz; a++) {
+        const va = val[a];
+        const rowOff = idx[a] * dim;
+        for (let b = a; b < nnz; b++) cov[rowOff + idx[b]] += va * val[b];
+      }
     }
   }
   for (let c = 0; c < dim; c++) mean[c] /= n;

@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
 import type { HelperRequest, TsneRequest, TsneReply } from './tsne-protocol.ts';
 import { createHelperBuffers, HelperLink } from './tsne-parallel.ts';
-import { neighbourCount, TsneAbortError, validateTsneInput, type TsneFrame, type TsneOptions } from './tsne.ts';
+import { initialLayout, neighbourCount, TsneAbortError, validateTsneInput, type TsneFrame, type TsneOptions } from './tsne.ts';
 
 export type { TsneFrame, TsneOptions } from './tsne.ts';
 export { TsneAbortError } from './tsne.ts';
@@ -107,6 +107,8 @@ export function runTsne(
     signal?.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (reply: TsneReply) => {
       if (settled) return;
+      // The initial layout already went out (below), computed here before the worker started.
+      if (reply.type === 'frame' && reply.frame.iteration === 0 && !reply.frame.done) return;
       if (reply.type === 'error') {
         const error = reply.name === 'RangeError' ? new RangeError(reply.message) : reply.name === 'AbortError' ? new TsneAbortError() : new Error(reply.message);
         finish(() => reject(error));
@@ -134,6 +136,17 @@ export function runTsne(
     }
     // A copy is transferred so the caller's array stays usable.
     const copy = data.slice();
+    // The first frame at once (the PCA initialisation, the worker computes the same), while the
+    // workers start: ~30 ms at 10,000 x 50 instead of the worker's start-up time.
+    const first: TsneFrame = { iteration: 0, iterations: options.iterations, coords: Float32Array.from(initialLayout(data, n, dim, options)), done: false };
+    queueMicrotask(() => {
+      if (settled) return;
+      try {
+        onFrame(first);
+      } catch (error) {
+        finish(() => reject(error));
+      }
+    });
     const request: TsneRequest = { type: 'run', data: copy, n, dim, options, helper: buffers };
     worker.postMessage(request, [copy.buffer as ArrayBuffer]);
   });
