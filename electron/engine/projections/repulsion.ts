@@ -49,6 +49,21 @@ export function repulsionExact(y: Float64Array, n: number, rep: Float64Array): R
   return { sumQ: 2 * sumQ };
 }
 
+// Node storage, interleaved so one interaction touches few cache lines:
+// props (Float64, stride 8): centre of mass x, y, radius, count, second moments xx, xy, yy.
+// acc (Float64, stride 12): local expansion F0 (x, y), J (xx, xy, yy), T (xxx, xxy, xyy, yyy).
+// info (Int32, stride 4): first point, end point, first child (in childList), end child.
+const P_CX = 0;
+const P_CY = 1;
+const P_R = 2;
+const P_N = 3;
+const P_MXX = 4;
+const P_MXY = 5;
+const P_MYY = 6;
+const PS = 8;
+const AS = 12;
+const IS = 4;
+
 /** Reusable buffers of the dual-tree method for a fixed N (allocated once per run, not per iteration). */
 export class DualTreeRepulsion {
   private readonly n: number;
@@ -60,32 +75,15 @@ export class DualTreeRepulsion {
   private readonly py: Float64Array;
   private readonly fx: Float64Array;
   private readonly fy: Float64Array;
-  // Nodes (preorder: a parent always precedes its children).
+  // Nodes in preorder: a parent always precedes its children.
   private capacity = 0;
   private nodeCount = 0;
-  private start!: Int32Array;
-  private end!: Int32Array;
-  private parent!: Int32Array;
-  /** Children of a node are childList[childBegin .. childEnd); a leaf has childBegin === childEnd. */
-  private childBegin!: Int32Array;
-  private childEnd!: Int32Array;
-  private comX!: Float64Array;
-  private comY!: Float64Array;
-  private radius!: Float64Array;
-  /** Second central moments of the points of a node (sum of dx^2, dx dy, dy^2). */
-  private mxx!: Float64Array;
-  private mxy!: Float64Array;
-  private myy!: Float64Array;
-  private locX!: Float64Array;
-  private locY!: Float64Array;
-  private jxx!: Float64Array;
-  private jxy!: Float64Array;
-  private jyy!: Float64Array;
-  private txxx!: Float64Array;
-  private txxy!: Float64Array;
-  private txyy!: Float64Array;
-  private tyyy!: Float64Array;
-  private childList!: Int32Array;
+  private props = new Float64Array(0);
+  private acc = new Float64Array(0);
+  private info = new Int32Array(0);
+  private parent = new Int32Array(0);
+  /** Children of node a are childList[info[4a + 2] .. info[4a + 3]); a leaf has none. */
+  private childList = new Int32Array(0);
   private childListLength = 0;
   private pairStack = new Int32Array(4096);
   private readonly radixCounts = new Uint32Array(256);
@@ -107,41 +105,25 @@ export class DualTreeRepulsion {
   }
 
   private grow(capacity: number): void {
-    const copyI = (a: Int32Array | undefined) => {
-      const b = new Int32Array(capacity);
-      if (a) b.set(a.subarray(0, Math.min(a.length, capacity)));
-      return b;
-    };
-    const copyF = (a: Float64Array | undefined) => {
-      const b = new Float64Array(capacity);
-      if (a) b.set(a.subarray(0, Math.min(a.length, capacity)));
-      return b;
-    };
-    this.start = copyI(this.start);
-    this.end = copyI(this.end);
-    this.parent = copyI(this.parent);
-    this.childBegin = copyI(this.childBegin);
-    this.childEnd = copyI(this.childEnd);
-    this.childList = copyI(this.childList);
-    this.comX = copyF(this.comX);
-    this.comY = copyF(this.comY);
-    this.radius = copyF(this.radius);
-    this.mxx = copyF(this.mxx);
-    this.mxy = copyF(this.mxy);
-    this.myy = copyF(this.myy);
-    this.txxx = copyF(this.txxx);
-    this.txxy = copyF(this.txxy);
-    this.txyy = copyF(this.txyy);
-    this.tyyy = copyF(this.tyyy);
-    this.locX = copyF(this.locX);
-    this.locY = copyF(this.locY);
-    this.jxx = copyF(this.jxx);
-    this.jxy = copyF(this.jxy);
-    this.jyy = copyF(this.jyy);
+    const props = new Float64Array(capacity * PS);
+    props.set(this.props);
+    const acc = new Float64Array(capacity * AS);
+    acc.set(this.acc);
+    const info = new Int32Array(capacity * IS);
+    info.set(this.info);
+    const parent = new Int32Array(capacity);
+    parent.set(this.parent);
+    const childList = new Int32Array(capacity);
+    childList.set(this.childList);
+    this.props = props;
+    this.acc = acc;
+    this.info = info;
+    this.parent = parent;
+    this.childList = childList;
     this.capacity = capacity;
   }
 
-  /** Sorts points by Morton code (two 16-bit radix passes) into px/py. */
+  /** Sorts points by Morton code into px/py (perm: sorted position -> point). */
   private sortPoints(y: Float64Array): void {
     const n = this.n;
     let minX = Infinity;
@@ -239,96 +221,14 @@ export class DualTreeRepulsion {
   private newNode(start: number, end: number, parent: number): number {
     if (this.nodeCount >= this.capacity) this.grow(this.capacity * 2);
     const id = this.nodeCount++;
-    this.start[id] = start;
-    this.end[id] = end;
+    const o = id * IS;
+    this.info[o] = start;
+    this.info[o + 1] = end;
+    this.info[o + 2] = 0;
+    this.info[o + 3] = 0;
     this.parent[id] = parent;
-    this.childBegin[id] = 0;
-    this.childEnd[id] = 0;
-    this.locX[id] = 0;
-    this.locY[id] = 0;
-    this.jxx[id] = 0;
-    this.jxy[id] = 0;
-    this.jyy[id] = 0;
-    this.txxx[id] = 0;
-    this.txxy[id] = 0;
-    this.txyy[id] = 0;
-    this.tyyy[id] = 0;
+    this.acc.fill(0, id * AS, id * AS + AS);
     return id;
-  }
-
-  /**
-   * Centres of mass, second moments and radii, bottom-up (children have larger ids than parents).
-   * Leaves are exact; a parent's radius is the bound max(|c_child - c| + r_child).
-   */
-  private summarise(): void {
-    const { px, py, start, end, childBegin, childEnd, childList, comX, comY, radius, mxx, mxy, myy } = this;
-    for (let node = this.nodeCount - 1; node >= 0; node--) {
-      const cb = childBegin[node];
-      const ce = childEnd[node];
-      const s0 = start[node];
-      const s1 = end[node];
-      if (cb === ce) {
-        let sx = 0;
-        let sy = 0;
-        for (let s = s0; s < s1; s++) {
-          sx += px[s];
-          sy += py[s];
-        }
-        const cx = sx / (s1 - s0);
-        const cy = sy / (s1 - s0);
-        let xx = 0;
-        let xy = 0;
-        let yy = 0;
-        let r2 = 0;
-        for (let s = s0; s < s1; s++) {
-          const dx = px[s] - cx;
-          const dy = py[s] - cy;
-          xx += dx * dx;
-          xy += dx * dy;
-          yy += dy * dy;
-          const d2 = dx * dx + dy * dy;
-          if (d2 > r2) r2 = d2;
-        }
-        comX[node] = cx;
-        comY[node] = cy;
-        mxx[node] = xx;
-        mxy[node] = xy;
-        myy[node] = yy;
-        radius[node] = Math.sqrt(r2);
-        continue;
-      }
-      let sx = 0;
-      let sy = 0;
-      for (let c = cb; c < ce; c++) {
-        const child = childList[c];
-        const m = end[child] - start[child];
-        sx += m * comX[child];
-        sy += m * comY[child];
-      }
-      const cx = sx / (s1 - s0);
-      const cy = sy / (s1 - s0);
-      let xx = 0;
-      let xy = 0;
-      let yy = 0;
-      let r = 0;
-      for (let c = cb; c < ce; c++) {
-        const child = childList[c];
-        const m = end[child] - start[child];
-        const dx = comX[child] - cx;
-        const dy = comY[child] - cy;
-        xx += mxx[child] + m * dx * dx;
-        xy += mxy[child] + m * dx * dy;
-        yy += myy[child] + m * dy * dy;
-        const reach = Math.sqrt(dx * dx + dy * dy) + radius[child];
-        if (reach > r) r = reach;
-      }
-      comX[node] = cx;
-      comY[node] = cy;
-      mxx[node] = xx;
-      mxy[node] = xy;
-      myy[node] = yy;
-      radius[node] = r;
-    }
   }
 
   /** Builds the tree in preorder over Morton-sorted points; single-child levels are skipped. */
@@ -336,26 +236,23 @@ export class DualTreeRepulsion {
     this.nodeCount = 0;
     this.childListLength = 0;
     const codes = this.codes;
-    if (this.childList.length < 4 * this.capacity) this.childList = new Int32Array(4 * this.capacity);
     const root = this.newNode(0, this.n, -1);
-    // Stack of (node, level) to split.
     const stackNode: number[] = [root];
     const stackLevel: number[] = [0];
     const bounds = new Int32Array(5);
     while (stackNode.length > 0) {
       const node = stackNode.pop()!;
       let level = stackLevel.pop()!;
-      const start = this.start[node];
-      const end = this.end[node];
+      const start = this.info[node * IS];
+      const end = this.info[node * IS + 1];
       if (end - start <= LEAF_SIZE) continue;
-      // Find the first level at which this range splits into more than one quadrant.
+      // The first level at which this range splits into more than one quadrant.
       let parts = 0;
       while (level < MAX_DEPTH) {
         const shift = 2 * (MAX_DEPTH - 1 - level);
         parts = 0;
         let prev = -1;
-        for (let q = 0; q < 4; q++) bounds[q] = -1;
-        // Ranges are sorted, so quadrant boundaries are found by binary search on the 2-bit digit.
+        // Ranges are sorted, so each quadrant's run ends where a binary search says.
         let s = start;
         while (s < end) {
           const digit = (codes[s] >>> shift) & 3;
@@ -363,7 +260,6 @@ export class DualTreeRepulsion {
             bounds[parts++] = s;
             prev = digit;
           }
-          // Jump to the end of this digit's run.
           let lo = s;
           let hi = end - 1;
           while (lo < hi) {
@@ -378,17 +274,90 @@ export class DualTreeRepulsion {
         level++;
       }
       if (parts <= 1) continue; // all points share a 16-bit cell: stays a (fat) leaf
+      if (this.childListLength + parts > this.childList.length) {
+        const bigger = new Int32Array(this.childList.length * 2 + parts);
+        bigger.set(this.childList);
+        this.childList = bigger;
+      }
       const first = this.childListLength;
       for (let c = 0; c < parts; c++) {
         const child = this.newNode(bounds[c], bounds[c + 1], node);
         this.childList[this.childListLength++] = child;
       }
-      this.childBegin[node] = first;
-      this.childEnd[node] = this.childListLength;
+      this.info[node * IS + 2] = first;
+      this.info[node * IS + 3] = this.childListLength;
       for (let c = 0; c < parts; c++) {
         stackNode.push(this.childList[first + c]);
         stackLevel.push(level + 1);
       }
+    }
+  }
+
+  /**
+   * Centres of mass, second moments and radii, bottom-up (children have larger ids than parents).
+   * Leaves are exact; a parent's radius is the bound max(|c_child - c| + r_child).
+   */
+  private summarise(): void {
+    const { px, py, props, info, childList } = this;
+    for (let node = this.nodeCount - 1; node >= 0; node--) {
+      const io = node * IS;
+      const s0 = info[io];
+      const s1 = info[io + 1];
+      const cb = info[io + 2];
+      const ce = info[io + 3];
+      const po = node * PS;
+      const count = s1 - s0;
+      let cx = 0;
+      let cy = 0;
+      let xx = 0;
+      let xy = 0;
+      let yy = 0;
+      let r = 0;
+      if (cb === ce) {
+        for (let s = s0; s < s1; s++) {
+          cx += px[s];
+          cy += py[s];
+        }
+        cx /= count;
+        cy /= count;
+        let r2 = 0;
+        for (let s = s0; s < s1; s++) {
+          const dx = px[s] - cx;
+          const dy = py[s] - cy;
+          xx += dx * dx;
+          xy += dx * dy;
+          yy += dy * dy;
+          const d2 = dx * dx + dy * dy;
+          if (d2 > r2) r2 = d2;
+        }
+        r = Math.sqrt(r2);
+      } else {
+        for (let c = cb; c < ce; c++) {
+          const co = childList[c] * PS;
+          cx += props[co + P_N] * props[co + P_CX];
+          cy += props[co + P_N] * props[co + P_CY];
+        }
+        cx /= count;
+        cy /= count;
+        for (let c = cb; c < ce; c++) {
+          const co = childList[c] * PS;
+          const m = props[co + P_N];
+          const dx = props[co + P_CX] - cx;
+          const dy = props[co + P_CY] - cy;
+          xx += props[co + P_MXX] + m * dx * dx;
+          xy += props[co + P_MXY] + m * dx * dy;
+          yy += props[co + P_MYY] + m * dy * dy;
+          const reach = Math.sqrt(dx * dx + dy * dy) + props[co + P_R];
+          if (reach > r) r = reach;
+        }
+      }
+      props[po + P_CX] = cx;
+      props[po + P_CY] = cy;
+      props[po + P_R] = r;
+      props[po + P_N] = count;
+      props[po + P_MXX] = xx;
+      props[po + P_MXY] = xy;
+      props[po + P_MYY] = yy;
     }
   }
 
@@ -409,8 +378,7 @@ export class DualTreeRepulsion {
     this.sortPoints(y);
     this.build();
     this.summarise();
-    const { px, py, fx, fy, start, end, childBegin, childEnd, childList, comX, comY, radius, mxx, mxy, myy } = this;
-    const { locX, locY, jxx, jxy, jyy, txxx, txxy, txyy, tyyy } = this;
+    const { px, py, fx, fy, props, acc, info, childList } = this;
     fx.fill(0);
     fy.fill(0);
     const theta2 = this.theta * this.theta;
@@ -422,13 +390,14 @@ export class DualTreeRepulsion {
       top -= 2;
       const a = this.pairStack[top];
       const b = this.pairStack[top + 1];
+      const ia = a * IS;
       if (a === b) {
-        const cb = childBegin[a];
-        const ce = childEnd[a];
+        const cb = info[ia + 2];
+        const ce = info[ia + 3];
         if (cb === ce) {
           // Leaf with itself: all pairs exactly.
-          const e = end[a];
-          for (let s = start[a]; s < e; s++) {
+          const e = info[ia + 1];
+          for (let s = info[ia]; s < e; s++) {
             const xs = px[s];
             const ys = py[s];
             let ax = 0;
@@ -447,7 +416,7 @@ export class DualTreeRepulsion {
             fx[s] += ax;
             fy[s] += ay;
           }
-          const m = e - start[a];
+          const m = e - info[ia];
           pointPairs += (m * (m - 1)) / 2;
         } else {
           for (let c = cb; c < ce; c++) {
@@ -458,30 +427,33 @@ export class DualTreeRepulsion {
         }
         continue;
       }
-      const dx = comX[a] - comX[b];
-      const dy = comY[a] - comY[b];
+      const ib = b * IS;
+      const pa = a * PS;
+      const pb = b * PS;
+      const dx = props[pa + P_CX] - props[pb + P_CX];
+      const dy = props[pa + P_CY] - props[pb + P_CY];
       const d2 = dx * dx + dy * dy;
-      const ra = radius[a];
-      const rb = radius[b];
+      const ra = props[pa + P_R];
+      const rb = props[pb + P_R];
       const reach = ra + rb;
-      const na = end[a] - start[a];
-      const nb = end[b] - start[b];
       // The Taylor series of q around r converges within sqrt(1 + |r|^2) (q's poles are at |r|^2 = -1),
       // so that, not |r|, is the scale cells must be small against: a compact early layout is cheap.
       if (reach * reach < theta2 * (1 + d2)) {
         // Far apart: one interaction through the centres of mass, to second order. With r = c_a - c_b,
         // g = q^2 r, J = q^2 I - 4 q^3 r r^T, T_klm = 24 q^4 r_k r_l r_m - 4 q^3 (d_kl r_m + d_lm r_k + d_km r_l).
+        const na = props[pa + P_N];
+        const nb = props[pb + P_N];
         const q = 1 / (1 + d2);
         const q2 = q * q;
         const q3 = q2 * q;
         const q4x24 = 24 * q3 * q;
         const q3x4 = 4 * q3;
-        const ax = mxx[a];
-        const axy = mxy[a];
-        const ay = myy[a];
-        const bx = mxx[b];
-        const bxy = mxy[b];
-        const by = myy[b];
+        const ax = props[pa + P_MXX];
+        const axy = props[pa + P_MXY];
+        const ay = props[pa + P_MYY];
+        const bx = props[pb + P_MXX];
+        const bxy = props[pb + P_MXY];
+        const by = props[pb + P_MYY];
         // Z: n_a n_b q + (4 q^3 r^T M r - q^2 tr M) with M = n_b M_a + n_a M_b.
         const Mxx = nb * ax + na * bx;
         const Mxy = nb * axy + na * bxy;
@@ -497,38 +469,37 @@ export class DualTreeRepulsion {
         const Txyy = q4x24 * dx * dy * dy - q3x4 * dx;
         const Tyyy = q4x24 * dy * dy * dy - 3 * q3x4 * dy;
         // Quadrupole of the source cell: 1/2 T : M_source (T is odd in r, so it flips sign for b).
-        const qbx = 0.5 * (Txxx * bx + 2 * Txxy * bxy + Txyy * by);
-        const qby = 0.5 * (Txxy * bx + 2 * Txyy * bxy + Tyyy * by);
-        const qax = 0.5 * (Txxx * ax + 2 * Txxy * axy + Txyy * ay);
-        const qay = 0.5 * (Txxy * ax + 2 * Txyy * axy + Tyyy * ay);
-        locX[a] += nb * gx + qbx;
-        locY[a] += nb * gy + qby;
-        jxx[a] += nb * hxx;
-        jxy[a] += nb * hxy;
-        jyy[a] += nb * hyy;
-        txxx[a] += nb * Txxx;
-        txxy[a] += nb * Txxy;
-        txyy[a] += nb * Txyy;
-        tyyy[a] += nb * Tyyy;
-        locX[b] -= na * gx + qax;
-        locY[b] -= na * gy + qay;
-        jxx[b] += na * hxx;
-        jxy[b] += na * hxy;
-        jyy[b] += na * hyy;
-        txxx[b] -= na * Txxx;
-        txxy[b] -= na * Txxy;
-        txyy[b] -= na * Txyy;
-        tyyy[b] -= na * Tyyy;
+        const oa = a * AS;
+        const ob = b * AS;
+        acc[oa] += nb * gx + 0.5 * (Txxx * bx + 2 * Txxy * bxy + Txyy * by);
+        acc[oa + 1] += nb * gy + 0.5 * (Txxy * bx + 2 * Txyy * bxy + Tyyy * by);
+        acc[oa + 2] += nb * hxx;
+        acc[oa + 3] += nb * hxy;
+        acc[oa + 4] += nb * hyy;
+        acc[oa + 5] += nb * Txxx;
+        acc[oa + 6] += nb * Txxy;
+        acc[oa + 7] += nb * Txyy;
+        acc[oa + 8] += nb * Tyyy;
+        acc[ob] -= na * gx + 0.5 * (Txxx * ax + 2 * Txxy * axy + Txyy * ay);
+        acc[ob + 1] -= na * gy + 0.5 * (Txxy * ax + 2 * Txyy * axy + Tyyy * ay);
+        acc[ob + 2] += na * hxx;
+        acc[ob + 3] += na * hxy;
+        acc[ob + 4] += na * hyy;
+        acc[ob + 5] -= na * Txxx;
+        acc[ob + 6] -= na * Txxy;
+        acc[ob + 7] -= na * Txyy;
+        acc[ob + 8] -= na * Tyyy;
         cellPairs++;
         continue;
       }
-      const leafA = childBegin[a] === childEnd[a];
-      const leafB = childBegin[b] === childEnd[b];
-      if ((leafA && leafB) || na * nb <= DIRECT_PAIR_LIMIT) {
-        const ea = end[a];
-        const sb = start[b];
-        const eb = end[b];
-        for (let s = start[a]; s < ea; s++) {
+      const leafA = info[ia + 2] === info[ia + 3];
+      const leafB = info[ib + 2] === info[ib + 3];
+      const sa = info[ia];
+      const ea = info[ia + 1];
+      const sb = info[ib];
+      const eb = info[ib + 1];
+      if ((leafA && leafB) || (ea - sa) * (eb - sb) <= DIRECT_PAIR_LIMIT) {
+        for (let s = sa; s < ea; s++) {
           const xs = px[s];
           const ys = py[s];
           let ax = 0;
@@ -547,14 +518,14 @@ export class DualTreeRepulsion {
           fx[s] += ax;
           fy[s] += ay;
         }
-        pointPairs += na * nb;
+        pointPairs += (ea - sa) * (eb - sb);
         continue;
       }
       // Split the larger cell (or the one that is not a leaf).
       if (leafB || (!leafA && ra >= rb)) {
-        for (let c = childBegin[a]; c < childEnd[a]; c++) top = this.pushPair(top, childList[c], b);
+        for (let c = info[ia + 2]; c < info[ia + 3]; c++) top = this.pushPair(top, childList[c], b);
       } else {
-        for (let c = childBegin[b]; c < childEnd[b]; c++) top = this.pushPair(top, a, childList[c]);
+        for (let c = info[ib + 2]; c < info[ib + 3]; c++) top = this.pushPair(top, a, childList[c]);
       }
     }
     // Push local expansions down the tree (preorder: parents first), then evaluate at the points:
@@ -562,36 +533,41 @@ export class DualTreeRepulsion {
     const parent = this.parent;
     for (let node = 1; node < this.nodeCount; node++) {
       const p = parent[node];
-      const ex = comX[node] - comX[p];
-      const ey = comY[node] - comY[p];
-      const pxxx = txxx[p];
-      const pxxy = txxy[p];
-      const pxyy = txyy[p];
-      const pyyy = tyyy[p];
-      locX[node] += locX[p] + jxx[p] * ex + jxy[p] * ey + 0.5 * (pxxx * ex * ex + 2 * pxxy * ex * ey + pxyy * ey * ey);
-      locY[node] += locY[p] + jxy[p] * ex + jyy[p] * ey + 0.5 * (pxxy * ex * ex + 2 * pxyy * ex * ey + pyyy * ey * ey);
-      jxx[node] += jxx[p] + pxxx * ex + pxxy * ey;
-      jxy[node] += jxy[p] + pxxy * ex + pxyy * ey;
-      jyy[node] += jyy[p] + pxyy * ex + pyyy * ey;
-      txxx[node] += pxxx;
-      txxy[node] += pxxy;
-      txyy[node] += pxyy;
-      tyyy[node] += pyyy;
+      const ex = props[node * PS + P_CX] - props[p * PS + P_CX];
+      const ey = props[node * PS + P_CY] - props[p * PS + P_CY];
+      const o = node * AS;
+      const op = p * AS;
+      const pxxx = acc[op + 5];
+      const pxxy = acc[op + 6];
+      const pxyy = acc[op + 7];
+      const pyyy = acc[op + 8];
+      acc[o] += acc[op] + acc[op + 2] * ex + acc[op + 3] * ey + 0.5 * (pxxx * ex * ex + 2 * pxxy * ex * ey + pxyy * ey * ey);
+      acc[o + 1] += acc[op + 1] + acc[op + 3] * ex + acc[op + 4] * ey + 0.5 * (pxxy * ex * ex + 2 * pxyy * ex * ey + pyyy * ey * ey);
+      acc[o + 2] += acc[op + 2] + pxxx * ex + pxxy * ey;
+      acc[o + 3] += acc[op + 3] + pxxy * ex + pxyy * ey;
+      acc[o + 4] += acc[op + 4] + pxyy * ex + pyyy * ey;
+      acc[o + 5] += pxxx;
+      acc[o + 6] += pxxy;
+      acc[o + 7] += pxyy;
+      acc[o + 8] += pyyy;
     }
     for (let node = 0; node < this.nodeCount; node++) {
-      if (childBegin[node] !== childEnd[node]) continue;
-      const cx = comX[node];
-      const cy = comY[node];
-      const lx = locX[node];
-      const ly = locY[node];
-      const a = jxx[node];
-      const b = jxy[node];
-      const c = jyy[node];
-      const t0 = 0.5 * txxx[node];
-      const t1 = 0.5 * txxy[node];
-      const t2 = 0.5 * txyy[node];
-      const t3 = 0.5 * tyyy[node];
-      for (let s = start[node]; s < end[node]; s++) {
+      const io = node * IS;
+      if (info[io + 2] !== info[io + 3]) continue;
+      const cx = props[node * PS + P_CX];
+      const cy = props[node * PS + P_CY];
+      const o = node * AS;
+      const lx = acc[o];
+      const ly = acc[o + 1];
+      const a = acc[o + 2];
+      const b = acc[o + 3];
+      const c = acc[o + 4];
+      const t0 = 0.5 * acc[o + 5];
+      const t1 = 0.5 * acc[o + 6];
+      const t2 = 0.5 * acc[o + 7];
+      const t3 = 0.5 * acc[o + 8];
+      const e = info[io + 1];
+      for (let s = info[io]; s < e; s++) {
         const ex = px[s] - cx;
         const ey = py[s] - cy;
         fx[s] += lx + a * ex + b * ey + t0 * ex * ex + 2 * t1 * ex * ey + t2 * ey * ey;
