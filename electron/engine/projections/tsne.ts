@@ -17,7 +17,7 @@ export interface TsneOptions {
   perplexity: number;
   iterations: number;
   seed: number;
-  /** Accuracy of the tree repulsion: (r_a + r_b) / distance below which two cells interact as wholes. */
+  /** Accuracy of the tree repulsion: two cells interact as wholes when (r_a + r_b) < theta sqrt(1 + distance^2). Default 0.5. */
   theta?: number;
   /** Exact O(N^2) repulsion instead of the tree (reference; only for small N). */
   exact?: boolean;
@@ -196,7 +196,7 @@ export class TsneOptimizer {
     const helper = this.helper?.usable && this.helper.ready(0) ? this.helper : null;
     if (helper) helper.startRepulsion(y, this.options.theta ?? DEFAULT_THETA, this.options.exact ?? false);
     // Attraction over the sparse symmetric P, row by row (CSR of the pairs i < j): row i's sum stays
-    // in registers and each pair also acts on j. Twice as fast as a flat pair loop.
+    // in registers and each pair also acts on j.
     grad.fill(0);
     const { rowStart, rowJ, values } = P;
     let crossTerm = 0; // sum over ordered pairs of P log(1 + d^2), for the KL
