@@ -6,7 +6,7 @@
 //   manifold          20×20 grid, request to drawn, in the Manifold view (target ≤ 50 ms)
 //   embedding         t-SNE of ~10,000 latent means: first frame (target ≤ 1 s) and the whole layout
 //
-// References in this process: the bare decoder call (tf apply + sigmoid + dataSync, no transport)
+// References in this process: the bare decoder call (tf apply + sigmoid + one dataSync, no transport)
 // for 1 and 400 codes, and the contract round trip without a browser (a WebSocket client).
 // Usage: npx electron-vite build && node --import tsx tests/bench/views.ts
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -71,7 +71,9 @@ try {
     const times: number[] = [];
     for (let i = 0; i < 200; i++) {
       const t = performance.now();
-      tf.tidy(() => tf.sigmoid(loaded.model.decoder.apply(tf.tensor2d(z, [count, 10])) as tf.Tensor).dataSync());
+      const images = tf.tidy(() => tf.sigmoid(loaded.model.decoder.apply(tf.tensor2d(z, [count, 10])) as tf.Tensor));
+      images.dataSync();
+      images.dispose();
       times.push(performance.now() - t);
     }
     return median(times.slice(20));
@@ -168,14 +170,14 @@ try {
     const canvas = document.querySelector('canvas[aria-label="Embedding"]') as HTMLCanvasElement;
     const rect = canvas.getBoundingClientRect();
     const times: number[] = [];
-    const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     const t0 = performance.now();
     for (let i = 0; i < 60; i++) {
       const before = canvas.dataset.frame;
       const x = rect.left + rect.width / 2 + 100 * Math.sin(i / 8);
       const y = rect.top + rect.height / 2;
       canvas.dispatchEvent(new WheelEvent('wheel', { deltaY: i < 30 ? -40 : 40, clientX: x, clientY: y, bubbles: true, cancelable: true }));
-      await frame();
+      // (no named helpers in here: tsx would wrap them in a __name call the page does not have)
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
       if (canvas.dataset.frame !== before) times.push(Number(canvas.dataset.drawMs));
     }
     return { times, wall: performance.now() - t0 };

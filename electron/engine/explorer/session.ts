@@ -3,6 +3,7 @@
 // A run in training is followed: run.json is polled once a second and a newer model replaces the old
 // one between requests (explorer.runUpdated tells the views).
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { RunInfo } from '../../contract/explorer.ts';
 import { UserError } from '../../contract/messages.ts';
@@ -169,15 +170,15 @@ export class RunSession {
       const before = this.run;
       const changed = await this.load(run);
       this.run = run;
+      if (changed || run.status !== before.status) {
+        this.onUpdate({ runDir: this.runDir, modelEpoch: this.modelEpoch, status: run.status, training: isTraining(run) });
+      }
       if (this.namesSetHere) {
         // The training job rewrote run.json from its own copy: put the user's names back.
         if (JSON.stringify(run.dimensionNames) !== JSON.stringify(this.namesSetHere)) {
           this.run = await setDimensionNames(this.runDir, this.namesSetHere);
           this.runMtime = statSync(runJsonPath(this.runDir)).mtimeMs;
         } else if (!isTraining(run)) this.namesSetHere = null;
-      }
-      if (changed || run.status !== before.status) {
-        this.onUpdate({ runDir: this.runDir, modelEpoch: this.modelEpoch, status: run.status, training: isTraining(run) });
       }
     } catch {
       // A run.json caught mid-replace or a model folder mid-write: try again at the next tick.
@@ -356,7 +357,15 @@ export class RunSession {
     if (!(z instanceof Float32Array)) throw new UserError('decode: z must be a Float32Array of latent codes.');
     if (!Number.isInteger(count) || count < 1 || count > MAX_DECODE) throw new UserError(`decode: count must be 1 to ${MAX_DECODE} (got ${count}).`);
     if (z.length !== count * this.latent) throw new UserError(`decode: expected ${count} codes of ${this.latent} values (${count * this.latent}), got ${z.length}.`);
-    return model.decode(z, count);
+    // The tensor leaves tf.tidy, not the pixels: tidy walks every element of a returned typed array
+    // looking for tensors, which costs more than the decoder itself at 400 images.
+    const images = tf.tidy(() => model.model.decode(tf.tensor2d(z, [count, this.latent])));
+    const means = images.dataSync();
+    images.dispose();
+    const out = new Uint8Array(means.length);
+    // sigmoid outputs lie in [0, 1]: +0.5 rounds, and 255.5 truncates to 255
+    for (let i = 0; i < means.length; i++) out[i] = means[i] * 255 + 0.5;
+    return out;
   }
 
   /** What the model sees of stored images: the run's binarization applied (dynamic → grey values). */
@@ -401,7 +410,16 @@ export class RunSession {
       this.run = { ...this.run, dimensionNames: clean };
       return clean;
     }
-    this.run = await setDimensionNames(this.runDir, clean);
+    // A training job in this process may replace run.json in the same millisecond (same temp name): retry.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.run = await setDimensionNames(this.runDir, clean);
+        break;
+      } catch (e) {
+        if (attempt >= 2) throw e;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
     this.runMtime = statSync(runJsonPath(this.runDir)).mtimeMs;
     this.namesSetHere = isTraining(this.run) ? clean : null;
     return clean;
