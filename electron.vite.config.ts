@@ -12,6 +12,8 @@ export default defineConfig({
         input: {
           index: resolve('electron/shell/main.ts'),
           engine: resolve('electron/engine/main.ts'),
+          // The t-SNE worker thread's entry; tsne-runner.ts looks for it next to the engine.
+          'tsne-worker': resolve('electron/engine/projections/tsne-worker.ts'),
         },
       },
     },

@@ -4,16 +4,22 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 
-/** resources/ at the repo root, found by walking up from this file (works from source and from out/). */
-export function resourcesDir(): string {
-  if (process.env.LATENT_EXPLORER_RESOURCES) return process.env.LATENT_EXPLORER_RESOURCES;
+/**
+ * The app's root folder (package.json, resources/), found by walking up from this file: the engine
+ * runs from electron/engine/ (sources) or from out/main/ (the Electron bundle).
+ */
+export function appRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'resources');
-    if (existsSync(join(candidate, 'sample'))) return candidate;
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'resources', 'sample'))) return dir;
     dir = dirname(dir);
   }
-  throw new Error('resources/ folder not found next to the app');
+  throw new Error('the app folder (package.json and resources/) was not found above the engine');
+}
+
+/** resources/ at the app's root (LATENT_EXPLORER_RESOURCES overrides it). */
+export function resourcesDir(): string {
+  return process.env.LATENT_EXPLORER_RESOURCES ?? join(appRoot(), 'resources');
 }
 
 /** The app's data folder: LATENT_EXPLORER_DATA, else ~/.latent-explorer. */

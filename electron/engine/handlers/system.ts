@@ -2,21 +2,19 @@
 import { readdirSync, statSync } from 'node:fs';
 import { homedir, platform } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
-import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import type { AppInfo, FolderListing } from '../../contract/api.ts';
 import { UserError } from '../../contract/messages.ts';
 import { initBackend } from '../backend.ts';
 import type { HandlerMap } from '../context.ts';
 import { dataDir } from '../paths.ts';
+import { appVersion } from '../training/versions.ts';
 
-const require = createRequire(import.meta.url);
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp']);
 
 export async function appInfo(): Promise<AppInfo> {
-  const pkg = require('../../../package.json') as { version: string };
   return {
-    version: pkg.version,
+    version: appVersion(),
     node: process.versions.node,
     tfjs: tf.version.tfjs,
     platform: `${platform()} ${process.arch}`,
