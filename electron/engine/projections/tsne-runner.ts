@@ -29,12 +29,19 @@ interface WorkerEntry {
  * as `--import tsx` in a worker's execArgv to the worker's own entry (verified: "Unknown file
  * extension .ts"), so the worker starts from a small evaluated bootstrap that registers tsx through
  * its API and then imports the entry. In a bundle the entry is the compiled tsne-worker.js next to
- * this chunk. LATENT_EXPLORER_TSNE_WORKER overrides the location.
+ * this chunk (or one folder up). LATENT_EXPLORER_TSNE_WORKER overrides the location.
  */
 export function tsneWorkerEntry(): WorkerEntry {
   const override = process.env.LATENT_EXPLORER_TSNE_WORKER;
   const fromSource = import.meta.url.endsWith('.ts');
-  const url = override ? pathToFileURL(override) : new URL(fromSource ? './tsne-worker.ts' : './tsne-worker.js', import.meta.url);
+  let url: URL;
+  if (override) url = pathToFileURL(override);
+  else if (fromSource) url = new URL('./tsne-worker.ts', import.meta.url);
+  else {
+    // Bundled: next to this chunk, or one folder up when the bundler put this code in a chunks/ folder.
+    const candidates = [new URL('./tsne-worker.js', import.meta.url), new URL('../tsne-worker.js', import.meta.url)];
+    url = candidates.find((c) => existsSync(fileURLToPath(c))) ?? candidates[0];
+  }
   if (!url.pathname.endsWith('.ts')) return { url };
   const api = tsxEsmApiUrl();
   const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
