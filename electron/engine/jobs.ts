@@ -22,7 +22,9 @@ export class JobRegistry {
   start<T>(kind: string, work: (job: RunningJob) => Promise<T>): RunningJob {
     const job: RunningJob = { id: `${kind}-${++this.counter}-${Date.now().toString(36)}`, kind, controller: new AbortController() };
     this.jobs.set(job.id, job);
-    queueMicrotask(async () => {
+    // setImmediate, not a microtask: the request's reply (with this job's id) must go out before any
+    // of the job's events, or a client could not tell they belong to it.
+    setImmediate(async () => {
       try {
         const result = await work(job);
         this.ctx().emit('job.done', { jobId: job.id, kind, result });

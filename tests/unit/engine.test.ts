@@ -71,11 +71,16 @@ describe('engine request handling', () => {
   });
 
   it('opens the sample as a job: the reply comes at once, the summary as an event, and Recent remembers it', async () => {
-    const { request, waitForEvent } = harness();
+    const { request, waitForEvent, out } = harness();
     const reply = await request('dataset.open', { ref: 'sample:mnist' });
     const { jobId } = reply.result as { jobId: string };
     expect(jobId).toMatch(/^dataset-/);
     const opened = await waitForEvent('dataset.opened', (d) => d.jobId === jobId);
+    // The reply that names the job goes out before any of the job's events.
+    const replyAt = out.findIndex((m) => m.kind === 'reply' && m.id === reply.id);
+    const firstEventAt = out.findIndex((m) => m.kind === 'event' && (m.data as { jobId?: string }).jobId === jobId);
+    expect(replyAt).toBeGreaterThanOrEqual(0);
+    expect(replyAt).toBeLessThan(firstEventAt);
     expect(opened.summary).toMatchObject({ ref: 'sample:mnist', images: 10_000, train: 9_001, test: 999, unlabelled: 0 }); // 10 % per class, rounded
     expect(opened.summary.classCounts['1']).toBe(1127);
     await waitForEvent('job.done', (d) => d.jobId === jobId);

@@ -14,6 +14,8 @@ import { readRunFile, RunLoadError } from '../training/run-file.ts';
 import type { TrainSettings } from '../training/settings.ts';
 
 const running = new Map<string, { training: TrainingJob; runDir: string }>();
+/** Run folders with a job, from the request on (the job itself starts a moment later). */
+const busyRuns = new Set<string>();
 
 function newRunDir(model: string, latent: number): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -22,28 +24,32 @@ function newRunDir(model: string, latent: number): string {
 
 /** Runs a training job in the background and reports it as train.* events. */
 function launch(ctx: EngineContext, runDir: string, open: (signal: AbortSignal) => Promise<Dataset>, settings: TrainSettings, resume: boolean) {
+  if (busyRuns.has(runDir)) throw new UserError(`${runDir} is already training.`);
+  busyRuns.add(runDir);
   return ctx.jobs.start('train', async ({ id, controller }) => {
     const state = (s: JobState, message?: string) => ctx.emit('train.state', { jobId: id, runDir, state: s, message });
-    const dataset = await open(controller.signal);
-    state('running');
-    const training = startTraining(dataset, settings, runDir, {
-      signal: controller.signal,
-      resume,
-      onProgress: (p) => ctx.emit('train.progress', { jobId: id, ...p }),
-      onEpoch: (e) => ctx.emit('train.epoch', { jobId: id, ...e }),
-      onReconstructions: (r) => ctx.emit('train.reconstructions', { jobId: id, ...r }),
-    });
-    running.set(id, { training, runDir });
     try {
+      const dataset = await open(controller.signal);
+      state('running');
+      const training = startTraining(dataset, settings, runDir, {
+        signal: controller.signal,
+        resume,
+        onProgress: (p) => ctx.emit('train.progress', { jobId: id, ...p }),
+        onEpoch: (e) => ctx.emit('train.epoch', { jobId: id, ...e }),
+        onReconstructions: (r) => ctx.emit('train.reconstructions', { jobId: id, ...r }),
+      });
+      running.set(id, { training, runDir });
       const summary = await training.done;
       if (summary.status === 'diverged') state('failed', summary.message);
       else state(summary.status === 'done' ? 'done' : 'stopped', summary.message);
       return summary;
     } catch (error) {
+      // Bad settings, an unreadable dataset, a crash: the Train view shows the reason.
       state('failed', error instanceof Error ? error.message : String(error));
       throw error;
     } finally {
       running.delete(id);
+      busyRuns.delete(runDir);
     }
   });
 }
@@ -62,7 +68,6 @@ export const trainingHandlers: HandlerMap = {
       throw new UserError(error instanceof RunLoadError ? error.message : `${runDir}: cannot read run.json`);
     }
     if (!existsSync(join(runDir, 'checkpoint'))) throw new UserError(`${runDir}: this run has no checkpoint to resume from.`);
-    for (const { runDir: busy } of running.values()) if (busy === runDir) throw new UserError(`${runDir} is already training.`);
     const settings = { ...run.settings, ...(epochs ? { epochs } : {}), ...(lr ? { lr } : {}) };
     const job = launch(ctx, runDir, (signal) => getDataset(run.dataset.ref, run.dataset.options, { signal }), settings, true);
     return { jobId: job.id, runDir };

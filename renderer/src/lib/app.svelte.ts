@@ -43,6 +43,15 @@ export const app = $state({
   } as TrainingView,
 });
 
+let resolveClient: (client: Client) => void = () => {};
+/** Resolves once the engine is reachable; actions started before that (an early click) wait for it. */
+export const clientReady: Promise<Client> = new Promise((resolve) => (resolveClient = resolve));
+
+export function setClient(client: Client): void {
+  app.client = client;
+  resolveClient(client);
+}
+
 /** Loss points kept for the chart: enough for a smooth curve, bounded so long runs stay light. */
 const MAX_POINTS = 2000;
 

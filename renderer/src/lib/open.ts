@@ -3,11 +3,11 @@
 // opens directly.
 // The dialog itself (dataset/ImportHost.svelte) sits in App.svelte, outside the views, because a
 // drop or the menu can start an import from any tab.
-import { app } from './app.svelte.ts';
+import { app, clientReady } from './app.svelte.ts';
 import { SAMPLE_REF, showOptions, startImport } from '../dataset/importer.svelte.ts';
 
 export async function openDataset(ref: string): Promise<void> {
-  if (!app.client) return;
+  await clientReady;
   app.error = '';
   if (ref === SAMPLE_REF) await startImport(ref);
   else showOptions(ref);
@@ -15,9 +15,9 @@ export async function openDataset(ref: string): Promise<void> {
 
 /** Native dialog where the host has one; otherwise the caller shows the folder browser. */
 export async function pickFolder(showBrowser: () => void): Promise<void> {
-  if (!app.client) return;
+  const client = await clientReady;
   try {
-    const { path, browse } = await app.client.request('host.pickFolder', { title: 'Open an image folder' });
+    const { path, browse } = await client.request('host.pickFolder', { title: 'Open an image folder' });
     if (browse) showBrowser();
     else if (path) await openDataset(path);
   } catch (e) {
