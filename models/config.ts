@@ -4,6 +4,14 @@
 export type Objective = 'vae' | 'beta-vae' | 'beta-tcvae' | 'ssvae';
 export type Architecture = 'mlp' | 'conv';
 export type Likelihood = 'bernoulli' | 'gaussian';
+/**
+ * ssvae prior on the class part z^Y. 'standard': N(0, I), labels only train the class head (the first
+ * version; runs without the field use it). 'mixture': p(z^Y | y) = N(μ_y, I) with learned means and
+ * p(y) uniform, so p(z^Y) is a mixture over the classes (the conditional prior p(z|u) of the iVAE lecture,
+ * GMM-VAE / VaDE); unlabelled images get y as a latent with q(y|x) = the posterior responsibilities
+ * (M2's bound), and the class head is exactly those responsibilities.
+ */
+export type ClassPrior = 'standard' | 'mixture';
 
 export interface ModelConfig {
   objective: Objective;
@@ -32,6 +40,10 @@ export interface ModelConfig {
   datasetSize: number;
   /** ssvae: weight of log p(y|z^Y) for labelled images, per image. */
   classWeight: number;
+  /** ssvae: the prior on z^Y (absent in runs made before it existed: 'standard'). */
+  classPrior?: ClassPrior;
+  /** ssvae with the mixture prior: weight of the entropy of q(y|x) on unlabelled images, per image (absent: 0). */
+  entropyWeight?: number;
   /** Reparameterisation samples M per image. */
   samples: number;
   learningRate: number;
@@ -59,6 +71,8 @@ export function defaultModelConfig(overrides: Partial<ModelConfig> = {}): ModelC
     tcWeights: { mi: 1, tc: 1, dimKl: 1 },
     datasetSize: 1,
     classWeight: 400,
+    classPrior: 'mixture',
+    entropyWeight: 5,
     samples: 1,
     learningRate: 1e-3,
     seed: 1,
@@ -70,6 +84,11 @@ export function defaultModelConfig(overrides: Partial<ModelConfig> = {}): ModelC
 
 export function classDims(config: ModelConfig): number {
   return config.objective === 'ssvae' ? config.latent - config.style : 0;
+}
+
+/** The z^Y prior of an ssvae config; runs saved before the field existed used N(0, I). */
+export function classPriorOf(config: ModelConfig): ClassPrior | null {
+  return config.objective === 'ssvae' ? config.classPrior ?? 'standard' : null;
 }
 
 export function validateModelConfig(c: ModelConfig): void {
@@ -86,6 +105,9 @@ export function validateModelConfig(c: ModelConfig): void {
     if (!Number.isInteger(c.style) || c.style < 0 || c.style >= c.latent)
       fail(`style dimensions must be between 0 and latent - 1 (got style ${c.style}, latent ${c.latent})`);
     if (c.numClasses < 2) fail('the semi-supervised model needs at least 2 classes');
+    if (c.entropyWeight !== undefined && !(c.entropyWeight >= 0)) fail(`entropy weight must be >= 0 (got ${c.entropyWeight})`);
+    if (c.classPrior !== undefined && c.classPrior !== 'standard' && c.classPrior !== 'mixture')
+      fail(`class prior must be 'standard' or 'mixture' (got ${JSON.stringify(c.classPrior)})`);
   }
   if (c.arch === 'conv' && c.imageSize % 4 !== 0) fail(`the conv architecture needs an image size divisible by 4 (got ${c.imageSize})`);
   if (c.arch === 'mlp' && c.hidden.some((h) => !Number.isInteger(h) || h < 1)) fail('hidden widths must be whole numbers >= 1');

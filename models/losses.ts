@@ -27,6 +27,23 @@ export function klToStdNormal(mean: tf.Tensor2D, logVar: tf.Tensor2D): tf.Tensor
   return tf.mul(0.5, tf.sub(tf.sub(tf.add(tf.square(mean), tf.exp(logVar)), 1), logVar)) as tf.Tensor2D;
 }
 
+/**
+ * Analytic KL(N(mean, exp(logVar)) || N(μ_k, v·I)) per component k and dimension: [N, K, L].
+ * means [K, L] holds the component means μ_k (the class-conditional prior p(z^Y|y=k)); v the shared variance.
+ */
+export function klToGaussians(mean: tf.Tensor2D, logVar: tf.Tensor2D, means: tf.Tensor2D, variance = 1): tf.Tensor3D {
+  const diff = tf.sub(mean.expandDims(1), means.expandDims(0));
+  const rest = tf.sub(tf.sub(tf.div(tf.exp(logVar), variance), 1 - Math.log(variance)), logVar).expandDims(1);
+  return tf.mul(0.5, tf.add(tf.div(tf.square(diff), variance), rest)) as tf.Tensor3D;
+}
+
+/** log Σ_k (1/K) N(z | μ_k, v·I): an equal-weight Gaussian mixture with shared variance v, [N]. means [K, L]. */
+export function logGaussianMixture(z: tf.Tensor2D, means: tf.Tensor2D, variance = 1): tf.Tensor1D {
+  const k = means.shape[0];
+  const perComponent = tf.sum(logNormal(z.expandDims(1), means.expandDims(0), tf.fill([1, 1, 1], Math.log(variance))), 2);
+  return tf.sub(tf.logSumExp(perComponent, 1), Math.log(k)) as tf.Tensor1D;
+}
+
 /** Elementwise log N(z | mean, exp(logVar)). */
 export function logNormal(z: tf.Tensor, mean: tf.Tensor, logVar: tf.Tensor): tf.Tensor {
   return tf.mul(-0.5, tf.add(tf.add(tf.mul(tf.square(tf.sub(z, mean)), tf.exp(tf.neg(logVar))), logVar), LOG_2PI));

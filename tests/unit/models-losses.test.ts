@@ -6,7 +6,9 @@ import {
   bernoulliLogLikelihood,
   gaussianLogLikelihood,
   iwaeFromLogWeights,
+  klToGaussians,
   klToStdNormal,
+  logGaussianMixture,
   maskedCrossEntropy,
   reparameterize,
   tcDecomposition,
@@ -34,6 +36,24 @@ describe('loss terms', () => {
     expect(kl[0]).toBeCloseTo(0.5, 6);
     expect(kl[1]).toBeCloseTo(0.806853, 5);
     expect(kl[2]).toBeCloseTo(0, 7);
+  });
+
+  it('KL(N(m,s²) || N(μ_k, v)) per component = ½((m−μ_k)²/v + s²/v − 1 − log s² + log v)', () => {
+    // m=1, s²=1 against μ=(0, 3), v=1: ½(1) = 0.5 and ½(4) = 2;  m=0, s²=0.5 against v=0.5, μ=0: 0
+    const kl = values(klToGaussians(tf.tensor2d([[1]]), tf.tensor2d([[0]]), tf.tensor2d([[0], [3]])));
+    expect(kl[0]).toBeCloseTo(0.5, 6);
+    expect(kl[1]).toBeCloseTo(2, 6);
+    expect(values(klToGaussians(tf.tensor2d([[0]]), tf.tensor2d([[Math.log(0.5)]]), tf.tensor2d([[0]]), 0.5))[0]).toBeCloseTo(0, 6);
+    // m=2, s²=1, μ=0, v=4: ½(4/4 + 1/4 − 1 − 0 + log 4) = 0.818147
+    expect(values(klToGaussians(tf.tensor2d([[2]]), tf.tensor2d([[0]]), tf.tensor2d([[0]]), 4))[0]).toBeCloseTo(0.818147, 5);
+  });
+
+  it('log density of an equal-weight Gaussian mixture', () => {
+    // z=0, components at ±1, v=1: log N(0|±1,1) = −½ log 2π − ½ = −1.418939 for both → mixture the same
+    expect(values(logGaussianMixture(tf.tensor2d([[0]]), tf.tensor2d([[-1], [1]])))[0]).toBeCloseTo(-1.418939, 5);
+    // z=(1,0), components (1,0) and (-1,0), v=0.25: log ½(N(1|1,.25)N(0|0,.25) + N(1|−1,.25)N(0|0,.25))
+    //   = 2·(−½ log(2π·0.25)) + log ½(1 + e^{−8}) = −0.451583 − 0.693147 + 0.000335 = −1.144395
+    expect(values(logGaussianMixture(tf.tensor2d([[1, 0]]), tf.tensor2d([[1, 0], [-1, 0]]), 0.25))[0]).toBeCloseTo(-1.144395, 5);
   });
 
   it('Bernoulli log-likelihood from logits', () => {
@@ -125,10 +145,13 @@ describe('loss terms', () => {
 });
 
 describe('IWAE bound on a model', () => {
-  it('is at least the ELBO and tightens as K grows', () => {
+  it.each([
+    ['VAE', { latent: 4 }],
+    ['semi-supervised, class-mixture prior', { objective: 'ssvae' as const, latent: 6, style: 2, numClasses: 10 }],
+  ])('%s: is at least the ELBO and tightens as K grows', (_name, overrides) => {
     const ds = loadSampleMnist();
     const x = pixelsToTensor(ds.images.pixels, Array.from({ length: 64 }, (_, i) => i), 28, 1, 0.5);
-    const model = VaeModel.create(defaultModelConfig({ latent: 4, hidden: [64, 32] }));
+    const model = VaeModel.create(defaultModelConfig({ hidden: [64, 32], ...overrides }));
     for (let i = 0; i < 30; i++) model.trainStep(x, undefined, i);
     const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
     // averaged over many samples, to compare the bounds without sampling noise

@@ -28,6 +28,7 @@ const variants: Array<[string, Partial<ModelConfig>]> = [
   ['beta-vae', { objective: 'beta-vae', latent: 10, beta: 4 }],
   ['beta-tcvae', { objective: 'beta-tcvae', latent: 10, tcWeights: { mi: 1, tc: 6, dimKl: 1 }, datasetSize: 9000 }],
   ['ssvae', { objective: 'ssvae', latent: 14, style: 4, numClasses: 10 }],
+  ['ssvae standard prior', { objective: 'ssvae', latent: 14, style: 4, numClasses: 10, classPrior: 'standard' }],
   ['vae M=3', { objective: 'vae', latent: 4, samples: 3 }],
 ];
 
@@ -90,9 +91,12 @@ describe('MLP VAE', () => {
       expect(typeof last.loss).toBe('number');
       expect(Number.isFinite(last.loss)).toBe(true);
       expect(last.klPerDim).toHaveLength(model.config.latent);
-      expect(last.kl).toBeCloseTo(last.klPerDim.reduce((a, b) => a + b, 0), 3);
+      // the class-mixture prior adds KL(q(y|x) || p(y)), which belongs to no latent dimension
+      expect(last.kl).toBeCloseTo(last.klPerDim.reduce((a, b) => a + b, 0) + (last.klClass ?? 0), 3);
       if (name === 'beta-tcvae') expect(Number.isFinite(last.tc!)).toBe(true);
-      if (name === 'ssvae') expect(last.classLoss!).toBeLessThan(first.classLoss!);
+      if (name.startsWith('ssvae')) expect(last.classLoss!).toBeLessThan(first.classLoss!);
+      if (name === 'ssvae') expect(last.klClass!).toBeGreaterThan(0);
+      if (name === 'ssvae standard prior') expect(last.klClass).toBeUndefined();
       model.dispose();
     });
   }
@@ -129,6 +133,43 @@ describe('MLP VAE', () => {
     const probs = model.decode(tf.zeros([2, 2]) as tf.Tensor2D);
     expect(probs.shape).toEqual([2, 28, 28, 1]);
     probs.dispose();
+    model.dispose();
+  });
+
+  it('semi-supervised with the class-mixture prior: the saved class head alone gives the posterior responsibilities', async () => {
+    const config = defaultModelConfig({ objective: 'ssvae', latent: 6, style: 2, numClasses: 10, hidden: [64, 32] });
+    expect(config.classPrior).toBe('mixture');
+    const model = VaeModel.create(config);
+    for (let i = 0; i < 20; i++) model.trainStep(batch, labels, i);
+    // the bias is tied to the means, not trained: one fewer variable than the standard prior
+    const standard = VaeModel.create({ ...config, classPrior: 'standard' });
+    expect(model.trainableVariables().length).toBe(standard.trainableVariables().length - 1);
+    standard.dispose();
+    const means = model.classPriorMeans()!;
+    expect(means.shape).toEqual([10, 4]);
+    // p(y | z^Y) ∝ N(z^Y; μ_y, I) for a code at μ_3 is largest for class 3
+    const atMean = model.classifier!.predict(means.slice([3, 0], [1, -1])) as tf.Tensor;
+    expect(atMean.argMax(1).dataSync()[0]).toBe(3);
+    const dir = mkdtempSync(join(tmpdir(), 'le-models-'));
+    try {
+      await saveModelToDir(model.classifier!, dir);
+      const head = await loadModelFromDir(dir);
+      const { mean } = model.encode(batch);
+      const viaHead = tf.softmax(head.predict(mean.slice([0, 2], [-1, 4])) as tf.Tensor);
+      const viaModel = model.classify(batch);
+      const a = viaHead.dataSync();
+      const b = viaModel.dataSync();
+      for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i], 5);
+      // evaluate(): −ELBO includes KL(q(y|x) || p(y)) ∈ [0, log 10]
+      const r = model.evaluate(batch, 3);
+      expect(r.klClassSum / 64).toBeGreaterThanOrEqual(0);
+      expect(r.klClassSum / 64).toBeLessThanOrEqual(Math.log(10) + 1e-4);
+      expect(Array.from(r.predictions!)).toEqual(Array.from(viaModel.argMax(1).dataSync()));
+      tf.dispose([mean, viaHead, viaModel, atMean, means]);
+      head.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     model.dispose();
   });
 

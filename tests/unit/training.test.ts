@@ -229,6 +229,26 @@ describe('training job', () => {
     run.dispose();
   });
 
+  it('semi-supervised runs made before the class prior existed resume and load with N(0, I) on z^Y', async () => {
+    const runDir = newDir();
+    const settings: TrainSettings = { ...base, model: 'ssvae', latent: 6, style: 2, labels: 100, epochs: 1, classPrior: 'standard' };
+    await startTraining(ds, settings, runDir).done;
+    // make it look like an old run: no classPrior anywhere in run.json
+    const file = join(runDir, 'run.json');
+    const old = JSON.parse(readFileSync(file, 'utf8'));
+    delete old.model.classPrior;
+    delete old.settings.classPrior;
+    writeFileSync(file, JSON.stringify(old));
+    const before = await loadRun(runDir);
+    expect(before.model.classPriorMeans()).toBeNull();
+    before.dispose();
+    const { classPrior: _, ...oldSettings } = settings;
+    const summary = await startTraining(ds, { ...oldSettings, epochs: 2 }, runDir, { resume: true }).done;
+    expect(summary.status).toBe('done');
+    expect(readRunFile(runDir).model.classPrior).toBe('standard');
+    expect(() => startTraining(ds, { ...oldSettings, epochs: 3, classPrior: 'mixture' }, runDir, { resume: true })).toThrow(/classPrior/);
+  });
+
   it('trains the conv architecture on RGB images with a Gaussian likelihood', async () => {
     const count = 60;
     const size = 32;

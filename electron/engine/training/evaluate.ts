@@ -21,8 +21,10 @@ export interface EvalReport {
   negElbo: number;
   /** −E_q[log p(x|z)], nats per image */
   recon: number;
-  /** KL(q(z|x) || p(z)), nats per image */
+  /** KL(q(z|x) || p(z)), nats per image (ssvae with the class-mixture prior: includes klClass) */
   kl: number;
+  /** ssvae with the class-mixture prior: KL(q(y|x) || p(y)), nats per image */
+  klClass?: number;
   /** importance-weighted bound on −log p(x) with K samples, positive nats per image (≤ −ELBO) */
   negIwae?: number;
   iwaeSamples?: number;
@@ -69,6 +71,7 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
   let negIwae = 0;
   let correct = 0;
   let labelled = 0;
+  let klClassSum = 0;
   const klSum = new Float64Array(latent);
   const means = new Float64Array(indices.length * latent);
   const k = hooks.iwae ?? 0;
@@ -80,6 +83,7 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
     const r = model.evaluate(x, SEED + c);
     r.negElbo.forEach((v) => (negElbo += v));
     r.klPerDimSum.forEach((v, d) => (klSum[d] += v));
+    klClassSum += r.klClassSum;
     const { mean } = model.encode(x);
     means.set(mean.dataSync(), start * latent);
     mean.dispose();
@@ -100,7 +104,8 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
   }
   const n = indices.length;
   const klPerDim = Array.from(klSum, (v) => v / n);
-  const kl = klPerDim.reduce((a, v) => a + v, 0);
+  const klClass = klClassSum / n;
+  const kl = klPerDim.reduce((a, v) => a + v, 0) + klClass;
   negElbo /= n;
   recon = negElbo - kl;
   return {
@@ -110,6 +115,7 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
     negElbo,
     recon,
     kl,
+    klClass: model.config.objective === 'ssvae' && model.config.classPrior === 'mixture' ? klClass : undefined,
     negIwae: k > 0 ? negIwae / n : undefined,
     iwaeSamples: k > 0 ? k : undefined,
     klPerDim,

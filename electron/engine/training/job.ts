@@ -116,6 +116,13 @@ export function startTraining(dataset: Dataset, settings: TrainSettings, runDir:
       (k) => `${k} ${JSON.stringify(settings[k])} (run has ${JSON.stringify(saved.settings[k])})`,
     );
     if (diffs.length) throw new SettingsError(`${runDir}: cannot resume with different settings: ${diffs.join(', ')}`);
+    if (saved.model.objective === 'ssvae') {
+      // runs made before the class prior existed trained with N(0, I) on z^Y: keep what the run was trained with
+      const trained = saved.model.classPrior ?? 'standard';
+      if (settings.classPrior !== undefined && settings.classPrior !== trained)
+        throw new SettingsError(`${runDir}: cannot resume with different settings: classPrior "${settings.classPrior}" (run has "${trained}")`);
+      settings = { ...settings, classPrior: trained };
+    }
     if (saved.dataset.ref !== dataset.ref || saved.dataset.size !== dataset.images.size || saved.dataset.channels !== dataset.images.channels || saved.dataset.images !== dataset.images.count)
       throw new SettingsError(`${runDir}: was trained on ${saved.dataset.ref} (${saved.dataset.images} images of ${saved.dataset.size} px); cannot resume on ${dataset.ref} (${dataset.images.count} images of ${dataset.images.size} px)`);
   }

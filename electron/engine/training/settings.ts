@@ -1,6 +1,6 @@
 // Training settings as the user gives them, checked against the dataset and turned into a model config.
 import type { Dataset } from '../datasets/types.ts';
-import type { ModelConfig } from '../../../models/config.ts';
+import type { ClassPrior, ModelConfig } from '../../../models/config.ts';
 import { defaultModelConfig, MLP_HIDDEN } from '../../../models/config.ts';
 import { mulberry32 } from '../random.ts';
 
@@ -26,6 +26,8 @@ export interface TrainSettings {
   hidden?: number[];
   /** ssvae: weight of log p(y|z^Y) per labelled image (default 400). */
   classWeight?: number;
+  /** ssvae: prior on the class part z^Y (default 'mixture'; runs made before it existed used 'standard'). */
+  classPrior?: ClassPrior;
 }
 
 export const DEFAULT_BETA: Record<ModelKind, number> = { vae: 1, 'beta-vae': 4, 'beta-tcvae': 6, ssvae: 1 };
@@ -51,6 +53,7 @@ export function checkSettings(s: TrainSettings, ds: Dataset): void {
   if (!whole(s.seed, 0)) fail(`seed must be a whole number >= 0 (got ${s.seed})`);
   if (s.beta !== undefined && !(s.beta >= 0 && Number.isFinite(s.beta))) fail(`beta must be a number >= 0 (got ${s.beta})`);
   if (s.samples !== undefined && !whole(s.samples, 1)) fail(`samples must be a whole number >= 1 (got ${s.samples})`);
+  if (s.classPrior !== undefined && s.classPrior !== 'standard' && s.classPrior !== 'mixture') fail(`class prior must be standard or mixture (got ${s.classPrior})`);
   if (s.labels !== undefined && !whole(s.labels, 0)) fail(`labels must be a whole number >= 0 (got ${s.labels})`);
   const trainCount = ds.images.split.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
   if (trainCount < 1) fail(`${ds.ref}: no training images (all ${ds.images.count} are in the test split)`);
@@ -94,6 +97,7 @@ export function modelConfigFor(s: TrainSettings, ds: Dataset): ModelConfig {
     tcWeights: { mi: 1, tc: s.model === 'beta-tcvae' ? beta : 1, dimKl: 1 },
     datasetSize: trainCount,
     classWeight: s.classWeight ?? 400,
+    classPrior: s.classPrior ?? 'mixture',
     samples: s.samples ?? 1,
     learningRate: s.lr,
     seed: s.seed,
