@@ -19,6 +19,24 @@ function seeded(seed: number) {
   return () => tf.initializers.glorotUniform({ seed: next++ });
 }
 
+/**
+ * PyTorch's default initialisation of Linear/Conv layers (kaiming_uniform with a = √5, i.e. U(±1/√fan_in)
+ * for the kernel, and U(±1/√fan_in) for the bias), applied in place to every layer with a kernel.
+ */
+function torchReinit(model: tf.LayersModel, seed: number): void {
+  let next = seed * 1000 + 500;
+  for (const layer of model.layers) {
+    const weights = layer.weights;
+    if (weights.length === 0) continue;
+    const kernelShape = weights[0].shape as number[];
+    const fanIn = kernelShape.slice(0, -1).reduce((a, d) => a * d, 1);
+    const bound = 1 / Math.sqrt(fanIn);
+    const fresh = weights.map((w) => tf.randomUniform(w.shape as number[], -bound, bound, 'float32', next++));
+    layer.setWeights(fresh);
+    tf.dispose(fresh);
+  }
+}
+
 /** How many stride-2 layers the conv architecture uses for this image size (at most one per filter entry). */
 export function convDownsamples(config: ModelConfig): number {
   let size = config.imageSize;
@@ -98,5 +116,6 @@ export function buildNetworks(config: ModelConfig): Networks {
     const logits = tf.layers.dense({ units: config.numClasses, kernelInitializer: init(), name: 'class_logits' }).apply(zy) as tf.SymbolicTensor;
     classifier = tf.model({ inputs: zy, outputs: logits, name: 'classifier' });
   }
+  if ((config.init ?? 'glorot') === 'torch') for (const m of [encoder, decoder]) torchReinit(m, config.seed);
   return { encoder, decoder, classifier };
 }

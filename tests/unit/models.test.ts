@@ -42,6 +42,24 @@ describe('MLP VAE', () => {
     model.dispose();
   });
 
+  it("initialises like PyTorch's Linear by default (U(±1/√fan_in) kernels and biases); Glorot with zero biases on request", () => {
+    const torch = VaeModel.create(defaultModelConfig({ latent: 2 }));
+    expect(torch.config.init).toBe('torch');
+    const [kernel, bias] = torch.encoder.getLayer('enc_dense_1').getWeights();
+    const maxAbs = (t: tf.Tensor) => Array.from(t.dataSync() as Float32Array).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const bound = 1 / Math.sqrt(784);
+    expect(maxAbs(kernel)).toBeLessThanOrEqual(bound);
+    expect(maxAbs(kernel)).toBeGreaterThan(0.95 * bound);
+    expect(maxAbs(bias)).toBeLessThanOrEqual(bound);
+    expect(maxAbs(bias)).toBeGreaterThan(0.5 * bound);
+    const glorot = VaeModel.create(defaultModelConfig({ latent: 2, init: 'glorot' }));
+    const [gk, gb] = glorot.encoder.getLayer('enc_dense_1').getWeights();
+    expect(maxAbs(gk)).toBeGreaterThan(bound * 1.5); // √(6/(784+256)) = 0.076
+    expect(Array.from(gb.dataSync()).every((v) => v === 0)).toBe(true);
+    torch.dispose();
+    glorot.dispose();
+  });
+
   it('encodes to means and log-variances, decodes to probabilities, reconstructs images', () => {
     const model = VaeModel.create(defaultModelConfig({ latent: 5, hidden: [32, 16] }));
     const { mean, logVar } = model.encode(batch);
