@@ -133,9 +133,11 @@ export function symmetrise(cond: ConditionalP): JointP {
     }
     return -1;
   };
-  const outI: number[] = [];
-  const outJ: number[] = [];
-  const outV: number[] = [];
+  // At most one pair per (row, neighbour) entry.
+  const outI = new Int32Array(n * k);
+  const outJ = new Int32Array(n * k);
+  const outV = new Float64Array(n * k);
+  let m = 0;
   const scale = 1 / (2 * n);
   for (let i = 0; i < n; i++) {
     const off = i * k;
@@ -145,14 +147,14 @@ export function symmetrise(cond: ConditionalP): JointP {
       const back = find(j, i);
       if (back >= 0 && j < i) continue; // mutual pair: emitted once, from the smaller index
       const p = (sortedVal[off + t] + (back >= 0 ? sortedVal[back] : 0)) * scale;
-      outI.push(Math.min(i, j));
-      outJ.push(Math.max(i, j));
-      outV.push(p);
+      outI[m] = Math.min(i, j);
+      outJ[m] = Math.max(i, j);
+      outV[m] = p;
+      m++;
     }
   }
   // Pairs were emitted in the order of the row that found them, keyed by their smaller index:
   // bucket them by that index (counting sort), then sort each bucket by j.
-  const m = outI.length;
   const rowStart = new Int32Array(n + 1);
   for (let t = 0; t < m; t++) rowStart[outI[t] + 1]++;
   for (let i = 0; i < n; i++) rowStart[i + 1] += rowStart[i];
