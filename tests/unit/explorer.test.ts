@@ -204,11 +204,17 @@ describe('explorer: encodings, images and layouts', () => {
     expect(g.count).toBe(8);
     expect(g.train.input.length).toBe(8 * 784);
     expect(g.test.output.length).toBe(8 * 784);
-    // reconstructions resemble their inputs more than other inputs
+    // reconstructions resemble their own inputs more than the other inputs do on average (a 2-epoch,
+    // 2-D model blurs, so one neighbour may happen to be closer; the average of seven is not)
     const dist = (a: Uint8Array, b: Uint8Array) => a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0);
     const img = (x: Uint8Array, k: number) => x.subarray(k * 784, (k + 1) * 784);
     let closer = 0;
-    for (let k = 0; k < 8; k++) if (dist(img(g.test.output, k), img(g.test.input, k)) < dist(img(g.test.output, k), img(g.test.input, (k + 1) % 8))) closer++;
+    for (let k = 0; k < 8; k++) {
+      const own = dist(img(g.test.output, k), img(g.test.input, k));
+      let others = 0;
+      for (let j = 0; j < 8; j++) if (j !== k) others += dist(img(g.test.output, k), img(g.test.input, j)) / 7;
+      if (own < others) closer++;
+    }
     expect(closer).toBeGreaterThanOrEqual(6);
   });
 
