@@ -1,5 +1,6 @@
 // Saving and loading tf.LayersModels as folders in the standard TF.js layers format
 // (model.json + one weights file), in Node without tfjs-node, and atomic folder writes.
+import { randomBytes } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -83,7 +84,7 @@ export async function loadModelFromDir(dir: string): Promise<tf.LayersModel> {
  * resolveDir() falls back to it.
  */
 export async function writeDirAtomic(dir: string, write: (tmpDir: string) => Promise<void>): Promise<void> {
-  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
+  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   const old = `${dir}.old`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
@@ -108,7 +109,7 @@ export function resolveDir(dir: string): string {
 
 /** Writes a file atomically (temp file in the same folder + rename). */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}-${Date.now()}`);
+  const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   await writeFile(tmp, data);
   await rename(tmp, file);
 }

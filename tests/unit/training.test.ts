@@ -9,7 +9,7 @@ import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
 import type { Dataset } from '../../electron/engine/datasets/types.ts';
 import type { EpochReport, Reconstructions, TrainProgress, TrainSettings } from '../../electron/engine/training/job.ts';
 import { isSnapshotEpoch, startTraining } from '../../electron/engine/training/job.ts';
-import { loadRun, readRunFile, RunLoadError } from '../../electron/engine/training/run-file.ts';
+import { loadRun, readRunFile, RunLoadError, setDimensionNames } from '../../electron/engine/training/run-file.ts';
 import { keepBalancedLabels, SettingsError } from '../../electron/engine/training/settings.ts';
 import { VaeModel } from '../../models/vae.ts';
 
@@ -165,6 +165,21 @@ describe('training job', () => {
     expect(firstStep).toBeGreaterThan(stoppedStep); // continued, did not start over
     expect(done).toMatchObject({ status: 'done', epochs: 3, step: 27 });
     expect(readRunFile(runDir).history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+  });
+
+  it('keeps dimension names the user saves while the run trains', async () => {
+    const runDir = newDir();
+    let named: Promise<unknown> | null = null;
+    const job = startTraining(ds, { ...base, epochs: 3 }, runDir, {
+      // After the first epoch's run.json exists, the explorer names the two dimensions.
+      onEpoch: (e) => {
+        if (e.epoch === 1) named = setDimensionNames(runDir, ['slant', 'width']);
+      },
+    });
+    const summary = await job.done;
+    await named;
+    expect(summary.status).toBe('done');
+    expect(readRunFile(runDir).dimensionNames).toEqual(['slant', 'width']);
   });
 
   it('the same seed gives the same run', async () => {

@@ -303,6 +303,13 @@ class Job implements TrainingJob {
     };
 
     const finishRunFile = async (status: RunStatus, message?: string) => {
+      // The user may have named dimensions in the explorer since the last write: keep what is on disk.
+      try {
+        const onDisk = readRunFile(runDir);
+        if (onDisk.dimensionNames.length === runFile.dimensionNames.length) runFile.dimensionNames = onDisk.dimensionNames;
+      } catch {
+        // no run.json yet (the first write)
+      }
       runFile.status = status;
       runFile.message = message;
       runFile.history = state.history;

@@ -179,17 +179,33 @@ export class LoadedRun {
   /** Images (uint8 HWC) for latent codes z, row-major [count, latent]. */
   decode(z: Float32Array, count: number): Uint8Array {
     if (z.length !== count * this.latent) throw new Error(`expected ${count} codes of ${this.latent} dimensions, got ${z.length} numbers`);
-    return tf.tidy(() => tensorToPixels(this.model.decode(tf.tensor2d(z, [count, this.latent]))));
+    // Pixels are read outside tf.tidy: tidy would walk every element of a returned typed array.
+    const images = tf.tidy(() => this.model.decode(tf.tensor2d(z, [count, this.latent])));
+    try {
+      return tensorToPixels(images);
+    } finally {
+      images.dispose();
+    }
   }
 
   /** Reconstructions through the posterior means, uint8 HWC. */
   reconstruct(pixels: Uint8Array, count: number): Uint8Array {
-    return tf.tidy(() => tensorToPixels(this.model.reconstruct(this.toTensor(pixels, count))));
+    const images = tf.tidy(() => this.model.reconstruct(this.toTensor(pixels, count)));
+    try {
+      return tensorToPixels(images);
+    } finally {
+      images.dispose();
+    }
   }
 
   /** ssvae: class probabilities row-major [count, classes]. */
   classify(pixels: Uint8Array, count: number): Float32Array {
-    return tf.tidy(() => this.model.classify(this.toTensor(pixels, count)).dataSync() as Float32Array);
+    const probabilities = tf.tidy(() => this.model.classify(this.toTensor(pixels, count)));
+    try {
+      return probabilities.dataSync() as Float32Array;
+    } finally {
+      probabilities.dispose();
+    }
   }
 
   dispose(): void {
