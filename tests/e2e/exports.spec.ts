@@ -80,3 +80,20 @@ test('embedding table: a CSV row per image with every latent mean', async ({ pag
   expect(lines.length).toBe(10_001);
   expect(lines[1].split(',').length).toBe(10);
 });
+
+test('model bundle: the run header exports the encoder, decoder and run.json as a zip', async ({ page, host }) => {
+  await openRun(page, host.url);
+  await page.getByRole('button', { name: 'Export model…' }).click();
+  const dialog = page.getByRole('dialog', { name: /Export .*model/i });
+  await expect(dialog).toBeVisible();
+  await page.screenshot({ path: screenshotPath('export-bundle-dialog') });
+  const [download] = await Promise.all([page.waitForEvent('download'), dialog.getByRole('button', { name: 'Save…' }).click()]);
+  expect(download.suggestedFilename()).toMatch(/\.zip$/);
+  const file = join(host.dataDir, 'bundle.zip');
+  await download.saveAs(file);
+  const { unzipSync } = await import('fflate');
+  const names = Object.keys(unzipSync(readFileSync(file)));
+  expect(names.some((n) => n.endsWith('decoder/model.json'))).toBe(true);
+  expect(names.some((n) => n.endsWith('encoder/model.json'))).toBe(true);
+  expect(names.some((n) => n.endsWith('run.json'))).toBe(true);
+});
