@@ -10,7 +10,7 @@ import { dropUndefined, intOption, numberOption, openRun, outputPath, parseDimen
 const USAGE = `Usage: latent-explorer grid <run> --dims I,J [options] --out FILE.png
   --dims I,J         the horizontal and vertical dimension (counted from 1 like z1, z2, ...; or names)
   --n N              images per side (default 15)
-  --range R          the grid spans -R..+R in both dimensions (default 3)
+  --range R          the grid spans -R..+R in both dimensions (default 2.5, as in the Manifold view)
   --scale S          pixel scale, nearest-neighbour (default 2)
   --anchor INDEX     other dimensions from this image's posterior mean (0-based image index) instead of 0
   --reconstructions  instead: test images above their reconstructions (--count N, default 32; --columns C, default 8; --split test|train)

@@ -17,7 +17,7 @@ import { activeDimensions, ACTIVE_KL_NATS } from './sweeps.ts';
 export const DEFAULTS: { [K in ExportKind]: ExportOptionsByKind[K] } = {
   'traversal-gif': { dims: 'active', frames: 30, delayMs: 80, range: 3, pingPong: true, anchors: [], scale: 4, labels: true },
   'style-gif': { styleDim: 0, frames: 30, delayMs: 80, range: 3, pingPong: true, scale: 4, labels: true },
-  'manifold-png': { dims: [0, 1], n: 15, range: 3, scale: 2, anchor: null },
+  'manifold-png': { dims: [0, 1], n: 15, range: 2.5, scale: 2, anchor: null },
   'reconstructions-png': { count: 32, columns: 8, split: 'test', scale: 3 },
   'embedding-csv': { tsne: null },
   bundle: { format: 'zip' },
