@@ -93,13 +93,14 @@ describe('latent-explorer embed', () => {
     await expect(embed([bad, '--out', out])).rejects.toThrow(/bad\.csv: perplexity 30 is too large for 30 vectors; use less than 9/);
     await expect(embed([join(dir, 'missing.csv'), '--out', out])).rejects.toThrow(/missing\.csv: no such file or folder/);
     await expect(embed([vectorsCsv])).rejects.toThrow(/needs --out/);
-    await expect(embed([vectorsCsv, '--out', out, '--method', 'umap'])).rejects.toThrow(/--method must be tsne/);
+    await expect(embed([vectorsCsv, '--out', out, '--method', 'umap'])).rejects.toThrow(/--method must be tsne or none/);
+    await expect(embed([vectorsCsv, '--out', out, '--method', 'none'])).rejects.toThrow(/--method none is for run folders/);
     await expect(embed([vectorsCsv, '--out', out, '--perplexity', '1'])).rejects.toThrow(/--perplexity must be a number from 2 to 100/);
     await expect(embed([vectorsCsv, '--out', out, '--iterations', 'many'])).rejects.toThrow(/--iterations must be a whole number/);
     expect(existsSync(out)).toBe(false);
   });
 
-  it('embeds the latent means of a trained run\'s test images, labelled by class', async () => {
+  it('writes a run\'s embedding table: every image\'s means, t-SNE of the test images', async () => {
     await useWasm();
     const runDir = join(dir, 'run');
     const ds = loadSampleMnist();
@@ -118,8 +119,23 @@ describe('latent-explorer embed', () => {
     // The run names the whole bundled sample; its test split is 1,000 images.
     const tests = ds.images.split.reduce((a, s) => a + s, 0);
     expect(summary).toMatchObject({ source: 'run test images', points: tests, dim: 4, labelled: true });
-    const table = parseVectorsCsv(readFileSync(target, 'utf8'));
-    expect(table.n).toBe(tests);
-    expect(new Set(table.labels).size).toBe(10);
+    // The run's embedding table: every image with its means; t-SNE x,y on the test images.
+    const lines = readFileSync(target, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('id,file,label,split,mean_1,mean_2,mean_3,mean_4,tsne_x,tsne_y');
+    const rows = lines.slice(1).map((l) => l.split(','));
+    expect(rows.length).toBe(ds.images.count);
+    const testRows = rows.filter((r) => r[3] === 'test');
+    expect(testRows.length).toBe(tests);
+    expect(testRows.every((r) => Number.isFinite(Number(r[8])) && r[8] !== '' && r[9] !== '')).toBe(true);
+    expect(rows.filter((r) => r[3] === 'train').every((r) => r[8] === '' && r[9] === '')).toBe(true);
+    expect(new Set(testRows.map((r) => r[2])).size).toBe(10);
+    expect(rows[7][1]).toBe('sample:mnist#7');
+
+    // --method none: the table of means alone, no t-SNE columns.
+    const plain = join(dir, 'run-means.csv');
+    expect((await embed([runDir, '--out', plain, '--method', 'none'])).code).toBe(0);
+    const plainLines = readFileSync(plain, 'utf8').trim().split('\n');
+    expect(plainLines[0]).toBe('id,file,label,split,mean_1,mean_2,mean_3,mean_4');
+    expect(plainLines.length).toBe(ds.images.count + 1);
   }, 120_000);
 });

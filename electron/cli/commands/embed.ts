@@ -1,24 +1,27 @@
-// latent-explorer embed <run | vectors.csv> --out coords.csv: a 2-D t-SNE layout of vectors (one per
-// CSV row) or of a trained run's latent means on its test images, written as x,y,label.
+// latent-explorer embed <run | vectors.csv> --out FILE.csv: a 2-D t-SNE layout.
+// A vectors CSV (one vector per row) gives x,y,label. A run gives its embedding table: one row per
+// image with id, file, label, split, every latent mean, and t-SNE x,y for the test images (the points
+// the Embedding view shows); --method none writes the table without t-SNE.
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { createOutput } from '../output.ts';
 import { writeFileAtomic } from '../../engine/files.ts';
 import { runTsne } from '../../engine/projections/tsne-runner.ts';
 import { formatCoordsCsv, parseVectorsCsv, VectorsCsvError } from '../../engine/projections/vectors-csv.ts';
 
-const USAGE = `Usage: latent-explorer embed <run folder | vectors.csv> --out coords.csv [options]
-  --method tsne        the projection (only t-SNE for now)
+const USAGE = `Usage: latent-explorer embed <run folder | vectors.csv> --out FILE.csv [options]
+  --method tsne|none   the projection (none: a run's table of latent means only)
   --perplexity P       effective number of neighbours, 2 to 100 (default 30)
   --iterations I       optimisation steps, 1 to 10000 (default 1000)
   --seed S             makes the layout repeatable (default 1)
-  --out FILE           where to write x,y,label (required)
+  --out FILE           where to write the CSV (required)
   --force              overwrite FILE if it exists
   --json               progress and the summary as JSON lines
 A CSV holds one vector per row, comma-separated, with an optional header row; a header column named
-"label" gives each row's label. A run folder embeds the latent means of the run's test images.`;
+"label" gives each row's label; the output is x,y,label. A run folder gives its embedding table:
+id,file,label,split,mean_1..mean_L,tsne_x,tsne_y — t-SNE of the test images' latent means.`;
 
 interface Input {
   data: Float32Array;
@@ -44,37 +47,44 @@ function readVectorsCsv(file: string): Input {
   }
 }
 
-/** The latent means of a run's test images (all images when the run has no test split). */
-async function encodeRun(runDir: string, signal: AbortSignal, onStatus: (text: string) => void): Promise<Input> {
+/** A run: the latent means of all its images (for the table) and of its test images (for t-SNE). */
+interface RunInput extends Input {
+  /** The embedding table, with t-SNE x,y for the embedded images when given. */
+  table(coords: Float32Array | null): string;
+}
+
+async function encodeRun(runDir: string, signal: AbortSignal, onStatus: (text: string) => void): Promise<RunInput> {
   // Loaded lazily: TF.js is only needed for this form of the input.
   const { initBackend } = await import('../../engine/backend.ts');
-  const { loadRun, RunLoadError } = await import('../../engine/training/run-file.ts');
-  const { openRunDataset } = await import('../../engine/training/evaluate.ts');
+  const { openExportSource, encodeImages } = await import('../../engine/exports/source.ts');
+  const { embeddingTableCsv } = await import('../../engine/exports/embedding-table.ts');
   await initBackend();
-  let loaded;
+  let source;
   try {
-    loaded = await loadRun(runDir);
+    source = await openExportSource(runDir);
   } catch (e) {
-    if (e instanceof RunLoadError) throw new UsageError(e.message);
-    throw e;
+    throw new UsageError((e as Error).message);
   }
   try {
-    onStatus(`Opening ${loaded.run.dataset.ref}`);
-    const dataset = await openRunDataset(loaded.run, { signal });
-    const { images } = dataset;
-    const per = images.size * images.size * images.channels;
+    onStatus(`Opening ${source.run.dataset.ref}`);
+    const images = await source.images(signal);
+    onStatus(`Encoding ${images.count} images`);
+    const means = encodeImages(source.loaded, images, null, { signal });
+    const latent = source.loaded.latent;
     let picked: number[] = [];
     for (let i = 0; i < images.count; i++) if (images.split[i] === 1) picked.push(i);
-    const source = picked.length > 0 ? 'run test images' : 'run images (no test split)';
+    const label = picked.length > 0 ? 'run test images' : 'run images (no test split)';
     if (picked.length === 0) picked = Array.from({ length: images.count }, (_, i) => i);
-    const pixels = new Uint8Array(picked.length * per);
-    picked.forEach((img, row) => pixels.set(images.pixels.subarray(img * per, (img + 1) * per), row * per));
-    onStatus(`Encoding ${picked.length} images`);
-    const { means } = loaded.encode(pixels, picked.length);
+    const data = new Float32Array(picked.length * latent);
+    picked.forEach((img, row) => data.set(means.subarray(img * latent, (img + 1) * latent), row * latent));
     const labels = picked.map((img) => (images.labels[img] >= 0 ? images.classNames[images.labels[img]] : ''));
-    return { data: means, n: picked.length, dim: loaded.latent, labels, source };
+    const ref = source.run.dataset.ref;
+    const root = isAbsolute(ref) ? ref : undefined;
+    const table = (coords: Float32Array | null) =>
+      embeddingTableCsv({ images, means, latent, root, tsne: coords ? { coords, indices: picked } : null }).csv;
+    return { data, n: picked.length, dim: latent, labels, source: label, table };
   } finally {
-    loaded.dispose();
+    source.loaded.dispose();
   }
 }
 
@@ -106,7 +116,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError('embed needs one input: a run folder or a vectors CSV; see latent-explorer embed --help');
   const method = values.method ?? 'tsne';
-  if (method !== 'tsne') throw new UsageError(`--method must be tsne (got '${method}')`);
+  if (method !== 'tsne' && method !== 'none') throw new UsageError(`--method must be tsne or none (got '${method}')`);
   let perplexity = 30;
   if (values.perplexity !== undefined) {
     perplexity = Number(values.perplexity);
@@ -136,7 +146,16 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGINT', onSigint);
   const started = performance.now();
   try {
-    const data = statSync(input).isDirectory() ? await encodeRun(input, controller.signal, status) : readVectorsCsv(input);
+    const isRun = statSync(input).isDirectory();
+    if (!isRun && method === 'none') throw new UsageError('--method none is for run folders (a table of latent means); a vectors CSV needs tsne');
+    const data = isRun ? await encodeRun(input, controller.signal, status) : readVectorsCsv(input);
+    if (method === 'none') {
+      const csv = (data as RunInput).table(null);
+      writeFileAtomic(out, csv);
+      const summary = { event: 'summary', input, out, source: data.source, rows: csv.split('\n').length - 2, dim: data.dim, method, seconds: (performance.now() - started) / 1000 };
+      output.result(summary, `Wrote ${out}: the latent means of every image of the run (${data.dim}-D), no t-SNE`);
+      return 0;
+    }
     if (data.n < 8) throw new UsageError(`${input}: t-SNE needs at least 8 vectors (have ${data.n})`);
     const maxPerplexity = Math.floor((data.n - 1) / 3);
     if (perplexity >= maxPerplexity) throw new UsageError(`${input}: perplexity ${perplexity} is too large for ${data.n} vectors; use less than ${maxPerplexity}`);
@@ -158,9 +177,9 @@ export async function run(argv: string[]): Promise<number> {
       throw e;
     });
     if (tty) process.stderr.write('\r\x1b[K');
-    writeFileAtomic(out, formatCoordsCsv(coords, data.n, data.labels));
+    writeFileAtomic(out, isRun ? (data as RunInput).table(coords) : formatCoordsCsv(coords, data.n, data.labels));
     const seconds = (performance.now() - started) / 1000;
-    const summary = { event: 'summary', input, out, source: data.source, points: data.n, dim: data.dim, labelled: data.labels !== null, method, perplexity, iterations, seed, kl: lastKl ?? null, seconds };
+    const summary = { event: 'summary', input, out, source: data.source, points: data.n, dim: data.dim, labelled: data.labels !== null, method, perplexity, iterations, seed, kl: lastKl ?? null, seconds, format: isRun ? 'embedding table' : 'x,y,label' };
     output.result(summary, `Wrote ${out}: ${data.n} points (t-SNE of ${data.dim}-D ${data.source}, perplexity ${perplexity}, ${iterations} iterations, seed ${seed}${lastKl !== undefined ? `, KL ${lastKl.toFixed(3)}` : ''}) in ${seconds.toFixed(1)} s`);
     return 0;
   } catch (e) {
