@@ -8,27 +8,12 @@ import { join } from 'node:path';
 import type { EventMessage, Message, ReplyMessage } from '../../electron/contract/messages.ts';
 import { createEngine } from '../../electron/engine/engine.ts';
 import { useWasm } from './helpers/tf.ts';
-import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
-import type { Dataset } from '../../electron/engine/datasets/types.ts';
 import { startTraining, type TrainSettings } from '../../electron/engine/training/job.ts';
 import { limits } from '../../electron/engine/explorer/session.ts';
+import { mnistSlice } from './helpers/sample.ts';
 
 let dataDir: string;
 
-function smallMnist(count: number): Dataset {
-  const ds = loadSampleMnist();
-  const per = 28 * 28;
-  const images = {
-    ...ds.images,
-    count,
-    pixels: ds.images.pixels.slice(0, count * per),
-    labels: ds.images.labels.slice(0, count),
-    files: ds.images.files.slice(0, count),
-    split: ds.images.split.slice(0, count),
-  };
-  const test = images.split.reduce((a, v) => a + v, 0);
-  return { ...ds, images, summary: { ...ds.summary, images: count, train: count - test, test } };
-}
 
 function harness() {
   const out: Message[] = [];
@@ -54,7 +39,7 @@ function harness() {
   return { engine, request, events, waitFor };
 }
 
-const ds = smallMnist(3000);
+const ds = mnistSlice(3000);
 const vaeDir = () => join(dataDir, 'runs', 'vae-2d');
 const ssDir = () => join(dataDir, 'runs', 'ssvae-6d');
 

@@ -3,26 +3,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
-import type { Dataset, ImageSet } from '../../electron/engine/datasets/types.ts';
+import type { Dataset } from '../../electron/engine/datasets/types.ts';
 import type { TrainSettings } from '../../electron/engine/training/job.ts';
 import { startTraining } from '../../electron/engine/training/job.ts';
+import { mnistSlice } from './helpers/sample.ts';
 
-/** The first `count` images of the bundled sample, with its split. */
-export function mnistSlice(count: number): Dataset {
-  const ds = loadSampleMnist();
-  const per = 28 * 28;
-  const images: ImageSet = {
-    ...ds.images,
-    count,
-    pixels: ds.images.pixels.slice(0, count * per),
-    labels: ds.images.labels.slice(0, count),
-    files: ds.images.files.slice(0, count),
-    split: ds.images.split.slice(0, count),
-  };
-  const test = images.split.reduce((a, v) => a + v, 0);
-  return { ...ds, images, summary: { ...ds.summary, images: count, train: count - test, test } };
-}
+export { mnistSlice };
+
 
 export interface FixtureRuns {
   root: string;

@@ -5,31 +5,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useWasm } from './helpers/tf.ts';
-import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
 import type { Dataset } from '../../electron/engine/datasets/types.ts';
 import type { EpochReport, Reconstructions, TrainProgress, TrainSettings } from '../../electron/engine/training/job.ts';
 import { isSnapshotEpoch, startTraining } from '../../electron/engine/training/job.ts';
 import { loadRun, readRunFile, RunLoadError, setDimensionNames } from '../../electron/engine/training/run-file.ts';
 import { keepBalancedLabels, SettingsError } from '../../electron/engine/training/settings.ts';
 import { VaeModel } from '../../models/vae.ts';
+import { mnistSlice } from './helpers/sample.ts';
 
-/** A slice of the bundled sample, so the tests stay short on a shared 2-core machine. */
-function smallMnist(count: number): Dataset {
-  const ds = loadSampleMnist();
-  const per = 28 * 28;
-  const images = {
-    ...ds.images,
-    count,
-    pixels: ds.images.pixels.slice(0, count * per),
-    labels: ds.images.labels.slice(0, count),
-    files: ds.images.files.slice(0, count),
-    split: ds.images.split.slice(0, count),
-  };
-  const test = images.split.reduce((a, v) => a + v, 0);
-  return { ...ds, images, summary: { ...ds.summary, images: count, train: count - test, test } };
-}
 
-const ds = smallMnist(1200);
+const ds = mnistSlice(1200);
 const base: TrainSettings = { model: 'vae', arch: 'mlp', latent: 2, epochs: 2, batchSize: 128, lr: 1e-3, seed: 3, hidden: [128, 32] };
 const dirs: string[] = [];
 const newDir = () => {

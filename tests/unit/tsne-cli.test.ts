@@ -11,6 +11,7 @@ import { pca } from '../../electron/engine/projections/pca.ts';
 import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
 import { startTraining, type TrainSettings } from '../../electron/engine/training/job.ts';
 import { useWasm } from './helpers/tf.ts';
+import { mnistSlice } from './helpers/sample.ts';
 
 let dir: string;
 let vectorsCsv: string;
@@ -104,12 +105,7 @@ describe('latent-explorer embed', () => {
     await useWasm();
     const runDir = join(dir, 'run');
     const ds = loadSampleMnist();
-    const count = 1200;
-    const per = 784;
-    const slice = {
-      ...ds,
-      images: { ...ds.images, count, pixels: ds.images.pixels.slice(0, count * per), labels: ds.images.labels.slice(0, count), files: ds.images.files.slice(0, count), split: ds.images.split.slice(0, count) },
-    };
+    const slice = mnistSlice(1200);
     const settings: TrainSettings = { model: 'vae', arch: 'mlp', latent: 4, epochs: 1, batchSize: 100, lr: 2e-3, seed: 5, hidden: [64] };
     await startTraining(slice, settings, runDir).done;
     const target = join(dir, 'run-coords.csv');
