@@ -157,10 +157,14 @@ describe('IWAE bound on a model', () => {
     // averaged over many samples, to compare the bounds without sampling noise
     const avg = (f: (seed: number) => Float32Array) => mean(Float32Array.from({ length: 20 }, (_, s) => mean(f(100 + s))));
     const elbo = avg((s) => model.evaluate(x, s).negElbo);
-    const k1 = avg((s) => model.negIwae(x, 1, s));
     const k10 = avg((s) => model.negIwae(x, 10, s));
     const k100 = mean(model.negIwae(x, 100, 7));
-    expect(Math.abs(k1 - elbo)).toBeLessThan(1.5); // K = 1 is the ELBO
+    // K = 1 is the ELBO: equal up to sampling noise, judged against the noise actually measured
+    // (the mixture prior's sampled KL is noisier than the analytic Gaussian one).
+    const gaps = Array.from({ length: 20 }, (_, s) => mean(model.negIwae(x, 1, 100 + s)) - mean(model.evaluate(x, 100 + s).negElbo));
+    const gap = gaps.reduce((a, v) => a + v, 0) / gaps.length;
+    const standardError = Math.sqrt(gaps.reduce((a, v) => a + (v - gap) ** 2, 0) / (gaps.length - 1) / gaps.length);
+    expect(Math.abs(gap)).toBeLessThan(4 * standardError + 0.5);
     expect(k10).toBeLessThan(elbo); // −IWAE ≤ −ELBO
     expect(k100).toBeLessThan(k10); // tighter with more samples
     x.dispose();
