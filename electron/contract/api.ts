@@ -95,6 +95,10 @@ export interface Events extends DatasetEvents, ExplorerEvents, ExportEvents {
   'train.epoch': EpochReport & { jobId: string };
   'train.reconstructions': Reconstructions & { jobId: string };
   'train.state': { jobId: string; runDir: string; state: JobState; message?: string };
+  /** The engine process started (first message of every engine). */
+  'engine.ready': { pid: number };
+  /** The engine process died and a new one took its place; requests in flight failed with this message. */
+  'engine.restarted': { message: string };
   /** From the Electron menu (File ▸ Open Folder…) and similar host actions. */
   'host.action': { action: 'openFolder' | 'openSample' };
 }

@@ -8,7 +8,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../contract/codec.ts';
-import { isMessage, type Message } from '../contract/messages.ts';
+import { isMessage, type Message, type ReplyMessage } from '../contract/messages.ts';
 import { forkEngine, type EngineProcess } from './engine-process.ts';
 
 export interface BrowserHostOptions {
@@ -23,6 +23,8 @@ export interface BrowserHost {
   url: string;
   port: number;
   token: string;
+  /** The engine process's id (it changes when a crashed engine is restarted). */
+  enginePid(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,20 @@ function sameToken(given: string | null, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * Which Host headers a socket may name. On loopback only the loopback names (a web page that
+ * rebinds its own DNS name to 127.0.0.1 is refused); on a wildcard address whatever the browser
+ * used, since the machine's names are not known here — the token and the origin check still apply.
+ */
+export function hostHeaderAllowed(bound: string, port: number, header: string | undefined): boolean {
+  if (!header) return false;
+  if (bound === '0.0.0.0' || bound === '::') return true;
+  const names = LOOPBACK.has(bound) ? ['127.0.0.1', 'localhost', '[::1]'] : [bound.includes(':') ? `[${bound}]` : bound];
+  return names.some((name) => header === `${name}:${port}`);
+}
+
 export async function startBrowserHost(options: BrowserHostOptions): Promise<BrowserHost> {
   const rendererDir = resolve(options.rendererDir);
   if (!existsSync(join(rendererDir, 'index.html'))) {
@@ -58,35 +74,54 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   }
   const host = options.host ?? '127.0.0.1';
   const token = options.token ?? randomBytes(18).toString('base64url');
-  const engine = options.engine ?? forkEngine();
 
   const server = createServer((req, res) => void serveFile(rendererDir, req, res));
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
+  const broadcast = (message: Message) => {
+    const frame = encodeFrame(message);
+    for (const socket of sockets.clients) if (socket.readyState === socket.OPEN) socket.send(frame);
+  };
 
   // Requests from many sockets share one engine: remap ids so replies find their way back.
   let nextEngineId = 1;
   const routes = new Map<number, { socket: WebSocket; id: number }>();
-  engine.onMessage((message: Message) => {
-    if (message.kind === 'reply') {
-      const route = routes.get(message.id);
-      if (!route) return;
-      routes.delete(message.id);
-      if (route.socket.readyState === route.socket.OPEN) route.socket.send(encodeFrame({ ...message, id: route.id }));
-    } else if (message.kind === 'event') {
-      const frame = encodeFrame(message);
-      for (const socket of sockets.clients) if (socket.readyState === socket.OPEN) socket.send(frame);
-    }
-  });
+  const reply = (route: { socket: WebSocket; id: number }, message: ReplyMessage) => {
+    if (route.socket.readyState === route.socket.OPEN) route.socket.send(encodeFrame({ ...message, id: route.id }));
+  };
+
+  let closing = false;
+  let engine: EngineProcess;
+  /** Starts the engine; if it dies (a crash, kill -9), waiting requests fail with a reason and a new one starts. */
+  const attach = (process: EngineProcess) => {
+    engine = process;
+    process.onMessage((message: Message) => {
+      if (message.kind === 'reply') {
+        const route = routes.get(message.id);
+        if (!route) return;
+        routes.delete(message.id);
+        reply(route, message);
+      } else if (message.kind === 'event') broadcast(message);
+    });
+    process.onExit((code, signal) => {
+      if (closing || options.engine) return;
+      const why = `The engine stopped (${signal ?? `exit code ${code}`}) and restarts now; training runs resume from their last checkpoint.`;
+      for (const [id, route] of routes) {
+        routes.delete(id);
+        reply(route, { kind: 'reply', id, error: { message: why, code: 'internal' } });
+      }
+      broadcast({ kind: 'event', name: 'engine.restarted', data: { message: why } });
+      attach(forkEngine());
+    });
+  };
+  attach(options.engine ?? forkEngine());
 
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const origin = req.headers.origin;
-    const expectedOrigins = new Set([`http://${req.headers.host}`]);
-    const hostHeaderOk = req.headers.host === `${host}:${port}` || req.headers.host === `localhost:${port}` || req.headers.host === `127.0.0.1:${port}`;
     let refusal: string | null = null;
     if (url.pathname !== '/ws') refusal = '404 Not Found';
     else if (!sameToken(url.searchParams.get('token'), token)) refusal = '401 Unauthorized';
-    else if (!hostHeaderOk || !origin || !expectedOrigins.has(origin)) refusal = '403 Forbidden';
+    else if (!hostHeaderAllowed(host, port, req.headers.host) || origin !== `http://${req.headers.host}`) refusal = '403 Forbidden';
     if (refusal) {
       socket.write(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
@@ -125,7 +160,9 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     url,
     port,
     token,
+    enginePid: () => engine.child.pid,
     async close() {
+      closing = true;
       for (const socket of sockets.clients) socket.terminate();
       sockets.close();
       await new Promise((r) => server.close(() => r(null)));
@@ -136,7 +173,13 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
 async function serveFile(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const relative = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
+  let relative: string;
+  try {
+    relative = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
+  } catch {
+    res.writeHead(400).end(); // a malformed %-escape
+    return;
+  }
   const file = normalize(join(root, relative));
   if (!file.startsWith(root + sep) || req.method !== 'GET') {
     res.writeHead(req.method === 'GET' ? 404 : 405).end();

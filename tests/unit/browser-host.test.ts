@@ -1,0 +1,85 @@
+// The browser host as a user meets it: the socket rules, bad URLs, and an engine that dies.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { decodeFrame, encodeFrame } from '../../electron/contract/codec.ts';
+import type { Message } from '../../electron/contract/messages.ts';
+import { hostHeaderAllowed, startBrowserHost, type BrowserHost } from '../../electron/host/browser-host.ts';
+
+const rendererDir = join(import.meta.dirname, '..', '..', 'out', 'renderer');
+let host: BrowserHost;
+let dataDir: string;
+
+beforeAll(async () => {
+  if (!existsSync(join(rendererDir, 'index.html'))) throw new Error('out/renderer is missing: run `npm run build` first (npm test does).');
+  dataDir = mkdtempSync(join(tmpdir(), 'le-host-'));
+  process.env.LATENT_EXPLORER_DATA = dataDir;
+  host = await startBrowserHost({ rendererDir, port: 0 });
+});
+afterAll(async () => {
+  await host?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function connect(): Promise<{ inbox: Message[]; request(method: string): Promise<Message>; close(): void }> {
+  const origin = `http://127.0.0.1:${host.port}`;
+  const socket = new WebSocket(`ws://127.0.0.1:${host.port}/ws?token=${host.token}`, { origin });
+  const inbox: Message[] = [];
+  socket.on('message', (data: Buffer) => inbox.push(decodeFrame(new Uint8Array(data)) as Message));
+  let id = 0;
+  const request = async (method: string) => {
+    const mine = ++id;
+    socket.send(encodeFrame({ kind: 'request', id: mine, method, params: {} }));
+    for (let waited = 0; waited < 60_000; waited += 20) {
+      const reply = inbox.find((m) => m.kind === 'reply' && m.id === mine);
+      if (reply) return reply;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`no reply to ${method}`);
+  };
+  return new Promise((resolve, reject) => {
+    socket.on('open', () => resolve({ inbox, request, close: () => socket.close() }));
+    socket.on('error', reject);
+  });
+}
+
+describe('browser host', () => {
+  it('answers over the socket, and restarts a killed engine with a reason for the user', async () => {
+    const client = await connect();
+    const first = await client.request('app.info');
+    expect(first.kind === 'reply' && !first.error).toBe(true);
+    const pid = host.enginePid()!;
+    process.kill(pid, 'SIGKILL');
+    for (let waited = 0; waited < 30_000 && !client.inbox.some((m) => m.kind === 'event' && m.name === 'engine.restarted'); waited += 20) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const restarted = client.inbox.find((m) => m.kind === 'event' && m.name === 'engine.restarted');
+    expect((restarted as { data: { message: string } } | undefined)?.data.message).toMatch(/engine stopped \(SIGKILL\) and restarts/);
+    expect(host.enginePid()).not.toBe(pid);
+    const again = await client.request('app.info');
+    expect(again.kind === 'reply' && !again.error).toBe(true);
+    client.close();
+  });
+
+  it('answers a malformed address with 400 and never leaves the renderer folder', async () => {
+    const base = `http://127.0.0.1:${host.port}`;
+    expect((await fetch(`${base}/%E0%A4%A`)).status).toBe(400);
+    expect((await fetch(`${base}/..%2F..%2Fpackage.json`)).status).toBe(404);
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).not.toMatch(/unsafe-eval/);
+  });
+
+  it('accepts only loopback Host names on loopback, and any name on a wildcard address', () => {
+    expect(hostHeaderAllowed('127.0.0.1', 5757, '127.0.0.1:5757')).toBe(true);
+    expect(hostHeaderAllowed('127.0.0.1', 5757, 'localhost:5757')).toBe(true);
+    expect(hostHeaderAllowed('127.0.0.1', 5757, 'evil.example:5757')).toBe(false);
+    expect(hostHeaderAllowed('127.0.0.1', 5757, '127.0.0.1:80')).toBe(false);
+    expect(hostHeaderAllowed('0.0.0.0', 5757, 'studio.lan:5757')).toBe(true);
+    expect(hostHeaderAllowed('192.168.1.5', 5757, '192.168.1.5:5757')).toBe(true);
+    expect(hostHeaderAllowed('192.168.1.5', 5757, 'other:5757')).toBe(false);
+    expect(hostHeaderAllowed('0.0.0.0', 5757, undefined)).toBe(false);
+  });
+});
