@@ -14,16 +14,26 @@ let engine: UtilityProcess | null = null;
 let win: BrowserWindow | null = null;
 let quitting = false;
 
+/** Requests sent to the engine and not yet answered: if the engine dies, they fail with a reason. */
+const inFlight = new Set<number>();
+const toWindow = (message: Message) => win?.webContents.send(CHANNEL, message);
+
 function startEngine(): UtilityProcess {
   const child = utilityProcess.fork(join(here, 'engine.js'), [], { serviceName: 'Latent Explorer engine', stdio: 'inherit' });
   child.on('message', (message: unknown) => {
-    if (isMessage(message)) win?.webContents.send(CHANNEL, message);
+    if (!isMessage(message)) return;
+    if (message.kind === 'reply') inFlight.delete(message.id);
+    toWindow(message);
   });
   child.on('exit', (code) => {
-    if (code !== 0 && !quitting) {
-      dialog.showErrorBox('Engine stopped', `The training engine exited (code ${code}). It restarts now; runs resume from their last checkpoint.`);
-      engine = startEngine();
-    }
+    if (quitting) return;
+    // Same contract as the browser host: waiting requests fail with the reason, the window is told,
+    // and a fresh engine takes over (training runs resume from their checkpoints).
+    const why = `The engine stopped (exit code ${code}) and restarts now; training runs resume from their last checkpoint.`;
+    for (const id of inFlight) toWindow({ kind: 'reply', id, error: { message: why, code: 'internal' } });
+    inFlight.clear();
+    toWindow({ kind: 'event', name: 'engine.restarted', data: { message: why } });
+    engine = startEngine();
   });
   return child;
 }
@@ -111,8 +121,11 @@ app.whenReady().then(() => {
   ipcMain.on(CHANNEL, async (event, message: unknown) => {
     if (!isMessage(message) || event.sender !== win?.webContents) return;
     const local = await answerLocally(message);
-    if (local) win?.webContents.send(CHANNEL, local);
-    else engine?.postMessage(message);
+    if (local) toWindow(local);
+    else {
+      if (message.kind === 'request') inFlight.add(message.id);
+      engine?.postMessage(message);
+    }
   });
   buildMenu();
   createWindow();
