@@ -6,23 +6,12 @@ import { DATASET_IMAGES_MAX } from '../../contract/datasets.ts';
 import { UserError } from '../../contract/messages.ts';
 import type { HandlerMap } from '../context.ts';
 import { describeProgress, previewImport, suggestOptions } from '../datasets/index.ts';
-import type { Dataset, ImportProgress, PreprocessOptions } from '../datasets/types.ts';
+import type { Dataset, ImportProgress } from '../datasets/types.ts';
 import { throttle } from '../jobs.ts';
 import { getDataset, recentDatasets, rememberDataset } from '../workspace.ts';
 
 /** Most preview images the dialog may ask for (each is decoded for the request). */
 const PREVIEW_MAX = 16;
-
-function openedKey(ref: string, options: Partial<PreprocessOptions> = {}): string {
-  const defined = Object.entries(options).filter(([, v]) => v !== undefined);
-  return JSON.stringify([ref, defined.sort(([a], [b]) => a.localeCompare(b))]);
-}
-
-/**
- * Datasets opened through dataset.open, also under the options they resolved to (summary.options),
- * so the dataset page finds them by what its summary says. The workspace holds them anyway.
- */
-const openedHere = new Map<string, Dataset>();
 
 /** Dataset indices per class name ('\0' = unlabelled), computed once per opened dataset. */
 const groupsOf = new WeakMap<Dataset, Map<string, Int32Array>>();
@@ -80,10 +69,9 @@ export const datasetHandlers: HandlerMap = {
         ctx.emit('dataset.progress', { jobId: id, ...p });
         ctx.emit('job.progress', { jobId: id, kind: 'dataset', ...describeProgress(p) });
       });
-      const dataset = await getDataset(ref, options, { signal: controller.signal, onProgress: progress });
+      // fresh: the folder may have changed since it was last opened (an unchanged one reads the cache).
+      const dataset = await getDataset(ref, options, { signal: controller.signal, onProgress: progress }, true);
       progress.flush();
-      openedHere.set(openedKey(ref, options), dataset);
-      openedHere.set(openedKey(ref, dataset.summary.options), dataset);
       rememberDataset(ref);
       ctx.emit('dataset.opened', { jobId: id, summary: dataset.summary });
       return { ref, images: dataset.summary.images };
@@ -98,9 +86,9 @@ export const datasetHandlers: HandlerMap = {
     return previewImport(ref, options ?? {}, n);
   },
   'dataset.images': async ({ ref, options, ...query }) => {
-    // Opened through dataset.open (the dataset page's case); otherwise open or reuse it, which after
-    // an engine restart reads the import cache.
-    const dataset = openedHere.get(openedKey(ref, options)) ?? (await getDataset(ref, options));
+    // Opened through dataset.open (the dataset page's case, perhaps by the options its summary
+    // names); after an engine restart this reads the import cache.
+    const dataset = await getDataset(ref, options);
     return sliceImages(dataset, query);
   },
 };
