@@ -63,7 +63,7 @@ describe('latent-explorer embed', () => {
   it('refuses to overwrite without --force, and overwrites with it; same seed, same file', async () => {
     const target = join(dir, 'again.csv');
     writeFileSync(target, 'keep me');
-    await expect(embed([vectorsCsv, '--out', target, '--iterations', '50'])).rejects.toThrow(/again\.csv: already exists; pass --force to overwrite it/);
+    await expect(embed([vectorsCsv, '--out', target, '--iterations', '50'])).rejects.toThrow(/again\.csv: already exists \(use --force to replace it\)/);
     expect(readFileSync(target, 'utf8')).toBe('keep me');
     await embed([vectorsCsv, '--out', target, '--iterations', '50', '--force']);
     const first = readFileSync(target, 'utf8');

@@ -1,29 +1,19 @@
-// What the export commands (gif, grid, bundle) share: opening the run, reading dimensions the way
-// the app names them, progress lines, refusing to overwrite, writing the file. Not a command itself
+// What the export commands (gif, grid, bundle) share: the run as an export source, dimensions and
+// images the way the app names them, the --out file's extension, progress while producing, writing. Not a command itself
 // (the leading underscore keeps it out of the command list).
-import { existsSync } from 'node:fs';
-import { extname, resolve } from 'node:path';
-import { initBackend } from '../../engine/backend.ts';
+import { extname } from 'node:path';
 import { throttle } from '../../engine/jobs.ts';
 import type { ExportHooks, ExportResult, ExportSource } from '../../engine/exports/exporter.ts';
 import { produceExport, saveExport } from '../../engine/exports/exporter.ts';
-import { openExportSource } from '../../engine/exports/source.ts';
-import { checkOutput, OutputExistsError } from '../../engine/exports/write.ts';
+import { sourceFor } from '../../engine/exports/source.ts';
 import type { RunFile } from '../../engine/training/run-file.ts';
+import { asUsageError, checkOutput, openRunForCli, withCancel } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import type { Output } from '../output.ts';
 
-/** Opens a run folder (the TF.js backend first), with one-line messages for what is wrong. */
+/** Opens a run folder as an export source (see openRunForCli for the messages). */
 export async function openRun(runArg: string | undefined, command: string): Promise<ExportSource> {
-  if (!runArg) throw new UsageError(`${command} needs a run folder; see latent-explorer ${command} --help`);
-  const runDir = resolve(runArg);
-  if (!existsSync(runDir)) throw new UsageError(`${runDir}: no such run folder`);
-  await initBackend();
-  try {
-    return await openExportSource(runDir);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  return sourceFor(await openRunForCli(runArg, command));
 }
 
 /**
@@ -49,35 +39,23 @@ export function dropUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-/** A whole number option, or undefined when absent. */
-export function intOption(values: Record<string, unknown>, name: string, min: number, max: number): number | undefined {
-  const v = values[name];
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isInteger(n) || n < min || n > max)
-    throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got '${String(v)}')`);
+/** An image of the run's dataset by its 0-based index, as --anchor takes it. */
+export function parseImageIndex(text: string, run: RunFile, option: string): number {
+  const n = Number(text);
+  const count = run.dataset.images;
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0 || n >= count)
+    throw new UsageError(`${option} ${text}: must be an image index from 0 to ${count - 1} (the run's dataset has ${count} images)`);
   return n;
 }
 
-export function numberOption(values: Record<string, unknown>, name: string, min: number, max: number): number | undefined {
-  const v = values[name];
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n <= min || n > max)
-    throw new UsageError(`--${name} must be a number above ${min} and at most ${max} (got '${String(v)}')`);
-  return n;
-}
-
-/** The --out path: present, with the expected extension, and not an existing file unless --force. */
-export function outputPath(out: string | undefined, extension: string | null, force: boolean, command: string): string {
+/**
+ * The --out path: present, with the expected extension, and not an existing file unless --force
+ * (a folder is expected only when `extension` is null and the name does not end in .zip).
+ */
+export function outputPath(out: string | undefined, extension: string | null, force: boolean, command: string, input?: string): string {
   if (!out) throw new UsageError(`${command} needs --out FILE${extension ?? ''}`);
   if (extension && extname(out).toLowerCase() !== extension) throw new UsageError(`--out ${out}: the file name must end in ${extension}`);
-  try {
-    return checkOutput(out, force);
-  } catch (error) {
-    if (error instanceof OutputExistsError) throw new UsageError(error.message);
-    throw error;
-  }
+  return checkOutput(out, { force, input, file: extension !== null || extname(out).toLowerCase() === '.zip' });
 }
 
 /** Produces and writes the export with progress (JSON lines, or one updating line on a terminal) and Ctrl+C to cancel. */
@@ -88,39 +66,27 @@ export async function runExport(
   force: boolean,
   output: Output,
 ): Promise<{ result: ExportResult; path: string; seconds: number } | null> {
-  const tty = !output.json && process.stderr.isTTY;
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
   const progress = throttle((p: { fraction: number; message: string }) => {
     if (output.json) output.event('progress', { fraction: Math.round(p.fraction * 1000) / 1000, message: p.message });
-    else if (tty) process.stderr.write(`\r\x1b[K${Math.round(p.fraction * 100)}% ${p.message}`);
+    else output.progressLine(`${Math.round(p.fraction * 100)}% ${p.message}`);
   });
-  const hooks: ExportHooks = { signal: controller.signal, onProgress: (fraction, message) => progress({ fraction, message }) };
   const started = performance.now();
   try {
-    const result = await produceExport(source, spec, hooks);
-    progress.flush();
-    let path: string;
-    try {
-      path = saveExport(result, out, force);
-    } catch (error) {
-      if (error instanceof OutputExistsError) throw new UsageError(error.message);
-      throw error;
-    }
-    return { result, path, seconds: (performance.now() - started) / 1000 };
-  } catch (error) {
-    if ((error as Error)?.name === 'AbortError') {
-      if (tty) process.stderr.write('\r\x1b[K');
-      output.event('cancelled', {}, 'Export cancelled; nothing was written.');
-      return null;
-    }
-    if ((error as Error)?.name === 'UserError') throw new UsageError((error as Error).message);
-    throw error;
+    return await withCancel(output, 'Export cancelled; nothing was written.', async (signal) => {
+      const hooks: ExportHooks = { signal, onProgress: (fraction, message) => progress({ fraction, message }) };
+      try {
+        const result = await produceExport(source, spec, hooks);
+        progress.flush();
+        const path = saveExport(result, out, force);
+        return { result, path, seconds: (performance.now() - started) / 1000 };
+      } catch (error) {
+        throw asUsageError(error);
+      }
+    });
   } finally {
     progress.flush();
-    if (tty) process.stderr.write('\r\x1b[K');
-    process.off('SIGINT', onSigint);
+    output.endProgressLine();
     source.loaded.dispose();
   }
 }
+

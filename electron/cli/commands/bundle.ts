@@ -1,9 +1,8 @@
 // latent-explorer bundle <run> --out FILE.zip|FOLDER: the run's TF.js encoder and decoder with run.json
 // and a README, as a zip (when FILE ends in .zip) or as a folder, to use the model outside the app.
-import { parseArgs } from 'node:util';
 import { extname } from 'node:path';
 import { formatBytes } from '../../engine/exports/exporter.ts';
-import { UsageError } from '../errors.ts';
+import { EXIT_CANCELLED, onePositional, OUT_FLAGS, parseCommand } from '../args.ts';
 import { createOutput } from '../output.ts';
 import { openRun, outputPath, runExport } from './_exports.ts';
 
@@ -15,28 +14,17 @@ const USAGE = `Usage: latent-explorer bundle <run> --out FILE.zip|FOLDER [--forc
   --json    the summary as JSON`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      out: { type: 'string', short: 'o' },
-      force: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length > 1) throw new UsageError(`bundle takes one run folder, got ${positionals.length}: ${positionals.join(' ')}`);
-  const force = values.force ?? false;
-  const out = outputPath(values.out, null, force, 'bundle');
+  const parsed = parseCommand(argv, OUT_FLAGS, USAGE);
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
+  const runArg = onePositional(positionals, 'bundle', 'run folder');
+  const force = values.force;
+  const out = outputPath(values.out, null, force, 'bundle', runArg);
   const format = extname(out).toLowerCase() === '.zip' ? 'zip' : 'folder';
-  const source = await openRun(positionals[0], 'bundle');
-  const output = createOutput(values.json ?? false);
+  const source = await openRun(runArg, 'bundle');
+  const output = createOutput(values.json);
   const done = await runExport(source, { kind: 'bundle', options: { format } }, out, force, output);
-  if (!done) return 130;
+  if (!done) return EXIT_CANCELLED;
   const { result, path } = done;
   const bytes = result.data?.length ?? result.files!.reduce((a, f) => a + f.data.length, 0);
   output.result(

@@ -2,9 +2,9 @@
 // A vectors CSV (one vector per row) gives x,y,label. A run gives its embedding table: one row per
 // image with id, file, label, split, every latent mean, and t-SNE x,y for the test images (the points
 // the Embedding view shows); --method none writes the table without t-SNE.
-import { parseArgs } from 'node:util';
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { checkOutput, choiceOption, EXIT_CANCELLED, intOption, numberOption, onePositional, OUT_FLAGS, openRunForCli, parseCommand, withCancel } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { createOutput } from '../output.ts';
 import { writeFileAtomic } from '../../engine/files.ts';
@@ -55,16 +55,9 @@ interface RunInput extends Input {
 
 async function encodeRun(runDir: string, signal: AbortSignal, onStatus: (text: string) => void): Promise<RunInput> {
   // Loaded lazily: TF.js is only needed for this form of the input.
-  const { initBackend } = await import('../../engine/backend.ts');
-  const { openExportSource, encodeImages } = await import('../../engine/exports/source.ts');
+  const { sourceFor, encodeImages } = await import('../../engine/exports/source.ts');
   const { embeddingTableCsv } = await import('../../engine/exports/embedding-table.ts');
-  await initBackend();
-  let source;
-  try {
-    source = await openExportSource(runDir);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const source = sourceFor(await openRunForCli(runDir, 'embed'));
   try {
     onStatus(`Opening ${source.run.dataset.ref}`);
     const images = await source.images(signal);
@@ -88,67 +81,39 @@ async function encodeRun(runDir: string, signal: AbortSignal, onStatus: (text: s
   }
 }
 
-function wholeNumber(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isInteger(v) || v < min || v > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got '${text}')`);
-  return v;
-}
-
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const parsed = parseCommand(
+    argv,
+    {
       method: { type: 'string' },
       perplexity: { type: 'string' },
       iterations: { type: 'string' },
       seed: { type: 'string' },
-      out: { type: 'string' },
-      force: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
+      ...OUT_FLAGS,
     },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError('embed needs one input: a run folder or a vectors CSV; see latent-explorer embed --help');
-  const method = values.method ?? 'tsne';
-  if (method !== 'tsne' && method !== 'none') throw new UsageError(`--method must be tsne or none (got '${method}')`);
-  let perplexity = 30;
-  if (values.perplexity !== undefined) {
-    perplexity = Number(values.perplexity);
-    if (values.perplexity.trim() === '' || !(perplexity >= 2 && perplexity <= 100)) throw new UsageError(`--perplexity must be a number from 2 to 100 (got '${values.perplexity}')`);
-  }
-  const iterations = wholeNumber('iterations', values.iterations, 1000, 1, 10000);
-  const seed = wholeNumber('seed', values.seed, 1, 0, 2 ** 31 - 1);
+    USAGE,
+  );
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
+  const inputArg = onePositional(positionals, 'embed', 'input', 'one input: a run folder or a vectors CSV');
+  const method = choiceOption(values, 'method', ['tsne', 'none']) ?? 'tsne';
+  const perplexity = numberOption(values, 'perplexity', { min: 2, max: 100 }) ?? 30;
+  const iterations = intOption(values, 'iterations', { min: 1, max: 10000 }) ?? 1000;
+  const seed = intOption(values, 'seed', { min: 0, max: 2 ** 31 - 1 }) ?? 1;
   if (!values.out) throw new UsageError('embed needs --out <coords.csv>');
-  const input = resolve(positionals[0]);
-  const out = resolve(values.out);
+  const input = resolve(inputArg);
   if (!existsSync(input)) throw new UsageError(`${input}: no such file or folder`);
-  if (existsSync(out)) {
-    if (statSync(out).isDirectory()) throw new UsageError(`${out}: is a folder; --out needs a file name`);
-    if (realpathSync(out) === realpathSync(input)) throw new UsageError(`${out}: is the input; choose another --out`);
-    if (!values.force) throw new UsageError(`${out}: already exists; pass --force to overwrite it`);
-  }
-  const json = values.json ?? false;
-  const output = createOutput(json);
-  const tty = !json && process.stderr.isTTY;
+  const out = checkOutput(values.out, { force: values.force, input });
+  const output = createOutput(values.json);
   const status = (text: string) => {
-    if (json) output.event('status', { message: text });
-    else if (tty) process.stderr.write(`\r\x1b[K${text}`);
+    if (output.json) output.event('status', { message: text });
+    else output.progressLine(text);
   };
-
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
   const started = performance.now();
-  try {
+  const code = await withCancel(output, 'Embedding cancelled; nothing written.', async (signal) => {
     const isRun = statSync(input).isDirectory();
     if (!isRun && method === 'none') throw new UsageError('--method none is for run folders (a table of latent means); a vectors CSV needs tsne');
-    const data = isRun ? await encodeRun(input, controller.signal, status) : readVectorsCsv(input);
+    const data = isRun ? await encodeRun(input, signal, status) : readVectorsCsv(input);
     if (method === 'none') {
       const csv = (data as RunInput).table(null);
       writeFileAtomic(out, csv);
@@ -168,28 +133,20 @@ export async function run(argv: string[]): Promise<number> {
       { perplexity, iterations, seed },
       (frame) => {
         if (frame.kl !== undefined) lastKl = frame.kl;
-        if (json) output.event('progress', { iteration: frame.iteration, iterations: frame.iterations, kl: frame.kl ?? null, done: frame.done });
-        else if (tty) process.stderr.write(`\r\x1b[Kt-SNE iteration ${frame.iteration}/${frame.iterations}${frame.kl !== undefined ? `, KL ${frame.kl.toFixed(3)}` : ''}`);
+        if (output.json) output.event('progress', { iteration: frame.iteration, iterations: frame.iterations, kl: frame.kl ?? null, done: frame.done });
+        else output.progressLine(`t-SNE iteration ${frame.iteration}/${frame.iterations}${frame.kl !== undefined ? `, KL ${frame.kl.toFixed(3)}` : ''}`);
       },
-      controller.signal,
+      signal,
     ).catch((e: unknown) => {
       if (e instanceof RangeError) throw new UsageError(`${input}: ${e.message}`);
       throw e;
     });
-    if (tty) process.stderr.write('\r\x1b[K');
+    output.endProgressLine();
     writeFileAtomic(out, isRun ? (data as RunInput).table(coords) : formatCoordsCsv(coords, data.n, data.labels));
     const seconds = (performance.now() - started) / 1000;
     const summary = { event: 'summary', input, out, source: data.source, points: data.n, dim: data.dim, labelled: data.labels !== null, method, perplexity, iterations, seed, kl: lastKl ?? null, seconds, format: isRun ? 'embedding table' : 'x,y,label' };
     output.result(summary, `Wrote ${out}: ${data.n} points (t-SNE of ${data.dim}-D ${data.source}, perplexity ${perplexity}, ${iterations} iterations, seed ${seed}${lastKl !== undefined ? `, KL ${lastKl.toFixed(3)}` : ''}) in ${seconds.toFixed(1)} s`);
     return 0;
-  } catch (e) {
-    if ((e as Error)?.name === 'AbortError') {
-      if (tty) process.stderr.write('\r\x1b[K');
-      output.event('cancelled', {}, 'Embedding cancelled; nothing written.');
-      return 130;
-    }
-    throw e;
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  });
+  return code ?? EXIT_CANCELLED;
 }

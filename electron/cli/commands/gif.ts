@@ -1,11 +1,11 @@
 // latent-explorer gif <run> (--dim I | --all | --style I) [options] --out FILE.gif: a traversal GIF of
 // one or more latent dimensions (a grid, one row per dimension), or a semi-supervised run's style sweep.
-import { parseArgs } from 'node:util';
 import type { StyleGifOptions, TraversalGifOptions } from '../../contract/exports.ts';
 import { formatBytes } from '../../engine/exports/exporter.ts';
+import { EXIT_CANCELLED, intOption, numberOption, onePositional, OUT_FLAGS, parseCommand } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { createOutput } from '../output.ts';
-import { dropUndefined, intOption, numberOption, openRun, outputPath, parseDimension, runExport } from './_exports.ts';
+import { dropUndefined, openRun, outputPath, parseDimension, parseImageIndex, runExport } from './_exports.ts';
 
 const USAGE = `Usage: latent-explorer gif <run> (--dim I | --all | --style I) [options] --out FILE.gif
   --dim I          sweep dimension I (counted from 1 like z1, z2, ...; or its name); repeat or list (--dim 1,3) for a grid
@@ -22,10 +22,9 @@ const USAGE = `Usage: latent-explorer gif <run> (--dim I | --all | --style I) [o
   --json           progress and the summary as JSON lines`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const parsed = parseCommand(
+    argv,
+    {
       dim: { type: 'string', multiple: true },
       all: { type: 'boolean' },
       style: { type: 'string' },
@@ -37,32 +36,28 @@ export async function run(argv: string[]): Promise<number> {
       'no-pingpong': { type: 'boolean' },
       labels: { type: 'boolean' },
       'no-labels': { type: 'boolean' },
-      out: { type: 'string', short: 'o' },
-      force: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
+      ...OUT_FLAGS,
     },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length > 1) throw new UsageError(`gif takes one run folder, got ${positionals.length}: ${positionals.join(' ')}`);
+    USAGE,
+  );
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
+  const runArg = onePositional(positionals, 'gif', 'run folder');
   const modes = [values.dim !== undefined, values.all === true, values.style !== undefined].filter(Boolean).length;
   if (modes !== 1) throw new UsageError(modes === 0 ? 'gif needs --dim I, --all or --style I' : 'use only one of --dim, --all and --style');
   if (values.labels && values['no-labels']) throw new UsageError('use --labels or --no-labels, not both');
-  const force = values.force ?? false;
-  const out = outputPath(values.out, '.gif', force, 'gif');
-  const frames = intOption(values, 'frames', 2, 64);
-  const delayMs = intOption(values, 'delay', 20, 10_000);
-  const range = numberOption(values, 'range', 0, 20);
-  const scale = intOption(values, 'scale', 1, 16);
+  const force = values.force;
+  const out = outputPath(values.out, '.gif', force, 'gif', runArg);
+  const frames = intOption(values, 'frames', { min: 2, max: 64 });
+  const delayMs = intOption(values, 'delay', { min: 20, max: 10_000 });
+  const range = numberOption(values, 'range', { above: 0, max: 20 });
+  const scale = intOption(values, 'scale', { min: 1, max: 16 });
   const labels = values.labels ? true : values['no-labels'] ? false : undefined;
   const pingPong = !values['no-pingpong'];
 
-  const source = await openRun(positionals[0], 'gif');
+  const source = await openRun(runArg, 'gif');
   const run = source.run;
-  const output = createOutput(values.json ?? false);
+  const output = createOutput(values.json);
   let spec: Parameters<typeof runExport>[1];
   if (values.style !== undefined) {
     if (values.anchor) throw new UsageError('--anchor does not apply to --style (each class starts from its prototype)');
@@ -74,18 +69,13 @@ export async function run(argv: string[]): Promise<number> {
     spec = { kind: 'style-gif', options: dropUndefined(options) };
   } else {
     const dims = values.all ? 'active' : (values.dim ?? []).flatMap((d) => d.split(',')).map((d) => parseDimension(d, run, '--dim'));
-    const anchors = (values.anchor ?? []).map((a) => {
-      const n = Number(a);
-      if (a.trim() === '' || !Number.isInteger(n) || n < 0 || n >= run.dataset.images)
-        throw new UsageError(`--anchor ${a}: must be an image index from 0 to ${run.dataset.images - 1} (the run's dataset has ${run.dataset.images} images)`);
-      return n;
-    });
+    const anchors = (values.anchor ?? []).map((a) => parseImageIndex(a, run, '--anchor'));
     const options: Partial<TraversalGifOptions> = { dims, frames, delayMs, range, scale, pingPong, anchors, labels };
     spec = { kind: 'traversal-gif', options: dropUndefined(options) };
   }
 
   const done = await runExport(source, spec, out, force, output);
-  if (!done) return 130;
+  if (!done) return EXIT_CANCELLED;
   const { result, path, seconds } = done;
   const o = result.options as TraversalGifOptions | StyleGifOptions;
   const what =

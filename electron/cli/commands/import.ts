@@ -1,12 +1,12 @@
 // latent-explorer import <folder|sample:mnist> [options]: imports (or reopens from the cache) an
 // image folder and prints the summary: images used, per-class counts, unlabelled, skipped files.
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { UsageError } from '../errors.ts';
+import { choiceOption, EXIT_CANCELLED, intOption, onePositional, parseCommand, withCancel } from '../args.ts';
 import { createOutput } from '../output.ts';
+import { PREPROCESS_FLAGS, preprocessOptions } from '../preprocess-options.ts';
 import { openDataset } from '../../engine/datasets/open.ts';
 import { describeProgress } from '../../engine/datasets/progress.ts';
-import type { Binarize, DatasetSummary, PreprocessOptions } from '../../engine/datasets/types.ts';
+import type { DatasetSummary, PreprocessOptions } from '../../engine/datasets/types.ts';
 import { SAMPLE_MNIST } from '../../engine/datasets/types.ts';
 
 const USAGE = `Usage: latent-explorer import <folder|sample:mnist> [options]
@@ -20,46 +20,14 @@ const USAGE = `Usage: latent-explorer import <folder|sample:mnist> [options]
   --json                   progress and the summary as JSON lines
 Reopening an unchanged folder with the same options reads the cache in the app's data folder.`;
 
-function parseOptions(values: Record<string, string | boolean | undefined>): Partial<PreprocessOptions> {
-  const options: Partial<PreprocessOptions> = {};
-  if (values.size !== undefined) {
-    const size = Number(values.size);
-    if (!Number.isInteger(size) || size < 4 || size > 512) throw new UsageError(`--size must be a whole number from 4 to 512 (got '${values.size}')`);
-    options.size = size;
-  }
-  if (values.channels !== undefined) {
-    if (values.channels !== '1' && values.channels !== '3') throw new UsageError(`--channels must be 1 or 3 (got '${values.channels}')`);
-    options.channels = Number(values.channels) as 1 | 3;
-  }
-  if (values.fit !== undefined) {
-    if (!['contain', 'cover', 'fill'].includes(values.fit as string)) throw new UsageError(`--fit must be contain, cover or fill (got '${values.fit}')`);
-    options.fit = values.fit as PreprocessOptions['fit'];
-  }
-  if (values.invert !== undefined) {
-    if (!['auto', 'yes', 'no'].includes(values.invert as string)) throw new UsageError(`--invert must be auto, yes or no (got '${values.invert}')`);
-    options.invert = values.invert as PreprocessOptions['invert'];
-  }
-  if (values.binarize !== undefined) {
-    const b = values.binarize as string;
-    let binarize: Binarize;
-    if (b === 'off' || b === 'dynamic') binarize = b;
-    else {
-      const t = Number(b);
-      if (b.trim() === '' || !(t > 0 && t < 1)) throw new UsageError(`--binarize must be off, dynamic or a threshold between 0 and 1 (got '${b}')`);
-      binarize = t;
-    }
-    options.binarize = binarize;
-  }
-  if (values['test-split'] !== undefined) {
-    const s = Number(values['test-split']);
-    if ((values['test-split'] as string).trim() === '' || !(s >= 0 && s < 1)) throw new UsageError(`--test-split must be a share from 0 to below 1, e.g. 0.1 (got '${values['test-split']}')`);
-    options.testSplit = s;
-  }
-  if (values.seed !== undefined) {
-    const seed = Number(values.seed);
-    if (!Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number (got '${values.seed}')`);
-    options.seed = seed;
-  }
+function parseOptions(values: Record<string, unknown>): Partial<PreprocessOptions> {
+  const options = preprocessOptions(values);
+  const fit = choiceOption(values, 'fit', ['contain', 'cover', 'fill']);
+  if (fit !== undefined) options.fit = fit;
+  const invert = choiceOption(values, 'invert', ['auto', 'yes', 'no']);
+  if (invert !== undefined) options.invert = invert;
+  const seed = intOption(values, 'seed');
+  if (seed !== undefined) options.seed = seed;
   return options;
 }
 
@@ -96,54 +64,24 @@ export function formatSummary(summary: DatasetSummary, perReason = 20): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      size: { type: 'string' },
-      channels: { type: 'string' },
-      fit: { type: 'string' },
-      invert: { type: 'string' },
-      binarize: { type: 'string' },
-      'test-split': { type: 'string' },
-      seed: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError(positionals.length ? `import takes one folder, got ${positionals.length}: ${positionals.join(' ')}` : 'import needs a folder (or sample:mnist); see latent-explorer import --help');
-  const ref = positionals[0] === SAMPLE_MNIST ? SAMPLE_MNIST : resolve(positionals[0]);
+  const parsed = parseCommand(argv, { ...PREPROCESS_FLAGS, fit: { type: 'string' }, invert: { type: 'string' }, seed: { type: 'string' } }, USAGE);
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
+  const folder = onePositional(positionals, 'import', 'folder', 'a folder (or sample:mnist)');
+  const ref = folder === SAMPLE_MNIST ? SAMPLE_MNIST : resolve(folder);
   const options = parseOptions(values);
-  const json = values.json ?? false;
-  const out = createOutput(json);
-  const tty = !json && process.stderr.isTTY;
-
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
-  try {
+  const out = createOutput(values.json);
+  const code = await withCancel(out, 'Import cancelled.', async (signal) => {
     const dataset = await openDataset(ref, options, {
-      signal: controller.signal,
+      signal,
       onProgress: (p) => {
-        if (json) out.event('progress', { ...p, imagesPerSec: Math.round(p.imagesPerSec), etaSec: Math.round(p.etaSec * 10) / 10 });
-        else if (tty && p.phase !== 'done') process.stderr.write(`\r\x1b[K${describeProgress(p).message}`);
+        if (out.json) out.event('progress', { ...p, imagesPerSec: Math.round(p.imagesPerSec), etaSec: Math.round(p.etaSec * 10) / 10 });
+        else if (p.phase !== 'done') out.progressLine(describeProgress(p).message);
       },
     });
-    if (tty) process.stderr.write('\r\x1b[K');
+    out.endProgressLine();
     out.result({ event: 'summary', ...dataset.summary }, formatSummary(dataset.summary));
     return 0;
-  } catch (error) {
-    if (tty) process.stderr.write('\r\x1b[K');
-    if ((error as Error)?.name === 'AbortError') {
-      out.event('cancelled', {}, 'Import cancelled.');
-      return 130;
-    }
-    throw error;
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  });
+  return code ?? EXIT_CANCELLED;
 }

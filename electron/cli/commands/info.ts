@@ -1,14 +1,11 @@
 // latent-explorer info [--json]: versions, the TF.js backend in use and why faster ones are not.
-import { parseArgs } from 'node:util';
 import { appInfo } from '../../engine/handlers/system.ts';
+import { parseCommand } from '../args.ts';
 import { createOutput } from '../output.ts';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, help: { type: 'boolean' } } });
-  if (values.help) {
-    console.log('Usage: latent-explorer info [--json]\nPrints versions, the TF.js backend in use, and why faster backends are not used.');
-    return 0;
-  }
+  const parsed = parseCommand(argv, {}, 'Usage: latent-explorer info [--json]\nPrints versions, the TF.js backend in use, and why faster backends are not used.', false);
+  if (!parsed) return 0;
   const info = await appInfo();
   const lines = [
     `Latent Explorer ${info.version}`,
@@ -17,6 +14,6 @@ export async function run(argv: string[]): Promise<number> {
     ...info.backend.attempts.map((a) => `  ${a.ok ? '✓' : '✗'} ${a.name.padEnd(15)} ${a.package}${a.reason ? ` — ${a.reason}` : ''}`),
     `Data folder: ${info.dataDir}`,
   ];
-  createOutput(values.json ?? false).result(info, lines.join('\n'));
+  createOutput(parsed.values.json).result(info, lines.join('\n'));
   return 0;
 }

@@ -1,31 +1,24 @@
 // latent-explorer serve [--port P] [--host H] [--json]: the browser host.
-import { parseArgs } from 'node:util';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBrowserHost } from '../../host/browser-host.ts';
+import { intOption, parseCommand } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { createOutput } from '../output.ts';
 
 const DEFAULT_PORT = 5757;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string', default: '127.0.0.1' },
-      open: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean' },
-    },
-  });
-  if (values.help) {
-    console.log('Usage: latent-explorer serve [--port P] [--host H] [--open FOLDER|sample:mnist] [--json]\nServes the app to a browser on this machine (127.0.0.1 unless --host is given) and prints its URL with an access token.\n--open makes the app open that dataset when the page loads.');
-    return 0;
-  }
-  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, not '${values.port}'`);
-  const out = createOutput(values.json ?? false);
+  const parsed = parseCommand(
+    argv,
+    { port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, open: { type: 'string' } },
+    'Usage: latent-explorer serve [--port P] [--host H] [--open FOLDER|sample:mnist] [--json]\nServes the app to a browser on this machine (127.0.0.1 unless --host is given) and prints its URL with an access token.\n--open makes the app open that dataset when the page loads.',
+    false,
+  );
+  if (!parsed) return 0;
+  const { values } = parsed;
+  const port = intOption(values, 'port', { min: 0, max: 65535 }) ?? DEFAULT_PORT;
+  const out = createOutput(values.json);
   const rendererDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'out', 'renderer');
 
   let host;

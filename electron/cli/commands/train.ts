@@ -1,13 +1,13 @@
 // latent-explorer train <folder|sample:mnist> --model ... --out DIR: trains a model of the VAE family
 // with live progress; Ctrl-C stops after the current step and leaves a resumable checkpoint.
-import { parseArgs } from 'node:util';
 import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { choiceOption, EXIT_CANCELLED, intOption, numberOption, onePositional, parseCommand, withCancel } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { createOutput } from '../output.ts';
+import { PREPROCESS_FLAGS, preprocessOptions } from '../preprocess-options.ts';
 import { initBackend } from '../../engine/backend.ts';
 import { openDataset } from '../../engine/datasets/open.ts';
-import type { Binarize, PreprocessOptions } from '../../engine/datasets/types.ts';
 import { SAMPLE_MNIST } from '../../engine/datasets/types.ts';
 import { startTraining } from '../../engine/training/job.ts';
 import type { EpochReport, TrainProgress } from '../../engine/training/job.ts';
@@ -33,43 +33,10 @@ const USAGE = `Usage: latent-explorer train <folder|sample:mnist> --model vae|be
 
 const DEFAULT_LATENT: Record<ModelKind, number> = { vae: 2, 'beta-vae': 10, 'beta-tcvae': 10, ssvae: 14 };
 
-function num(values: Record<string, unknown>, key: string, check: (n: number) => boolean, what: string): number | undefined {
-  const raw = values[key];
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if ((raw as string).trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${key} must be ${what} (got '${raw}')`);
-  return n;
-}
-
-const whole = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
-
-function preprocessing(values: Record<string, unknown>): Partial<PreprocessOptions> {
-  const o: Partial<PreprocessOptions> = {};
-  const size = num(values, 'size', (n) => whole(4)(n) && n <= 512, 'a whole number from 4 to 512');
-  if (size !== undefined) o.size = size;
-  if (values.channels !== undefined) {
-    if (values.channels !== '1' && values.channels !== '3') throw new UsageError(`--channels must be 1 or 3 (got '${values.channels}')`);
-    o.channels = Number(values.channels) as 1 | 3;
-  }
-  if (values.binarize !== undefined) {
-    const b = values.binarize as string;
-    if (b === 'off' || b === 'dynamic') o.binarize = b as Binarize;
-    else {
-      const t = Number(b);
-      if (b.trim() === '' || !(t > 0 && t < 1)) throw new UsageError(`--binarize must be off, dynamic or a threshold between 0 and 1 (got '${b}')`);
-      o.binarize = t;
-    }
-  }
-  const split = num(values, 'test-split', (n) => n >= 0 && n < 1, 'a share from 0 to below 1, e.g. 0.1');
-  if (split !== undefined) o.testSplit = split;
-  return o;
-}
-
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const parsed = parseCommand(
+    argv,
+    {
       model: { type: 'string' },
       arch: { type: 'string' },
       latent: { type: 'string' },
@@ -81,25 +48,19 @@ export async function run(argv: string[]): Promise<number> {
       lr: { type: 'string' },
       seed: { type: 'string' },
       samples: { type: 'string' },
-      size: { type: 'string' },
-      channels: { type: 'string' },
-      binarize: { type: 'string' },
-      'test-split': { type: 'string' },
+      ...PREPROCESS_FLAGS,
       out: { type: 'string' },
       resume: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
     },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError(positionals.length ? `train takes one folder, got ${positionals.length}: ${positionals.join(' ')}` : 'train needs a folder (or sample:mnist); see latent-explorer train --help');
+    USAGE,
+  );
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
+  const folder = onePositional(positionals, 'train', 'folder', 'a folder (or sample:mnist)');
   if (!values.out) throw new UsageError('train needs --out DIR, the run folder to create');
   const runDir = resolve(values.out);
-  const ref = positionals[0] === SAMPLE_MNIST ? SAMPLE_MNIST : resolve(positionals[0]);
-  const resume = values.resume ?? false;
+  const ref = folder === SAMPLE_MNIST ? SAMPLE_MNIST : resolve(folder);
+  const resume = values.resume;
 
   const hasRun = existsSync(runJsonPath(runDir));
   if (!resume && hasRun) throw new UsageError(`${runDir} already holds a run; add --resume to continue it, or choose another --out`);
@@ -110,60 +71,56 @@ export async function run(argv: string[]): Promise<number> {
   const model = (values.model ?? saved?.settings.model) as ModelKind | undefined;
   if (!model) throw new UsageError(`train needs --model (${MODEL_KINDS.join(', ')})`);
   if (!MODEL_KINDS.includes(model)) throw new UsageError(`--model must be one of ${MODEL_KINDS.join(', ')} (got '${model}')`);
-  const arch = (values.arch ?? saved?.settings.arch ?? 'mlp') as TrainSettings['arch'];
-  if (arch !== 'mlp' && arch !== 'conv') throw new UsageError(`--arch must be mlp or conv (got '${arch}')`);
+  const arch: TrainSettings['arch'] = choiceOption(values, 'arch', ['mlp', 'conv']) ?? saved?.settings.arch ?? 'mlp';
   if (values.beta !== undefined && (model === 'vae' || model === 'ssvae')) throw new UsageError(`--beta applies to beta-vae and beta-tcvae, not ${model}`);
   if (values.labels !== undefined && model !== 'ssvae') throw new UsageError('--labels applies to the semi-supervised model (--model ssvae)');
   if (values.style !== undefined && model !== 'ssvae') throw new UsageError('--style applies to the semi-supervised model (--model ssvae)');
-  const latent = num(values, 'latent', whole(1), 'a whole number >= 1') ?? saved?.settings.latent ?? DEFAULT_LATENT[model];
+  const latent = intOption(values, 'latent', { min: 1 }) ?? saved?.settings.latent ?? DEFAULT_LATENT[model];
   const settings: TrainSettings = {
     model,
     arch,
     latent,
-    epochs: num(values, 'epochs', whole(1), 'a whole number >= 1') ?? saved?.settings.epochs ?? 10,
-    batchSize: num(values, 'batch', whole(1), 'a whole number >= 1') ?? saved?.settings.batchSize ?? 128,
-    lr: num(values, 'lr', (n) => n > 0 && n < 1, 'a number between 0 and 1, e.g. 0.001') ?? saved?.settings.lr ?? 1e-3,
-    seed: num(values, 'seed', whole(0), 'a whole number >= 0') ?? saved?.settings.seed ?? 1,
+    epochs: intOption(values, 'epochs', { min: 1 }) ?? saved?.settings.epochs ?? 10,
+    batchSize: intOption(values, 'batch', { min: 1 }) ?? saved?.settings.batchSize ?? 128,
+    lr: numberOption(values, 'lr', { above: 0, below: 1, example: '0.001' }) ?? saved?.settings.lr ?? 1e-3,
+    seed: intOption(values, 'seed', { min: 0 }) ?? saved?.settings.seed ?? 1,
   };
-  const style = num(values, 'style', whole(0), 'a whole number >= 0') ?? saved?.settings.style ?? (model === 'ssvae' && values.latent === undefined ? 4 : undefined);
+  const style = intOption(values, 'style', { min: 0 }) ?? saved?.settings.style ?? (model === 'ssvae' && values.latent === undefined ? 4 : undefined);
   if (style !== undefined) settings.style = style;
-  const beta = num(values, 'beta', (n) => n >= 0, 'a number >= 0') ?? saved?.settings.beta;
+  const beta = numberOption(values, 'beta', { min: 0 }) ?? saved?.settings.beta;
   if (beta !== undefined) settings.beta = beta;
-  const labels = num(values, 'labels', whole(0), 'a whole number >= 0') ?? saved?.settings.labels;
+  const labels = intOption(values, 'labels', { min: 0 }) ?? saved?.settings.labels;
   if (labels !== undefined) settings.labels = labels;
-  const samples = num(values, 'samples', whole(1), 'a whole number >= 1') ?? saved?.settings.samples;
+  const samples = intOption(values, 'samples', { min: 1 }) ?? saved?.settings.samples;
   if (samples !== undefined) settings.samples = samples;
   for (const k of ['hidden', 'classWeight'] as const) if (saved?.settings[k] !== undefined) (settings as unknown as Record<string, unknown>)[k] = saved.settings[k];
 
-  const json = values.json ?? false;
-  const out = createOutput(json);
-  const tty = !json && process.stderr.isTTY;
+  const out = createOutput(values.json);
   const backend = await initBackend();
   out.event('backend', { backend: backend.backend, label: backend.label }, `Backend: ${backend.label}`);
 
-  const options = { ...(saved?.dataset.options ?? {}), ...preprocessing(values) };
+  const options = { ...(saved?.dataset.options ?? {}), ...preprocessOptions(values) };
   if (saved && saved.dataset.ref !== ref) throw new UsageError(`${runDir} was trained on ${saved.dataset.ref}, not ${ref}`);
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
-  try {
-    const dataset = await openDataset(ref, options, { signal: controller.signal });
+  // Ctrl+C while training stops the job after its step (status 'stopped', a resumable checkpoint);
+  // while the data is still opening it cancels that.
+  const code = await withCancel(out, 'Training cancelled before it started.', async (signal) => {
+    const dataset = await openDataset(ref, options, { signal });
     out.event('dataset', { ref: dataset.ref, images: dataset.images.count, train: dataset.summary.train, test: dataset.summary.test, options: dataset.options },
       `Data: ${dataset.ref}, ${dataset.images.count} images (train ${dataset.summary.train}, test ${dataset.summary.test}), ${dataset.images.size} px, binarize ${dataset.options.binarize}`);
     let job;
     try {
       job = startTraining(dataset, settings, runDir, {
         resume,
-        signal: controller.signal,
+        signal,
         onProgress: (p: TrainProgress) => {
-          if (json) out.event('progress', { ...p, klPerDim: p.klPerDim.map((v) => round(v, 4)), samplesPerSec: Math.round(p.samplesPerSec), etaSec: round(p.etaSec, 1) });
-          else if (tty)
-            process.stderr.write(
-              `\r\x1b[Kepoch ${p.epoch}/${p.epochs} step ${p.stepInEpoch}/${p.stepsPerEpoch}  loss ${p.loss.toFixed(2)}  recon ${p.recon.toFixed(2)}  KL ${p.kl.toFixed(2)}  ${Math.round(p.samplesPerSec)} img/s  ${Number.isFinite(p.etaSec) ? Math.ceil(p.etaSec) + ' s left' : ''}`,
+          if (out.json) out.event('progress', { ...p, klPerDim: p.klPerDim.map((v) => round(v, 4)), samplesPerSec: Math.round(p.samplesPerSec), etaSec: round(p.etaSec, 1) });
+          else
+            out.progressLine(
+              `epoch ${p.epoch}/${p.epochs} step ${p.stepInEpoch}/${p.stepsPerEpoch}  loss ${p.loss.toFixed(2)}  recon ${p.recon.toFixed(2)}  KL ${p.kl.toFixed(2)}  ${Math.round(p.samplesPerSec)} img/s  ${Number.isFinite(p.etaSec) ? Math.ceil(p.etaSec) + ' s left' : ''}`,
             );
         },
         onEpoch: (e: EpochReport) => {
-          if (tty) process.stderr.write('\r\x1b[K');
+          out.endProgressLine();
           out.event('epoch', { ...e }, `epoch ${e.epoch}/${settings.epochs}: train loss ${e.trainLoss.toFixed(2)}, test −ELBO ${e.testLoss.toFixed(2)} nats/image${e.testAccuracy !== undefined ? `, test accuracy ${(100 * e.testAccuracy).toFixed(1)}%` : ''}`);
         },
       });
@@ -172,7 +129,7 @@ export async function run(argv: string[]): Promise<number> {
       throw e;
     }
     const summary = await job.done;
-    if (tty) process.stderr.write('\r\x1b[K');
+    out.endProgressLine();
     const human = [
       `${summary.status === 'done' ? 'Trained' : summary.status === 'stopped' ? 'Stopped (resume with --resume)' : 'Diverged'}: ${runDir}`,
       `  epochs ${summary.epochs}, steps ${summary.step}, ${summary.seconds.toFixed(1)} s, ${Math.round(summary.samplesPerSec)} images/s on ${backend.backend}`,
@@ -185,10 +142,9 @@ export async function run(argv: string[]): Promise<number> {
       console.error(`latent-explorer: ${summary.message}`);
       return 1;
     }
-    return summary.status === 'stopped' ? 130 : 0;
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+    return summary.status === 'stopped' ? EXIT_CANCELLED : 0;
+  });
+  return code ?? EXIT_CANCELLED;
 }
 
 function round(v: number, digits: number): number {
