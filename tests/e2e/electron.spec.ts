@@ -16,9 +16,20 @@ function electronBinary(): string | null {
 const binary = electronBinary();
 if (!binary) console.log('SKIPPED: Electron end-to-end test — no Electron binary on this machine (its download needs GitHub).');
 
+/** A display for the window: the session's, or an Xvfb of our own on a headless machine. */
+async function display(): Promise<{ env: Record<string, string>; stop(): void }> {
+  if (process.env.DISPLAY) return { env: {}, stop: () => {} };
+  const { spawn } = await import('node:child_process');
+  const xvfb = spawn('Xvfb', [':97', '-screen', '0', '1400x950x24'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 800));
+  return { env: { DISPLAY: ':97' }, stop: () => xvfb.kill() };
+}
+
 test('Electron window opens the app with a secure renderer', async () => {
   test.skip(!binary, 'no Electron binary on this machine (its download needs GitHub)');
-  const app = await electron.launch({ executablePath: binary!, args: ['.'] });
+  const screen = await display();
+  test.info().annotations.push({ type: 'display', description: screen.env.DISPLAY ?? process.env.DISPLAY ?? '' });
+  const app = await electron.launch({ executablePath: binary!, args: ['.'], env: { ...process.env, ...screen.env } as Record<string, string> });
   const window = await app.firstWindow();
   await expect(window.getByRole('heading', { name: 'MNIST sample' })).toBeVisible();
   // contextIsolation + no nodeIntegration: the page sees neither require nor process.
@@ -29,4 +40,5 @@ test('Electron window opens the app with a secure renderer', async () => {
   await expect.poll(async () => Number(await window.getByRole('img', { name: 'Loss chart' }).getAttribute('data-points')), { timeout: 60_000 }).toBeGreaterThan(3);
   await window.screenshot({ path: 'screenshots/electron.png' });
   await app.close();
+  screen.stop();
 });
