@@ -45,6 +45,13 @@ export interface ModelConfig {
   /** ssvae with the mixture prior: weight of the entropy of q(y|x) on unlabelled images, per image (absent: 0). */
   entropyWeight?: number;
   /**
+   * ssvae with the mixture prior: weight, per image, of KL(q(y|x) || q(y|x')) where x' is x moved by up to
+   * `consistencyShift` pixels each way (zeros come in), q(y|x) held fixed (absent: 0, no consistency term).
+   */
+  consistencyWeight?: number;
+  /** Largest shift in pixels of the consistency term's moved image (absent: 2). */
+  consistencyShift?: number;
+  /**
    * Weight initialisation. 'torch': PyTorch's default for Linear/Conv layers, U(±1/√fan_in) for kernels and
    * biases, as in the PyTorch/Pyro reference VAE (2-D MLP VAE: test −ELBO 152.1/150.6 after 30 epochs, seeds 1/2,
    * vs 155.3 with 'glorot'). 'glorot': Glorot-uniform kernels, zero biases (runs made before the field existed).
@@ -80,6 +87,8 @@ export function defaultModelConfig(overrides: Partial<ModelConfig> = {}): ModelC
     classWeight: 400,
     classPrior: 'mixture',
     entropyWeight: 5,
+    consistencyWeight: 50,
+    consistencyShift: 2,
     init: 'torch',
     samples: 1,
     learningRate: 1e-3,
@@ -114,6 +123,9 @@ export function validateModelConfig(c: ModelConfig): void {
       fail(`style dimensions must be between 0 and latent - 1 (got style ${c.style}, latent ${c.latent})`);
     if (c.numClasses < 2) fail('the semi-supervised model needs at least 2 classes');
     if (c.entropyWeight !== undefined && !(c.entropyWeight >= 0)) fail(`entropy weight must be >= 0 (got ${c.entropyWeight})`);
+    if (c.consistencyWeight !== undefined && !(c.consistencyWeight >= 0)) fail(`consistency weight must be >= 0 (got ${c.consistencyWeight})`);
+    if (c.consistencyShift !== undefined && !(Number.isInteger(c.consistencyShift) && c.consistencyShift >= 0 && c.consistencyShift < c.imageSize))
+      fail(`consistency shift must be a whole number of pixels below the image size (got ${c.consistencyShift})`);
     if (c.classPrior !== undefined && c.classPrior !== 'standard' && c.classPrior !== 'mixture')
       fail(`class prior must be 'standard' or 'mixture' (got ${JSON.stringify(c.classPrior)})`);
   }

@@ -6,6 +6,7 @@ import { classDims, classPriorOf, validateModelConfig } from './config.ts';
 import type { Networks } from './architectures.ts';
 import { buildNetworks } from './architectures.ts';
 import { patchWasmKernels } from './wasm-kernels.ts';
+import { randomOffsets, seededRandom, stopGradient, translateImages } from './augment.ts';
 import {
   bernoulliLogLikelihood,
   gaussianLogLikelihood,
@@ -36,6 +37,8 @@ export interface StepResult {
   classLoss?: number;
   /** ssvae with the mixture prior: mean KL(q(y|x) || p(y)) per image (log K for labelled images); part of `kl` */
   klClass?: number;
+  /** ssvae consistency: mean KL(q(y|x) || q(y|shifted x)) per image */
+  consistency?: number;
 }
 
 export interface EvalResult {
@@ -225,6 +228,17 @@ export class VaeModel {
           const ent = tf.neg(tf.sum(tf.mul(tf.exp(lq), lq), 1));
           const unl = tf.cast(tf.less(tf.tensor1d(lab!, 'int32'), 0), 'float32');
           loss = tf.add(loss, tf.mul(entW / n, tf.sum(tf.mul(ent, unl))));
+        }
+        // consistency: the class posterior of the image moved by a pixel or two should match the original's
+        const consW = c.consistencyWeight ?? 0;
+        if (consW > 0 && klt.yLogits) {
+          const random = seededRandom(seed === undefined ? Math.floor(Math.random() * 2 ** 31) : seed ^ 0x3c6ef372);
+          const shifted = translateImages(x, randomOffsets(n, c.consistencyShift ?? 2, random));
+          const logQ = stopGradient(tf.logSoftmax(klt.yLogits));
+          const logQShifted = tf.logSoftmax(this.classLogits(this.classPart(this.encodeTensors(shifted)[0])));
+          const cons = tf.sum(tf.mul(tf.exp(logQ), tf.sub(logQ, logQShifted)), 1);
+          extra.consistency = tf.mean(cons) as tf.Scalar;
+          loss = tf.add(loss, tf.mul(consW, extra.consistency));
         }
         const labelled = lab!.reduce((a, l) => a + (l >= 0 ? 1 : 0), 0);
         if (labelled > 0 && klt.yLogits) {

@@ -10,6 +10,7 @@ import type { ModelConfig } from '../../models/config.ts';
 import { VaeModel } from '../../models/vae.ts';
 import { pixelsToTensor } from '../../models/pixels.ts';
 import { loadModelFromDir, saveModelToDir } from '../../models/io.ts';
+import { randomOffsets, seededRandom, stopGradient, translateImages } from '../../models/augment.ts';
 import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
 
 let batch: tf.Tensor4D;
@@ -115,6 +116,8 @@ describe('MLP VAE', () => {
       if (name.startsWith('ssvae')) expect(last.classLoss!).toBeLessThan(first.classLoss!);
       if (name === 'ssvae') expect(last.klClass!).toBeGreaterThan(0);
       if (name === 'ssvae standard prior') expect(last.klClass).toBeUndefined();
+      if (name === 'ssvae') expect(last.consistency!).toBeGreaterThanOrEqual(0);
+      if (name === 'ssvae standard prior') expect(last.consistency).toBeUndefined();
       model.dispose();
     });
   }
@@ -189,6 +192,66 @@ describe('MLP VAE', () => {
       rmSync(dir, { recursive: true, force: true });
     }
     model.dispose();
+  });
+
+  it('consistency term: KL(q(y|x) || q(y|shifted x)) added with its weight; zero for a zero shift', () => {
+    const base = { objective: 'ssvae' as const, latent: 6, style: 2, numClasses: 10, hidden: [64, 32], seed: 5 };
+    const terms = (overrides: Partial<ModelConfig>) => {
+      const model = VaeModel.create(defaultModelConfig({ ...base, ...overrides }));
+      for (let i = 0; i < 5; i++) model.trainStep(batch, labels, 100 + i);
+      const out = tf.tidy(() => {
+        const t = model.lossTerms(batch, labels, 7);
+        return { loss: t.loss.dataSync()[0], consistency: t.extra.consistency?.dataSync()[0] };
+      });
+      model.dispose();
+      return out;
+    };
+    expect(defaultModelConfig(base).consistencyWeight).toBe(50);
+    const off = terms({ consistencyWeight: 0 });
+    expect(off.consistency).toBeUndefined();
+    // a zero shift encodes the same image twice: KL 0, and the loss is that of the model without the term
+    const still = terms({ consistencyWeight: 50, consistencyShift: 0 });
+    expect(still.consistency!).toBeCloseTo(0, 6);
+    expect(still.loss).toBeCloseTo(off.loss, 3);
+    const moved = terms({ consistencyWeight: 50, consistencyShift: 2 });
+    expect(moved.consistency!).toBeGreaterThan(1e-4);
+    // training with the term changes the weights, so compare the loss of one model with and without it
+    const model = VaeModel.create(defaultModelConfig({ ...base, consistencyWeight: 50 }));
+    const noTerm = VaeModel.create(defaultModelConfig({ ...base, consistencyWeight: 0 }));
+    const [withW, without, cons] = tf.tidy(() => {
+      const a = model.lossTerms(batch, labels, 9);
+      const b = noTerm.lossTerms(batch, labels, 9);
+      return [a.loss.dataSync()[0], b.loss.dataSync()[0], a.extra.consistency!.dataSync()[0]];
+    });
+    expect(cons).toBeGreaterThan(0);
+    expect(withW - without).toBeCloseTo(50 * cons, 2);
+    model.dispose();
+    noTerm.dispose();
+    expect(() => defaultModelConfig({ ...base, consistencyShift: 1.5 })).toThrow(/consistency shift/);
+    expect(() => defaultModelConfig({ ...base, consistencyWeight: -1 })).toThrow(/consistency weight/);
+  });
+
+  it('translateImages moves each image by its own offsets, zeros coming in; offsets stay within ±max', () => {
+    const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9], [2, 3, 3, 1]);
+    const moved = translateImages(x, [
+      [1, -1], // down one, left one
+      [0, 2], // right two
+    ]);
+    expect(Array.from(moved.dataSync())).toEqual([0, 0, 0, 2, 3, 0, 5, 6, 0, 0, 0, 1, 0, 0, 4, 0, 0, 7]);
+    const same = translateImages(x, [
+      [0, 0],
+      [-3, 0],
+    ]);
+    expect(Array.from(same.dataSync())).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(() => translateImages(x, [[0, 0]])).toThrow(/1 offsets for 2 images/);
+    const offsets = randomOffsets(500, 2, seededRandom(3)).flat();
+    expect(Math.min(...offsets)).toBe(-2);
+    expect(Math.max(...offsets)).toBe(2);
+    expect(randomOffsets(5, 2, seededRandom(3))).toEqual(randomOffsets(5, 2, seededRandom(3)));
+    // stopGradient: the value passes, the gradient does not
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.add(tf.mul(stopGradient(v), v), v)))(tf.tensor1d([2, 3]));
+    expect(Array.from(g.dataSync())).toEqual([3, 4]); // d/dv (c·v + v) with c = v held fixed
+    tf.dispose([x, moved, same, g]);
   });
 
   it('saves encoder and decoder in the standard TF.js format and loads them back', async () => {

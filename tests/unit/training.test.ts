@@ -229,7 +229,7 @@ describe('training job', () => {
     run.dispose();
   });
 
-  it('semi-supervised runs made before the class prior existed resume and load with N(0, I) on z^Y', async () => {
+  it('semi-supervised runs made before the class prior and the consistency term existed resume with N(0, I) on z^Y and no consistency', async () => {
     const runDir = newDir();
     const settings: TrainSettings = { ...base, model: 'ssvae', latent: 6, style: 2, labels: 100, epochs: 1, classPrior: 'standard' };
     await startTraining(ds, settings, runDir).done;
@@ -238,6 +238,7 @@ describe('training job', () => {
     const old = JSON.parse(readFileSync(file, 'utf8'));
     delete old.model.classPrior;
     delete old.settings.classPrior;
+    delete old.model.consistencyWeight;
     writeFileSync(file, JSON.stringify(old));
     const before = await loadRun(runDir);
     expect(before.model.classPriorMeans()).toBeNull();
@@ -246,7 +247,9 @@ describe('training job', () => {
     const summary = await startTraining(ds, { ...oldSettings, epochs: 2 }, runDir, { resume: true }).done;
     expect(summary.status).toBe('done');
     expect(readRunFile(runDir).model.classPrior).toBe('standard');
+    expect(readRunFile(runDir).model.consistencyWeight).toBe(0);
     expect(() => startTraining(ds, { ...oldSettings, epochs: 3, classPrior: 'mixture' }, runDir, { resume: true })).toThrow(/classPrior/);
+    expect(() => startTraining(ds, { ...oldSettings, epochs: 3, consistencyWeight: 50 }, runDir, { resume: true })).toThrow(/consistencyWeight 50 \(run has 0\)/);
   });
 
   it('trains the conv architecture on RGB images with a Gaussian likelihood', async () => {

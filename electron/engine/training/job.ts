@@ -121,7 +121,11 @@ export function startTraining(dataset: Dataset, settings: TrainSettings, runDir:
       const trained = saved.model.classPrior ?? 'standard';
       if (settings.classPrior !== undefined && settings.classPrior !== trained)
         throw new SettingsError(`${runDir}: cannot resume with different settings: classPrior "${settings.classPrior}" (run has "${trained}")`);
-      settings = { ...settings, classPrior: trained };
+      // likewise the shift-consistency term (absent in runs made before it: 0)
+      const consistency = saved.model.consistencyWeight ?? 0;
+      if (settings.consistencyWeight !== undefined && settings.consistencyWeight !== consistency)
+        throw new SettingsError(`${runDir}: cannot resume with different settings: consistencyWeight ${settings.consistencyWeight} (run has ${consistency})`);
+      settings = { ...settings, classPrior: trained, consistencyWeight: consistency };
     }
     if (saved.dataset.ref !== dataset.ref || saved.dataset.size !== dataset.images.size || saved.dataset.channels !== dataset.images.channels || saved.dataset.images !== dataset.images.count)
       throw new SettingsError(`${runDir}: was trained on ${saved.dataset.ref} (${saved.dataset.images} images of ${saved.dataset.size} px); cannot resume on ${dataset.ref} (${dataset.images.count} images of ${dataset.images.size} px)`);

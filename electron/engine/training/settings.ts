@@ -28,6 +28,8 @@ export interface TrainSettings {
   classWeight?: number;
   /** ssvae: prior on the class part z^Y (default 'mixture'; runs made before it existed used 'standard'). */
   classPrior?: ClassPrior;
+  /** ssvae: weight of the shift-consistency term on q(y|x) (default: the model default; runs made before it existed: 0). */
+  consistencyWeight?: number;
 }
 
 export const DEFAULT_BETA: Record<ModelKind, number> = { vae: 1, 'beta-vae': 4, 'beta-tcvae': 6, ssvae: 1 };
@@ -54,6 +56,7 @@ export function checkSettings(s: TrainSettings, ds: Dataset): void {
   if (s.beta !== undefined && !(s.beta >= 0 && Number.isFinite(s.beta))) fail(`beta must be a number >= 0 (got ${s.beta})`);
   if (s.samples !== undefined && !whole(s.samples, 1)) fail(`samples must be a whole number >= 1 (got ${s.samples})`);
   if (s.classPrior !== undefined && s.classPrior !== 'standard' && s.classPrior !== 'mixture') fail(`class prior must be standard or mixture (got ${s.classPrior})`);
+  if (s.consistencyWeight !== undefined && !(s.consistencyWeight >= 0 && Number.isFinite(s.consistencyWeight))) fail(`consistency weight must be a number >= 0 (got ${s.consistencyWeight})`);
   if (s.labels !== undefined && !whole(s.labels, 0)) fail(`labels must be a whole number >= 0 (got ${s.labels})`);
   const trainCount = ds.images.split.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
   if (trainCount < 1) fail(`${ds.ref}: no training images (all ${ds.images.count} are in the test split)`);
@@ -98,6 +101,7 @@ export function modelConfigFor(s: TrainSettings, ds: Dataset): ModelConfig {
     datasetSize: trainCount,
     classWeight: s.classWeight ?? 400,
     classPrior: s.classPrior ?? 'mixture',
+    ...(s.consistencyWeight !== undefined ? { consistencyWeight: s.consistencyWeight } : {}),
     samples: s.samples ?? 1,
     learningRate: s.lr,
     seed: s.seed,

@@ -1,0 +1,50 @@
+// Cheap input perturbations for consistency regularisation of the semi-supervised class posterior:
+// a digit moved by a pixel or two is the same digit, so q(y|x) should not change.
+import * as tf from '@tensorflow/tfjs';
+
+/** A small seeded PRNG (mulberry32), so a training step with the same seed shifts the same way. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Each image of x [N,H,W,C] moved by its own offsets (dy, dx), pixels that come in from outside are 0.
+ * offsets: [dy, dx] per image; a positive dx moves the content right, a positive dy down.
+ */
+export function translateImages(x: tf.Tensor4D, offsets: Array<[number, number]>): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  if (offsets.length !== n) throw new Error(`translateImages: ${offsets.length} offsets for ${n} images`);
+  const src = x.dataSync();
+  const out = new Float32Array(src.length);
+  const per = h * w * c;
+  for (let k = 0; k < n; k++) {
+    const [dy, dx] = offsets[k];
+    const base = k * per;
+    for (let y = Math.max(0, dy); y < Math.min(h, h + dy); y++) {
+      const from = base + ((y - dy) * w + Math.max(0, -dx)) * c;
+      const to = base + (y * w + Math.max(0, dx)) * c;
+      const len = (w - Math.abs(dx)) * c;
+      if (len > 0) out.set(src.subarray(from, from + len), to);
+    }
+  }
+  return tf.tensor4d(out, [n, h, w, c]);
+}
+
+/** Offsets drawn uniformly from {−max, …, max}² per image. */
+export function randomOffsets(n: number, max: number, random: () => number): Array<[number, number]> {
+  const pick = () => Math.floor(random() * (2 * max + 1)) - max;
+  return Array.from({ length: n }, () => [pick(), pick()] as [number, number]);
+}
+
+/** The identity in the forward pass with no gradient: a fixed target inside tf.variableGrads. */
+export const stopGradient: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor) => ({
+  value: x.clone(),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
