@@ -183,6 +183,25 @@ test('Reconstructions shows training and test images above their reconstructions
     await expect.poll(async () => (await canvasStats(page.getByRole('img', { name, exact: true }))).ink).toBeGreaterThan(0.03);
   }
   await page.screenshot({ path: screenshotPath('explorer-reconstructions') });
+
+  // In a small window the grids shrink to their panel instead of running out of it.
+  await page.setViewportSize({ width: 1024, height: 700 });
+  for (const name of ['Training images', 'Reconstructions of test images']) {
+    const canvas = page.getByRole('img', { name, exact: true });
+    await expect.poll(() => canvas.evaluate((c) => c.getBoundingClientRect().right - c.closest('.panel')!.getBoundingClientRect().right)).toBeLessThan(0);
+  }
+  await page.screenshot({ path: screenshotPath('explorer-reconstructions-1024') });
+  await page.setViewportSize({ width: 1360, height: 900 });
+
+  // Arrow keys move between the view tabs (the ARIA tabs pattern), and focus follows.
+  await page.getByRole('tab', { name: 'Reconstructions' }).focus();
+  await page.keyboard.press('ArrowLeft');
+  await expect(page.getByRole('tab', { name: 'Traversal' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByRole('tab', { name: 'Traversal' })).toBeFocused();
+  await page.keyboard.press('Home');
+  await expect(page.getByRole('tab', { name: 'Embedding' })).toBeFocused();
+  await page.keyboard.press('End');
+  await expect(page.getByRole('tab', { name: 'Reconstructions' })).toHaveAttribute('aria-selected', 'true');
 });
 
 test('Style: a slider redraws the image, the strip shows one image per class, names are suggested', async () => {
@@ -221,6 +240,13 @@ test('Style: a slider redraws the image, the strip shows one image per class, na
   await expect(table).toContainText(/slant -?\d\.\d\d/, { timeout: 60_000 });
   await expect(table).toContainText(/top-heaviness -?\d\.\d\d/);
   await page.screenshot({ path: screenshotPath('explorer-style'), fullPage: true });
+
+  // In a small window the "every class" strip shrinks to its panel: all ten classes stay in view.
+  await page.setViewportSize({ width: 1024, height: 700 });
+  await expect.poll(() => strip.evaluate((c) => c.getBoundingClientRect().right - c.closest('.panel')!.getBoundingClientRect().right)).toBeLessThan(0);
+  await strip.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: screenshotPath('explorer-style-1024') });
+  await page.setViewportSize({ width: 1360, height: 900 });
 });
 
 test('an anchor changes the manifold of the semi-supervised run', async () => {

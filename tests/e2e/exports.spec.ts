@@ -34,6 +34,13 @@ test('traversal GIF: dialog, preview of the first frame, download with every fra
   const preview = dialog.getByRole('img', { name: 'Preview of the first frame' });
   await expect(preview).toBeVisible();
   await expect(dialog.locator('figcaption')).toContainText('22 frames');
+  // The options column keeps to itself: no control reaches under the preview (a fieldset grows to
+  // its widest option's text unless told otherwise).
+  const previewLeft = (await dialog.locator('figure').boundingBox())!.x;
+  for (const name of ['Dimensions', 'Frames', 'Pixel scale']) {
+    const box = (await dialog.getByLabel(name).boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(previewLeft);
+  }
   // The preview is the first frame, drawn: not a blank image.
   const width = await preview.evaluate((img: HTMLImageElement) => img.naturalWidth);
   expect(width).toBe(28 * 3 + 2 * 3);
@@ -68,8 +75,16 @@ test('manifold PNG: the size follows the options, the download is that PNG', asy
 test('embedding table: a CSV row per image with every latent mean', async ({ page, host }) => {
   await openRun(page, host.url);
   await page.getByRole('tab', { name: 'Embedding' }).click();
+  // Once the view's t-SNE is done the table offers its x,y (and takes them by default); without
+  // the wait, whether the columns came depended on how fast t-SNE was.
+  await expect(page.getByRole('status', { name: 'Embedding status' })).toContainText(/t-SNE done/, { timeout: 60_000 });
   await page.getByRole('button', { name: 'Export CSV…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Export Embedding table (CSV)' });
+  const tsne = dialog.getByRole('checkbox', { name: /t-SNE x,y columns/ });
+  await expect(tsne).toBeChecked();
+  await expect(dialog.getByLabel('Preview')).toContainText('tsne_x,tsne_y');
+  await tsne.uncheck();
+  await expect(dialog.getByLabel('Preview')).not.toContainText('tsne_x');
   await expect(dialog.getByLabel('Preview')).toContainText('id,file,label,split,mean_1');
   await page.screenshot({ path: screenshotPath('export-embedding-dialog') });
   const [download] = await Promise.all([page.waitForEvent('download'), dialog.getByRole('button', { name: 'Save…' }).click()]);

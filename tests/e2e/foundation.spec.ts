@@ -23,6 +23,27 @@ test('train the MLP VAE on the sample for an epoch: loss chart and reconstructio
   await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 60_000 }).toBeGreaterThan(3);
   await expect(page.getByRole('img', { name: 'Reconstructions of test images' })).toBeVisible();
 
+  // The chart fills its panel (it was a fixed 560 px) and follows the window when it narrows.
+  const fit = () =>
+    chart.evaluate((svg) => {
+      const panel = svg.closest('.panel')!;
+      const style = getComputedStyle(panel);
+      const inner = panel.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      return { chart: svg.getBoundingClientRect().width, inner };
+    });
+  const wide = await fit();
+  expect(wide.chart).toBeGreaterThan(700);
+  expect(Math.abs(wide.chart - wide.inner)).toBeLessThan(2);
+  await page.setViewportSize({ width: 1024, height: 700 });
+  await expect.poll(async () => (await fit()).chart).toBeLessThan(wide.chart - 200);
+  const narrow = await fit();
+  expect(Math.abs(narrow.chart - narrow.inner)).toBeLessThan(2);
+  await page.setViewportSize({ width: 1360, height: 900 });
+  // A 2-D code: two KL bars, each a bar and not half the panel.
+  const bars = await page.getByRole('img', { name: 'KL per latent dimension' }).locator('rect').evaluateAll((rects) => rects.map((r) => r.getBoundingClientRect().width));
+  expect(bars).toHaveLength(2);
+  for (const w of bars) expect(w).toBeLessThanOrEqual(48);
+
   // The run finishes its epoch and reports a test −ELBO well below the untrained model's ~543 nats.
   await expect(page.getByRole('status', { name: 'Training state' })).toHaveText(/done/, { timeout: 120_000 });
   const testElbo = Number(await page.getByRole('table', { name: 'Epoch results' }).locator('tbody tr td').nth(2).textContent());
