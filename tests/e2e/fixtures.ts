@@ -10,6 +10,8 @@ export interface Host {
   url: string;
   port: number;
   dataDir: string;
+  /** The `serve` process; the engine runs as its child. */
+  pid: number;
 }
 
 export function startServe(extraEnv: Record<string, string> = {}): Promise<{ host: Host; process: ChildProcess }> {
@@ -26,7 +28,7 @@ export function startServe(extraEnv: Record<string, string> = {}): Promise<{ hos
         const event = JSON.parse(line);
         if (event.event === 'listening') {
           clearTimeout(timer);
-          resolve({ host: { url: event.url, port: event.port, dataDir }, process: child });
+          resolve({ host: { url: event.url, port: event.port, dataDir, pid: child.pid! }, process: child });
         }
       } catch {
         // not a JSON line

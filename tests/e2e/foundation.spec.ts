@@ -84,3 +84,28 @@ test('the WebSocket refuses connections without the token or from another origin
   expect(await attempt(`${base}?token=${token}`)).toBe('403');
   expect(await attempt(`${base}?token=${token}`, `http://127.0.0.1:${host.port}`)).toBe('open');
 });
+
+test('a killed engine: the app says so, and the run resumes from its checkpoint', async ({ page, host }) => {
+  const { execFileSync } = await import('node:child_process');
+  await page.goto(host.url);
+  await page.getByRole('button', { name: 'Open MNIST sample' }).click();
+  await expect(page.getByRole('tab', { name: 'Train' })).toHaveAttribute('aria-selected', 'true');
+  await page.getByLabel('Epochs').fill('3');
+  await page.getByRole('button', { name: 'Start training' }).click();
+  // Wait for the first epoch's checkpoint, then kill the engine (the serve process's child) outright.
+  await expect(page.getByRole('table', { name: 'Epoch results' }).locator('tbody tr')).toHaveCount(1, { timeout: 90_000 });
+  const engines = execFileSync('pgrep', ['-P', String(host.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  for (const pid of engines) process.kill(pid, 'SIGKILL');
+
+  await expect(page.getByRole('alert')).toContainText('engine stopped', { timeout: 30_000 });
+  await expect(page.getByRole('status', { name: 'Training state' })).toContainText('failed');
+  const runs = page.getByRole('table', { name: 'Runs' });
+  const resume = runs.getByRole('button', { name: /^Resume / }).first();
+  await expect(resume).toBeVisible({ timeout: 30_000 });
+  await resume.click();
+  await expect(page.getByRole('status', { name: 'Training state' })).toHaveText(/done/, { timeout: 120_000 });
+  // It went on from epoch 2: the new job reports only the epochs after the checkpoint.
+  const epochs = await page.getByRole('table', { name: 'Epoch results' }).locator('tbody tr td:first-child').allTextContents();
+  expect(epochs.map(Number)).toEqual([2, 3]);
+  await page.screenshot({ path: screenshotPath('train-resumed'), fullPage: true });
+});

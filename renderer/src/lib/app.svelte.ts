@@ -56,6 +56,16 @@ export function setClient(client: Client): void {
 const MAX_POINTS = 2000;
 
 export function listen(client: Client): void {
+  // The engine died and a new one took over: say so, and end what it was doing (a training run
+  // can be resumed from its checkpoint in the Runs list).
+  client.on('engine.restarted', ({ message }) => {
+    app.error = message;
+    const t = app.training;
+    if (t.state === 'running' || t.state === 'paused' || t.state === 'stopping') {
+      t.state = 'failed';
+      t.message = 'the engine stopped; resume the run from the Runs list';
+    }
+  });
   // Imports (dataset.* events) are followed by dataset/importer.svelte.ts.
   client.on('job.failed', ({ jobId, message, cancelled }) => {
     if (app.training.jobId === jobId) {
