@@ -87,7 +87,7 @@ export function defaultModelConfig(overrides: Partial<ModelConfig> = {}): ModelC
     classWeight: 400,
     classPrior: 'mixture',
     entropyWeight: 5,
-    consistencyWeight: 50,
+    consistencyWeight: 100,
     consistencyShift: 2,
     init: 'torch',
     samples: 1,

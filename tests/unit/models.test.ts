@@ -206,7 +206,7 @@ describe('MLP VAE', () => {
       model.dispose();
       return out;
     };
-    expect(defaultModelConfig(base).consistencyWeight).toBe(50);
+    expect(defaultModelConfig(base).consistencyWeight).toBe(100);
     const off = terms({ consistencyWeight: 0 });
     expect(off.consistency).toBeUndefined();
     // a zero shift encodes the same image twice: KL 0, and the loss is that of the model without the term
