@@ -1,18 +1,10 @@
 // Cheap input perturbations for consistency regularisation of the semi-supervised class posterior:
 // a digit moved by a pixel or two is the same digit, so q(y|x) should not change.
 import * as tf from '@tensorflow/tfjs';
+import { mulberry32 } from './random.ts';
 
-/** A small seeded PRNG (mulberry32), so a training step with the same seed shifts the same way. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so a training step with the same seed shifts the same way. */
+export const seededRandom = mulberry32;
 
 /**
  * Each image of x [N,H,W,C] moved by its own offsets (dy, dx), pixels that come in from outside are 0.
