@@ -9,7 +9,16 @@ import { writeJsonAtomic } from './files.ts';
 
 export type OpenHooks = ImportHooks;
 
-const opened = new Map<string, Promise<Dataset>>();
+interface Load {
+  promise: Promise<Dataset>;
+  /** Stops the import; used when every caller waiting on it has cancelled. */
+  controller: AbortController;
+  /** Callers still waiting (a caller without a signal never stops waiting). */
+  waiting: number;
+  settled: boolean;
+}
+
+const opened = new Map<string, Load>();
 /** Datasets kept in memory (a 100,000-image RGB set is over a gigabyte); the least recently used goes first. */
 const OPEN_LIMIT = 3;
 const RECENT_LIMIT = 12;
@@ -22,30 +31,66 @@ function key(ref: string, options: Partial<PreprocessOptions>): string {
 /**
  * Opens a dataset, or reuses the one this engine opened with the same options. `fresh` (the user
  * opening a folder) imports again — from the disk cache when the folder is unchanged, so it stays
- * fast — because the folder may have changed since.
+ * fast — because the folder may have changed since. A load is shared by everyone who asks for it:
+ * one caller's Cancel stops only that caller's wait, and the import itself stops when all have cancelled.
  */
 export function getDataset(ref: string, options: Partial<PreprocessOptions> = {}, hooks: OpenHooks = {}, fresh = false): Promise<Dataset> {
   const k = key(ref, options);
-  let promise = fresh ? undefined : opened.get(k);
+  let load = fresh ? undefined : opened.get(k);
   opened.delete(k); // re-inserted below: Map order is the use order
-  if (!promise) {
-    const loading = openDataset(ref, options, hooks);
-    promise = loading;
-    // Also findable by the options it resolved to (what its summary says, e.g. for the dataset page).
-    loading.then(
+  if (!load) {
+    const controller = new AbortController();
+    const promise = openDataset(ref, options, { onProgress: hooks.onProgress, signal: controller.signal });
+    const started: Load = { promise, controller, waiting: 0, settled: false };
+    load = started;
+    promise.then(
       (dataset) => {
+        started.settled = true;
+        // Also findable by the options it resolved to (what its summary says, e.g. for the dataset page).
         const resolved = key(ref, dataset.summary.options);
-        if (resolved !== k && opened.has(k)) opened.set(resolved, loading);
+        if (resolved !== k && opened.get(k) === started) opened.set(resolved, started);
         trim();
       },
       () => {
-        if (opened.get(k) === loading) opened.delete(k);
+        started.settled = true;
+        forget(started);
       },
     );
   }
-  opened.set(k, promise);
+  opened.set(k, load);
   trim();
-  return promise;
+  return wait(load, hooks.signal);
+}
+
+/** The load's dataset for one caller, who may stop waiting on its own signal. */
+function wait(load: Load, signal?: AbortSignal): Promise<Dataset> {
+  if (!signal) {
+    load.waiting = Infinity;
+    return load.promise;
+  }
+  if (signal.aborted) return Promise.reject(abortError());
+  load.waiting++;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      reject(abortError());
+      if (--load.waiting === 0 && !load.settled) {
+        load.controller.abort();
+        forget(load); // at once: the next caller must start afresh, not join the stopping load
+      }
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    load.promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function abortError(): Error {
+  const error = new Error('Cancelled.');
+  error.name = 'AbortError';
+  return error;
+}
+
+function forget(load: Load): void {
+  for (const [name, entry] of opened) if (entry === load) opened.delete(name);
 }
 
 /** Keeps at most OPEN_LIMIT datasets (a dataset may stand under two keys: as asked and as resolved). */

@@ -90,10 +90,15 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   };
 
   let closing = false;
-  let engine: EngineProcess;
+  let engine: EngineProcess | null = null;
+  /** Requests that arrive while a new engine is starting go to it once it is there. */
+  const queued: Message[] = [];
+  const toEngine = (message: Message) => (engine ? engine.send(message) : queued.push(message));
+  const crashes: number[] = [];
   /** Starts the engine; if it dies (a crash, kill -9), waiting requests fail with a reason and a new one starts. */
   const attach = (process: EngineProcess) => {
     engine = process;
+    for (const message of queued.splice(0)) process.send(message);
     process.onMessage((message: Message) => {
       if (message.kind === 'reply') {
         const route = routes.get(message.id);
@@ -104,16 +109,23 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     });
     process.onExit((code, signal) => {
       if (closing || options.engine) return;
-      const why = `The engine stopped (${signal ?? `exit code ${code}`}) and restarts now; training runs resume from their last checkpoint.`;
+      engine = null;
+      // An engine that keeps dying at start (a broken native TensorFlow, say) is not restarted forever.
+      const now = Date.now();
+      crashes.push(now);
+      while (crashes.length && now - crashes[0] > 30_000) crashes.shift();
+      const giveUp = crashes.length > 3;
+      const why = giveUp
+        ? `The engine stopped (${signal ?? `exit code ${code}`}) ${crashes.length} times in 30 s; it is not restarted again. Restart latent-explorer serve; the terminal shows why it failed.`
+        : `The engine stopped (${signal ?? `exit code ${code}`}) and restarts now; training runs resume from their last checkpoint.`;
       for (const [id, route] of routes) {
         routes.delete(id);
         reply(route, { kind: 'reply', id, error: { message: why, code: 'internal' } });
       }
       broadcast({ kind: 'event', name: 'engine.restarted', data: { message: why } });
-      attach(forkEngine());
+      if (!giveUp) setTimeout(() => !closing && attach(forkEngine()), 250 * 2 ** (crashes.length - 1)).unref();
     });
   };
-  attach(options.engine ?? forkEngine());
 
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -129,6 +141,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     }
     sockets.handleUpgrade(req, socket, head, (ws) => {
       ws.binaryType = 'nodebuffer';
+      // A malformed or oversized frame: drop that socket, never the host.
+      ws.on('error', () => ws.terminate());
       ws.on('message', (data: Buffer) => {
         let message: unknown;
         try {
@@ -139,7 +153,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
         if (!isMessage(message) || message.kind !== 'request') return;
         const engineId = nextEngineId++;
         routes.set(engineId, { socket: ws, id: message.id });
-        engine.send({ ...message, id: engineId });
+        toEngine({ ...message, id: engineId });
       });
       ws.on('close', () => {
         for (const [id, route] of routes) if (route.socket === ws) routes.delete(id);
@@ -153,6 +167,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     server.listen(port, host, () => resolvePromise());
   });
   port = (server.address() as { port: number }).port;
+  // Only now, with the port ours: a taken port must not leave an engine process behind.
+  attach(options.engine ?? forkEngine());
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${port}/?token=${token}`;
 
@@ -160,13 +176,13 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     url,
     port,
     token,
-    enginePid: () => engine.child.pid,
+    enginePid: () => engine?.child.pid,
     async close() {
       closing = true;
       for (const socket of sockets.clients) socket.terminate();
       sockets.close();
       await new Promise((r) => server.close(() => r(null)));
-      if (!options.engine) await engine.stop();
+      if (!options.engine) await engine?.stop();
     },
   };
 }

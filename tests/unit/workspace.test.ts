@@ -17,7 +17,7 @@ const digit = (file: string, x: number) =>
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'le-workspace-'));
   process.env.LATENT_EXPLORER_DATA = join(root, 'data');
-  for (const name of ['a', 'b', 'c', 'd']) {
+  for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) {
     mkdirSync(join(root, name, 'ones'), { recursive: true });
     mkdirSync(join(root, name, 'twos'), { recursive: true });
     await digit(join(root, name, 'ones', '1.png'), 2);
@@ -52,5 +52,23 @@ describe('workspace', () => {
     expect(await getDataset(join(root, 'a'))).toBe(a);
     const b = await getDataset(join(root, 'b'));
     expect(b.summary.fromCache).toBe(true); // opened again, from the disk cache
+  });
+
+  it("one caller's Cancel stops only its own wait; the import stops when every caller has cancelled", async () => {
+    const first = new AbortController();
+    const second = new AbortController();
+    const mine = getDataset(join(root, 'e'), {}, { signal: first.signal }, true);
+    const theirs = getDataset(join(root, 'e'), {}, { signal: second.signal });
+    first.abort();
+    await expect(mine).rejects.toMatchObject({ name: 'AbortError' });
+    expect((await theirs).summary.images).toBe(2);
+
+    const only = new AbortController();
+    const cancelled = getDataset(join(root, 'f'), {}, { signal: only.signal }, true);
+    only.abort();
+    await expect(cancelled).rejects.toMatchObject({ name: 'AbortError' });
+    // The import itself stopped: nothing was cached, so the next open imports from the files.
+    const next = await getDataset(join(root, 'f'));
+    expect(next.summary.fromCache).toBe(false);
   });
 });

@@ -74,7 +74,9 @@ export const trainingHandlers: HandlerMap = {
   },
   'train.control': ({ jobId, action }, ctx) => {
     const entry = running.get(jobId);
-    if (!entry) throw new UserError(`No training job ${jobId} is running.`, 'not-found');
+    // Still opening its dataset: Stop cancels the job; there is nothing yet to pause.
+    if (!entry && action === 'stop' && ctx.jobs.cancel(jobId)) return { state: 'stopping' };
+    if (!entry) throw new UserError(`No training job ${jobId} is running${ctx.jobs.get(jobId) ? ' yet (its data is still opening)' : ''}.`, 'not-found');
     const { training, runDir } = entry;
     if (action === 'pause') training.pause();
     else if (action === 'resume') training.resume();
