@@ -17,7 +17,8 @@ const AREAS: HandlerMap[] = [systemHandlers, datasetHandlers, trainingHandlers, 
 export interface Engine {
   /** Handles one incoming message; replies and events go out through `send`. */
   receive(message: Message): Promise<void>;
-  shutdown(): void;
+  /** Cancels all work and waits for it to save what it must (a training checkpoint). */
+  shutdown(): Promise<void>;
 }
 
 export function createEngine(send: (message: Message) => void): Engine {
@@ -44,7 +45,7 @@ export function createEngine(send: (message: Message) => void): Engine {
       send(reply);
     },
     shutdown() {
-      ctx.jobs.cancelAll();
+      return ctx.jobs.cancelAll();
     },
   };
 }

@@ -11,6 +11,8 @@ export interface RunningJob {
 
 export class JobRegistry {
   private jobs = new Map<string, RunningJob>();
+  /** Settles when the job has finished, however it ended. */
+  private finished = new Map<string, Promise<void>>();
   private counter = 0;
 
   constructor(private readonly ctx: () => EngineContext) {}
@@ -24,6 +26,8 @@ export class JobRegistry {
     this.jobs.set(job.id, job);
     // setImmediate, not a microtask: the request's reply (with this job's id) must go out before any
     // of the job's events, or a client could not tell they belong to it.
+    let settle: () => void = () => {};
+    this.finished.set(job.id, new Promise((resolve) => (settle = resolve)));
     setImmediate(async () => {
       try {
         const result = await work(job);
@@ -34,6 +38,8 @@ export class JobRegistry {
         this.ctx().emit('job.failed', { jobId: job.id, kind, message, cancelled });
       } finally {
         this.jobs.delete(job.id);
+        this.finished.delete(job.id);
+        settle();
       }
     });
     return job;
@@ -50,8 +56,14 @@ export class JobRegistry {
     return true;
   }
 
-  cancelAll(): void {
+  /**
+   * Cancels every job and waits (at most `ms`) for them to wind up: a training run saves its
+   * checkpoint and marks itself stopped before the process goes.
+   */
+  async cancelAll(ms = 5000): Promise<void> {
     for (const job of this.jobs.values()) job.controller.abort();
+    const all = Promise.all(this.finished.values());
+    await Promise.race([all, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
   }
 }
 

@@ -19,6 +19,18 @@ function send(message: Message): void {
 
 const engine = createEngine(send);
 
+let leaving = false;
+async function leave(): Promise<void> {
+  if (leaving) return;
+  leaving = true;
+  await engine.shutdown();
+  process.exit(0);
+}
+// Electron's utilityProcess.kill() and a plain `kill` send SIGTERM, Ctrl+C in the terminal that
+// runs `serve` sends SIGINT to the whole group: the same orderly stop for all.
+process.on('SIGTERM', () => void leave());
+process.on('SIGINT', () => void leave());
+
 if (parentPort) {
   parentPort.on('message', (event) => {
     if (isMessage(event.data)) void engine.receive(event.data);
@@ -27,11 +39,8 @@ if (parentPort) {
   process.on('message', (message) => {
     if (isMessage(message)) void engine.receive(message);
   });
-  // The host went away: stop work and leave.
-  process.on('disconnect', () => {
-    engine.shutdown();
-    process.exit(0);
-  });
+  // The host went away: stop work (training saves a checkpoint and marks the run stopped), then leave.
+  process.on('disconnect', () => void leave());
 } else {
   console.error('latent-explorer engine: start me through a host (serve or the Electron app).');
   process.exit(2);

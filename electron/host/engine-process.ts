@@ -43,7 +43,8 @@ export function forkEngine(env: NodeJS.ProcessEnv = process.env): EngineProcess 
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.disconnect?.();
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+        // The engine needs a moment to checkpoint a training run (it waits at most 5 s).
+        setTimeout(() => child.kill('SIGKILL'), 8000).unref();
       }),
   };
 }

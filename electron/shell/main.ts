@@ -134,9 +134,16 @@ app.whenReady().then(() => {
   });
 });
 
-app.on('before-quit', () => {
+app.on('before-quit', (event) => {
+  if (!engine) return;
+  // Let the engine checkpoint a training run before the app goes (it takes at most 5 s).
+  event.preventDefault();
   quitting = true;
-  engine?.kill();
+  const stopping = engine;
+  engine = null;
+  stopping.once('exit', () => app.quit());
+  stopping.kill();
+  setTimeout(() => app.exit(0), 8000).unref();
 });
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
