@@ -62,6 +62,11 @@ function listen(client: Client): void {
     // A folder lands on its dataset page (counts, thumbnails, skipped files); the sample is known, so it goes to training.
     app.view = summary.ref === SAMPLE_REF ? 'train' : 'dataset';
   });
+  // The engine died mid-import: the job is gone with it; say so instead of waiting forever.
+  client.on('engine.restarted', ({ message }) => {
+    if (importer.stage !== 'running') return;
+    Object.assign(importer, { stage: 'failed', error: message, jobId: null, cancelling: false });
+  });
   client.on('job.failed', ({ jobId, message, cancelled }) => {
     if (jobId !== importer.jobId) return;
     importer.jobId = null;
@@ -99,9 +104,13 @@ export async function startImport(ref: string, options?: PreprocessOptions): Pro
 export async function cancelImport(): Promise<void> {
   if (!importer.jobId || !app.client) return;
   importer.cancelling = true;
-  const { cancelled } = await app.client.request('job.cancel', { jobId: importer.jobId });
-  // Already finished: its dataset.opened or job.failed event settles the stage.
-  if (!cancelled) importer.cancelling = false;
+  try {
+    const { cancelled } = await app.client.request('job.cancel', { jobId: importer.jobId });
+    // Already finished: its dataset.opened or job.failed event settles the stage.
+    if (!cancelled) importer.cancelling = false;
+  } catch {
+    importer.cancelling = false;
+  }
 }
 
 export function closeImport(): void {

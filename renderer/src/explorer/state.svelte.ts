@@ -63,7 +63,9 @@ export function listenExplorer(): void {
       return;
     }
     try {
-      explorer.info = await client().request('explorer.open', { runDir: e.runDir });
+      const info = await client().request('explorer.open', { runDir: e.runDir });
+      if (explorer.runDir !== e.runDir) return; // the user opened another run meanwhile
+      explorer.info = info;
       await loadRunData();
       explorer.version++;
     } catch (err) {

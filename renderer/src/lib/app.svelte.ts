@@ -1,6 +1,6 @@
 // The renderer's shared state. Events from the engine update it; views read it.
 import type { Client } from '../../../electron/contract/client.ts';
-import type { AppInfo, DatasetSummary, EpochReport, JobState, Reconstructions } from '../../../electron/contract/api.ts';
+import type { AppInfo, DatasetSummary, EpochReport, JobState, Reconstructions, TrainSettings } from '../../../electron/contract/api.ts';
 
 export type View = 'home' | 'dataset' | 'train' | 'explore';
 
@@ -52,6 +52,9 @@ export function setClient(client: Client): void {
   resolveClient(client);
 }
 
+/** The Train view's settings, kept while the user visits other tabs. */
+export const trainSettings: TrainSettings = $state({ model: 'vae', arch: 'mlp', latent: 2, beta: 4, style: 4, labels: 100, epochs: 10, batchSize: 128, lr: 0.001, seed: 1 });
+
 /** Loss points kept for the chart: enough for a smooth curve, bounded so long runs stay light. */
 const MAX_POINTS = 2000;
 
@@ -77,7 +80,8 @@ export function listen(client: Client): void {
     const t = app.training;
     if (t.jobId !== p.jobId) return;
     t.points.push({ step: p.step, epoch: p.epoch, loss: p.loss, recon: p.recon, kl: p.kl });
-    if (t.points.length > MAX_POINTS) t.points.splice(0, t.points.length - MAX_POINTS);
+    // Full: keep every other point, so a long run's curve keeps its start (at half the density).
+    if (t.points.length > MAX_POINTS) t.points = t.points.filter((_, i) => i % 2 === 0 || i === t.points.length - 1);
     t.klPerDim = p.klPerDim;
     t.progress = { epoch: p.epoch, epochs: p.epochs, stepInEpoch: p.stepInEpoch, stepsPerEpoch: p.stepsPerEpoch, samplesPerSec: p.samplesPerSec, etaSec: p.etaSec };
   });
