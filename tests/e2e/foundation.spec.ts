@@ -109,3 +109,19 @@ test('a killed engine: the app says so, and the run resumes from its checkpoint'
   expect(epochs.map(Number)).toEqual([2, 3]);
   await page.screenshot({ path: screenshotPath('train-resumed'), fullPage: true });
 });
+
+test('training settings: Enter in a field does not start training, and the settings survive a tab change', async ({ page, host }) => {
+  await page.goto(host.url);
+  await page.getByRole('button', { name: 'Open MNIST sample' }).click();
+  await expect(page.getByRole('tab', { name: 'Train' })).toHaveAttribute('aria-selected', 'true');
+  const model = page.getByRole('form', { name: 'Training settings' }).getByRole('combobox').first();
+  await model.selectOption('beta-vae');
+  await page.getByLabel('Epochs').fill('7');
+  await page.getByLabel('Epochs').press('Enter');
+  await page.waitForTimeout(500);
+  await expect(page.getByRole('status', { name: 'Training state' })).toHaveText(/idle/);
+  await page.getByRole('tab', { name: 'Home' }).click();
+  await page.getByRole('tab', { name: 'Train' }).click();
+  await expect(page.getByLabel('Epochs')).toHaveValue('7');
+  await expect(model).toHaveValue('beta-vae');
+});
