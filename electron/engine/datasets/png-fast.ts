@@ -29,7 +29,8 @@ export function pngDimensions(buf: Uint8Array): { width: number; height: number 
   return { width: u32(buf, 16), height: u32(buf, 20) };
 }
 
-function paeth(a: number, b: number, c: number): number {
+/** PNG's Paeth predictor (also used by the test fixtures that write filtered PNGs). */
+export function paeth(a: number, b: number, c: number): number {
   const p = a + b - c;
   const pa = Math.abs(p - a);
   const pb = Math.abs(p - b);

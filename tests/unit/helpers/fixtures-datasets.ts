@@ -8,6 +8,7 @@ import { crc32, deflateSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { SKIP_REASONS } from '../../../electron/engine/datasets/types.ts';
+import { paeth } from '../../../electron/engine/datasets/png-fast.ts';
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `le-${prefix}-`));
@@ -83,14 +84,6 @@ export function handPng(opts: { width: number; height: number; colourType: 0 | 2
     chunk('IDAT', deflateSync(raw)),
     chunk('IEND', new Uint8Array(0)),
   ]);
-}
-
-function paeth(a: number, b: number, c: number): number {
-  const p = a + b - c;
-  const pa = Math.abs(p - a);
-  const pb = Math.abs(p - b);
-  const pc = Math.abs(p - c);
-  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
 /** A valid PNG header claiming 50,000 x 50,000 pixels (a decompression bomb), with a tiny body. */
