@@ -69,6 +69,8 @@ export interface Requests extends DatasetRequests, ExplorerRequests, ExportReque
   };
   /** Continues a run from its last checkpoint (after Stop, the NaN guard, or a killed engine). */
   'train.resume': { params: { runDir: string; epochs?: number; lr?: number }; result: { jobId: string; runDir: string } };
+  /** Training jobs running in the engine now (a reloaded window takes over their controls). */
+  'train.jobs': { params: Record<string, never>; result: { jobs: { jobId: string; runDir: string; state: JobState }[] } };
   'train.control': { params: { jobId: string; action: 'pause' | 'resume' | 'stop' }; result: { state: JobState } };
   'job.cancel': { params: { jobId: string }; result: { cancelled: boolean } };
 }

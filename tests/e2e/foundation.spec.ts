@@ -125,3 +125,19 @@ test('training settings: Enter in a field does not start training, and the setti
   await expect(page.getByLabel('Epochs')).toHaveValue('7');
   await expect(model).toHaveValue('beta-vae');
 });
+
+test('a reloaded window takes over the running training job and can stop it', async ({ page, host }) => {
+  await page.goto(host.url);
+  await page.getByRole('button', { name: 'Open MNIST sample' }).click();
+  await expect(page.getByRole('tab', { name: 'Train' })).toHaveAttribute('aria-selected', 'true');
+  await page.getByLabel('Epochs').fill('20');
+  await page.getByRole('button', { name: 'Start training' }).click();
+  await expect(page.getByRole('status', { name: 'Training state' })).toHaveText(/running/);
+  await page.reload();
+  const train = page.getByRole('tab', { name: 'Train' });
+  await expect(train).toBeEnabled();
+  await train.click();
+  await expect(page.getByRole('status', { name: 'Training state' })).toHaveText(/running/);
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(page.getByRole('status', { name: 'Training state' })).toHaveText(/stopped/, { timeout: 60_000 });
+});

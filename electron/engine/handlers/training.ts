@@ -72,6 +72,9 @@ export const trainingHandlers: HandlerMap = {
     const job = launch(ctx, runDir, (signal) => getDataset(run.dataset.ref, run.dataset.options, { signal }), settings, true);
     return { jobId: job.id, runDir };
   },
+  'train.jobs': () => ({
+    jobs: [...running].map(([jobId, { training, runDir }]) => ({ jobId, runDir, state: training.state as JobState })),
+  }),
   'train.control': ({ jobId, action }, ctx) => {
     const entry = running.get(jobId);
     // Still opening its dataset: Stop cancels the job; there is nothing yet to pause.

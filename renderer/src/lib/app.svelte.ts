@@ -50,6 +50,17 @@ export const clientReady: Promise<Client> = new Promise((resolve) => (resolveCli
 export function setClient(client: Client): void {
   app.client = client;
   resolveClient(client);
+  // A window opened (or reloaded) while the engine trains takes over that job's controls.
+  client
+    .request('train.jobs', {})
+    .then(({ jobs }) => {
+      const job = jobs[0];
+      if (job && app.training.state === 'idle') {
+        resetTraining(job.jobId, job.runDir);
+        app.training.state = job.state;
+      }
+    })
+    .catch((e) => (app.error = `Running training jobs: ${(e as Error).message}`));
 }
 
 /** The Train view's settings, kept while the user visits other tabs. */
