@@ -174,7 +174,7 @@ export class RunSession {
         this.onUpdate({ runDir: this.runDir, modelEpoch: this.modelEpoch, status: run.status, training: isTraining(run) });
       }
       if (this.namesSetHere) {
-        // The training job rewrote run.json from its own copy: put the user's names back.
+        // Another process training this run (the CLI) wrote run.json over the names: put them back.
         if (JSON.stringify(run.dimensionNames) !== JSON.stringify(this.namesSetHere)) {
           this.run = await setDimensionNames(this.runDir, this.namesSetHere);
           this.runMtime = statSync(runJsonPath(this.runDir)).mtimeMs;
@@ -410,16 +410,8 @@ export class RunSession {
       this.run = { ...this.run, dimensionNames: clean };
       return clean;
     }
-    // A training job in this process may replace run.json in the same millisecond (same temp name): retry.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        this.run = await setDimensionNames(this.runDir, clean);
-        break;
-      } catch (e) {
-        if (attempt >= 2) throw e;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    }
+    // Serialised with the training job's writes of run.json (updateRunFile), which keep these names.
+    this.run = await setDimensionNames(this.runDir, clean);
     this.runMtime = statSync(runJsonPath(this.runDir)).mtimeMs;
     this.namesSetHere = isTraining(this.run) ? clean : null;
     return clean;

@@ -14,7 +14,7 @@ import { saveModelToDir, writeDirAtomic } from '../../../models/io.ts';
 import type { TrainSettings } from './settings.ts';
 import { checkSettings, defaultDimensionNames, keepBalancedLabels, modelConfigFor, SettingsError } from './settings.ts';
 import type { EpochRecord, RunFile, RunStatus } from './run-file.ts';
-import { readRunFile, runJsonPath, RUN_FORMAT, RUN_FORMAT_VERSION, snapshotDir, writeRunFile } from './run-file.ts';
+import { readRunFile, runJsonPath, RUN_FORMAT, RUN_FORMAT_VERSION, snapshotDir, updateRunFile } from './run-file.ts';
 import type { CheckpointState, EpochSums } from './checkpoint.ts';
 import { loadCheckpoint, saveCheckpoint, saveNetworks } from './checkpoint.ts';
 import { appVersion } from './versions.ts';
@@ -95,6 +95,17 @@ const RECON_MS = 1000;
 const RECON_COUNT = 8;
 const EVAL_CHUNK = 500;
 const EVAL_SEED = 4242;
+
+/**
+ * Writes the job's run.json, keeping the dimension names on disk: the user may have named dimensions
+ * in the explorer since the job last wrote it (updateRunFile serialises the two).
+ */
+function saveRunFile(runDir: string, runFile: RunFile): Promise<RunFile> {
+  return updateRunFile(runDir, (onDisk) => {
+    if (onDisk && onDisk.dimensionNames.length === runFile.dimensionNames.length) runFile.dimensionNames = onDisk.dimensionNames;
+    return runFile;
+  });
+}
 
 /** Snapshot epochs: 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, ... */
 export function isSnapshotEpoch(epoch: number): boolean {
@@ -194,14 +205,14 @@ class Job implements TrainingJob {
         runFile.createdAt = saved.createdAt;
         runFile.dimensionNames = saved.dimensionNames.length === this.config.latent ? saved.dimensionNames : runFile.dimensionNames;
       }
-      await writeRunFile(this.runDir, runFile);
+      await saveRunFile(this.runDir, runFile);
       return await this.loop(model, state, runFile);
     } catch (e) {
       this.state = 'failed';
       if (runFile) {
         runFile.status = 'failed';
         runFile.message = (e as Error).message;
-        await writeRunFile(this.runDir, runFile).catch(() => {});
+        await saveRunFile(this.runDir, runFile).catch(() => {});
       }
       throw e;
     } finally {
@@ -307,13 +318,6 @@ class Job implements TrainingJob {
     };
 
     const finishRunFile = async (status: RunStatus, message?: string) => {
-      // The user may have named dimensions in the explorer since the last write: keep what is on disk.
-      try {
-        const onDisk = readRunFile(runDir);
-        if (onDisk.dimensionNames.length === runFile.dimensionNames.length) runFile.dimensionNames = onDisk.dimensionNames;
-      } catch {
-        // no run.json yet (the first write)
-      }
       runFile.status = status;
       runFile.message = message;
       runFile.history = state.history;
@@ -322,7 +326,7 @@ class Job implements TrainingJob {
       runFile.pixelLogVar = model.pixelLogVarValue();
       runFile.settings = { ...settings };
       runFile.model = this.config;
-      await writeRunFile(runDir, runFile);
+      await saveRunFile(runDir, runFile);
     };
 
     /** Checkpoint + the run's encoder/ decoder/ (+ classifier/) + run.json, each written atomically. */

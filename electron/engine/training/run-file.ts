@@ -82,6 +82,30 @@ export async function writeRunFile(runDir: string, run: RunFile): Promise<void> 
   await writeFileAtomic(runJsonPath(runDir), JSON.stringify(run, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
 }
 
+/** One read-modify-write of run.json at a time per run folder in this process (training and renaming). */
+const runFileQueues = new Map<string, Promise<unknown>>();
+
+/**
+ * Reads run.json (null when there is none yet), lets `change` build the new content from it, and
+ * writes that atomically — serialised per run folder, so concurrent updates never undo each other.
+ */
+export function updateRunFile(runDir: string, change: (current: RunFile | null) => RunFile): Promise<RunFile> {
+  const previous = runFileQueues.get(runDir) ?? Promise.resolve();
+  const next = previous
+    .catch(() => {})
+    .then(async () => {
+      const current = existsSync(runJsonPath(runDir)) ? readRunFile(runDir) : null;
+      const run = change(current);
+      await writeRunFile(runDir, run);
+      return run;
+    });
+  runFileQueues.set(runDir, next);
+  void next.finally(() => {
+    if (runFileQueues.get(runDir) === next) runFileQueues.delete(runDir);
+  }).catch(() => {});
+  return next;
+}
+
 export function readRunFile(runDir: string): RunFile {
   const file = runJsonPath(runDir);
   if (!existsSync(runDir)) throw new RunLoadError(`${runDir}: no such run folder`);
@@ -233,9 +257,10 @@ export function snapshotDir(runDir: string, epoch: number): string {
 
 /** Rename latent dimensions (the views let the user name them); rewrites run.json atomically. */
 export async function setDimensionNames(runDir: string, names: string[]): Promise<RunFile> {
-  const run = readRunFile(runDir);
-  if (names.length !== run.model.latent) throw new RunLoadError(`${runJsonPath(runDir)}: expected ${run.model.latent} dimension names, got ${names.length}`);
-  run.dimensionNames = names.map(String);
-  await writeRunFile(runDir, run);
-  return run;
+  readRunFile(runDir); // a missing or corrupt run.json is reported as such
+  return updateRunFile(runDir, (run) => {
+    if (!run) throw new RunLoadError(`${runJsonPath(runDir)}: missing`);
+    if (names.length !== run.model.latent) throw new RunLoadError(`${runJsonPath(runDir)}: expected ${run.model.latent} dimension names, got ${names.length}`);
+    return { ...run, dimensionNames: names.map(String) };
+  });
 }
