@@ -319,7 +319,7 @@ describe('embedding table', () => {
 
   it('builds the table from means the caller already has (the embed command encodes once for t-SNE and table)', async () => {
     const images = fx.dataset.images;
-    const means = encodeImages(vae.loaded, images, null);
+    const means = await encodeImages(vae.loaded, images, null);
     const testRows = Array.from(images.split.keys()).filter((i) => images.split[i] === 1);
     const coords = Float32Array.from({ length: testRows.length * 2 }, (_, i) => i);
     const table = await buildEmbeddingTable(vae, { means, tsne: { coords, indices: testRows } });

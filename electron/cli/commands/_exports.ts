@@ -77,6 +77,7 @@ export async function runExport(
       try {
         const result = await produceExport(source, spec, hooks);
         progress.flush();
+        signal.throwIfAborted(); // Ctrl+C during the last chunk: nothing is written
         const path = saveExport(result, out, force);
         return { result, path, seconds: (performance.now() - started) / 1000 };
       } catch (error) {

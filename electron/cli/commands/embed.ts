@@ -62,7 +62,7 @@ async function encodeRun(runDir: string, signal: AbortSignal, onStatus: (text: s
     onStatus(`Opening ${source.run.dataset.ref}`);
     const images = await source.images(signal);
     onStatus(`Encoding ${images.count} images`);
-    const means = encodeImages(source.loaded, images, null, { signal });
+    const means = await encodeImages(source.loaded, images, null, { signal });
     const latent = source.loaded.latent;
     let picked: number[] = [];
     for (let i = 0; i < images.count; i++) if (images.split[i] === 1) picked.push(i);

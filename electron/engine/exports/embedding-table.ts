@@ -91,7 +91,7 @@ export async function buildEmbeddingTable(
   hooks: ExportHooks = {},
 ): Promise<EmbeddingTable & { means: Float32Array }> {
   const images = await source.images(hooks.signal);
-  const means = options.means ?? encodeImages(source.loaded, images, null, hooks, [0, 0.95]);
+  const means = options.means ?? (await encodeImages(source.loaded, images, null, hooks, [0, 0.95]));
   const ref = source.run.dataset.ref;
   const root = isAbsolute(ref) ? ref : undefined;
   const table = embeddingTableCsv({ images, means, latent: source.loaded.latent, tsne: options.tsne, root });

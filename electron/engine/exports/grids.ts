@@ -48,7 +48,7 @@ function decodedPlan(
       const latent = source.loaded.latent;
       const codes = new Float32Array(which.length * perFrame * latent);
       which.forEach((f, i) => codes.set(codesFor(f), i * perFrame * latent));
-      const pixels = decodeCodes(source.loaded, codes, hooks, progress);
+      const pixels = await decodeCodes(source.loaded, codes, hooks, progress);
       const per = perFrame * layout.tileSize * layout.tileSize * layout.channels;
       return which.map((_, i) => pixels.subarray(i * per, (i + 1) * per));
     },
@@ -61,7 +61,7 @@ async function baseCodes(source: ExportSource, anchors: number[], hooks: ExportH
   if (anchors.length === 0) return new Float32Array(latent);
   const images = await source.images(hooks.signal);
   for (const a of anchors) if (a >= images.count) throw new UserError(`anchor ${a}: the dataset has ${images.count} images (0 to ${images.count - 1})`);
-  return encodeImages(source.loaded, images, anchors, { signal: hooks.signal });
+  return await encodeImages(source.loaded, images, anchors, { signal: hooks.signal });
 }
 
 export async function traversalPlan(source: ExportSource, o: TraversalGifOptions, hooks: ExportHooks = {}): Promise<GridPlan> {
@@ -98,7 +98,7 @@ export async function styleSweepPlan(source: ExportSource, o: StyleGifOptions, h
     }
   }
   if (chosen.length === 0) throw new UserError(`${source.run.dataset.ref}: no labelled images, so the classes of this run cannot be shown`);
-  const means = encodeImages(source.loaded, images, chosen, { signal: hooks.signal });
+  const means = await encodeImages(source.loaded, images, chosen, { signal: hooks.signal });
   const labels = Int32Array.from(chosen, (i) => images.labels[i]);
   const { means: classMeans, counts } = classMeanCodes(means, labels, latent, classes);
   const shown = Array.from({ length: classes }, (_, k) => k).filter((k) => counts[k] > 0);

@@ -56,20 +56,24 @@ export function sourceFor(loaded: LoadedRun, images?: ImageSet): ExportSource {
   };
 }
 
-/** Posterior means of these images, row-major [count, latent], in chunks so progress and cancel work. */
-export function encodeImages(
+/**
+ * Posterior means of these images, row-major [count, latent], in chunks. Between chunks the engine
+ * answers other requests (a Cancel among them), so a long export neither blocks the app nor ignores Stop.
+ */
+export async function encodeImages(
   loaded: LoadedRun,
   images: ImageSet,
   indices: ArrayLike<number> | null,
   hooks: ExportHooks = {},
   progress: [number, number] = [0, 1],
-): Float32Array {
+): Promise<Float32Array> {
   const per = images.size * images.size * images.channels;
   const count = indices ? indices.length : images.count;
   const latent = loaded.latent;
   const means = new Float32Array(count * latent);
   const chunk = 500;
   for (let start = 0; start < count; start += chunk) {
+    await turn();
     if (hooks.signal?.aborted) throw abortError();
     const n = Math.min(chunk, count - start);
     let pixels: Uint8Array;
@@ -87,7 +91,7 @@ export function encodeImages(
 }
 
 /** Decoded images (uint8 HWC, one per code) of row-major codes, in chunks with progress and cancel. */
-export function decodeCodes(loaded: LoadedRun, codes: Float32Array, hooks: ExportHooks = {}, progress: [number, number] = [0, 1]): Uint8Array {
+export async function decodeCodes(loaded: LoadedRun, codes: Float32Array, hooks: ExportHooks = {}, progress: [number, number] = [0, 1]): Promise<Uint8Array> {
   const latent = loaded.latent;
   const count = codes.length / latent;
   const { size, channels } = loaded.run.dataset;
@@ -95,6 +99,7 @@ export function decodeCodes(loaded: LoadedRun, codes: Float32Array, hooks: Expor
   const out = new Uint8Array(count * per);
   const chunk = 1024;
   for (let start = 0; start < count; start += chunk) {
+    await turn();
     if (hooks.signal?.aborted) throw abortError();
     const n = Math.min(chunk, count - start);
     out.set(loaded.decode(codes.slice(start * latent, (start + n) * latent), n), start * per);
@@ -102,6 +107,9 @@ export function decodeCodes(loaded: LoadedRun, codes: Float32Array, hooks: Expor
   }
   return out;
 }
+
+/** Lets the event loop run (requests, cancels) before the next chunk of work. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function abortError(): Error {
   const error = new Error('Cancelled.');
