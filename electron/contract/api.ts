@@ -1,8 +1,7 @@
 // The one typed contract between the renderer and the engine (via whichever host carries it).
 // Every request names its params and result; every event its data. Hosts answer the `host.*`
 // requests themselves (native dialogs in Electron, the folder browser in the browser host).
-import type { DatasetSummary, ImportProgress, PreprocessOptions } from '../engine/datasets/types.ts';
-import type { DatasetEvents, DatasetRequests } from './datasets.ts';
+import type { DatasetEvents, DatasetRequests, DatasetSummary, ImportProgress, PreprocessOptions } from './datasets.ts';
 import type { ExplorerEvents, ExplorerRequests } from './explorer.ts';
 import type { ExportEvents, ExportRequests } from './exports.ts';
 
@@ -45,14 +44,10 @@ export interface FolderListing {
 }
 
 // ---- training ----------------------------------------------------------------------------------
-// The training job defines these next to the code that fills them; the contract re-exports them.
-import type { EpochReport, Reconstructions, RunSummary, TrainProgress, TrainSettings } from '../engine/training/job.ts';
-import type { ModelKind } from '../engine/training/settings.ts';
+// The types live in training.ts; re-exported here, where the renderer has always found them.
+import type { EpochReport, JobState, ModelKind, Reconstructions, RunSummary, TrainProgress, TrainSettings } from './training.ts';
 
-export type { EpochReport, ModelKind, Reconstructions, RunSummary, TrainProgress, TrainSettings };
-
-/** 'stopped' runs can be resumed; 'failed' carries a message (the NaN guard's advice, for one). */
-export type JobState = 'running' | 'paused' | 'stopping' | 'stopped' | 'done' | 'failed' | 'cancelled';
+export type { EpochReport, JobState, ModelKind, Reconstructions, RunSummary, TrainProgress, TrainSettings };
 
 // ---- the request map ------------------------------------------------------------------------
 // Feature areas keep their requests and events in files of their own (datasets.ts, explorer.ts, exports.ts),

@@ -1,8 +1,113 @@
-// Requests and events of opening and browsing datasets; merged into the contract in api.ts.
-import type { DatasetSummary, ImportProgress, PreprocessOptions } from '../engine/datasets/types.ts';
-import type { ImportPreview, OptionSuggestion, PreviewImage } from '../engine/datasets/preview.ts';
+// Requests and events of opening and browsing datasets, and the types they carry; merged into the
+// contract in api.ts. The engine's dataset modules fill these types and re-export them.
 
-export type { ImportPreview, OptionSuggestion, PreviewImage };
+export type Fit = 'contain' | 'cover' | 'fill';
+export type InvertMode = 'auto' | 'yes' | 'no';
+/** 'off', a fixed threshold in (0,1), or 'dynamic' (Bernoulli resampling every epoch). */
+export type Binarize = 'off' | 'dynamic' | number;
+
+export interface PreprocessOptions {
+  /** Square side in pixels. */
+  size: number;
+  channels: 1 | 3;
+  fit: Fit;
+  invert: InvertMode;
+  binarize: Binarize;
+  /** Share of images held out for testing, stratified by label. */
+  testSplit: number;
+  /** Seed of the train/test split. */
+  seed: number;
+}
+
+export interface SkippedFile {
+  /** Relative to the opened folder ('/' separators); folders end with '/'. */
+  path: string;
+  /** One of SKIP_REASONS: the summary groups skipped files by it. */
+  reason: string;
+  /** Specifics, e.g. the decoder's message. */
+  detail?: string;
+}
+
+/** labels.csv at the top of a folder: how many of its rows were used. */
+export interface LabelsCsvReport {
+  rows: number;
+  /** Rows that named an image of the folder and gave it a label. */
+  applied: number;
+  /** Rows naming no image of the folder (first few listed). */
+  unmatched: number;
+  unmatchedExamples: string[];
+  /** Lines that are not `file,label`. */
+  invalid: number;
+}
+
+export interface DatasetSummary {
+  ref: string;
+  images: number;
+  train: number;
+  test: number;
+  classCounts: Record<string, number>;
+  unlabelled: number;
+  skipped: SkippedFile[];
+  /** Skipped files counted per reason. */
+  skippedByReason: Record<string, number>;
+  /** Files that are not images by name (text, archives, ...) or hidden: ignored without a reason. */
+  ignoredFiles: number;
+  /** Whether pixels were inverted so ink is high (the outcome of invert: 'auto'). */
+  inverted: boolean;
+  /** Why that inversion choice was made, in a sentence. */
+  invertReason: string;
+  labelsCsv?: LabelsCsvReport;
+  /** Opened from the decoded-image cache (unchanged folder). */
+  fromCache: boolean;
+  /** Wall time of the open, seconds. */
+  seconds: number;
+  options: PreprocessOptions;
+}
+
+export interface ImportProgress {
+  phase: 'scanning' | 'decoding' | 'caching' | 'done';
+  /** Files seen while scanning. */
+  scanned: number;
+  /** Image files decoded (or skipped) so far. */
+  decoded: number;
+  /** Image files to decode (known after scanning). */
+  total: number;
+  imagesPerSec: number;
+  etaSec: number;
+}
+
+export interface OptionSuggestion {
+  /** Ready to pass to openDataset; invert is the detected polarity ('yes' or 'no'). */
+  options: PreprocessOptions;
+  reasons: { size: string; channels: string; invert: string };
+  /** Images looked at. */
+  sampled: number;
+  /** Image files found by the scan (before decoding). */
+  imageFiles: number;
+}
+
+export interface PreviewImage {
+  /** Path relative to the folder, or sample:mnist#i. */
+  file: string;
+  label: string | null;
+  width: number;
+  height: number;
+  /** data:image/png;base64,... */
+  dataUrl: string;
+}
+
+export interface ImportPreview {
+  options: PreprocessOptions;
+  /** Whether 'after' is inverted (for invert 'auto': decided on these images). */
+  inverted: boolean;
+  /** The originals, scaled down to at most 96 px. */
+  before: PreviewImage[];
+  /** What the model sees: preprocessed, inverted and binarized (one Bernoulli draw for 'dynamic'). */
+  after: PreviewImage[];
+  /** Files among the picks that could not be used. */
+  skipped: SkippedFile[];
+}
+
 
 /** Which images of an opened dataset `dataset.images` returns. */
 export interface DatasetImagesQuery {

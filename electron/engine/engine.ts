@@ -4,8 +4,7 @@ import type { Method } from '../contract/api.ts';
 import type { Message, ReplyMessage } from '../contract/messages.ts';
 import { UserError, toErrorInfo } from '../contract/messages.ts';
 import { initBackend } from './backend.ts';
-import type { EngineContext, Handler, HandlerMap } from './context.ts';
-import { JobRegistry } from './jobs.ts';
+import { createContext, type Handler, type HandlerMap } from './context.ts';
 import { systemHandlers } from './handlers/system.ts';
 import { datasetHandlers } from './handlers/datasets.ts';
 import { trainingHandlers } from './handlers/training.ts';
@@ -23,10 +22,7 @@ export interface Engine {
 
 export function createEngine(send: (message: Message) => void): Engine {
   const handlers: HandlerMap = Object.assign({}, ...AREAS);
-  const ctx: EngineContext = {
-    emit: (name, data) => send({ kind: 'event', name, data }),
-    jobs: new JobRegistry(() => ctx),
-  };
+  const ctx = createContext((name, data) => send({ kind: 'event', name, data }));
   // Requests wait for the backend once, at start-up; nothing else blocks them.
   const ready = initBackend();
 

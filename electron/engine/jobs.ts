@@ -1,5 +1,8 @@
 // Long operations: each gets an id, an AbortController and throttled progress events.
-import type { EngineContext } from './context.ts';
+import type { EventName, Events } from '../contract/api.ts';
+
+/** Sends an event to the host (and on to every window). */
+export type Emit = <E extends EventName>(name: E, data: Events[E]) => void;
 
 export interface RunningJob {
   id: string;
@@ -15,7 +18,7 @@ export class JobRegistry {
   private finished = new Map<string, Promise<void>>();
   private counter = 0;
 
-  constructor(private readonly ctx: () => EngineContext) {}
+  constructor(private readonly emit: Emit) {}
 
   /**
    * Starts `work` in the background and returns its id at once. Completion and failure are reported
@@ -31,11 +34,11 @@ export class JobRegistry {
     setImmediate(async () => {
       try {
         const result = await work(job);
-        this.ctx().emit('job.done', { jobId: job.id, kind, result });
+        this.emit('job.done', { jobId: job.id, kind, result });
       } catch (error) {
         const cancelled = job.controller.signal.aborted || (error instanceof Error && error.name === 'AbortError');
         const message = cancelled ? 'Cancelled.' : error instanceof Error ? error.message : String(error);
-        this.ctx().emit('job.failed', { jobId: job.id, kind, message, cancelled });
+        this.emit('job.failed', { jobId: job.id, kind, message, cancelled });
       } finally {
         this.jobs.delete(job.id);
         this.finished.delete(job.id);

@@ -6,8 +6,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { EventName, Events } from '../../electron/contract/api.ts';
-import type { EngineContext } from '../../electron/engine/context.ts';
-import { JobRegistry } from '../../electron/engine/jobs.ts';
+import { createContext, type EngineContext } from '../../electron/engine/context.ts';
 import { datasetHandlers } from '../../electron/engine/handlers/datasets.ts';
 import { cacheDir } from '../../electron/engine/datasets/cache.ts';
 import { openDataset } from '../../electron/engine/datasets/index.ts';
@@ -25,17 +24,14 @@ type Emitted = { [E in EventName]: { name: E; data: Events[E] } }[EventName];
 function engineContext() {
   const events: Emitted[] = [];
   const waiters: { test: (e: Emitted) => boolean; resolve: (e: Emitted) => void }[] = [];
-  const ctx: EngineContext = {
-    emit: (name, data) => {
-      const event = { name, data } as Emitted;
-      events.push(event);
-      for (const w of [...waiters]) if (w.test(event)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(event);
-      }
-    },
-    jobs: new JobRegistry(() => ctx),
-  };
+  const ctx = createContext((name, data) => {
+    const event = { name, data } as Emitted;
+    events.push(event);
+    for (const w of [...waiters]) if (w.test(event)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(event);
+    }
+  });
   /** The job's end: dataset.opened or job.failed. */
   const finished = (jobId: string) =>
     new Promise<Emitted>((resolve) => {

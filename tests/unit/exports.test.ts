@@ -19,8 +19,7 @@ import { encodeGridPng } from '../../electron/engine/exports/png.ts';
 import { buildEmbeddingTable, csvField, embeddingTableCsv } from '../../electron/engine/exports/embedding-table.ts';
 import { OutputExistsError, writeOutputFile, writeOutputFolder } from '../../electron/engine/exports/write.ts';
 import { exportHandlers } from '../../electron/engine/handlers/exports.ts';
-import type { EngineContext } from '../../electron/engine/context.ts';
-import { JobRegistry } from '../../electron/engine/jobs.ts';
+import { createContext } from '../../electron/engine/context.ts';
 import type { Events } from '../../electron/contract/api.ts';
 import { UsageError } from '../../electron/cli/errors.ts';
 import { run as gifCommand } from '../../electron/cli/commands/gif.ts';
@@ -428,8 +427,7 @@ describe('writing files', () => {
 describe('engine requests', () => {
   function context() {
     const events: { name: keyof Events; data: unknown }[] = [];
-    const ctx: EngineContext = { emit: (name, data) => events.push({ name, data }), jobs: null as never };
-    ctx.jobs = new JobRegistry(() => ctx);
+    const ctx = createContext((name, data) => events.push({ name, data }));
     /** The first event of this name (a failed job fails the test with its message). */
     const next = async (name: keyof Events) => {
       for (let i = 0; i < 3000; i++) {

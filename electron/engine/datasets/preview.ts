@@ -14,38 +14,9 @@ import { decideInversion, invertInPlace } from './pixels.ts';
 import { FOLDER_DEFAULTS, validateOptions } from './open.ts';
 import type { Binarize, ImportHooks, PreprocessOptions, SkippedFile } from './types.ts';
 import { SAMPLE_MNIST, SKIP_REASONS } from './types.ts';
+import type { ImportPreview, OptionSuggestion, PreviewImage } from '../../contract/datasets.ts';
 
-export interface OptionSuggestion {
-  /** Ready to pass to openDataset; invert is the detected polarity ('yes' or 'no'). */
-  options: PreprocessOptions;
-  reasons: { size: string; channels: string; invert: string };
-  /** Images looked at. */
-  sampled: number;
-  /** Image files found by the scan (before decoding). */
-  imageFiles: number;
-}
-
-export interface PreviewImage {
-  /** Path relative to the folder, or sample:mnist#i. */
-  file: string;
-  label: string | null;
-  width: number;
-  height: number;
-  /** data:image/png;base64,... */
-  dataUrl: string;
-}
-
-export interface ImportPreview {
-  options: PreprocessOptions;
-  /** Whether 'after' is inverted (for invert 'auto': decided on these images). */
-  inverted: boolean;
-  /** The originals, scaled down to at most 96 px. */
-  before: PreviewImage[];
-  /** What the model sees: preprocessed, inverted and binarized (one Bernoulli draw for 'dynamic'). */
-  after: PreviewImage[];
-  /** Files among the picks that could not be used. */
-  skipped: SkippedFile[];
-}
+export type { ImportPreview, OptionSuggestion, PreviewImage };
 
 function checkFolder(ref: string): void {
   if (!isAbsolute(ref)) throw new UserError(`${ref}: give an absolute folder path (or sample:mnist).`);

@@ -3,7 +3,7 @@
 // train.resume continues a run from its checkpoint, e.g. after the engine was killed.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { JobState } from '../../contract/api.ts';
+import type { JobState } from '../../contract/training.ts';
 import { UserError } from '../../contract/messages.ts';
 import type { EngineContext, HandlerMap } from '../context.ts';
 import type { Dataset } from '../datasets/types.ts';
@@ -73,7 +73,7 @@ export const trainingHandlers: HandlerMap = {
     return { jobId: job.id, runDir };
   },
   'train.jobs': () => ({
-    jobs: [...running].map(([jobId, { training, runDir }]) => ({ jobId, runDir, state: training.state as JobState })),
+    jobs: [...running].map(([jobId, { training, runDir }]) => ({ jobId, runDir, state: training.state })),
   }),
   'train.control': ({ jobId, action }, ctx) => {
     const entry = running.get(jobId);
@@ -84,7 +84,7 @@ export const trainingHandlers: HandlerMap = {
     if (action === 'pause') training.pause();
     else if (action === 'resume') training.resume();
     else training.stop();
-    const state = training.state as JobState;
+    const state = training.state;
     ctx.emit('train.state', { jobId, runDir, state });
     return { state };
   },

@@ -19,59 +19,10 @@ import type { CheckpointState, EpochSums } from './checkpoint.ts';
 import { loadCheckpoint, saveCheckpoint, saveNetworks } from './checkpoint.ts';
 import { appVersion } from './versions.ts';
 
+import type { EpochReport, JobState, Reconstructions, RunSummary, TrainProgress } from '../../contract/training.ts';
+
 export type { TrainSettings } from './settings.ts';
-
-export interface TrainProgress {
-  runDir: string;
-  step: number;
-  epoch: number;
-  epochs: number;
-  stepInEpoch: number;
-  stepsPerEpoch: number;
-  loss: number;
-  recon: number;
-  kl: number;
-  klPerDim: number[];
-  samplesPerSec: number;
-  etaSec: number;
-}
-
-export interface EpochReport {
-  runDir: string;
-  epoch: number;
-  trainLoss: number;
-  /** −ELBO on the test split, positive nats per image */
-  testLoss: number;
-  testAccuracy?: number;
-}
-
-export interface Reconstructions {
-  runDir: string;
-  size: number;
-  channels: number;
-  count: number;
-  train: { input: Uint8Array; output: Uint8Array };
-  test: { input: Uint8Array; output: Uint8Array };
-}
-
-export interface RunSummary {
-  runDir: string;
-  /** done: all epochs; stopped: by the user (resumable); diverged: the NaN guard stopped it (resumable with a lower learning rate) */
-  status: 'done' | 'stopped' | 'diverged';
-  /** completed epochs */
-  epochs: number;
-  step: number;
-  trainLoss: number | null;
-  /** −ELBO on the test split after the last completed epoch, positive nats per image */
-  testLoss: number | null;
-  testAccuracy?: number;
-  /** training time, excluding pauses */
-  seconds: number;
-  samplesPerSec: number;
-  message?: string;
-}
-
-export type JobState = 'running' | 'paused' | 'stopping' | 'done' | 'failed';
+export type { EpochReport, Reconstructions, RunSummary, TrainProgress };
 
 export interface TrainingJob {
   pause(): void;

@@ -1,36 +1,15 @@
 // Training settings as the user gives them, checked against the dataset and turned into a model config.
 import type { Dataset } from '../datasets/types.ts';
 import type { ClassPrior, ModelConfig } from '../../../models/config.ts';
+import type { ClassPrior as WireClassPrior, ModelKind, TrainSettings } from '../../contract/training.ts';
 import { defaultModelConfig, MLP_HIDDEN } from '../../../models/config.ts';
 import { mulberry32 } from '../random.ts';
 
-export type ModelKind = 'vae' | 'beta-vae' | 'beta-tcvae' | 'ssvae';
+export type { ModelKind, TrainSettings };
 
-export interface TrainSettings {
-  model: ModelKind;
-  arch: 'mlp' | 'conv';
-  latent: number;
-  /** ssvae: style dimensions z^X; the other latent - style dimensions are the class part z^Y. */
-  style?: number;
-  /** β-VAE: weight of the KL; β-TCVAE: weight of the total correlation. */
-  beta?: number;
-  /** Keep only this many labels (balanced per class) from the training images. */
-  labels?: number;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  seed: number;
-  /** Reparameterisation samples per image (default 1). */
-  samples?: number;
-  /** MLP hidden widths, input side first (default [256, 64]). */
-  hidden?: number[];
-  /** ssvae: weight of log p(y|z^Y) per labelled image (default 400). */
-  classWeight?: number;
-  /** ssvae: prior on the class part z^Y (default 'mixture'; runs made before it existed used 'standard'). */
-  classPrior?: ClassPrior;
-  /** ssvae: weight of the shift-consistency term on q(y|x) (default: the model default; runs made before it existed: 0). */
-  consistencyWeight?: number;
-}
+// The contract spells the class prior out (it imports nothing): this fails to compile if the two drift.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+true satisfies Same<ClassPrior, WireClassPrior>;
 
 export const DEFAULT_BETA: Record<ModelKind, number> = { vae: 1, 'beta-vae': 4, 'beta-tcvae': 6, ssvae: 1 };
 

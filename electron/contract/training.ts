@@ -1,0 +1,87 @@
+// The training area's wire types: the settings a run is started with, and what a training job reports.
+// The engine's training modules fill them (and re-export them); the renderer and the CLI read them.
+
+/** Same as models/config.ts's ClassPrior (the engine checks that they agree). */
+export type ClassPrior = 'standard' | 'mixture';
+
+export type ModelKind = 'vae' | 'beta-vae' | 'beta-tcvae' | 'ssvae';
+
+export interface TrainSettings {
+  model: ModelKind;
+  arch: 'mlp' | 'conv';
+  latent: number;
+  /** ssvae: style dimensions z^X; the other latent - style dimensions are the class part z^Y. */
+  style?: number;
+  /** β-VAE: weight of the KL; β-TCVAE: weight of the total correlation. */
+  beta?: number;
+  /** Keep only this many labels (balanced per class) from the training images. */
+  labels?: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  /** Reparameterisation samples per image (default 1). */
+  samples?: number;
+  /** MLP hidden widths, input side first (default [256, 64]). */
+  hidden?: number[];
+  /** ssvae: weight of log p(y|z^Y) per labelled image (default 400). */
+  classWeight?: number;
+  /** ssvae: prior on the class part z^Y (default 'mixture'; runs made before it existed used 'standard'). */
+  classPrior?: ClassPrior;
+  /** ssvae: weight of the shift-consistency term on q(y|x) (default: the model default; runs made before it existed: 0). */
+  consistencyWeight?: number;
+}
+
+export interface TrainProgress {
+  runDir: string;
+  step: number;
+  epoch: number;
+  epochs: number;
+  stepInEpoch: number;
+  stepsPerEpoch: number;
+  loss: number;
+  recon: number;
+  kl: number;
+  klPerDim: number[];
+  samplesPerSec: number;
+  etaSec: number;
+}
+
+export interface EpochReport {
+  runDir: string;
+  epoch: number;
+  trainLoss: number;
+  /** −ELBO on the test split, positive nats per image */
+  testLoss: number;
+  testAccuracy?: number;
+}
+
+export interface Reconstructions {
+  runDir: string;
+  size: number;
+  channels: number;
+  count: number;
+  train: { input: Uint8Array; output: Uint8Array };
+  test: { input: Uint8Array; output: Uint8Array };
+}
+
+export interface RunSummary {
+  runDir: string;
+  /** done: all epochs; stopped: by the user (resumable); diverged: the NaN guard stopped it (resumable with a lower learning rate) */
+  status: 'done' | 'stopped' | 'diverged';
+  /** completed epochs */
+  epochs: number;
+  step: number;
+  trainLoss: number | null;
+  /** −ELBO on the test split after the last completed epoch, positive nats per image */
+  testLoss: number | null;
+  testAccuracy?: number;
+  /** training time, excluding pauses */
+  seconds: number;
+  samplesPerSec: number;
+  message?: string;
+}
+
+
+/** 'stopped' runs can be resumed; 'failed' carries a message (the NaN guard's advice, for one). */
+export type JobState = 'running' | 'paused' | 'stopping' | 'stopped' | 'done' | 'failed' | 'cancelled';
