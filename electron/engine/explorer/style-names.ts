@@ -63,16 +63,34 @@ export function suggestStyleNames(input: SweepInput): StyleDimReport[] {
     for (const name of MEASURE_NAMES) if (Math.abs(corr[name]) > Math.abs(corr[strongest])) strongest = name;
     reports.push({ dim: d, correlations: corr, changes: change, measure: null, suggestion: null, correlation: 0, strongest, effect });
   }
-  // Names go to the closest (dimension, measure) pairs first, each measure once; a dimension whose
-  // measures are all taken by closer dimensions gets its best one numbered ("slant 2").
-  const qualifies = (r: StyleDimReport, m: StyleMeasure) =>
+  assignSuggestedNames(reports);
+  return reports;
+}
+
+/** What naming needs of a dimension's sweep; the fields it sets. */
+export interface Nameable {
+  correlations: Record<StyleMeasure, number>;
+  changes: Record<StyleMeasure, number>;
+  effect: number;
+  measure: StyleMeasure | null;
+  correlation: number;
+  suggestion: string | null;
+}
+
+/**
+ * Names go to the closest (dimension, measure) pairs first, each measure once; a dimension whose
+ * measures are all taken by closer dimensions gets its best one numbered ("slant 2"). A measure names a
+ * dimension only if it follows it (|r| ≥ 0.7), moves over the sweep, and the image changes at all.
+ */
+export function assignSuggestedNames<R extends Nameable>(reports: R[]): R[] {
+  const qualifies = (r: Nameable, m: StyleMeasure) =>
     r.effect >= MIN_EFFECT && Math.abs(r.correlations[m]) >= MIN_CORRELATION && r.changes[m] >= MIN_CHANGE[m];
   // Strongest correlation first; a measure that moves many times its threshold breaks near-ties.
-  const score = (r: StyleDimReport, m: StyleMeasure) => Math.abs(r.correlations[m]) + 0.02 * Math.min(5, r.changes[m] / MIN_CHANGE[m]);
+  const score = (r: Nameable, m: StyleMeasure) => Math.abs(r.correlations[m]) + 0.02 * Math.min(5, r.changes[m] / MIN_CHANGE[m]);
   const pairs = reports.flatMap((r) => MEASURE_NAMES.filter((m) => qualifies(r, m)).map((m) => ({ r, m, score: score(r, m) })));
   pairs.sort((a, b) => b.score - a.score);
   const used = new Map<StyleMeasure, number>();
-  const assign = (r: StyleDimReport, m: StyleMeasure) => {
+  const assign = (r: R, m: StyleMeasure) => {
     const n = (used.get(m) ?? 0) + 1;
     used.set(m, n);
     r.measure = m;
