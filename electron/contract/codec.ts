@@ -29,10 +29,19 @@ function typedName(value: unknown): TypedName | null {
   return name in TYPED ? name : null;
 }
 
+/** A frame that is not one of ours: malformed, truncated, or with a ref outside its bytes. */
+export class FrameError extends Error {
+  override name = 'FrameError';
+}
+
+/** The typed-array constructor of a name, looked up as an own property only ('constructor' is no type). */
+function typedCtor(name: unknown) {
+  return typeof name === 'string' && Object.hasOwn(TYPED, name) ? TYPED[name as TypedName] : null;
+}
+
 function isTypedRef(value: unknown): value is TypedRef {
-  if (!value || typeof value !== 'object') return false;
-  const ref = value as Partial<TypedRef>;
-  return typeof ref.$typed === 'string' && ref.$typed in TYPED && typeof ref.index === 'number' && typeof ref.bytes === 'number';
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
+  return Object.hasOwn(value, '$typed');
 }
 
 const align8 = (n: number) => (n + 7) & ~7;
@@ -62,35 +71,49 @@ export function encodeFrame(message: unknown): Uint8Array<ArrayBuffer> {
   return frame;
 }
 
+/** Largest header accepted: the host's maxPayload bounds frames anyway; this bounds JSON parsing. */
+const MAX_HEADER = 16 * 1024 * 1024;
+
+/**
+ * Decodes a frame from an untrusted peer. Every ref is checked (a known type, indices 0..k-1 each
+ * once and in order, a whole number of elements inside the frame); anything else throws FrameError,
+ * so no byte outside `frame` (Node's pooled buffers hold other data) is ever read.
+ */
 export function decodeFrame(frame: Uint8Array): unknown {
+  if (frame.byteLength < 4) throw new FrameError('Frame shorter than its length word');
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const headerLength = view.getUint32(0, true);
-  const json = new TextDecoder().decode(frame.subarray(4, 4 + headerLength));
-  const refs: TypedRef[] = [];
-  const parsed = JSON.parse(json, (_key, value) => {
-    if (isTypedRef(value)) refs[value.index] = value;
-    return value;
-  });
-  // Buffers follow the header in index order; recompute their offsets from the recorded sizes.
-  const offsets: number[] = [];
-  let offset = align8(4 + headerLength);
-  for (const ref of refs) {
-    offsets.push(offset);
-    offset = align8(offset + ref.bytes);
+  if (headerLength > MAX_HEADER || 4 + headerLength > frame.byteLength) throw new FrameError('Frame header runs past the end of the frame');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(frame.subarray(4, 4 + headerLength)));
+  } catch {
+    throw new FrameError('Frame header is not valid JSON');
   }
-  if (offset > frame.byteLength + 7) throw new Error('Truncated frame');
+  // Buffers follow the header in index order: the k-th ref met while restoring must have index k.
+  let offset = align8(4 + headerLength);
+  let nextIndex = 0;
+  const restoreRef = (ref: Record<string, unknown>): AnyTyped => {
+    const Ctor = typedCtor(ref.$typed);
+    const { index, bytes } = ref;
+    if (!Ctor) throw new FrameError(`Frame names an unknown typed array '${String(ref.$typed).slice(0, 40)}'`);
+    if (index !== nextIndex) throw new FrameError(`Frame buffer ref ${String(index).slice(0, 20)} is out of order (expected ${nextIndex})`);
+    if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0 || bytes % Ctor.BYTES_PER_ELEMENT !== 0)
+      throw new FrameError(`Frame buffer ${nextIndex} has a bad byte count`);
+    if (offset + bytes > frame.byteLength) throw new FrameError(`Frame buffer ${nextIndex} runs past the end of the frame`);
+    // Copy so the result is aligned and owns its memory; subarray cannot leave the frame.
+    const copy = frame.slice(offset, offset + bytes);
+    offset = align8(offset + bytes);
+    nextIndex++;
+    return new Ctor(copy.buffer);
+  };
   const restore = (value: unknown): unknown => {
-    if (isTypedRef(value)) {
-      const Ctor = TYPED[value.$typed];
-      const start = frame.byteOffset + offsets[value.index];
-      // Copy so the result is aligned and owns its memory.
-      const bytes = new Uint8Array(frame.buffer, start, value.bytes).slice().buffer;
-      return new Ctor(bytes);
-    }
     if (Array.isArray(value)) return value.map(restore);
     if (value && typeof value === 'object') {
+      if (isTypedRef(value)) return restoreRef(value as unknown as Record<string, unknown>);
+      // defineProperty, not assignment: a '__proto__' key stays data and never becomes the prototype.
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = restore(v);
+      for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: restore(v), enumerable: true, writable: true, configurable: true });
       return out;
     }
     return value;

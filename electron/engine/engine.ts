@@ -32,7 +32,8 @@ export function createEngine(send: (message: Message) => void): Engine {
       const reply: ReplyMessage = { kind: 'reply', id: message.id };
       try {
         await ready;
-        const handler = handlers[message.method as Method] as Handler<Method> | undefined;
+        // Own properties only: 'constructor' or '__proto__' must not reach Object.prototype.
+        const handler = typeof message.method === 'string' && Object.hasOwn(handlers, message.method) ? (handlers[message.method as Method] as Handler<Method>) : undefined;
         if (!handler) throw new UserError(`Unknown request '${message.method}'.`, 'not-found');
         reply.result = await handler((message.params ?? {}) as never, ctx);
       } catch (error) {

@@ -54,6 +54,31 @@ function sameToken(given: string | null, token: string): boolean {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+const WILDCARD = new Set(['0.0.0.0', '::']);
+
+/** The address to listen on: '0' (as in `serve --host 0`) and other spellings of "every interface" made explicit. */
+export function listenHost(host: string): string {
+  const h = host.trim().toLowerCase();
+  if (h === '0' || h === '0.0.0.0' || h === '*') return '0.0.0.0';
+  if (/^[0:]+$/.test(h) && h.includes('::')) return '::'; // ::, ::0, 0::0
+  return host.trim();
+}
+
+/** Whether only this machine can reach the address: 127.0.0.0/8, ::1, localhost (and IPv4-mapped 127.x). */
+export function isLoopbackHost(host: string): boolean {
+  const h = listenHost(host).toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === '::1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
+/** One line for the terminal when the host listens beyond this machine; null on loopback. */
+export function exposureWarning(host: string): string | null {
+  if (isLoopbackHost(host)) return null;
+  const bound = listenHost(host);
+  const where = WILDCARD.has(bound) ? `${bound} (every network interface)` : bound;
+  return `Warning: listening on ${where}: the traffic and its access token are unencrypted (plain HTTP), so anyone who can see the network traffic can use the app; use this only on a network you trust.`;
+}
 
 /**
  * Which Host headers a socket may name. On loopback only the loopback names (a web page that
@@ -62,7 +87,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
  */
 export function hostHeaderAllowed(bound: string, port: number, header: string | undefined): boolean {
   if (!header) return false;
-  if (bound === '0.0.0.0' || bound === '::') return true;
+  if (WILDCARD.has(bound)) return true;
   const names = LOOPBACK.has(bound) ? ['127.0.0.1', 'localhost', '[::1]'] : [bound.includes(':') ? `[${bound}]` : bound];
   return names.some((name) => header === `${name}:${port}`);
 }
@@ -72,7 +97,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   if (!existsSync(join(rendererDir, 'index.html'))) {
     throw new Error(`The renderer is not built (${rendererDir}/index.html is missing): run \`npm run build\` first.`);
   }
-  const host = options.host ?? '127.0.0.1';
+  const host = listenHost(options.host ?? '127.0.0.1');
   const token = options.token ?? randomBytes(18).toString('base64url');
 
   const server = createServer((req, res) => void serveFile(rendererDir, req, res));
@@ -169,7 +194,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   port = (server.address() as { port: number }).port;
   // Only now, with the port ours: a taken port must not leave an engine process behind.
   attach(options.engine ?? forkEngine());
-  const shownHost = host.includes(':') ? `[${host}]` : host;
+  // A wildcard address is no place to browse to: this machine reaches it on loopback.
+  const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${port}/?token=${token}`;
 
   return {

@@ -54,6 +54,14 @@ describe('engine request handling', () => {
     expect((await request('dataset.recent')).result).toEqual([]);
   });
 
+  it('looks request names up as its own handlers only: constructor, toString and __proto__ are unknown', async () => {
+    const { request } = harness();
+    for (const method of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      const reply = await request(method);
+      expect(reply.error, method).toEqual({ message: `Unknown request '${method}'.`, code: 'not-found' });
+    }
+  });
+
   it('lists folders for the folder browser and names a missing folder in its error', async () => {
     const root = join(dataDir, 'browse');
     mkdirSync(join(root, 'cats'), { recursive: true });

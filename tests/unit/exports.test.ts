@@ -17,7 +17,7 @@ import { gridLayout, renderFrame } from '../../electron/engine/exports/layout.ts
 import { encodeGridGif } from '../../electron/engine/exports/gif.ts';
 import { encodeGridPng } from '../../electron/engine/exports/png.ts';
 import { buildEmbeddingTable, csvField, embeddingTableCsv } from '../../electron/engine/exports/embedding-table.ts';
-import { OutputExistsError, writeOutputFile, writeOutputFolder } from '../../electron/engine/exports/write.ts';
+import { BUNDLE_MARKER, OutputExistsError, writeOutputFile, writeOutputFolder } from '../../electron/engine/exports/write.ts';
 import { exportHandlers } from '../../electron/engine/handlers/exports.ts';
 import { createContext } from '../../electron/engine/context.ts';
 import type { Events } from '../../electron/contract/api.ts';
@@ -401,7 +401,7 @@ describe('model bundle', () => {
   it('writes the bundle as a folder too', async () => {
     const result = await produceExport(vae, { kind: 'bundle', options: { format: 'folder' } });
     const dir = saveExport(result, join(out, 'model-folder'), false);
-    expect(readdirSync(dir).sort()).toEqual(['README.txt', 'decoder', 'encoder', 'run.json']);
+    expect(readdirSync(dir).sort()).toEqual([BUNDLE_MARKER, 'README.txt', 'decoder', 'encoder', 'run.json']);
     expect(readdirSync(join(dir, 'decoder')).sort()).toEqual(['group1-shard1of1.bin', 'model.json']);
   });
 });
@@ -418,7 +418,7 @@ describe('writing files', () => {
     mkdirSync(dir);
     expect(() => writeOutputFolder(dir, [{ path: 'a.txt', data: new Uint8Array([1]) }], false)).toThrow(/already exists/);
     writeOutputFolder(dir, [{ path: 'a.txt', data: new Uint8Array([1]) }], true);
-    expect(readdirSync(dir)).toEqual(['a.txt']);
+    expect(readdirSync(dir).sort()).toEqual([BUNDLE_MARKER, 'a.txt']);
     // No temporary files left behind.
     expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });

@@ -2,7 +2,8 @@
 // and a README, as a zip (when FILE ends in .zip) or as a folder, to use the model outside the app.
 import { extname } from 'node:path';
 import { formatBytes } from '../../engine/exports/exporter.ts';
-import { EXIT_CANCELLED, onePositional, OUT_FLAGS, parseCommand } from '../args.ts';
+import { asUsageError, EXIT_CANCELLED, onePositional, OUT_FLAGS, parseCommand } from '../args.ts';
+import { checkOutputFolder } from '../../engine/exports/write.ts';
 import { createOutput } from '../output.ts';
 import { openRun, outputPath, runExport } from './_exports.ts';
 
@@ -10,7 +11,7 @@ const USAGE = `Usage: latent-explorer bundle <run> --out FILE.zip|FOLDER [--forc
   Writes the run's encoder/ and decoder/ (TF.js layers format; the decoder outputs logits, pixels are
   their sigmoid), the class head of semi-supervised runs, run.json and a README: a zip when the name
   ends in .zip, else a new folder.
-  --force   replace FILE.zip or FOLDER if it exists
+  --force   replace FILE.zip, or a FOLDER that holds an earlier bundle (never a folder of other files)
   --json    the summary as JSON`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -21,6 +22,13 @@ export async function run(argv: string[]): Promise<number> {
   const force = values.force;
   const out = outputPath(values.out, null, force, 'bundle', runArg);
   const format = extname(out).toLowerCase() === '.zip' ? 'zip' : 'folder';
+  if (format === 'folder') {
+    try {
+      checkOutputFolder(out, force); // --force replaces only a folder holding an earlier bundle
+    } catch (error) {
+      throw asUsageError(error);
+    }
+  }
   const source = await openRun(runArg, 'bundle');
   const output = createOutput(values.json);
   const done = await runExport(source, { kind: 'bundle', options: { format } }, out, force, output);

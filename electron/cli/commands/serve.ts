@@ -1,7 +1,7 @@
 // latent-explorer serve [--port P] [--host H] [--json]: the browser host.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startBrowserHost } from '../../host/browser-host.ts';
+import { exposureWarning, startBrowserHost } from '../../host/browser-host.ts';
 import { intOption, parseCommand } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { createOutput } from '../output.ts';
@@ -35,9 +35,8 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError(`cannot listen on ${values.host}: not an address of this machine`);
     } else throw new UsageError(error instanceof Error ? error.message : String(error));
   }
-  if (values.host !== '127.0.0.1' && values.host !== 'localhost' && values.host !== '::1') {
-    out.event('warning', { message: 'listening beyond this machine' }, `Warning: listening on ${values.host}; anyone who has the URL with its token can use the app.`);
-  }
+  const warning = exposureWarning(values.host);
+  if (warning) out.event('warning', { message: warning }, warning);
   const url = values.open ? `${host.url}&open=${encodeURIComponent(values.open)}` : host.url;
   out.event('listening', { url, port: host.port }, `Latent Explorer is running at ${url}\nOpen that address in a browser. Press Ctrl+C to stop.`);
   await new Promise<void>((resolve) => {

@@ -14,6 +14,7 @@ import type { EpochReport, TrainProgress } from '../../engine/training/job.ts';
 import type { ModelKind, TrainSettings } from '../../engine/training/settings.ts';
 import { MODEL_KINDS, SettingsError } from '../../engine/training/settings.ts';
 import { readRunFile, runJsonPath } from '../../engine/training/run-file.ts';
+import { hasCheckpoint } from '../../engine/training/checkpoint.ts';
 
 const USAGE = `Usage: latent-explorer train <folder|sample:mnist> --model vae|beta-vae|beta-tcvae|ssvae --out DIR [options]
   --model M        vae: the lectures' VAE; beta-vae: KL weighted by beta; beta-tcvae: total correlation
@@ -65,6 +66,9 @@ export async function run(argv: string[]): Promise<number> {
   const hasRun = existsSync(runJsonPath(runDir));
   if (!resume && hasRun) throw new UsageError(`${runDir} already holds a run; add --resume to continue it, or choose another --out`);
   if (!resume && existsSync(runDir) && readdirSync(runDir).length > 0) throw new UsageError(`${runDir} exists and is not empty; choose a new --out folder`);
+  // Resuming needs a checkpoint (checkpoint.old counts, as the loader takes it); without one, refuse
+  // rather than train from scratch over the run's model.
+  if (resume && !hasCheckpoint(runDir)) throw new UsageError(`${runDir}: has no checkpoint to resume from (no checkpoint/ folder); train a new run with another --out`);
   const saved = resume && hasRun ? readRunFile(runDir) : null;
 
   // Settings: flags, else the resumed run's, else defaults.

@@ -4,6 +4,7 @@ import { isAbsolute, join } from 'node:path';
 import type { ImageSet } from '../datasets/types.ts';
 import type { ExportHooks, ExportSource } from './source.ts';
 import { encodeImages } from './source.ts';
+import { csvText } from '../csv.ts';
 
 export interface EmbeddingTableInput {
   /** The run's images: files, labels, class names and split are read; pixels are not. */
@@ -28,10 +29,7 @@ export function embeddingColumns(latent: number, withTsne: boolean): string[] {
   return ['id', 'file', 'label', 'split', ...Array.from({ length: latent }, (_, d) => `mean_${d + 1}`), ...(withTsne ? ['tsne_x', 'tsne_y'] : [])];
 }
 
-/** RFC 4180 quoting: fields with a comma, quote or line break are quoted, quotes doubled. */
-export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
+export { csvField } from '../csv.ts';
 
 /** A float32 with the digits that identify it (no 0.10000000149011612 for 0.1f). */
 function float(value: number): string {
@@ -66,8 +64,8 @@ export function embeddingTableCsv(input: EmbeddingTableInput): EmbeddingTable {
     const label = images.labels[i];
     const file = images.files[i] ?? '';
     cells[0] = String(i);
-    cells[1] = csvField(root && file && !isAbsolute(file) && !file.includes(':') ? join(root, file) : file);
-    cells[2] = csvField(label >= 0 ? (images.classNames[label] ?? String(label)) : '');
+    cells[1] = csvText(root && file && !isAbsolute(file) && !file.includes(':') ? join(root, file) : file);
+    cells[2] = csvText(label >= 0 ? (images.classNames[label] ?? String(label)) : '');
     cells[3] = images.split[i] === 1 ? 'test' : 'train';
     for (let d = 0; d < latent; d++) cells[4 + d] = float(means[i * latent + d]);
     if (tsneRow) {

@@ -1,6 +1,6 @@
 // Writing export files: atomic (temporary file in the same folder, then rename) and never replacing an
 // existing file or folder unless asked.
-import { existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UserError } from '../../contract/messages.ts';
@@ -58,19 +58,44 @@ export function writeOutputFile(path: string, data: Uint8Array | string, force: 
   return full;
 }
 
-/** Writes the files into folder `path`, built aside and renamed into place; an existing folder is replaced only with `force`. */
+/**
+ * The file every folder bundle holds: a later export may replace a folder only if it has one, so an
+ * overwrite never deletes a folder of the user's own files.
+ */
+export const BUNDLE_MARKER = '.latent-explorer-bundle';
+const MARKER_TEXT = 'Written by Latent Explorer as a model bundle. A later bundle export may replace this whole folder.\n';
+
+/**
+ * Checks that folder `path` may be written: absent, or (with `force`) a folder that holds an earlier
+ * bundle or nothing at all. Anything else is refused whatever `force` says.
+ */
+export function checkOutputFolder(path: string, force: boolean): string {
+  const full = resolve(path);
+  if (!existsSync(full)) return checkOutput(full, force);
+  if (!statSync(full).isDirectory()) throw new UserError(`${full}: is a file, not replacing it with a bundle folder`);
+  const entries = readdirSync(full);
+  if (entries.length > 0 && !entries.includes(BUNDLE_MARKER))
+    throw new UserError(`${full}: exists and holds no earlier bundle (no ${BUNDLE_MARKER} file); not replacing a folder the app did not write, choose a new folder`);
+  if (!force) throw new OutputExistsError(full);
+  return full;
+}
+
+/**
+ * Writes the files (and the bundle marker) into folder `path`, built aside and renamed into place; an
+ * existing folder is replaced only with `force` and only if it holds an earlier bundle (checkOutputFolder).
+ */
 export function writeOutputFolder(path: string, files: BundleFile[], force: boolean): string {
-  const full = checkOutput(path, force);
+  const full = checkOutputFolder(path, force);
   mkdirSync(dirname(full), { recursive: true });
   const temp = tempPath(full);
   try {
-    for (const f of files) {
+    for (const f of [...files, { path: BUNDLE_MARKER, data: new TextEncoder().encode(MARKER_TEXT) }]) {
       const target = join(temp, ...f.path.split('/'));
       mkdirSync(dirname(target), { recursive: true });
       writeFileSync(target, f.data);
     }
     if (existsSync(full)) {
-      if (!force) throw new OutputExistsError(full);
+      checkOutputFolder(full, force); // again: the folder may have changed while the files were written
       const old = tempPath(full);
       renameSync(full, old);
       renameSync(temp, full);

@@ -11,7 +11,7 @@ import type { LoadedRun } from '../training/run-file.ts';
 import { loadRun, readRunFile, RunLoadError, runJsonPath } from '../training/run-file.ts';
 import { describeRun, previewExport, produceExport, saveExport } from '../exports/exporter.ts';
 import { sourceFor } from '../exports/source.ts';
-import { checkOutput, OutputExistsError } from '../exports/write.ts';
+import { checkOutput, checkOutputFolder, OutputExistsError } from '../exports/write.ts';
 
 // Runs stay open between a preview and the export that follows it; a changed run.json or decoder reopens.
 interface OpenRun {
@@ -103,7 +103,9 @@ export const exportHandlers: HandlerMap = {
     if (out !== undefined) {
       if (typeof out !== 'string' || !out) throw new UserError('The output path is empty.');
       try {
-        checkOutput(out, force);
+        const folder = spec.kind === 'bundle' && (spec.options as { format?: string } | undefined)?.format === 'folder';
+        if (folder) checkOutputFolder(out, force);
+        else checkOutput(out, force);
       } catch (error) {
         if (error instanceof OutputExistsError) return { jobId: null, exists: error.path };
         throw error;

@@ -1,7 +1,7 @@
 // train.start opens the dataset, creates a run folder in the data folder and runs the training job
 // in this process, yielding between steps so other requests are answered while it trains.
 // train.resume continues a run from its checkpoint, e.g. after the engine was killed.
-import { existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobState } from '../../contract/training.ts';
 import { UserError } from '../../contract/messages.ts';
@@ -11,15 +11,39 @@ import { dataDir } from '../paths.ts';
 import { getDataset } from '../workspace.ts';
 import { startTraining, type TrainingJob } from '../training/job.ts';
 import { readRunFile, RunLoadError } from '../training/run-file.ts';
-import type { TrainSettings } from '../training/settings.ts';
+import { hasCheckpoint } from '../training/checkpoint.ts';
+import { MODEL_KINDS, type TrainSettings } from '../training/settings.ts';
 
 const running = new Map<string, { training: TrainingJob; runDir: string }>();
 /** Run folders with a job, from the request on (the job itself starts a moment later). */
 const busyRuns = new Set<string>();
 
-function newRunDir(model: string, latent: number): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return join(dataDir(), 'runs', `${stamp}-${model}-${latent}d`);
+/**
+ * A new run folder, named by time, model and latent size, and made here (mkdir fails if the name is
+ * taken), so runs started in the same second get -2, -3, ... instead of colliding.
+ */
+export function newRunDir(model: string, latent: number, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const runs = join(dataDir(), 'runs');
+  mkdirSync(runs, { recursive: true });
+  for (let n = 1; ; n++) {
+    const dir = join(runs, `${stamp}-${model}-${latent}d${n > 1 ? `-${n}` : ''}`);
+    try {
+      mkdirSync(dir);
+      return dir;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
+/** A run folder made for a job that failed before writing anything goes again (an empty folder is no run). */
+function dropIfEmpty(runDir: string): void {
+  try {
+    if (readdirSync(runDir).length === 0) rmdirSync(runDir);
+  } catch {
+    // gone already, or not ours to remove
+  }
 }
 
 /** Runs a training job in the background and reports it as train.* events. */
@@ -46,6 +70,7 @@ function launch(ctx: EngineContext, runDir: string, open: (signal: AbortSignal) 
     } catch (error) {
       // Bad settings, an unreadable dataset, a crash: the Train view shows the reason.
       state('failed', error instanceof Error ? error.message : String(error));
+      if (!resume) dropIfEmpty(runDir);
       throw error;
     } finally {
       running.delete(id);
@@ -56,6 +81,10 @@ function launch(ctx: EngineContext, runDir: string, open: (signal: AbortSignal) 
 
 export const trainingHandlers: HandlerMap = {
   'train.start': ({ ref, options, settings }, ctx) => {
+    // The model and latent size name the run folder: check them before a folder is made.
+    if (!settings || typeof settings !== 'object') throw new UserError('train.start needs settings.');
+    if (!MODEL_KINDS.includes(settings.model)) throw new UserError(`unknown model '${String(settings.model).slice(0, 40)}' (use ${MODEL_KINDS.join(', ')})`);
+    if (!Number.isInteger(settings.latent) || settings.latent < 1 || settings.latent > 512) throw new UserError(`latent must be a whole number from 1 to 512 (got ${String(settings.latent).slice(0, 20)})`);
     const runDir = newRunDir(settings.model, settings.latent);
     const job = launch(ctx, runDir, (signal) => getDataset(ref, options, { signal }), settings, false);
     return { jobId: job.id, runDir };
@@ -67,7 +96,7 @@ export const trainingHandlers: HandlerMap = {
     } catch (error) {
       throw new UserError(error instanceof RunLoadError ? error.message : `${runDir}: cannot read run.json`);
     }
-    if (!existsSync(join(runDir, 'checkpoint'))) throw new UserError(`${runDir}: this run has no checkpoint to resume from.`);
+    if (!hasCheckpoint(runDir)) throw new UserError(`${runDir}: this run has no checkpoint to resume from.`);
     const settings = { ...run.settings, ...(epochs ? { epochs } : {}), ...(lr ? { lr } : {}) };
     const job = launch(ctx, runDir, (signal) => getDataset(run.dataset.ref, run.dataset.options, { signal }), settings, true);
     return { jobId: job.id, runDir };

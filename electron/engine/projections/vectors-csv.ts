@@ -1,6 +1,7 @@
 // Vectors in and coordinates out as CSV, for `latent-explorer embed`.
 // In: one vector per row, comma-separated; an optional header row; a column named `label` in the
 // header holds each row's label (any text). Out: `x,y,label`.
+import { csvText } from '../csv.ts';
 
 export class VectorsCsvError extends Error {
   override name = 'VectorsCsvError';
@@ -109,15 +110,12 @@ export function parseVectorsCsv(text: string): VectorsTable {
   return { data, n, dim, labels, columns };
 }
 
-function csvField(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 /** `x,y,label` rows; labels may be omitted (empty column). */
 export function formatCoordsCsv(coords: Float32Array, n: number, labels: readonly string[] | null): string {
   const out: string[] = ['x,y,label'];
   for (let i = 0; i < n; i++) {
-    out.push(`${coords[2 * i].toPrecision(7)},${coords[2 * i + 1].toPrecision(7)},${labels ? csvField(labels[i] ?? '') : ''}`);
+    out.push(`${coords[2 * i].toPrecision(7)},${coords[2 * i + 1].toPrecision(7)},${labels ? csvText(labels[i] ?? '') : ''}`);
   }
   return out.join('\n') + '\n';
 }

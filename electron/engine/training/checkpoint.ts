@@ -38,6 +38,11 @@ export function checkpointDir(runDir: string): string {
   return join(runDir, 'checkpoint');
 }
 
+/** Whether the run has a checkpoint to resume from: checkpoint/, or the checkpoint.old a crash mid-save leaves. */
+export function hasCheckpoint(runDir: string): boolean {
+  return existsSync(join(resolveDir(checkpointDir(runDir)), 'state.json'));
+}
+
 export async function saveNetworks(model: VaeModel, dir: string): Promise<void> {
   for (const [name, net] of [['encoder', model.encoder], ['decoder', model.decoder], ['classifier', model.classifier]] as const) {
     if (!net) continue;

@@ -16,7 +16,7 @@ import { checkSettings, defaultDimensionNames, keepBalancedLabels, modelConfigFo
 import type { EpochRecord, RunFile, RunStatus } from './run-file.ts';
 import { readRunFile, runJsonPath, RUN_FORMAT, RUN_FORMAT_VERSION, snapshotDir, updateRunFile } from './run-file.ts';
 import type { CheckpointState, EpochSums } from './checkpoint.ts';
-import { loadCheckpoint, saveCheckpoint, saveNetworks } from './checkpoint.ts';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint, saveNetworks } from './checkpoint.ts';
 import { appVersion } from './versions.ts';
 
 import type { EpochReport, JobState, Reconstructions, RunSummary, TrainProgress } from '../../contract/training.ts';
@@ -37,7 +37,7 @@ export interface TrainHooks {
   onEpoch?(e: EpochReport): void;
   onReconstructions?(r: Reconstructions): void;
   signal?: AbortSignal;
-  /** Continue the run in runDir from its last checkpoint (a fresh start if it has none). */
+  /** Continue the run in runDir from its last checkpoint (refused if it has none). */
   resume?: boolean;
 }
 
@@ -72,6 +72,8 @@ export function startTraining(dataset: Dataset, settings: TrainSettings, runDir:
   checkSettings(settings, dataset);
   const hasRun = existsSync(runJsonPath(runDir));
   if (hasRun && !hooks.resume) throw new SettingsError(`${runDir}: already holds a run; resume it or choose another output folder`);
+  // Resuming without a checkpoint would silently train from scratch over the run's model.
+  if (hooks.resume && !hasCheckpoint(runDir)) throw new SettingsError(`${runDir}: has no checkpoint to resume from (no checkpoint/ folder); train a new run instead`);
   if (hasRun) {
     const saved = readRunFile(runDir);
     const diffs = FIXED_ON_RESUME.filter((k) => JSON.stringify(saved.settings[k]) !== JSON.stringify(settings[k])).map(

@@ -1,0 +1,43 @@
+// Files the user owns are never deleted: a folder bundle replaces only a folder holding an earlier
+// bundle (marked by a file the app writes), and temporary files are cleaned on start and on failure.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BUNDLE_MARKER, checkOutputFolder, writeOutputFolder } from '../../electron/engine/exports/write.ts';
+
+let root: string;
+beforeAll(() => (root = mkdtempSync(join(tmpdir(), 'le-harden-files-'))));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const files = [{ path: 'run.json', data: new TextEncoder().encode('{}') }, { path: 'decoder/model.json', data: new Uint8Array([1]) }];
+
+describe('folder bundles never delete what the app did not write', () => {
+  it('refuses to replace a folder of the user’s files, even with overwrite, and leaves every file in place', () => {
+    const dir = join(root, 'Documents');
+    mkdirSync(join(dir, 'thesis'), { recursive: true });
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    writeFileSync(join(dir, 'thesis', 'chapter1.tex'), 'mine too');
+    expect(() => writeOutputFolder(dir, files, true)).toThrow(/holds no earlier bundle/);
+    expect(() => checkOutputFolder(dir, true)).toThrow(/not replacing/);
+    expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(readFileSync(join(dir, 'thesis', 'chapter1.tex'), 'utf8')).toBe('mine too');
+    expect(readdirSync(root).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('replaces a folder that holds an earlier bundle (its marker file), and only with overwrite', () => {
+    const dir = join(root, 'bundle');
+    writeOutputFolder(dir, [...files, { path: 'old.txt', data: new Uint8Array([1]) }], false);
+    expect(existsSync(join(dir, BUNDLE_MARKER))).toBe(true);
+    expect(() => writeOutputFolder(dir, files, false)).toThrow(/already exists/);
+    writeOutputFolder(dir, files, true);
+    expect(readdirSync(dir).sort()).toEqual([BUNDLE_MARKER, 'decoder', 'run.json']);
+  });
+
+  it('refuses to put a folder bundle where a file is', () => {
+    const file = join(root, 'model');
+    writeFileSync(file, 'a file');
+    expect(() => writeOutputFolder(file, files, true)).toThrow(/is a file/);
+    expect(readFileSync(file, 'utf8')).toBe('a file');
+  });
+});
