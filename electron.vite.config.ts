@@ -14,6 +14,8 @@ export default defineConfig({
           engine: resolve('electron/engine/main.ts'),
           // The t-SNE worker thread's entry; tsne-runner.ts looks for it next to the engine.
           'tsne-worker': resolve('electron/engine/projections/tsne-worker.ts'),
+          // The import's decode pool worker; decode-pool.ts looks for it next to the engine.
+          'decode-worker': resolve('electron/engine/datasets/decode-worker.ts'),
         },
       },
     },

@@ -1,36 +1,29 @@
 // One image file to `size x size x channels` uint8 pixels, or a SkipError with the reason.
 // sharp (libvips) decodes PNG, JPEG, WebP, GIF (first frame), TIFF and AVIF, applies EXIF
-// orientation, converts 16-bit and CMYK to 8-bit sRGB, and resizes; BMP and small plain PNGs have
-// their own decoders (see bmp.ts, png-fast.ts). All paths end in finishImage().
+// orientation, converts 16-bit and CMYK to 8-bit sRGB, and resizes; BMP has its own decoder (bmp.ts),
+// and small plain PNGs and most JPEGs take a faster path first (fast-decode.ts). All paths end in
+// finishImage().
 import { open, readFile } from 'node:fs/promises';
 import sharp, { type OutputInfo, type Sharp } from 'sharp';
-import type { Fit } from './types.ts';
 import { SKIP_REASONS } from './types.ts';
 import { sniffFormat, SNIFF_BYTES, type ImageFormat } from './sniff.ts';
-import { decodeSimplePng, pngDimensions, type RawImage } from './png-fast.ts';
+import type { RawImage } from './png-fast.ts';
 import { BmpError, decodeBmp } from './bmp.ts';
+import { decodeFast, type DecodeTarget } from './fast-decode.ts';
 import { finishImage, type BorderStats } from './pixels.ts';
+
+export type { DecodeTarget } from './fast-decode.ts';
 
 // libvips' operation cache only helps when the same image is processed repeatedly; an import touches
 // each file once, so the cache would just hold memory.
 sharp.cache(false);
-
-export interface DecodeTarget {
-  size: number;
-  channels: 1 | 3;
-  fit: Fit;
-  /** Images with more pixels than this are skipped before decoding (decompression bombs). */
-  maxPixels: number;
-  /** Use the JS fast path for small plain PNGs (on by default; off to compare with sharp alone). */
-  fastPng?: boolean;
-}
 
 /** 100 megapixels: far above any training image, far below what would exhaust memory. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 /** A pathological file must not stall the import: one image gets this long. */
 const DECODE_TIMEOUT_SECONDS = 60;
 /** Larger files are not read into memory: sharp streams them from disk. */
-const READ_WHOLE_LIMIT = 32 * 1024 * 1024;
+export const READ_WHOLE_LIMIT = 32 * 1024 * 1024;
 
 export class SkipError extends Error {
   constructor(
@@ -111,12 +104,9 @@ async function decodeInput(input: Buffer | string, head: Uint8Array, target: Dec
   }
   const { size, channels } = target;
 
-  if (format === 'png' && target.fastPng !== false && typeof input !== 'string') {
-    const dims = pngDimensions(head);
-    if (dims && dims.width === size && dims.height === size && size * size <= target.maxPixels) {
-      const raw = decodeSimplePng(input);
-      if (raw) return finishImage(raw, size, channels, out);
-    }
+  if (typeof input !== 'string') {
+    const fast = decodeFast(input, target, out);
+    if (fast) return fast;
   }
 
   let pipeline: Sharp;

@@ -7,7 +7,8 @@ import { loadSampleMnist, SAMPLE_DEFAULTS } from './sample.ts';
 import { stratifiedSplit } from './split.ts';
 import { scanFolder, type ScanResult } from './scan.ts';
 import { matchLabels, parseLabelsCsv } from './labels-csv.ts';
-import { decodeFile, DEFAULT_MAX_PIXELS, SkipError, type DecodeTarget } from './decode.ts';
+import { decodeFile, DEFAULT_MAX_PIXELS, READ_WHOLE_LIMIT, SkipError, type DecodeTarget } from './decode.ts';
+import { decodeInWorkers } from './decode-pool.ts';
 import { decideInversion, invertInPlace } from './pixels.ts';
 import { cacheFile, readCache, writeCache, type CachedImport } from './cache.ts';
 import { suggestForScan, type SuggestedSettings } from './suggest.ts';
@@ -23,6 +24,9 @@ export const FOLDER_DEFAULTS: Omit<PreprocessOptions, 'size' | 'channels'> = {
   seed: 1,
 };
 
+/** Below this many files an import decodes on the engine's thread (worker start-up is ~0.1-0.5 s). */
+const POOL_MIN_FILES = 500;
+
 export interface OpenInternals {
   /** Pixel limit per image (tests lower it). */
   maxPixels?: number;
@@ -30,6 +34,12 @@ export interface OpenInternals {
   concurrency?: number;
   /** Turn off the PNG fast path (benchmark reference). */
   fastPng?: boolean;
+  /** Turn off the JPEG fast path (benchmark reference). */
+  fastJpeg?: boolean;
+  /** Worker threads of the decode pool (default: one per core; 0 = decode on this thread). */
+  threads?: number;
+  /** Imports of fewer files decode on this thread: starting workers would cost more (default 500). */
+  poolMinFiles?: number;
   /** Skip the cache (benchmark). */
   noCache?: boolean;
 }
@@ -127,7 +137,7 @@ export async function openDataset(ref: string, options: Partial<PreprocessOption
   let imported: CachedImport | null = internals.noCache ? null : await readCache(cachePath, key, scan.fingerprint);
   const fromCache = imported !== null;
   if (!imported) {
-    imported = await decodeScan(scan, resolved, { maxPixels, fastPng: internals.fastPng, concurrency: internals.concurrency }, scanned, signal, report);
+    imported = await decodeScan(scan, resolved, { maxPixels, ...internals }, scanned, signal, report);
     if (!internals.noCache) {
       report({ phase: 'caching', scanned, decoded: scan.images.length, total: scan.images.length, imagesPerSec: 0, etaSec: 0 }, true);
       await writeCache(cachePath, key, imported, signal);
@@ -176,7 +186,7 @@ const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' })
 async function decodeScan(
   scan: ScanResult,
   options: PreprocessOptions,
-  settings: { maxPixels: number; fastPng?: boolean; concurrency?: number },
+  settings: OpenInternals & { maxPixels: number },
   scanned: number,
   signal: AbortSignal | undefined,
   report: (p: ImportProgress, force?: boolean) => void,
@@ -187,7 +197,7 @@ async function decodeScan(
   if (total * imageBytes >= 2 ** 32) {
     throw new UserError(`${total} images of ${size}x${size}x${channels} need ${((total * imageBytes) / 2 ** 30).toFixed(1)} GB, more than one import can hold; choose a smaller size.`);
   }
-  const target: DecodeTarget = { size, channels, fit: options.fit, maxPixels: settings.maxPixels, fastPng: settings.fastPng };
+  const target: DecodeTarget = { size, channels, fit: options.fit, maxPixels: settings.maxPixels, fastPng: settings.fastPng, fastJpeg: settings.fastJpeg };
   const pixels = new Uint8Array(total * imageBytes);
   const ok = new Uint8Array(total);
   const borderMean = new Float32Array(total);
@@ -195,7 +205,6 @@ async function decodeScan(
   const skipped: SkippedFile[] = [...scan.skipped];
   const concurrency = settings.concurrency ?? Math.min(16, Math.max(8, 2 * availableParallelism()));
   const started = performance.now();
-  let next = 0;
   let decoded = 0;
   const progress = (force = false) => {
     const elapsed = (performance.now() - started) / 1000;
@@ -203,13 +212,46 @@ async function decodeScan(
     report({ phase: 'decoding', scanned, decoded, total, imagesPerSec: rate, etaSec: rate > 0 ? (total - decoded) / rate : 0 }, force);
   };
   progress(true);
+
+  // Large imports: worker threads take every file a fast path can decode (see decode-pool.ts).
+  // `declined` marks the files they gave back, which sharp then decodes here without retrying them.
+  const declined = new Uint8Array(total);
+  const threads = settings.threads ?? availableParallelism();
+  if (threads > 0 && total >= (settings.poolMinFiles ?? POOL_MIN_FILES)) {
+    const sent = scan.images.map((_, i) => i).filter((i) => scan.images[i].size > 0 && scan.images[i].size <= READ_WHOLE_LIMIT);
+    try {
+      await decodeInWorkers(sent.map((i) => scan.images[i].abs), target, threads, (start, chunk) => {
+        for (let k = 0; k < chunk.done.length; k++) {
+          const i = sent[start + k];
+          if (!chunk.done[k]) {
+            declined[i] = 1;
+            continue;
+          }
+          pixels.set(chunk.pixels.subarray(k * imageBytes, (k + 1) * imageBytes), i * imageBytes);
+          ok[i] = 1;
+          borderMean[i] = chunk.borderMean[k];
+          borderStd[i] = chunk.borderStd[k];
+          decoded++;
+        }
+        progress();
+      }, signal);
+    } catch (error) {
+      signal?.throwIfAborted();
+      // The pool failed (a worker crashed or cannot start): decode what is left here, more slowly.
+      console.warn(`Import: decoding on one thread (${(error as Error)?.message ?? error})`);
+      declined.fill(0);
+    }
+  }
+  const sharpTarget: DecodeTarget = { ...target, fastPng: false, fastJpeg: false };
+  const rest = scan.images.map((_, i) => i).filter((i) => !ok[i]);
+  let next = 0;
   await Promise.all(
-    Array.from({ length: Math.min(concurrency, total) }, async () => {
-      while (next < total && !signal?.aborted) {
-        const i = next++;
+    Array.from({ length: Math.min(concurrency, rest.length) }, async () => {
+      while (next < rest.length && !signal?.aborted) {
+        const i = rest[next++];
         const image = scan.images[i];
         try {
-          const border = await decodeFile(image.abs, image.size, target, pixels.subarray(i * imageBytes, (i + 1) * imageBytes));
+          const border = await decodeFile(image.abs, image.size, declined[i] ? sharpTarget : target, pixels.subarray(i * imageBytes, (i + 1) * imageBytes));
           ok[i] = 1;
           borderMean[i] = border.mean;
           borderStd[i] = border.std;

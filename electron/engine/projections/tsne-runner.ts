@@ -4,57 +4,20 @@
 // and keeps the N x D vectors out of the renderer; only the N x 2 frames travel to the UI.
 //
 // Cancellation terminates the worker, so it stops at once even inside the neighbour search.
-import { Worker } from 'node:worker_threads';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import type { HelperRequest, TsneRequest, TsneReply } from './tsne-protocol.ts';
 import { createHelperBuffers, HelperLink } from './tsne-parallel.ts';
+import { startWorker, workerEntry, type WorkerEntry } from '../worker-entry.ts';
 import { initialLayout, neighbourCount, TsneAbortError, validateTsneInput, type TsneFrame, type TsneOptions } from './tsne.ts';
 
 export type { TsneFrame, TsneOptions } from './tsne.ts';
 export { TsneAbortError } from './tsne.ts';
 
-interface WorkerEntry {
-  /** The worker's entry file (tsne-worker.ts from source, tsne-worker.js in a bundle). */
-  url: URL;
-  /** From source: a bootstrap evaluated in the worker that registers tsx, then imports `url`. */
-  bootstrap?: string;
-}
-
-/**
- * From source (tsx, vitest) the entry is tsne-worker.ts. Node 20 does not apply loader hooks given
- * as `--import tsx` in a worker's execArgv to the worker's own entry (verified: "Unknown file
- * extension .ts"), so the worker starts from a small evaluated bootstrap that registers tsx through
- * its API and then imports the entry. In a bundle the entry is the compiled tsne-worker.js next to
- * this chunk (or one folder up). LATENT_EXPLORER_TSNE_WORKER overrides the location.
- */
+/** The t-SNE worker's entry (LATENT_EXPLORER_TSNE_WORKER overrides where it is). */
 export function tsneWorkerEntry(): WorkerEntry {
-  const override = process.env.LATENT_EXPLORER_TSNE_WORKER;
-  const fromSource = import.meta.url.endsWith('.ts');
-  let url: URL;
-  if (override) url = pathToFileURL(override);
-  else if (fromSource) url = new URL('./tsne-worker.ts', import.meta.url);
-  else {
-    // Bundled: next to this chunk, or one folder up when the bundler put this code in a chunks/ folder.
-    const candidates = [new URL('./tsne-worker.js', import.meta.url), new URL('../tsne-worker.js', import.meta.url)];
-    url = candidates.find((c) => existsSync(fileURLToPath(c))) ?? candidates[0];
-  }
-  if (!url.pathname.endsWith('.ts')) return { url };
-  const api = tsxEsmApiUrl();
-  const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
-  return { url, bootstrap };
-}
-
-/** file: URL of tsx's ESM API ('tsx/esm/api', import condition), read from tsx's own exports map. */
-function tsxEsmApiUrl(): string {
-  const require = createRequire(import.meta.url);
-  const manifestPath = require.resolve('tsx/package.json');
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports: Record<string, unknown> };
-  const entry = manifest.exports['./esm/api'] as { import: { default: string } };
-  return pathToFileURL(join(dirname(manifestPath), entry.import.default)).href;
+  return workerEntry('tsne-worker', import.meta.url, process.env.LATENT_EXPLORER_TSNE_WORKER);
 }
 
 /** Below this many points a second thread costs more than it saves. */
@@ -63,11 +26,6 @@ export const PARALLEL_MIN_POINTS = 2000;
 export interface RunTsneSettings {
   /** Threads to use: 1, or 2 (a helper thread takes half the neighbour search and the repulsion). Default: 2 on a machine with 2+ cores. */
   threads?: number;
-}
-
-function startWorker(entry: WorkerEntry): Worker {
-  // execArgv [] for the bootstrap: an inherited `--import tsx` would register tsx a second time.
-  return entry.bootstrap ? new Worker(entry.bootstrap, { eval: true, execArgv: [] }) : new Worker(entry.url);
 }
 
 /**
