@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 
 const CLI = resolve('bin/latent-explorer.mjs');
 const cli = (...args: string[]) =>
@@ -27,6 +28,36 @@ describe('latent-explorer eval', () => {
     expect(report.accuracy).toBeGreaterThan(0.8);
     expect(report.labelled).toBe(999);
     expect(report.negIwae).toBeUndefined();
+  });
+
+  it('reports every style dimension of the semi-supervised run: KL (as in klPerDim), class leakage, measure correlations, sorted by KL', () => {
+    const r = cli('eval', 'resources/runs/mnist-ssvae', '--iwae', '0', '--json');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    const style = JSON.parse(readFileSync('resources/runs/mnist-ssvae/run.json', 'utf8')).model.style as number;
+    const dims = report.styleDimensions as { dim: number; kl: number; active: boolean; leakage: number; leaks: boolean; correlations: Record<string, number>; suggestedName: string | null }[];
+    expect(dims.map((d) => d.dim).sort((a, b) => a - b)).toEqual(Array.from({ length: style }, (_, i) => i));
+    for (let i = 0; i < dims.length; i++) {
+      const d = dims[i];
+      if (i > 0) expect(dims[i - 1].kl).toBeGreaterThanOrEqual(d.kl);
+      expect(d.kl).toBeCloseTo(report.klPerDim[d.dim], 4);
+      expect(d.active).toBe(d.kl > 0.1);
+      expect(d.leaks).toBe(d.leakage > 0.05);
+      expect(d.leakage).toBeGreaterThanOrEqual(0);
+      expect(d.leakage).toBeLessThanOrEqual(1);
+      expect(Object.keys(d.correlations).sort()).toEqual(['height', 'slant', 'thickness', 'topHeaviness', 'width']);
+      if (!d.active) expect(d.suggestedName).toBeNull();
+    }
+    expect(dims.some((d) => d.active)).toBe(true);
+    // the human summary names the same dimensions and says how many are inactive
+    const human = cli('eval', 'resources/runs/mnist-ssvae', '--iwae', '0');
+    expect(human.stdout).toMatch(/style dimensions +\d+ of \d+ active/);
+    expect(human.stdout).toMatch(/leakage +\d+%/);
+  });
+
+  it('has no style dimensions to report for a plain VAE', () => {
+    const r = cli('eval', 'resources/runs/mnist-vae-2d', '--iwae', '0', '--json');
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!).styleDimensions).toBeUndefined();
   });
 
   it('says in one line what is wrong with bad input', () => {

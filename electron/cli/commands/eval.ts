@@ -4,6 +4,8 @@ import { EXIT_CANCELLED, intOption, onePositional, openRunForCli, parseCommand, 
 import { createOutput } from '../output.ts';
 import { initBackend } from '../../engine/backend.ts';
 import { evaluateRun, openRunDataset } from '../../engine/training/evaluate.ts';
+import type { StyleDimensionReport } from '../../contract/style.ts';
+import { STYLE_ACTIVE_KL, STYLE_LEAK_THRESHOLD } from '../../contract/style.ts';
 
 const USAGE = `Usage: latent-explorer eval <run folder> [--iwae K] [--json]
   --iwae K   samples for the importance-weighted bound on log p(x) (default 50; 0 skips it)
@@ -46,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
         `${'  KL per dimension'.padEnd(19)}${r.klPerDim.map((v, i) => `${names[i] ?? `z${i + 1}`}: ${v.toFixed(3)}`).join(', ')}`,
         `  total correlation of the latent means (Gaussian fit) ${Number.isFinite(r.meansTotalCorrelation) ? `${r.meansTotalCorrelation.toFixed(3)} nats` : 'n/a (too few test images for the latent size)'}`,
         r.accuracy !== undefined ? `  class head accuracy ${(100 * r.accuracy).toFixed(1)}% on ${r.labelled} held-out labels` : '',
+        r.styleDimensions ? styleTable(r.styleDimensions, names) : '',
       ].filter(Boolean).join('\n');
       out.result({ event: 'summary', ...report, backend: backend.backend }, human);
       return 0;
@@ -54,4 +57,21 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     loaded.dispose();
   }
+}
+
+/** Style dimensions by KL: leakage flagged, inactive ones counted (their rows are in --json). */
+function styleTable(dims: StyleDimensionReport[], names: string[]): string {
+  const active = dims.filter((d) => d.active);
+  const pct = (v: number) => `${(100 * v).toFixed(0)}%`;
+  const lines = [
+    `  style dimensions   ${active.length} of ${dims.length} active (KL > ${STYLE_ACTIVE_KL} nats); class leakage = share of the ±2 sd sweeps from each class mean whose class the model's classifier sees change`,
+    ...active.map((d) => {
+      const best = d.measure ?? d.strongest;
+      const r = d.correlations[best];
+      const flag = d.leaks ? `  LEAKS into the class (> ${pct(STYLE_LEAK_THRESHOLD)}: classes ${d.leakingClasses.join(', ')})` : '';
+      return `    ${(names[d.dim] ?? `z${d.dim + 1}`).padEnd(14)} KL ${d.kl.toFixed(2)}  leakage ${pct(d.leakage).padStart(4)}  ${d.suggestedName ? `suggested name: ${d.suggestedName}` : 'no name'} (${best} r = ${r.toFixed(2)})${flag}`;
+    }),
+  ];
+  if (active.length < dims.length) lines.push(`    ${dims.length - active.length} inactive (KL ≤ ${STYLE_ACTIVE_KL}): ${dims.filter((d) => !d.active).map((d) => names[d.dim] ?? `z${d.dim + 1}`).join(', ')}`);
+  return lines.join('\n');
 }

@@ -6,6 +6,8 @@ import { pixelsToTensor } from '../../../models/pixels.ts';
 import type { LoadedRun, RunFile } from './run-file.ts';
 import { openDataset } from '../datasets/open.ts';
 import type { ImportHooks } from '../datasets/types.ts';
+import type { StyleDimensionReport } from '../../contract/style.ts';
+import { styleDimensionReport } from '../explorer/style-report.ts';
 
 /** Reopens the data a run was trained on, with the same preprocessing (and so the same train/test split). */
 export async function openRunDataset(run: RunFile, hooks: ImportHooks = {}): Promise<Dataset> {
@@ -37,6 +39,12 @@ export interface EvalReport {
   /** semi-supervised model: class head accuracy on the labelled evaluated images */
   accuracy?: number;
   labelled?: number;
+  /**
+   * Semi-supervised model: every style dimension sorted by KL — its KL, class leakage (share of the ±2 sd
+   * sweeps from each class's mean encoding whose class the model's classifier sees change) and the pixel
+   * measures' correlations with the best match as its suggested name (see explorer/style-report.ts).
+   */
+  styleDimensions?: StyleDimensionReport[];
   seconds: number;
 }
 
@@ -73,7 +81,8 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
   let labelled = 0;
   let klClassSum = 0;
   const klSum = new Float64Array(latent);
-  const means = new Float64Array(indices.length * latent);
+  const means = new Float32Array(indices.length * latent);
+  const logVars = new Float32Array(indices.length * latent);
   const k = hooks.iwae ?? 0;
   const total = indices.length * (k > 0 ? 2 : 1);
   for (let start = 0, c = 0; start < indices.length; start += CHUNK, c++) {
@@ -84,9 +93,11 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
     r.negElbo.forEach((v) => (negElbo += v));
     r.klPerDimSum.forEach((v, d) => (klSum[d] += v));
     klClassSum += r.klClassSum;
-    const { mean } = model.encode(x);
+    const { mean, logVar } = model.encode(x);
     means.set(mean.dataSync(), start * latent);
+    logVars.set(logVar.dataSync(), start * latent);
     mean.dispose();
+    logVar.dispose();
     if (r.predictions)
       idx.forEach((i, j) => {
         if (labels[i] >= 0) {
@@ -108,6 +119,10 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
   const kl = klPerDim.reduce((a, v) => a + v, 0) + klClass;
   negElbo /= n;
   recon = negElbo - kl;
+  const style = model.config.objective === 'ssvae' ? model.config.style : 0;
+  const labelsListed = Int32Array.from(indices, (i) => labels[i]);
+  const styleDimensions =
+    style > 0 && labelsListed.some((l) => l >= 0) ? await styleDimensionReport(loaded, { means, logVars, labels: labelsListed, count: n }, { signal: hooks.signal }) : undefined;
   return {
     runDir: loaded.dir,
     split,
@@ -124,6 +139,7 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
     meansTotalCorrelation: gaussianTotalCorrelation(means, n, latent),
     accuracy: model.classifier && labelled ? correct / labelled : undefined,
     labelled: model.classifier ? labelled : undefined,
+    styleDimensions,
     seconds: (performance.now() - started) / 1000,
   };
 }
