@@ -6,7 +6,7 @@
 // `export.start` with that path, or without one to get the bytes back in `export.done` for a download.
 // Progress comes as `job.progress` (kind 'export'); failure as `job.failed`; cancel with `job.cancel`.
 
-export type ExportKind = 'traversal-gif' | 'style-gif' | 'manifold-png' | 'reconstructions-png' | 'embedding-csv' | 'bundle';
+export type ExportKind = 'traversal-gif' | 'style-gif' | 'style-transfer-png' | 'manifold-png' | 'reconstructions-png' | 'embedding-csv' | 'bundle';
 
 /** Latent dimensions are 0-based indices here (dimension 0 is the one run.json names "z1"); the CLI counts from 1 like the names. */
 export interface TraversalGifOptions {
@@ -42,6 +42,25 @@ export interface StyleGifOptions {
   labels: boolean;
   /** Values of the style dimensions that are not swept (the view's sliders); default all 0. */
   styleValues?: number[] | null;
+  /**
+   * Sweep a user-defined style direction instead of `styleDim`: z^X moves by t·vector, t from −range to
+   * range (a saved direction of the run, contract/style.ts; the CLI looks it up by name).
+   */
+  direction?: { name: string; vector: number[] } | null;
+}
+
+/** Style transfer (the M2 "analogies" figure): one image, then its z^X rendered with every class's mean z^Y. */
+export interface StyleTransferPngOptions {
+  /** The image: an index into the run's dataset (0-based), … */
+  image: number | null;
+  /** … or an image file on disk (Electron, CLI), … */
+  file: string | null;
+  /** … or an image file's bytes (the browser host) with its name. */
+  bytes?: Uint8Array | null;
+  fileName?: string | null;
+  scale: number;
+  /** "input" and the class names under the columns. */
+  labels: boolean;
 }
 
 export interface ManifoldPngOptions {
@@ -83,6 +102,7 @@ export interface BundleOptions {
 export interface ExportOptionsByKind {
   'traversal-gif': TraversalGifOptions;
   'style-gif': StyleGifOptions;
+  'style-transfer-png': StyleTransferPngOptions;
   'manifold-png': ManifoldPngOptions;
   'reconstructions-png': ReconstructionsPngOptions;
   'embedding-csv': EmbeddingCsvOptions;

@@ -10,8 +10,9 @@ import { datasetHandlers } from './handlers/datasets.ts';
 import { trainingHandlers } from './handlers/training.ts';
 import { explorerHandlers } from './handlers/explorer.ts';
 import { exportHandlers } from './handlers/exports.ts';
+import { styleHandlers } from './handlers/style.ts';
 
-const AREAS: HandlerMap[] = [systemHandlers, datasetHandlers, trainingHandlers, explorerHandlers, exportHandlers];
+const AREAS: HandlerMap[] = [systemHandlers, datasetHandlers, trainingHandlers, explorerHandlers, exportHandlers, styleHandlers];
 
 export interface Engine {
   /** Handles one incoming message; replies and events go out through `send`. */

@@ -5,12 +5,13 @@ import { formatBytes } from '../../engine/exports/exporter.ts';
 import { EXIT_CANCELLED, intOption, numberOption, onePositional, OUT_FLAGS, parseCommand } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { createOutput } from '../output.ts';
+import { readDirections } from '../../engine/explorer/style-directions-file.ts';
 import { dropUndefined, openRun, outputPath, parseDimension, parseImageIndex, runExport } from './_exports.ts';
 
 const USAGE = `Usage: latent-explorer gif <run> (--dim I | --all | --style I) [options] --out FILE.gif
   --dim I          sweep dimension I (counted from 1 like z1, z2, ...; or its name); repeat or list (--dim 1,3) for a grid
   --all            sweep every active dimension (test KL above 0.01 nats), one row each
-  --style I        semi-supervised runs: sweep style dimension I for every class, side by side
+  --style I        semi-supervised runs: sweep style dimension I (or a style direction defined in the app, by name) for every class, side by side
   --frames F       frames from -R to +R (default 30)
   --delay MS       delay between frames in ms (default 80)
   --range R        sweep from -R to +R (default 3)
@@ -62,10 +63,20 @@ export async function run(argv: string[]): Promise<number> {
   if (values.style !== undefined) {
     if (values.anchor) throw new UsageError('--anchor does not apply to --style (each class starts from its prototype)');
     if (run.model.objective !== 'ssvae' || run.model.style < 1) throw new UsageError(`--style needs a semi-supervised run with style dimensions (this run is ${run.model.objective})`);
-    const styleDim = parseDimension(values.style, run, '--style');
-    if (styleDim >= run.model.style)
-      throw new UsageError(`--style ${values.style}: not a style dimension (this run's style dimensions are 1 to ${run.model.style}: ${run.dimensionNames.slice(0, run.model.style).join(', ')})`);
-    const options: Partial<StyleGifOptions> = { styleDim, frames, delayMs, range, scale, pingPong, labels };
+    // A style dimension (number or name), else a style direction the user defined in the app.
+    const directions = readDirections(source.runDir, run.model.style);
+    const direction = /^\d+$/.test(values.style.trim()) ? undefined : directions.find((d) => d.name.toLowerCase() === values.style!.trim().toLowerCase());
+    let styleDim = 0;
+    if (!direction) {
+      const known = `style dimensions 1 to ${run.model.style} (${run.dimensionNames.slice(0, run.model.style).join(', ')})${directions.length ? `, or a style direction (${directions.map((d) => d.name).join(', ')})` : ''}`;
+      try {
+        styleDim = parseDimension(values.style, run, '--style');
+      } catch {
+        throw new UsageError(`--style '${values.style}': not a style dimension or direction of this run (use ${known})`);
+      }
+      if (styleDim >= run.model.style) throw new UsageError(`--style ${values.style}: not a style dimension (use ${known})`);
+    }
+    const options: Partial<StyleGifOptions> = { styleDim, frames, delayMs, range, scale, pingPong, labels, direction: direction ? { name: direction.name, vector: direction.vector } : undefined };
     spec = { kind: 'style-gif', options: dropUndefined(options) };
   } else {
     const dims = values.all ? 'active' : (values.dim ?? []).flatMap((d) => d.split(',')).map((d) => parseDimension(d, run, '--dim'));
@@ -80,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
   const o = result.options as TraversalGifOptions | StyleGifOptions;
   const what =
     result.kind === 'style-gif'
-      ? `style sweep of ${run.dimensionNames[(o as StyleGifOptions).styleDim]}`
+      ? `style sweep of ${(o as StyleGifOptions).direction ? `the direction '${(o as StyleGifOptions).direction!.name}'` : run.dimensionNames[(o as StyleGifOptions).styleDim]}`
       : `traversal of ${((o as TraversalGifOptions).dims as number[]).map((d) => run.dimensionNames[d]).join(', ')}`;
   output.result(
     { event: 'done', kind: result.kind, path, width: result.width, height: result.height, frames: result.frames, bytes: result.data!.length, seconds: round(seconds) },

@@ -1,6 +1,7 @@
 // latent-explorer grid <run> --dims I,J [options] --out FILE.png: the manifold grid of two latent
 // dimensions as a PNG (or, with --reconstructions, inputs above their reconstructions).
-import type { ManifoldPngOptions, ReconstructionsPngOptions } from '../../contract/exports.ts';
+import { resolve } from 'node:path';
+import type { ManifoldPngOptions, ReconstructionsPngOptions, StyleTransferPngOptions } from '../../contract/exports.ts';
 import { formatBytes } from '../../engine/exports/exporter.ts';
 import { choiceOption, EXIT_CANCELLED, intOption, numberOption, onePositional, OUT_FLAGS, parseCommand } from '../args.ts';
 import { UsageError } from '../errors.ts';
@@ -8,11 +9,13 @@ import { createOutput } from '../output.ts';
 import { dropUndefined, openRun, outputPath, parseDimension, parseImageIndex, runExport } from './_exports.ts';
 
 const USAGE = `Usage: latent-explorer grid <run> --dims I,J [options] --out FILE.png
+       latent-explorer grid <run> --style-of IMAGE [--scale S] --out FILE.png
   --dims I,J         the horizontal and vertical dimension (counted from 1 like z1, z2, ...; or names)
   --n N              images per side (default 15)
   --range R          the grid spans -R..+R in both dimensions (default 2.5, as in the Manifold view)
   --scale S          pixel scale, nearest-neighbour (default 2)
   --anchor INDEX     other dimensions from this image's posterior mean (0-based image index) instead of 0
+  --style-of IMAGE   instead (semi-supervised runs): the image file's style (z^X) rendered in every class, after the image itself
   --reconstructions  instead: test images above their reconstructions (--count N, default 32; --columns C, default 8; --split test|train)
   --force            replace FILE.png if it exists
   --json             the summary as JSON`;
@@ -27,6 +30,7 @@ export async function run(argv: string[]): Promise<number> {
       scale: { type: 'string' },
       anchor: { type: 'string' },
       reconstructions: { type: 'boolean' },
+      'style-of': { type: 'string' },
       count: { type: 'string' },
       columns: { type: 'string' },
       split: { type: 'string' },
@@ -38,11 +42,15 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   const runArg = onePositional(positionals, 'grid', 'run folder');
   const recon = values.reconstructions === true;
+  const styleOf = values['style-of'];
+  if (styleOf !== undefined && (recon || values.dims !== undefined || values.n !== undefined || values.range !== undefined || values.anchor !== undefined))
+    throw new UsageError('--style-of takes --scale (and --out), not --dims, --n, --range, --anchor or --reconstructions');
+  if (styleOf !== undefined && !styleOf.trim()) throw new UsageError('--style-of needs an image file');
   if (recon && (values.dims !== undefined || values.n !== undefined || values.range !== undefined || values.anchor !== undefined))
     throw new UsageError('--reconstructions takes --count, --columns, --split and --scale, not --dims, --n, --range or --anchor');
   if (!recon && (values.count !== undefined || values.columns !== undefined || values.split !== undefined))
     throw new UsageError('--count, --columns and --split go with --reconstructions');
-  if (!recon && values.dims === undefined) throw new UsageError('grid needs --dims I,J (e.g. --dims 1,2)');
+  if (!recon && styleOf === undefined && values.dims === undefined) throw new UsageError('grid needs --dims I,J (e.g. --dims 1,2)');
   const split = choiceOption(values, 'split', ['test', 'train']);
   const force = values.force;
   const out = outputPath(values.out, '.png', force, 'grid', runArg);
@@ -56,7 +64,11 @@ export async function run(argv: string[]): Promise<number> {
   const run = source.run;
   const output = createOutput(values.json);
   let spec: Parameters<typeof runExport>[1];
-  if (recon) {
+  if (styleOf !== undefined) {
+    if (run.model.objective !== 'ssvae' || run.model.style < 1) throw new UsageError(`--style-of needs a semi-supervised run with style dimensions (this run is ${run.model.objective})`);
+    const options: Partial<StyleTransferPngOptions> = { file: resolve(styleOf), scale };
+    spec = { kind: 'style-transfer-png', options: dropUndefined(options) };
+  } else if (recon) {
     const options: Partial<ReconstructionsPngOptions> = { scale, count, columns, split };
     spec = { kind: 'reconstructions-png', options: dropUndefined(options) };
   } else {
@@ -72,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
   const done = await runExport(source, spec, out, force, output);
   if (!done) return EXIT_CANCELLED;
   const { result, path, seconds } = done;
-  const what = recon ? 'reconstructions' : `manifold of ${(result.options as ManifoldPngOptions).dims.map((d) => run.dimensionNames[d]).join(' x ')}`;
+  const what = styleOf !== undefined ? `the style of ${styleOf} in every class` : recon ? 'reconstructions' : `manifold of ${(result.options as ManifoldPngOptions).dims.map((d) => run.dimensionNames[d]).join(' x ')}`;
   output.result(
     { event: 'done', kind: result.kind, path, width: result.width, height: result.height, bytes: result.data!.length, seconds: Math.round(seconds * 100) / 100 },
     `Wrote ${path}: ${what}, ${result.width}x${result.height} px, ${formatBytes(result.data!.length)}`,

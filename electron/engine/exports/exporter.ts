@@ -8,7 +8,7 @@ import { bundleFiles, zipBundle } from './bundle.ts';
 import { buildEmbeddingTable } from './embedding-table.ts';
 import { encodeGridGif } from './gif.ts';
 import type { GridPlan } from './grids.ts';
-import { manifoldPlan, reconstructionsPlan, styleSweepPlan, traversalPlan } from './grids.ts';
+import { manifoldPlan, reconstructionsPlan, styleSweepPlan, styleTransferPlan, traversalPlan } from './grids.ts';
 import { encodeGridPng } from './png.ts';
 import { resolveOptions, suggestedFileName } from './options.ts';
 import type { ExportHooks, ExportSource } from './source.ts';
@@ -36,13 +36,13 @@ export interface ExportResult {
 
 type KindAndOptions = { [K in ExportKind]: { kind: K; options?: Partial<ExportOptionsByKind[K]> } }[ExportKind];
 
-const IMAGE_KINDS = new Set<ExportKind>(['traversal-gif', 'style-gif', 'manifold-png', 'reconstructions-png']);
+const IMAGE_KINDS = new Set<ExportKind>(['traversal-gif', 'style-gif', 'style-transfer-png', 'manifold-png', 'reconstructions-png']);
 
 export function describeRun(run: RunFile, runDir: string): ExportRunInfo {
   const kl = lastKlPerDim(run);
   const active = new Set(activeDimensions(run));
   const kinds: ExportKind[] = ['traversal-gif', 'manifold-png', 'reconstructions-png', 'embedding-csv', 'bundle'];
-  if (run.model.objective === 'ssvae' && run.model.style > 0) kinds.splice(1, 0, 'style-gif');
+  if (run.model.objective === 'ssvae' && run.model.style > 0) kinds.splice(1, 0, 'style-gif', 'style-transfer-png');
   if (run.model.latent < 2) kinds.splice(kinds.indexOf('manifold-png'), 1);
   return {
     runDir,
@@ -64,6 +64,8 @@ async function planFor(source: ExportSource, kind: ExportKind, options: ExportOp
       return traversalPlan(source, options as ExportOptionsByKind['traversal-gif'], hooks);
     case 'style-gif':
       return styleSweepPlan(source, options as ExportOptionsByKind['style-gif'], hooks);
+    case 'style-transfer-png':
+      return styleTransferPlan(source, options as ExportOptionsByKind['style-transfer-png'], hooks);
     case 'manifold-png':
       return manifoldPlan(source, options as ExportOptionsByKind['manifold-png'], hooks);
     case 'reconstructions-png':

@@ -1,6 +1,7 @@
 // The image exports as plans: a layout, how many distinct frames, their display order, and how to
 // produce the tiles of any frame. A GIF encodes every frame; a PNG or a preview renders frame 0 only.
-import type { ManifoldPngOptions, ReconstructionsPngOptions, StyleGifOptions, TraversalGifOptions } from '../../contract/exports.ts';
+import { readFileSync } from 'node:fs';
+import type { ManifoldPngOptions, ReconstructionsPngOptions, StyleGifOptions, StyleTransferPngOptions, TraversalGifOptions } from '../../contract/exports.ts';
 import { UserError } from '../../contract/messages.ts';
 import type { GridLayout } from './layout.ts';
 import { gridLayout } from './layout.ts';
@@ -9,6 +10,8 @@ import type { ExportHooks, ExportSource } from './source.ts';
 import { decodeCodes, encodeImages } from './source.ts';
 import { classMeanCodes, manifoldCodes } from '../explorer/grids.ts';
 import { frameOrder, traversalFrames } from './sweeps.ts';
+import { sweepValues } from '../explorer/grids.ts';
+import { asModelSees, imageForRun, transferImages } from '../explorer/style-tools.ts';
 
 export interface GridPlan {
   layout: GridLayout;
@@ -82,7 +85,8 @@ export async function traversalPlan(source: ExportSource, o: TraversalGifOptions
   return decodedPlan(source, layout, o.frames, frameOrder(o.frames, o.pingPong), o.delayMs, traversalFrames(bases, latent, dims, o.frames, o.range));
 }
 
-export async function styleSweepPlan(source: ExportSource, o: StyleGifOptions, hooks: ExportHooks = {}): Promise<GridPlan> {
+/** Each class's mean code, from up to PROTOTYPE_IMAGES_PER_CLASS labelled images of the run's dataset. */
+async function classPrototypes(source: ExportSource, hooks: ExportHooks): Promise<{ means: Float32Array; counts: Int32Array }> {
   const { model } = source.run;
   const latent = model.latent;
   const classes = model.numClasses;
@@ -100,7 +104,14 @@ export async function styleSweepPlan(source: ExportSource, o: StyleGifOptions, h
   if (chosen.length === 0) throw new UserError(`${source.run.dataset.ref}: no labelled images, so the classes of this run cannot be shown`);
   const means = await encodeImages(source.loaded, images, chosen, { signal: hooks.signal });
   const labels = Int32Array.from(chosen, (i) => images.labels[i]);
-  const { means: classMeans, counts } = classMeanCodes(means, labels, latent, classes);
+  return classMeanCodes(means, labels, latent, classes);
+}
+
+export async function styleSweepPlan(source: ExportSource, o: StyleGifOptions, hooks: ExportHooks = {}): Promise<GridPlan> {
+  const { model } = source.run;
+  const latent = model.latent;
+  const classes = model.numClasses;
+  const { means: classMeans, counts } = await classPrototypes(source, hooks);
   const shown = Array.from({ length: classes }, (_, k) => k).filter((k) => counts[k] > 0);
   const names = source.run.dataset.classNames;
   const { size, channels } = source.run.dataset;
@@ -119,7 +130,79 @@ export async function styleSweepPlan(source: ExportSource, o: StyleGifOptions, h
     bases.set(classMeans.subarray(k * latent, (k + 1) * latent), c * latent);
     for (let j = 0; j < model.style; j++) bases[c * latent + j] = o.styleValues?.[j] ?? 0;
   });
-  return decodedPlan(source, layout, o.frames, frameOrder(o.frames, o.pingPong), o.delayMs, traversalFrames(bases, latent, [o.styleDim], o.frames, o.range));
+  const frames = o.direction ? directionFrames(bases, latent, o.direction.vector, o.frames, o.range) : traversalFrames(bases, latent, [o.styleDim], o.frames, o.range);
+  return decodedPlan(source, layout, o.frames, frameOrder(o.frames, o.pingPong), o.delayMs, frames);
+}
+
+/** Codes of one frame of a sweep along a z^X vector: every base moved by t·vector, t from −range to range. */
+export function directionFrames(bases: Float32Array, latent: number, vector: ArrayLike<number>, steps: number, range: number): (frame: number) => Float32Array {
+  const values = sweepValues(range, steps);
+  return (frame) => {
+    const out = bases.slice();
+    for (let c = 0; c < bases.length / latent; c++) for (let j = 0; j < vector.length; j++) out[c * latent + j] += values[frame] * vector[j];
+    return out;
+  };
+}
+
+/** The input image, then its z^X with each class's mean z^Y (classes with no labelled image left out). */
+export async function styleTransferPlan(source: ExportSource, o: StyleTransferPngOptions, hooks: ExportHooks = {}): Promise<GridPlan> {
+  const { model, dataset } = source.run;
+  const { size, channels } = dataset;
+  const per = size * size * channels;
+  let input: Uint8Array;
+  let title = 'input';
+  if (o.image !== null) {
+    const images = await source.images(hooks.signal);
+    if (o.image >= images.count) throw new UserError(`image ${o.image}: the dataset has ${images.count} images (0 to ${images.count - 1})`);
+    input = images.pixels.slice(o.image * per, (o.image + 1) * per);
+    title = `#${o.image}`;
+  } else {
+    let bytes = o.bytes ?? null;
+    const name = o.file ?? o.fileName ?? 'image';
+    if (!bytes) {
+      try {
+        bytes = readFileSync(o.file!);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new UserError(`${o.file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not an image file' : (e as Error).message}`);
+      }
+    }
+    let training = null;
+    try {
+      training = await source.images(hooks.signal);
+    } catch {
+      // the polarity then follows the run's invert option
+    }
+    input = await imageForRun({ name, bytes }, source.run, training);
+  }
+  const { means: classMeans, counts } = await classPrototypes(source, hooks);
+  const shown = Array.from({ length: model.numClasses }, (_, k) => k).filter((k) => counts[k] > 0);
+  const names = dataset.classNames;
+  const layout = await gridLayout({
+    rows: 1,
+    columns: 1 + shown.length,
+    tileSize: size,
+    channels,
+    scale: o.scale,
+    gap: o.scale,
+    columnLabels: o.labels ? [title, ...shown.map((k) => names[k] ?? String(k))] : undefined,
+  });
+  checkOutputSize(layout.width, layout.height, 1);
+  return {
+    layout,
+    frames: 1,
+    order: [0],
+    delayMs: 0,
+    async tiles() {
+      if (hooks.signal?.aborted) throw Object.assign(new Error('Cancelled.'), { name: 'AbortError' });
+      const t = transferImages(source.loaded, input, classMeans, model.style, model.numClasses, per);
+      const tiles = new Uint8Array((1 + shown.length) * per);
+      // The input as the model sees it (the run's binarisation), then the classes.
+      tiles.set(asModelSees(source.run, input), 0);
+      shown.forEach((k, c) => tiles.set(t.pixels.subarray((1 + k) * per, (2 + k) * per), (1 + c) * per));
+      return [tiles];
+    },
+  };
 }
 
 export async function manifoldPlan(source: ExportSource, o: ManifoldPngOptions, hooks: ExportHooks = {}): Promise<GridPlan> {

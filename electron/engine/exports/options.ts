@@ -8,6 +8,7 @@ import type {
   ManifoldPngOptions,
   ReconstructionsPngOptions,
   StyleGifOptions,
+  StyleTransferPngOptions,
   TraversalGifOptions,
 } from '../../contract/exports.ts';
 import { UserError } from '../../contract/messages.ts';
@@ -17,6 +18,7 @@ import { activeDimensions, ACTIVE_KL_NATS } from './sweeps.ts';
 export const DEFAULTS: { [K in ExportKind]: ExportOptionsByKind[K] } = {
   'traversal-gif': { dims: 'active', frames: 30, delayMs: 80, range: 3, pingPong: true, anchors: [], scale: 4, labels: true },
   'style-gif': { styleDim: 0, frames: 30, delayMs: 80, range: 3, pingPong: true, scale: 4, labels: true },
+  'style-transfer-png': { image: null, file: null, scale: 3, labels: true },
   'manifold-png': { dims: [0, 1], n: 15, range: 2.5, scale: 2, anchor: null },
   'reconstructions-png': { count: 32, columns: 8, split: 'test', scale: 3 },
   'embedding-csv': { tsne: null },
@@ -117,6 +119,30 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
         if (o.styleValues.length !== run.model.style) fail(`styleValues must hold the ${run.model.style} style values (got ${o.styleValues.length})`);
         r.styleValues = o.styleValues.map((v) => number('a style value', v, -20, 20));
       }
+      const d = o.direction as StyleGifOptions['direction'];
+      if (d) {
+        if (typeof d.name !== 'string' || !Array.isArray(d.vector) || d.vector.length !== run.model.style || !d.vector.every(Number.isFinite))
+          fail(`a style direction needs a name and ${run.model.style} finite values (one per style dimension)`);
+        r.direction = { name: d.name, vector: d.vector.map(Number) };
+      } else r.direction = null;
+      return r as ExportOptionsByKind[K];
+    }
+    case 'style-transfer-png': {
+      if (run.model.objective !== 'ssvae' || run.model.style < 1)
+        fail(`style transfer needs a semi-supervised run with style dimensions (this run is ${run.model.objective})`);
+      const bytes = o.bytes instanceof Uint8Array && o.bytes.length ? o.bytes : null;
+      const file = typeof o.file === 'string' && o.file ? o.file : null;
+      const image = o.image === null || o.image === undefined ? null : imageIndex('image', o.image, run);
+      const given = [bytes, file, image].filter((v) => v !== null).length;
+      if (given !== 1) fail(given === 0 ? 'style transfer needs an image: a dataset image, a file, or its bytes' : 'give one image: a dataset image, a file or its bytes, not several');
+      const r: StyleTransferPngOptions = {
+        image,
+        file,
+        bytes,
+        fileName: typeof o.fileName === 'string' ? o.fileName : null,
+        scale: scale(),
+        labels: boolean(o.labels, true),
+      };
       return r as ExportOptionsByKind[K];
     }
     case 'manifold-png': {
@@ -182,8 +208,15 @@ export function suggestedFileName<K extends ExportKind>(kind: K, options: Export
       const dims = o.dims as number[];
       return `${base}-traversal-${dims.length === 1 ? name(dims[0]) : `${dims.length}-dims`}.gif`;
     }
-    case 'style-gif':
-      return `${base}-style-${name((options as StyleGifOptions).styleDim)}.gif`;
+    case 'style-gif': {
+      const o = options as StyleGifOptions;
+      return `${base}-style-${o.direction ? slug(o.direction.name) : name(o.styleDim)}.gif`;
+    }
+    case 'style-transfer-png': {
+      const o = options as StyleTransferPngOptions;
+      const what = o.image !== null ? `image-${o.image}` : slug(basename(o.file ?? o.fileName ?? 'file').replace(/\.[^.]*$/, ''));
+      return `${base}-style-of-${what}.png`;
+    }
     case 'manifold-png': {
       const o = options as ManifoldPngOptions;
       return `${base}-manifold-${name(o.dims[0])}-${name(o.dims[1])}.png`;

@@ -10,7 +10,8 @@ const code = (v: unknown): Float32Array | undefined => (v instanceof Float32Arra
 /** Engine option keys per kind: these pass through as they are. */
 const KNOWN: { [K in ExportKind]: (keyof ExportOptionsByKind[K])[] } = {
   'traversal-gif': ['dims', 'frames', 'delayMs', 'range', 'pingPong', 'anchors', 'bases', 'scale', 'labels'],
-  'style-gif': ['styleDim', 'frames', 'delayMs', 'range', 'pingPong', 'scale', 'labels', 'styleValues'],
+  'style-gif': ['styleDim', 'frames', 'delayMs', 'range', 'pingPong', 'scale', 'labels', 'styleValues', 'direction'],
+  'style-transfer-png': ['image', 'file', 'bytes', 'fileName', 'scale', 'labels'],
   'manifold-png': ['dims', 'n', 'range', 'scale', 'anchor', 'base'],
   'reconstructions-png': ['count', 'columns', 'split', 'scale'],
   'embedding-csv': ['tsne'],
@@ -58,6 +59,7 @@ export function exportOptionsFromView<K extends ExportKind>(kind: K, view: Loose
 export const KIND_TITLES: Record<ExportKind, string> = {
   'traversal-gif': 'Traversal GIF',
   'style-gif': 'Style sweep GIF',
+  'style-transfer-png': 'Style transfer PNG',
   'manifold-png': 'Manifold PNG',
   'reconstructions-png': 'Reconstructions PNG',
   'embedding-csv': 'Embedding table (CSV)',
