@@ -1,10 +1,13 @@
 // Benchmark of the fast t-SNE (run: npx tsx tests/bench/tsne.ts [--with-tsne-js] [--sizes 1000,5000,10000]).
 // Input: PCA-50 of the bundled 10,000 sample digits (the issue's setting), perplexity 30, 1,000 iterations.
-// For each N: wall time through the worker runner (the app's path), time to the first frame, CPU time,
+// For each N: wall time through the worker runner (the app's path), time to the first optimised frame
+// (the first layout after real t-SNE iterations, not the PCA start), CPU time,
 // peak RSS of the process, 10-NN leave-one-out class accuracy of the 2-D layout, and the exact
 // KL(P||Q) for the sparse P that t-SNE optimises (Q normalised over all N^2 pairs).
 // Reference runs in the same process give the ratios: the same code with exact O(N^2) gradients at
-// N = 1,000, the one-thread runner at the largest N, and optionally tsne-js (exact, O(N^2)) at N = 500.
+// N = 1,000, the one-thread runner and the exact-neighbours runner at the largest N, and optionally
+// tsne-js (exact, O(N^2)) at N = 500. From 5,000 points t-SNE uses approximate neighbours
+// (knn-approx.ts); their recall against the exact neighbours is printed too.
 // Timings depend on what else runs on the machine; the report prints the load average.
 import { loadavg } from 'node:os';
 import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
@@ -12,6 +15,8 @@ import { pca } from '../../electron/engine/projections/pca.ts';
 import { runTsne } from '../../electron/engine/projections/tsne-runner.ts';
 import { tsne, neighbourCount, DEFAULT_THETA, type TsneOptions } from '../../electron/engine/projections/tsne.ts';
 import { exactKl, knnAccuracy, sparseJointP } from '../../electron/engine/projections/quality.ts';
+import { knnAll } from '../../electron/engine/projections/knn.ts';
+import { knnApprox, knnRecall } from '../../electron/engine/projections/knn-approx.ts';
 
 const args = process.argv.slice(2);
 const withTsneJs = args.includes('--with-tsne-js');
@@ -39,18 +44,18 @@ function quality(data: Float32Array, n: number, coords: Float32Array, labels: In
   return { accuracy: knnAccuracy(coords, n, 2, labels), kl: exactKl(P, coords) };
 }
 
-async function viaRunner(label: string, data: Float32Array, n: number, labels: Int32Array, threads?: number): Promise<Measure> {
+async function viaRunner(label: string, data: Float32Array, n: number, labels: Int32Array, threads?: number, extra: Partial<TsneOptions> = {}): Promise<Measure> {
   global.gc?.();
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 20);
-  const options: TsneOptions = { perplexity: PERPLEXITY, iterations: ITERATIONS, seed: 1 };
+  const options: TsneOptions = { perplexity: PERPLEXITY, iterations: ITERATIONS, seed: 1, ...extra };
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let firstFrameMs: number | null = null;
-  const coords = await runTsne(data, n, 50, options, () => {
-    firstFrameMs ??= performance.now() - t0;
+  const coords = await runTsne(data, n, 50, options, (frame) => {
+    if (frame.iteration >= 1) firstFrameMs ??= performance.now() - t0;
     peak = Math.max(peak, process.memoryUsage().rss);
   }, undefined, threads ? { threads } : {});
   const seconds = (performance.now() - t0) / 1000;
@@ -90,7 +95,7 @@ function row(m: Measure): string {
     String(m.n).padStart(6),
     fmt(m.seconds).padStart(8),
     fmt(m.cpuSeconds).padStart(8),
-    (m.firstFrameMs === null ? '-' : fmt(m.firstFrameMs, 0)).padStart(8),
+    (m.firstFrameMs === null ? '-' : fmt(m.firstFrameMs, 0)).padStart(9),
     fmt(m.peakRssMb, 0).padStart(8),
     fmt(m.accuracy, 4).padStart(8),
     fmt(m.kl, 4).padStart(8),
@@ -117,6 +122,8 @@ async function main(): Promise<void> {
   const largest = Math.max(...sizes);
   const single = await viaRunner('fast t-SNE, one thread', all.subarray(0, largest * 50), largest, labels.subarray(0, largest), 1);
   console.log(row(single));
+  const exactNeighbours = await viaRunner('fast t-SNE, exact neighbours', all.subarray(0, largest * 50), largest, labels.subarray(0, largest), undefined, { neighbours: 'exact' });
+  console.log(row(exactNeighbours));
   const exactN = 1000;
   const fastSmall = inProcess('fast t-SNE in process', all.subarray(0, exactN * 50), exactN, labels.subarray(0, exactN), {});
   const exact = inProcess('same code, exact O(N^2) gradient', all.subarray(0, exactN * 50), exactN, labels.subarray(0, exactN), { exact: true });
@@ -134,6 +141,18 @@ async function main(): Promise<void> {
   console.log(`  exact gradient / fast at N = ${exactN}: time x${fmt(exact.seconds / fastSmall.seconds, 1)}, KL fast/exact ${fmt(fastSmall.kl / exact.kl, 4)}, 10-NN fast - exact ${fmt(fastSmall.accuracy - exact.accuracy, 4)}`);
   const big = results.find((r) => r.n === largest)!;
   console.log(`  one thread / two threads at N = ${largest}: time x${fmt(single.seconds / big.seconds, 2)}`);
+  console.log(`  exact / approximate neighbours at N = ${largest}: first optimised frame x${fmt((exactNeighbours.firstFrameMs ?? NaN) / (big.firstFrameMs ?? NaN), 2)}, time x${fmt(exactNeighbours.seconds / big.seconds, 2)}, 10-NN approximate - exact ${fmt(big.accuracy - exactNeighbours.accuracy, 4)}, KL approximate/exact ${fmt(big.kl / exactNeighbours.kl, 4)}`);
+  {
+    const k = neighbourCount(largest, PERPLEXITY);
+    const x = all.subarray(0, largest * 50);
+    const c0 = process.cpuUsage();
+    const approx = knnApprox(x, largest, 50, k, 1);
+    const c1 = process.cpuUsage(c0);
+    const exactKnn = knnAll(x, largest, 50, k, 1, undefined, 'blocked');
+    const c2 = process.cpuUsage(c0);
+    const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
+    console.log(`  approximate neighbours (k = ${k}, one thread) at N = ${largest}: recall ${fmt(knnRecall(approx, exactKnn), 4)}, CPU ${fmt(cpuMs(c1), 0)} ms vs exact ${fmt(cpuMs(c2) - cpuMs(c1), 0)} ms (x${fmt((cpuMs(c2) - cpuMs(c1)) / cpuMs(c1), 1)})`);
+  }
   if (reference) {
     const ours500 = inProcess('fast t-SNE in process', all.subarray(0, 500 * 50), 500, labels.subarray(0, 500), {});
     console.log(`  tsne-js / fast at N = 500: time x${fmt(reference.seconds / ours500.seconds, 0)}, KL fast/tsne-js ${fmt(ours500.kl / reference.kl, 4)}, 10-NN fast ${fmt(ours500.accuracy, 4)} vs tsne-js ${fmt(reference.accuracy, 4)}`);
@@ -145,7 +164,7 @@ async function main(): Promise<void> {
     console.log(`  N = 10,000 in <= 10 s: ${fmt(r10.seconds)} s ${r10.seconds <= 10 ? 'ok' : 'MISSED'} (scikit-learn 1.2 Barnes-Hut ~28 s here: x${fmt(28 / r10.seconds, 1)})`);
     console.log(`  memory <= 500 MB: peak RSS ${fmt(r10.peakRssMb, 0)} MB ${r10.peakRssMb <= 500 ? 'ok' : 'MISSED'}`);
     console.log(`  10-NN accuracy >= 0.945 at 10,000: ${fmt(r10.accuracy, 4)} ${r10.accuracy >= 0.945 ? 'ok' : 'MISSED'} (scikit-learn 0.952)`);
-    console.log(`  first frame <= 1 s at 10,000: ${fmt(r10.firstFrameMs ?? NaN, 0)} ms ${(r10.firstFrameMs ?? Infinity) <= 1000 ? 'ok' : 'MISSED'}`);
+    console.log(`  first optimised frame <= 1 s at 10,000 (issue 18): ${fmt(r10.firstFrameMs ?? NaN, 0)} ms ${(r10.firstFrameMs ?? Infinity) <= 1000 ? 'ok' : 'MISSED'}`);
   }
   if (r5) console.log(`  10-NN accuracy >= 0.93 at 5,000: ${fmt(r5.accuracy, 4)} ${r5.accuracy >= 0.93 ? 'ok' : 'MISSED'}`);
   console.log(`load average at end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);

@@ -23,6 +23,11 @@ describe('t-SNE worker runner', () => {
   it('streams frames and resolves to the same layout as the in-process run, with one or two threads', async () => {
     const options = { perplexity: 30, iterations: 300, seed: 3 };
     const expected = tsne(data, N, 50, options);
+    // Approximate neighbours (used from 5,000 points): the two threads split the rows, same result.
+    const approximate = { perplexity: 30, iterations: 60, seed: 3, neighbours: 'approximate' as const };
+    const expectedApprox = tsne(data, N, 50, approximate);
+    expect(Array.from(expectedApprox)).not.toEqual(Array.from(tsne(data, N, 50, { ...approximate, neighbours: 'exact' })));
+    for (const threads of [1, 2]) expect(Array.from(await runTsne(data, N, 50, approximate, () => {}, undefined, { threads }))).toEqual(Array.from(expectedApprox));
     for (const threads of [1, 2]) {
       const frames: TsneFrame[] = [];
       const result = await runTsne(data, N, 50, options, (f) => frames.push(f), undefined, { threads });

@@ -1,5 +1,6 @@
 // A second thread for t-SNE, through SharedArrayBuffers and Atomics (pure TS: Node worker_threads or
-// Web Workers). The helper takes half of the blocked kNN tiles, then, every iteration, the repulsion
+// Web Workers). The helper takes half of the neighbour search (blocked kNN tiles, or half the rows of
+// each stage of the approximate search), then, every iteration, the repulsion
 // (the tree walk) while the t-SNE thread computes the attraction and the update: on two cores an
 // iteration costs max(repulsion, attraction) instead of their sum.
 //
@@ -7,6 +8,7 @@
 // Atomics.wait on SEQ, runs it and stores the sequence number in DONE. A helper that never starts or
 // fails is not fatal: the t-SNE thread then does the work itself.
 import { blockedTiles, paddedRows, type BlockedKnnHelper, type BlockedRows, type RowHeaps } from './knn.ts';
+import { buildForest, runApproxStage, type ApproxKnnHelper, type ApproxKnnOptions, type ApproxShared, type RpTree } from './knn-approx.ts';
 import { DualTreeRepulsion, repulsionExact } from './repulsion.ts';
 
 const SEQ = 0;
@@ -16,10 +18,17 @@ const READY = 3;
 const FAILED = 4;
 const EXACT = 5;
 const K = 6;
+// The approximate search's stage and options.
+const STAGE = 7;
+const TREES = 8;
+const LEAF = 9;
+const ROUNDS = 10;
+const JOIN = 11;
 
 const CMD_EXIT = 1;
 const CMD_KNN = 2;
 const CMD_REPULSION = 3;
+const CMD_KNN_APPROX = 4;
 
 /** How long the t-SNE thread waits for one helper command before doing the work itself. */
 const COMMAND_TIMEOUT_MS = 20_000;
@@ -29,8 +38,8 @@ export interface HelperBuffers {
   n: number;
   dim: number;
   k: number;
-  control: SharedArrayBuffer; // Int32 x 8
-  scalars: SharedArrayBuffer; // Float64 x 2: Z of the last repulsion, theta
+  control: SharedArrayBuffer; // Int32 x 16
+  scalars: SharedArrayBuffer; // Float64 x 3: Z of the last repulsion, theta, the approximate search's seed
   y: SharedArrayBuffer; // Float64 x 2N
   rep: SharedArrayBuffer; // Float64 x 2N
   rowsX: SharedArrayBuffer; // Float64 x padded N x dim
@@ -38,17 +47,19 @@ export interface HelperBuffers {
   heapDist: SharedArrayBuffer; // Float64 x N k
   heapIndex: SharedArrayBuffer; // Int32 x N k
   heapSize: SharedArrayBuffer; // Int32 x N
+  graphDist: SharedArrayBuffer; // Float64 x N k: the approximate search's second graph (heapDist/heapIndex hold the first)
+  graphIndex: SharedArrayBuffer; // Int32 x N k
 }
 
-/** ~ (16 N + 8 N dim + 12 N k) bytes: 13 MB for 10,000 x 50 with k = 90. */
+/** ~ (16 N + 8 N dim + 24 N k) bytes: 26 MB for 10,000 x 50 with k = 90, 180 MB for 70,000. */
 export function createHelperBuffers(n: number, dim: number, k: number): HelperBuffers {
   const padded = paddedRows(n);
   return {
     n,
     dim,
     k,
-    control: new SharedArrayBuffer(8 * 4),
-    scalars: new SharedArrayBuffer(2 * 8),
+    control: new SharedArrayBuffer(16 * 4),
+    scalars: new SharedArrayBuffer(3 * 8),
     y: new SharedArrayBuffer(2 * n * 8),
     rep: new SharedArrayBuffer(2 * n * 8),
     rowsX: new SharedArrayBuffer(padded * dim * 8),
@@ -56,6 +67,8 @@ export function createHelperBuffers(n: number, dim: number, k: number): HelperBu
     heapDist: new SharedArrayBuffer(n * k * 8),
     heapIndex: new SharedArrayBuffer(n * k * 4),
     heapSize: new SharedArrayBuffer(n * 4),
+    graphDist: new SharedArrayBuffer(n * k * 8),
+    graphIndex: new SharedArrayBuffer(n * k * 4),
   };
 }
 
@@ -70,11 +83,28 @@ function views(b: HelperBuffers) {
   };
 }
 
+/** The approximate search's shared storage for k neighbours (k <= the buffers' k). */
+function approxViews(b: HelperBuffers, k: number): ApproxShared {
+  const len = b.n * k;
+  return {
+    rows: { n: b.n, dim: b.dim, x: new Float64Array(b.rowsX, 0, b.n * b.dim) },
+    graphs: [
+      { indices: new Int32Array(b.heapIndex, 0, len), distances: new Float64Array(b.heapDist, 0, len) },
+      { indices: new Int32Array(b.graphIndex, 0, len), distances: new Float64Array(b.graphDist, 0, len) },
+    ],
+  };
+}
+
+function approxOptions(ctrl: Int32Array): ApproxKnnOptions {
+  return { trees: Atomics.load(ctrl, TREES), leafSize: Atomics.load(ctrl, LEAF), rounds: Atomics.load(ctrl, ROUNDS), joinWidth: Atomics.load(ctrl, JOIN) };
+}
+
 /** The helper thread's loop: blocks between commands, returns on exit. */
 export function serveHelper(buffers: HelperBuffers): void {
   const v = views(buffers);
   const ctrl = v.control;
   let tree: DualTreeRepulsion | null = null;
+  let forest: RpTree[] | null = null;
   let seen = Atomics.load(ctrl, SEQ);
   Atomics.store(ctrl, READY, 1);
   Atomics.notify(ctrl, READY);
@@ -87,6 +117,14 @@ export function serveHelper(buffers: HelperBuffers): void {
       if (cmd === CMD_KNN) {
         const k = Atomics.load(ctrl, K);
         blockedTiles(v.rows, { ...v.heaps, k }, [1, 2]);
+      } else if (cmd === CMD_KNN_APPROX) {
+        const k = Atomics.load(ctrl, K);
+        const stage = Atomics.load(ctrl, STAGE);
+        const options = approxOptions(ctrl);
+        const shared = approxViews(buffers, k);
+        // The same seed gives the same forest as the t-SNE thread's.
+        if (stage < 0) forest = buildForest(shared.rows, options, v.scalars[2]);
+        runApproxStage(shared, forest, stage, k, options, [1, 2]);
       } else if (cmd === CMD_REPULSION) {
         if (Atomics.load(ctrl, EXACT)) v.scalars[0] = repulsionExact(v.y, buffers.n, v.rep).sumQ;
         else {
@@ -103,7 +141,7 @@ export function serveHelper(buffers: HelperBuffers): void {
 }
 
 /** The t-SNE thread's side of the link. */
-export class HelperLink implements BlockedKnnHelper {
+export class HelperLink implements BlockedKnnHelper, ApproxKnnHelper {
   private readonly v: ReturnType<typeof views>;
   private alive = true;
 
@@ -163,6 +201,28 @@ export class HelperLink implements BlockedKnnHelper {
   finishBlockedTiles(): RowHeaps | null {
     if (!this.finished()) return null;
     return { ...this.v.heaps, k: Atomics.load(this.v.control, K) };
+  }
+
+  // Approximate kNN (ApproxKnnHelper)
+  approxShared(n: number, dim: number, k: number): ApproxShared {
+    if (n !== this.buffers.n || dim !== this.buffers.dim || k > this.buffers.k) throw new Error('helper buffers do not match the data');
+    return approxViews(this.buffers, k);
+  }
+
+  startApproxStage(stage: number, k: number, options: ApproxKnnOptions, seed: number): void {
+    const ctrl = this.v.control;
+    Atomics.store(ctrl, K, k);
+    Atomics.store(ctrl, STAGE, stage);
+    Atomics.store(ctrl, TREES, options.trees);
+    Atomics.store(ctrl, LEAF, options.leafSize);
+    Atomics.store(ctrl, ROUNDS, options.rounds);
+    Atomics.store(ctrl, JOIN, options.joinWidth);
+    this.v.scalars[2] = seed;
+    this.command(CMD_KNN_APPROX);
+  }
+
+  finishApproxStage(): boolean {
+    return this.finished();
   }
 
   // Repulsion

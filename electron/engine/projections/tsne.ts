@@ -9,6 +9,7 @@ import { mulberry32 } from '../random.ts';
 import { TsneAbortError } from './abort.ts';
 import { conditionalAffinities, symmetrise, type JointP } from './affinities.ts';
 import { knnAll } from './knn.ts';
+import { DEFAULT_APPROX, knnApprox, knnApproxShared } from './knn-approx.ts';
 import { pca } from './pca.ts';
 import { DualTreeRepulsion, repulsionExact } from './repulsion.ts';
 import type { HelperLink } from './tsne-parallel.ts';
@@ -25,6 +26,11 @@ export interface TsneOptions {
   earlyExaggeration?: number;
   exaggerationIterations?: number;
   init?: 'pca' | 'random';
+  /**
+   * Input neighbours: 'exact' (VP tree or blocked brute force), 'approximate' (random-projection
+   * forest + NN-descent, knn-approx.ts) or 'auto' (default): approximate from APPROX_MIN_POINTS on.
+   */
+  neighbours?: 'auto' | 'exact' | 'approximate';
   /** Minimum time between two progress frames (the first and last frames are always sent). */
   frameIntervalMs?: number;
 }
@@ -44,6 +50,14 @@ export interface TsneFrame {
 /** At 10,000 digits: 10-NN accuracy as with exact gradients (0.952), final KL within 3% of theirs. */
 export const DEFAULT_THETA = 0.5;
 export const DEFAULT_FRAME_INTERVAL_MS = 100;
+/** From this many points 'auto' uses approximate neighbours (same 10-NN accuracy measured, see README). */
+export const APPROX_MIN_POINTS = 5000;
+
+/** Whether a run with these options and N uses approximate neighbours. */
+export function usesApproximateNeighbours(n: number, options: Pick<TsneOptions, 'neighbours'>): boolean {
+  const mode = options.neighbours ?? 'auto';
+  return mode === 'approximate' || (mode === 'auto' && n >= APPROX_MIN_POINTS);
+}
 const KL_INTERVAL_MS = 1000;
 
 /** Something with an `aborted` flag: an AbortSignal, or a plain object in a worker. */
@@ -74,6 +88,7 @@ export function validateTsneInput(data: ArrayLike<number>, n: number, dim: numbe
   if (!Number.isInteger(iterations) || iterations < 0) throw new RangeError(`iterations must be a non-negative integer (got ${iterations})`);
   if (!Number.isFinite(seed)) throw new RangeError(`seed must be a number (got ${seed})`);
   if (options.theta !== undefined && !(options.theta >= 0)) throw new RangeError(`theta must be >= 0 (got ${options.theta})`);
+  if (options.neighbours !== undefined && !['auto', 'exact', 'approximate'].includes(options.neighbours)) throw new RangeError(`neighbours must be auto, exact or approximate (got ${options.neighbours})`);
 }
 
 /**
@@ -168,7 +183,12 @@ export class TsneOptimizer {
     const k = neighbourCount(n, this.options.perplexity);
     // A helper still starting gets a moment: it halves the neighbour search.
     const helper = this.helper?.ready(1000) ? this.helper : undefined;
-    const knn = knnAll(this.data, n, this.dim, k, this.options.seed, signal, 'auto', helper);
+    const { seed } = this.options;
+    const knn = !usesApproximateNeighbours(n, this.options)
+      ? knnAll(this.data, n, this.dim, k, seed, signal, 'auto', helper)
+      : helper
+        ? knnApproxShared(this.data, n, this.dim, k, seed, signal, helper, DEFAULT_APPROX)
+        : knnApprox(this.data, n, this.dim, k, seed, signal, DEFAULT_APPROX);
     if (signal?.aborted) throw new TsneAbortError();
     const P = symmetrise(conditionalAffinities(knn, this.options.perplexity));
     let h = 0;
