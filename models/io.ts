@@ -110,8 +110,13 @@ export function resolveDir(dir: string): string {
 /** Writes a file atomically (temp file in the same folder + rename). */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  await writeFile(tmp, data);
-  await rename(tmp, file);
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true }); // a full disk must not leave a hidden half-file behind
+    throw e;
+  }
 }
 
 export async function isDir(path: string): Promise<boolean> {

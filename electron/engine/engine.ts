@@ -4,6 +4,7 @@ import type { Method } from '../contract/api.ts';
 import type { Message, ReplyMessage } from '../contract/messages.ts';
 import { UserError, toErrorInfo } from '../contract/messages.ts';
 import { initBackend } from './backend.ts';
+import { recoverInterruptedRuns } from './training/recover.ts';
 import { createContext, type Handler, type HandlerMap } from './context.ts';
 import { systemHandlers } from './handlers/system.ts';
 import { datasetHandlers } from './handlers/datasets.ts';
@@ -24,8 +25,9 @@ export interface Engine {
 export function createEngine(send: (message: Message) => void): Engine {
   const handlers: HandlerMap = Object.assign({}, ...AREAS);
   const ctx = createContext((name, data) => send({ kind: 'event', name, data }));
-  // Requests wait for the backend once, at start-up; nothing else blocks them.
-  const ready = initBackend();
+  // Requests wait once, at start-up, for the backend and for runs a crashed engine left 'running'
+  // to be marked interrupted (so no view says they train); nothing else blocks them.
+  const ready = Promise.all([initBackend(), recoverInterruptedRuns().catch(() => [])]);
 
   return {
     async receive(message) {

@@ -1,13 +1,18 @@
 // Atomic writes: a reader never sees a half-written file, and a crash never leaves one behind.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { tempPathFor } from './temp-files.ts';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  writeFileSync(temp, data);
-  renameSync(temp, path);
+  const temp = tempPathFor(path);
+  try {
+    writeFileSync(temp, data);
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true }); // a full disk must not leave a hidden half-file behind
+    throw error;
+  }
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {

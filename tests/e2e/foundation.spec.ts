@@ -102,6 +102,8 @@ test('a killed engine: the app says so, and the run resumes from its checkpoint'
   const runs = page.getByRole('table', { name: 'Runs' });
   const resume = runs.getByRole('button', { name: /^Resume / }).first();
   await expect(resume).toBeVisible({ timeout: 30_000 });
+  // The new engine marked the run it found still 'running' as interrupted (it no longer claims to train).
+  await expect(runs.locator('tbody tr').first()).toContainText('interrupted');
   await resume.click();
   await expect(page.getByRole('status', { name: 'Training state' })).toHaveText(/done/, { timeout: 120_000 });
   // It went on from epoch 2: the new job reports only the epochs after the checkpoint.

@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUNDLE_MARKER, checkOutputFolder, writeOutputFolder } from '../../electron/engine/exports/write.ts';
+import { spawnSync } from 'node:child_process';
+import { BUNDLE_MARKER, checkOutputFolder, writeOutputFile, writeOutputFolder } from '../../electron/engine/exports/write.ts';
+import { writeFileAtomic } from '../../electron/engine/files.ts';
 
 let root: string;
 beforeAll(() => (root = mkdtempSync(join(tmpdir(), 'le-harden-files-'))));
@@ -39,5 +41,27 @@ describe('folder bundles never delete what the app did not write', () => {
     writeFileSync(file, 'a file');
     expect(() => writeOutputFolder(file, files, true)).toThrow(/is a file/);
     expect(readFileSync(file, 'utf8')).toBe('a file');
+  });
+});
+
+describe('temporary files', () => {
+  it('an export removes what a killed export of the same name left in the folder, and nothing else', () => {
+    const dir = join(root, 'exports');
+    mkdirSync(dir);
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(join(dir, `.traversal.gif.${dead}-0a0b0c0d.tmp`), 'half a gif');
+    mkdirSync(join(dir, `.model.${dead}-0a0b0c0d.tmp`));
+    writeFileSync(join(dir, `.other.gif.${process.pid}-01020304.tmp`), 'a write in progress');
+    writeFileSync(join(dir, '.hidden-user-file.tmp'), 'mine');
+    writeOutputFile(join(dir, 'traversal.gif'), new Uint8Array([1]), false);
+    writeOutputFolder(join(dir, 'model'), files, false);
+    expect(readdirSync(dir).sort()).toEqual([`.hidden-user-file.tmp`, `.other.gif.${process.pid}-01020304.tmp`, 'model', 'traversal.gif']);
+  });
+
+  it('a failed atomic write leaves no temporary file', () => {
+    const dir = join(root, 'failing');
+    mkdirSync(join(dir, 'target', 'inside'), { recursive: true }); // renaming a file over a non-empty folder fails
+    expect(() => writeFileAtomic(join(dir, 'target'), 'data')).toThrow();
+    expect(readdirSync(dir)).toEqual(['target']);
   });
 });

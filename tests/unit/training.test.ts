@@ -120,7 +120,8 @@ describe('training job', () => {
         }
       },
     });
-    await new Promise((r) => setTimeout(r, 50));
+    // The first step pauses it; wait for that step however loaded the machine is (no fixed delay).
+    for (let waited = 0; job.state !== 'paused' && waited < 20_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
     expect(job.state).toBe('paused');
     const pausedAt = steps;
     await new Promise((r) => setTimeout(r, 300));

@@ -15,6 +15,7 @@ import type { ModelKind, TrainSettings } from '../../engine/training/settings.ts
 import { MODEL_KINDS, SettingsError } from '../../engine/training/settings.ts';
 import { readRunFile, runJsonPath } from '../../engine/training/run-file.ts';
 import { hasCheckpoint } from '../../engine/training/checkpoint.ts';
+import { checkRunLock } from '../../engine/training/run-lock.ts';
 
 const USAGE = `Usage: latent-explorer train <folder|sample:mnist> --model vae|beta-vae|beta-tcvae|ssvae --out DIR [options]
   --model M        vae: the lectures' VAE; beta-vae: KL weighted by beta; beta-tcvae: total correlation
@@ -69,6 +70,13 @@ export async function run(argv: string[]): Promise<number> {
   // Resuming needs a checkpoint (checkpoint.old counts, as the loader takes it); without one, refuse
   // rather than train from scratch over the run's model.
   if (resume && !hasCheckpoint(runDir)) throw new UsageError(`${runDir}: has no checkpoint to resume from (no checkpoint/ folder); train a new run with another --out`);
+  if (resume) {
+    try {
+      checkRunLock(runDir); // an engine job (or another CLI) trains it now: name that process
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
   const saved = resume && hasRun ? readRunFile(runDir) : null;
 
   // Settings: flags, else the resumed run's, else defaults.

@@ -16,6 +16,7 @@ import { mulberry32 } from '../random.ts';
 import { resolveDir } from '../../../models/io.ts';
 import { inferenceBinarize } from '../../../models/pixels.ts';
 import { checkpointDir } from '../training/checkpoint.ts';
+import { runLockHolder } from '../training/run-lock.ts';
 import type { RunFile } from '../training/run-file.ts';
 import { LoadedRun, loadNetworks, loadRun, readRunFile, runJsonPath, setDimensionNames } from '../training/run-file.ts';
 
@@ -46,7 +47,8 @@ export interface Encodings {
 
 export type SessionEvent = { runDir: string; modelEpoch: number; status: string; training: boolean };
 
-const isTraining = (run: RunFile) => run.status === 'running' || run.status === 'paused';
+/** Training now: run.json says so and a live process holds the run's lock (a crashed trainer left 'running' behind). */
+const isTraining = (run: RunFile, runDir: string) => (run.status === 'running' || run.status === 'paused') && runLockHolder(runDir) !== null;
 
 /** Sample runs ship with the app (read-only there): names given to their dimensions live in the data folder. */
 function sampleNamesFile(runDir: string): string | null {
@@ -83,7 +85,7 @@ function latestModel(runDir: string, run: RunFile): { dir: string; epoch: number
       return null;
     }
   };
-  if (isTraining(run) && existsSync(join(ckpt, 'decoder'))) return fromCheckpoint();
+  if (isTraining(run, runDir) && existsSync(join(ckpt, 'decoder'))) return fromCheckpoint();
   if (existsSync(resolveDir(join(runDir, 'decoder')))) return { dir: runDir, epoch: run.modelEpoch, stamp: run.updatedAt };
   if (existsSync(join(ckpt, 'decoder'))) return fromCheckpoint();
   return null;
@@ -174,14 +176,14 @@ export class RunSession {
       const changed = await this.load(run);
       this.run = run;
       if (changed || run.status !== before.status) {
-        this.onUpdate({ runDir: this.runDir, modelEpoch: this.modelEpoch, status: run.status, training: isTraining(run) });
+        this.onUpdate({ runDir: this.runDir, modelEpoch: this.modelEpoch, status: run.status, training: isTraining(run, this.runDir) });
       }
       if (this.namesSetHere) {
         // Another process training this run (the CLI) wrote run.json over the names: put them back.
         if (JSON.stringify(run.dimensionNames) !== JSON.stringify(this.namesSetHere)) {
           this.run = await setDimensionNames(this.runDir, this.namesSetHere);
           this.runMtime = statSync(runJsonPath(this.runDir)).mtimeMs;
-        } else if (!isTraining(run)) this.namesSetHere = null;
+        } else if (!isTraining(run, this.runDir)) this.namesSetHere = null;
       }
     } catch {
       // A run.json caught mid-replace or a model folder mid-write: try again at the next tick.
@@ -198,7 +200,7 @@ export class RunSession {
   requireModel(): LoadedRun {
     if (!this.model) {
       throw new UserError(
-        `${this.runDir}: no model saved yet${isTraining(this.run) ? ' — the first epoch is still training; the views fill in when it ends' : ''}.`,
+        `${this.runDir}: no model saved yet${isTraining(this.run, this.runDir) ? ' — the first epoch is still training; the views fill in when it ends' : ''}.`,
         'not-found',
       );
     }
@@ -321,7 +323,7 @@ export class RunSession {
       status: run.status,
       modelEpoch: this.modelEpoch,
       epochs: run.settings.epochs,
-      training: isTraining(run),
+      training: isTraining(run, this.runDir),
       ready: this.ready,
       count: enc?.count ?? 0,
       total: enc?.total ?? run.dataset.test,
@@ -416,7 +418,7 @@ export class RunSession {
     // Serialised with the training job's writes of run.json (updateRunFile), which keep these names.
     this.run = await setDimensionNames(this.runDir, clean);
     this.runMtime = statSync(runJsonPath(this.runDir)).mtimeMs;
-    this.namesSetHere = isTraining(this.run) ? clean : null;
+    this.namesSetHere = isTraining(this.run, this.runDir) ? clean : null;
     return clean;
   }
 

@@ -2,7 +2,7 @@
 // existing file or folder unless asked.
 import { existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { removeStaleTemps, tempPathFor } from '../temp-files.ts';
 import { UserError } from '../../contract/messages.ts';
 import type { BundleFile } from './bundle.ts';
 
@@ -14,8 +14,10 @@ export class OutputExistsError extends UserError {
   }
 }
 
+/** A temporary name next to `path`; what a killed export left there for the same name goes first. */
 function tempPath(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  removeStaleTemps(dirname(path), basename(path));
+  return tempPathFor(path);
 }
 
 /** Throws OutputExistsError when `path` exists and `force` is not set; checks the folder can take it. */

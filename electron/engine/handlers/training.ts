@@ -12,6 +12,7 @@ import { getDataset } from '../workspace.ts';
 import { startTraining, type TrainingJob } from '../training/job.ts';
 import { readRunFile, RunLoadError } from '../training/run-file.ts';
 import { hasCheckpoint } from '../training/checkpoint.ts';
+import { checkRunLock } from '../training/run-lock.ts';
 import { MODEL_KINDS, type TrainSettings } from '../training/settings.ts';
 
 const running = new Map<string, { training: TrainingJob; runDir: string }>();
@@ -97,6 +98,12 @@ export const trainingHandlers: HandlerMap = {
       throw new UserError(error instanceof RunLoadError ? error.message : `${runDir}: cannot read run.json`);
     }
     if (!hasCheckpoint(runDir)) throw new UserError(`${runDir}: this run has no checkpoint to resume from.`);
+    // Trained by another process now (the CLI, another window's engine): say so at once, naming it.
+    try {
+      checkRunLock(runDir);
+    } catch (error) {
+      throw new UserError((error as Error).message);
+    }
     const settings = { ...run.settings, ...(epochs ? { epochs } : {}), ...(lr ? { lr } : {}) };
     const job = launch(ctx, runDir, (signal) => getDataset(run.dataset.ref, run.dataset.options, { signal }), settings, true);
     return { jobId: job.id, runDir };

@@ -18,6 +18,8 @@ import { readRunFile, runJsonPath, RUN_FORMAT, RUN_FORMAT_VERSION, snapshotDir, 
 import type { CheckpointState, EpochSums } from './checkpoint.ts';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, saveNetworks } from './checkpoint.ts';
 import { appVersion } from './versions.ts';
+import { acquireRunLock } from './run-lock.ts';
+import { removeStaleTemps } from '../temp-files.ts';
 
 import type { EpochReport, JobState, Reconstructions, RunSummary, TrainProgress } from '../../contract/training.ts';
 
@@ -94,7 +96,18 @@ export function startTraining(dataset: Dataset, settings: TrainSettings, runDir:
     if (saved.dataset.ref !== dataset.ref || saved.dataset.size !== dataset.images.size || saved.dataset.channels !== dataset.images.channels || saved.dataset.images !== dataset.images.count)
       throw new SettingsError(`${runDir}: was trained on ${saved.dataset.ref} (${saved.dataset.images} images of ${saved.dataset.size} px); cannot resume on ${dataset.ref} (${dataset.images.count} images of ${dataset.images.size} px)`);
   }
-  const job = new Job(dataset, settings, runDir, hooks);
+  // One trainer per run folder across processes (an engine job, a CLI --resume): refused here, naming the other.
+  const release = acquireRunLock(runDir);
+  let job: Job;
+  try {
+    // What a killed trainer left half-written (.checkpoint.tmp-PID-…) goes before this one writes.
+    removeStaleTemps(runDir);
+    removeStaleTemps(join(runDir, 'snapshots'));
+    job = new Job(dataset, settings, runDir, hooks, release);
+  } catch (error) {
+    release();
+    throw error;
+  }
   job.done = job.run();
   // The caller may never await `done` (e.g. fire-and-forget from the UI): keep a rejection from crashing the engine.
   job.done.catch(() => {});
@@ -112,6 +125,7 @@ class Job implements TrainingJob {
     private readonly settings: TrainSettings,
     private readonly runDir: string,
     private readonly hooks: TrainHooks,
+    private readonly releaseLock: () => void = () => {},
   ) {
     this.config = modelConfigFor(settings, ds);
     hooks.signal?.addEventListener('abort', () => this.stop(), { once: true });
@@ -170,6 +184,7 @@ class Job implements TrainingJob {
       throw e;
     } finally {
       model?.dispose();
+      this.releaseLock();
     }
   }
 

@@ -31,7 +31,8 @@ export interface EpochRecord {
   seconds: number;
 }
 
-export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'diverged' | 'failed';
+/** 'interrupted': the trainer died (a crash, kill -9) and the engine found the run still marked running; resumable. */
+export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'diverged' | 'failed' | 'interrupted';
 
 export interface RunFile {
   format: typeof RUN_FORMAT;
