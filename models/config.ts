@@ -52,6 +52,20 @@ export interface ModelConfig {
   /** Largest shift in pixels of the consistency term's moved image (absent: 2). */
   consistencyShift?: number;
   /**
+   * ssvae with the mixture prior: what the decoder sees of the class part. 'sample': the sampled z^Y (runs made
+   * before the field existed), which lets style hide in z^Y and class leak into z^X. 'prototype': only the class's
+   * prior mean μ_y (M2's p(x | y, z^X) with y embedded by μ): z^Y then carries the class and nothing else, so
+   * style must live in z^X. Unlabelled images take the class q(y|x) ranks first; the reported −ELBO and IWAE
+   * sum over every class exactly.
+   */
+  classCode?: 'sample' | 'prototype';
+  /**
+   * ssvae 'prototype': weight of the leakage penalty, per image: images decoded from a batch's styles z^X
+   * (one dimension pushed up to ±3 sd) with random classes y must be classified as y by the model's own class
+   * head (frozen for this term, so only the decoder learns from it). Absent: 0.
+   */
+  leakageWeight?: number;
+  /**
    * Weight initialisation. 'torch': PyTorch's default for Linear/Conv layers, U(±1/√fan_in) for kernels and
    * biases, as in the PyTorch/Pyro reference VAE (2-D MLP VAE: test −ELBO 152.1/150.6 after 30 epochs, seeds 1/2,
    * vs 155.3 with 'glorot'). 'glorot': Glorot-uniform kernels, zero biases (runs made before the field existed).
@@ -126,6 +140,10 @@ export function validateModelConfig(c: ModelConfig): void {
     if (c.consistencyWeight !== undefined && !(c.consistencyWeight >= 0)) fail(`consistency weight must be >= 0 (got ${c.consistencyWeight})`);
     if (c.consistencyShift !== undefined && !(Number.isInteger(c.consistencyShift) && c.consistencyShift >= 0 && c.consistencyShift < c.imageSize))
       fail(`consistency shift must be a whole number of pixels below the image size (got ${c.consistencyShift})`);
+    if (c.classCode !== undefined && c.classCode !== 'sample' && c.classCode !== 'prototype')
+      fail(`class code must be 'sample' or 'prototype' (got ${JSON.stringify(c.classCode)})`);
+    if (c.classCode === 'prototype' && (c.classPrior ?? 'standard') !== 'mixture') fail("the 'prototype' class code needs the mixture class prior");
+    if (c.leakageWeight !== undefined && !(c.leakageWeight >= 0)) fail(`leakage weight must be >= 0 (got ${c.leakageWeight})`);
     if (c.classPrior !== undefined && c.classPrior !== 'standard' && c.classPrior !== 'mixture')
       fail(`class prior must be 'standard' or 'mixture' (got ${JSON.stringify(c.classPrior)})`);
   }

@@ -39,6 +39,8 @@ export interface StepResult {
   klClass?: number;
   /** ssvae consistency: mean KL(q(y|x) || q(y|shifted x)) per image */
   consistency?: number;
+  /** ssvae 'prototype': mean -log q(y | decoded (style, y)) of the leakage penalty's images */
+  leakage?: number;
 }
 
 export interface EvalResult {
@@ -118,6 +120,51 @@ export class VaeModel {
     return tf.add(tf.matMul(zy, kernel), tf.mul(-0.5 * this.priorVar, tf.sum(tf.square(kernel), 0))) as tf.Tensor2D;
   }
 
+  /** ssvae 'prototype': the decoder sees the class only through its prior mean μ_y. */
+  private get prototypeClass(): boolean {
+    return this.mixturePrior && this.config.classCode === 'prototype';
+  }
+
+  /** The prior means μ_y [K, Ly] (mixture prior), as a tensor inside the caller's tidy. */
+  private priorMeans(): tf.Tensor2D {
+    return tf.mul(this.priorVar, tf.transpose(this.classHeadWeights().kernel)) as tf.Tensor2D;
+  }
+
+  /** Decoder input [N, L] for styles z^X [N, S] and one class per row: z^X beside the class's μ_y. */
+  private codesFor(zx: tf.Tensor2D, classes: tf.Tensor1D): tf.Tensor2D {
+    // a one-hot product rather than tf.gather: gather's gradient has no wasm kernel
+    const protos = tf.matMul(tf.oneHot(classes.toInt(), this.config.numClasses).toFloat(), this.priorMeans()) as tf.Tensor2D;
+    return (this.config.style > 0 ? tf.concat([zx, protos], 1) : protos) as tf.Tensor2D;
+  }
+
+  private stylePart(z: tf.Tensor2D): tf.Tensor2D {
+    return z.slice([0, 0], [-1, this.config.style]);
+  }
+
+  /**
+   * Log-likelihood of every image under every class [N, K] ('prototype'): log p(x | z^X, y) with the class's
+   * μ_y, K decoder passes. The exact sum over y of M2's bound for evaluation.
+   */
+  private logLikelihoodPerClass(x: tf.Tensor4D, zx: tf.Tensor2D): tf.Tensor2D {
+    const n = zx.shape[0];
+    const cols: tf.Tensor1D[] = [];
+    for (let k = 0; k < this.config.numClasses; k++) {
+      cols.push(this.logLikelihood(x, this.decoder.apply(this.codesFor(zx, tf.fill([n], k, 'int32') as tf.Tensor1D)) as tf.Tensor));
+    }
+    return tf.stack(cols, 1) as tf.Tensor2D;
+  }
+
+  /**
+   * The leakage penalty ('prototype'): styles z^X [G, S] decoded with classes y [G] must be classified as y
+   * by the model's own class head. Differentiated with respect to the decoder only (see trainStep).
+   */
+  private leakageLoss(zx: tf.Tensor2D, classes: Int32Array): tf.Scalar {
+    const y = tf.tensor1d(classes, 'int32');
+    const images = tf.sigmoid(this.decoder.apply(this.codesFor(zx, y)) as tf.Tensor) as tf.Tensor4D;
+    const logits = this.classLogits(this.classPart(this.encodeTensors(images)[0]));
+    return tf.div(maskedCrossEntropy(logits, y, tf.onesLike(y).toFloat() as tf.Tensor1D), classes.length) as tf.Scalar;
+  }
+
   /**
    * KL terms of the ELBO per image and dimension [N, L], plus (mixture prior) KL(q(y|x) || p(y)) per image.
    * Mixture prior (M2's bound with y latent): Σ_y q(y|x) KL(q(z^Y|x) || N(μ_y, I)) + KL(q(y|x) || U(K)),
@@ -186,10 +233,18 @@ export class VaeModel {
     const m = c.samples;
     const [mean, logVar] = this.encodeTensors(x);
     const z = reparameterize(mean, logVar, m, seed);
-    const logits = this.decoder.apply(z) as tf.Tensor;
+    const lab = c.objective === 'ssvae' ? labels ?? new Int32Array(n).fill(-1) : undefined;
+    let decoderInput = z;
+    if (this.prototypeClass) {
+      // the decoder sees μ_y of the label, or of the class q(y|x) ranks first for an unlabelled image
+      const guess = tf.argMax(this.classLogits(this.classPart(mean)), 1) as tf.Tensor1D;
+      const labelsT = tf.tensor1d(lab!, 'int32');
+      const classes = tf.where(tf.greaterEqual(labelsT, 0), labelsT, guess.toInt()) as tf.Tensor1D;
+      decoderInput = this.codesFor(this.stylePart(z), m > 1 ? (tf.tile(classes, [m]) as tf.Tensor1D) : classes);
+    }
+    const logits = this.decoder.apply(decoderInput) as tf.Tensor;
     const xs = m > 1 ? tf.tile(x, [m, 1, 1, 1]) : x;
     const recon = tf.neg(tf.mean(this.logLikelihood(xs, logits))) as tf.Scalar;
-    const lab = c.objective === 'ssvae' ? labels ?? new Int32Array(n).fill(-1) : undefined;
     const klt = this.klTerms(mean, logVar, lab ? tf.tensor1d(lab, 'int32') : undefined);
     const klPerDim = tf.mean(klt.klDims, 0) as tf.Tensor1D;
     const klClass = klt.klClass ? (tf.mean(klt.klClass) as tf.Scalar) : null;
@@ -263,17 +318,50 @@ export class VaeModel {
     return { loss, recon, kl, klPerDim, extra, mean, logVar };
   }
 
+  /**
+   * Codes for the leakage penalty: the batch's styles in a shuffled order, each with one dimension set to a
+   * value in ±3 sd (the range the sliders sweep), and a random class each. Seeded like the step.
+   */
+  private leakageProbe(styles: tf.Tensor2D, seed?: number): { zx: tf.Tensor2D; classes: Int32Array } {
+    const [n, s] = styles.shape;
+    const random = seededRandom(seed === undefined ? Math.floor(Math.random() * 2 ** 31) : seed ^ 0x1b873593);
+    const src = styles.dataSync();
+    const zx = new Float32Array(n * s);
+    const classes = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const from = Math.floor(random() * n);
+      zx.set(src.subarray(from * s, (from + 1) * s), i * s);
+      zx[i * s + Math.floor(random() * s)] = -3 + 6 * random();
+      classes[i] = Math.floor(random() * this.config.numClasses);
+    }
+    return { zx: tf.tensor2d(zx, [n, s]), classes };
+  }
+
   /** One Adam step on a batch; returns plain numbers and leaves no tensors behind. */
   trainStep(x: tf.Tensor4D, labels?: Int32Array, seed?: number): StepResult {
     let packed: tf.Tensor | null = null;
     let extraKeys: string[] = [];
+    const leakW = this.prototypeClass ? this.config.leakageWeight ?? 0 : 0;
+    let leakage: tf.Tensor | null = null;
     tf.tidy(() => {
+      let styles: tf.Tensor2D | null = null;
       const { grads } = tf.variableGrads(() => {
         const t = this.lossTerms(x, labels, seed);
         extraKeys = Object.keys(t.extra);
         packed = tf.keep(tf.concat([tf.stack([t.loss, t.recon, t.kl, ...extraKeys.map((k) => t.extra[k])]), t.klPerDim]));
+        if (leakW > 0) styles = tf.keep(this.stylePart(t.mean));
         return t.loss;
       }, this.trainableVariables());
+      if (leakW > 0 && styles) {
+        // The leakage penalty trains the decoder alone: a class head free to follow it could learn to read
+        // a mark the decoder writes instead of the shape of the class.
+        const { zx, classes } = this.leakageProbe(styles, seed);
+        const decoderVars = this.decoder.trainableWeights.map((w) => w.read() as tf.Variable);
+        const leak = tf.variableGrads(() => this.leakageLoss(zx, classes), decoderVars);
+        for (const [name, g] of Object.entries(leak.grads)) grads[name] = grads[name] ? tf.add(grads[name], tf.mul(leakW, g)) : tf.mul(leakW, g);
+        leakage = tf.keep(leak.value);
+        tf.dispose(styles);
+      }
       this.optimizer.applyGradients(grads as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
     });
     if (this.mixturePrior) this.tieClassBias();
@@ -282,6 +370,10 @@ export class VaeModel {
     const head = 3 + extraKeys.length;
     const result: StepResult = { loss: values[0], recon: values[1], kl: values[2], klPerDim: Array.from(values.subarray(head)) };
     extraKeys.forEach((k, i) => ((result as unknown as Record<string, number>)[k] = values[3 + i]));
+    if (leakage) {
+      result.leakage = (leakage as tf.Tensor).dataSync()[0];
+      (leakage as tf.Tensor).dispose();
+    }
     return result;
   }
 
@@ -291,8 +383,11 @@ export class VaeModel {
     tf.tidy(() => {
       const [mean, logVar] = this.encodeTensors(x);
       const z = reparameterize(mean, logVar, 1, seed);
-      const logLik = this.logLikelihood(x, this.decoder.apply(z) as tf.Tensor);
-      const { klDims, klClass } = this.klTerms(mean, logVar);
+      const { klDims, klClass, yLogits } = this.klTerms(mean, logVar);
+      // 'prototype': E_q(y|x)[log p(x | z^X, y)], summed over every class exactly (M2's bound)
+      const logLik = this.prototypeClass
+        ? (tf.sum(tf.mul(tf.softmax(yLogits!), this.logLikelihoodPerClass(x, this.stylePart(z))), 1) as tf.Tensor1D)
+        : this.logLikelihood(x, this.decoder.apply(z) as tf.Tensor);
       let negElbo = tf.sub(tf.sum(klDims, 1), logLik);
       if (klClass) negElbo = tf.add(negElbo, klClass);
       result = {
@@ -311,7 +406,8 @@ export class VaeModel {
    */
   negIwae(x: tf.Tensor4D, k: number, seed?: number): Float32Array {
     const n = x.shape[0];
-    const chunk = Math.max(1, Math.min(k, Math.floor(8192 / n)));
+    const passes = this.prototypeClass ? this.config.numClasses : 1;
+    const chunk = Math.max(1, Math.min(k, Math.floor(8192 / (n * passes))));
     return tf.tidy(() => {
       const [mean, logVar] = this.encodeTensors(x);
       const pieces: tf.Tensor2D[] = [];
@@ -320,9 +416,19 @@ export class VaeModel {
         pieces.push(
           tf.tidy(() => {
             const z = reparameterize(mean, logVar, kk, seed === undefined ? undefined : seed + i * 7919);
-            const logLik = this.logLikelihood(tf.tile(x, [kk, 1, 1, 1]), this.decoder.apply(z) as tf.Tensor);
+            const xs = tf.tile(x, [kk, 1, 1, 1]) as tf.Tensor4D;
             const meanRep = tf.tile(mean, [kk, 1]);
             const logVarRep = tf.tile(logVar, [kk, 1]);
+            if (this.prototypeClass) {
+              // p(x) = Σ_y p(y) ∫ p(z^X) p(x | z^X, y): z^Y does not reach the decoder and integrates out
+              const s = this.config.style;
+              const zx = this.stylePart(z);
+              const logPxGivenZ = tf.sub(tf.logSumExp(this.logLikelihoodPerClass(xs, zx), 1), Math.log(this.config.numClasses));
+              const logQ = tf.sum(logNormal(zx, meanRep.slice([0, 0], [-1, s]), logVarRep.slice([0, 0], [-1, s])), 1);
+              const logP = tf.sum(logNormal(zx, tf.zerosLike(zx), tf.zerosLike(zx)), 1);
+              return tf.add(logPxGivenZ, tf.sub(logP, logQ)).reshape([kk, n]) as tf.Tensor2D;
+            }
+            const logLik = this.logLikelihood(xs, this.decoder.apply(z) as tf.Tensor);
             const logQ = tf.sum(logNormal(z, meanRep, logVarRep), 1);
             const logP = this.logPrior(z);
             return tf.add(logLik, tf.sub(logP, logQ)).reshape([kk, n]) as tf.Tensor2D;
@@ -357,7 +463,13 @@ export class VaeModel {
 
   /** E[X | z = E[Z|x]]: the lectures' reconstruction through the posterior mean. */
   reconstruct(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => this.decode(this.encodeTensors(x)[0]));
+    return tf.tidy(() => {
+      const mean = this.encodeTensors(x)[0];
+      if (!this.prototypeClass) return this.decode(mean);
+      // the class the model sees, through its μ_y, as in training
+      const classes = tf.argMax(this.classLogits(this.classPart(mean)), 1) as tf.Tensor1D;
+      return this.decode(this.codesFor(this.stylePart(mean), classes));
+    });
   }
 
   /** ssvae: class probabilities from the z^Y posterior means [N, K]. */

@@ -30,6 +30,10 @@ export interface TrainSettings {
   classPrior?: ClassPrior;
   /** ssvae: weight of the shift-consistency term on q(y|x) (default: the model default; runs made before it existed: 0). */
   consistencyWeight?: number;
+  /** ssvae: what the decoder sees of the class part (default 'prototype'; runs made before it existed: 'sample'). */
+  classCode?: 'sample' | 'prototype';
+  /** ssvae 'prototype': weight of the class-leakage penalty on decoded styles (default: the model default). */
+  leakageWeight?: number;
 }
 
 export interface TrainProgress {

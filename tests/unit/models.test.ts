@@ -11,6 +11,7 @@ import { VaeModel } from '../../models/vae.ts';
 import { pixelsToTensor } from '../../models/pixels.ts';
 import { loadModelFromDir, saveModelToDir } from '../../models/io.ts';
 import { randomOffsets, seededRandom, stopGradient, translateImages } from '../../models/augment.ts';
+import { reparameterize } from '../../models/losses.ts';
 import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
 
 let batch: tf.Tensor4D;
@@ -30,6 +31,7 @@ const variants: Array<[string, Partial<ModelConfig>]> = [
   ['beta-tcvae', { objective: 'beta-tcvae', latent: 10, tcWeights: { mi: 1, tc: 6, dimKl: 1 }, datasetSize: 9000 }],
   ['ssvae', { objective: 'ssvae', latent: 14, style: 4, numClasses: 10 }],
   ['ssvae standard prior', { objective: 'ssvae', latent: 14, style: 4, numClasses: 10, classPrior: 'standard' }],
+  ['ssvae prototype', { objective: 'ssvae', latent: 14, style: 4, numClasses: 10, classCode: 'prototype', leakageWeight: 5 }],
   ['vae M=3', { objective: 'vae', latent: 4, samples: 3 }],
 ];
 
@@ -118,6 +120,8 @@ describe('MLP VAE', () => {
       if (name === 'ssvae standard prior') expect(last.klClass).toBeUndefined();
       if (name === 'ssvae') expect(last.consistency!).toBeGreaterThanOrEqual(0);
       if (name === 'ssvae standard prior') expect(last.consistency).toBeUndefined();
+      if (name === 'ssvae prototype') expect(last.leakage!).toBeGreaterThan(0);
+      if (name === 'ssvae') expect(last.leakage).toBeUndefined();
       model.dispose();
     });
   }
@@ -229,6 +233,80 @@ describe('MLP VAE', () => {
     noTerm.dispose();
     expect(() => defaultModelConfig({ ...base, consistencyShift: 1.5 })).toThrow(/consistency shift/);
     expect(() => defaultModelConfig({ ...base, consistencyWeight: -1 })).toThrow(/consistency weight/);
+  });
+
+  it("prototype class code: the decoder sees z^X beside μ_y; −ELBO sums log p(x | z^X, y) over every class by q(y|x); IWAE is tighter", () => {
+    const config = defaultModelConfig({ objective: 'ssvae', latent: 7, style: 3, numClasses: 10, hidden: [64, 32], classCode: 'prototype', leakageWeight: 2, seed: 3 });
+    const model = VaeModel.create(config);
+    for (let i = 0; i < 30; i++) model.trainStep(batch, labels, i);
+    const x = batch.slice([0, 0, 0, 0], [16, -1, -1, -1]) as tf.Tensor4D;
+    const r = model.evaluate(x, 11);
+    // by hand: the same posterior sample, then each class's decoded probabilities scored pixel by pixel
+    const { mean, logVar } = model.encode(x);
+    const z = reparameterize(mean, logVar, 1, 11);
+    const zArr = z.arraySync() as number[][];
+    const q = model.classify(x).arraySync() as number[][];
+    const mu = model.classPriorMeans()!.arraySync() as number[][];
+    const pixels = x.reshape([16, -1]).arraySync() as number[][];
+    const klAll = r.negElbo; // −ELBO per image
+    const { klDims, klClass } = tf.tidy(() => {
+      const t = model.lossTerms(x, new Int32Array(16).fill(-1), 11);
+      return { klDims: t.klPerDim.dataSync(), klClass: t.extra.klClass!.dataSync()[0] };
+    });
+    const klMean = klDims.reduce((a, b) => a + b, 0) + klClass;
+    let reconByHand = 0;
+    for (let i = 0; i < 16; i++) {
+      let expected = 0;
+      for (let k = 0; k < 10; k++) {
+        const code = [...zArr[i].slice(0, 3), ...mu[k]];
+        const probs = tf.tidy(() => model.decode(tf.tensor2d([code])).dataSync());
+        let ll = 0;
+        for (let p = 0; p < probs.length; p++) {
+          const pr = Math.min(1 - 1e-7, Math.max(1e-7, probs[p]));
+          ll += pixels[i][p] * Math.log(pr) + (1 - pixels[i][p]) * Math.log(1 - pr);
+        }
+        expected += q[i][k] * ll;
+      }
+      reconByHand -= expected / 16;
+    }
+    const negElboMean = Array.from(klAll).reduce((a, b) => a + b, 0) / 16;
+    expect(negElboMean).toBeCloseTo(reconByHand + klMean, 0);
+    // reconstruct() decodes z^X means beside μ of the class the head picks
+    const rec = model.reconstruct(x.slice([0, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D);
+    const k0 = q[0].indexOf(Math.max(...q[0]));
+    const meanArr = mean.arraySync() as number[][];
+    const byCode = model.decode(tf.tensor2d([[...meanArr[0].slice(0, 3), ...mu[k0]]]));
+    const [ra, rb] = [rec.dataSync(), byCode.dataSync()];
+    for (let p = 0; p < ra.length; p += 37) expect(ra[p]).toBeCloseTo(rb[p], 5);
+    // the importance-weighted bound with 100 samples is below the ELBO
+    const iwae = model.negIwae(x, 100, 5);
+    const iwaeMean = Array.from(iwae).reduce((a, b) => a + b, 0) / 16;
+    expect(iwaeMean).toBeLessThan(negElboMean);
+    const iwae1 = Array.from(model.negIwae(x, 1, 5)).reduce((a, b) => a + b, 0) / 16;
+    expect(iwaeMean).toBeLessThan(iwae1);
+    tf.dispose([x, mean, logVar, z, rec, byCode]);
+    model.dispose();
+  });
+
+  it('leakage penalty: moves the decoder only, and is the cross-entropy of the class head on decoded (style, class) codes', () => {
+    const base = { objective: 'ssvae' as const, latent: 7, style: 3, numClasses: 10, hidden: [64, 32], classCode: 'prototype' as const, seed: 4 };
+    const weightsAfterStep = (leakageWeight: number) => {
+      const model = VaeModel.create(defaultModelConfig({ ...base, leakageWeight }));
+      const step = model.trainStep(batch, labels, 21);
+      const enc = model.encoder.getWeights().map((w) => w.dataSync().slice());
+      const dec = model.decoder.getWeights().map((w) => w.dataSync().slice());
+      model.dispose();
+      return { enc, dec, step };
+    };
+    const off = weightsAfterStep(0);
+    const on = weightsAfterStep(50);
+    expect(off.step.leakage).toBeUndefined();
+    // ten classes, an untrained decoder: the head is about as unsure as chance, -log(1/10) ≈ 2.3
+    expect(on.step.leakage!).toBeGreaterThan(1);
+    expect(on.step.leakage!).toBeLessThan(4);
+    const maxDiff = (a: Float32Array[], b: Float32Array[]) => Math.max(...a.map((w, i) => Math.max(...w.map((v, j) => Math.abs(v - b[i][j])))));
+    expect(maxDiff(on.enc, off.enc)).toBe(0);
+    expect(maxDiff(on.dec, off.dec)).toBeGreaterThan(1e-5);
   });
 
   it('translateImages moves each image by its own offsets, zeros coming in; offsets stay within ±max', () => {

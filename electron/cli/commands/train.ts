@@ -25,6 +25,8 @@ const USAGE = `Usage: latent-explorer train <folder|sample:mnist> --model vae|be
   --style N        ssvae: style dimensions z^X; the rest are the class part z^Y (default: 4 for ssvae)
   --beta B         beta-vae: KL weight (default 4); beta-tcvae: total-correlation weight (default 6)
   --labels K       ssvae: keep only K training labels, balanced per class
+  --leakage-weight W   ssvae: weight of the class-leakage penalty on decoded style sweeps
+  --class-code sample|prototype   ssvae: what the decoder sees of the class part (default prototype)
   --epochs E       (default 10)    --batch B   (default 128)    --lr L   (default 0.001)
   --seed S         seed of initialisation, shuffling and sampling (default 1)
   --samples M      reparameterisation samples per image (default 1)
@@ -45,6 +47,8 @@ export async function run(argv: string[]): Promise<number> {
       style: { type: 'string' },
       beta: { type: 'string' },
       labels: { type: 'string' },
+      'leakage-weight': { type: 'string' },
+      'class-code': { type: 'string' },
       epochs: { type: 'string' },
       batch: { type: 'string' },
       lr: { type: 'string' },
@@ -103,6 +107,10 @@ export async function run(argv: string[]): Promise<number> {
   if (beta !== undefined) settings.beta = beta;
   const labels = intOption(values, 'labels', { min: 0 }) ?? saved?.settings.labels;
   if (labels !== undefined) settings.labels = labels;
+  const leakageWeight = numberOption(values, 'leakage-weight', { min: 0 }) ?? saved?.settings.leakageWeight;
+  if (leakageWeight !== undefined) settings.leakageWeight = leakageWeight;
+  const classCode = choiceOption(values, 'class-code', ['sample', 'prototype']) ?? saved?.settings.classCode;
+  if (classCode !== undefined) settings.classCode = classCode;
   const samples = intOption(values, 'samples', { min: 1 }) ?? saved?.settings.samples;
   if (samples !== undefined) settings.samples = samples;
   for (const k of ['hidden', 'classWeight'] as const) if (saved?.settings[k] !== undefined) (settings as unknown as Record<string, unknown>)[k] = saved.settings[k];

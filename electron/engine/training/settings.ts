@@ -36,6 +36,8 @@ export function checkSettings(s: TrainSettings, ds: Dataset): void {
   if (s.samples !== undefined && !whole(s.samples, 1)) fail(`samples must be a whole number >= 1 (got ${s.samples})`);
   if (s.classPrior !== undefined && s.classPrior !== 'standard' && s.classPrior !== 'mixture') fail(`class prior must be standard or mixture (got ${s.classPrior})`);
   if (s.consistencyWeight !== undefined && !(s.consistencyWeight >= 0 && Number.isFinite(s.consistencyWeight))) fail(`consistency weight must be a number >= 0 (got ${s.consistencyWeight})`);
+  if (s.leakageWeight !== undefined && !(s.leakageWeight >= 0 && Number.isFinite(s.leakageWeight))) fail(`leakage weight must be a number >= 0 (got ${s.leakageWeight})`);
+  if (s.classCode !== undefined && s.classCode !== 'sample' && s.classCode !== 'prototype') fail(`class code must be sample or prototype (got ${s.classCode})`);
   if (s.labels !== undefined && !whole(s.labels, 0)) fail(`labels must be a whole number >= 0 (got ${s.labels})`);
   const trainCount = ds.images.split.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
   if (trainCount < 1) fail(`${ds.ref}: no training images (all ${ds.images.count} are in the test split)`);
@@ -81,6 +83,8 @@ export function modelConfigFor(s: TrainSettings, ds: Dataset): ModelConfig {
     classWeight: s.classWeight ?? 400,
     classPrior: s.classPrior ?? 'mixture',
     ...(s.consistencyWeight !== undefined ? { consistencyWeight: s.consistencyWeight } : {}),
+    ...(s.model === 'ssvae' && (s.classPrior ?? 'mixture') === 'mixture' ? { classCode: s.classCode ?? 'prototype' } : {}),
+    ...(s.leakageWeight !== undefined ? { leakageWeight: s.leakageWeight } : {}),
     samples: s.samples ?? 1,
     learningRate: s.lr,
     seed: s.seed,
