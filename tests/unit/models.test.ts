@@ -251,7 +251,7 @@ describe('MLP VAE', () => {
     const klAll = r.negElbo; // −ELBO per image
     const { klDims, klClass } = tf.tidy(() => {
       const t = model.lossTerms(x, new Int32Array(16).fill(-1), 11);
-      return { klDims: t.klPerDim.dataSync(), klClass: t.extra.klClass!.dataSync()[0] };
+      return { klDims: Array.from(t.klPerDim.dataSync()), klClass: t.extra.klClass!.dataSync()[0] };
     });
     const klMean = klDims.reduce((a, b) => a + b, 0) + klClass;
     let reconByHand = 0;
@@ -293,8 +293,8 @@ describe('MLP VAE', () => {
     const weightsAfterStep = (leakageWeight: number) => {
       const model = VaeModel.create(defaultModelConfig({ ...base, leakageWeight }));
       const step = model.trainStep(batch, labels, 21);
-      const enc = model.encoder.getWeights().map((w) => w.dataSync().slice());
-      const dec = model.decoder.getWeights().map((w) => w.dataSync().slice());
+      const enc = model.encoder.getWeights().map((w) => Float32Array.from(w.dataSync()));
+      const dec = model.decoder.getWeights().map((w) => Float32Array.from(w.dataSync()));
       model.dispose();
       return { enc, dec, step };
     };
