@@ -66,6 +66,11 @@ export interface ModelConfig {
    */
   leakageWeight?: number;
   /**
+   * ssvae: extra weight on the total correlation of the style part z^X (β-TCVAE's minibatch estimate), added
+   * to the ELBO: independent style dimensions, so that one slider moves one property. Absent: 0.
+   */
+  styleTcWeight?: number;
+  /**
    * Weight initialisation. 'torch': PyTorch's default for Linear/Conv layers, U(±1/√fan_in) for kernels and
    * biases, as in the PyTorch/Pyro reference VAE (2-D MLP VAE: test −ELBO 152.1/150.6 after 30 epochs, seeds 1/2,
    * vs 155.3 with 'glorot'). 'glorot': Glorot-uniform kernels, zero biases (runs made before the field existed).
@@ -143,6 +148,7 @@ export function validateModelConfig(c: ModelConfig): void {
     if (c.classCode !== undefined && c.classCode !== 'sample' && c.classCode !== 'prototype')
       fail(`class code must be 'sample' or 'prototype' (got ${JSON.stringify(c.classCode)})`);
     if (c.classCode === 'prototype' && (c.classPrior ?? 'standard') !== 'mixture') fail("the 'prototype' class code needs the mixture class prior");
+    if (c.styleTcWeight !== undefined && !(c.styleTcWeight >= 0)) fail(`style TC weight must be >= 0 (got ${c.styleTcWeight})`);
     if (c.leakageWeight !== undefined && !(c.leakageWeight >= 0)) fail(`leakage weight must be >= 0 (got ${c.leakageWeight})`);
     if (c.classPrior !== undefined && c.classPrior !== 'standard' && c.classPrior !== 'mixture')
       fail(`class prior must be 'standard' or 'mixture' (got ${JSON.stringify(c.classPrior)})`);

@@ -39,6 +39,8 @@ export interface StepResult {
   klClass?: number;
   /** ssvae consistency: mean KL(q(y|x) || q(y|shifted x)) per image */
   consistency?: number;
+  /** ssvae with a style TC weight: total correlation of z^X (minibatch estimate), nats */
+  styleTc?: number;
   /** ssvae 'prototype': mean -log q(y | decoded (style, y)) of the leakage penalty's images */
   leakage?: number;
 }
@@ -294,6 +296,12 @@ export class VaeModel {
           const cons = tf.sum(tf.mul(tf.exp(logQ), tf.sub(logQ, logQShifted)), 1);
           extra.consistency = tf.mean(cons) as tf.Scalar;
           loss = tf.add(loss, tf.mul(consW, extra.consistency));
+        }
+        // total correlation of the style part: independent sliders
+        const styleTc = c.styleTcWeight ?? 0;
+        if (styleTc > 0 && c.style > 1) {
+          extra.styleTc = tcDecomposition(this.stylePart(z.slice([0, 0], [n, -1])), this.stylePart(mean), this.stylePart(logVar)).tc;
+          loss = tf.add(loss, tf.mul(styleTc, extra.styleTc));
         }
         const labelled = lab!.reduce((a, l) => a + (l >= 0 ? 1 : 0), 0);
         if (labelled > 0 && klt.yLogits) {

@@ -34,6 +34,8 @@ export interface TrainSettings {
   classCode?: 'sample' | 'prototype';
   /** ssvae 'prototype': weight of the class-leakage penalty on decoded styles (default: the model default). */
   leakageWeight?: number;
+  /** ssvae: extra weight on the total correlation of the style part z^X (default: the model default). */
+  styleTcWeight?: number;
 }
 
 export interface TrainProgress {

@@ -26,6 +26,7 @@ const USAGE = `Usage: latent-explorer train <folder|sample:mnist> --model vae|be
   --beta B         beta-vae: KL weight (default 4); beta-tcvae: total-correlation weight (default 6)
   --labels K       ssvae: keep only K training labels, balanced per class
   --leakage-weight W   ssvae: weight of the class-leakage penalty on decoded style sweeps
+  --style-tc W     ssvae: extra weight on the total correlation of the style dimensions
   --class-code sample|prototype   ssvae: what the decoder sees of the class part (default prototype)
   --epochs E       (default 10)    --batch B   (default 128)    --lr L   (default 0.001)
   --seed S         seed of initialisation, shuffling and sampling (default 1)
@@ -49,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
       labels: { type: 'string' },
       'leakage-weight': { type: 'string' },
       'class-code': { type: 'string' },
+      'style-tc': { type: 'string' },
       epochs: { type: 'string' },
       batch: { type: 'string' },
       lr: { type: 'string' },
@@ -109,6 +111,8 @@ export async function run(argv: string[]): Promise<number> {
   if (labels !== undefined) settings.labels = labels;
   const leakageWeight = numberOption(values, 'leakage-weight', { min: 0 }) ?? saved?.settings.leakageWeight;
   if (leakageWeight !== undefined) settings.leakageWeight = leakageWeight;
+  const styleTcWeight = numberOption(values, 'style-tc', { min: 0 }) ?? saved?.settings.styleTcWeight;
+  if (styleTcWeight !== undefined) settings.styleTcWeight = styleTcWeight;
   const classCode = choiceOption(values, 'class-code', ['sample', 'prototype']) ?? saved?.settings.classCode;
   if (classCode !== undefined) settings.classCode = classCode;
   const samples = intOption(values, 'samples', { min: 1 }) ?? saved?.settings.samples;

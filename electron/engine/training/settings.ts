@@ -37,6 +37,7 @@ export function checkSettings(s: TrainSettings, ds: Dataset): void {
   if (s.classPrior !== undefined && s.classPrior !== 'standard' && s.classPrior !== 'mixture') fail(`class prior must be standard or mixture (got ${s.classPrior})`);
   if (s.consistencyWeight !== undefined && !(s.consistencyWeight >= 0 && Number.isFinite(s.consistencyWeight))) fail(`consistency weight must be a number >= 0 (got ${s.consistencyWeight})`);
   if (s.leakageWeight !== undefined && !(s.leakageWeight >= 0 && Number.isFinite(s.leakageWeight))) fail(`leakage weight must be a number >= 0 (got ${s.leakageWeight})`);
+  if (s.styleTcWeight !== undefined && !(s.styleTcWeight >= 0 && Number.isFinite(s.styleTcWeight))) fail(`style TC weight must be a number >= 0 (got ${s.styleTcWeight})`);
   if (s.classCode !== undefined && s.classCode !== 'sample' && s.classCode !== 'prototype') fail(`class code must be sample or prototype (got ${s.classCode})`);
   if (s.labels !== undefined && !whole(s.labels, 0)) fail(`labels must be a whole number >= 0 (got ${s.labels})`);
   const trainCount = ds.images.split.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
@@ -85,6 +86,7 @@ export function modelConfigFor(s: TrainSettings, ds: Dataset): ModelConfig {
     ...(s.consistencyWeight !== undefined ? { consistencyWeight: s.consistencyWeight } : {}),
     ...(s.model === 'ssvae' && (s.classPrior ?? 'mixture') === 'mixture' ? { classCode: s.classCode ?? 'prototype' } : {}),
     ...(s.leakageWeight !== undefined ? { leakageWeight: s.leakageWeight } : {}),
+    ...(s.styleTcWeight !== undefined ? { styleTcWeight: s.styleTcWeight } : {}),
     samples: s.samples ?? 1,
     learningRate: s.lr,
     seed: s.seed,
