@@ -139,6 +139,13 @@ export class VaeModel {
     return (this.config.style > 0 ? tf.concat([zx, protos], 1) : protos) as tf.Tensor2D;
   }
 
+  /** [N, L] with the class columns zeroed. */
+  private styleOnly(perDim: tf.Tensor2D): tf.Tensor2D {
+    const s = this.config.style;
+    const zeros = tf.zeros([perDim.shape[0], perDim.shape[1] - s]);
+    return (s > 0 ? tf.concat([perDim.slice([0, 0], [-1, s]), zeros], 1) : zeros) as tf.Tensor2D;
+  }
+
   private stylePart(z: tf.Tensor2D): tf.Tensor2D {
     return z.slice([0, 0], [-1, this.config.style]);
   }
@@ -391,8 +398,13 @@ export class VaeModel {
     tf.tidy(() => {
       const [mean, logVar] = this.encodeTensors(x);
       const z = reparameterize(mean, logVar, 1, seed);
-      const { klDims, klClass, yLogits } = this.klTerms(mean, logVar);
-      // 'prototype': E_q(y|x)[log p(x | z^X, y)], summed over every class exactly (M2's bound)
+      const terms = this.klTerms(mean, logVar);
+      const { klClass, yLogits } = terms;
+      // 'prototype': M2's bound on p(x) = Σ_y p(y) ∫ p(z^X) p(x | z^X, y): E_q(y|x)[log p(x | z^X, y)] summed over
+      // every class exactly. z^Y is the class head's code and never reaches the decoder, so it is not part of
+      // p(x); its pull towards μ_y in training is a regulariser (it keeps class codes where the decoder's μ_y
+      // are), reported as zero here.
+      const klDims = this.prototypeClass ? this.styleOnly(terms.klDims) : terms.klDims;
       const logLik = this.prototypeClass
         ? (tf.sum(tf.mul(tf.softmax(yLogits!), this.logLikelihoodPerClass(x, this.stylePart(z))), 1) as tf.Tensor1D)
         : this.logLikelihood(x, this.decoder.apply(z) as tf.Tensor);
