@@ -2,8 +2,10 @@
 // Trains the ready-made runs shipped in resources/runs/ through the CLI, so a new user explores at once:
 //   mnist-vae-2d        the lectures' VAE, 2-D latent (manifold grid), snapshots after epochs 1 and 5
 //   mnist-beta-vae-10d  β-VAE (β = 4), 10-D latent (traversals, t-SNE)
-//   mnist-ssvae         semi-supervised style/class split: 4 style dims + 10 class dims, 1,000 labels
-// Usage: node scripts/make-sample-runs.mjs [name…] [--epochs N]   (default: all, 30 epochs each)
+//   mnist-ssvae         semi-supervised style/class split: 16 style dims + 10 class dims, 1,000 labels
+// Usage: node scripts/make-sample-runs.mjs [name…] [--epochs N] [--trained DIR]   (default: all, 30 epochs each)
+// --trained DIR adopts a run already trained into DIR with this script's arguments for that name (one name):
+// training is deterministic for a seed on one backend, so it is the run this script would train.
 // Each run is trained into a temporary folder, trimmed (no checkpoint: the shipped runs are for exploring,
 // not resuming; only a few snapshots) and moved into place. Prints -ELBO, accuracy and minutes per run.
 import { spawnSync } from 'node:child_process';
@@ -19,12 +21,14 @@ const outDir = join(root, 'resources', 'runs');
 const args = process.argv.slice(2);
 const epochsFlag = args.indexOf('--epochs');
 const epochs = epochsFlag >= 0 ? Number(args[epochsFlag + 1]) : 30;
-const names = args.filter((a, i) => !a.startsWith('--') && (epochsFlag < 0 || i !== epochsFlag + 1));
+const trainedFlag = args.indexOf('--trained');
+const trained = trainedFlag >= 0 ? resolve(args[trainedFlag + 1]) : null;
+const names = args.filter((a, i) => !a.startsWith('--') && (epochsFlag < 0 || i !== epochsFlag + 1) && (trainedFlag < 0 || i !== trainedFlag + 1));
 
 const RUNS = [
   { name: 'mnist-vae-2d', args: ['--model', 'vae', '--latent', '2'], keepSnapshots: [1, 5] },
   { name: 'mnist-beta-vae-10d', args: ['--model', 'beta-vae', '--latent', '10', '--beta', '4'], keepSnapshots: [] },
-  { name: 'mnist-ssvae', args: ['--model', 'ssvae', '--latent', '14', '--style', '4', '--labels', '1000'], keepSnapshots: [] },
+  { name: 'mnist-ssvae', args: ['--model', 'ssvae', '--latent', '26', '--style', '16', '--labels', '1000'], keepSnapshots: [] },
 ];
 
 function sizeOf(path) {
@@ -44,12 +48,23 @@ for (const run of selected) {
   const runDir = join(work, run.name);
   const started = Date.now();
   console.log(`\n${run.name}: training ${epochs} epochs on sample:mnist…`);
-  const train = spawnSync(process.execPath, [cli, 'train', 'sample:mnist', ...run.args, '--epochs', String(epochs), '--seed', '1', '--out', runDir], { stdio: 'inherit' });
-  if (train.status !== 0) {
-    console.error(`make-sample-runs: training ${run.name} failed (exit ${train.status})`);
-    process.exit(1);
+  let minutes;
+  if (trained) {
+    if (selected.length !== 1) {
+      console.error('make-sample-runs: --trained DIR goes with exactly one run name');
+      process.exit(2);
+    }
+    const previous = JSON.parse(readFileSync(join(trained, 'run.json'), 'utf8'));
+    spawnSync('cp', ['-r', trained, runDir]);
+    minutes = (previous.history.at(-1)?.seconds ?? 0) / 60; // seconds are cumulative
+  } else {
+    const train = spawnSync(process.execPath, [cli, 'train', 'sample:mnist', ...run.args, '--epochs', String(epochs), '--seed', '1', '--out', runDir], { stdio: 'inherit' });
+    if (train.status !== 0) {
+      console.error(`make-sample-runs: training ${run.name} failed (exit ${train.status})`);
+      process.exit(1);
+    }
+    minutes = (Date.now() - started) / 60000;
   }
-  const minutes = (Date.now() - started) / 60000;
 
   // Trim: no checkpoint, only the chosen snapshots.
   rmSync(join(runDir, 'checkpoint'), { recursive: true, force: true });

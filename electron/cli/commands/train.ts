@@ -21,8 +21,8 @@ const USAGE = `Usage: latent-explorer train <folder|sample:mnist> --model vae|be
   --model M        vae: the lectures' VAE; beta-vae: KL weighted by beta; beta-tcvae: total correlation
                    weighted by beta; ssvae: semi-supervised style/class split
   --arch mlp|conv  MLP (784-256-64, default) or convolutional (for 32 px and up, or RGB)
-  --latent N       latent dimensions (default: 2 for vae, 10 for beta-vae/beta-tcvae, 14 for ssvae)
-  --style N        ssvae: style dimensions z^X; the rest are the class part z^Y (default: 4 for ssvae)
+  --latent N       latent dimensions (default: 2 for vae, 10 for beta-vae/beta-tcvae, 26 for ssvae)
+  --style N        ssvae: style dimensions z^X; the rest are the class part z^Y (default: 16 for ssvae)
   --beta B         beta-vae: KL weight (default 4); beta-tcvae: total-correlation weight (default 6)
   --labels K       ssvae: keep only K training labels, balanced per class
   --leakage-weight W   ssvae: weight of the class-leakage penalty on decoded style sweeps
@@ -36,7 +36,7 @@ const USAGE = `Usage: latent-explorer train <folder|sample:mnist> --model vae|be
   --resume         continue the run in --out from its last checkpoint (--epochs and --lr may change)
   --json           progress, epoch and summary as JSON lines`;
 
-const DEFAULT_LATENT: Record<ModelKind, number> = { vae: 2, 'beta-vae': 10, 'beta-tcvae': 10, ssvae: 14 };
+const DEFAULT_LATENT: Record<ModelKind, number> = { vae: 2, 'beta-vae': 10, 'beta-tcvae': 10, ssvae: 26 };
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(
@@ -103,7 +103,7 @@ export async function run(argv: string[]): Promise<number> {
     lr: numberOption(values, 'lr', { above: 0, below: 1, example: '0.001' }) ?? saved?.settings.lr ?? 1e-3,
     seed: intOption(values, 'seed', { min: 0 }) ?? saved?.settings.seed ?? 1,
   };
-  const style = intOption(values, 'style', { min: 0 }) ?? saved?.settings.style ?? (model === 'ssvae' && values.latent === undefined ? 4 : undefined);
+  const style = intOption(values, 'style', { min: 0 }) ?? saved?.settings.style ?? (model === 'ssvae' && values.latent === undefined ? 16 : undefined);
   if (style !== undefined) settings.style = style;
   const beta = numberOption(values, 'beta', { min: 0 }) ?? saved?.settings.beta;
   if (beta !== undefined) settings.beta = beta;
