@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { checkOutput as checkWritable } from '../engine/exports/write.ts';
 import type { LoadedRun } from '../engine/training/run-file.ts';
+import { isCancelled } from '../contract/errors.ts';
 import { UsageError } from './errors.ts';
 import type { Output } from './output.ts';
 
@@ -122,16 +123,7 @@ export function checkOutput(out: string, opts: { force: boolean; input?: string;
     if (opts.input !== undefined && existsSync(opts.input) && realpathSync(full) === realpathSync(opts.input))
       throw new UsageError(`${full}: is the input; choose another --out`);
   }
-  try {
-    return checkWritable(full, opts.force);
-  } catch (error) {
-    throw asUsageError(error);
-  }
-}
-
-/** The engine's UserError (bad input it found) as a UsageError; anything else unchanged. */
-export function asUsageError(error: unknown): unknown {
-  return (error as Error)?.name === 'UserError' ? new UsageError((error as Error).message) : error;
+  return checkWritable(full, opts.force);
 }
 
 /**
@@ -147,7 +139,7 @@ export async function withCancel<T>(output: Output, cancelled: string, work: (si
     return await work(controller.signal);
   } catch (error) {
     output.endProgressLine();
-    if ((error as Error)?.name === 'AbortError') {
+    if (isCancelled(error)) {
       output.event('cancelled', {}, cancelled);
       return null;
     }
@@ -166,12 +158,7 @@ export async function openRunForCli(runArg: string | undefined, command: string)
   const runDir = resolve(runArg);
   if (!existsSync(runDir)) throw new UsageError(`${runDir}: no such run folder`);
   const { initBackend } = await import('../engine/backend.ts');
-  const { loadRun, RunLoadError } = await import('../engine/training/run-file.ts');
+  const { loadRun } = await import('../engine/training/run-file.ts');
   await initBackend();
-  try {
-    return await loadRun(runDir);
-  } catch (error) {
-    if (error instanceof RunLoadError) throw new UsageError(error.message);
-    throw error;
-  }
+  return await loadRun(runDir);
 }

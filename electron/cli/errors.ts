@@ -1,4 +1,6 @@
-/** Bad input from the user: the CLI prints the message on one line and exits with code 2. */
-export class UsageError extends Error {
+import { UserError } from '../contract/errors.ts';
+
+/** Bad use of the command line: the CLI prints the message on one line and exits with code 2, as for every UserError. */
+export class UsageError extends UserError {
   override name = 'UsageError';
 }

@@ -3,6 +3,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { UserError } from '../contract/errors.ts';
 import { UsageError } from './errors.ts';
 
 const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
@@ -44,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
 export function reportError(error: unknown): number {
   const json = process.argv.includes('--json');
   const message = error instanceof Error ? error.message : String(error);
-  const known = error instanceof UsageError || (error as { name?: string })?.name === 'UserError' || (error as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (error as { code?: string })?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || (error as { code?: string })?.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL';
+  const known = error instanceof UserError || (error as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (error as { code?: string })?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || (error as { code?: string })?.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL';
   if (json) console.log(JSON.stringify({ event: 'error', message }));
   console.error(`latent-explorer: ${message.split('\n')[0]}`);
   if (!known && process.env.DEBUG) console.error(error);

@@ -1,6 +1,7 @@
 // The client object the renderer (and tests) talk to. It knows only a Transport, never the host.
 import type { EventName, Events, Method, Params, Result } from './api.ts';
-import type { ErrorInfo, Message } from './messages.ts';
+import type { ErrorInfo } from './errors.ts';
+import type { Message } from './messages.ts';
 
 export interface Transport {
   send(message: Message): void;

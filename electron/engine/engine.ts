@@ -2,7 +2,7 @@
 // sockets or Electron; a host hands it messages and forwards what it emits.
 import type { Method } from '../contract/api.ts';
 import type { Message, ReplyMessage } from '../contract/messages.ts';
-import { UserError, toErrorInfo } from '../contract/messages.ts';
+import { UserError, toErrorInfo } from '../contract/errors.ts';
 import { initBackend } from './backend.ts';
 import { recoverInterruptedRuns } from './training/recover.ts';
 import { createContext, type Handler, type HandlerMap } from './context.ts';

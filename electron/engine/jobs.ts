@@ -1,5 +1,6 @@
 // Long operations: each gets an id, an AbortController and throttled progress events.
 import type { EventName, Events } from '../contract/api.ts';
+import { isCancelled } from '../contract/errors.ts';
 
 /** Sends an event to the host (and on to every window). */
 export type Emit = <E extends EventName>(name: E, data: Events[E]) => void;
@@ -36,7 +37,7 @@ export class JobRegistry {
         const result = await work(job);
         this.emit('job.done', { jobId: job.id, kind, result });
       } catch (error) {
-        const cancelled = job.controller.signal.aborted || (error instanceof Error && error.name === 'AbortError');
+        const cancelled = job.controller.signal.aborted || isCancelled(error);
         const message = cancelled ? 'Cancelled.' : error instanceof Error ? error.message : String(error);
         this.emit('job.failed', { jobId: job.id, kind, message, cancelled });
       } finally {

@@ -2,6 +2,7 @@
 // them) and the Recent list, saved in the app's data folder.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CancelledError } from '../contract/errors.ts';
 import type { Dataset, ImportHooks, PreprocessOptions } from './datasets/types.ts';
 import { openDataset } from './datasets/index.ts';
 import { dataDir } from './paths.ts';
@@ -68,11 +69,11 @@ function wait(load: Load, signal?: AbortSignal): Promise<Dataset> {
     load.waiting = Infinity;
     return load.promise;
   }
-  if (signal.aborted) return Promise.reject(abortError());
+  if (signal.aborted) return Promise.reject(new CancelledError());
   load.waiting++;
   return new Promise((resolve, reject) => {
     const onAbort = () => {
-      reject(abortError());
+      reject(new CancelledError());
       if (--load.waiting === 0 && !load.settled) {
         load.controller.abort();
         forget(load); // at once: the next caller must start afresh, not join the stopping load
@@ -81,12 +82,6 @@ function wait(load: Load, signal?: AbortSignal): Promise<Dataset> {
     signal.addEventListener('abort', onAbort, { once: true });
     load.promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
-}
-
-function abortError(): Error {
-  const error = new Error('Cancelled.');
-  error.name = 'AbortError';
-  return error;
 }
 
 function forget(load: Load): void {

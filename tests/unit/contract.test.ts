@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { decodeFrame, encodeFrame } from '../../electron/contract/codec.ts';
 import { createClient, RequestError, type Transport } from '../../electron/contract/client.ts';
 import type { Message } from '../../electron/contract/messages.ts';
-import { isMessage, toErrorInfo, UserError } from '../../electron/contract/messages.ts';
+import { CancelledError, isCancelled, throwIfCancelled, toErrorInfo, UserError } from '../../electron/contract/errors.ts';
+import { UsageError } from '../../electron/cli/errors.ts';
+import { OutputExistsError } from '../../electron/engine/exports/write.ts';
+import { VectorsCsvError } from '../../electron/engine/projections/vectors-csv.ts';
+import { RunLoadError } from '../../electron/engine/training/run-file.ts';
+import { SettingsError } from '../../electron/engine/training/settings.ts';
+import { isMessage } from '../../electron/contract/messages.ts';
 
 describe('WebSocket frame codec', () => {
   it('carries typed arrays as bytes, not number lists, and restores their types and values', () => {
@@ -73,5 +79,32 @@ describe('messages', () => {
     expect(isMessage(null)).toBe(false);
     expect(toErrorInfo(new UserError('a.png: truncated'))).toEqual({ message: 'a.png: truncated', code: 'bad-input' });
     expect(toErrorInfo(new Error('boom')).code).toBe('internal');
+  });
+});
+
+describe('one error vocabulary', () => {
+  it('every way work is cancelled reads as cancelled, and nothing else does', () => {
+    let domAbort: unknown;
+    try {
+      AbortSignal.abort().throwIfAborted();
+    } catch (e) {
+      domAbort = e;
+    }
+    for (const e of [new CancelledError(), new CancelledError('t-SNE cancelled'), domAbort]) {
+      expect(isCancelled(e)).toBe(true);
+      expect(toErrorInfo(e)).toEqual({ message: 'Cancelled.', code: 'cancelled' });
+    }
+    for (const e of [new Error('boom'), new UserError('a.png: truncated'), 'text', null, undefined]) expect(isCancelled(e)).toBe(false);
+    expect(() => throwIfCancelled({ aborted: false })).not.toThrow();
+    expect(() => throwIfCancelled({ aborted: true })).toThrow(CancelledError);
+  });
+
+  it("the engine's and the CLI's user-facing errors are UserErrors: one line for the user, not 'internal'", () => {
+    const errors = [new SettingsError('latent must be a whole number'), new RunLoadError('/r/run.json: missing'), new VectorsCsvError('row 2: 3 values'), new OutputExistsError('/o.gif'), new UsageError('train needs --data')];
+    for (const e of errors) {
+      expect(e).toBeInstanceOf(UserError);
+      expect(toErrorInfo(e)).toEqual({ message: e.message, code: 'bad-input' });
+    }
+    expect(new SettingsError('x').name).toBe('SettingsError');
   });
 });

@@ -3,7 +3,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error tsne-js ships no type declarations
 import TSNE from 'tsne-js';
-import { tsne, TsneAbortError, TsneOptimizer, type TsneFrame } from '../../electron/engine/projections/tsne.ts';
+import { CancelledError } from '../../electron/contract/errors.ts';
+import { tsne, TsneOptimizer, type TsneFrame } from '../../electron/engine/projections/tsne.ts';
 import { denseJointP, exactKl, knnAccuracy } from '../../electron/engine/projections/quality.ts';
 import { pca } from '../../electron/engine/projections/pca.ts';
 import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
@@ -118,7 +119,7 @@ describe('t-SNE in process', () => {
         frames++;
         if (f.iteration === 10) signal.aborted = true;
       }, signal),
-    ).toThrow(TsneAbortError);
+    ).toThrow(CancelledError);
     expect(frames).toBe(11);
   });
 

@@ -7,7 +7,7 @@ import type { ExportHooks, ExportResult, ExportSource } from '../../engine/expor
 import { produceExport, saveExport } from '../../engine/exports/exporter.ts';
 import { sourceFor } from '../../engine/exports/source.ts';
 import type { RunFile } from '../../engine/training/run-file.ts';
-import { asUsageError, checkOutput, openRunForCli, withCancel } from '../args.ts';
+import { checkOutput, openRunForCli, withCancel } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import type { Output } from '../output.ts';
 
@@ -74,15 +74,11 @@ export async function runExport(
   try {
     return await withCancel(output, 'Export cancelled; nothing was written.', async (signal) => {
       const hooks: ExportHooks = { signal, onProgress: (fraction, message) => progress({ fraction, message }) };
-      try {
-        const result = await produceExport(source, spec, hooks);
-        progress.flush();
-        signal.throwIfAborted(); // Ctrl+C during the last chunk: nothing is written
-        const path = saveExport(result, out, force);
-        return { result, path, seconds: (performance.now() - started) / 1000 };
-      } catch (error) {
-        throw asUsageError(error);
-      }
+      const result = await produceExport(source, spec, hooks);
+      progress.flush();
+      signal.throwIfAborted(); // Ctrl+C during the last chunk: nothing is written
+      const path = saveExport(result, out, force);
+      return { result, path, seconds: (performance.now() - started) / 1000 };
     });
   } finally {
     progress.flush();

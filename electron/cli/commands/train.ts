@@ -12,7 +12,7 @@ import { SAMPLE_MNIST } from '../../engine/datasets/types.ts';
 import { startTraining } from '../../engine/training/job.ts';
 import type { EpochReport, TrainProgress } from '../../engine/training/job.ts';
 import type { ModelKind, TrainSettings } from '../../engine/training/settings.ts';
-import { MODEL_KINDS, SettingsError } from '../../engine/training/settings.ts';
+import { MODEL_KINDS } from '../../engine/training/settings.ts';
 import { readRunFile, runJsonPath } from '../../engine/training/run-file.ts';
 import { hasCheckpoint } from '../../engine/training/checkpoint.ts';
 import { checkRunLock } from '../../engine/training/run-lock.ts';
@@ -131,27 +131,22 @@ export async function run(argv: string[]): Promise<number> {
     const dataset = await openDataset(ref, options, { signal });
     out.event('dataset', { ref: dataset.ref, images: dataset.images.count, train: dataset.summary.train, test: dataset.summary.test, options: dataset.options },
       `Data: ${dataset.ref}, ${dataset.images.count} images (train ${dataset.summary.train}, test ${dataset.summary.test}), ${dataset.images.size} px, binarize ${dataset.options.binarize}`);
-    let job;
-    try {
-      job = startTraining(dataset, settings, runDir, {
-        resume,
-        signal,
-        onProgress: (p: TrainProgress) => {
-          if (out.json) out.event('progress', { ...p, klPerDim: p.klPerDim.map((v) => round(v, 4)), samplesPerSec: Math.round(p.samplesPerSec), etaSec: round(p.etaSec, 1) });
-          else
-            out.progressLine(
-              `epoch ${p.epoch}/${p.epochs} step ${p.stepInEpoch}/${p.stepsPerEpoch}  loss ${p.loss.toFixed(2)}  recon ${p.recon.toFixed(2)}  KL ${p.kl.toFixed(2)}  ${Math.round(p.samplesPerSec)} img/s  ${Number.isFinite(p.etaSec) ? Math.ceil(p.etaSec) + ' s left' : ''}`,
-            );
-        },
-        onEpoch: (e: EpochReport) => {
-          out.endProgressLine();
-          out.event('epoch', { ...e }, `epoch ${e.epoch}/${settings.epochs}: train loss ${e.trainLoss.toFixed(2)}, test −ELBO ${e.testLoss.toFixed(2)} nats/image${e.testAccuracy !== undefined ? `, test accuracy ${(100 * e.testAccuracy).toFixed(1)}%` : ''}`);
-        },
-      });
-    } catch (e) {
-      if (e instanceof SettingsError) throw new UsageError(e.message);
-      throw e;
-    }
+    // Settings that cannot work (a SettingsError) are the user's: one line, exit code 2.
+    const job = startTraining(dataset, settings, runDir, {
+      resume,
+      signal,
+      onProgress: (p: TrainProgress) => {
+        if (out.json) out.event('progress', { ...p, klPerDim: p.klPerDim.map((v) => round(v, 4)), samplesPerSec: Math.round(p.samplesPerSec), etaSec: round(p.etaSec, 1) });
+        else
+          out.progressLine(
+            `epoch ${p.epoch}/${p.epochs} step ${p.stepInEpoch}/${p.stepsPerEpoch}  loss ${p.loss.toFixed(2)}  recon ${p.recon.toFixed(2)}  KL ${p.kl.toFixed(2)}  ${Math.round(p.samplesPerSec)} img/s  ${Number.isFinite(p.etaSec) ? Math.ceil(p.etaSec) + ' s left' : ''}`,
+          );
+      },
+      onEpoch: (e: EpochReport) => {
+        out.endProgressLine();
+        out.event('epoch', { ...e }, `epoch ${e.epoch}/${settings.epochs}: train loss ${e.trainLoss.toFixed(2)}, test −ELBO ${e.testLoss.toFixed(2)} nats/image${e.testAccuracy !== undefined ? `, test accuracy ${(100 * e.testAccuracy).toFixed(1)}%` : ''}`);
+      },
+    });
     const summary = await job.done;
     out.endProgressLine();
     const human = [

@@ -5,6 +5,7 @@ import { mkdirSync, readdirSync, statSync, unlinkSync, utimesSync } from 'node:f
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
+import { isCancelled } from '../../contract/errors.ts';
 import { dataDir } from '../paths.ts';
 import type { LabelsCsvReport, SkippedFile } from './types.ts';
 
@@ -128,7 +129,7 @@ export async function writeCache(path: string, key: string, data: CachedImport, 
     return true;
   } catch (error) {
     await unlink(temp).catch(() => {});
-    if ((error as Error)?.name === 'AbortError') throw error;
+    if (isCancelled(error)) throw error;
     return false;
   }
 }

@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { UserError } from '../../contract/messages.ts';
+import { UserError } from '../../contract/errors.ts';
 import { loadSampleMnist, SAMPLE_DEFAULTS } from './sample.ts';
 import { stratifiedSplit } from './split.ts';
 import { scanFolder, type ScanResult } from './scan.ts';

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import sharp from 'sharp';
-import { UserError } from '../../contract/messages.ts';
+import { UserError } from '../../contract/errors.ts';
 import { mulberry32 } from '../random.ts';
 import { loadSampleMnist, SAMPLE_DEFAULTS } from './sample.ts';
 import { matchLabels, parseLabelsCsv } from './labels-csv.ts';

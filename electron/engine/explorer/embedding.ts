@@ -1,10 +1,10 @@
 // The Embedding view's layout: t-SNE of the latent means (all of them, or the style or class part of
 // a semi-supervised code), run as a job whose frames stream out as explorer.embedFrame events.
 import type { LatentPart } from '../../contract/explorer.ts';
-import { UserError } from '../../contract/messages.ts';
+import { CancelledError, UserError } from '../../contract/errors.ts';
 import type { EngineContext } from '../context.ts';
 import type { TsneFrame, TsneOptions } from '../projections/tsne.ts';
-import { TsneOptimizer, TsneAbortError } from '../projections/tsne.ts';
+import { TsneOptimizer } from '../projections/tsne.ts';
 import { runTsne } from '../projections/tsne-runner.ts';
 import { throttle } from '../jobs.ts';
 import type { RunSession } from './session.ts';
@@ -50,7 +50,7 @@ const cooperativeTsne: Runner = async (data, n, dim, options, onFrame, signal) =
   while (opt.iteration < opt.iterations) {
     const t0 = performance.now();
     while (opt.iteration < opt.iterations && performance.now() - t0 < 8) kl = opt.step(opt.iteration === opt.iterations - 1);
-    if (signal.aborted) throw new TsneAbortError();
+    if (signal.aborted) throw new CancelledError('t-SNE cancelled');
     if (opt.iteration < opt.iterations) onFrame({ iteration: opt.iteration, iterations: opt.iterations, coords: opt.coords(), done: false });
     await new Promise((r) => setImmediate(r));
   }

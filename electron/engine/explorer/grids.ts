@@ -1,6 +1,6 @@
 // Latent codes for the decoded figures: the manifold grid, the traversal sweeps, class mean codes.
 // Pure functions over Float32Arrays (count × latent rows), so they are tested without a model.
-import { UserError } from '../../contract/messages.ts';
+import { UserError } from '../../contract/errors.ts';
 
 function checkBase(base: Float32Array | undefined, latent: number): Float32Array {
   if (base === undefined || base === null) return new Float32Array(latent);

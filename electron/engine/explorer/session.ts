@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { RunInfo } from '../../contract/explorer.ts';
-import { UserError } from '../../contract/messages.ts';
+import { UserError } from '../../contract/errors.ts';
 import type { Dataset } from '../datasets/types.ts';
 import { getDataset } from '../workspace.ts';
 import { writeJsonAtomic } from '../files.ts';

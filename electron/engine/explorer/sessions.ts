@@ -1,9 +1,8 @@
 // The open run sessions of the engine, by run folder. A few stay open (switching back is instant);
 // the least recently used one closes beyond that.
 import { resolve } from 'node:path';
-import { UserError } from '../../contract/messages.ts';
+import { UserError } from '../../contract/errors.ts';
 import type { EngineContext } from '../context.ts';
-import { RunLoadError } from '../training/run-file.ts';
 import { RunSession } from './session.ts';
 
 const MAX_OPEN = 3;
@@ -18,10 +17,9 @@ export function getSession(runDir: string, ctx: EngineContext): Promise<RunSessi
     sessions.set(key, p);
     return p;
   }
+  // A bad run folder gives a RunLoadError (a UserError): its message names the file and the reason.
   p = RunSession.open(key, (event) => ctx.emit('explorer.runUpdated', event)).catch((e) => {
     sessions.delete(key);
-    // A bad run folder is the user's input: its message names the file and the reason.
-    if (e instanceof RunLoadError) throw new UserError(e.message);
     throw e;
   });
   sessions.set(key, p);

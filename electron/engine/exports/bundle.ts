@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
 import { resolveDir } from '../../../models/io.ts';
-import { UserError } from '../../contract/messages.ts';
+import { UserError } from '../../contract/errors.ts';
 import type { RunFile } from '../training/run-file.ts';
 import { runJsonPath } from '../training/run-file.ts';
 

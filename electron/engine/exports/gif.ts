@@ -6,6 +6,7 @@
 // of the work; a ping-pong loop's way back reuses the frames already compressed.
 import * as gifencModule from 'gifenc';
 import type { Palette } from 'gifenc';
+import { throwIfCancelled } from '../../contract/errors.ts';
 import type { GridLayout } from './layout.ts';
 
 // gifenc's CommonJS build arrives in Node's ESM as the default import; bundlers and vitest hand over
@@ -98,7 +99,7 @@ export function encodeGridGif(layout: GridLayout, frames: Uint8Array[], options:
   const needed = new Set(order);
   let done = 0;
   order.forEach((f, position) => {
-    if (options.signal?.aborted) throw abortError();
+    throwIfCancelled(options.signal);
     if (position === 0) {
       // The first frame carries the screen descriptor, the global palette and the loop-forever extension.
       gif.writeFrame(indexFrame(layout, frames[f], palette, backgroundIndex, index), width, height, { first: true, palette, delay, repeat: 0 });
@@ -121,10 +122,4 @@ export function encodeGridGif(layout: GridLayout, frames: Uint8Array[], options:
     done++;
     options.onProgress?.(Math.min(1, done / needed.size));
   }
-}
-
-function abortError(): Error {
-  const error = new Error('Cancelled.');
-  error.name = 'AbortError';
-  return error;
 }

@@ -2,7 +2,7 @@
 // produce the tiles of any frame. A GIF encodes every frame; a PNG or a preview renders frame 0 only.
 import { readFileSync } from 'node:fs';
 import type { ManifoldPngOptions, ReconstructionsPngOptions, StyleGifOptions, StyleTransferPngOptions, TraversalGifOptions } from '../../contract/exports.ts';
-import { UserError } from '../../contract/messages.ts';
+import { throwIfCancelled, UserError } from '../../contract/errors.ts';
 import type { GridLayout } from './layout.ts';
 import { gridLayout } from './layout.ts';
 import { checkOutputSize } from './options.ts';
@@ -194,7 +194,7 @@ export async function styleTransferPlan(source: ExportSource, o: StyleTransferPn
     order: [0],
     delayMs: 0,
     async tiles() {
-      if (hooks.signal?.aborted) throw Object.assign(new Error('Cancelled.'), { name: 'AbortError' });
+      throwIfCancelled(hooks.signal);
       const t = transferImages(source.loaded, input, classMeans, model.style, model.numClasses, per);
       const tiles = new Uint8Array((1 + shown.length) * per);
       // The input as the model sees it (the run's binarisation), then the classes.
@@ -246,7 +246,7 @@ export async function reconstructionsPlan(source: ExportSource, o: Reconstructio
     async tiles(_which, hooks2 = {}) {
       const inputs = new Uint8Array(chosen.length * per);
       chosen.forEach((i, k) => inputs.set(images.pixels.subarray(i * per, (i + 1) * per), k * per));
-      if (hooks2.signal?.aborted) throw Object.assign(new Error('Cancelled.'), { name: 'AbortError' });
+      throwIfCancelled(hooks2.signal);
       const recons = source.loaded.reconstruct(inputs, chosen.length);
       const tiles = new Uint8Array(order.length * per);
       order.forEach(({ image, recon }, t) => tiles.set((recon ? recons : inputs).subarray(image * per, (image + 1) * per), t * per));

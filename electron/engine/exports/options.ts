@@ -11,7 +11,7 @@ import type {
   StyleTransferPngOptions,
   TraversalGifOptions,
 } from '../../contract/exports.ts';
-import { UserError } from '../../contract/messages.ts';
+import { UserError } from '../../contract/errors.ts';
 import type { RunFile } from '../training/run-file.ts';
 import { activeDimensions, ACTIVE_KL_NATS } from './sweeps.ts';
 

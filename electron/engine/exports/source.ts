@@ -1,9 +1,9 @@
 // What an export reads: a trained run (loadRun: encode/decode) and, when needed, the run's dataset.
 import type { ImageSet } from '../datasets/types.ts';
 import type { LoadedRun, RunFile } from '../training/run-file.ts';
-import { loadRun, RunLoadError } from '../training/run-file.ts';
+import { loadRun } from '../training/run-file.ts';
 import { getDataset } from '../workspace.ts';
-import { UserError } from '../../contract/messages.ts';
+import { CancelledError, UserError } from '../../contract/errors.ts';
 
 export interface ExportHooks {
   signal?: AbortSignal;
@@ -32,14 +32,7 @@ export async function datasetForRun(run: RunFile, signal?: AbortSignal): Promise
 
 /** Opens a run for exporting. `images` stands in for the run's dataset (tests, or a caller that has it open). */
 export async function openExportSource(runDir: string, images?: ImageSet): Promise<ExportSource> {
-  let loaded: LoadedRun;
-  try {
-    loaded = await loadRun(runDir);
-  } catch (error) {
-    if (error instanceof RunLoadError) throw new UserError(error.message);
-    throw error;
-  }
-  return sourceFor(loaded, images);
+  return sourceFor(await loadRun(runDir), images);
 }
 
 export function sourceFor(loaded: LoadedRun, images?: ImageSet): ExportSource {
@@ -74,7 +67,7 @@ export async function encodeImages(
   const chunk = 500;
   for (let start = 0; start < count; start += chunk) {
     await turn();
-    if (hooks.signal?.aborted) throw abortError();
+    if (hooks.signal?.aborted) throw new CancelledError();
     const n = Math.min(chunk, count - start);
     let pixels: Uint8Array;
     if (indices) {
@@ -100,7 +93,7 @@ export async function decodeCodes(loaded: LoadedRun, codes: Float32Array, hooks:
   const chunk = 1024;
   for (let start = 0; start < count; start += chunk) {
     await turn();
-    if (hooks.signal?.aborted) throw abortError();
+    if (hooks.signal?.aborted) throw new CancelledError();
     const n = Math.min(chunk, count - start);
     out.set(loaded.decode(codes.slice(start * latent, (start + n) * latent), n), start * per);
     hooks.onProgress?.(progress[0] + ((progress[1] - progress[0]) * (start + n)) / count, `Decoding images (${start + n} of ${count})`);
@@ -111,8 +104,3 @@ export async function decodeCodes(loaded: LoadedRun, codes: Float32Array, hooks:
 /** Lets the event loop run (requests, cancels) before the next chunk of work. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export function abortError(): Error {
-  const error = new Error('Cancelled.');
-  error.name = 'AbortError';
-  return error;
-}

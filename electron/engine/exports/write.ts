@@ -3,14 +3,13 @@
 import { existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { removeStaleTemps, tempPathFor } from '../temp-files.ts';
-import { UserError } from '../../contract/messages.ts';
+import { UserError } from '../../contract/errors.ts';
 import type { BundleFile } from './bundle.ts';
 
 /** The output exists and replacing it was not asked for. */
 export class OutputExistsError extends UserError {
   constructor(readonly path: string) {
     super(`${path}: already exists (use --force to replace it)`);
-    this.name = 'UserError';
   }
 }
 

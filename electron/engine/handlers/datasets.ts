@@ -3,7 +3,7 @@
 // opened dataset, sliced per class and served as typed arrays.
 import type { DatasetImages, DatasetImagesQuery } from '../../contract/datasets.ts';
 import { DATASET_IMAGES_MAX } from '../../contract/datasets.ts';
-import { UserError } from '../../contract/messages.ts';
+import { UserError } from '../../contract/errors.ts';
 import type { HandlerMap } from '../context.ts';
 import { describeProgress, previewImport, suggestOptions } from '../datasets/index.ts';
 import type { Dataset, ImportProgress } from '../datasets/types.ts';

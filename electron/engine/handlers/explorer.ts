@@ -1,6 +1,6 @@
 // Handlers of the explorer views' requests (see contract/explorer.ts). The decode paths do the least
 // work possible per request: the session already holds the loaded decoder; one tf call, one read.
-import { UserError } from '../../contract/messages.ts';
+import { UserError } from '../../contract/errors.ts';
 import type { HandlerMap } from '../context.ts';
 import { startEmbedding } from '../explorer/embedding.ts';
 import { classMeanCodes, manifoldCodes, traversalCodes } from '../explorer/grids.ts';

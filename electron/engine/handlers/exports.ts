@@ -4,11 +4,11 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ExportSpec } from '../../contract/exports.ts';
-import { UserError } from '../../contract/messages.ts';
+import { throwIfCancelled, UserError } from '../../contract/errors.ts';
 import type { HandlerMap } from '../context.ts';
 import { throttle } from '../jobs.ts';
 import type { LoadedRun } from '../training/run-file.ts';
-import { loadRun, readRunFile, RunLoadError, runJsonPath } from '../training/run-file.ts';
+import { loadRun, readRunFile, runJsonPath } from '../training/run-file.ts';
 import { describeRun, previewExport, produceExport, saveExport } from '../exports/exporter.ts';
 import { sourceFor } from '../exports/source.ts';
 import { checkOutput, checkOutputFolder, OutputExistsError } from '../exports/write.ts';
@@ -68,7 +68,6 @@ async function withRun<T>(runDir: string, work: (loaded: LoadedRun) => Promise<T
       loaded = await entry.loaded;
     } catch (error) {
       evict(dir);
-      if (error instanceof RunLoadError) throw new UserError(error.message);
       throw error;
     }
     return await work(loaded);
@@ -83,14 +82,7 @@ function checkSpec(spec: ExportSpec | undefined): ExportSpec {
 }
 
 export const exportHandlers: HandlerMap = {
-  'export.describe': ({ runDir }) => {
-    try {
-      return describeRun(readRunFile(resolve(runDir)), resolve(runDir));
-    } catch (error) {
-      if (error instanceof RunLoadError) throw new UserError(error.message);
-      throw error;
-    }
-  },
+  'export.describe': ({ runDir }) => describeRun(readRunFile(resolve(runDir)), resolve(runDir)),
 
   'export.preview': (params) => {
     const spec = checkSpec(params);
@@ -121,7 +113,7 @@ export const exportHandlers: HandlerMap = {
             onProgress: (fraction, message) => progress({ fraction, message }),
           });
           progress.flush();
-          if (controller.signal.aborted) throw Object.assign(new Error('Cancelled.'), { name: 'AbortError' });
+          throwIfCancelled(controller.signal);
           const seconds = (performance.now() - started) / 1000;
           const bytes = result.data?.length ?? result.files?.reduce((a, f) => a + f.data.length, 0) ?? 0;
           if (out !== undefined) {

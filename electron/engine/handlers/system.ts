@@ -4,7 +4,7 @@ import { homedir, platform } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { AppInfo, FolderListing } from '../../contract/api.ts';
-import { UserError } from '../../contract/messages.ts';
+import { UserError } from '../../contract/errors.ts';
 import { initBackend } from '../backend.ts';
 import type { HandlerMap } from '../context.ts';
 import { dataDir } from '../paths.ts';

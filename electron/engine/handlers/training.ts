@@ -4,7 +4,7 @@
 import { mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobState } from '../../contract/training.ts';
-import { UserError } from '../../contract/messages.ts';
+import { UserError } from '../../contract/errors.ts';
 import type { EngineContext, HandlerMap } from '../context.ts';
 import type { Dataset } from '../datasets/types.ts';
 import { dataDir } from '../paths.ts';

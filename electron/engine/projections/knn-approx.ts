@@ -9,7 +9,7 @@
 // between threads (share = [part, parts]) and the result does not depend on the number of threads.
 // Pure TS over typed arrays: runs in Node, worker threads and Web Workers.
 import { mulberry32 } from '../random.ts';
-import { TsneAbortError } from './abort.ts';
+import { CancelledError } from '../../contract/errors.ts';
 import type { KnnResult } from './knn.ts';
 
 export interface ApproxKnnOptions {
@@ -266,7 +266,7 @@ export function forestCandidates(rows: ApproxRows, forest: RpTree[], k: number, 
   const visit = forest[0].order;
   for (let p = 0; p < n; p++) {
     if (!mine(p, share)) continue;
-    if ((p & 1023) === 0 && signal?.aborted) throw new TsneAbortError();
+    if ((p & 1023) === 0 && signal?.aborted) throw new CancelledError('t-SNE cancelled');
     const i = visit[p];
     stamp[i] = i;
     for (const tree of forest) {
@@ -304,7 +304,7 @@ export function descentRound(rows: ApproxRows, k: number, oldIdx: Int32Array, ol
   const m = Math.min(joinWidth, k);
   for (let i = 0; i < n; i++) {
     if (!mine(i, share)) continue;
-    if ((i & 1023) === 0 && signal?.aborted) throw new TsneAbortError();
+    if ((i & 1023) === 0 && signal?.aborted) throw new CancelledError('t-SNE cancelled');
     stamp[i] = i;
     const off = i * k;
     for (let t = 0; t < k; t++) {

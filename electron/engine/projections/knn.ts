@@ -11,7 +11,7 @@
 // mostly forward and a leaf candidate's distance computation can stop as soon as it exceeds the
 // current k-th distance (PCA inputs put most of the distance in the first dimensions).
 import { mulberry32 } from '../random.ts';
-import { TsneAbortError } from './abort.ts';
+import { CancelledError } from '../../contract/errors.ts';
 
 export interface KnnResult {
   k: number;
@@ -209,7 +209,7 @@ function searchVpTree(
   let visited = 0;
   const count = queries ? queries.length : n;
   for (let qi = 0; qi < count; qi++) {
-    if ((qi & 255) === 0 && signal?.aborted) throw new TsneAbortError();
+    if ((qi & 255) === 0 && signal?.aborted) throw new CancelledError('t-SNE cancelled');
     const qp = queries ? queries[qi] : qi;
     heap.reset();
     const qo = qp * dim;
@@ -395,7 +395,7 @@ export function blockedTiles(rows: BlockedRows, heaps: RowHeaps, share: [number,
   const [part, parts] = share;
   for (let it = 0; it < padded; it += TILE) {
     if ((it / TILE) % parts !== part) continue;
-    if (signal?.aborted) throw new TsneAbortError();
+    if (signal?.aborted) throw new CancelledError('t-SNE cancelled');
     const iEnd = Math.min(it + TILE, padded);
     for (let jt = it; jt < padded; jt += TILE) {
       const jEnd = Math.min(jt + TILE, padded);

@@ -9,11 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import type { HelperRequest, TsneRequest, TsneReply } from './tsne-protocol.ts';
 import { createHelperBuffers, HelperLink } from './tsne-parallel.ts';
+import { CancelledError } from '../../contract/errors.ts';
 import { startWorker, workerEntry, type WorkerEntry } from '../worker-entry.ts';
-import { initialLayout, neighbourCount, TsneAbortError, validateTsneInput, type TsneFrame, type TsneOptions } from './tsne.ts';
+import { initialLayout, neighbourCount, validateTsneInput, type TsneFrame, type TsneOptions } from './tsne.ts';
 
 export type { TsneFrame, TsneOptions } from './tsne.ts';
-export { TsneAbortError } from './tsne.ts';
 
 /** The t-SNE worker's entry (LATENT_EXPLORER_TSNE_WORKER overrides where it is). */
 export function tsneWorkerEntry(): WorkerEntry {
@@ -32,7 +32,7 @@ export interface RunTsneSettings {
  * Runs t-SNE in a worker thread (plus a helper thread on 2+ cores for N >= 2,000). onFrame gets the
  * initial layout at once (before the neighbour search), then a layout about every 100 ms, then the
  * final one (done: true), which the promise also resolves to. The result does not depend on the
- * number of threads. Rejects with a TsneAbortError (name 'AbortError') when the signal aborts, and
+ * number of threads. Rejects with a CancelledError when the signal aborts, and
  * with a RangeError for unusable input or options.
  */
 export function runTsne(
@@ -45,7 +45,7 @@ export function runTsne(
   settings: RunTsneSettings = {},
 ): Promise<Float32Array> {
   return new Promise<Float32Array>((resolve, reject) => {
-    if (signal?.aborted) return reject(new TsneAbortError());
+    if (signal?.aborted) return reject(new CancelledError('t-SNE cancelled'));
     try {
       validateTsneInput(data, n, dim, options);
     } catch (error) {
@@ -68,14 +68,14 @@ export function runTsne(
       void helper?.terminate();
       outcome();
     };
-    const onAbort = (): void => finish(() => reject(new TsneAbortError()));
+    const onAbort = (): void => finish(() => reject(new CancelledError('t-SNE cancelled')));
     signal?.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (reply: TsneReply) => {
       if (settled) return;
       // The initial layout already went out (below), computed here before the worker started.
       if (reply.type === 'frame' && reply.frame.iteration === 0 && !reply.frame.done) return;
       if (reply.type === 'error') {
-        const error = reply.name === 'RangeError' ? new RangeError(reply.message) : reply.name === 'AbortError' ? new TsneAbortError() : new Error(reply.message);
+        const error = reply.name === 'RangeError' ? new RangeError(reply.message) : reply.name === 'AbortError' ? new CancelledError('t-SNE cancelled') : new Error(reply.message);
         finish(() => reject(error));
         return;
       }

@@ -6,7 +6,7 @@
 // Pure TS over typed arrays with no Node imports: runs in-process (tests, CLI), in a Node
 // worker_thread (tsne-runner.ts) or in a Web Worker.
 import { mulberry32 } from '../random.ts';
-import { TsneAbortError } from './abort.ts';
+import { CancelledError } from '../../contract/errors.ts';
 import { conditionalAffinities, symmetrise, type JointP } from './affinities.ts';
 import { knnAll } from './knn.ts';
 import { DEFAULT_APPROX, knnApprox, knnApproxShared } from './knn-approx.ts';
@@ -65,7 +65,6 @@ export interface StopFlag {
   readonly aborted: boolean;
 }
 
-export { TsneAbortError };
 
 /** Number of neighbours used for the input affinities: 3 x perplexity, at most N - 1. */
 export function neighbourCount(n: number, perplexity: number): number {
@@ -189,7 +188,7 @@ export class TsneOptimizer {
       : helper
         ? knnApproxShared(this.data, n, this.dim, k, seed, signal, helper, DEFAULT_APPROX)
         : knnApprox(this.data, n, this.dim, k, seed, signal, DEFAULT_APPROX);
-    if (signal?.aborted) throw new TsneAbortError();
+    if (signal?.aborted) throw new CancelledError('t-SNE cancelled');
     const P = symmetrise(conditionalAffinities(knn, this.options.perplexity));
     let h = 0;
     for (let t = 0; t < P.values.length; t++) {
@@ -289,7 +288,7 @@ export class TsneOptimizer {
 
 /**
  * Runs t-SNE in the calling thread. onFrame receives the initial layout at once, then a frame at most
- * every frameIntervalMs, then the final layout (done: true). Throws TsneAbortError when signal aborts.
+ * every frameIntervalMs, then the final layout (done: true). Throws a CancelledError when signal aborts.
  */
 export function tsne(
   data: ArrayLike<number>,
@@ -304,13 +303,13 @@ export function tsne(
   const opt = new TsneOptimizer(data, n, dim, options, helper ?? null);
   const total = opt.iterations;
   onFrame?.({ iteration: 0, iterations: total, coords: opt.coords(), done: false });
-  if (signal?.aborted) throw new TsneAbortError();
+  if (signal?.aborted) throw new CancelledError('t-SNE cancelled');
   opt.prepare(signal);
   let last = now();
   let lastKl = -Infinity;
   let kl: number | undefined;
   for (let it = 1; it <= total; it++) {
-    if (signal?.aborted) throw new TsneAbortError();
+    if (signal?.aborted) throw new CancelledError('t-SNE cancelled');
     const isLast = it === total;
     const t = now();
     const due = onFrame !== undefined && (isLast || t - last >= interval);

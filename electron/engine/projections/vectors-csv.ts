@@ -3,7 +3,9 @@
 // header holds each row's label (any text). Out: `x,y,label`.
 import { csvText } from '../csv.ts';
 
-export class VectorsCsvError extends Error {
+import { UserError } from '../../contract/errors.ts';
+
+export class VectorsCsvError extends UserError {
   override name = 'VectorsCsvError';
 }
 

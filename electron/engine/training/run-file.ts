@@ -9,6 +9,7 @@ import { loadModelFromDir, ModelFileError, resolveDir, writeFileAtomic } from '.
 import { VaeModel } from '../../../models/vae.ts';
 import type { BinarizeMode } from '../../../models/pixels.ts';
 import { inferenceBinarize, pixelsToTensor, tensorToPixels } from '../../../models/pixels.ts';
+import { UserError } from '../../contract/errors.ts';
 import type { PreprocessOptions } from '../datasets/types.ts';
 import type { TrainSettings } from './settings.ts';
 
@@ -70,7 +71,7 @@ export interface RunFile {
 }
 
 /** A run that cannot be opened; the message names the file and the reason. */
-export class RunLoadError extends Error {
+export class RunLoadError extends UserError {
   override name = 'RunLoadError';
 }
 

@@ -3,6 +3,7 @@ import type { Dataset } from '../datasets/types.ts';
 import type { ClassPrior, ModelConfig } from '../../../models/config.ts';
 import type { ClassPrior as WireClassPrior, ModelKind, TrainSettings } from '../../contract/training.ts';
 import { defaultModelConfig, MLP_HIDDEN } from '../../../models/config.ts';
+import { UserError } from '../../contract/errors.ts';
 import { mulberry32 } from '../random.ts';
 
 export type { ModelKind, TrainSettings };
@@ -14,7 +15,7 @@ true satisfies Same<ClassPrior, WireClassPrior>;
 export const DEFAULT_BETA: Record<ModelKind, number> = { vae: 1, 'beta-vae': 4, 'beta-tcvae': 6, ssvae: 1 };
 
 /** A setting that cannot work with this dataset; the message says which and why. */
-export class SettingsError extends Error {
+export class SettingsError extends UserError {
   override name = 'SettingsError';
 }
 

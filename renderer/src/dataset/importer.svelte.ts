@@ -4,6 +4,7 @@
 import type { ImportProgress, PreprocessOptions } from '../../../electron/contract/api.ts';
 import type { Client } from '../../../electron/contract/client.ts';
 import { app } from '../lib/app.svelte.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 export const SAMPLE_REF = 'sample:mnist';
 
@@ -97,7 +98,7 @@ export async function startImport(ref: string, options?: PreprocessOptions): Pro
     if (importer.stage === 'running') importer.jobId = jobId;
   } catch (e) {
     importer.stage = 'failed';
-    importer.error = (e as Error).message;
+    importer.error = errorMessage(e);
   }
 }
 

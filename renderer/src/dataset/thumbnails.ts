@@ -3,6 +3,7 @@
 // the viewport, one request at a time, newest wishes first, kept within a memory budget).
 import type { DatasetImages, DatasetImagesQuery } from '../../../electron/contract/datasets.ts';
 import { DATASET_IMAGES_MAX } from '../../../electron/contract/datasets.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 export interface ThumbGroup {
   /** The class name; null for the unlabelled images. */
@@ -164,7 +165,7 @@ export class ThumbnailSource {
       }
     } catch (e) {
       // Shown by the grid; the next scroll tries again.
-      this.error = (e as Error).message;
+      this.error = errorMessage(e);
       this.onChange();
     } finally {
       this.busy = false;

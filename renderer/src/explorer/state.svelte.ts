@@ -2,6 +2,7 @@
 // run list. `openRun(runDir)` is how other views (Train: "Explore this run") bring a run up here.
 import type { RunInfo, RunListing } from '../../../electron/contract/explorer.ts';
 import { app } from '../lib/app.svelte.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 export type ExplorerTab = 'embedding' | 'manifold' | 'traversal' | 'style' | 'reconstructions';
 
@@ -69,7 +70,7 @@ export function listenExplorer(): void {
       await loadRunData();
       explorer.version++;
     } catch (err) {
-      explorer.error = (err as Error).message;
+      explorer.error = errorMessage(err);
     }
     refreshRuns();
   });
@@ -79,7 +80,7 @@ export async function refreshRuns(): Promise<void> {
   try {
     explorer.runs = (await client().request('explorer.runs', {})).runs;
   } catch (e) {
-    explorer.error = (e as Error).message;
+    explorer.error = errorMessage(e);
   }
 }
 
@@ -124,7 +125,7 @@ export async function openRun(runDir: string): Promise<void> {
     await loadRunData();
     explorer.version++;
   } catch (e) {
-    if (explorer.runDir === runDir) explorer.error = (e as Error).message;
+    if (explorer.runDir === runDir) explorer.error = errorMessage(e);
   } finally {
     if (explorer.runDir === runDir) explorer.opening = false;
   }
@@ -177,7 +178,7 @@ export async function saveNames(names: string[]): Promise<void> {
  * Latest-wins requests: while one is in flight, only the newest pending call waits; the rest are
  * dropped. A dragged slider never queues up stale decodes.
  */
-export function latestOnly<P, R>(fn: (p: P) => Promise<R>, onResult: (r: R, p: P) => void, onError: (e: Error) => void = (e) => (explorer.error = e.message)) {
+export function latestOnly<P, R>(fn: (p: P) => Promise<R>, onResult: (r: R, p: P) => void, onError: (e: unknown) => void = (e) => (explorer.error = errorMessage(e))) {
   let busy = false;
   let queued: { p: P } | null = null;
   const run = async (p: P) => {
@@ -185,7 +186,7 @@ export function latestOnly<P, R>(fn: (p: P) => Promise<R>, onResult: (r: R, p: P
     try {
       onResult(await fn(p), p);
     } catch (e) {
-      onError(e as Error);
+      onError(e);
     } finally {
       busy = false;
       if (queued) {

@@ -1,6 +1,7 @@
 // The renderer's shared state. Events from the engine update it; views read it.
 import type { Client } from '../../../electron/contract/client.ts';
 import type { AppInfo, DatasetSummary, EpochReport, JobState, Reconstructions, TrainSettings } from '../../../electron/contract/api.ts';
+import { errorMessage } from './errors.ts';
 
 export type View = 'home' | 'dataset' | 'train' | 'explore';
 
@@ -60,7 +61,7 @@ export function setClient(client: Client): void {
         app.training.state = job.state;
       }
     })
-    .catch((e) => (app.error = `Running training jobs: ${(e as Error).message}`));
+    .catch((e) => (app.error = `Running training jobs: ${errorMessage(e)}`));
 }
 
 /** The Train view's settings, kept while the user visits other tabs. */

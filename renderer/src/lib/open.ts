@@ -5,6 +5,7 @@
 // drop or the menu can start an import from any tab.
 import { app, clientReady } from './app.svelte.ts';
 import { SAMPLE_REF, showOptions, startImport } from '../dataset/importer.svelte.ts';
+import { errorMessage } from './errors.ts';
 
 export async function openDataset(ref: string): Promise<void> {
   await clientReady;
@@ -21,6 +22,6 @@ export async function pickFolder(showBrowser: () => void): Promise<void> {
     if (browse) showBrowser();
     else if (path) await openDataset(path);
   } catch (e) {
-    app.error = (e as Error).message;
+    app.error = errorMessage(e);
   }
 }
