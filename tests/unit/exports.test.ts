@@ -21,7 +21,7 @@ import { BUNDLE_MARKER, OutputExistsError, writeOutputFile, writeOutputFolder } 
 import { exportHandlers } from '../../electron/engine/handlers/exports.ts';
 import { createContext } from '../../electron/engine/context.ts';
 import type { Events } from '../../electron/contract/api.ts';
-import { UsageError } from '../../electron/cli/errors.ts';
+import { UserError } from '../../electron/contract/errors.ts';
 import { run as gifCommand } from '../../electron/cli/commands/gif.ts';
 import { run as gridCommand } from '../../electron/cli/commands/grid.ts';
 import { run as bundleCommand } from '../../electron/cli/commands/bundle.ts';
@@ -503,7 +503,8 @@ describe('CLI', () => {
   it('refuses bad input with a message naming the problem', async () => {
     const file = join(out, 'exists.gif');
     writeFileSync(file, 'x');
-    await expect(gifCommand([fx.vae, '--dim', '1', '--out', file])).rejects.toThrow(UsageError);
+    // A UserError: the CLI prints its one line and exits with code 2.
+    await expect(gifCommand([fx.vae, '--dim', '1', '--out', file])).rejects.toThrow(UserError);
     await expect(gifCommand([fx.vae, '--dim', '1', '--out', file])).rejects.toThrow(/already exists \(use --force/);
     await expect(gifCommand([fx.vae, '--dim', '5', '--out', join(out, 'a.gif')])).rejects.toThrow(/dimensions 1 to 4/);
     await expect(gifCommand([fx.vae, '--dim', '1', '--all', '--out', join(out, 'a.gif')])).rejects.toThrow(/only one of/);
