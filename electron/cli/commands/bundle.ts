@@ -2,7 +2,7 @@
 // and a README, as a zip (when FILE ends in .zip) or as a folder, to use the model outside the app.
 import { extname } from 'node:path';
 import { formatBytes } from '../../engine/exports/exporter.ts';
-import { asUsageError, EXIT_CANCELLED, onePositional, OUT_FLAGS, parseCommand } from '../args.ts';
+import { EXIT_CANCELLED, onePositional, OUT_FLAGS, parseCommand } from '../args.ts';
 import { checkOutputFolder } from '../../engine/exports/write.ts';
 import { createOutput } from '../output.ts';
 import { openRun, outputPath, runExport } from './_exports.ts';
@@ -23,11 +23,7 @@ export async function run(argv: string[]): Promise<number> {
   const out = outputPath(values.out, null, force, 'bundle', runArg);
   const format = extname(out).toLowerCase() === '.zip' ? 'zip' : 'folder';
   if (format === 'folder') {
-    try {
-      checkOutputFolder(out, force); // --force replaces only a folder holding an earlier bundle
-    } catch (error) {
-      throw asUsageError(error);
-    }
+    checkOutputFolder(out, force); // --force replaces only a folder holding an earlier bundle
   }
   const source = await openRun(runArg, 'bundle');
   const output = createOutput(values.json);
