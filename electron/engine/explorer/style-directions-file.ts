@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { StyleDirection } from '../../contract/style.ts';
-import { UserError } from '../../contract/messages.ts';
+import { UserError } from '../../contract/errors.ts';
 import { writeJsonAtomic } from '../files.ts';
 import { dataDir } from '../paths.ts';
 import { sampleRunsDir } from './runs.ts';

@@ -2,7 +2,7 @@
 // from two groups of images (test images picked in the app, or image files), and style transfer (one
 // image's z^X in every class). The arithmetic is in style-report.ts and style-direction.ts.
 import type { StyleDirection, StyleDimensionReport, StyleGroup, StyleGroupInfo, StyleTransferResult } from '../../contract/style.ts';
-import { UserError } from '../../contract/messages.ts';
+import { UserError } from '../../contract/errors.ts';
 import type { LoadedRun, RunFile } from '../training/run-file.ts';
 import { inferenceBinarize } from '../../../models/pixels.ts';
 import { decodeBuffer, DEFAULT_MAX_PIXELS, SkipError } from '../datasets/decode.ts';

@@ -1,5 +1,5 @@
 // Handlers of the style tools' requests (see contract/style.ts).
-import { UserError } from '../../contract/messages.ts';
+import { UserError } from '../../contract/errors.ts';
 import type { HandlerMap } from '../context.ts';
 import { getSession } from '../explorer/sessions.ts';
 import { deleteDirection, readDirections } from '../explorer/style-directions-file.ts';
