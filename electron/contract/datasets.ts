@@ -1,5 +1,6 @@
 // Requests and events of opening and browsing datasets, and the types they carry; merged into the
 // contract in api.ts. The engine's dataset modules fill these types and re-export them.
+import type { FactorsReport } from './factors.ts';
 
 export type Fit = 'contain' | 'cover' | 'fill';
 export type InvertMode = 'auto' | 'yes' | 'no';
@@ -57,6 +58,8 @@ export interface DatasetSummary {
   /** Why that inversion choice was made, in a sentence. */
   invertReason: string;
   labelsCsv?: LabelsCsvReport;
+  /** Known factors of variation read from factors.csv (or extra labels.csv columns). */
+  factors?: FactorsReport;
   /** Opened from the decoded-image cache (unchanged folder). */
   fromCache: boolean;
   /** Wall time of the open, seconds. */

@@ -2,6 +2,7 @@
 // active units, total correlation of the latent means and (semi-supervised) class accuracy.
 import { EXIT_CANCELLED, intOption, onePositional, openRunForCli, parseCommand, withCancel } from '../args.ts';
 import { createOutput } from '../output.ts';
+import type { FactorMetrics } from '../../contract/factors.ts';
 import { initBackend } from '../../engine/backend.ts';
 import { evaluateRun, openRunDataset } from '../../engine/training/evaluate.ts';
 import type { StyleDimensionReport } from '../../contract/style.ts';
@@ -12,6 +13,23 @@ const USAGE = `Usage: latent-explorer eval <run folder> [--iwae K] [--json]
   --json     progress and the report as JSON lines
 Reports positive nats per image on the run's test split: −ELBO and the IWAE bound (lower is better;
 the IWAE bound is at most −ELBO and tightens as K grows).`;
+
+/** MIG, SAP, DCI and, per factor, the dimension that holds most of it. */
+export function formatFactorMetrics(m: FactorMetrics, names: string[] = []): string {
+  const dim = (j: number) => names[j] ?? `z${j + 1}`;
+  const lines = [
+    `  factors (${m.factors.length}, on ${m.images} images): MIG ${m.mig.score.toFixed(3)}, SAP ${m.sap.score.toFixed(3)}, DCI disentanglement ${m.dci.disentanglement.toFixed(3)}, completeness ${m.dci.completeness.toFixed(3)}, informativeness ${m.dci.informativeness.toFixed(3)}`,
+  ];
+  m.factors.forEach((f, k) => {
+    let best = 0;
+    for (let j = 1; j < m.dims; j++) if (m.normalisedMi[j][k] > m.normalisedMi[best][k]) best = j;
+    const auc = m.auc[best][k];
+    lines.push(
+      `    ${f.name.padEnd(14)} MIG ${m.mig.perFactor[k].toFixed(3)}  SAP ${m.sap.perFactor[k].toFixed(3)}  most in ${dim(best)} (MI/H ${m.normalisedMi[best][k].toFixed(2)}${auc !== null ? `, AUC ${auc.toFixed(2)}` : ''})`,
+    );
+  });
+  return lines.join('\n');
+}
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, { iwae: { type: 'string' } }, USAGE);
@@ -49,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
         `  total correlation of the latent means (Gaussian fit) ${Number.isFinite(r.meansTotalCorrelation) ? `${r.meansTotalCorrelation.toFixed(3)} nats` : 'n/a (too few test images for the latent size)'}`,
         r.accuracy !== undefined ? `  class head accuracy ${(100 * r.accuracy).toFixed(1)}% on ${r.labelled} held-out labels` : '',
         r.styleDimensions ? styleTable(r.styleDimensions, names) : '',
+        r.factors ? formatFactorMetrics(r.factors, names) : '',
       ].filter(Boolean).join('\n');
       out.result({ event: 'summary', ...report, backend: backend.backend }, human);
       return 0;

@@ -8,6 +8,7 @@ import { openDataset } from '../../engine/datasets/open.ts';
 import { describeProgress } from '../../engine/datasets/progress.ts';
 import type { DatasetSummary, PreprocessOptions } from '../../engine/datasets/types.ts';
 import { SAMPLE_MNIST } from '../../engine/datasets/types.ts';
+import type { FactorsReport } from '../../contract/factors.ts';
 
 const USAGE = `Usage: latent-explorer import <folder|sample:mnist> [options]
   --size N                 square side in pixels (default: 28 if most images are at most 32 px, else 64)
@@ -33,6 +34,23 @@ function parseOptions(values: Record<string, unknown>): Partial<PreprocessOption
 
 const number = (n: number) => n.toLocaleString('en-US');
 
+/** What factors.csv gave: each factor with its kind and values, then the bad cells by line. */
+export function formatFactors(f: FactorsReport, perList = 20): string[] {
+  const lines = [`${f.source}: ${number(f.matched)} of ${number(f.rows)} rows matched an image${f.unmatched ? `, ${f.unmatched} name no image (${f.unmatchedExamples.join(', ')})` : ''}; factors (${f.factors.length}):`];
+  for (const s of f.factors) {
+    const values = s.counts
+      ? Object.entries(s.counts).map(([v, n]) => `${v}: ${number(n)}`).join(', ')
+      : `${number(s.distinct)} values from ${s.min} to ${s.max}`;
+    lines.push(`  ${s.name} (${s.kind}${s.missing ? `, ${number(s.missing)} images without a value` : ''}): ${values}`);
+  }
+  if (f.badCellCount) {
+    lines.push(`  ${number(f.badCellCount)} bad cell${f.badCellCount === 1 ? '' : 's'} (left empty):`);
+    for (const c of f.badCells.slice(0, perList)) lines.push(`    line ${c.row}${c.column ? `, ${c.column}` : ''}: '${c.value}' — ${c.reason}`);
+    if (f.badCellCount > Math.min(perList, f.badCells.length)) lines.push(`    … and ${number(f.badCellCount - Math.min(perList, f.badCells.length))} more${f.badCells.length > perList ? ' (--json lists the first 50)' : ''}`);
+  }
+  return lines;
+}
+
 /** The summary as text, listing at most `perReason` paths for each skip reason. */
 export function formatSummary(summary: DatasetSummary, perReason = 20): string {
   const o = summary.options;
@@ -48,6 +66,7 @@ export function formatSummary(summary: DatasetSummary, perReason = 20): string {
     const l = summary.labelsCsv;
     lines.push(`labels.csv: ${l.applied} of ${l.rows} rows applied${l.unmatched ? `, ${l.unmatched} name no image (${l.unmatchedExamples.join(', ')})` : ''}${l.invalid ? `, ${l.invalid} invalid lines` : ''}`);
   }
+  if (summary.factors) lines.push(...formatFactors(summary.factors));
   if (summary.ignoredFiles) lines.push(`Ignored ${number(summary.ignoredFiles)} files that are not images`);
   if (summary.skipped.length === 0) lines.push('Skipped: none');
   else {

@@ -14,7 +14,7 @@ const FILE_HEADERS = new Set(['file', 'filename', 'file_name', 'path', 'image', 
 const LABEL_HEADERS = new Set(['label', 'class', 'category', 'labels']);
 
 /** RFC 4180 fields of one line (quoted fields may contain the delimiter and doubled quotes). */
-function splitLine(line: string, delimiter: string): string[] {
+export function splitLine(line: string, delimiter: string): string[] {
   const fields: string[] = [];
   let field = '';
   let quoted = false;

@@ -9,6 +9,7 @@ import { scanFolder, type ScanResult } from './scan.ts';
 import { matchLabels, parseLabelsCsv } from './labels-csv.ts';
 import { decodeFile, DEFAULT_MAX_PIXELS, READ_WHOLE_LIMIT, SkipError, type DecodeTarget } from './decode.ts';
 import { decodeInWorkers } from './decode-pool.ts';
+import { parseFactors, type ParsedFactors } from './factors-csv.ts';
 import { decideInversion, invertInPlace } from './pixels.ts';
 import { cacheFile, readCache, writeCache, type CachedImport } from './cache.ts';
 import { suggestForScan, type SuggestedSettings } from './suggest.ts';
@@ -154,12 +155,14 @@ export async function openDataset(ref: string, options: Partial<PreprocessOption
     if (l < 0) unlabelled++;
     else classCounts[classNames[l]]++;
   }
+  // Factors are read on every open (cheap), not cached: factors.csv is part of the fingerprint anyway.
+  const factors = readFactors(scan, imported.files);
   const seconds = (performance.now() - started) / 1000;
   report({ phase: 'done', scanned, decoded: scan.images.length, total: scan.images.length, imagesPerSec: fromCache ? 0 : scan.images.length / seconds, etaSec: 0 }, true);
   return {
     ref,
     options: resolved,
-    images: { pixels: imported.pixels, count, size: imported.size, channels: imported.channels, labels, classNames, files: imported.files, split },
+    images: { pixels: imported.pixels, count, size: imported.size, channels: imported.channels, labels, classNames, files: imported.files, split, ...(factors?.columns.length ? { factors: factors.columns } : {}) },
     summary: {
       ref,
       images: count,
@@ -173,11 +176,19 @@ export async function openDataset(ref: string, options: Partial<PreprocessOption
       inverted: imported.inverted,
       invertReason: imported.invertReason,
       ...(imported.labelsCsv ? { labelsCsv: imported.labelsCsv } : {}),
+      ...(factors ? { factors: factors.report } : {}),
       fromCache,
       seconds,
       options: resolved,
     },
   };
+}
+
+/** factors.csv, else the columns after file,label in labels.csv; null when the folder has neither. */
+function readFactors(scan: ScanResult, files: string[]): ParsedFactors | null {
+  if (scan.factorsCsv !== null) return parseFactors(scan.factorsCsv, 'factors.csv', files);
+  if (scan.labelsCsv !== null) return parseFactors(scan.labelsCsv, 'labels.csv', files);
+  return null;
 }
 
 /** Numeric-aware order: '2' before '10', 'cat' before 'Dog'. */

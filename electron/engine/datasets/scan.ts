@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { IMAGE_EXTENSIONS } from './sniff.ts';
 import { LABELS_CSV } from './labels-csv.ts';
+import { FACTORS_CSV } from './factors-csv.ts';
 import type { SkippedFile } from './types.ts';
 import { SKIP_REASONS } from './types.ts';
 
@@ -32,6 +33,8 @@ export interface ScanResult {
   /** First-level folders whose name is a label. */
   classFolders: string[];
   labelsCsv: string | null;
+  /** factors.csv at the top of the folder: known factors of variation per image. */
+  factorsCsv: string | null;
   /** Changes when any image, labels.csv or the folder layout changes. */
   fingerprint: string;
 }
@@ -64,6 +67,8 @@ export async function scanFolder(root: string, hooks: ScanHooks = {}): Promise<S
   let ignoredFiles = 0;
   let labelsCsv: string | null = null;
   let labelsStat = '';
+  let factorsCsv: string | null = null;
+  let factorsStat = '';
   let scanned = 0;
 
   const skip = (path: string, reason: string, detail?: string) => skipped.push(detail ? { path, reason, detail } : { path, reason });
@@ -150,6 +155,16 @@ export async function scanFolder(root: string, hooks: ScanHooks = {}): Promise<S
         }
         continue;
       }
+      if (depth === 0 && name.toLowerCase() === FACTORS_CSV && isFile) {
+        try {
+          factorsCsv = readFileSync(abs, 'utf8');
+          const s = stats ?? statSync(abs);
+          factorsStat = `${s.size}:${s.mtimeMs}`;
+        } catch (error) {
+          skip(path, SKIP_REASONS.unreadable, (error as Error).message);
+        }
+        continue;
+      }
       if (!isImageName) {
         if (isFile) ignoredFiles++;
         continue;
@@ -189,7 +204,9 @@ export async function scanFolder(root: string, hooks: ScanHooks = {}): Promise<S
   for (const s of skipped) hash.update(`skip\0${s.path}\0${s.reason}\n`);
   for (const dir of layout) hash.update(`dir\0${dir}\n`);
   hash.update(`labels\0${labelsStat}\0${ignoredFiles}\n`);
-  return { root: realRoot, images, skipped, ignoredFiles, classFolders, labelsCsv, fingerprint: hash.digest('hex') };
+  // Only folders with factors.csv hash it, so caches of other folders stay valid.
+  if (factorsCsv !== null) hash.update(`factors\0${factorsStat}\n`);
+  return { root: realRoot, images, skipped, ignoredFiles, classFolders, labelsCsv, factorsCsv, fingerprint: hash.digest('hex') };
 }
 
 /**

@@ -1,6 +1,7 @@
 // The shape of an opened image set, shared by import, training, projections and exports.
 // Pixels stay uint8 (100,000 RGB 64x64 images must fit in memory); batches are converted on the fly.
 import type { DatasetSummary, ImportProgress, PreprocessOptions } from '../../contract/datasets.ts';
+import type { FactorColumn } from '../../contract/factors.ts';
 
 // The wire types (options, summary, progress) are the contract's; re-exported for the engine's modules.
 export type { Binarize, DatasetSummary, Fit, ImportProgress, InvertMode, LabelsCsvReport, PreprocessOptions, SkippedFile } from '../../contract/datasets.ts';
@@ -18,6 +19,8 @@ export interface ImageSet {
   files: string[];
   /** 0 = train, 1 = test. */
   split: Uint8Array;
+  /** Known factors of variation (factors.csv), aligned with the images. */
+  factors?: FactorColumn[];
 }
 
 /** Why a file or folder was left out. Fixed phrases, so skipped files group by reason. */

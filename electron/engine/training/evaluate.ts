@@ -8,6 +8,8 @@ import { openDataset } from '../datasets/open.ts';
 import type { ImportHooks } from '../datasets/types.ts';
 import type { StyleDimensionReport } from '../../contract/style.ts';
 import { styleDimensionReport } from '../explorer/style-report.ts';
+import type { FactorMetrics } from '../../contract/factors.ts';
+import { runFactorMetrics } from '../disentanglement/run-metrics.ts';
 
 /** Reopens the data a run was trained on, with the same preprocessing (and so the same train/test split). */
 export async function openRunDataset(run: RunFile, hooks: ImportHooks = {}): Promise<Dataset> {
@@ -45,6 +47,8 @@ export interface EvalReport {
    * measures' correlations with the best match as its suggested name (see explorer/style-report.ts).
    */
   styleDimensions?: StyleDimensionReport[];
+  /** MIG, SAP, DCI and the dimension × factor table, when the dataset has known factors (factors.csv). */
+  factors?: FactorMetrics;
   seconds: number;
 }
 
@@ -113,6 +117,7 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
     hooks.onProgress?.({ done: Math.min(total, (start + idx.length) * (k > 0 ? 2 : 1)), total, phase: k > 0 ? 'iwae' : 'elbo' });
     await new Promise((resolve) => setImmediate(resolve));
   }
+  const factors = await runFactorMetrics(loaded, latent, ds.images, hooks.signal);
   const n = indices.length;
   const klPerDim = Array.from(klSum, (v) => v / n);
   const klClass = klClassSum / n;
@@ -140,6 +145,7 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
     accuracy: model.classifier && labelled ? correct / labelled : undefined,
     labelled: model.classifier ? labelled : undefined,
     styleDimensions,
+    ...(factors ? { factors } : {}),
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -3,9 +3,9 @@
 import { encodePng } from '../../exports/png.ts';
 import { writeOutputFolder } from '../../exports/write.ts';
 import type { BundleFile } from '../../exports/bundle.ts';
+import { FACTORS_CSV } from '../factors-csv.ts';
 import { glyphFactorsCsv, glyphFileName, type GlyphSet } from './glyphs.ts';
 
-export const FACTORS_CSV = 'factors.csv';
 
 export interface WriteHooks {
   signal?: AbortSignal;
