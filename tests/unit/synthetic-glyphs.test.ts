@@ -86,7 +86,7 @@ describe('latent-explorer synth', () => {
     const r = cli({}, 'synth', '--out', dir, '--count', '60', '--seed', '4', '--json');
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toMatchObject({ event: 'done', count: 60, seed: 4 });
-    expect(readdirSync(dir).sort()).toEqual([...GLYPH_CLASSES, 'factors.csv'].sort());
+    expect(readdirSync(dir).filter((n) => !n.startsWith('.')).sort()).toEqual([...GLYPH_CLASSES, 'factors.csv'].sort()); // and the hidden marker of folders the app wrote
     const csv = readFileSync(join(dir, 'factors.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('file,shape,slant,thickness,width,height,slant_hi,thickness_hi,width_hi');
     expect(csv).toHaveLength(61);
