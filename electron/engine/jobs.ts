@@ -1,6 +1,7 @@
 // Long operations: each gets an id, an AbortController and throttled progress events.
 import type { EventName, Events } from '../contract/api.ts';
 import { isCancelled } from '../contract/errors.ts';
+import type { JobState } from '../contract/training.ts';
 
 /** Sends an event to the host (and on to every window). */
 export type Emit = <E extends EventName>(name: E, data: Events[E]) => void;
@@ -9,8 +10,17 @@ export interface RunningJob {
   id: string;
   kind: string;
   controller: AbortController;
-  /** Extra controls for jobs that have them (training: pause/resume/stop). */
-  control?: (action: string) => string;
+  /** The run folder the job works on (training), from the request on. */
+  runDir?: string;
+  /** Pause, resume and stop, for jobs that have them (training, once its data is open). */
+  control?: JobControl;
+}
+
+export interface JobControl {
+  readonly state: JobState;
+  pause(): void;
+  resume(): void;
+  stop(): void;
 }
 
 export class JobRegistry {
@@ -25,8 +35,8 @@ export class JobRegistry {
    * Starts `work` in the background and returns its id at once. Completion and failure are reported
    * as job.done / job.failed events, so no request waits on long work.
    */
-  start<T>(kind: string, work: (job: RunningJob) => Promise<T>): RunningJob {
-    const job: RunningJob = { id: `${kind}-${++this.counter}-${Date.now().toString(36)}`, kind, controller: new AbortController() };
+  start<T>(kind: string, work: (job: RunningJob) => Promise<T>, about: { runDir?: string } = {}): RunningJob {
+    const job: RunningJob = { id: `${kind}-${++this.counter}-${Date.now().toString(36)}`, kind, controller: new AbortController(), ...about };
     this.jobs.set(job.id, job);
     // setImmediate, not a microtask: the request's reply (with this job's id) must go out before any
     // of the job's events, or a client could not tell they belong to it.
@@ -51,6 +61,11 @@ export class JobRegistry {
 
   get(id: string): RunningJob | undefined {
     return this.jobs.get(id);
+  }
+
+  /** The jobs running now, of one kind. */
+  list(kind: string): RunningJob[] {
+    return [...this.jobs.values()].filter((job) => job.kind === kind);
   }
 
   cancel(id: string): boolean {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CancelledError } from '../contract/errors.ts';
-import type { Dataset, ImportHooks, PreprocessOptions } from './datasets/types.ts';
+import type { Dataset, DatasetOpener, ImportHooks, PreprocessOptions } from './datasets/types.ts';
 import { openDataset } from './datasets/index.ts';
 import { dataDir } from './paths.ts';
 import { writeJsonAtomic } from './files.ts';
@@ -19,7 +19,6 @@ interface Load {
   settled: boolean;
 }
 
-const opened = new Map<string, Load>();
 /** Datasets kept in memory (a 100,000-image RGB set is over a gigabyte); the least recently used goes first. */
 const OPEN_LIMIT = 3;
 const RECENT_LIMIT = 12;
@@ -29,68 +28,77 @@ function key(ref: string, options: Partial<PreprocessOptions>): string {
   return JSON.stringify([ref, given.sort(([a], [b]) => a.localeCompare(b))]);
 }
 
-/**
- * Opens a dataset, or reuses the one this engine opened with the same options. `fresh` (the user
- * opening a folder) imports again — from the disk cache when the folder is unchanged, so it stays
- * fast — because the folder may have changed since. A load is shared by everyone who asks for it:
- * one caller's Cancel stops only that caller's wait, and the import itself stops when all have cancelled.
- */
-export function getDataset(ref: string, options: Partial<PreprocessOptions> = {}, hooks: OpenHooks = {}, fresh = false): Promise<Dataset> {
-  const k = key(ref, options);
-  let load = fresh ? undefined : opened.get(k);
-  opened.delete(k); // re-inserted below: Map order is the use order
-  if (!load) {
-    const controller = new AbortController();
-    const promise = openDataset(ref, options, { onProgress: hooks.onProgress, signal: controller.signal });
-    const started: Load = { promise, controller, waiting: 0, settled: false };
-    load = started;
-    promise.then(
-      (dataset) => {
-        started.settled = true;
-        // Also findable by the options it resolved to (what its summary says, e.g. for the dataset page).
-        const resolved = key(ref, dataset.summary.options);
-        if (resolved !== k && opened.get(k) === started) opened.set(resolved, started);
-        trim();
-      },
-      () => {
-        started.settled = true;
-        forget(started);
-      },
-    );
+/** The datasets one engine has open (made in createEngine; two engines share nothing). */
+export class Workspace {
+  private readonly opened = new Map<string, Load>();
+
+  /**
+   * Opens a dataset, or reuses the one this engine opened with the same options. `fresh` (the user
+   * opening a folder) imports again — from the disk cache when the folder is unchanged, so it stays
+   * fast — because the folder may have changed since. A load is shared by everyone who asks for it:
+   * one caller's Cancel stops only that caller's wait, and the import itself stops when all have cancelled.
+   */
+  getDataset(ref: string, options: Partial<PreprocessOptions> = {}, hooks: OpenHooks = {}, fresh = false): Promise<Dataset> {
+    const { opened } = this;
+    const k = key(ref, options);
+    let load = fresh ? undefined : opened.get(k);
+    opened.delete(k); // re-inserted below: Map order is the use order
+    if (!load) {
+      const controller = new AbortController();
+      const promise = openDataset(ref, options, { onProgress: hooks.onProgress, signal: controller.signal });
+      const started: Load = { promise, controller, waiting: 0, settled: false };
+      load = started;
+      promise.then(
+        (dataset) => {
+          started.settled = true;
+          // Also findable by the options it resolved to (what its summary says, e.g. for the dataset page).
+          const resolved = key(ref, dataset.summary.options);
+          if (resolved !== k && opened.get(k) === started) opened.set(resolved, started);
+          this.trim();
+        },
+        () => {
+          started.settled = true;
+          this.forget(started);
+        },
+      );
+    }
+    opened.set(k, load);
+    this.trim();
+    return this.wait(load, hooks.signal);
   }
-  opened.set(k, load);
-  trim();
-  return wait(load, hooks.signal);
-}
 
-/** The load's dataset for one caller, who may stop waiting on its own signal. */
-function wait(load: Load, signal?: AbortSignal): Promise<Dataset> {
-  if (!signal) {
-    load.waiting = Infinity;
-    return load.promise;
+  /** `getDataset` as a DatasetOpener, for modules that only open datasets. */
+  readonly open: DatasetOpener = (ref, options, hooks) => this.getDataset(ref, options, hooks);
+
+  /** The load's dataset for one caller, who may stop waiting on its own signal. */
+  private wait(load: Load, signal?: AbortSignal): Promise<Dataset> {
+    if (!signal) {
+      load.waiting = Infinity;
+      return load.promise;
+    }
+    if (signal.aborted) return Promise.reject(new CancelledError());
+    load.waiting++;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        reject(new CancelledError());
+        if (--load.waiting === 0 && !load.settled) {
+          load.controller.abort();
+          this.forget(load); // at once: the next caller must start afresh, not join the stopping load
+        }
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      load.promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
-  if (signal.aborted) return Promise.reject(new CancelledError());
-  load.waiting++;
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      reject(new CancelledError());
-      if (--load.waiting === 0 && !load.settled) {
-        load.controller.abort();
-        forget(load); // at once: the next caller must start afresh, not join the stopping load
-      }
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    load.promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
 
-function forget(load: Load): void {
-  for (const [name, entry] of opened) if (entry === load) opened.delete(name);
-}
+  private forget(load: Load): void {
+    for (const [name, entry] of this.opened) if (entry === load) this.opened.delete(name);
+  }
 
-/** Keeps at most OPEN_LIMIT datasets (a dataset may stand under two keys: as asked and as resolved). */
-function trim(): void {
-  while (new Set(opened.values()).size > OPEN_LIMIT) opened.delete(opened.keys().next().value!);
+  /** Keeps at most OPEN_LIMIT datasets (a dataset may stand under two keys: as asked and as resolved). */
+  private trim(): void {
+    while (new Set(this.opened.values()).size > OPEN_LIMIT) this.opened.delete(this.opened.keys().next().value!);
+  }
 }
 
 function recentFile(): string {

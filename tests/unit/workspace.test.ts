@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { getDataset } from '../../electron/engine/workspace.ts';
+import { createContext } from '../../electron/engine/context.ts';
+import { Workspace } from '../../electron/engine/workspace.ts';
 
 let root: string;
 const digit = (file: string, x: number) =>
@@ -25,6 +26,9 @@ beforeAll(async () => {
   }
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const workspace = new Workspace();
+const getDataset: Workspace['getDataset'] = (...args) => workspace.getDataset(...args);
 
 describe('workspace', () => {
   it('reuses an opened dataset, also by the options it resolved to', async () => {
@@ -70,5 +74,14 @@ describe('workspace', () => {
     // The import itself stopped: nothing was cached, so the next open imports from the files.
     const next = await getDataset(join(root, 'f'));
     expect(next.summary.fromCache).toBe(false);
+  });
+
+  it('two engines in one process share no open datasets', async () => {
+    const ours = await getDataset(join(root, 'a'));
+    const other = createContext(() => {});
+    const theirs = await other.datasets.getDataset(join(root, 'a'));
+    expect(theirs).not.toBe(ours);
+    expect(theirs.summary.images).toBe(ours.summary.images);
+    expect(other.datasets).not.toBe(createContext(() => {}).datasets);
   });
 });

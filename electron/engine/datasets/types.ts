@@ -51,4 +51,7 @@ export interface Dataset {
   summary: DatasetSummary;
 }
 
+/** Opens a dataset: the engine's Workspace shares and keeps them; the CLI opens them directly. */
+export type DatasetOpener = (ref: string, options?: Partial<PreprocessOptions>, hooks?: ImportHooks) => Promise<Dataset>;
+
 export const SAMPLE_MNIST = 'sample:mnist';

@@ -7,8 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { RunInfo } from '../../contract/explorer.ts';
 import { UserError } from '../../contract/errors.ts';
-import type { Dataset } from '../datasets/types.ts';
-import { getDataset } from '../workspace.ts';
+import type { Dataset, DatasetOpener } from '../datasets/types.ts';
 import { writeJsonAtomic } from '../files.ts';
 import { dataDir } from '../paths.ts';
 import { sampleRunsDir } from './runs.ts';
@@ -117,18 +116,19 @@ export class RunSession {
     readonly runDir: string,
     run: RunFile,
     private readonly onUpdate: (event: SessionEvent) => void,
+    private readonly openDataset: DatasetOpener,
   ) {
     this.run = run;
   }
 
-  static async open(runDir: string, onUpdate: (event: SessionEvent) => void): Promise<RunSession> {
+  static async open(runDir: string, onUpdate: (event: SessionEvent) => void, openDataset: DatasetOpener): Promise<RunSession> {
     let mtime = 0;
     try {
       mtime = statSync(runJsonPath(runDir)).mtimeMs;
     } catch {
       // readRunFile below names the problem
     }
-    const session = new RunSession(runDir, readRun(runDir), onUpdate);
+    const session = new RunSession(runDir, readRun(runDir), onUpdate, openDataset);
     session.runMtime = mtime;
     await session.load(session.run);
     session.timer = setInterval(() => void session.check(), FOLLOW_MS);
@@ -227,7 +227,7 @@ export class RunSession {
   dataset(): Promise<Dataset> {
     this.datasetPromise ??= (async () => {
       const d = this.run.dataset;
-      const ds = await getDataset(d.ref, d.options);
+      const ds = await this.openDataset(d.ref, d.options);
       if (ds.images.size !== d.size || ds.images.channels !== d.channels)
         throw new UserError(`${d.ref}: now opens as ${ds.images.size} px × ${ds.images.channels} channels, but the run was trained on ${d.size} px × ${d.channels}.`);
       return ds;

@@ -1,8 +1,8 @@
 // What an export reads: a trained run (loadRun: encode/decode) and, when needed, the run's dataset.
-import type { ImageSet } from '../datasets/types.ts';
+import type { DatasetOpener, ImageSet } from '../datasets/types.ts';
+import { openDataset } from '../datasets/open.ts';
 import type { LoadedRun, RunFile } from '../training/run-file.ts';
 import { loadRun } from '../training/run-file.ts';
-import { getDataset } from '../workspace.ts';
 import { CancelledError, UserError } from '../../contract/errors.ts';
 
 export interface ExportHooks {
@@ -20,8 +20,8 @@ export interface ExportSource {
 }
 
 /** The images the run was trained on, checked to still fit the model. */
-export async function datasetForRun(run: RunFile, signal?: AbortSignal): Promise<ImageSet> {
-  const dataset = await getDataset(run.dataset.ref, run.dataset.options, { signal });
+export async function datasetForRun(run: RunFile, open: DatasetOpener, signal?: AbortSignal): Promise<ImageSet> {
+  const dataset = await open(run.dataset.ref, run.dataset.options, { signal });
   const images = dataset.images;
   if (images.size !== run.dataset.size || images.channels !== run.dataset.channels)
     throw new UserError(
@@ -35,14 +35,19 @@ export async function openExportSource(runDir: string, images?: ImageSet): Promi
   return sourceFor(await loadRun(runDir), images);
 }
 
-export function sourceFor(loaded: LoadedRun, images?: ImageSet): ExportSource {
-  let opened: Promise<ImageSet> | null = images ? Promise.resolve(images) : null;
+/**
+ * The run as an export source. Its images are given (tests, benchmarks) or opened on first use: through
+ * the engine's workspace (shared with the views), or directly (the CLI opens one dataset once).
+ */
+export function sourceFor(loaded: LoadedRun, images: ImageSet | DatasetOpener = openDataset): ExportSource {
+  const open = typeof images === 'function' ? images : null;
+  let opened: Promise<ImageSet> | null = open ? null : Promise.resolve(images as ImageSet);
   return {
     runDir: loaded.dir,
     loaded,
     run: loaded.run,
     images(signal) {
-      opened ??= datasetForRun(loaded.run, signal);
+      opened ??= datasetForRun(loaded.run, open!, signal);
       opened.catch(() => (opened = null));
       return opened;
     },

@@ -5,7 +5,6 @@ import type { HandlerMap } from '../context.ts';
 import { startEmbedding } from '../explorer/embedding.ts';
 import { classMeanCodes, manifoldCodes, traversalCodes } from '../explorer/grids.ts';
 import { listRuns } from '../explorer/runs.ts';
-import { closeRun, getSession } from '../explorer/sessions.ts';
 import { suggestStyleNames } from '../explorer/style-names.ts';
 
 const SNAPSHOT_NONE = (s: number | undefined | null) => (s === undefined || s === null ? undefined : s);
@@ -13,19 +12,19 @@ const SNAPSHOT_NONE = (s: number | undefined | null) => (s === undefined || s ==
 export const explorerHandlers: HandlerMap = {
   'explorer.runs': () => ({ runs: listRuns() }),
 
-  'explorer.open': async ({ runDir }, ctx) => (await getSession(runDir, ctx)).info(),
+  'explorer.open': async ({ runDir }, ctx) => (await ctx.sessions.get(runDir)).info(),
 
-  'explorer.close': async ({ runDir }, ctx) => ({ closed: await closeRun(runDir, ctx) }),
+  'explorer.close': async ({ runDir }, ctx) => ({ closed: await ctx.sessions.close(runDir) }),
 
   'explorer.decode': async ({ runDir, z, count, snapshot }, ctx) => {
-    const session = await getSession(runDir, ctx);
+    const session = await ctx.sessions.get(runDir);
     const model = await session.modelFor(SNAPSHOT_NONE(snapshot));
     const pixels = session.decodeWith(model, z, count);
     return { pixels, count, size: session.imageSize, channels: session.channels, modelEpoch: model.snapshot ?? session.modelEpoch };
   },
 
   'explorer.manifold': async ({ runDir, dims, range, grid, base, snapshot }, ctx) => {
-    const session = await getSession(runDir, ctx);
+    const session = await ctx.sessions.get(runDir);
     const model = await session.modelFor(SNAPSHOT_NONE(snapshot));
     const z = manifoldCodes(session.latent, dims, range, grid, base);
     const pixels = session.decodeWith(model, z, grid * grid);
@@ -33,7 +32,7 @@ export const explorerHandlers: HandlerMap = {
   },
 
   'explorer.traversal': async ({ runDir, dims, steps, range, base }, ctx) => {
-    const session = await getSession(runDir, ctx);
+    const session = await ctx.sessions.get(runDir);
     const model = session.requireModel();
     const { z, values } = traversalCodes(session.latent, dims, steps, range, base);
     const pixels = session.decodeWith(model, z, dims.length * steps);
@@ -41,16 +40,16 @@ export const explorerHandlers: HandlerMap = {
   },
 
   'explorer.latents': async ({ runDir }, ctx) => {
-    const session = await getSession(runDir, ctx);
+    const session = await ctx.sessions.get(runDir);
     const e = await session.encode();
     return { means: e.means, labels: e.labels, indices: e.indices, latent: session.latent, count: e.count, total: e.total, capped: e.capped, modelEpoch: e.modelEpoch };
   },
 
   'explorer.embed': async ({ runDir, part, perplexity, iterations, seed }, ctx) =>
-    startEmbedding(await getSession(runDir, ctx), { part, perplexity, iterations, seed }, ctx),
+    startEmbedding(await ctx.sessions.get(runDir), { part, perplexity, iterations, seed }, ctx),
 
   'explorer.images': async ({ runDir, positions, reconstruct }, ctx) => {
-    const session = await getSession(runDir, ctx);
+    const session = await ctx.sessions.get(runDir);
     const e = await session.encode();
     if (!(positions instanceof Int32Array) || positions.length < 1 || positions.length > 1024)
       throw new UserError('positions must be an Int32Array of 1 to 1024 positions in the latents list.');
@@ -75,11 +74,11 @@ export const explorerHandlers: HandlerMap = {
 
   'explorer.reconstructions': async ({ runDir, count }, ctx) => {
     if (!Number.isInteger(count) || count < 1 || count > 256) throw new UserError(`count must be a whole number from 1 to 256 (got ${count}).`);
-    return (await getSession(runDir, ctx)).reconstructions(count);
+    return (await ctx.sessions.get(runDir)).reconstructions(count);
   },
 
   'explorer.classMeans': async ({ runDir }, ctx) => {
-    const session = await getSession(runDir, ctx);
+    const session = await ctx.sessions.get(runDir);
     const e = await session.encode();
     const classes = session.run.dataset.classNames.length;
     const { means, counts } = classMeanCodes(e.means, e.labels, session.latent, classes);
@@ -87,7 +86,7 @@ export const explorerHandlers: HandlerMap = {
   },
 
   'explorer.styleNames': async ({ runDir, range = 2, steps = 9 }, ctx) => {
-    const session = await getSession(runDir, ctx);
+    const session = await ctx.sessions.get(runDir);
     if (!session.style) throw new UserError(`${session.runDir}: only semi-supervised runs have style dimensions to name.`);
     if (!(range > 0 && range <= 5) || !Number.isInteger(steps) || steps < 3 || steps > 33) throw new UserError('range must be in (0, 5] and steps a whole number from 3 to 33.');
     const model = session.requireModel();
@@ -115,5 +114,5 @@ export const explorerHandlers: HandlerMap = {
     return { dims };
   },
 
-  'explorer.setNames': async ({ runDir, names }, ctx) => ({ names: await (await getSession(runDir, ctx)).setNames(names) }),
+  'explorer.setNames': async ({ runDir, names }, ctx) => ({ names: await (await ctx.sessions.get(runDir)).setNames(names) }),
 };

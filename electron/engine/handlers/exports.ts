@@ -1,80 +1,15 @@
 // Handlers of the export requests (see contract/exports.ts): describe, preview, start (a job with
 // progress and cancel that writes the file or sends its bytes back), and the engine's answer to
 // host.saveFile where no native dialog exists (the browser host downloads instead).
-import { statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { ExportSpec } from '../../contract/exports.ts';
 import { throwIfCancelled, UserError } from '../../contract/errors.ts';
 import type { HandlerMap } from '../context.ts';
 import { throttle } from '../jobs.ts';
-import type { LoadedRun } from '../training/run-file.ts';
-import { loadRun, readRunFile, runJsonPath } from '../training/run-file.ts';
+import { readRunFile } from '../training/run-file.ts';
 import { describeRun, previewExport, produceExport, saveExport } from '../exports/exporter.ts';
 import { sourceFor } from '../exports/source.ts';
 import { checkOutput, checkOutputFolder, OutputExistsError } from '../exports/write.ts';
-
-// Runs stay open between a preview and the export that follows it; a changed run.json or decoder reopens.
-interface OpenRun {
-  key: string;
-  loaded: Promise<LoadedRun>;
-  users: number;
-  evicted: boolean;
-}
-const openRuns = new Map<string, OpenRun>();
-const KEEP_OPEN = 2;
-
-function version(runDir: string): string {
-  const stamp = (p: string) => {
-    try {
-      return statSync(p).mtimeMs;
-    } catch {
-      return 0;
-    }
-  };
-  return `${stamp(runJsonPath(runDir))}|${stamp(join(runDir, 'decoder', 'model.json'))}`;
-}
-
-function release(entry: OpenRun): void {
-  entry.users--;
-  if (entry.evicted && entry.users === 0) entry.loaded.then((r) => r.dispose(), () => {});
-}
-
-function evict(runDir: string): void {
-  const entry = openRuns.get(runDir);
-  if (!entry) return;
-  openRuns.delete(runDir);
-  entry.evicted = true;
-  if (entry.users === 0) entry.loaded.then((r) => r.dispose(), () => {});
-}
-
-/** Runs `work` with the run opened (shared with other requests for the same run). */
-async function withRun<T>(runDir: string, work: (loaded: LoadedRun) => Promise<T>): Promise<T> {
-  const dir = resolve(runDir);
-  const key = version(dir);
-  let entry = openRuns.get(dir);
-  if (entry && entry.key !== key) {
-    evict(dir);
-    entry = undefined;
-  }
-  if (!entry) {
-    entry = { key, loaded: loadRun(dir), users: 0, evicted: false };
-    openRuns.set(dir, entry);
-    for (const other of openRuns.keys()) if (openRuns.size > KEEP_OPEN && other !== dir) evict(other);
-  }
-  entry.users++;
-  try {
-    let loaded: LoadedRun;
-    try {
-      loaded = await entry.loaded;
-    } catch (error) {
-      evict(dir);
-      throw error;
-    }
-    return await work(loaded);
-  } finally {
-    release(entry);
-  }
-}
 
 function checkSpec(spec: ExportSpec | undefined): ExportSpec {
   if (!spec || typeof spec !== 'object' || typeof spec.runDir !== 'string' || !spec.runDir) throw new UserError('An export needs a run folder (runDir).');
@@ -84,9 +19,9 @@ function checkSpec(spec: ExportSpec | undefined): ExportSpec {
 export const exportHandlers: HandlerMap = {
   'export.describe': ({ runDir }) => describeRun(readRunFile(resolve(runDir)), resolve(runDir)),
 
-  'export.preview': (params) => {
+  'export.preview': (params, ctx) => {
     const spec = checkSpec(params);
-    return withRun(spec.runDir, (loaded) => previewExport(sourceFor(loaded), spec));
+    return ctx.exportRuns.withRun(spec.runDir, (loaded) => previewExport(sourceFor(loaded, ctx.datasets.open), spec));
   },
 
   'export.start': ({ spec: given, out, overwrite }, ctx) => {
@@ -107,8 +42,8 @@ export const exportHandlers: HandlerMap = {
       const started = performance.now();
       const progress = throttle((p: { fraction: number; message: string }) => ctx.emit('job.progress', { jobId: id, kind: 'export', ...p }));
       try {
-        return await withRun(spec.runDir, async (loaded) => {
-          const result = await produceExport(sourceFor(loaded), spec, {
+        return await ctx.exportRuns.withRun(spec.runDir, async (loaded) => {
+          const result = await produceExport(sourceFor(loaded, ctx.datasets.open), spec, {
             signal: controller.signal,
             onProgress: (fraction, message) => progress({ fraction, message }),
           });

@@ -8,16 +8,11 @@ import { UserError } from '../../contract/errors.ts';
 import type { EngineContext, HandlerMap } from '../context.ts';
 import type { Dataset } from '../datasets/types.ts';
 import { dataDir } from '../paths.ts';
-import { getDataset } from '../workspace.ts';
-import { startTraining, type TrainingJob } from '../training/job.ts';
+import { startTraining } from '../training/job.ts';
 import { readRunFile, RunLoadError } from '../training/run-file.ts';
 import { hasCheckpoint } from '../training/checkpoint.ts';
 import { checkRunLock } from '../training/run-lock.ts';
 import { MODEL_KINDS, type TrainSettings } from '../training/settings.ts';
-
-const running = new Map<string, { training: TrainingJob; runDir: string }>();
-/** Run folders with a job, from the request on (the job itself starts a moment later). */
-const busyRuns = new Set<string>();
 
 /**
  * A new run folder, named by time, model and latent size, and made here (mkdir fails if the name is
@@ -49,9 +44,10 @@ function dropIfEmpty(runDir: string): void {
 
 /** Runs a training job in the background and reports it as train.* events. */
 function launch(ctx: EngineContext, runDir: string, open: (signal: AbortSignal) => Promise<Dataset>, settings: TrainSettings, resume: boolean) {
-  if (busyRuns.has(runDir)) throw new UserError(`${runDir} is already training.`);
-  busyRuns.add(runDir);
-  return ctx.jobs.start('train', async ({ id, controller }) => {
+  // A training job holds its run folder from the request on (the job itself starts a moment later).
+  if (ctx.jobs.list('train').some((job) => job.runDir === runDir)) throw new UserError(`${runDir} is already training.`);
+  return ctx.jobs.start('train', async (job) => {
+    const { id, controller } = job;
     const state = (s: JobState, message?: string) => ctx.emit('train.state', { jobId: id, runDir, state: s, message });
     try {
       const dataset = await open(controller.signal);
@@ -63,7 +59,7 @@ function launch(ctx: EngineContext, runDir: string, open: (signal: AbortSignal) 
         onEpoch: (e) => ctx.emit('train.epoch', { jobId: id, ...e }),
         onReconstructions: (r) => ctx.emit('train.reconstructions', { jobId: id, ...r }),
       });
-      running.set(id, { training, runDir });
+      job.control = training; // train.control and train.jobs reach it through the job registry
       const summary = await training.done;
       if (summary.status === 'diverged') state('failed', summary.message);
       else state(summary.status === 'done' ? 'done' : 'stopped', summary.message);
@@ -73,11 +69,8 @@ function launch(ctx: EngineContext, runDir: string, open: (signal: AbortSignal) 
       state('failed', error instanceof Error ? error.message : String(error));
       if (!resume) dropIfEmpty(runDir);
       throw error;
-    } finally {
-      running.delete(id);
-      busyRuns.delete(runDir);
     }
-  });
+  }, { runDir });
 }
 
 export const trainingHandlers: HandlerMap = {
@@ -87,7 +80,7 @@ export const trainingHandlers: HandlerMap = {
     if (!MODEL_KINDS.includes(settings.model)) throw new UserError(`unknown model '${String(settings.model).slice(0, 40)}' (use ${MODEL_KINDS.join(', ')})`);
     if (!Number.isInteger(settings.latent) || settings.latent < 1 || settings.latent > 512) throw new UserError(`latent must be a whole number from 1 to 512 (got ${String(settings.latent).slice(0, 20)})`);
     const runDir = newRunDir(settings.model, settings.latent);
-    const job = launch(ctx, runDir, (signal) => getDataset(ref, options, { signal }), settings, false);
+    const job = launch(ctx, runDir, (signal) => ctx.datasets.getDataset(ref, options, { signal }), settings, false);
     return { jobId: job.id, runDir };
   },
   'train.resume': ({ runDir, epochs, lr }, ctx) => {
@@ -105,18 +98,19 @@ export const trainingHandlers: HandlerMap = {
       throw new UserError((error as Error).message);
     }
     const settings = { ...run.settings, ...(epochs ? { epochs } : {}), ...(lr ? { lr } : {}) };
-    const job = launch(ctx, runDir, (signal) => getDataset(run.dataset.ref, run.dataset.options, { signal }), settings, true);
+    const job = launch(ctx, runDir, (signal) => ctx.datasets.getDataset(run.dataset.ref, run.dataset.options, { signal }), settings, true);
     return { jobId: job.id, runDir };
   },
-  'train.jobs': () => ({
-    jobs: [...running].map(([jobId, { training, runDir }]) => ({ jobId, runDir, state: training.state })),
+  'train.jobs': (_params, ctx) => ({
+    jobs: ctx.jobs.list('train').flatMap((job) => (job.control ? [{ jobId: job.id, runDir: job.runDir!, state: job.control.state }] : [])),
   }),
   'train.control': ({ jobId, action }, ctx) => {
-    const entry = running.get(jobId);
+    const job = ctx.jobs.get(jobId);
+    const training = job?.kind === 'train' ? job.control : undefined;
     // Still opening its dataset: Stop cancels the job; there is nothing yet to pause.
-    if (!entry && action === 'stop' && ctx.jobs.cancel(jobId)) return { state: 'stopping' };
-    if (!entry) throw new UserError(`No training job ${jobId} is running${ctx.jobs.get(jobId) ? ' yet (its data is still opening)' : ''}.`, 'not-found');
-    const { training, runDir } = entry;
+    if (!training && job?.kind === 'train' && action === 'stop' && ctx.jobs.cancel(jobId)) return { state: 'stopping' };
+    if (!training) throw new UserError(`No training job ${jobId} is running${job?.kind === 'train' ? ' yet (its data is still opening)' : ''}.`, 'not-found');
+    const runDir = job!.runDir!;
     if (action === 'pause') training.pause();
     else if (action === 'resume') training.resume();
     else training.stop();
