@@ -108,6 +108,7 @@ export function defaultModelConfig(overrides: Partial<ModelConfig> = {}): ModelC
     entropyWeight: 5,
     consistencyWeight: 100,
     consistencyShift: 2,
+    leakageWeight: 3,
     init: 'torch',
     samples: 1,
     learningRate: 1e-3,

@@ -51,4 +51,10 @@ for (const f of ['slant_hi', 'thickness_hi', 'width_hi']) {
   }
   out[f] = best;
 }
-console.log(JSON.stringify(out));
+const corr = (a: number[], b: number[]) => { const n = a.length, ma = a.reduce((x, y) => x + y) / n, mb = b.reduce((x, y) => x + y) / n; let sab = 0, saa = 0, sbb = 0; for (let i = 0; i < n; i++) { sab += (a[i] - ma) * (b[i] - mb); saa += (a[i] - ma) ** 2; sbb += (b[i] - mb) ** 2; } return sab / Math.sqrt(saa * sbb); };
+for (const f of ['slant', 'thickness', 'width', 'height']) {
+  const col = head.indexOf(f);
+  const y = test.map((i) => Number(byFile.get(ds.images.files[i])![col]));
+  out['r_' + f] = Array.from({ length: c.style }, (_, d) => +corr(test.map((_, r) => means[r * c.latent + d]), y).toFixed(2)).join(' ');
+}
+console.log(JSON.stringify(out, null, 1));

@@ -83,7 +83,9 @@ export function probeOfLoadedRun(loaded: LoadedRun): StyleProbe {
     size: dataset.size,
     channels: dataset.channels,
     decode: (z, count) => loaded.decode(z, count),
-    classify: (pixels, count) => argMaxRows(loaded.classify(pixels, count), count),
+    // The sweeps' images are judged as the user sees them, grey, not binarised as training inputs are:
+    // a stroke the binarisation would erase is still part of the digit on screen.
+    classify: (pixels, count) => probeOfModel(loaded.model, 'off').classify(pixels, count),
     encode: (pixels, count) => loaded.encode(pixels, count),
   };
 }

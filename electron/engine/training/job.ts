@@ -18,6 +18,7 @@ import { readRunFile, runJsonPath, RUN_FORMAT, RUN_FORMAT_VERSION, snapshotDir, 
 import type { CheckpointState, EpochSums } from './checkpoint.ts';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, saveNetworks } from './checkpoint.ts';
 import { appVersion } from './versions.ts';
+import { alignStyleAxes } from './style-axes.ts';
 import { acquireRunLock } from './run-lock.ts';
 import { removeStaleTemps } from '../temp-files.ts';
 
@@ -373,6 +374,12 @@ class Job implements TrainingJob {
         await new Promise((resolve) => setImmediate(resolve));
       }
 
+      // After the last epoch the style axes turn to follow the pixel measures (style-axes.ts), before the
+      // final test, so the figures recorded are those of the model saved.
+      if (epoch === epochs && this.config.objective === 'ssvae' && this.config.classCode === 'prototype') {
+        const aligned = alignStyleAxes(model, ds.images, trainIdx, binarize);
+        if (aligned) runFile.styleAxes = aligned.axes;
+      }
       // End of epoch: test ELBO (and accuracy), history, checkpoint, model, snapshot.
       const test = evaluateSplit(model, ds, testIdx.length ? testIdx : trainIdx.slice(0, 1000), EVAL_SEED);
       const record: EpochRecord = {

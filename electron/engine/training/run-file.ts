@@ -1,5 +1,6 @@
 // A run on disk: run.json (config, dataset, history, names, versions) next to encoder/ and decoder/
 // in the standard TF.js layers format. Reading a run never crashes on bad files: it names the file and the reason.
+import type { StyleAxis } from './style-axes.ts';
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,6 +65,8 @@ export interface RunFile {
   /** Epochs with a model snapshot in snapshots/epoch-NNNN/. */
   snapshots: number[];
   /** Gaussian likelihood: learned pixel log-variance (not part of the TF.js decoder). */
+  /** ssvae: the style axes turned to follow pixel measures at the end of training (training/style-axes.ts). */
+  styleAxes?: StyleAxis[];
   pixelLogVar?: number;
   /** What the decoder outputs: logits; pixel means are sigmoid(logits). */
   decoderOutput: 'logits';
