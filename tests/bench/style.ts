@@ -18,6 +18,7 @@ import { styleDimensionReport } from '../../electron/engine/explorer/style-repor
 import { generateGlyphs, GLYPH_BINARY_FACTORS } from '../../electron/engine/datasets/synthetic/glyphs.ts';
 import { writeGlyphFolder } from '../../electron/engine/datasets/synthetic/write-glyphs.ts';
 import { pixelsToTensor } from '../../models/pixels.ts';
+import { auc } from '../../electron/engine/disentanglement/information.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const cli = join(root, 'bin', 'latent-explorer.mjs');
@@ -41,20 +42,6 @@ console.log(
 );
 
 // 2. Known factors
-/** Area under the ROC curve of `scores` for the 0/1 `positive`, ties counted half (Mann–Whitney). */
-function auc(scores: ArrayLike<number>, positive: ArrayLike<number>): number {
-  const idx = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
-  let rankSum = 0;
-  let pos = 0;
-  for (let r = 0; r < idx.length; ) {
-    let e = r;
-    while (e + 1 < idx.length && scores[idx[e + 1]] === scores[idx[r]]) e++;
-    for (let j = r; j <= e; j++) if (positive[idx[j]]) (rankSum += (r + e) / 2 + 1), pos++;
-    r = e + 1;
-  }
-  return (rankSum - (pos * (pos + 1)) / 2) / (pos * (idx.length - pos));
-}
-
 const work = mkdtempSync(join(tmpdir(), 'le-style-bench-'));
 try {
   const folder = join(work, 'glyphs');
