@@ -4,12 +4,20 @@
 //     dense layers asks for exactly those transposed products, so we transpose first.
 //  2. Conv2DBackpropFilter (the filter gradient of conv and transposed-conv layers) has no wasm kernel.
 //     We build it from kernels wasm has: pad, transpose and a dilated Conv2D.
+//  3. Conv2DBackpropInput (the forward pass of transposed-conv layers and the input gradient of conv
+//     layers) is a naive C++ loop in wasm, not XNNPACK: 71% of a conv VAE training step at 64x64 RGB
+//     (profiled: 2.16 of 3.06 s per batch of 128). We run it as one stride-1 Conv2D on XNNPACK with a
+//     group of output channels per output phase (the "sub-pixel" form of a transposed convolution).
+//  4. Sum over the leading axes (the bias gradients of conv layers, [N,H,W,C] -> [C]) transposes the
+//     whole tensor first; a product with a row of ones does it in one XNNPACK matmul.
 // Both are composed from the backend's own kernels, so tensors never leave wasm memory.
 import * as tf from '@tensorflow/tfjs';
 
 type Info = tf.TensorInfo;
 type KernelArgs = { inputs: Record<string, Info>; backend: { disposeData(id: object): void }; attrs?: Record<string, unknown> };
 type Fn = (args: KernelArgs) => Info;
+/** The parts of TF.js's wasm backend the sub-pixel kernel uses to build its filter in place. */
+type WasmBackendLike = KernelArgs['backend'] & { makeOutput(shape: number[], dtype: 'float32'): Info; typedArrayFromHeap(t: Info): Float32Array };
 
 let patched = false;
 /** Kernels as TF.js registered them, for restoreWasmKernels (benchmarks compare against them). */
@@ -102,6 +110,116 @@ export function patchWasmKernels(): void {
         }
       }) as unknown as tf.KernelFunc,
     });
+  }
+
+  if (tf.getKernel('Conv2D', 'wasm')) {
+    const ops = { pad: kernel('PadV2'), conv: kernel('Conv2D'), slice: kernel('Slice'), transpose, reshape: kernel('Reshape') };
+    replace('Conv2DBackpropInput', (original) => (args) => backpropInputByPhases(args, ops) ?? original(args));
+  }
+
+  const reshape = kernel('Reshape');
+  const matMul = kernel('BatchMatMul');
+  replace('Sum', (original) => (args) => {
+    const { x } = args.inputs;
+    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims?: boolean };
+    const rank = x.shape.length;
+    const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
+    const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+    if (!leading || x.dtype !== 'float32') return original(args);
+    const backend = args.backend as WasmBackendLike;
+    const rows = x.shape.slice(0, axes.length).reduce((a, d) => a * d, 1);
+    const inner = x.shape.slice(axes.length);
+    const cols = inner.reduce((a, d) => a * d, 1);
+    if (rows < 64 || cols === 0) return original(args);
+    const ones = backend.makeOutput([1, 1, rows], 'float32');
+    backend.typedArrayFromHeap(ones).fill(1);
+    const x3 = reshape({ inputs: { x }, backend, attrs: { shape: [1, rows, cols] } });
+    try {
+      const product = matMul({ inputs: { a: ones, b: x3 }, backend, attrs: { transposeA: false, transposeB: false } });
+      const shape = keepDims ? [...axes.map(() => 1), ...inner] : inner;
+      const out = reshape({ inputs: { x: product }, backend, attrs: { shape } });
+      backend.disposeData(product.dataId);
+      return out;
+    } finally {
+      backend.disposeData(ones.dataId);
+      backend.disposeData(x3.dataId);
+    }
+  });
+}
+
+/**
+ * dx of a stride-s convolution as one stride-1 convolution of dy with s_h·s_w·ci output channels, one
+ * group per output phase (r_y, r_x): output row y = s·Y + r − padTop gets Σ_i dy[Y − i] · W[r + s·i],
+ * a stride-1 correlation of dy (padded by m − 1 rows in front) with the taps W[r + s·(m−1−j)], m = k/s.
+ * A depth-to-space transpose interleaves the phases. No zeros are multiplied, unlike a convolution over
+ * a zero-dilated dy, and XNNPACK sees one wide convolution instead of s² narrow ones.
+ * Returns null when the shape is not covered (kernel not divisible by the stride, NCHW).
+ */
+function backpropInputByPhases(args: KernelArgs, ops: Record<'pad' | 'conv' | 'slice' | 'transpose' | 'reshape', Fn>): Info | null {
+  const { dy, filter } = args.inputs;
+  const { strides, pad: padding, dimRoundingMode, inputShape, dataFormat } = args.attrs as {
+    strides: number | [number, number];
+    pad: 'valid' | 'same' | number;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    inputShape: [number, number, number, number];
+    dataFormat?: string;
+  };
+  if (dataFormat && dataFormat !== 'NHWC') return null;
+  if (filter.dtype !== 'float32' || dy.dtype !== 'float32') return null;
+  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(inputShape, [kh, kw, ci, co], strides, 1, padding, dimRoundingMode);
+  const sh = info.strideHeight;
+  const sw = info.strideWidth;
+  if (kh % sh !== 0 || kw % sw !== 0) return null;
+  const [n, h, w] = inputShape;
+  const [, hy, wy] = dy.shape as [number, number, number, number];
+  const mh = kh / sh;
+  const mw = kw / sw;
+  const { top, left } = info.padInfo;
+  const rows = Math.ceil((top + h) / sh);
+  const cols = Math.ceil((left + w) / sw);
+  const backend = args.backend as WasmBackendLike;
+  const temps: Info[] = [];
+  const keep = (t: Info) => (temps.push(t), t);
+  try {
+    // The phases' filters side by side: F[jh, jw, o, (ry·sw + rx)·ci + c] = W[ry + sh·(mh−1−jh), rx + sw·(mw−1−jw), c, o]
+    const wv = backend.typedArrayFromHeap(filter) as Float32Array;
+    const phaseFilter = keep(backend.makeOutput([mh, mw, co, sh * sw * ci], 'float32'));
+    const fv = backend.typedArrayFromHeap(phaseFilter) as Float32Array;
+    const groups = sh * sw * ci;
+    for (let jh = 0; jh < mh; jh++)
+      for (let jw = 0; jw < mw; jw++)
+        for (let ry = 0; ry < sh; ry++)
+          for (let rx = 0; rx < sw; rx++) {
+            const a = ry + sh * (mh - 1 - jh);
+            const b = rx + sw * (mw - 1 - jw);
+            for (let c = 0; c < ci; c++) {
+              const from = ((a * kw + b) * ci + c) * co;
+              let to = (jh * mw + jw) * co * groups + (ry * sw + rx) * ci + c;
+              for (let o = 0; o < co; o++, to += groups) fv[to] = wv[from + o];
+            }
+          }
+    // dy rows past `rows` only reach outputs beyond the image: crop them; pad the rest
+    let src = dy;
+    if (hy > rows || wy > cols) src = keep(ops.slice({ inputs: { x: dy }, backend, attrs: { begin: [0, 0, 0, 0], size: [n, Math.min(hy, rows), Math.min(wy, cols), co] } }));
+    const paddings = [[0, 0], [mh - 1, rows - Math.min(hy, rows)], [mw - 1, cols - Math.min(wy, cols)], [0, 0]];
+    const dyPad = mh > 1 || mw > 1 || rows > hy || cols > wy ? keep(ops.pad({ inputs: { x: src }, backend, attrs: { paddings, constantValue: 0 } })) : src;
+    const phases = keep(ops.conv({ inputs: { x: dyPad, filter: phaseFilter }, backend, attrs: { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined } }));
+    // [n·rows, cols, sh, sw·ci] -> [n·rows, sh, cols, sw·ci] is [n, rows·sh, cols·sw, ci]: the phases interleaved
+    let full: Info;
+    if (sh === 1 && sw === 1) full = phases;
+    else {
+      const grouped = keep(ops.reshape({ inputs: { x: phases }, backend, attrs: { shape: [n * rows, cols, sh, sw * ci] } }));
+      const moved = keep(ops.transpose({ inputs: { x: grouped }, backend, attrs: { perm: [0, 2, 1, 3] } }));
+      full = keep(ops.reshape({ inputs: { x: moved }, backend, attrs: { shape: [n, rows * sh, cols * sw, ci] } }));
+    }
+    if (top === 0 && left === 0 && rows * sh === h && cols * sw === w) {
+      temps.splice(temps.indexOf(full), 1); // the result itself
+      return full;
+    }
+    return ops.slice({ inputs: { x: full }, backend, attrs: { begin: [0, top, left, 0], size: [n, h, w, ci] } });
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
   }
 }
 
