@@ -49,10 +49,21 @@ export function logNormal(z: tf.Tensor, mean: tf.Tensor, logVar: tf.Tensor): tf.
   return tf.mul(-0.5, tf.add(tf.add(tf.mul(tf.square(tf.sub(z, mean)), tf.exp(tf.neg(logVar))), logVar), LOG_2PI));
 }
 
-/** z = mean + exp(logVar/2) * eps, for M samples per image: [M*N, L] (sample-major). */
-export function reparameterize(mean: tf.Tensor2D, logVar: tf.Tensor2D, samples: number, seed?: number): tf.Tensor2D {
+/** Rows `offset`.. of a batch of `total` images: a shard of a data-parallel step draws the batch's noise for its rows. */
+export interface BatchRows {
+  offset: number;
+  total: number;
+}
+
+/**
+ * z = mean + exp(logVar/2) * eps, for M samples per image: [M*N, L] (sample-major).
+ * rows: the images are rows offset.. of a batch of `total`; eps is the whole batch's (same seed), cut to them.
+ */
+export function reparameterize(mean: tf.Tensor2D, logVar: tf.Tensor2D, samples: number, seed?: number, rows?: BatchRows): tf.Tensor2D {
   const [n, l] = mean.shape;
-  const eps = tf.randomNormal([samples, n, l], 0, 1, 'float32', seed);
+  const eps = rows
+    ? tf.slice(tf.randomNormal([samples, rows.total, l], 0, 1, 'float32', seed), [0, rows.offset, 0], [samples, n, l])
+    : tf.randomNormal([samples, n, l], 0, 1, 'float32', seed);
   const z = tf.add(mean.expandDims(0), tf.mul(tf.exp(tf.mul(0.5, logVar)).expandDims(0), eps));
   return z.reshape([samples * n, l]) as tf.Tensor2D;
 }

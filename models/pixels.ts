@@ -16,6 +16,18 @@ export function pixelsToTensor(
   binarize: BinarizeMode = 'off',
   random?: () => number,
 ): tf.Tensor4D {
+  return tf.tensor4d(pixelsToFloats(pixels, indices, size, channels, binarize, random), [indices.length, size, size, channels]);
+}
+
+/** The floats of pixelsToTensor, for a batch that is cut into shards before it becomes tensors. */
+export function pixelsToFloats(
+  pixels: Uint8Array,
+  indices: ArrayLike<number>,
+  size: number,
+  channels: number,
+  binarize: BinarizeMode = 'off',
+  random?: () => number,
+): Float32Array {
   const per = size * size * channels;
   const out = new Float32Array(indices.length * per);
   for (let k = 0; k < indices.length; k++) {
@@ -31,7 +43,7 @@ export function pixelsToTensor(
       for (let p = 0; p < per; p++) out[dst + p] = pixels[src + p] > t ? 1 : 0;
     }
   }
-  return tf.tensor4d(out, [indices.length, size, size, channels]);
+  return out;
 }
 
 /** Float images in [0,1] -> uint8 HWC pixels (disposes nothing; reads synchronously). */

@@ -17,6 +17,7 @@ import {
   logGaussianMixture,
   maskedCrossEntropy,
   reparameterize,
+  type BatchRows,
   tcDecomposition,
 } from './losses.ts';
 
@@ -234,14 +235,15 @@ export class VaeModel {
 
   /**
    * The objective and its parts for a batch. labels: class per image, -1 = unlabelled (ssvae only).
+   * rows: x is rows offset.. of a larger batch (a data-parallel shard): random draws are the whole batch's.
    * Returns tensors; the caller owns them (run inside tf.tidy).
    */
-  lossTerms(x: tf.Tensor4D, labels?: Int32Array, seed?: number) {
+  lossTerms(x: tf.Tensor4D, labels?: Int32Array, seed?: number, rows?: BatchRows) {
     const c = this.config;
     const n = x.shape[0];
     const m = c.samples;
     const [mean, logVar] = this.encodeTensors(x);
-    const z = reparameterize(mean, logVar, m, seed);
+    const z = reparameterize(mean, logVar, m, seed, rows);
     const lab = c.objective === 'ssvae' ? labels ?? new Int32Array(n).fill(-1) : undefined;
     let decoderInput = z;
     if (this.prototypeClass) {
@@ -297,7 +299,8 @@ export class VaeModel {
         const consW = c.consistencyWeight ?? 0;
         if (consW > 0 && klt.yLogits) {
           const random = seededRandom(seed === undefined ? Math.floor(Math.random() * 2 ** 31) : seed ^ 0x3c6ef372);
-          const shifted = translateImages(x, randomOffsets(n, c.consistencyShift ?? 2, random));
+          const offsets = randomOffsets(rows?.total ?? n, c.consistencyShift ?? 2, random).slice(rows?.offset ?? 0);
+          const shifted = translateImages(x, offsets.slice(0, n));
           const logQ = stopGradient(tf.logSoftmax(klt.yLogits));
           const logQShifted = tf.logSoftmax(this.classLogits(this.classPart(this.encodeTensors(shifted)[0])));
           const cons = tf.sum(tf.mul(tf.exp(logQ), tf.sub(logQ, logQShifted)), 1);
@@ -390,6 +393,17 @@ export class VaeModel {
       (leakage as tf.Tensor).dispose();
     }
     return result;
+  }
+
+  /**
+   * One Adam step with given gradients, one per trainableVariables() and in that order (the data-parallel
+   * trainer's averaged gradients). The caller keeps the gradient tensors.
+   */
+  applyGradients(grads: tf.Tensor[]): void {
+    const vars = this.trainableVariables();
+    if (grads.length !== vars.length) throw new Error(`applyGradients: ${grads.length} gradients for ${vars.length} variables`);
+    tf.tidy(() => this.optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[i] }))));
+    if (this.mixturePrior) this.tieClassBias();
   }
 
   /** -ELBO per image (one sample z per image, seeded) and, for ssvae, class predictions. */

@@ -1,0 +1,32 @@
+// Messages between the training thread and its data-parallel workers. Weights and gradients travel
+// through SharedArrayBuffers (written before a message says they are ready); messages carry the batch
+// shard and the shard's figures.
+import type { ModelConfig } from '../../../../models/config.ts';
+import type { BatchRows } from '../../../../models/losses.ts';
+import type { ShardStats } from '../../../../models/parallel/shard.ts';
+
+export interface InitRequest {
+  type: 'init';
+  config: ModelConfig;
+  /** The training thread's TF.js backend: the worker uses the same one, so shards add up to the same numbers. */
+  backend: string;
+  /** Float32 x weightCount: the model's weights, written by the training thread before every step */
+  weights: SharedArrayBuffer;
+  /** Float32 x threads x gradientCount: one gradient slot per thread */
+  gradients: SharedArrayBuffer;
+  slot: number;
+}
+
+export interface StepRequest {
+  type: 'step';
+  /** the shard's images [n, size, size, channels] in [0, 1] */
+  x: Float32Array;
+  shape: [number, number, number, number];
+  labels?: Int32Array;
+  seed: number;
+  rows: BatchRows;
+}
+
+export type WorkerRequest = InitRequest | StepRequest | { type: 'exit' };
+
+export type WorkerReply = { type: 'ready' } | { type: 'done'; stats: ShardStats } | { type: 'error'; message: string };

@@ -1,0 +1,193 @@
+// Training steps on one thread or data-parallel on several (route B of issue 12, see README "Choices").
+// With T threads the batch is cut into T contiguous shards; the training thread computes shard 0 and
+// T − 1 worker threads (each with its own TF.js backend and a replica of the model) the others. Their
+// gradients meet in a SharedArrayBuffer, are averaged weighted by shard size, and one Adam step with
+// the one optimiser state (the training thread's model) follows; the new weights go back through a
+// second SharedArrayBuffer before the next step. Random draws are the whole batch's (each shard cuts
+// its rows), so T threads compute the same step as one, up to float summation order; a given seed and
+// thread count repeat exactly.
+import * as tf from '@tensorflow/tfjs';
+import type { Worker } from 'node:worker_threads';
+import type { VaeModel, StepResult } from '../../../../models/vae.ts';
+import { averageGradients, combineStats, gradientSizes, readWeights, shardGradients, shardRows, shardSize, weightCount, type ShardStats } from '../../../../models/parallel/shard.ts';
+import { startWorker, workerEntry } from '../../worker-entry.ts';
+import type { WorkerReply, WorkerRequest } from './protocol.ts';
+
+export interface Stepper {
+  /** Threads that compute each step (1: the training thread alone). */
+  readonly threads: number;
+  /** Why fewer threads than asked for are used, if so. */
+  readonly note?: string;
+  /** One Adam step on the batch x ([n, size, size, channels] floats in [0, 1]). */
+  step(x: Float32Array, shape: [number, number, number, number], labels: Int32Array | undefined, seed: number): Promise<StepResult>;
+  dispose(): Promise<void>;
+  /** Data-parallel: milliseconds spent in each part of the steps so far, on the training thread (benchmarks). */
+  readonly phases?: Record<'weights' | 'ownShard' | 'wait' | 'average' | 'apply', number>;
+}
+
+/** How long a worker may take to load TF.js and its backend. */
+const START_TIMEOUT_MS = 120_000;
+
+/** A stepper for `model` on `threads` threads; falls back to one thread (with a note) when workers cannot start. */
+export async function createStepper(model: VaeModel, threads: number): Promise<Stepper> {
+  if (threads <= 1) return singleThread(model);
+  try {
+    return await DataParallel.start(model, threads);
+  } catch (error) {
+    return singleThread(model, `training on one thread: the worker threads did not start (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+function singleThread(model: VaeModel, note?: string): Stepper {
+  return {
+    threads: 1,
+    note,
+    async step(x, shape, labels, seed) {
+      const t = tf.tensor4d(x, shape);
+      try {
+        return model.trainStep(t, labels, seed);
+      } finally {
+        t.dispose();
+      }
+    },
+    async dispose() {},
+  };
+}
+
+class DataParallel implements Stepper {
+  private readonly weights: Float32Array;
+  private readonly slots: Float32Array[];
+  private readonly average: Float32Array;
+  private readonly sizes: number[];
+  private pending = new Map<Worker, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
+  private failure: Error | null = null;
+  private disposed = false;
+  readonly phases = { weights: 0, ownShard: 0, wait: 0, average: 0, apply: 0 };
+
+  private constructor(
+    private readonly model: VaeModel,
+    private readonly workers: Worker[],
+    buffers: { weights: SharedArrayBuffer; gradients: SharedArrayBuffer },
+  ) {
+    this.sizes = gradientSizes(model);
+    const count = this.sizes.reduce((a, n) => a + n, 0);
+    this.weights = new Float32Array(buffers.weights);
+    this.slots = Array.from({ length: workers.length + 1 }, (_, s) => new Float32Array(buffers.gradients, s * count * 4, count));
+    this.average = new Float32Array(count);
+    for (const w of workers) {
+      w.on('message', (r: WorkerReply) => this.settle(w, r));
+      w.on('error', (e) => this.fail(w, e));
+      w.on('exit', (code) => this.fail(w, new Error(`a training worker stopped (exit code ${code})`)));
+    }
+  }
+
+  get threads(): number {
+    return this.workers.length + 1;
+  }
+
+  static async start(model: VaeModel, threads: number): Promise<DataParallel> {
+    const gradientCount = gradientSizes(model).reduce((a, n) => a + n, 0);
+    const buffers = { weights: new SharedArrayBuffer(weightCount(model) * 4), gradients: new SharedArrayBuffer(threads * gradientCount * 4) };
+    const entry = workerEntry('train-worker', import.meta.url, process.env.LATENT_EXPLORER_TRAIN_WORKER);
+    const workers = Array.from({ length: threads - 1 }, () => startWorker(entry));
+    const trainer = new DataParallel(model, workers, buffers);
+    try {
+      const started = workers.map((w, i) =>
+        trainer.request(w, { type: 'init', config: model.config, backend: tf.getBackend(), weights: buffers.weights, gradients: buffers.gradients, slot: i + 1 }),
+      );
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not ready after ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS)));
+      try {
+        await Promise.race([Promise.all(started), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+      return trainer;
+    } catch (error) {
+      await trainer.dispose();
+      throw error;
+    }
+  }
+
+  private request(w: Worker, message: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.pending.set(w, { resolve, reject });
+      w.postMessage(message, transfer);
+    }).then((r) => {
+      const reply = r as WorkerReply;
+      if (reply.type === 'error') throw new Error(reply.message);
+      return reply;
+    });
+  }
+
+  private settle(w: Worker, r: WorkerReply): void {
+    const p = this.pending.get(w);
+    this.pending.delete(w);
+    p?.resolve(r);
+  }
+
+  private fail(w: Worker, e: Error): void {
+    if (this.disposed) return;
+    this.failure ??= e;
+    const p = this.pending.get(w);
+    this.pending.delete(w);
+    p?.reject(e);
+  }
+
+  async step(x: Float32Array, shape: [number, number, number, number], labels: Int32Array | undefined, seed: number): Promise<StepResult> {
+    const [n, h, w, c] = shape;
+    const per = h * w * c;
+    const parts = Math.min(this.threads, n);
+    const rows = shardRows(n, parts);
+    let t = performance.now();
+    const lap = (phase: keyof DataParallel['phases']) => {
+      const now = performance.now();
+      this.phases[phase] += now - t;
+      t = now;
+    };
+    readWeights(this.model, this.weights);
+    lap('weights');
+    const replies = rows.slice(1).map((r, p) => {
+      const size = shardSize(n, parts, p + 1);
+      const shard = x.slice(r.offset * per, (r.offset + size) * per);
+      const shardLabels = labels?.slice(r.offset, r.offset + size);
+      return this.request(this.workers[p], { type: 'step', x: shard, shape: [size, h, w, c], labels: shardLabels, seed, rows: r }, [shard.buffer as ArrayBuffer]);
+    });
+    // awaited below; if this thread's shard throws first, a worker's failure must not go unhandled
+    for (const r of replies) r.catch(() => {});
+    const size0 = shardSize(n, parts, 0);
+    const x0 = tf.tensor4d(x.subarray(0, size0 * per), [size0, h, w, c]);
+    let own: ShardStats;
+    try {
+      own = shardGradients(this.model, x0, labels?.slice(0, size0), seed, rows[0], this.slots[0]);
+    } finally {
+      x0.dispose();
+    }
+    lap('ownShard');
+    const stats = [own, ...(await Promise.all(replies)).map((r) => (r as { stats: ShardStats }).stats)];
+    lap('wait');
+    averageGradients(this.slots.slice(0, parts), stats.map((s) => s.images), this.average);
+    const grads: tf.Tensor[] = [];
+    let at = 0;
+    for (const v of this.model.trainableVariables()) {
+      grads.push(tf.tensor(this.average.subarray(at, at + v.size), v.shape, 'float32'));
+      at += v.size;
+    }
+    lap('average');
+    try {
+      this.model.applyGradients(grads);
+    } finally {
+      tf.dispose(grads);
+    }
+    lap('apply');
+    return combineStats(stats);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    for (const p of this.pending.values()) p.reject(new Error('training threads stopped'));
+    this.pending.clear();
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,47 @@
+// Entry of a data-parallel training worker (node:worker_threads). It keeps a replica of the model on
+// its own TF.js backend; each step it takes the weights from the shared buffer, computes the gradients
+// of its shard of the batch into its slot, and reports the shard's figures. Bundled as train-worker.js.
+import { parentPort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../backend.ts';
+import { VaeModel } from '../../../../models/vae.ts';
+import { gradientSizes, shardGradients, weightCount, writeWeights } from '../../../../models/parallel/shard.ts';
+import type { WorkerReply, WorkerRequest } from './protocol.ts';
+
+if (!parentPort) throw new Error('train-worker must run as a worker thread');
+const port = parentPort;
+const reply = (r: WorkerReply) => port.postMessage(r);
+
+let model: VaeModel | null = null;
+let weights: Float32Array;
+let gradients: Float32Array;
+
+port.on('message', async (request: WorkerRequest) => {
+  try {
+    if (request.type === 'init') {
+      process.env.LATENT_EXPLORER_BACKEND = request.backend === 'tensorflow' ? 'tensorflow' : request.backend;
+      await initBackend();
+      if (tf.getBackend() !== request.backend) throw new Error(`the worker started TF.js backend '${tf.getBackend()}', not '${request.backend}'`);
+      model = VaeModel.create(request.config);
+      const count = gradientSizes(model).reduce((a, n) => a + n, 0);
+      if (request.weights.byteLength !== weightCount(model) * 4) throw new Error('weight buffer does not match the model');
+      weights = new Float32Array(request.weights);
+      gradients = new Float32Array(request.gradients, request.slot * count * 4, count);
+      reply({ type: 'ready' });
+    } else if (request.type === 'step') {
+      if (!model) throw new Error('step before init');
+      writeWeights(model, weights);
+      const x = tf.tensor4d(request.x, request.shape);
+      try {
+        reply({ type: 'done', stats: shardGradients(model, x, request.labels, request.seed, request.rows, gradients) });
+      } finally {
+        x.dispose();
+      }
+    } else {
+      model?.dispose();
+      process.exit(0);
+    }
+  } catch (error) {
+    reply({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+  }
+});

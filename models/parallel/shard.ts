@@ -1,0 +1,127 @@
+// Data-parallel training, the model side: a shard's gradients and step figures as flat float arrays
+// (what the threads exchange through SharedArrayBuffers), their batch-weighted average, and the model's
+// weights to and from one flat array. Plain TF.js: testable in one thread.
+import * as tf from '@tensorflow/tfjs';
+import type { BatchRows } from '../losses.ts';
+import type { StepResult, VaeModel } from '../vae.ts';
+
+/** Sizes of the trainable variables, in trainableVariables() order: the layout of a gradient slot. */
+export function gradientSizes(model: VaeModel): number[] {
+  return model.trainableVariables().map((v) => v.size);
+}
+
+/** Every weight a replica needs (the tied class bias and a fixed pixel variance too), in a fixed order. */
+export function replicaVariables(model: VaeModel): tf.Variable[] {
+  const nets = [model.encoder, model.decoder, ...(model.classifier ? [model.classifier] : [])];
+  const vars = nets.flatMap((m) => m.weights.map((w) => w.read() as tf.Variable));
+  if (model.pixelLogVar) vars.push(model.pixelLogVar);
+  return vars;
+}
+
+export function weightCount(model: VaeModel): number {
+  return replicaVariables(model).reduce((a, v) => a + v.size, 0);
+}
+
+/** The model's weights into `out` (replicaVariables order). */
+export function readWeights(model: VaeModel, out: Float32Array): void {
+  let at = 0;
+  for (const v of replicaVariables(model)) {
+    out.set(v.dataSync() as Float32Array, at);
+    at += v.size;
+  }
+}
+
+/** The model's weights from `from` (replicaVariables order). */
+export function writeWeights(model: VaeModel, from: Float32Array): void {
+  let at = 0;
+  for (const v of replicaVariables(model)) {
+    tf.tidy(() => v.assign(tf.tensor(from.subarray(at, at + v.size), v.shape, 'float32')));
+    at += v.size;
+  }
+}
+
+/** A shard's figures: the batch-mean terms of StepResult over the shard's own images. */
+export interface ShardStats {
+  images: number;
+  /** ssvae: labelled images of the shard (weights classLoss) */
+  labelled: number;
+  values: Record<string, number>;
+  klPerDim: number[];
+}
+
+/**
+ * Gradients of the batch-mean objective over the shard x (rows `rows` of the whole batch) into `out`
+ * (flat, trainableVariables order), and the shard's figures. Leaves no tensors behind.
+ */
+export function shardGradients(model: VaeModel, x: tf.Tensor4D, labels: Int32Array | undefined, seed: number, rows: BatchRows, out: Float32Array): ShardStats {
+  const vars = model.trainableVariables();
+  const values: Record<string, number> = {};
+  let klPerDim: number[] = [];
+  let packed: tf.Tensor | null = null;
+  let keys: string[] = [];
+  tf.tidy(() => {
+    const { grads } = tf.variableGrads(() => {
+      const t = model.lossTerms(x, labels, seed, rows);
+      keys = ['loss', 'recon', 'kl', ...Object.keys(t.extra)];
+      packed = tf.keep(tf.concat([tf.stack([t.loss, t.recon, t.kl, ...Object.values(t.extra)]), t.klPerDim]));
+      return t.loss;
+    }, vars);
+    let at = 0;
+    for (const v of vars) {
+      out.set(grads[v.name].dataSync() as Float32Array, at);
+      at += v.size;
+    }
+  });
+  const done = packed as unknown as tf.Tensor;
+  const data = done.dataSync();
+  done.dispose();
+  keys.forEach((k, i) => (values[k] = data[i]));
+  klPerDim = Array.from(data.subarray(keys.length));
+  const labelled = labels ? labels.reduce((a, l) => a + (l >= 0 ? 1 : 0), 0) : 0;
+  return { images: x.shape[0], labelled, values, klPerDim };
+}
+
+/**
+ * The whole batch's gradient from its shards' (each the gradient of its own batch mean): Σ n_i/N · g_i,
+ * summed in shard order, so a given worker count always adds the same numbers the same way.
+ */
+export function averageGradients(slots: Float32Array[], images: number[], out: Float32Array): void {
+  const total = images.reduce((a, n) => a + n, 0);
+  out.fill(0);
+  slots.forEach((g, s) => {
+    const w = images[s] / total;
+    for (let i = 0; i < out.length; i++) out[i] += w * g[i];
+  });
+}
+
+/** The whole batch's StepResult from its shards' figures (classLoss averaged over labelled images). */
+export function combineStats(shards: ShardStats[]): StepResult {
+  const total = shards.reduce((a, s) => a + s.images, 0);
+  const labelled = shards.reduce((a, s) => a + s.labelled, 0);
+  const values: Record<string, number> = {};
+  for (const key of Object.keys(shards[0].values)) {
+    if (key === 'classLoss') {
+      values[key] = labelled ? shards.reduce((a, s) => a + (s.labelled ? s.labelled * s.values[key] : 0), 0) / labelled : NaN;
+    } else values[key] = shards.reduce((a, s) => a + s.images * s.values[key], 0) / total;
+  }
+  const klPerDim = shards[0].klPerDim.map((_, d) => shards.reduce((a, s) => a + s.images * s.klPerDim[d], 0) / total);
+  return { ...values, klPerDim } as unknown as StepResult;
+}
+
+/** Contiguous shards of a batch of n images for `parts` threads, sizes differing by at most one. */
+export function shardRows(n: number, parts: number): BatchRows[] {
+  const rows: BatchRows[] = [];
+  const base = Math.floor(n / parts);
+  let offset = 0;
+  for (let p = 0; p < parts; p++) {
+    const size = base + (p < n % parts ? 1 : 0);
+    rows.push({ offset, total: n });
+    offset += size;
+  }
+  return rows;
+}
+
+/** Number of images of shard p of shardRows(n, parts). */
+export function shardSize(n: number, parts: number, p: number): number {
+  return Math.floor(n / parts) + (p < n % parts ? 1 : 0);
+}
