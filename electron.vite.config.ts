@@ -16,6 +16,8 @@ export default defineConfig({
           'tsne-worker': resolve('electron/engine/projections/tsne-worker.ts'),
           // The import's decode pool worker; decode-pool.ts looks for it next to the engine.
           'decode-worker': resolve('electron/engine/datasets/decode-worker.ts'),
+          // The data-parallel training workers' entry; training/parallel/stepper.ts looks for it next to the engine.
+          'train-worker': resolve('electron/engine/training/parallel/train-worker.ts'),
         },
       },
     },

@@ -19,12 +19,14 @@ export interface BackendAttempt {
 }
 
 export interface BackendInfo {
-  /** tf.getBackend() after the ladder: 'tensorflow' (native, GPU or CPU), 'wasm' or 'cpu'. */
+  /** tf.getBackend() after the ladder: 'tensorflow' (native, GPU or CPU), 'webgpu', 'wasm' or 'cpu'. */
   backend: string;
   /** A short description for the status bar, e.g. "wasm (SIMD, 2 threads)". */
   label: string;
   gpu: boolean;
   attempts: BackendAttempt[];
+  /** Training threads by default (data-parallel on wasm/cpu), and where the number comes from. */
+  threads?: { threads: number; source: 'cores' | 'LATENT_EXPLORER_THREADS'; cores: number };
 }
 
 export interface AppInfo {

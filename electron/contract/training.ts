@@ -36,6 +36,11 @@ export interface TrainSettings {
   leakageWeight?: number;
   /** ssvae: extra weight on the total correlation of the style part z^X (default: the model default). */
   styleTcWeight?: number;
+  /**
+   * Threads that compute each step (data-parallel; default LATENT_EXPLORER_THREADS, else the core count).
+   * A given seed and thread count repeat a run exactly; other counts match it within float rounding.
+   */
+  threads?: number;
 }
 
 export interface TrainProgress {
@@ -51,6 +56,9 @@ export interface TrainProgress {
   klPerDim: number[];
   samplesPerSec: number;
   etaSec: number;
+  /** Threads computing the steps, and why fewer than asked for, if so. */
+  threads?: number;
+  threadsNote?: string;
 }
 
 export interface EpochReport {

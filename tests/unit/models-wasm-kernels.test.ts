@@ -36,7 +36,7 @@ async function transposedConvs(backend: 'cpu' | 'wasm'): Promise<number[][]> {
   }
   // [dy shape, filter shape, dx shape, stride, padding]: k divisible by s (sub-pixel path), odd sizes,
   // 'valid', stride 1, and k = 3 with stride 2 (falls back to TF.js's own kernel)
-  const cases: Array<[number[], number[], [number, number, number, number], number | [number, number], 'same' | 'valid']> = [
+  const cases: Array<[[number, number, number, number], [number, number, number, number], [number, number, number, number], number | [number, number], 'same' | 'valid']> = [
     [[2, 4, 4, 6], [4, 4, 3, 6], [2, 8, 8, 3], 2, 'same'],
     [[2, 4, 4, 6], [4, 4, 3, 6], [2, 7, 7, 3], 2, 'same'],
     [[2, 3, 4, 5], [4, 2, 3, 5], [2, 8, 9, 3], [2, 2], 'valid'],

@@ -82,3 +82,35 @@ describe('data-parallel training', () => {
     expectClose(three.losses, one.losses, 1e-4);
   }, 180_000);
 });
+
+describe('training threads', () => {
+  it('default to the core count; LATENT_EXPLORER_THREADS sets them and a bad value is named', async () => {
+    const { defaultThreads, trainingThreads } = await import('../../electron/engine/training/parallel/threads.ts');
+    const { availableParallelism } = await import('node:os');
+    expect(defaultThreads({})).toEqual({ threads: availableParallelism(), source: 'cores', cores: availableParallelism() });
+    expect(defaultThreads({ LATENT_EXPLORER_THREADS: '3' }).threads).toBe(3);
+    expect(() => defaultThreads({ LATENT_EXPLORER_THREADS: 'two' })).toThrow(/LATENT_EXPLORER_THREADS must be a whole number.*'two'/);
+    const vae = defaultModelConfig({ latent: 2 });
+    expect(trainingThreads(4, vae, 'wasm', 128)).toEqual({ threads: 4 });
+    expect(trainingThreads(4, vae, 'tensorflow', 128).threads).toBe(1);
+    expect(trainingThreads(4, defaultModelConfig({ objective: 'beta-tcvae', latent: 4 }), 'wasm', 128).note).toMatch(/β-TCVAE/);
+    expect(trainingThreads(4, vae, 'wasm', 16)).toMatchObject({ threads: 2 });
+  });
+
+  it('a training job on two threads reports them and finishes its run', async () => {
+    const { startTraining } = await import('../../electron/engine/training/job.ts');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    await useWasm();
+    const runDir = join(mkdtempSync(join(tmpdir(), 'le-threads-')), 'run');
+    const seen = new Set<number>();
+    const job = startTraining(ds, { model: 'vae', arch: 'mlp', latent: 2, epochs: 1, batchSize: 32, lr: 1e-3, seed: 3, threads: 2, hidden: [64, 16] }, runDir, {
+      onProgress: (p) => seen.add(p.threads ?? 0),
+    });
+    const summary = await job.done;
+    expect(summary.status).toBe('done');
+    expect(Number.isFinite(summary.testLoss)).toBe(true);
+    expect([...seen]).toEqual([2]);
+  }, 180_000);
+});

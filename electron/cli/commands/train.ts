@@ -31,6 +31,8 @@ const USAGE = `Usage: latent-explorer train <folder|sample:mnist> --model vae|be
   --epochs E       (default 10)    --batch B   (default 128)    --lr L   (default 0.001)
   --seed S         seed of initialisation, shuffling and sampling (default 1)
   --samples M      reparameterisation samples per image (default 1)
+  --threads T      threads that compute each step (default: LATENT_EXPLORER_THREADS, else the core count);
+                   a seed and thread count repeat a run exactly
   --size N, --channels 1|3, --binarize off|T|dynamic, --test-split S   preprocessing of a folder
   --out DIR        the run folder to create
   --resume         continue the run in --out from its last checkpoint (--epochs and --lr may change)
@@ -56,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
       lr: { type: 'string' },
       seed: { type: 'string' },
       samples: { type: 'string' },
+      threads: { type: 'string' },
       ...PREPROCESS_FLAGS,
       out: { type: 'string' },
       resume: { type: 'boolean', default: false },
@@ -117,6 +120,9 @@ export async function run(argv: string[]): Promise<number> {
   if (classCode !== undefined) settings.classCode = classCode;
   const samples = intOption(values, 'samples', { min: 1 }) ?? saved?.settings.samples;
   if (samples !== undefined) settings.samples = samples;
+  // not taken from a resumed run: the thread count belongs to this machine
+  const threads = intOption(values, 'threads', { min: 1 });
+  if (threads !== undefined) settings.threads = threads;
   for (const k of ['hidden', 'classWeight'] as const) if (saved?.settings[k] !== undefined) (settings as unknown as Record<string, unknown>)[k] = saved.settings[k];
 
   const out = createOutput(values.json);
@@ -139,7 +145,7 @@ export async function run(argv: string[]): Promise<number> {
         if (out.json) out.event('progress', { ...p, klPerDim: p.klPerDim.map((v) => round(v, 4)), samplesPerSec: Math.round(p.samplesPerSec), etaSec: round(p.etaSec, 1) });
         else
           out.progressLine(
-            `epoch ${p.epoch}/${p.epochs} step ${p.stepInEpoch}/${p.stepsPerEpoch}  loss ${p.loss.toFixed(2)}  recon ${p.recon.toFixed(2)}  KL ${p.kl.toFixed(2)}  ${Math.round(p.samplesPerSec)} img/s  ${Number.isFinite(p.etaSec) ? Math.ceil(p.etaSec) + ' s left' : ''}`,
+            `epoch ${p.epoch}/${p.epochs} step ${p.stepInEpoch}/${p.stepsPerEpoch}  loss ${p.loss.toFixed(2)}  recon ${p.recon.toFixed(2)}  KL ${p.kl.toFixed(2)}  ${Math.round(p.samplesPerSec)} img/s on ${p.threads ?? 1} thread${(p.threads ?? 1) > 1 ? 's' : ''}  ${Number.isFinite(p.etaSec) ? Math.ceil(p.etaSec) + ' s left' : ''}`,
           );
       },
       onEpoch: (e: EpochReport) => {

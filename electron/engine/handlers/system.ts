@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { AppInfo, FolderListing } from '../../contract/api.ts';
 import { UserError } from '../../contract/errors.ts';
 import { initBackend } from '../backend.ts';
+import { defaultThreads } from '../training/parallel/threads.ts';
 import type { HandlerMap } from '../context.ts';
 import { dataDir } from '../paths.ts';
 import { appVersion } from '../training/versions.ts';
@@ -18,9 +19,18 @@ export async function appInfo(): Promise<AppInfo> {
     node: process.versions.node,
     tfjs: tf.version.tfjs,
     platform: `${platform()} ${process.arch}`,
-    backend: await initBackend(),
+    backend: { ...(await initBackend()), threads: threadsOrCores() },
     dataDir: dataDir(),
   };
+}
+
+/** The default training threads; a malformed LATENT_EXPLORER_THREADS is reported when training starts. */
+function threadsOrCores() {
+  try {
+    return defaultThreads();
+  } catch {
+    return defaultThreads({});
+  }
 }
 
 export function listFolder(path?: string): FolderListing {

@@ -9,7 +9,9 @@ import type { Dataset } from '../datasets/types.ts';
 import { mulberry32 } from '../random.ts';
 import type { ModelConfig } from '../../../models/config.ts';
 import { VaeModel } from '../../../models/vae.ts';
-import { inferenceBinarize, pixelsToTensor, tensorToPixels } from '../../../models/pixels.ts';
+import { inferenceBinarize, pixelsToFloats, pixelsToTensor, tensorToPixels } from '../../../models/pixels.ts';
+import { createStepper, type Stepper } from './parallel/stepper.ts';
+import { trainingThreads } from './parallel/threads.ts';
 import { saveModelToDir, writeDirAtomic } from '../../../models/io.ts';
 import type { TrainSettings } from './settings.ts';
 import { checkSettings, defaultDimensionNames, keepBalancedLabels, modelConfigFor, SettingsError } from './settings.ts';
@@ -120,6 +122,9 @@ class Job implements TrainingJob {
   done!: Promise<RunSummary>;
   private wake: (() => void) | null = null;
   private readonly config: ModelConfig;
+  /** Computes the steps: on this thread, or data-parallel on worker threads too. */
+  private stepper: Stepper | null = null;
+  private threadsNote: string | undefined;
 
   constructor(
     private readonly ds: Dataset,
@@ -174,6 +179,9 @@ class Job implements TrainingJob {
         runFile.dimensionNames = saved.dimensionNames.length === this.config.latent ? saved.dimensionNames : runFile.dimensionNames;
       }
       await saveRunFile(this.runDir, runFile);
+      const threads = trainingThreads(this.settings.threads, this.config, tf.getBackend(), this.settings.batchSize);
+      this.stepper = await createStepper(model, threads.threads);
+      this.threadsNote = this.stepper.note ?? threads.note;
       return await this.loop(model, state, runFile);
     } catch (e) {
       this.state = 'failed';
@@ -184,6 +192,7 @@ class Job implements TrainingJob {
       }
       throw e;
     } finally {
+      await this.stepper?.dispose();
       model?.dispose();
       this.releaseLock();
     }
@@ -328,10 +337,10 @@ class Job implements TrainingJob {
         const batch = perm.slice(s * B, (s + 1) * B);
         const rand = mulberry32(hashSeed(settings.seed, state.step));
         for (let k = 0; k < extraLabelled; k++) batch.push(labelledTrain[Math.floor(rand() * labelledTrain.length)]);
-        const x = pixelsToTensor(pixels, batch, size, channels, binarize, rand);
+        // uint8 pixels -> this batch's floats only; never a float copy of the whole set
+        const x = pixelsToFloats(pixels, batch, size, channels, binarize, rand);
         const batchLabels = Int32Array.from(batch, (i) => labels[i]);
-        const r = model.trainStep(x, batchLabels, hashSeed(settings.seed + 1, state.step));
-        x.dispose();
+        const r = await this.stepper!.step(x, [batch.length, size, size, channels], batchLabels, hashSeed(settings.seed + 1, state.step));
         if (!Number.isFinite(r.loss)) return await this.diverged(state, runFile, r.loss, epoch, s, summary, finishRunFile);
         const n = batch.length;
         state.sums.images += n;
@@ -364,6 +373,8 @@ class Job implements TrainingJob {
             klPerDim: r.klPerDim,
             samplesPerSec: rate,
             etaSec: rate > 0 ? remaining / rate : NaN,
+            threads: this.stepper!.threads,
+            threadsNote: this.threadsNote,
           });
         }
         if (now - lastRecon >= RECON_MS) {

@@ -5,6 +5,7 @@ import type { ClassPrior as WireClassPrior, ModelKind, TrainSettings } from '../
 import { defaultModelConfig, MLP_HIDDEN } from '../../../models/config.ts';
 import { UserError } from '../../contract/errors.ts';
 import { mulberry32 } from '../random.ts';
+import { MAX_THREADS } from './parallel/threads.ts';
 
 export type { ModelKind, TrainSettings };
 
@@ -41,6 +42,7 @@ export function checkSettings(s: TrainSettings, ds: Dataset): void {
   if (s.styleTcWeight !== undefined && !(s.styleTcWeight >= 0 && Number.isFinite(s.styleTcWeight))) fail(`style TC weight must be a number >= 0 (got ${s.styleTcWeight})`);
   if (s.classCode !== undefined && s.classCode !== 'sample' && s.classCode !== 'prototype') fail(`class code must be sample or prototype (got ${s.classCode})`);
   if (s.labels !== undefined && !whole(s.labels, 0)) fail(`labels must be a whole number >= 0 (got ${s.labels})`);
+  if (s.threads !== undefined && (!whole(s.threads, 1) || s.threads > MAX_THREADS)) fail(`threads must be a whole number from 1 to ${MAX_THREADS} (got ${s.threads})`);
   const trainCount = ds.images.split.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
   if (trainCount < 1) fail(`${ds.ref}: no training images (all ${ds.images.count} are in the test split)`);
   if (s.arch === 'conv' && ds.images.size % 4 !== 0) fail(`the conv architecture needs an image size divisible by 4 (the dataset is ${ds.images.size} px)`);

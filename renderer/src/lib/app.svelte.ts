@@ -21,7 +21,7 @@ export interface TrainingView {
   points: LossPoint[];
   epochs: EpochReport[];
   klPerDim: number[];
-  progress: { epoch: number; epochs: number; stepInEpoch: number; stepsPerEpoch: number; samplesPerSec: number; etaSec: number } | null;
+  progress: { epoch: number; epochs: number; stepInEpoch: number; stepsPerEpoch: number; samplesPerSec: number; etaSec: number; threads?: number; threadsNote?: string } | null;
   reconstructions: Reconstructions | null;
 }
 
@@ -95,7 +95,7 @@ export function listen(client: Client): void {
     // Full: keep every other point, so a long run's curve keeps its start (at half the density).
     if (t.points.length > MAX_POINTS) t.points = t.points.filter((_, i) => i % 2 === 0 || i === t.points.length - 1);
     t.klPerDim = p.klPerDim;
-    t.progress = { epoch: p.epoch, epochs: p.epochs, stepInEpoch: p.stepInEpoch, stepsPerEpoch: p.stepsPerEpoch, samplesPerSec: p.samplesPerSec, etaSec: p.etaSec };
+    t.progress = { epoch: p.epoch, epochs: p.epochs, stepInEpoch: p.stepInEpoch, stepsPerEpoch: p.stepsPerEpoch, samplesPerSec: p.samplesPerSec, etaSec: p.etaSec, threads: p.threads, threadsNote: p.threadsNote };
   });
   client.on('train.epoch', (e) => {
     if (app.training.jobId === e.jobId) app.training.epochs.push(e);

@@ -1,0 +1,38 @@
+// How many threads a training run uses: the setting (UI or CLI --threads), else LATENT_EXPLORER_THREADS,
+// else the number of cores; then fewer where data-parallel steps would not help or would change the model.
+import { availableParallelism } from 'node:os';
+import type { ModelConfig } from '../../../../models/config.ts';
+
+export const MAX_THREADS = 64;
+
+export interface ThreadsDefault {
+  threads: number;
+  /** where the number comes from */
+  source: 'cores' | 'LATENT_EXPLORER_THREADS';
+  cores: number;
+}
+
+/** The default thread count of this process. A malformed LATENT_EXPLORER_THREADS throws, naming it. */
+export function defaultThreads(env: NodeJS.ProcessEnv = process.env): ThreadsDefault {
+  const cores = availableParallelism();
+  const raw = env.LATENT_EXPLORER_THREADS;
+  if (raw === undefined || raw.trim() === '') return { threads: cores, source: 'cores', cores };
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new Error(`LATENT_EXPLORER_THREADS must be a whole number from 1 to ${MAX_THREADS} (got '${raw}')`);
+  return { threads: n, source: 'LATENT_EXPLORER_THREADS', cores };
+}
+
+/**
+ * Threads for a run of `config` on TF.js backend `backend`, asked for `requested` (undefined: the default),
+ * with the reason when fewer are used.
+ */
+export function trainingThreads(requested: number | undefined, config: ModelConfig, backend: string, batchSize: number): { threads: number; note?: string } {
+  const wanted = requested ?? defaultThreads().threads;
+  if (wanted <= 1) return { threads: 1 };
+  if (backend !== 'wasm' && backend !== 'cpu')
+    return { threads: 1, note: `one training thread: the ${backend} backend uses ${backend === 'tensorflow' ? 'every core' : 'the GPU'} by itself` };
+  if (config.objective === 'beta-tcvae')
+    return { threads: 1, note: "one training thread: β-TCVAE's estimate of q(z) needs the whole batch in one place" };
+  const threads = Math.min(wanted, Math.max(1, Math.floor(batchSize / 8)));
+  return threads < wanted ? { threads, note: `${threads} training thread${threads > 1 ? 's' : ''}: a batch of ${batchSize} gives each thread at least 8 images` } : { threads };
+}
