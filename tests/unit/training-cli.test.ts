@@ -79,6 +79,7 @@ describe('latent-explorer train', () => {
       [['sample:mnist', '--model', 'vae', '--labels', '100', '--out', 'x'], /--labels applies to the semi-supervised model/],
       [['sample:mnist', '--model', 'beta-vae', '--lr', '2', '--out', 'x'], /--lr must be a number between 0 and 1/],
       [['sample:mnist', '--model', 'vae', '--out', 'resources/runs/mnist-vae-2d'], /already holds a run; add --resume/],
+      [['sample:mnist', '--model', 'vae', '--threads', '0', '--out', 'x'], /--threads must be a whole number/],
     ];
     for (const [args, message] of cases) {
       const r = cli('train', ...args);
@@ -86,5 +87,15 @@ describe('latent-explorer train', () => {
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(r.stderr).toMatch(message);
     }
+  });
+});
+
+describe('latent-explorer info', () => {
+  it('shows the training threads: the core count by default, LATENT_EXPLORER_THREADS when set', () => {
+    const byDefault = spawnSync(process.execPath, [CLI, 'info', '--json'], { encoding: 'utf8', env: { ...process.env, LATENT_EXPLORER_THREADS: '' } });
+    expect(byDefault.status).toBe(0);
+    expect(JSON.parse(byDefault.stdout).backend.threads).toMatchObject({ source: 'cores' });
+    const set = spawnSync(process.execPath, [CLI, 'info'], { encoding: 'utf8', env: { ...process.env, LATENT_EXPLORER_THREADS: '3' } });
+    expect(set.stdout).toMatch(/Training threads: 3 \(from LATENT_EXPLORER_THREADS/);
   });
 });
