@@ -17,7 +17,9 @@ export interface Host {
 export function startServe(extraEnv: Record<string, string> = {}): Promise<{ host: Host; process: ChildProcess }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'le-e2e-'));
   const child = spawn(process.execPath, ['bin/latent-explorer.mjs', 'serve', '--port', '0', '--json'], {
-    env: { ...process.env, LATENT_EXPLORER_DATA: dataDir, ...extraEnv },
+    // One training thread unless asked: on a shared 2-core CI machine a second thread waits for CPU at
+    // every step's synchronisation, and the UI tests' time limits assume one (training-parallel tests the rest).
+    env: { ...process.env, LATENT_EXPLORER_THREADS: process.env.LATENT_EXPLORER_THREADS ?? '1', LATENT_EXPLORER_DATA: dataDir, ...extraEnv },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
