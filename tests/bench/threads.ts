@@ -1,8 +1,13 @@
 // Data-parallel training on worker threads against one thread, in this same process: the lectures' MLP
 // VAE (batch 128, 28x28) and the conv VAE (filters 32, 32, 64, 64) at 64x64 RGB (batch 128). Prints
 // images/s for 1 and N threads (N = LATENT_EXPLORER_THREADS or the core count) and their ratio.
-// Rounds alternate 1 and N threads so that load from other processes falls on both alike.
+// Rounds alternate 1 and N threads so that load from other processes falls on both alike. Then the
+// same two models in PyTorch (tests/bench/torch_reference.py, Debian's python3-torch), when installed,
+// and our images/s as a ratio of PyTorch's.
 import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { availableParallelism, loadavg } from 'node:os';
 import { initBackend } from '../../electron/engine/backend.ts';
 import { defaultModelConfig, type ModelConfig } from '../../models/config.ts';
@@ -28,7 +33,9 @@ async function rate(stepper: Stepper, x: Float32Array, shape: [number, number, n
   return (steps * shape[0] * 1000) / (performance.now() - t0);
 }
 
-async function compare(name: string, config: ModelConfig, steps: number, rounds: number) {
+const ours: Record<'mlp' | 'conv', { one: number; many: number }> = { mlp: { one: 0, many: 0 }, conv: { one: 0, many: 0 } };
+
+async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, steps: number, rounds: number) {
   const B = 128;
   const shape: [number, number, number, number] = [B, config.imageSize, config.imageSize, config.channels];
   const x = new Float32Array(shape.reduce((a, d) => a * d, 1)).map((_, i) => ((i * 2654435761) % 1000) / 1000);
@@ -46,6 +53,7 @@ async function compare(name: string, config: ModelConfig, steps: number, rounds:
     rn.push(await rate(parallel, x, shape, steps, 10 + r));
   }
   const best = (a: number[]) => Math.max(...a);
+  ours[key] = { one: best(r1), many: best(rn) };
   const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
   console.log(
     `${name}: 1 thread ${Math.round(best(r1))} images/s (mean ${Math.round(mean(r1))}), ${parallel.threads} threads ${Math.round(best(rn))} images/s (mean ${Math.round(mean(rn))}); ` +
@@ -68,6 +76,24 @@ async function compare(name: string, config: ModelConfig, steps: number, rounds:
   many.dispose();
 }
 
-await compare('MLP VAE 784-256-64-2, batch 128', defaultModelConfig({ latent: 2 }), 20, 4);
-await compare('conv VAE 32-32-64-64, 64x64 RGB, batch 128', defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 32 }), 2, 3);
+await compare('mlp', 'MLP VAE 784-256-64-2, batch 128', defaultModelConfig({ latent: 2 }), 20, 4);
+await compare('conv', 'conv VAE 32-32-64-64, 64x64 RGB, batch 128', defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 32 }), 2, 3);
+
+// PyTorch reference: Debian's python3-torch lives in /usr/bin/python3's dist-packages.
+const python = ['/usr/bin/python3', 'python3'].find((p) => p === 'python3' || existsSync(p))!;
+const script = fileURLToPath(new URL('./torch_reference.py', import.meta.url));
+for (const t of [1, threads]) {
+  const r = spawnSync(python, [script, String(t)], { encoding: 'utf8' });
+  const line = r.status === 0 ? r.stdout.trim().split('\n').pop() : undefined;
+  if (!line) {
+    console.log(`PyTorch reference skipped: ${python} could not run it (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); install python3-torch to compare`);
+    break;
+  }
+  const torch = JSON.parse(line) as { torch: string; threads: number; mlp: number; conv: number };
+  const ourRate = (k: 'mlp' | 'conv') => (t === 1 ? ours[k].one : ours[k].many);
+  console.log(
+    `PyTorch ${torch.torch} CPU, ${t} thread${t > 1 ? 's' : ''}: MLP ${Math.round(torch.mlp)} images/s (ours on ${t}: ${Math.round(ourRate('mlp'))}, ratio ${(ourRate('mlp') / torch.mlp).toFixed(2)}x), ` +
+      `conv ${Math.round(torch.conv)} images/s (ours on ${t}: ${Math.round(ourRate('conv'))}, ratio ${(ourRate('conv') / torch.conv).toFixed(2)}x)`,
+  );
+}
 console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}; tensors left ${tf.memory().numTensors}`);

@@ -33,6 +33,9 @@ export function trainingThreads(requested: number | undefined, config: ModelConf
     return { threads: 1, note: `one training thread: the ${backend} backend uses ${backend === 'tensorflow' ? 'every core' : 'the GPU'} by itself` };
   if (config.objective === 'beta-tcvae')
     return { threads: 1, note: "one training thread: β-TCVAE's estimate of q(z) needs the whole batch in one place" };
+  // terms estimated from the whole batch (the style part's total correlation, the leakage penalty's shuffled styles)
+  if (config.objective === 'ssvae' && ((config.styleTcWeight ?? 0) > 0 || (config.classCode === 'prototype' && (config.leakageWeight ?? 0) > 0)))
+    return { threads: 1, note: 'one training thread: the style-TC and leakage terms are estimated from the whole batch' };
   const threads = Math.min(wanted, Math.max(1, Math.floor(batchSize / 8)));
   return threads < wanted ? { threads, note: `${threads} training thread${threads > 1 ? 's' : ''}: a batch of ${batchSize} gives each thread at least 8 images` } : { threads };
 }
