@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 
 export const WEIGHTS_FILE = 'group1-shard1of1.bin';
 
@@ -32,6 +32,19 @@ export async function saveModelToDir(model: tf.LayersModel, dir: string): Promis
   );
 }
 
+/**
+ * The weights file `p` named in `dir`/model.json, confined to `dir`: an absolute path, '..' or a
+ * symbolic link out of the folder would read any file the user can read.
+ */
+export function weightsPath(dir: string, p: unknown, jsonPath: string): string {
+  const root = resolve(dir);
+  const file = typeof p === 'string' && p !== '' && !isAbsolute(p) ? resolve(root, p) : null;
+  if (!file || !file.startsWith(root + sep)) throw new ModelFileError(`${jsonPath}: weights path '${String(p).slice(0, 80)}' points outside the model folder`);
+  if (existsSync(file) && !realpathSync(file).startsWith(realpathSync(root) + sep))
+    throw new ModelFileError(`${jsonPath}: weights path '${String(p).slice(0, 80)}' links outside the model folder`);
+  return file;
+}
+
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
 
 /** Loads a folder written by saveModelToDir (or by any TF.js `model.save`); clear errors for missing or corrupt files. */
@@ -53,7 +66,7 @@ export async function loadModelFromDir(dir: string): Promise<tf.LayersModel> {
     let got = 0;
     const parts: Uint8Array[] = [];
     for (const p of group.paths) {
-      const file = join(dir, p);
+      const file = weightsPath(dir, p, jsonPath);
       if (!existsSync(file)) throw new ModelFileError(`${file}: missing weights file named in ${jsonPath}`);
       const data = await readFile(file);
       parts.push(data);

@@ -92,6 +92,18 @@ export function hostHeaderAllowed(bound: string, port: number, header: string | 
   return names.some((name) => header === `${name}:${port}`);
 }
 
+/**
+ * Requests the browser host answers with a refusal instead of passing them on: a browser downloads
+ * its exports, so an `out` path (the engine would write wherever it says, any extension) is refused.
+ */
+export function refusedFromBrowser(message: Message): string | null {
+  if (message.kind !== 'request') return null;
+  const params = message.params as { out?: unknown } | null | undefined;
+  if (message.method === 'export.start' && params && typeof params === 'object' && params.out !== undefined)
+    return 'The browser app downloads its exports; it does not write to a path on this machine (remove "out").';
+  return null;
+}
+
 export async function startBrowserHost(options: BrowserHostOptions): Promise<BrowserHost> {
   const rendererDir = resolve(options.rendererDir);
   if (!existsSync(join(rendererDir, 'index.html'))) {
@@ -176,6 +188,11 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
           return; // not a frame of ours
         }
         if (!isMessage(message) || message.kind !== 'request') return;
+        const refusal = refusedFromBrowser(message);
+        if (refusal) {
+          reply({ socket: ws, id: message.id }, { kind: 'reply', id: message.id, error: { message: refusal, code: 'bad-input' } });
+          return;
+        }
         const engineId = nextEngineId++;
         routes.set(engineId, { socket: ws, id: message.id });
         toEngine({ ...message, id: engineId });

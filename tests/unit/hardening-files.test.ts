@@ -65,3 +65,49 @@ describe('temporary files', () => {
     expect(readdirSync(dir)).toEqual(['target']);
   });
 });
+
+describe('paths', () => {
+  it('an opened folder follows no symlink out of itself unless asked, and never into /proc, /sys or /dev', async () => {
+    const { scanFolder } = await import('../../electron/engine/datasets/scan.ts');
+    const { symlinkSync } = await import('node:fs');
+    const set = join(root, 'set');
+    const elsewhere = join(root, 'elsewhere');
+    mkdirSync(join(set, 'cats'), { recursive: true });
+    mkdirSync(elsewhere, { recursive: true });
+    writeFileSync(join(set, 'cats', 'a.png'), 'x');
+    writeFileSync(join(elsewhere, 'b.png'), 'x');
+    symlinkSync(elsewhere, join(set, 'dogs'));
+    symlinkSync(join(elsewhere, 'b.png'), join(set, 'c.png'));
+    symlinkSync(join(set, 'cats'), join(set, 'felines')); // inside: fine (a duplicate, skipped as such)
+    symlinkSync('/proc', join(set, 'proc'));
+    const scan = await scanFolder(set);
+    expect(scan.images.map((i) => i.rel)).toEqual(['cats/a.png']);
+    const reasons = Object.fromEntries(scan.skipped.map((s) => [s.path, s.reason]));
+    expect(reasons['dogs/']).toMatch(/outside the opened folder/);
+    expect(reasons['c.png']).toMatch(/outside the opened folder/);
+    expect(reasons['proc/']).toMatch(/system folder/);
+    const followed = await scanFolder(set, { followLinks: true });
+    expect(followed.images.map((i) => i.rel)).toEqual(['c.png', 'cats/a.png', 'dogs/b.png']);
+    expect(Object.fromEntries(followed.skipped.map((s) => [s.path, s.reason]))['proc/']).toMatch(/system folder/);
+    await expect(scanFolder('/proc')).rejects.toThrow(/\/proc: a system folder/);
+    await expect(scanFolder('/sys/kernel')).rejects.toThrow(/system folder/);
+  });
+
+  it('weight paths in model.json stay inside the model folder', async () => {
+    const { loadModelFromDir } = await import('../../models/io.ts');
+    const dir = join(root, 'model-escape');
+    mkdirSync(dir);
+    writeFileSync(join(root, 'secret.bin'), new Uint8Array(16));
+    for (const p of ['../secret.bin', '/etc/hostname', 'sub/../../secret.bin']) {
+      writeFileSync(join(dir, 'model.json'), JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: [p], weights: [{ name: 'w', shape: [4], dtype: 'float32' }] }] }));
+      await expect(loadModelFromDir(dir), p).rejects.toThrow(/outside the model folder/);
+    }
+  });
+
+  it('the browser host refuses an export request that names an output path (it downloads instead)', async () => {
+    const { refusedFromBrowser } = await import('../../electron/host/browser-host.ts');
+    expect(refusedFromBrowser({ kind: 'request', id: 1, method: 'export.start', params: { spec: { kind: 'bundle', runDir: '/r' }, out: '/home/me/.bashrc' } })).toMatch(/downloads/);
+    expect(refusedFromBrowser({ kind: 'request', id: 1, method: 'export.start', params: { spec: { kind: 'bundle', runDir: '/r' } } })).toBeNull();
+    expect(refusedFromBrowser({ kind: 'request', id: 1, method: 'app.info', params: {} })).toBeNull();
+  });
+});

@@ -4,11 +4,13 @@
 // the Embedding view shows); --method none writes the table without t-SNE.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { checkOutput, choiceOption, EXIT_CANCELLED, intOption, numberOption, onePositional, OUT_FLAGS, openRunForCli, parseCommand, withCancel } from '../args.ts';
+import { asUsageError, checkOutput, choiceOption, EXIT_CANCELLED, intOption, numberOption, onePositional, OUT_FLAGS, openRunForCli, parseCommand, withCancel } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { createOutput } from '../output.ts';
 import { writeFileAtomic } from '../../engine/files.ts';
 import { runTsne } from '../../engine/projections/tsne-runner.ts';
+import { checkMemory, estimateCsvParseBytes, estimateTsneBytes, estimateTsneSeconds, formatSize } from '../../engine/memory.ts';
+
 import { formatCoordsCsv, parseVectorsCsv, VectorsCsvError } from '../../engine/projections/vectors-csv.ts';
 
 const USAGE = `Usage: latent-explorer embed <run folder | vectors.csv> --out FILE.csv [options]
@@ -31,8 +33,19 @@ interface Input {
   source: string;
 }
 
+/** '40 s', '12 min', '2.5 h'. */
+function formatDuration(seconds: number): string {
+  return seconds < 90 ? `${Math.max(1, Math.round(seconds))} s` : seconds < 5400 ? `${Math.round(seconds / 60)} min` : `${(seconds / 3600).toFixed(1)} h`;
+}
+
 function readVectorsCsv(file: string): Input {
   let text: string;
+  try {
+    // A huge file is refused by its size, before it is read into memory.
+    checkMemory(`Reading ${file} (${formatSize(statSync(file).size)})`, estimateCsvParseBytes(statSync(file).size));
+  } catch (e) {
+    throw asUsageError(e);
+  }
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
@@ -124,6 +137,20 @@ export async function run(argv: string[]): Promise<number> {
     if (data.n < 8) throw new UsageError(`${input}: t-SNE needs at least 8 vectors (have ${data.n})`);
     const maxPerplexity = Math.floor((data.n - 1) / 3);
     if (perplexity >= maxPerplexity) throw new UsageError(`${input}: perplexity ${perplexity} is too large for ${data.n} vectors; use less than ${maxPerplexity}`);
+    // Say the size and the expected time before starting; refuse past the memory limit.
+    const needs = estimateTsneBytes(data.n, data.dim, perplexity);
+    const expected = estimateTsneSeconds(data.n, iterations);
+    try {
+      checkMemory(`t-SNE of ${data.n} vectors`, needs, 'embed a sample of the vectors');
+    } catch (e) {
+      throw asUsageError(e);
+    }
+    const about = `${data.n} vectors of ${data.dim} dimensions (${formatSize(data.data.byteLength)}); t-SNE needs about ${formatSize(needs)} and about ${formatDuration(expected)} on two cores`;
+    if (output.json) output.event('estimate', { points: data.n, dim: data.dim, bytes: data.data.byteLength, memoryBytes: needs, seconds: Math.round(expected) });
+    else {
+      output.endProgressLine();
+      console.error(`Embedding ${about}`);
+    }
     status(`Embedding ${data.n} vectors of ${data.dim} dimensions`);
     let lastKl: number | undefined;
     const coords = await runTsne(

@@ -12,7 +12,7 @@ import { SAMPLE_MNIST } from '../../engine/datasets/types.ts';
 import { startTraining } from '../../engine/training/job.ts';
 import type { EpochReport, TrainProgress } from '../../engine/training/job.ts';
 import type { ModelKind, TrainSettings } from '../../engine/training/settings.ts';
-import { MODEL_KINDS } from '../../engine/training/settings.ts';
+import { LIMITS, MODEL_KINDS } from '../../engine/training/settings.ts';
 import { readRunFile, runJsonPath } from '../../engine/training/run-file.ts';
 import { hasCheckpoint } from '../../engine/training/checkpoint.ts';
 import { checkRunLock } from '../../engine/training/run-lock.ts';
@@ -96,21 +96,21 @@ export async function run(argv: string[]): Promise<number> {
   if (values.beta !== undefined && (model === 'vae' || model === 'ssvae')) throw new UsageError(`--beta applies to beta-vae and beta-tcvae, not ${model}`);
   if (values.labels !== undefined && model !== 'ssvae') throw new UsageError('--labels applies to the semi-supervised model (--model ssvae)');
   if (values.style !== undefined && model !== 'ssvae') throw new UsageError('--style applies to the semi-supervised model (--model ssvae)');
-  const latent = intOption(values, 'latent', { min: 1 }) ?? saved?.settings.latent ?? DEFAULT_LATENT[model];
+  const latent = intOption(values, 'latent', { min: 1, max: LIMITS.latent }) ?? saved?.settings.latent ?? DEFAULT_LATENT[model];
   const settings: TrainSettings = {
     model,
     arch,
     latent,
-    epochs: intOption(values, 'epochs', { min: 1 }) ?? saved?.settings.epochs ?? 10,
-    batchSize: intOption(values, 'batch', { min: 1 }) ?? saved?.settings.batchSize ?? 128,
+    epochs: intOption(values, 'epochs', { min: 1, max: LIMITS.epochs }) ?? saved?.settings.epochs ?? 10,
+    batchSize: intOption(values, 'batch', { min: 1, max: LIMITS.batchSize }) ?? saved?.settings.batchSize ?? 128,
     lr: numberOption(values, 'lr', { above: 0, below: 1, example: '0.001' }) ?? saved?.settings.lr ?? 1e-3,
-    seed: intOption(values, 'seed', { min: 0 }) ?? saved?.settings.seed ?? 1,
+    seed: intOption(values, 'seed', { min: 0, max: LIMITS.seed }) ?? saved?.settings.seed ?? 1,
   };
-  const style = intOption(values, 'style', { min: 0 }) ?? saved?.settings.style ?? (model === 'ssvae' && values.latent === undefined ? 16 : undefined);
+  const style = intOption(values, 'style', { min: 0, max: LIMITS.latent - 1 }) ?? saved?.settings.style ?? (model === 'ssvae' && values.latent === undefined ? 16 : undefined);
   if (style !== undefined) settings.style = style;
-  const beta = numberOption(values, 'beta', { min: 0 }) ?? saved?.settings.beta;
+  const beta = numberOption(values, 'beta', { min: 0, max: LIMITS.beta }) ?? saved?.settings.beta;
   if (beta !== undefined) settings.beta = beta;
-  const labels = intOption(values, 'labels', { min: 0 }) ?? saved?.settings.labels;
+  const labels = intOption(values, 'labels', { min: 0, max: LIMITS.labels }) ?? saved?.settings.labels;
   if (labels !== undefined) settings.labels = labels;
   const leakageWeight = numberOption(values, 'leakage-weight', { min: 0 }) ?? saved?.settings.leakageWeight;
   if (leakageWeight !== undefined) settings.leakageWeight = leakageWeight;

@@ -2,7 +2,8 @@
 // which entries are skipped before decoding (empty files, symlink loops, broken links, names that are
 // not UTF-8, unreadable folders). The file list (paths, sizes, mtimes) fingerprints the folder.
 import { readdirSync, readFileSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
-import { extname, join } from 'node:path';
+import { extname, join, sep } from 'node:path';
+import { UserError } from '../../contract/errors.ts';
 import { createHash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { IMAGE_EXTENSIONS } from './sniff.ts';
@@ -56,9 +57,24 @@ export const MAX_FILE_BYTES = 1024 * 1024 * 1024;
 export interface ScanHooks {
   signal?: AbortSignal;
   onScanned?: (scanned: number) => void;
+  /** Follow symbolic links that lead out of the opened folder (default: LATENT_EXPLORER_FOLLOW_LINKS=1, else no). */
+  followLinks?: boolean;
+}
+
+/** Kernel and device file systems: never image folders, and /proc/<pid>/cwd leads back into the whole disk. */
+const SYSTEM_FOLDERS = ['/proc', '/sys', '/dev'];
+
+function isSystemPath(real: string): boolean {
+  return process.platform !== 'win32' && SYSTEM_FOLDERS.some((d) => real === d || real.startsWith(`${d}/`));
+}
+
+function isInside(real: string, root: string): boolean {
+  return real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 export async function scanFolder(root: string, hooks: ScanHooks = {}): Promise<ScanResult> {
+  const realRoot = realpathSync(root);
+  const followLinks = hooks.followLinks ?? process.env.LATENT_EXPLORER_FOLLOW_LINKS === '1';
   const images: ScannedImage[] = [];
   const skipped: SkippedFile[] = [];
   const classFolders: string[] = [];
@@ -124,6 +140,14 @@ export async function scanFolder(root: string, hooks: ScanHooks = {}): Promise<S
           skip(`${path}/`, SKIP_REASONS.unreadable, (error as Error).message);
           continue;
         }
+        if (isSystemPath(real)) {
+          skip(`${path}/`, SKIP_REASONS.systemFolder);
+          continue;
+        }
+        if (!followLinks && !isInside(real, realRoot)) {
+          skip(`${path}/`, SKIP_REASONS.outsideLink, `links to ${real}`);
+          continue;
+        }
         if (ancestors.has(real)) {
           skip(`${path}/`, SKIP_REASONS.symlinkLoop, 'links back to a folder that contains it');
           continue;
@@ -173,6 +197,19 @@ export async function scanFolder(root: string, hooks: ScanHooks = {}): Promise<S
         skip(path, SKIP_REASONS.unreadable, 'not a regular file');
         continue;
       }
+      if (entry.isSymbolicLink() && !followLinks) {
+        let real: string;
+        try {
+          real = realpathSync(abs);
+        } catch (error) {
+          skip(path, SKIP_REASONS.unreadable, (error as Error).message);
+          continue;
+        }
+        if (!isInside(real, realRoot)) {
+          skip(path, SKIP_REASONS.outsideLink, `links to ${real}`);
+          continue;
+        }
+      }
       try {
         stats ??= statSync(abs);
       } catch (error) {
@@ -185,7 +222,7 @@ export async function scanFolder(root: string, hooks: ScanHooks = {}): Promise<S
     }
   }
 
-  const realRoot = realpathSync(root);
+  if (isSystemPath(realRoot)) throw new UserError(`${root}: a system folder (${realRoot}), not an image folder`);
   visited.add(realRoot);
   await walk(realRoot, '', 0, new Set([realRoot]), null, null);
   hooks.onScanned?.(scanned);

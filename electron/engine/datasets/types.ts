@@ -36,6 +36,8 @@ export const SKIP_REASONS = {
   badName: 'file name is not valid UTF-8',
   emptyClass: 'empty class folder',
   duplicateFolder: 'folder already imported through another path',
+  outsideLink: 'symbolic link outside the opened folder (set LATENT_EXPLORER_FOLLOW_LINKS=1 to follow)',
+  systemFolder: 'system folder (/proc, /sys, /dev), never read',
 } as const;
 
 export interface ImportHooks {

@@ -6,6 +6,7 @@ import type { EngineContext } from '../context.ts';
 import type { TsneFrame, TsneOptions } from '../projections/tsne.ts';
 import { TsneOptimizer } from '../projections/tsne.ts';
 import { runTsne } from '../projections/tsne-runner.ts';
+import { checkMemory, estimateTsneBytes } from '../memory.ts';
 import { throttle } from '../jobs.ts';
 import type { RunSession } from './session.ts';
 import { sliceColumns } from './session.ts';
@@ -87,6 +88,7 @@ export async function startEmbedding(session: RunSession, settings: EmbedSetting
   const data = from === 0 && to === session.latent ? enc.means : sliceColumns(enc.means, enc.count, session.latent, from, to);
   // Perplexity must stay below the neighbour count the sparse affinities can use.
   const perplexity = Math.min(settings.perplexity, Math.max(1, Math.floor((enc.count - 1) / 3) - 1));
+  checkMemory(`t-SNE of ${enc.count} points`, estimateTsneBytes(enc.count, to - from, perplexity), 'lay out fewer test images');
   if (session.embedJobId) ctx.jobs.cancel(session.embedJobId);
   const version = session.version;
   const runDir = session.runDir;

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
-import { resolveDir } from '../../../models/io.ts';
+import { resolveDir, weightsPath } from '../../../models/io.ts';
 import { UserError } from '../../contract/errors.ts';
 import type { RunFile } from '../training/run-file.ts';
 import { runJsonPath } from '../training/run-file.ts';
@@ -28,8 +28,12 @@ function modelFiles(dir: string, name: string): BundleFile[] {
   const files: BundleFile[] = [{ path: `${name}/model.json`, data: json }];
   for (const group of manifest.weightsManifest ?? []) {
     for (const p of group.paths) {
-      if (p.includes('..') || p.startsWith('/')) throw new UserError(`${jsonPath}: weights path '${p}' points outside the model folder`);
-      const file = join(dir, p);
+      let file: string;
+      try {
+        file = weightsPath(dir, p, jsonPath);
+      } catch (e) {
+        throw new UserError((e as Error).message);
+      }
       if (!existsSync(file)) throw new UserError(`${file}: missing weights file named in ${jsonPath}`);
       files.push({ path: `${name}/${p}`, data: readFileSync(file) });
     }

@@ -14,6 +14,7 @@ import { resolveOptions, suggestedFileName } from './options.ts';
 import type { ExportHooks, ExportSource } from './source.ts';
 import { activeDimensions, lastKlPerDim } from './sweeps.ts';
 import { writeOutputFile, writeOutputFolder } from './write.ts';
+import { checkMemory } from '../memory.ts';
 
 export type { ExportHooks, ExportSource } from './source.ts';
 
@@ -84,6 +85,8 @@ export async function produceExport(source: ExportSource, spec: KindAndOptions, 
   if (IMAGE_KINDS.has(kind)) {
     hooks.onProgress?.(0, 'Preparing');
     const plan = await planFor(source, kind, options, hooks);
+    // Every frame is rendered before encoding: RGBA tiles, the indexed frame and the encoder's buffers.
+    checkMemory(`This ${kind} export (${plan.frames} frames of ${plan.layout.width}×${plan.layout.height} px)`, 64 * 2 ** 20 + plan.frames * plan.layout.width * plan.layout.height * 10, 'use fewer steps, a smaller scale or fewer rows');
     const all = Array.from({ length: plan.frames }, (_, i) => i);
     const gif = kind.endsWith('-gif');
     const tiles = await plan.tiles(all, hooks, [0, gif ? 0.4 : 0.8]);
@@ -112,6 +115,7 @@ export async function produceExport(source: ExportSource, spec: KindAndOptions, 
   } else {
     const o = options as ExportOptionsByKind['bundle'];
     const files = bundleFiles(source.runDir, source.run);
+    checkMemory('This bundle', 3 * files.reduce((a, f) => a + f.data.length, 0));
     if (o.format === 'zip') result.data = zipBundle(files, fileName.replace(/\.zip$/, ''));
     else result.files = files;
     result.frames = files.length;

@@ -12,7 +12,7 @@ import { startTraining } from '../training/job.ts';
 import { readRunFile, RunLoadError } from '../training/run-file.ts';
 import { hasCheckpoint } from '../training/checkpoint.ts';
 import { checkRunLock } from '../training/run-lock.ts';
-import { MODEL_KINDS, type TrainSettings } from '../training/settings.ts';
+import { LIMITS, MODEL_KINDS, type TrainSettings } from '../training/settings.ts';
 
 /**
  * A new run folder, named by time, model and latent size, and made here (mkdir fails if the name is
@@ -78,7 +78,7 @@ export const trainingHandlers: HandlerMap = {
     // The model and latent size name the run folder: check them before a folder is made.
     if (!settings || typeof settings !== 'object') throw new UserError('train.start needs settings.');
     if (!MODEL_KINDS.includes(settings.model)) throw new UserError(`unknown model '${String(settings.model).slice(0, 40)}' (use ${MODEL_KINDS.join(', ')})`);
-    if (!Number.isInteger(settings.latent) || settings.latent < 1 || settings.latent > 512) throw new UserError(`latent must be a whole number from 1 to 512 (got ${String(settings.latent).slice(0, 20)})`);
+    if (!Number.isInteger(settings.latent) || settings.latent < 1 || settings.latent > LIMITS.latent) throw new UserError(`latent must be a whole number from 1 to ${LIMITS.latent} (got ${String(settings.latent).slice(0, 20)})`);
     const runDir = newRunDir(settings.model, settings.latent);
     const job = launch(ctx, runDir, (signal) => ctx.datasets.getDataset(ref, options, { signal }), settings, false);
     return { jobId: job.id, runDir };

@@ -22,6 +22,7 @@ import { hasCheckpoint, loadCheckpoint, saveCheckpoint, saveNetworks } from './c
 import { appVersion } from './versions.ts';
 import { alignStyleAxes } from './style-axes.ts';
 import { acquireRunLock } from './run-lock.ts';
+import { checkMemory, estimateTrainingBytes } from '../memory.ts';
 import { removeStaleTemps } from '../temp-files.ts';
 
 import type { EpochReport, JobState, Reconstructions, RunSummary, TrainProgress } from '../../contract/training.ts';
@@ -75,6 +76,8 @@ const FIXED_ON_RESUME = ['model', 'arch', 'latent', 'style', 'beta', 'labels', '
 
 export function startTraining(dataset: Dataset, settings: TrainSettings, runDir: string, hooks: TrainHooks = {}): TrainingJob {
   checkSettings(settings, dataset);
+  // Before a tensor exists: a job that cannot fit is refused with its estimate.
+  checkMemory('Training with these settings', estimateTrainingBytes(modelConfigFor(settings, dataset), settings.batchSize), 'use a smaller batch, fewer samples or narrower layers');
   const hasRun = existsSync(runJsonPath(runDir));
   if (hasRun && !hooks.resume) throw new SettingsError(`${runDir}: already holds a run; resume it or choose another output folder`);
   // Resuming without a checkpoint would silently train from scratch over the run's model.

@@ -22,6 +22,23 @@ export class SettingsError extends UserError {
 
 export const MODEL_KINDS: ModelKind[] = ['vae', 'beta-vae', 'beta-tcvae', 'ssvae'];
 
+/** Upper bounds of the numeric settings, shared by the contract (checkSettings) and the CLI's flags. */
+export const LIMITS = {
+  latent: 512,
+  epochs: 100_000,
+  batchSize: 4096,
+  seed: 2 ** 32 - 1,
+  beta: 1000,
+  samples: 64,
+  hiddenLayers: 8,
+  hiddenWidth: 8192,
+  classWeight: 1e6,
+  consistencyWeight: 1e4,
+  leakageWeight: 1e6,
+  styleTcWeight: 1e4,
+  labels: 100_000_000,
+} as const;
+
 export function checkSettings(s: TrainSettings, ds: Dataset): void {
   const fail = (m: string) => {
     throw new SettingsError(m);
@@ -29,19 +46,25 @@ export function checkSettings(s: TrainSettings, ds: Dataset): void {
   const whole = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
   if (!MODEL_KINDS.includes(s.model)) fail(`unknown model '${s.model}' (use ${MODEL_KINDS.join(', ')})`);
   if (s.arch !== 'mlp' && s.arch !== 'conv') fail(`unknown architecture '${s.arch}' (use mlp or conv)`);
-  if (!whole(s.latent, 1) || s.latent > 512) fail(`latent must be a whole number from 1 to 512 (got ${s.latent})`);
-  if (!whole(s.epochs, 1)) fail(`epochs must be a whole number >= 1 (got ${s.epochs})`);
-  if (!whole(s.batchSize, 1) || s.batchSize > 4096) fail(`batch size must be a whole number from 1 to 4096 (got ${s.batchSize})`);
+  // Every number has an upper bound too: an unbounded one (samples: 1e7) grew the engine to 10 GB.
+  const bounded = (v: unknown, min: number, max: number) => whole(v, min) && (v as number) <= max;
+  const real = (v: unknown, min: number, max: number) => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
+  if (!bounded(s.latent, 1, LIMITS.latent)) fail(`latent must be a whole number from 1 to ${LIMITS.latent} (got ${s.latent})`);
+  if (!bounded(s.epochs, 1, LIMITS.epochs)) fail(`epochs must be a whole number from 1 to ${LIMITS.epochs} (got ${s.epochs})`);
+  if (!bounded(s.batchSize, 1, LIMITS.batchSize)) fail(`batch size must be a whole number from 1 to ${LIMITS.batchSize} (got ${s.batchSize})`);
   if (!(typeof s.lr === 'number' && s.lr > 0 && s.lr < 1)) fail(`learning rate must be between 0 and 1 (got ${s.lr})`);
-  if (!whole(s.seed, 0)) fail(`seed must be a whole number >= 0 (got ${s.seed})`);
-  if (s.beta !== undefined && !(s.beta >= 0 && Number.isFinite(s.beta))) fail(`beta must be a number >= 0 (got ${s.beta})`);
-  if (s.samples !== undefined && !whole(s.samples, 1)) fail(`samples must be a whole number >= 1 (got ${s.samples})`);
+  if (!bounded(s.seed, 0, LIMITS.seed)) fail(`seed must be a whole number from 0 to ${LIMITS.seed} (got ${s.seed})`);
+  if (s.beta !== undefined && !real(s.beta, 0, LIMITS.beta)) fail(`beta must be a number from 0 to ${LIMITS.beta} (got ${s.beta})`);
+  if (s.samples !== undefined && !bounded(s.samples, 1, LIMITS.samples)) fail(`samples must be a whole number from 1 to ${LIMITS.samples} (got ${s.samples})`);
+  if (s.hidden !== undefined && (!Array.isArray(s.hidden) || s.hidden.length < 1 || s.hidden.length > LIMITS.hiddenLayers || !s.hidden.every((h) => bounded(h, 1, LIMITS.hiddenWidth))))
+    fail(`hidden must be 1 to ${LIMITS.hiddenLayers} layer widths, each a whole number from 1 to ${LIMITS.hiddenWidth} (got ${JSON.stringify(s.hidden)?.slice(0, 60)})`);
+  if (s.classWeight !== undefined && !real(s.classWeight, 0, LIMITS.classWeight)) fail(`class weight must be a number from 0 to ${LIMITS.classWeight} (got ${s.classWeight})`);
   if (s.classPrior !== undefined && s.classPrior !== 'standard' && s.classPrior !== 'mixture') fail(`class prior must be standard or mixture (got ${s.classPrior})`);
-  if (s.consistencyWeight !== undefined && !(s.consistencyWeight >= 0 && Number.isFinite(s.consistencyWeight))) fail(`consistency weight must be a number >= 0 (got ${s.consistencyWeight})`);
-  if (s.leakageWeight !== undefined && !(s.leakageWeight >= 0 && Number.isFinite(s.leakageWeight))) fail(`leakage weight must be a number >= 0 (got ${s.leakageWeight})`);
-  if (s.styleTcWeight !== undefined && !(s.styleTcWeight >= 0 && Number.isFinite(s.styleTcWeight))) fail(`style TC weight must be a number >= 0 (got ${s.styleTcWeight})`);
+  if (s.consistencyWeight !== undefined && !real(s.consistencyWeight, 0, LIMITS.consistencyWeight)) fail(`consistency weight must be a number from 0 to ${LIMITS.consistencyWeight} (got ${s.consistencyWeight})`);
+  if (s.leakageWeight !== undefined && !real(s.leakageWeight, 0, LIMITS.leakageWeight)) fail(`leakage weight must be a number from 0 to ${LIMITS.leakageWeight} (got ${s.leakageWeight})`);
+  if (s.styleTcWeight !== undefined && !real(s.styleTcWeight, 0, LIMITS.styleTcWeight)) fail(`style TC weight must be a number from 0 to ${LIMITS.styleTcWeight} (got ${s.styleTcWeight})`);
   if (s.classCode !== undefined && s.classCode !== 'sample' && s.classCode !== 'prototype') fail(`class code must be sample or prototype (got ${s.classCode})`);
-  if (s.labels !== undefined && !whole(s.labels, 0)) fail(`labels must be a whole number >= 0 (got ${s.labels})`);
+  if (s.labels !== undefined && !bounded(s.labels, 0, LIMITS.labels)) fail(`labels must be a whole number from 0 to ${LIMITS.labels} (got ${s.labels})`);
   if (s.threads !== undefined && (!whole(s.threads, 1) || s.threads > MAX_THREADS)) fail(`threads must be a whole number from 1 to ${MAX_THREADS} (got ${s.threads})`);
   const trainCount = ds.images.split.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
   if (trainCount < 1) fail(`${ds.ref}: no training images (all ${ds.images.count} are in the test split)`);
