@@ -4,7 +4,7 @@
 // the Embedding view shows); --method none writes the table without t-SNE.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { asUsageError, checkOutput, choiceOption, EXIT_CANCELLED, intOption, numberOption, onePositional, OUT_FLAGS, openRunForCli, parseCommand, withCancel } from '../args.ts';
+import { checkOutput, choiceOption, EXIT_CANCELLED, intOption, numberOption, onePositional, OUT_FLAGS, openRunForCli, parseCommand, withCancel } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { createOutput } from '../output.ts';
 import { writeFileAtomic } from '../../engine/files.ts';
@@ -40,12 +40,8 @@ function formatDuration(seconds: number): string {
 
 function readVectorsCsv(file: string): Input {
   let text: string;
-  try {
-    // A huge file is refused by its size, before it is read into memory.
-    checkMemory(`Reading ${file} (${formatSize(statSync(file).size)})`, estimateCsvParseBytes(statSync(file).size));
-  } catch (e) {
-    throw asUsageError(e);
-  }
+  // A huge file is refused by its size, before it is read into memory.
+  checkMemory(`Reading ${file} (${formatSize(statSync(file).size)})`, estimateCsvParseBytes(statSync(file).size));
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
@@ -140,11 +136,7 @@ export async function run(argv: string[]): Promise<number> {
     // Say the size and the expected time before starting; refuse past the memory limit.
     const needs = estimateTsneBytes(data.n, data.dim, perplexity);
     const expected = estimateTsneSeconds(data.n, iterations);
-    try {
-      checkMemory(`t-SNE of ${data.n} vectors`, needs, 'embed a sample of the vectors');
-    } catch (e) {
-      throw asUsageError(e);
-    }
+    checkMemory(`t-SNE of ${data.n} vectors`, needs, 'embed a sample of the vectors');
     const about = `${data.n} vectors of ${data.dim} dimensions (${formatSize(data.data.byteLength)}); t-SNE needs about ${formatSize(needs)} and about ${formatDuration(expected)} on two cores`;
     if (output.json) output.event('estimate', { points: data.n, dim: data.dim, bytes: data.data.byteLength, memoryBytes: needs, seconds: Math.round(expected) });
     else {

@@ -112,13 +112,13 @@ export async function run(argv: string[]): Promise<number> {
   if (beta !== undefined) settings.beta = beta;
   const labels = intOption(values, 'labels', { min: 0, max: LIMITS.labels }) ?? saved?.settings.labels;
   if (labels !== undefined) settings.labels = labels;
-  const leakageWeight = numberOption(values, 'leakage-weight', { min: 0 }) ?? saved?.settings.leakageWeight;
+  const leakageWeight = numberOption(values, 'leakage-weight', { min: 0, max: LIMITS.leakageWeight }) ?? saved?.settings.leakageWeight;
   if (leakageWeight !== undefined) settings.leakageWeight = leakageWeight;
-  const styleTcWeight = numberOption(values, 'style-tc', { min: 0 }) ?? saved?.settings.styleTcWeight;
+  const styleTcWeight = numberOption(values, 'style-tc', { min: 0, max: LIMITS.styleTcWeight }) ?? saved?.settings.styleTcWeight;
   if (styleTcWeight !== undefined) settings.styleTcWeight = styleTcWeight;
   const classCode = choiceOption(values, 'class-code', ['sample', 'prototype']) ?? saved?.settings.classCode;
   if (classCode !== undefined) settings.classCode = classCode;
-  const samples = intOption(values, 'samples', { min: 1 }) ?? saved?.settings.samples;
+  const samples = intOption(values, 'samples', { min: 1, max: LIMITS.samples }) ?? saved?.settings.samples;
   if (samples !== undefined) settings.samples = samples;
   // not taken from a resumed run: the thread count belongs to this machine
   const threads = intOption(values, 'threads', { min: 1 });
