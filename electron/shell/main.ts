@@ -1,12 +1,18 @@
 // Electron main: windows, the menu, native dialogs and the IPC relay to the engine process.
 // It does no work of its own; training and everything heavy runs in the engine (utilityProcess).
-import { app, BrowserWindow, dialog, ipcMain, Menu, shell, utilityProcess, type UtilityProcess } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell, utilityProcess, type UtilityProcess } from 'electron';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Params, Result } from '../contract/api.ts';
 import type { Message, ReplyMessage } from '../contract/messages.ts';
 import { isMessage } from '../contract/messages.ts';
 import { loadBounds, trackBounds } from './window-state.ts';
+import { APP_SCHEME, appMimeType, appRequestFile, appStartUrl, isTrustedSender, permissionAllowed, refusedFromRenderer, SaveGrants, windowOpenDecision } from './security.ts';
+
+// The renderer loads from app://bundle/ (standard and secure, like https), not file://.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+/** Output paths main's own save dialog returned: the only ones an export may write to. */
+const saveGrants = new SaveGrants();
 
 const CHANNEL = 'latent-explorer:message';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -55,6 +61,7 @@ async function answerLocally(message: Message): Promise<ReplyMessage | null> {
       properties: ['createDirectory', 'showOverwriteConfirmation'],
     });
     const path = result.canceled ? null : (result.filePath ?? null);
+    if (path) saveGrants.grant(path);
     // The dialog asks before replacing a file; a folder bundle is asked about by the app itself.
     const reply: Result<'host.saveFile'> = { path, overwriteConfirmed: path !== null && !params.folder };
     return { kind: 'reply', id: message.id, result: reply };
@@ -83,14 +90,15 @@ function createWindow(): void {
   win.once('ready-to-show', () => win?.show());
   // Links open in the user's browser, never inside the app window.
   win.webContents.setWindowOpenHandler(({ url }) => {
-    void shell.openExternal(url);
-    return { action: 'deny' };
+    const decision = windowOpenDecision(url);
+    if (decision.openExternally) void shell.openExternal(url); // https only
+    return { action: decision.action };
   });
   win.webContents.on('will-navigate', (event) => event.preventDefault());
   // `--open <folder|sample:mnist>` opens a dataset at start (npm start passes the sample).
   const at = process.argv.indexOf('--open');
   const open = at > 0 ? process.argv[at + 1] : undefined;
-  void win.loadFile(join(here, '..', 'renderer', 'index.html'), open ? { query: { open } } : undefined);
+  void win.loadURL(appStartUrl(open));
 }
 
 function buildMenu(): void {
@@ -117,9 +125,25 @@ function buildMenu(): void {
 
 
 app.whenReady().then(() => {
+  const rendererDir = join(here, '..', 'renderer');
+  protocol.handle(APP_SCHEME, async (request) => {
+    const file = appRequestFile(request.url, rendererDir);
+    if (!file) return new Response('Not found', { status: 404 });
+    const response = await net.fetch(pathToFileURL(file).href);
+    return new Response(response.body, { status: response.status, headers: { 'Content-Type': appMimeType(file) } });
+  });
+  // No permission (camera, notifications, geolocation...) is ever granted.
+  session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(permissionAllowed(permission)));
+  session.defaultSession.setPermissionCheckHandler((_contents, permission) => permissionAllowed(permission));
   engine = startEngine();
   ipcMain.on(CHANNEL, async (event, message: unknown) => {
     if (!isMessage(message) || event.sender !== win?.webContents) return;
+    if (!isTrustedSender(event.senderFrame, win.webContents.mainFrame)) return;
+    const refusal = refusedFromRenderer(message, saveGrants);
+    if (refusal && message.kind === 'request') {
+      toWindow({ kind: 'reply', id: message.id, error: { message: refusal, code: 'bad-input' } });
+      return;
+    }
     const local = await answerLocally(message);
     if (local) toWindow(local);
     else {
