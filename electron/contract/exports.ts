@@ -6,7 +6,7 @@
 // `export.start` with that path, or without one to get the bytes back in `export.done` for a download.
 // Progress comes as `job.progress` (kind 'export'); failure as `job.failed`; cancel with `job.cancel`.
 
-export type ExportKind = 'traversal-gif' | 'style-gif' | 'style-transfer-png' | 'manifold-png' | 'reconstructions-png' | 'embedding-csv' | 'bundle';
+export type ExportKind = 'traversal-gif' | 'style-gif' | 'style-transfer-png' | 'manifold-png' | 'reconstructions-png' | 'walk-gif' | 'walk-png' | 'embedding-csv' | 'bundle';
 
 /** Latent dimensions are 0-based indices here (dimension 0 is the one run.json names "z1"); the CLI counts from 1 like the names. */
 export interface TraversalGifOptions {
@@ -77,6 +77,22 @@ export interface ManifoldPngOptions {
   base?: Float32Array | null;
 }
 
+/** A walk between two images' codes: decoded as an animation (walk-gif) or as a strip (walk-png). */
+export interface WalkOptions {
+  /** The two images (0-based indices into the run's dataset) whose posterior means are the ends, … */
+  between: [number, number];
+  /** … or the two ends given directly, row-major [2, latent]; overrides `between`. */
+  ends?: Float32Array | null;
+  /** Codes from the first end to the second, both included. */
+  steps: number;
+  /** 'linear' (a straight line) or 'spherical' (slerp: the codes keep a typical norm). */
+  path: 'linear' | 'spherical';
+  /** GIF only: delay between frames (ms), and whether it walks back again. */
+  delayMs: number;
+  pingPong: boolean;
+  scale: number;
+}
+
 export interface ReconstructionsPngOptions {
   /** How many images (taken in order from the split). */
   count: number;
@@ -105,6 +121,8 @@ export interface ExportOptionsByKind {
   'style-transfer-png': StyleTransferPngOptions;
   'manifold-png': ManifoldPngOptions;
   'reconstructions-png': ReconstructionsPngOptions;
+  'walk-gif': WalkOptions;
+  'walk-png': WalkOptions;
   'embedding-csv': EmbeddingCsvOptions;
   bundle: BundleOptions;
 }

@@ -1,6 +1,8 @@
 // latent-explorer gif <run> (--dim I | --all | --style I) [options] --out FILE.gif: a traversal GIF of
 // one or more latent dimensions (a grid, one row per dimension), or a semi-supervised run's style sweep.
-import type { StyleGifOptions, TraversalGifOptions } from '../../contract/exports.ts';
+import { extname } from 'node:path';
+import type { StyleGifOptions, TraversalGifOptions, WalkOptions } from '../../contract/exports.ts';
+import type { ExportSource } from '../../engine/exports/source.ts';
 import { formatBytes } from '../../engine/exports/exporter.ts';
 import { EXIT_CANCELLED, intOption, numberOption, onePositional, OUT_FLAGS, parseCommand } from '../args.ts';
 import { UsageError } from '../errors.ts';
@@ -8,10 +10,14 @@ import { createOutput } from '../output.ts';
 import { readDirections } from '../../engine/explorer/style-directions-file.ts';
 import { dropUndefined, openRun, outputPath, parseDimension, parseImageIndex, runExport } from './_exports.ts';
 
-const USAGE = `Usage: latent-explorer gif <run> (--dim I | --all | --style I) [options] --out FILE.gif
+const USAGE = `Usage: latent-explorer gif <run> (--dim I | --all | --style I | --between I,J) [options] --out FILE.gif
   --dim I          sweep dimension I (counted from 1 like z1, z2, ...; or its name); repeat or list (--dim 1,3) for a grid
   --all            sweep every active dimension (test KL above 0.01 nats), one row each
   --style I        semi-supervised runs: sweep style dimension I (or a style direction defined in the app, by name) for every class, side by side
+  --between I,J    walk from image I's code to image J's (0-based indices or file names of the run's dataset);
+                   --out FILE.png writes the walk as a strip instead of a GIF
+  --steps N        codes on the walk, both ends included (default 30 for a GIF, as --frames; 10 for a strip)
+  --path P         linear or spherical (default spherical: the codes keep a typical norm)
   --frames F       frames from -R to +R (default 30)
   --delay MS       delay between frames in ms (default 80)
   --range R        sweep from -R to +R (default 3)
@@ -29,6 +35,9 @@ export async function run(argv: string[]): Promise<number> {
       dim: { type: 'string', multiple: true },
       all: { type: 'boolean' },
       style: { type: 'string' },
+      between: { type: 'string' },
+      steps: { type: 'string' },
+      path: { type: 'string' },
       frames: { type: 'string' },
       delay: { type: 'string' },
       range: { type: 'string' },
@@ -44,11 +53,13 @@ export async function run(argv: string[]): Promise<number> {
   if (!parsed) return 0;
   const { values, positionals } = parsed;
   const runArg = onePositional(positionals, 'gif', 'run folder');
-  const modes = [values.dim !== undefined, values.all === true, values.style !== undefined].filter(Boolean).length;
-  if (modes !== 1) throw new UsageError(modes === 0 ? 'gif needs --dim I, --all or --style I' : 'use only one of --dim, --all and --style');
+  const modes = [values.dim !== undefined, values.all === true, values.style !== undefined, values.between !== undefined].filter(Boolean).length;
+  if (modes !== 1) throw new UsageError(modes === 0 ? 'gif needs --dim I, --all, --style I or --between I,J' : 'use only one of --dim, --all, --style and --between');
+  if (values.between === undefined && (values.steps !== undefined || values.path !== undefined)) throw new UsageError('--steps and --path go with --between');
   if (values.labels && values['no-labels']) throw new UsageError('use --labels or --no-labels, not both');
   const force = values.force;
-  const out = outputPath(values.out, '.gif', force, 'gif', runArg);
+  const strip = values.between !== undefined && values.out !== undefined && extname(values.out).toLowerCase() === '.png';
+  const out = outputPath(values.out, strip ? '.png' : '.gif', force, 'gif', runArg);
   const frames = intOption(values, 'frames', { min: 2, max: 64 });
   const delayMs = intOption(values, 'delay', { min: 20, max: 10_000 });
   const range = numberOption(values, 'range', { above: 0, max: 20 });
@@ -60,7 +71,15 @@ export async function run(argv: string[]): Promise<number> {
   const run = source.run;
   const output = createOutput(values.json);
   let spec: Parameters<typeof runExport>[1];
-  if (values.style !== undefined) {
+  if (values.between !== undefined) {
+    if (values.anchor || values.range !== undefined || values.labels || values['no-labels']) throw new UsageError('--between takes --steps, --path, --delay, --scale and --no-pingpong (not --anchor, --range or labels)');
+    const between = await parseBetween(values.between, source);
+    const path = values.path === undefined ? undefined : values.path === 'linear' || values.path === 'spherical' ? values.path : null;
+    if (path === null) throw new UsageError(`--path must be linear or spherical (got '${values.path}')`);
+    const steps = intOption(values, 'steps', { min: 2, max: 64 }) ?? (strip ? undefined : frames ?? 30);
+    const options: Partial<WalkOptions> = { between, steps, path, delayMs, scale, pingPong: strip ? false : pingPong };
+    spec = { kind: strip ? 'walk-png' : 'walk-gif', options: dropUndefined(options) };
+  } else if (values.style !== undefined) {
     if (values.anchor) throw new UsageError('--anchor does not apply to --style (each class starts from its prototype)');
     if (run.model.objective !== 'ssvae' || run.model.style < 1) throw new UsageError(`--style needs a semi-supervised run with style dimensions (this run is ${run.model.objective})`);
     // A style dimension (number or name), else a style direction the user defined in the app.
@@ -89,8 +108,11 @@ export async function run(argv: string[]): Promise<number> {
   if (!done) return EXIT_CANCELLED;
   const { result, path, seconds } = done;
   const o = result.options as TraversalGifOptions | StyleGifOptions;
+  const walk = result.options as WalkOptions;
   const what =
-    result.kind === 'style-gif'
+    result.kind === 'walk-gif' || result.kind === 'walk-png'
+      ? `${walk.path} walk from image ${walk.between[0]} to image ${walk.between[1]} in ${walk.steps} steps`
+      : result.kind === 'style-gif'
       ? `style sweep of ${(o as StyleGifOptions).direction ? `the direction '${(o as StyleGifOptions).direction!.name}'` : run.dimensionNames[(o as StyleGifOptions).styleDim]}`
       : `traversal of ${((o as TraversalGifOptions).dims as number[]).map((d) => run.dimensionNames[d]).join(', ')}`;
   output.result(
@@ -98,6 +120,22 @@ export async function run(argv: string[]): Promise<number> {
     `Wrote ${path}: ${what}, ${result.frames} frames of ${result.width}x${result.height} px, ${formatBytes(result.data!.length)} in ${round(seconds)} s`,
   );
   return 0;
+}
+
+/** --between I,J: two image indices, or file names (or path endings) of the run's dataset. */
+async function parseBetween(text: string, source: ExportSource): Promise<[number, number]> {
+  const parts = text.split(',').map((p) => p.trim());
+  if (parts.length !== 2 || parts.some((p) => p === '')) throw new UsageError(`--between ${text}: give two images, e.g. --between 3,17 or --between a.png,b.png`);
+  if (parts.every((p) => /^\d+$/.test(p))) return [parseImageIndex(parts[0], source.run, '--between'), parseImageIndex(parts[1], source.run, '--between')];
+  const images = await source.images();
+  return parts.map((p) => {
+    if (/^\d+$/.test(p)) return parseImageIndex(p, source.run, '--between');
+    const exact = images.files.indexOf(p);
+    if (exact >= 0) return exact;
+    const matches = images.files.flatMap((f, i) => (f.endsWith(`/${p}`) ? [i] : []));
+    if (matches.length === 1) return matches[0];
+    throw new UsageError(`--between: ${matches.length ? `'${p}' names ${matches.length} images of the run's dataset; give more of its path` : `no image of the run's dataset is called '${p}'`}`);
+  }) as [number, number];
 }
 
 function round(s: number): number {

@@ -8,7 +8,7 @@ import { bundleFiles, zipBundle } from './bundle.ts';
 import { buildEmbeddingTable } from './embedding-table.ts';
 import { encodeGridGif } from './gif.ts';
 import type { GridPlan } from './grids.ts';
-import { manifoldPlan, reconstructionsPlan, styleSweepPlan, styleTransferPlan, traversalPlan } from './grids.ts';
+import { manifoldPlan, reconstructionsPlan, styleSweepPlan, styleTransferPlan, traversalPlan, walkPlan } from './grids.ts';
 import { encodeGridPng } from './png.ts';
 import { resolveOptions, suggestedFileName } from './options.ts';
 import type { ExportHooks, ExportSource } from './source.ts';
@@ -37,11 +37,12 @@ export interface ExportResult {
 
 type KindAndOptions = { [K in ExportKind]: { kind: K; options?: Partial<ExportOptionsByKind[K]> } }[ExportKind];
 
-const IMAGE_KINDS = new Set<ExportKind>(['traversal-gif', 'style-gif', 'style-transfer-png', 'manifold-png', 'reconstructions-png']);
+const IMAGE_KINDS = new Set<ExportKind>(['traversal-gif', 'style-gif', 'style-transfer-png', 'manifold-png', 'reconstructions-png', 'walk-gif', 'walk-png']);
 
 export function describeRun(run: RunFile, runDir: string): ExportRunInfo {
   const kl = lastKlPerDim(run);
   const active = new Set(activeDimensions(run));
+  // walk-gif / walk-png are made from the CLI (gif --between) and the Embedding view's walk strip, not the dialog.
   const kinds: ExportKind[] = ['traversal-gif', 'manifold-png', 'reconstructions-png', 'embedding-csv', 'bundle'];
   if (run.model.objective === 'ssvae' && run.model.style > 0) kinds.splice(1, 0, 'style-gif', 'style-transfer-png');
   if (run.model.latent < 2) kinds.splice(kinds.indexOf('manifold-png'), 1);
@@ -71,6 +72,9 @@ async function planFor(source: ExportSource, kind: ExportKind, options: ExportOp
       return manifoldPlan(source, options as ExportOptionsByKind['manifold-png'], hooks);
     case 'reconstructions-png':
       return reconstructionsPlan(source, options as ExportOptionsByKind['reconstructions-png'], hooks);
+    case 'walk-gif':
+    case 'walk-png':
+      return walkPlan(source, options as ExportOptionsByKind['walk-gif'], kind === 'walk-png', hooks);
     default:
       throw new Error(`${kind} is not an image export`);
   }

@@ -1,8 +1,9 @@
 // The image exports as plans: a layout, how many distinct frames, their display order, and how to
 // produce the tiles of any frame. A GIF encodes every frame; a PNG or a preview renders frame 0 only.
 import { readFileSync } from 'node:fs';
-import type { ManifoldPngOptions, ReconstructionsPngOptions, StyleGifOptions, StyleTransferPngOptions, TraversalGifOptions } from '../../contract/exports.ts';
+import type { ManifoldPngOptions, ReconstructionsPngOptions, StyleGifOptions, StyleTransferPngOptions, TraversalGifOptions, WalkOptions } from '../../contract/exports.ts';
 import { throwIfCancelled, UserError } from '../../contract/errors.ts';
+import { interpolate } from '../projections/neighbours.ts';
 import type { GridLayout } from './layout.ts';
 import { gridLayout } from './layout.ts';
 import { checkOutputSize } from './options.ts';
@@ -83,6 +84,20 @@ export async function traversalPlan(source: ExportSource, o: TraversalGifOptions
     rowLabels: o.labels ? dims.map((d) => dimensionLabel(source, d)) : undefined,
   });
   return decodedPlan(source, layout, o.frames, frameOrder(o.frames, o.pingPong), o.delayMs, traversalFrames(bases, latent, dims, o.frames, o.range));
+}
+
+/**
+ * A walk between two codes (the posterior means of two images, or codes given directly): a GIF of
+ * one tile stepping along the path, or a PNG strip of every step side by side.
+ */
+export async function walkPlan(source: ExportSource, o: WalkOptions, strip: boolean, hooks: ExportHooks = {}): Promise<GridPlan> {
+  const latent = source.loaded.latent;
+  const ends = o.ends ?? (await baseCodes(source, o.between, hooks));
+  const path = interpolate(ends.subarray(0, latent), ends.subarray(latent, 2 * latent), o.steps, o.path);
+  const { size, channels } = source.run.dataset;
+  const layout = await gridLayout({ rows: 1, columns: strip ? o.steps : 1, tileSize: size, channels, scale: o.scale, gap: strip ? o.scale : 0 });
+  if (strip) return decodedPlan(source, layout, 1, [0], o.delayMs, () => path);
+  return decodedPlan(source, layout, o.steps, frameOrder(o.steps, o.pingPong), o.delayMs, (f) => path.slice(f * latent, (f + 1) * latent));
 }
 
 /** Each class's mean code, from up to PROTOTYPE_IMAGES_PER_CLASS labelled images of the run's dataset. */

@@ -10,6 +10,7 @@ import type {
   StyleGifOptions,
   StyleTransferPngOptions,
   TraversalGifOptions,
+  WalkOptions,
 } from '../../contract/exports.ts';
 import { UserError } from '../../contract/errors.ts';
 import type { RunFile } from '../training/run-file.ts';
@@ -21,6 +22,8 @@ export const DEFAULTS: { [K in ExportKind]: ExportOptionsByKind[K] } = {
   'style-transfer-png': { image: null, file: null, scale: 3, labels: true },
   'manifold-png': { dims: [0, 1], n: 15, range: 2.5, scale: 2, anchor: null },
   'reconstructions-png': { count: 32, columns: 8, split: 'test', scale: 3 },
+  'walk-gif': { between: [0, 1], steps: 16, path: 'spherical', delayMs: 80, pingPong: true, scale: 4 },
+  'walk-png': { between: [0, 1], steps: 10, path: 'spherical', delayMs: 80, pingPong: false, scale: 3 },
   'embedding-csv': { tsne: null },
   bundle: { format: 'zip' },
 };
@@ -160,6 +163,24 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
       };
       return r as ExportOptionsByKind[K];
     }
+    case 'walk-gif':
+    case 'walk-png': {
+      if (o.path !== 'linear' && o.path !== 'spherical') fail(`path must be 'linear' or 'spherical' (got ${JSON.stringify(o.path)})`);
+      const ends = codes('ends', o.ends, run, 2);
+      if (ends && ends.length !== 2 * run.model.latent) fail(`ends must hold two codes of ${run.model.latent} values`);
+      if (!ends && (!Array.isArray(o.between) || o.between.length !== 2)) fail('between must name two images, e.g. 3,17');
+      const between = (ends ? [0, 0] : [imageIndex('first image', (o.between as unknown[])[0], run), imageIndex('second image', (o.between as unknown[])[1], run)]) as [number, number];
+      const r: WalkOptions = {
+        between,
+        ends,
+        steps: integer('steps', o.steps, 2, 64),
+        path: o.path,
+        delayMs: integer('delay (ms)', o.delayMs, 20, 10_000),
+        pingPong: boolean(o.pingPong, kind === 'walk-gif'),
+        scale: scale(),
+      };
+      return r as ExportOptionsByKind[K];
+    }
     case 'reconstructions-png': {
       if (o.split !== 'train' && o.split !== 'test') fail(`split must be 'train' or 'test' (got ${JSON.stringify(o.split)})`);
       const r: ReconstructionsPngOptions = {
@@ -223,6 +244,12 @@ export function suggestedFileName<K extends ExportKind>(kind: K, options: Export
     }
     case 'reconstructions-png':
       return `${base}-reconstructions-${(options as ReconstructionsPngOptions).split}.png`;
+    case 'walk-gif':
+    case 'walk-png': {
+      const o = options as WalkOptions;
+      const ends = o.ends ? 'codes' : `${o.between[0]}-${o.between[1]}`;
+      return `${base}-walk-${ends}-${o.path}.${kind === 'walk-gif' ? 'gif' : 'png'}`;
+    }
     case 'embedding-csv':
       return `${base}-embedding.csv`;
     case 'bundle':

@@ -14,6 +14,8 @@ const KNOWN: { [K in ExportKind]: (keyof ExportOptionsByKind[K])[] } = {
   'style-transfer-png': ['image', 'file', 'bytes', 'fileName', 'scale', 'labels'],
   'manifold-png': ['dims', 'n', 'range', 'scale', 'anchor', 'base'],
   'reconstructions-png': ['count', 'columns', 'split', 'scale'],
+  'walk-gif': ['between', 'ends', 'steps', 'path', 'delayMs', 'pingPong', 'scale'],
+  'walk-png': ['between', 'ends', 'steps', 'path', 'scale'],
   'embedding-csv': ['tsne'],
   bundle: ['format'],
 };
@@ -62,6 +64,8 @@ export const KIND_TITLES: Record<ExportKind, string> = {
   'style-transfer-png': 'Style transfer PNG',
   'manifold-png': 'Manifold PNG',
   'reconstructions-png': 'Reconstructions PNG',
+  'walk-gif': 'Walk GIF',
+  'walk-png': 'Walk strip PNG',
   'embedding-csv': 'Embedding table (CSV)',
   bundle: 'Model bundle',
 };
