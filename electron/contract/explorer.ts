@@ -127,9 +127,49 @@ export interface ExplorerRequests {
     params: { runDir: string; range?: number; steps?: number };
     result: { dims: StyleDimReport[] };
   };
+  /** The k nearest test images (positions in the latents list) of a listed image or of any code; distances are Euclidean or 1 − cos. */
+  'explorer.neighbours': {
+    params: { runDir: string; position?: number; code?: Float32Array; k: number; metric: 'euclidean' | 'cosine' };
+    result: { positions: Int32Array; distances: Float32Array };
+  };
+  /** An exact linear layout of the latents list (PCA, or two raw dimensions), with its map: coords = (z − mean) · axes. */
+  'explorer.layout': {
+    params: { runDir: string; layout: ExploreLayout };
+    result: { coords: Float32Array; axes: Float32Array; mean: Float32Array };
+  };
+  /**
+   * Image files encoded with the run's preprocessing and placed on a layout: exactly on PCA and raw
+   * layouts; on t-SNE (computed before by explorer.embed with these settings) from their latent
+   * neighbours, then steps with the old points fixed. With their reconstructions, k nearest test
+   * images and, for semi-supervised runs, class probabilities (count × classes).
+   */
+  'explorer.place': {
+    params: { runDir: string; files: { name: string; bytes: Uint8Array }[]; layout: ExploreLayout; k: number };
+    result: {
+      count: number;
+      names: string[];
+      means: Float32Array;
+      logVars: Float32Array;
+      coords: Float32Array;
+      input: Uint8Array;
+      reconstructions: Uint8Array;
+      probabilities?: Float32Array;
+      neighbours: Int32Array;
+      k: number;
+      size: number;
+      channels: number;
+      exact: boolean;
+    };
+  };
   /** Saves dimension names in the run's run.json (atomic write). */
   'explorer.setNames': { params: { runDir: string; names: string[] }; result: { names: string[] } };
 }
+
+/** A layout of the Embedding view. */
+export type ExploreLayout =
+  | { method: 'tsne'; part?: LatentPart; perplexity: number; iterations: number; seed: number }
+  | { method: 'pca' }
+  | { method: 'raw'; dims?: [number, number] };
 
 export type StyleMeasure = 'slant' | 'width' | 'height' | 'thickness' | 'topHeaviness';
 

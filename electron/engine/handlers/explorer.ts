@@ -6,6 +6,7 @@ import { startEmbedding } from '../explorer/embedding.ts';
 import { classMeanCodes, manifoldCodes, traversalCodes } from '../explorer/grids.ts';
 import { listRuns } from '../explorer/runs.ts';
 import { suggestStyleNames } from '../explorer/style-names.ts';
+import { linearLayout, neighboursOf, placeFiles } from '../explorer/explore.ts';
 
 const SNAPSHOT_NONE = (s: number | undefined | null) => (s === undefined || s === null ? undefined : s);
 
@@ -38,6 +39,15 @@ export const explorerHandlers: HandlerMap = {
     const pixels = session.decodeWith(model, z, dims.length * steps);
     return { pixels, count: dims.length * steps, steps, dims, values, size: session.imageSize, channels: session.channels, modelEpoch: session.modelEpoch };
   },
+
+  'explorer.neighbours': async ({ runDir, position, code, k, metric }, ctx) => neighboursOf(await getSession(runDir, ctx), { position, code, k, metric }),
+
+  'explorer.layout': async ({ runDir, layout }, ctx) => {
+    const { map, coords } = await linearLayout(await getSession(runDir, ctx), layout);
+    return { coords, axes: Float32Array.from(map.axes), mean: Float32Array.from(map.mean) };
+  },
+
+  'explorer.place': async ({ runDir, files, layout, k }, ctx) => placeFiles(await getSession(runDir, ctx), files, layout, k),
 
   'explorer.latents': async ({ runDir }, ctx) => {
     const session = await ctx.sessions.get(runDir);

@@ -1,0 +1,74 @@
+// The Embedding view's exploration requests on the shipped semi-supervised run: neighbours of a test
+// image, exact PCA and raw layouts, and an image file placed exactly on them with its reconstruction,
+// neighbours and class probabilities.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import type { Message, ReplyMessage } from '../../electron/contract/messages.ts';
+import { createEngine } from '../../electron/engine/engine.ts';
+import { useWasm } from './helpers/tf.ts';
+
+const RUN = resolve('resources/runs/mnist-ssvae');
+let dataDir: string;
+
+function harness() {
+  const out: Message[] = [];
+  const engine = createEngine((m) => out.push(m));
+  let id = 0;
+  return async (method: string, params: unknown = {}): Promise<any> => {
+    const myId = ++id;
+    await engine.receive({ kind: 'request', id: myId, method, params });
+    const reply = out.find((m): m is ReplyMessage => m.kind === 'reply' && m.id === myId)!;
+    if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
+    return reply.result;
+  };
+}
+const request = harness();
+
+beforeAll(async () => {
+  await useWasm();
+  dataDir = mkdtempSync(join(tmpdir(), 'le-explore-'));
+  process.env.LATENT_EXPLORER_DATA = dataDir;
+});
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('exploration requests', () => {
+  it('lists a test image\'s nearest neighbours by Euclidean or cosine distance, nearest first, without itself', async () => {
+    const { means, latent, count } = await request('explorer.latents', { runDir: RUN });
+    const r = await request('explorer.neighbours', { runDir: RUN, position: 5, k: 6, metric: 'euclidean' });
+    expect(r.positions).toHaveLength(6);
+    expect(Array.from(r.positions)).not.toContain(5);
+    const dist = (i: number) => Math.hypot(...Array.from({ length: latent }, (_, d) => means[i * latent + d] - means[5 * latent + d]));
+    const all = Array.from({ length: count }, (_, i) => i).filter((i) => i !== 5).sort((a, b) => dist(a) - dist(b));
+    expect(Array.from(r.positions)).toEqual(all.slice(0, 6));
+    for (let t = 0; t < 6; t++) expect(r.distances[t]).toBeCloseTo(dist(r.positions[t]), 4);
+    const cos = await request('explorer.neighbours', { runDir: RUN, code: means.slice(5 * latent, 6 * latent), k: 3, metric: 'cosine' });
+    expect(cos.positions[0]).toBe(5);
+    expect(cos.distances[0]).toBeCloseTo(0, 5);
+    await expect(request('explorer.neighbours', { runDir: RUN, position: 5, k: 6, metric: 'manhattan' })).rejects.toThrow(/metric must be euclidean or cosine/);
+  });
+
+  it('lays out PCA and raw dimensions exactly, and places an image file where its own code falls', async () => {
+    const { means, latent } = await request('explorer.latents', { runDir: RUN });
+    const raw = await request('explorer.layout', { runDir: RUN, layout: { method: 'raw', dims: [2, 0] } });
+    expect(raw.coords[6]).toBeCloseTo(means[3 * latent + 2], 5);
+    expect(raw.coords[7]).toBeCloseTo(means[3 * latent + 0], 5);
+    const pca = await request('explorer.layout', { runDir: RUN, layout: { method: 'pca' } });
+    expect(pca.axes).toHaveLength(2 * latent);
+    // Test image 3 as a PNG file: placed on the PCA layout at its own point.
+    const images = await request('explorer.images', { runDir: RUN, positions: Int32Array.from([3]) });
+    const bytes = new Uint8Array(await sharp(Buffer.from(images.pixels), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer());
+    const placed = await request('explorer.place', { runDir: RUN, files: [{ name: 'three.png', bytes }], layout: { method: 'pca' }, k: 4 });
+    expect(placed).toMatchObject({ count: 1, names: ['three.png'], k: 4, exact: true, size: 28, channels: 1 });
+    expect(placed.coords[0]).toBeCloseTo(pca.coords[6], 3);
+    expect(placed.coords[1]).toBeCloseTo(pca.coords[7], 3);
+    expect(placed.neighbours[0]).toBe(3);
+    expect(placed.reconstructions).toHaveLength(784);
+    expect(placed.probabilities).toHaveLength(10);
+    const sum = Array.from(placed.probabilities as Float32Array).reduce((a, b) => a + b, 0);
+    expect(sum).toBeCloseTo(1, 4);
+    await expect(request('explorer.place', { runDir: RUN, files: [{ name: 'three.png', bytes }], layout: { method: 'tsne', perplexity: 30, iterations: 1000, seed: 1 }, k: 4 })).rejects.toThrow(/not computed yet/);
+  });
+});
