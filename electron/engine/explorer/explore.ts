@@ -2,7 +2,7 @@
 // layouts (PCA, two raw dimensions), and new images placed on the current layout with their codes,
 // reconstructions, neighbours and (semi-supervised runs) class probabilities.
 import type { ExploreLayout } from '../../contract/explorer.ts';
-import { UserError } from '../../contract/messages.ts';
+import { UserError } from '../../contract/errors.ts';
 import { nearestRows, type Metric } from '../projections/neighbours.ts';
 import { applyLinearLayout, pcaLayout, placeOnTsne, rawLayout, type LinearLayout } from '../projections/placement.ts';
 import { layoutKey, partColumns } from './embedding.ts';
