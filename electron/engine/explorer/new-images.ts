@@ -7,7 +7,7 @@ import { isCancelled, throwIfCancelled, UserError } from '../../contract/errors.
 import { scanFolder } from '../datasets/scan.ts';
 import type { ImageSet, SkippedFile } from '../datasets/types.ts';
 import type { RunFile } from '../training/run-file.ts';
-import { getDataset } from '../workspace.ts';
+import { openDataset } from '../datasets/open.ts';
 import { imageForRun } from './style-tools.ts';
 
 export interface NewImages {
@@ -19,10 +19,10 @@ export interface NewImages {
   skipped: SkippedFile[];
 }
 
-/** The run's training images (for their ink polarity), or null when the data set cannot be opened any more. */
+/** The run's training images (for their ink polarity; the CLI opens them once), or null when the data set cannot be opened any more. */
 async function trainingImages(run: RunFile, signal?: AbortSignal): Promise<ImageSet | null> {
   try {
-    return (await getDataset(run.dataset.ref, run.dataset.options, { signal })).images;
+    return (await openDataset(run.dataset.ref, run.dataset.options, { signal })).images;
   } catch (error) {
     if (isCancelled(error)) throw error;
     return null;

@@ -40,14 +40,14 @@ export const explorerHandlers: HandlerMap = {
     return { pixels, count: dims.length * steps, steps, dims, values, size: session.imageSize, channels: session.channels, modelEpoch: session.modelEpoch };
   },
 
-  'explorer.neighbours': async ({ runDir, position, code, k, metric }, ctx) => neighboursOf(await getSession(runDir, ctx), { position, code, k, metric }),
+  'explorer.neighbours': async ({ runDir, position, code, k, metric }, ctx) => neighboursOf(await ctx.sessions.get(runDir), { position, code, k, metric }),
 
   'explorer.layout': async ({ runDir, layout }, ctx) => {
-    const { map, coords } = await linearLayout(await getSession(runDir, ctx), layout);
+    const { map, coords } = await linearLayout(await ctx.sessions.get(runDir), layout);
     return { coords, axes: Float32Array.from(map.axes), mean: Float32Array.from(map.mean) };
   },
 
-  'explorer.place': async ({ runDir, files, layout, k }, ctx) => placeFiles(await getSession(runDir, ctx), files, layout, k),
+  'explorer.place': async ({ runDir, files, layout, k }, ctx) => placeFiles(await ctx.sessions.get(runDir), files, layout, k),
 
   'explorer.latents': async ({ runDir }, ctx) => {
     const session = await ctx.sessions.get(runDir);
