@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { decodeFrame, encodeFrame } from '../../electron/contract/codec.ts';
 import type { Message } from '../../electron/contract/messages.ts';
-import { hostHeaderAllowed, startBrowserHost, type BrowserHost } from '../../electron/host/browser-host.ts';
+import { hostHeaderAllowed, sameToken, startBrowserHost, type BrowserHost } from '../../electron/host/browser-host.ts';
 
 const rendererDir = join(import.meta.dirname, '..', '..', 'out', 'renderer');
 let host: BrowserHost;
@@ -22,6 +22,19 @@ afterAll(async () => {
   await host?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** The HTTP status a WebSocket upgrade gets, or 'open'. */
+function attempt(token: string, origin = `http://127.0.0.1:${host.port}`): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${host.port}/ws?token=${encodeURIComponent(token)}`, { origin });
+    socket.on('open', () => {
+      socket.close();
+      resolve('open');
+    });
+    socket.on('unexpected-response', (_req, res) => resolve(String(res.statusCode)));
+    socket.on('error', () => resolve('error'));
+  });
+}
 
 function connect(): Promise<{ inbox: Message[]; request(method: string): Promise<Message>; close(): void }> {
   const origin = `http://127.0.0.1:${host.port}`;
@@ -70,6 +83,28 @@ describe('browser host', () => {
     const page = await fetch(`${base}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).not.toMatch(/unsafe-eval/);
+  });
+
+  it('compares tokens by their bytes: a wrong token of the same length is refused', async () => {
+    const token = host.token;
+    expect(sameToken(token, token)).toBe(true);
+    // every position matters, including the first and the last
+    for (const at of [0, Math.floor(token.length / 2), token.length - 1]) {
+      const wrong = token.slice(0, at) + (token[at] === 'A' ? 'B' : 'A') + token.slice(at + 1);
+      expect(wrong).toHaveLength(token.length);
+      expect(sameToken(wrong, token)).toBe(false);
+    }
+    expect(sameToken(token.slice(0, -1), token)).toBe(false);
+    expect(sameToken(`${token}x`, token)).toBe(false);
+    expect(sameToken('', token)).toBe(false);
+    expect(sameToken(null, token)).toBe(false);
+    // multi-byte characters: same length in UTF-16 units, not in bytes
+    expect(sameToken('é'.repeat(token.length), token)).toBe(false);
+    // and through the real upgrade path
+    const wrong = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
+    expect(await attempt(wrong)).toBe('401');
+    expect(await attempt(token, 'http://evil.example')).toBe('403');
+    expect(await attempt(token)).toBe('open');
   });
 
   it('accepts only loopback Host names on loopback, and any name on a wildcard address', () => {
