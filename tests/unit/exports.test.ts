@@ -135,7 +135,7 @@ describe('colour images', () => {
     const layout = await gridLayout({ rows: 1, columns: 2, tileSize: 4, channels: 3, scale: 2, gap: 0 });
     const tile = (rgb: number[]) => Array.from({ length: 16 }, () => rgb).flat();
     const frames = [Uint8Array.from([...tile([220, 30, 30]), ...tile([30, 30, 220])]), Uint8Array.from([...tile([30, 200, 40]), ...tile([240, 240, 240])])];
-    const gif = encodeGridGif(layout, frames, { delayMs: 100 });
+    const gif = await encodeGridGif(layout, frames, { delayMs: 100 });
     const file = join(out, 'rgb.gif');
     writeFileSync(file, gif);
     const { meta, frames: decoded } = await gifFrames(file);
@@ -211,7 +211,7 @@ describe('traversal GIF', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('stops when cancelled and writes nothing', async () => {
+  it('stops when cancelled, with progress up to then', async () => {
     const controller = new AbortController();
     const seen: number[] = [];
     const work = produceExport(vae, { kind: 'traversal-gif', options: { dims: 'active', frames: 40, scale: 4 } }, {
@@ -473,6 +473,28 @@ describe('engine requests', () => {
     expect(done.path).toBe(target);
     expect((await sharp(target).metadata()).width).toBe(3 * 28);
     expect(await exportHandlers['host.saveFile']!({ defaultName: 'x.gif' }, ctx)).toEqual({ path: null, download: true });
+  });
+
+  it('a cancelled export writes nothing: no new file, no temporary file, an existing file untouched', async () => {
+    const { ctx, events, next } = context();
+    const dir = join(out, 'cancelled');
+    mkdirSync(dir, { recursive: true });
+    const existing = join(dir, 'existing.gif');
+    writeFileSync(existing, 'keep me');
+    for (const [target, overwrite] of [[join(dir, 'new.gif'), false], [existing, true]] as const) {
+      events.length = 0;
+      const spec = { kind: 'traversal-gif' as const, runDir: fx.vae, options: { dims: 'active' as const, frames: 64, scale: 8 } };
+      const { jobId } = await exportHandlers['export.start']!({ spec, out: target, overwrite }, ctx);
+      expect(jobId).toBeTruthy();
+      // cancel once the export is under way (progress between 0 and 1), as the Cancel button does
+      for (let i = 0; i < 3000 && !events.some((e) => e.name === 'job.progress' && (e.data as { fraction: number }).fraction > 0); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(ctx.jobs.cancel(jobId!)).toBe(true);
+      const failed = (await next('job.failed')) as Events['job.failed'];
+      expect(failed).toMatchObject({ jobId, cancelled: true });
+      expect(events.some((e) => e.name === 'export.done')).toBe(false);
+      expect(readdirSync(dir)).toEqual(['existing.gif']);
+      expect(readFileSync(existing, 'utf8')).toBe('keep me');
+    }
   });
 
   it('reports a bad run folder by name', async () => {

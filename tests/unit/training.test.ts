@@ -107,12 +107,15 @@ describe('training job', () => {
     let paused = false;
     let stopAt = Infinity;
     let stopCalledAt = -1;
+    let pauseRequested!: () => void;
+    const pauseHappened = new Promise<void>((resolve) => (pauseRequested = resolve));
     const job = startTraining(ds, settings, runDir, {
       onProgress: (p) => {
         steps = p.step;
         if (!paused) {
           paused = true;
           job.pause(); // from inside the step loop, so the pause lands at a known point
+          pauseRequested();
         }
         if (p.step >= stopAt && stopCalledAt < 0) {
           stopCalledAt = p.step;
@@ -120,10 +123,10 @@ describe('training job', () => {
         }
       },
     });
-    // The first step pauses it; wait for that step however loaded the machine is (no fixed delay).
-    for (let waited = 0; job.state !== 'paused' && waited < 20_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    await pauseHappened; // the first step's progress, not a guess at how long a step takes
     expect(job.state).toBe('paused');
     const pausedAt = steps;
+    // Nothing may happen while paused. (This wait races nothing: a working pause makes no step however long it lasts.)
     await new Promise((r) => setTimeout(r, 300));
     expect(steps).toBe(pausedAt); // no steps while paused
     stopAt = pausedAt + 10; // stop mid-way through epoch 2

@@ -5,10 +5,10 @@ import type { StyleDimReport, StyleMeasure } from '../../contract/explorer.ts';
 import { MEASURE_LABELS, MEASURE_NAMES, measureStyle, pearson } from './style-measures.ts';
 
 /** Below these changes over the whole sweep a measure "does not move", whatever its correlation. */
-const MIN_CHANGE: Record<StyleMeasure, number> = { slant: 0.12, width: 1.2, height: 1.2, thickness: 0.25, topHeaviness: 0.04 };
-const MIN_CORRELATION = 0.7;
+export const MIN_CHANGE: Record<StyleMeasure, number> = { slant: 0.12, width: 1.2, height: 1.2, thickness: 0.25, topHeaviness: 0.04 };
+export const MIN_CORRELATION = 0.7;
 /** Mean absolute pixel change (0..1) below which a dimension counts as unused. */
-const MIN_EFFECT = 0.01;
+export const MIN_EFFECT = 0.01;
 
 export interface SweepInput {
   /** Decodes `count` codes (count × latent) to uint8 HWC images. */

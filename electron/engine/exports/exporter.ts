@@ -95,7 +95,7 @@ export async function produceExport(source: ExportSource, spec: KindAndOptions, 
     const gif = kind.endsWith('-gif');
     const tiles = await plan.tiles(all, hooks, [0, gif ? 0.4 : 0.8]);
     if (gif) {
-      result.data = encodeGridGif(plan.layout, tiles, {
+      result.data = await encodeGridGif(plan.layout, tiles, {
         delayMs: plan.delayMs,
         order: plan.order,
         signal: hooks.signal,

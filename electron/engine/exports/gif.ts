@@ -82,7 +82,7 @@ function indexFrame(layout: GridLayout, tiles: Uint8Array, palette: Palette, bac
  * Encodes a looping GIF of `frames` (each the tiles of one frame in layout order, tileSize² × channels
  * uint8 per tile) shown in `order`.
  */
-export function encodeGridGif(layout: GridLayout, frames: Uint8Array[], options: GifOptions): Uint8Array {
+export async function encodeGridGif(layout: GridLayout, frames: Uint8Array[], options: GifOptions): Promise<Uint8Array> {
   if (frames.length === 0) throw new Error('a GIF needs at least one frame');
   const order = options.order ?? frames.map((_, i) => i);
   const { width, height } = layout;
@@ -98,12 +98,18 @@ export function encodeGridGif(layout: GridLayout, frames: Uint8Array[], options:
   gif.writeHeader();
   const needed = new Set(order);
   let done = 0;
-  order.forEach((f, position) => {
+  for (let position = 0; position < order.length; position++) {
+    const f = order[position];
+    // Let the engine answer requests (a Cancel among them) between frames: a large GIF takes seconds.
+    if (position > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     throwIfCancelled(options.signal);
     if (position === 0) {
       // The first frame carries the screen descriptor, the global palette and the loop-forever extension.
       gif.writeFrame(indexFrame(layout, frames[f], palette, backgroundIndex, index), width, height, { first: true, palette, delay, repeat: 0 });
-      if (order.indexOf(f, 1) === -1) return progress();
+      if (order.indexOf(f, 1) === -1) {
+        progress();
+        continue;
+      }
     }
     let chunk = chunks[f];
     if (!chunk) {
@@ -114,7 +120,7 @@ export function encodeGridGif(layout: GridLayout, frames: Uint8Array[], options:
       progress();
     }
     if (position > 0) gif.stream.writeBytesView(chunk);
-  });
+  }
   gif.finish();
   return gif.bytes();
 
