@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { pausePoint } from './pause-point.ts';
 
 export const WEIGHTS_FILE = 'group1-shard1of1.bin';
 
@@ -107,8 +108,14 @@ export async function writeDirAtomic(dir: string, write: (tmpDir: string) => Pro
     await rm(tmp, { recursive: true, force: true });
     throw e;
   }
-  await rm(old, { recursive: true, force: true });
-  if (existsSync(dir)) await rename(dir, old);
+  pausePoint(`${basename(dir)} written`);
+  // Only with `dir` in place may an older `.old` go. Without `dir` (a crash between the two renames of an
+  // earlier write) `.old` is the only copy: it stays until the new folder has taken `dir`'s place.
+  if (existsSync(dir)) {
+    await rm(old, { recursive: true, force: true });
+    await rename(dir, old);
+  }
+  pausePoint(`${basename(dir)} replacing`);
   await rename(tmp, dir);
   await rm(old, { recursive: true, force: true });
 }

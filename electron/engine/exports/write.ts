@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { removeStaleTemps, tempPathFor } from '../temp-files.ts';
 import { UserError } from '../../contract/errors.ts';
 import type { BundleFile } from './bundle.ts';
+import { pausePoint } from '../../../models/pause-point.ts';
 
 /** The output exists and replacing it was not asked for. */
 export class OutputExistsError extends UserError {
@@ -38,6 +39,7 @@ export function writeOutputFile(path: string, data: Uint8Array | string, force: 
   const temp = tempPath(full);
   try {
     writeFileSync(temp, data);
+    pausePoint('output written');
     if (force) {
       if (existsSync(full) && statSync(full).isDirectory()) throw new UserError(`${full}: is a folder, not replacing it with a file`);
       renameSync(temp, full);
