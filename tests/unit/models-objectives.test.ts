@@ -1,0 +1,152 @@
+// The VAE objectives on a model whose posterior is known (encoder output layers set to zero weights and
+// chosen biases): KL per dimension in order, β scaling the KL, the β-TCVAE weights on the right terms.
+// Small and fast, so the mutation run (npm run test:mutation) can use it for models/vae.ts.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { useWasm } from './helpers/tf.ts';
+import { defaultModelConfig } from '../../models/config.ts';
+import type { ModelConfig } from '../../models/config.ts';
+import { VaeModel } from '../../models/vae.ts';
+import { pixelsToTensor } from '../../models/pixels.ts';
+import { reparameterize, tcDecomposition } from '../../models/losses.ts';
+import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
+import { evaluateSplit } from '../../electron/engine/training/job.ts';
+
+let batch: tf.Tensor4D;
+
+beforeAll(async () => {
+  await useWasm();
+  const ds = loadSampleMnist();
+  batch = pixelsToTensor(ds.images.pixels, Array.from({ length: 64 }, (_, i) => i), 28, 1, 0.5);
+});
+
+describe('a model whose posterior is known', () => {
+  // The encoder's output layers are set to zero weights and chosen biases, so every image has the posterior
+  // N(μ_d, σ²_d) per dimension below; KL(q||N(0,1)) per dimension is then ½(μ² + σ² − 1 − log σ²), by hand:
+  const MU = [0, 1, 2];
+  const VAR = [0.25, 1, 4];
+  const KL = [0.5 * (0.25 - 1 - Math.log(0.25)), 0.5, 0.5 * (4 + 4 - 1 - Math.log(4))]; // 0.318147, 0.5, 2.806853
+  const KL_SUM = KL.reduce((a, v) => a + v, 0);
+
+  function knownModel(overrides: Partial<ModelConfig>): VaeModel {
+    const model = VaeModel.create(defaultModelConfig({ latent: 3, hidden: [16, 8], ...overrides }));
+    for (const [layer, bias] of [['z_mean', MU], ['z_log_var', VAR.map(Math.log)]] as const) {
+      const l = model.encoder.getLayer(layer);
+      const [kernel] = l.getWeights();
+      l.setWeights([tf.zerosLike(kernel), tf.tensor1d(bias)]);
+    }
+    return model;
+  }
+
+  it('reports KL per dimension in dimension order, in training, evaluation and the test split report', () => {
+    const model = knownModel({ objective: 'vae' });
+    const terms = tf.tidy(() => {
+      const t = model.lossTerms(batch, undefined, 3);
+      return { klPerDim: Array.from(t.klPerDim.dataSync()), kl: t.kl.dataSync()[0] };
+    });
+    KL.forEach((v, d) => expect(terms.klPerDim[d]).toBeCloseTo(v, 4));
+    expect(terms.kl).toBeCloseTo(KL_SUM, 4);
+    // trainStep reports the terms of the step it took (before the update)
+    const step = model.trainStep(batch, undefined, 3);
+    KL.forEach((v, d) => expect(step.klPerDim[d]).toBeCloseTo(v, 4));
+    expect(step.kl).toBeCloseTo(KL_SUM, 4);
+    model.dispose();
+
+    const fresh = knownModel({ objective: 'vae' });
+    const evaluated = fresh.evaluate(batch, 5);
+    KL.forEach((v, d) => expect(evaluated.klPerDimSum[d] / 64).toBeCloseTo(v, 4));
+    const ds = loadSampleMnist();
+    const report = evaluateSplit(fresh, ds, Array.from({ length: 40 }, (_, i) => i), 5);
+    KL.forEach((v, d) => expect(report.klPerDim[d]).toBeCloseTo(v, 4));
+    fresh.dispose();
+  });
+
+  it.each([
+    ['VAE', { objective: 'vae' as const }, 1],
+    ['β-VAE, β = 4', { objective: 'beta-vae' as const, beta: 4 }, 4],
+    ['β-VAE, β = 0.5', { objective: 'beta-vae' as const, beta: 0.5 }, 0.5],
+  ])('%s: the loss is the reconstruction term plus β times the KL', (_name, overrides, beta) => {
+    const model = knownModel(overrides);
+    const t = tf.tidy(() => {
+      const r = model.lossTerms(batch, undefined, 11);
+      return { loss: r.loss.dataSync()[0], recon: r.recon.dataSync()[0] };
+    });
+    expect(t.loss - t.recon).toBeCloseTo(beta * KL_SUM, 3);
+    // the reconstruction term is the data's −log p(x|z): an untrained decoder is far from free
+    expect(t.recon).toBeGreaterThan(100);
+    const step = model.trainStep(batch, undefined, 11);
+    expect(step.loss - step.recon).toBeCloseTo(beta * KL_SUM, 3);
+    expect(step.recon).toBeCloseTo(t.recon, 3);
+    model.dispose();
+  });
+});
+
+describe('β-TCVAE objective', () => {
+  it('weighs MI, TC and dimension-wise KL each with its own weight, on the same samples', () => {
+    const weights = { mi: 2, tc: 7, dimKl: 0.5 };
+    const model = VaeModel.create(defaultModelConfig({ objective: 'beta-tcvae', latent: 3, hidden: [16, 8], tcWeights: weights, datasetSize: 1000 }));
+    const got = tf.tidy(() => {
+      const t = model.lossTerms(batch, undefined, 21);
+      // the same sample z the objective drew (same seed), decomposed here
+      const own = tcDecomposition(reparameterize(t.mean, t.logVar, 1, 21), t.mean, t.logVar);
+      return {
+        loss: t.loss.dataSync()[0],
+        recon: t.recon.dataSync()[0],
+        mi: t.extra.mi.dataSync()[0],
+        tc: t.extra.tc.dataSync()[0],
+        dimKl: t.extra.dimKl.dataSync()[0],
+        own: { mi: own.mi.dataSync()[0], tc: own.tc.dataSync()[0], dimKl: own.dimKl.dataSync()[0] },
+      };
+    });
+    expect(got.mi).toBeCloseTo(got.own.mi, 4);
+    expect(got.tc).toBeCloseTo(got.own.tc, 4);
+    expect(got.dimKl).toBeCloseTo(got.own.dimKl, 4);
+    expect(got.loss - got.recon).toBeCloseTo(weights.mi * got.mi + weights.tc * got.tc + weights.dimKl * got.dimKl, 3);
+    // distinct terms, so a weight on the wrong term would show
+    expect(new Set([got.mi, got.tc, got.dimKl].map((v) => v.toFixed(3))).size).toBe(3);
+    // trainStep reports the same terms
+    const step = model.trainStep(batch, undefined, 21);
+    expect(step.mi).toBeCloseTo(got.mi, 4);
+    expect(step.tc).toBeCloseTo(got.tc, 4);
+    expect(step.dimKl).toBeCloseTo(got.dimKl, 4);
+    expect(step.loss).toBeCloseTo(got.loss, 3);
+    model.dispose();
+  });
+});
+
+describe('IWAE bound', () => {
+  it('equals log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x) worked out here from the same samples', () => {
+    const k = 5;
+    const n = 8;
+    const x = batch.slice([0, 0, 0, 0], [n, -1, -1, -1]) as tf.Tensor4D;
+    const model = VaeModel.create(defaultModelConfig({ latent: 3, hidden: [16, 8] }));
+    const got = model.negIwae(x, k, 17);
+    expect(got).toHaveLength(n);
+    // the samples the bound drew (one chunk: the seed as given), and the decoder's logits for them
+    const { mean, logVar } = model.encode(x);
+    const z = reparameterize(mean, logVar, k, 17); // [k*n, L], sample-major
+    const logits = model.decoder.predict(z) as tf.Tensor;
+    const [zs, mu, lv, l, px] = [z, mean, logVar, logits, x].map((t) => Array.from(t.dataSync()));
+    const L = 3;
+    const P = 784;
+    const logN = (v: number, m: number, logVarV: number) => -0.5 * (Math.log(2 * Math.PI) + logVarV + (v - m) ** 2 / Math.exp(logVarV));
+    for (let i = 0; i < n; i++) {
+      const logW: number[] = [];
+      for (let s = 0; s < k; s++) {
+        const row = s * n + i;
+        let w = 0;
+        for (let p = 0; p < P; p++) {
+          const a = l[row * P + p];
+          w += px[i * P + p] * a - (Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a))));
+        }
+        for (let d = 0; d < L; d++) w += logN(zs[row * L + d], 0, 0) - logN(zs[row * L + d], mu[i * L + d], lv[i * L + d]);
+        logW.push(w);
+      }
+      const top = Math.max(...logW);
+      const bound = top + Math.log(logW.reduce((a, w) => a + Math.exp(w - top), 0) / k);
+      expect(got[i]).toBeCloseTo(-bound, 2);
+    }
+    tf.dispose([x, mean, logVar, z, logits]);
+    model.dispose();
+  });
+});
