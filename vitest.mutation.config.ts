@@ -1,0 +1,25 @@
+// The fast unit tests that cover the mutated core files (stryker.config.mjs): the mutation run reruns
+// the covering tests for every mutant, so slow end-to-end and training tests stay out.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: [
+      'tests/unit/models-losses.test.ts',
+      'tests/unit/models-objectives.test.ts',
+      'tests/unit/contract.test.ts',
+      'tests/unit/codec-properties.test.ts',
+      'tests/unit/codec-bounds.test.ts',
+      'tests/unit/browser-host.test.ts',
+      'tests/unit/atomic-writes.test.ts',
+      'tests/unit/tsne-parts.test.ts',
+    ],
+    // Left out: two slow tests that train models (their code is covered by models-objectives.test.ts's fast
+    // ones), the engine-restart test (it waits for a killed process) and the tree-repulsion and PCA tests
+    // (no mutated code; minutes under instrumentation).
+    testNamePattern: /^(?!.*(IWAE bound on a model|restarts a killed engine|tree repulsion|PCA)).*$/,
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
