@@ -6,6 +6,8 @@
 // reloads and sends `explorer.runUpdated`. Images travel as uint8 HWC typed arrays, latent codes as
 // Float32Array rows: never JSON number lists.
 
+import type { FactorMetrics } from './factors.ts';
+
 export type LatentPart = 'all' | 'style' | 'class';
 
 /** One run in the picker. */
@@ -160,6 +162,14 @@ export interface ExplorerRequests {
       channels: number;
       exact: boolean;
     };
+  };
+  /**
+   * The Factors view: MIG, SAP, DCI and the dimension × factor table when the run's dataset has known
+   * factors (factors.csv), else null with the reason; and each dimension's test KL at every epoch.
+   */
+  'explorer.factors': {
+    params: { runDir: string };
+    result: { metrics: FactorMetrics | null; reason?: string; epochs: number[]; klHistory: number[][]; switchOn: (number | null)[]; modelEpoch: number };
   };
   /** Saves dimension names in the run's run.json (atomic write). */
   'explorer.setNames': { params: { runDir: string; names: string[] }; result: { names: string[] } };

@@ -201,7 +201,7 @@ test('Reconstructions shows training and test images above their reconstructions
   await page.keyboard.press('Home');
   await expect(page.getByRole('tab', { name: 'Embedding' })).toBeFocused();
   await page.keyboard.press('End');
-  await expect(page.getByRole('tab', { name: 'Reconstructions' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByRole('tab', { name: 'Factors' })).toHaveAttribute('aria-selected', 'true');
 });
 
 test('Style: a slider redraws the image, the strip shows one image per class, names are suggested', async () => {

@@ -84,7 +84,7 @@ export async function compareRuns(runDirs: string[], hooks: CompareHooks = {}): 
         runDir: dir,
         name: dir.split(/[\\/]/).filter(Boolean).pop() ?? dir,
         objective: run.model.objective,
-        beta: run.model.beta,
+        beta: run.model.objective === 'beta-tcvae' ? run.model.tcWeights.tc : run.model.beta, // β-TCVAE's β weighs the total correlation
         latent,
         seed: Number(seed ?? run.model.seed),
         epochs: run.history.length,

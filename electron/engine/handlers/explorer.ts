@@ -7,6 +7,9 @@ import { classMeanCodes, manifoldCodes, traversalCodes } from '../explorer/grids
 import { listRuns } from '../explorer/runs.ts';
 import { suggestStyleNames } from '../explorer/style-names.ts';
 import { linearLayout, neighboursOf, placeFiles } from '../explorer/explore.ts';
+import { runFactorMetrics } from '../disentanglement/run-metrics.ts';
+import { switchOnEpochs } from '../disentanglement/seed-agreement.ts';
+import { SAMPLE_MNIST } from '../datasets/types.ts';
 
 const SNAPSHOT_NONE = (s: number | undefined | null) => (s === undefined || s === null ? undefined : s);
 
@@ -85,6 +88,22 @@ export const explorerHandlers: HandlerMap = {
   'explorer.reconstructions': async ({ runDir, count }, ctx) => {
     if (!Number.isInteger(count) || count < 1 || count > 256) throw new UserError(`count must be a whole number from 1 to 256 (got ${count}).`);
     return (await ctx.sessions.get(runDir)).reconstructions(count);
+  },
+
+  'explorer.factors': async ({ runDir }, ctx) => {
+    const session = await ctx.sessions.get(runDir);
+    const model = session.requireModel();
+    const history = session.run.history;
+    const ds = await session.dataset();
+    const metrics = await runFactorMetrics(model, session.latent, ds.images);
+    return {
+      metrics,
+      ...(metrics ? {} : { reason: `${ds.ref === SAMPLE_MNIST ? 'The MNIST sample' : ds.ref} has no factors.csv (a file column, then one column per known factor).` }),
+      epochs: history.map((h) => h.epoch),
+      klHistory: history.map((h) => h.testKlPerDim ?? []),
+      switchOn: switchOnEpochs(history, session.latent),
+      modelEpoch: session.modelEpoch,
+    };
   },
 
   'explorer.classMeans': async ({ runDir }, ctx) => {

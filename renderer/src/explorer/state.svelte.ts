@@ -4,7 +4,7 @@ import type { RunInfo, RunListing } from '../../../electron/contract/explorer.ts
 import { app } from '../lib/app.svelte.ts';
 import { errorMessage } from '../lib/errors.ts';
 
-export type ExplorerTab = 'embedding' | 'manifold' | 'traversal' | 'style' | 'reconstructions';
+export type ExplorerTab = 'embedding' | 'manifold' | 'traversal' | 'style' | 'reconstructions' | 'factors';
 
 export interface Latents {
   means: Float32Array;
