@@ -9,14 +9,14 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../contract/codec.ts';
 import { isMessage, type Message, type ReplyMessage } from '../contract/messages.ts';
-import { forkEngine, type EngineProcess } from './engine-process.ts';
+import { forkEngine } from './engine-process.ts';
+import { superviseEngine, type EngineSupervisor } from './engine-supervisor.ts';
 
 export interface BrowserHostOptions {
   rendererDir: string;
   host?: string;
   port?: number;
   token?: string;
-  engine?: EngineProcess;
 }
 
 export interface BrowserHost {
@@ -127,44 +127,16 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     if (route.socket.readyState === route.socket.OPEN) route.socket.send(encodeFrame({ ...message, id: route.id }));
   };
 
-  let closing = false;
-  let engine: EngineProcess | null = null;
-  /** Requests that arrive while a new engine is starting go to it once it is there. */
-  const queued: Message[] = [];
-  const toEngine = (message: Message) => (engine ? engine.send(message) : queued.push(message));
-  const crashes: number[] = [];
-  /** Starts the engine; if it dies (a crash, kill -9), waiting requests fail with a reason and a new one starts. */
-  const attach = (process: EngineProcess) => {
-    engine = process;
-    for (const message of queued.splice(0)) process.send(message);
-    process.onMessage((message: Message) => {
-      if (message.kind === 'reply') {
-        const route = routes.get(message.id);
-        if (!route) return;
-        routes.delete(message.id);
-        reply(route, message);
-      } else if (message.kind === 'event') broadcast(message);
-    });
-    process.onExit((code, signal) => {
-      if (closing || options.engine) return;
-      engine = null;
-      // An engine that keeps dying at start (a broken native TensorFlow, say) is not restarted forever.
-      const now = Date.now();
-      crashes.push(now);
-      while (crashes.length && now - crashes[0] > 30_000) crashes.shift();
-      const giveUp = crashes.length > 3;
-      const why = giveUp
-        ? `The engine stopped (${signal ?? `exit code ${code}`}) ${crashes.length} times in 30 s; it is not restarted again. Restart latent-explorer serve; the terminal shows why it failed.`
-        : `The engine stopped (${signal ?? `exit code ${code}`}) and restarts now; training runs resume from their last checkpoint.`;
-      for (const [id, route] of routes) {
-        routes.delete(id);
-        reply(route, { kind: 'reply', id, error: { message: why, code: 'internal' } });
-      }
-      broadcast({ kind: 'event', name: 'engine.restarted', data: { message: why } });
-      if (!giveUp) setTimeout(() => !closing && attach(forkEngine()), 250 * 2 ** (crashes.length - 1)).unref();
-    });
+  let engine: EngineSupervisor | null = null;
+  /** Replies go back to the socket that asked; events (engine.restarted among them) to every socket. */
+  const fromEngine = (message: Message) => {
+    if (message.kind === 'reply') {
+      const route = routes.get(message.id);
+      if (!route) return;
+      routes.delete(message.id);
+      reply(route, message);
+    } else if (message.kind === 'event') broadcast(message);
   };
-
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const origin = req.headers.origin;
@@ -196,7 +168,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
         }
         const engineId = nextEngineId++;
         routes.set(engineId, { socket: ws, id: message.id });
-        toEngine({ ...message, id: engineId });
+        engine?.send({ ...message, id: engineId });
       });
       ws.on('close', () => {
         for (const [id, route] of routes) if (route.socket === ws) routes.delete(id);
@@ -211,7 +183,11 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   });
   port = (server.address() as { port: number }).port;
   // Only now, with the port ours: a taken port must not leave an engine process behind.
-  attach(options.engine ?? forkEngine());
+  engine = superviseEngine({
+    start: () => forkEngine(),
+    deliver: fromEngine,
+    giveUpAdvice: 'Restart latent-explorer serve; the terminal shows why it failed.',
+  });
   // A wildcard address is no place to browse to: this machine reaches it on loopback.
   const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${port}/?token=${token}`;
@@ -220,13 +196,12 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     url,
     port,
     token,
-    enginePid: () => engine?.child.pid,
+    enginePid: () => engine?.pid(),
     async close() {
-      closing = true;
       for (const socket of sockets.clients) socket.terminate();
       sockets.close();
       await new Promise((r) => server.close(() => r(null)));
-      if (!options.engine) await engine?.stop();
+      await engine?.stop();
     },
   };
 }

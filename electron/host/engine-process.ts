@@ -6,12 +6,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Message } from '../contract/messages.ts';
 import { isMessage } from '../contract/messages.ts';
+import type { EngineChild } from './engine-supervisor.ts';
 
-export interface EngineProcess {
-  send(message: Message): void;
-  onMessage(handler: (message: Message) => void): void;
-  onExit(handler: (code: number | null, signal: NodeJS.Signals | null) => void): void;
-  stop(): Promise<void>;
+export interface EngineProcess extends EngineChild {
   readonly child: ChildProcess;
 }
 
@@ -33,6 +30,9 @@ export function forkEngine(env: NodeJS.ProcessEnv = process.env): EngineProcess 
   });
   return {
     child,
+    get pid() {
+      return child.pid;
+    },
     send: (message) => {
       if (child.connected) child.send(message);
     },

@@ -1,11 +1,12 @@
 // Electron main: windows, the menu, native dialogs and the IPC relay to the engine process.
 // It does no work of its own; training and everything heavy runs in the engine (utilityProcess).
-import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell, utilityProcess, type UtilityProcess } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell, utilityProcess } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Params, Result } from '../contract/api.ts';
 import type { Message, ReplyMessage } from '../contract/messages.ts';
 import { isMessage } from '../contract/messages.ts';
+import { superviseEngine, type EngineChild, type EngineSupervisor } from '../host/engine-supervisor.ts';
 import { loadBounds, trackBounds } from './window-state.ts';
 import { APP_SCHEME, appMimeType, appRequestFile, appStartUrl, isTrustedSender, permissionAllowed, refusedFromRenderer, SaveGrants, windowOpenDecision } from './security.ts';
 
@@ -16,32 +17,31 @@ const saveGrants = new SaveGrants();
 
 const CHANNEL = 'latent-explorer:message';
 const here = dirname(fileURLToPath(import.meta.url));
-let engine: UtilityProcess | null = null;
+let engine: EngineSupervisor | null = null;
 let win: BrowserWindow | null = null;
-let quitting = false;
 
-/** Requests sent to the engine and not yet answered: if the engine dies, they fail with a reason. */
-const inFlight = new Set<number>();
 const toWindow = (message: Message) => win?.webContents.send(CHANNEL, message);
 
-function startEngine(): UtilityProcess {
+/** The engine in Electron's utility process; its lifecycle (restarts, failed requests) is the supervisor's. */
+function startEngine(): EngineChild {
   const child = utilityProcess.fork(join(here, 'engine.js'), [], { serviceName: 'Latent Explorer engine', stdio: 'inherit' });
-  child.on('message', (message: unknown) => {
-    if (!isMessage(message)) return;
-    if (message.kind === 'reply') inFlight.delete(message.id);
-    toWindow(message);
-  });
-  child.on('exit', (code) => {
-    if (quitting) return;
-    // Same contract as the browser host: waiting requests fail with the reason, the window is told,
-    // and a fresh engine takes over (training runs resume from their checkpoints).
-    const why = `The engine stopped (exit code ${code}) and restarts now; training runs resume from their last checkpoint.`;
-    for (const id of inFlight) toWindow({ kind: 'reply', id, error: { message: why, code: 'internal' } });
-    inFlight.clear();
-    toWindow({ kind: 'event', name: 'engine.restarted', data: { message: why } });
-    engine = startEngine();
-  });
-  return child;
+  return {
+    get pid() {
+      return child.pid;
+    },
+    send: (message) => child.postMessage(message),
+    onMessage: (handler) =>
+      child.on('message', (message: unknown) => {
+        if (isMessage(message)) handler(message);
+      }),
+    onExit: (handler) => child.on('exit', (code) => handler(code, null)),
+    // kill() sends SIGTERM: the engine checkpoints a training run (at most 5 s) and exits.
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        if (!child.kill()) resolve();
+      }),
+  };
 }
 
 /** Requests the shell answers itself, because only it has native dialogs. */
@@ -135,7 +135,7 @@ app.whenReady().then(() => {
   // No permission (camera, notifications, geolocation...) is ever granted.
   session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(permissionAllowed(permission)));
   session.defaultSession.setPermissionCheckHandler((_contents, permission) => permissionAllowed(permission));
-  engine = startEngine();
+  engine = superviseEngine({ start: startEngine, deliver: toWindow, giveUpAdvice: 'Quit and restart Latent Explorer.' });
   ipcMain.on(CHANNEL, async (event, message: unknown) => {
     if (!isMessage(message) || event.sender !== win?.webContents) return;
     if (!isTrustedSender(event.senderFrame, win.webContents.mainFrame)) return;
@@ -146,10 +146,7 @@ app.whenReady().then(() => {
     }
     const local = await answerLocally(message);
     if (local) toWindow(local);
-    else {
-      if (message.kind === 'request') inFlight.add(message.id);
-      engine?.postMessage(message);
-    }
+    else engine?.send(message);
   });
   buildMenu();
   createWindow();
@@ -162,11 +159,9 @@ app.on('before-quit', (event) => {
   if (!engine) return;
   // Let the engine checkpoint a training run before the app goes (it takes at most 5 s).
   event.preventDefault();
-  quitting = true;
   const stopping = engine;
   engine = null;
-  stopping.once('exit', () => app.quit());
-  stopping.kill();
+  void stopping.stop().then(() => app.quit());
   setTimeout(() => app.exit(0), 8000).unref();
 });
 app.on('window-all-closed', () => {

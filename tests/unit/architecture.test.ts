@@ -109,4 +109,12 @@ describe('layout rules', () => {
     expect(importCircles(made)).toEqual(expect.arrayContaining([['a', 'b'], ['c', 'd', 'e']]));
     expect(importCircles(made)).toHaveLength(2);
   });
+
+  it("both hosts leave the engine's lifecycle to the one supervisor", () => {
+    for (const host of [join('electron', 'shell', 'main.ts'), join('electron', 'host', 'browser-host.ts')]) {
+      expect(relativeImports(host)).toContain(join('electron', 'host', 'engine-supervisor.ts'));
+      // Restarting and failing requests is the supervisor's alone.
+      expect(read(host)).not.toMatch(/engine\.restarted/);
+    }
+  });
 });
