@@ -128,7 +128,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   };
 
   let engine: EngineSupervisor | null = null;
-  /** Replies go back to the socket that asked; events (engine.restarted among them) to every socket. */
+  /** Replies go back to the socket that asked; events (the supervisor's among them) to every socket. */
   const fromEngine = (message: Message) => {
     if (message.kind === 'reply') {
       const route = routes.get(message.id);
