@@ -14,7 +14,9 @@ const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPor
 
 function send(message: Message): void {
   if (parentPort) parentPort.postMessage(message);
-  else if (process.send) process.send(message);
+  // After the host went away a send fails (EPIPE); the callback keeps that from crashing the engine
+  // while it saves a training run on its way out.
+  else if (process.send && process.connected) process.send(message, undefined, {}, () => {});
 }
 
 const engine = createEngine(send);
