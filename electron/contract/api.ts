@@ -48,7 +48,7 @@ export interface FolderListing {
 
 // ---- training ----------------------------------------------------------------------------------
 // The types live in training.ts; re-exported here, where the renderer has always found them.
-import type { EpochReport, JobState, ModelKind, Reconstructions, RunSummary, TrainProgress, TrainSettings } from './training.ts';
+import type { DataShape, EpochReport, JobState, ModelKind, Reconstructions, RunSummary, TrainProgress, TrainProposal, TrainSettings } from './training.ts';
 
 export type { EpochReport, JobState, ModelKind, Reconstructions, RunSummary, TrainProgress, TrainSettings };
 
@@ -67,6 +67,8 @@ export interface Requests extends DatasetRequests, ExplorerRequests, ExportReque
   };
   /** Continues a run from its last checkpoint (after Stop, the NaN guard, or a killed engine). */
   'train.resume': { params: { runDir: string; epochs?: number; lr?: number }; result: { jobId: string; runDir: string } };
+  /** Settings that fit a dataset of this shape, each with a one-line reason. */
+  'train.propose': { params: { data: DataShape; model?: ModelKind }; result: TrainProposal };
   /** Training jobs running in the engine now (a reloaded window takes over their controls). */
   'train.jobs': { params: Record<string, never>; result: { jobs: { jobId: string; runDir: string; state: JobState }[] } };
   'train.control': { params: { jobId: string; action: 'pause' | 'resume' | 'stop' }; result: { state: JobState } };

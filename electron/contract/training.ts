@@ -6,6 +6,9 @@ export type ClassPrior = 'standard' | 'mixture';
 
 export type ModelKind = 'vae' | 'beta-vae' | 'beta-tcvae' | 'ssvae';
 
+/** p(x|z): Bernoulli for binarised pixels, Gaussian (a density: its −ELBO can be negative) for grey levels and colour. */
+export type Likelihood = 'bernoulli' | 'gaussian';
+
 export interface TrainSettings {
   model: ModelKind;
   arch: 'mlp' | 'conv';
@@ -17,6 +20,13 @@ export interface TrainSettings {
   /** Keep only this many labels (balanced per class) from the training images. */
   labels?: number;
   epochs: number;
+  /**
+   * A time budget in minutes: the epochs are estimated from the first training steps and again after
+   * every epoch, and `epochs` is replaced by the estimate (run.json records it).
+   */
+  minutes?: number;
+  /** Default: Gaussian for RGB, Bernoulli for grey (what runs made before this setting used). */
+  likelihood?: Likelihood;
   batchSize: number;
   lr: number;
   seed: number;
@@ -41,6 +51,23 @@ export interface TrainSettings {
    * A given seed and thread count repeat a run exactly; other counts match it within float rounding.
    */
   threads?: number;
+}
+
+/** What a training proposal looks at: the opened dataset's shape. */
+export interface DataShape {
+  size: number;
+  channels: 1 | 3;
+  /** Pixels binarised on import (a threshold or 'dynamic'). */
+  binarized: boolean;
+  /** Training images. */
+  train: number;
+  classes: number;
+}
+
+/** Settings that fit a dataset, each with a one-line reason (train.propose, and the CLI's defaults). */
+export interface TrainProposal {
+  settings: Pick<TrainSettings, 'model' | 'arch' | 'latent' | 'likelihood' | 'epochs' | 'batchSize' | 'lr'> & { minutes?: number; style?: number };
+  reasons: { arch: string; latent: string; likelihood: string; duration: string; batch: string };
 }
 
 export interface TrainProgress {

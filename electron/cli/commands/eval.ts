@@ -1,5 +1,6 @@
 // latent-explorer eval <run> [--iwae K]: test −ELBO, the IWAE bound on −log p(x), KL per dimension,
 // active units, total correlation of the latent means and (semi-supervised) class accuracy.
+import { bitsPerDim, lossUnitsNote } from '../../contract/units.ts';
 import { EXIT_CANCELLED, intOption, onePositional, openRunForCli, parseCommand, withCancel } from '../args.ts';
 import { createOutput } from '../output.ts';
 import type { FactorMetrics } from '../../contract/factors.ts';
@@ -11,7 +12,8 @@ import { STYLE_ACTIVE_KL, STYLE_LEAK_THRESHOLD } from '../../contract/style.ts';
 const USAGE = `Usage: latent-explorer eval <run folder> [--iwae K] [--json]
   --iwae K   samples for the importance-weighted bound on log p(x) (default 50; 0 skips it)
   --json     progress and the report as JSON lines
-Reports positive nats per image on the run's test split: −ELBO and the IWAE bound (lower is better;
+Reports nats per image on the run's test split: −ELBO and the IWAE bound (lower is better; positive for
+a Bernoulli likelihood, a density that can be negative for a Gaussian one, then also in bits/dim;
 the IWAE bound is at most −ELBO and tightens as K grows).`;
 
 /** MIG, SAP, DCI and, per factor, the dimension that holds most of it. */
@@ -58,18 +60,24 @@ export async function run(argv: string[]): Promise<number> {
       out.endProgressLine();
       const r = report;
       const names = loaded.run.dimensionNames;
+      // A Gaussian likelihood's figures are densities: say so, and add bits/dim (the literature's unit).
+      const gaussian = loaded.run.model.likelihood === 'gaussian';
+      const dims = dataset.images.size * dataset.images.size * dataset.images.channels;
+      const bpd = (nats: number) => (gaussian ? `, ${bitsPerDim(nats, dims).toFixed(3)} bits/dim` : '');
       const human = [
         `Run ${loaded.dir} (${loaded.run.model.objective}, ${loaded.run.model.latent}-D latent, ${loaded.run.history.length} epochs) on ${r.images} ${r.split} images of ${loaded.run.dataset.ref}:`,
-        `${'  −ELBO'.padEnd(19)}${r.negElbo.toFixed(2)} nats/image  (reconstruction ${r.recon.toFixed(2)} + KL ${r.kl.toFixed(2)})`,
-        r.negIwae !== undefined ? `${`  −IWAE (K=${r.iwaeSamples})`.padEnd(19)}${r.negIwae.toFixed(2)} nats/image  (bound on −log p(x), ${(r.negElbo - r.negIwae).toFixed(2)} below −ELBO)` : '',
+        `${'  −ELBO'.padEnd(19)}${r.negElbo.toFixed(2)} nats/image${bpd(r.negElbo)}  (reconstruction ${r.recon.toFixed(2)} + KL ${r.kl.toFixed(2)})`,
+        r.negIwae !== undefined ? `${`  −IWAE (K=${r.iwaeSamples})`.padEnd(19)}${r.negIwae.toFixed(2)} nats/image${bpd(r.negIwae)}  (bound on −log p(x), ${(r.negElbo - r.negIwae).toFixed(2)} below −ELBO)` : '',
         `${'  active units'.padEnd(19)}${r.activeUnits} of ${r.klPerDim.length} (mean KL > ${r.activeThreshold} nats)`,
         `${'  KL per dimension'.padEnd(19)}${r.klPerDim.map((v, i) => `${names[i] ?? `z${i + 1}`}: ${v.toFixed(3)}`).join(', ')}`,
         `  total correlation of the latent means (Gaussian fit) ${Number.isFinite(r.meansTotalCorrelation) ? `${r.meansTotalCorrelation.toFixed(3)} nats` : 'n/a (too few test images for the latent size)'}`,
+        gaussian ? `  ${lossUnitsNote('gaussian', dims)}` : '',
         r.accuracy !== undefined ? `  class head accuracy ${(100 * r.accuracy).toFixed(1)}% on ${r.labelled} held-out labels` : '',
         r.styleDimensions ? styleTable(r.styleDimensions, names) : '',
         r.factors ? formatFactorMetrics(r.factors, names) : '',
       ].filter(Boolean).join('\n');
-      out.result({ event: 'summary', ...report, backend: backend.backend }, human);
+      const units = gaussian ? { bitsPerDim: { negElbo: bitsPerDim(r.negElbo, dims), ...(r.negIwae !== undefined ? { negIwae: bitsPerDim(r.negIwae, dims) } : {}) } } : {};
+      out.result({ event: 'summary', ...report, likelihood: loaded.run.model.likelihood, ...units, backend: backend.backend }, human);
       return 0;
     });
     return code ?? EXIT_CANCELLED;

@@ -14,21 +14,29 @@ import type { EpochReport, TrainProgress } from '../../engine/training/job.ts';
 import type { ModelKind, TrainSettings } from '../../engine/training/settings.ts';
 import { LIMITS, MODEL_KINDS } from '../../engine/training/settings.ts';
 import { readRunFile, runJsonPath } from '../../engine/training/run-file.ts';
+import { proposeSettings } from '../../engine/training/propose.ts';
+import type { Dataset } from '../../engine/datasets/types.ts';
+import { formatLoss, lossUnitsNote } from '../../contract/units.ts';
 import { hasCheckpoint } from '../../engine/training/checkpoint.ts';
 import { checkRunLock } from '../../engine/training/run-lock.ts';
 
-const USAGE = `Usage: latent-explorer train <folder|sample:mnist> --model vae|beta-vae|beta-tcvae|ssvae --out DIR [options]
-  --model M        vae: the lectures' VAE; beta-vae: KL weighted by beta; beta-tcvae: total correlation
-                   weighted by beta; ssvae: semi-supervised style/class split
-  --arch mlp|conv  MLP (784-256-64, default) or convolutional (for 32 px and up, or RGB)
-  --latent N       latent dimensions (default: 2 for vae, 10 for beta-vae/beta-tcvae, 26 for ssvae)
-  --style N        ssvae: style dimensions z^X; the rest are the class part z^Y (default: 16 for ssvae)
+const USAGE = `Usage: latent-explorer train <folder|sample:mnist> --out DIR [options]
+Options left out are proposed from the data, as the app's Train view does; each choice is printed
+with its reason (with --json as {"event":"settings","chosen":…,"reasons":…}).
+  --model M        vae (default): the lectures' VAE; beta-vae: KL weighted by beta; beta-tcvae: total
+                   correlation weighted by beta; ssvae: semi-supervised style/class split
+  --arch mlp|conv  MLP (784-256-64) or convolutional (proposed for 32 px and up, or RGB)
+  --latent N       latent dimensions (proposed: 2 for vae, 10 for beta-vae/beta-tcvae, 26 for ssvae on
+                   small grey images; more for larger or colour images)
+  --likelihood bernoulli|gaussian   proposed: bernoulli for binarised pixels, else gaussian
+  --minutes M      train for a time budget; the epochs are estimated from the first batches
+  --style N        ssvae: style dimensions z^X; the rest are the class part z^Y (proposed: 16 for ssvae)
   --beta B         beta-vae: KL weight (default 4); beta-tcvae: total-correlation weight (default 6)
   --labels K       ssvae: keep only K training labels, balanced per class
   --leakage-weight W   ssvae: weight of the class-leakage penalty on decoded style sweeps
   --style-tc W     ssvae: extra weight on the total correlation of the style dimensions
   --class-code sample|prototype   ssvae: what the decoder sees of the class part (default prototype)
-  --epochs E       (default 10)    --batch B   (default 128)    --lr L   (default 0.001)
+  --epochs E       (proposed: 10 for an MLP)    --batch B   (default 128)    --lr L   (default 0.001)
   --seed S         seed of initialisation, shuffling and sampling (default 1)
   --samples M      reparameterisation samples per image (default 1)
   --threads T      threads that compute each step (default: LATENT_EXPLORER_THREADS, else the core count);
@@ -37,8 +45,6 @@ const USAGE = `Usage: latent-explorer train <folder|sample:mnist> --model vae|be
   --out DIR        the run folder to create
   --resume         continue the run in --out from its last checkpoint (--epochs and --lr may change)
   --json           progress, epoch and summary as JSON lines`;
-
-const DEFAULT_LATENT: Record<ModelKind, number> = { vae: 2, 'beta-vae': 10, 'beta-tcvae': 10, ssvae: 26 };
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(
@@ -54,6 +60,8 @@ export async function run(argv: string[]): Promise<number> {
       'class-code': { type: 'string' },
       'style-tc': { type: 'string' },
       epochs: { type: 'string' },
+      minutes: { type: 'string' },
+      likelihood: { type: 'string' },
       batch: { type: 'string' },
       lr: { type: 'string' },
       seed: { type: 'string' },
@@ -88,42 +96,48 @@ export async function run(argv: string[]): Promise<number> {
   }
   const saved = resume && hasRun ? readRunFile(runDir) : null;
 
-  // Settings: flags, else the resumed run's, else defaults.
-  const model = (values.model ?? saved?.settings.model) as ModelKind | undefined;
-  if (!model) throw new UsageError(`train needs --model (${MODEL_KINDS.join(', ')})`);
+  // Settings: flags, else the resumed run's, else what proposeSettings() proposes for the data (the
+  // same proposal as the app's Train view); the choice and its reasons are printed before training.
+  const model = (values.model ?? saved?.settings.model ?? 'vae') as ModelKind;
   if (!MODEL_KINDS.includes(model)) throw new UsageError(`--model must be one of ${MODEL_KINDS.join(', ')} (got '${model}')`);
-  const arch: TrainSettings['arch'] = choiceOption(values, 'arch', ['mlp', 'conv']) ?? saved?.settings.arch ?? 'mlp';
+  const arch = choiceOption(values, 'arch', ['mlp', 'conv']) ?? saved?.settings.arch;
+  const likelihood = choiceOption(values, 'likelihood', ['bernoulli', 'gaussian']) ?? saved?.settings.likelihood;
   if (values.beta !== undefined && (model === 'vae' || model === 'ssvae')) throw new UsageError(`--beta applies to beta-vae and beta-tcvae, not ${model}`);
   if (values.labels !== undefined && model !== 'ssvae') throw new UsageError('--labels applies to the semi-supervised model (--model ssvae)');
   if (values.style !== undefined && model !== 'ssvae') throw new UsageError('--style applies to the semi-supervised model (--model ssvae)');
-  const latent = intOption(values, 'latent', { min: 1, max: LIMITS.latent }) ?? saved?.settings.latent ?? DEFAULT_LATENT[model];
-  const settings: TrainSettings = {
+  if (values.minutes !== undefined && values.epochs !== undefined) throw new UsageError('give --epochs or --minutes, not both');
+  const latent = intOption(values, 'latent', { min: 1, max: LIMITS.latent }) ?? saved?.settings.latent;
+  const epochs = intOption(values, 'epochs', { min: 1, max: LIMITS.epochs }) ?? (values.minutes === undefined ? saved?.settings.epochs : undefined);
+  const minutes = numberOption(values, 'minutes', { above: 0, example: '5' }) ?? (values.epochs === undefined ? saved?.settings.minutes : undefined);
+  const given: Partial<TrainSettings> & { model: ModelKind } = {
     model,
-    arch,
-    latent,
-    epochs: intOption(values, 'epochs', { min: 1, max: LIMITS.epochs }) ?? saved?.settings.epochs ?? 10,
-    batchSize: intOption(values, 'batch', { min: 1, max: LIMITS.batchSize }) ?? saved?.settings.batchSize ?? 128,
-    lr: numberOption(values, 'lr', { above: 0, below: 1, example: '0.001' }) ?? saved?.settings.lr ?? 1e-3,
+    ...(arch !== undefined ? { arch } : {}),
+    ...(latent !== undefined ? { latent } : {}),
+    ...(likelihood !== undefined ? { likelihood } : {}),
+    ...(epochs !== undefined ? { epochs } : {}),
+    ...(minutes !== undefined ? { minutes } : {}),
+    batchSize: intOption(values, 'batch', { min: 1, max: LIMITS.batchSize }) ?? saved?.settings.batchSize,
+    lr: numberOption(values, 'lr', { above: 0, below: 1, example: '0.001' }) ?? saved?.settings.lr,
     seed: intOption(values, 'seed', { min: 0, max: LIMITS.seed }) ?? saved?.settings.seed ?? 1,
   };
-  const style = intOption(values, 'style', { min: 0, max: LIMITS.latent - 1 }) ?? saved?.settings.style ?? (model === 'ssvae' && values.latent === undefined ? 16 : undefined);
-  if (style !== undefined) settings.style = style;
+  const style = intOption(values, 'style', { min: 0, max: LIMITS.latent - 1 }) ?? saved?.settings.style;
+  if (style !== undefined) given.style = style;
   const beta = numberOption(values, 'beta', { min: 0, max: LIMITS.beta }) ?? saved?.settings.beta;
-  if (beta !== undefined) settings.beta = beta;
+  if (beta !== undefined) given.beta = beta;
   const labels = intOption(values, 'labels', { min: 0, max: LIMITS.labels }) ?? saved?.settings.labels;
-  if (labels !== undefined) settings.labels = labels;
+  if (labels !== undefined) given.labels = labels;
   const leakageWeight = numberOption(values, 'leakage-weight', { min: 0, max: LIMITS.leakageWeight }) ?? saved?.settings.leakageWeight;
-  if (leakageWeight !== undefined) settings.leakageWeight = leakageWeight;
+  if (leakageWeight !== undefined) given.leakageWeight = leakageWeight;
   const styleTcWeight = numberOption(values, 'style-tc', { min: 0, max: LIMITS.styleTcWeight }) ?? saved?.settings.styleTcWeight;
-  if (styleTcWeight !== undefined) settings.styleTcWeight = styleTcWeight;
+  if (styleTcWeight !== undefined) given.styleTcWeight = styleTcWeight;
   const classCode = choiceOption(values, 'class-code', ['sample', 'prototype']) ?? saved?.settings.classCode;
-  if (classCode !== undefined) settings.classCode = classCode;
+  if (classCode !== undefined) given.classCode = classCode;
   const samples = intOption(values, 'samples', { min: 1, max: LIMITS.samples }) ?? saved?.settings.samples;
-  if (samples !== undefined) settings.samples = samples;
+  if (samples !== undefined) given.samples = samples;
   // not taken from a resumed run: the thread count belongs to this machine
   const threads = intOption(values, 'threads', { min: 1 });
-  if (threads !== undefined) settings.threads = threads;
-  for (const k of ['hidden', 'classWeight'] as const) if (saved?.settings[k] !== undefined) (settings as unknown as Record<string, unknown>)[k] = saved.settings[k];
+  if (threads !== undefined) given.threads = threads;
+  for (const k of ['hidden', 'classWeight', 'classPrior', 'consistencyWeight'] as const) if (saved?.settings[k] !== undefined) (given as Record<string, unknown>)[k] = saved.settings[k];
 
   const out = createOutput(values.json);
   const backend = await initBackend();
@@ -137,8 +151,10 @@ export async function run(argv: string[]): Promise<number> {
     const dataset = await openDataset(ref, options, { signal });
     out.event('dataset', { ref: dataset.ref, images: dataset.images.count, train: dataset.summary.train, test: dataset.summary.test, options: dataset.options },
       `Data: ${dataset.ref}, ${dataset.images.count} images (train ${dataset.summary.train}, test ${dataset.summary.test}), ${dataset.images.size} px, binarize ${dataset.options.binarize}`);
+    const settings = chooseSettings(given, dataset);
+    out.event('settings', { chosen: settings.chosen, reasons: settings.reasons, proposed: settings.proposed }, settings.human);
     // Settings that cannot work (a SettingsError) are the user's: one line, exit code 2.
-    const job = startTraining(dataset, settings, runDir, {
+    const job = startTraining(dataset, settings.chosen, runDir, {
       resume,
       signal,
       onProgress: (p: TrainProgress) => {
@@ -150,15 +166,17 @@ export async function run(argv: string[]): Promise<number> {
       },
       onEpoch: (e: EpochReport) => {
         out.endProgressLine();
-        out.event('epoch', { ...e }, `epoch ${e.epoch}/${settings.epochs}: train loss ${e.trainLoss.toFixed(2)}, test −ELBO ${e.testLoss.toFixed(2)} nats/image${e.testAccuracy !== undefined ? `, test accuracy ${(100 * e.testAccuracy).toFixed(1)}%` : ''}`);
+        out.event('epoch', { ...e }, `epoch ${e.epoch}/${settings.chosen.epochs}: train loss ${e.trainLoss.toFixed(2)}, test −ELBO ${e.testLoss.toFixed(2)} nats/image${e.testAccuracy !== undefined ? `, test accuracy ${(100 * e.testAccuracy).toFixed(1)}%` : ''}`);
       },
     });
     const summary = await job.done;
+    const dims = dataset.images.size * dataset.images.size * dataset.images.channels;
     out.endProgressLine();
     const human = [
       `${summary.status === 'done' ? 'Trained' : summary.status === 'stopped' ? 'Stopped (resume with --resume)' : 'Diverged'}: ${runDir}`,
       `  epochs ${summary.epochs}, steps ${summary.step}, ${summary.seconds.toFixed(1)} s, ${Math.round(summary.samplesPerSec)} images/s on ${backend.backend}`,
-      summary.testLoss !== null ? `  test −ELBO ${summary.testLoss.toFixed(2)} nats/image (lower is better)` : '',
+      summary.testLoss !== null ? `  test −ELBO ${formatLoss(summary.testLoss, settings.likelihood, dims)}/image (lower is better)` : '',
+      settings.likelihood === 'gaussian' ? `  ${lossUnitsNote('gaussian', dims)}` : '',
       summary.testAccuracy !== undefined ? `  test accuracy of the class head ${(100 * summary.testAccuracy).toFixed(1)}%` : '',
       summary.message ? `  ${summary.message}` : '',
     ].filter(Boolean).join('\n');
@@ -170,6 +188,45 @@ export async function run(argv: string[]): Promise<number> {
     return summary.status === 'stopped' ? EXIT_CANCELLED : 0;
   });
   return code ?? EXIT_CANCELLED;
+}
+
+/**
+ * The settings a run starts with: those given (flags or the resumed run's), the rest proposed for this
+ * dataset. `proposed` lists which were proposed; `human` prints each with its reason.
+ */
+export function chooseSettings(given: Partial<TrainSettings> & { model: ModelKind }, dataset: Dataset) {
+  const { size, channels } = dataset.images;
+  const shape = { size, channels, binarized: dataset.options.binarize !== 'off', train: dataset.summary.train, classes: dataset.images.classNames.length };
+  const proposal = proposeSettings(shape, given.model);
+  const p = proposal.settings;
+  const budgeted = given.epochs === undefined && (given.minutes !== undefined || p.minutes !== undefined);
+  const chosen: TrainSettings = {
+    ...given,
+    model: given.model,
+    arch: given.arch ?? p.arch,
+    latent: given.latent ?? p.latent,
+    likelihood: given.likelihood ?? p.likelihood,
+    epochs: given.epochs ?? p.epochs,
+    batchSize: given.batchSize ?? p.batchSize,
+    lr: given.lr ?? p.lr,
+    seed: given.seed ?? 1,
+  };
+  if (budgeted) chosen.minutes = given.minutes ?? p.minutes;
+  else delete chosen.minutes;
+  if (chosen.model === 'ssvae' && chosen.style === undefined && given.latent === undefined && p.style !== undefined) chosen.style = p.style;
+  const proposed: string[] = (['arch', 'latent', 'likelihood', 'batchSize', 'lr'] as const).filter((k) => given[k] === undefined);
+  if (given.epochs === undefined && given.minutes === undefined) proposed.push(budgeted ? 'minutes' : 'epochs');
+  const line = (label: string, value: string, reason: string | null) => `  ${label.padEnd(11)}${value.padEnd(12)}${reason ?? '(given)'}`;
+  const why = (k: keyof TrainSettings, reason: string) => (proposed.includes(k) ? reason : null);
+  const human = [
+    'Settings:',
+    line('arch', chosen.arch, why('arch', proposal.reasons.arch)),
+    line('latent', String(chosen.latent), why('latent', proposal.reasons.latent)),
+    line('likelihood', chosen.likelihood!, why('likelihood', proposal.reasons.likelihood)),
+    budgeted ? line('minutes', String(chosen.minutes), why('minutes', proposal.reasons.duration)) : line('epochs', String(chosen.epochs), why('epochs', proposal.reasons.duration)),
+    line('batch, lr', `${chosen.batchSize}, ${chosen.lr}`, why('batchSize', proposal.reasons.batch)),
+  ].join('\n');
+  return { chosen, reasons: proposal.reasons, proposed, human, likelihood: chosen.likelihood! };
 }
 
 function round(v: number, digits: number): number {

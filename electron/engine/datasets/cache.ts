@@ -11,7 +11,7 @@ import type { LabelsCsvReport, SkippedFile } from './types.ts';
 
 const MAGIC = 'LEDSCACH';
 /** Bump when decoding changes the pixels it produces, so old caches are not reused. */
-export const CACHE_VERSION = 1;
+export const CACHE_VERSION = 2;
 /** Least recently used caches are removed beyond this total. */
 const CACHE_BUDGET_BYTES = 8 * 2 ** 30;
 const CHUNK = 256 * 2 ** 20;

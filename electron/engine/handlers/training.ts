@@ -13,6 +13,7 @@ import { readRunFile, RunLoadError } from '../training/run-file.ts';
 import { hasCheckpoint } from '../training/checkpoint.ts';
 import { checkRunLock } from '../training/run-lock.ts';
 import { LIMITS, MODEL_KINDS, type TrainSettings } from '../training/settings.ts';
+import { proposeSettings } from '../training/propose.ts';
 
 /**
  * A new run folder, named by time, model and latent size, and made here (mkdir fails if the name is
@@ -100,6 +101,10 @@ export const trainingHandlers: HandlerMap = {
     const settings = { ...run.settings, ...(epochs ? { epochs } : {}), ...(lr ? { lr } : {}) };
     const job = launch(ctx, runDir, (signal) => ctx.datasets.getDataset(run.dataset.ref, run.dataset.options, { signal }), settings, true);
     return { jobId: job.id, runDir };
+  },
+  'train.propose': ({ data, model }) => {
+    if (model !== undefined && !MODEL_KINDS.includes(model)) throw new UserError(`unknown model '${model}' (use ${MODEL_KINDS.join(', ')})`);
+    return proposeSettings(data, model);
   },
   'train.jobs': (_params, ctx) => ({
     jobs: ctx.jobs.list('train').flatMap((job) => (job.control ? [{ jobId: job.id, runDir: job.runDir!, state: job.control.state }] : [])),

@@ -14,6 +14,7 @@ import { createStepper, type Stepper } from './parallel/stepper.ts';
 import { trainingThreads } from './parallel/threads.ts';
 import { saveModelToDir, writeDirAtomic } from '../../../models/io.ts';
 import type { TrainSettings } from './settings.ts';
+import { epochsForBudget } from './propose.ts';
 import { checkSettings, defaultDimensionNames, keepBalancedLabels, modelConfigFor, SettingsError } from './settings.ts';
 import type { EpochRecord, RunFile, RunStatus } from './run-file.ts';
 import { readRunFile, runJsonPath, RUN_FORMAT, RUN_FORMAT_VERSION, snapshotDir, updateRunFile } from './run-file.ts';
@@ -72,7 +73,7 @@ export function isSnapshotEpoch(epoch: number): boolean {
 }
 
 /** Settings that shape the model or the data order must match when resuming; epochs and lr may change. */
-const FIXED_ON_RESUME = ['model', 'arch', 'latent', 'style', 'beta', 'labels', 'batchSize', 'seed', 'samples', 'hidden', 'classWeight'] as const;
+const FIXED_ON_RESUME = ['model', 'arch', 'latent', 'style', 'beta', 'labels', 'batchSize', 'seed', 'samples', 'hidden', 'classWeight', 'likelihood'] as const;
 
 export function startTraining(dataset: Dataset, settings: TrainSettings, runDir: string, hooks: TrainHooks = {}): TrainingJob {
   checkSettings(settings, dataset);
@@ -260,7 +261,18 @@ class Job implements TrainingJob {
     // one labelled image every few batches (Kingma et al. 2014 mix labelled and unlabelled data the same way).
     const extraLabelled = this.config.objective === 'ssvae' && labelledTrain.length < trainIdx.length / 4 ? Math.max(1, Math.round(B / 4)) : 0;
     const stepsPerEpoch = Math.ceil(trainIdx.length / B);
-    const epochs = settings.epochs;
+    let epochs = settings.epochs;
+    // A time budget (settings.minutes): epochs estimated from the first steps (after one warm-up step),
+    // then from the measured epochs; run.json records the estimate as the run's epochs.
+    const budgetSec = settings.minutes !== undefined ? settings.minutes * 60 : null;
+    // The end of an epoch also evaluates the test split (forward passes only, ~1/3 of a step's work).
+    const epochOverhead = 1.05 + (0.35 * testIdx.length) / Math.max(1, trainIdx.length);
+    let budgetMark: { t: number; step: number } | null = null;
+    let budgetEstimated = false;
+    const budgetEpochs = (secondsPerEpoch: number, done: number) => {
+      epochs = epochsForBudget(budgetSec!, secondsPerEpoch, done);
+      settings.epochs = epochs;
+    };
     const reconTrain = pickFixed(trainIdx, RECON_COUNT, settings.seed);
     const reconTest = testIdx.length ? pickFixed(testIdx, RECON_COUNT, settings.seed) : reconTrain;
 
@@ -355,6 +367,16 @@ class Job implements TrainingJob {
         imagesSeen += n;
 
         const now = performance.now();
+        if (budgetSec !== null && state.epoch === 0 && !budgetEstimated) {
+          // Measured from after the first step (it includes warm-up), over 5 steps and 0.5 s, or over
+          // what the first epoch has when it is shorter.
+          const lastOfEpoch = s === stepsPerEpoch - 1;
+          if (!budgetMark) budgetMark = { t: now, step: state.step };
+          else if ((state.step - budgetMark.step >= 5 && now - budgetMark.t >= 500) || lastOfEpoch) {
+            budgetEpochs((((now - budgetMark.t) / 1000 / (state.step - budgetMark.step)) * stepsPerEpoch * epochOverhead), 1);
+            budgetEstimated = true; // the epochs' own times refine it
+          }
+        }
         if (now - rateMark.t >= 500 || (rate === 0 && now - rateMark.t >= 50)) {
           const inst = ((imagesSeen - rateMark.images) * 1000) / (now - rateMark.t);
           rate = rate ? 0.6 * rate + 0.4 * inst : inst;
@@ -409,6 +431,7 @@ class Job implements TrainingJob {
       };
       state.history.push(record);
       state.epoch = epoch;
+      if (budgetSec !== null) budgetEpochs(record.seconds / epoch, epoch);
       state.stepInEpoch = 0;
       state.sums = { images: 0, loss: 0, recon: 0, kl: 0 };
       if (isSnapshotEpoch(epoch)) {

@@ -52,6 +52,8 @@ export function checkSettings(s: TrainSettings, ds: Dataset): void {
   if (!bounded(s.latent, 1, LIMITS.latent)) fail(`latent must be a whole number from 1 to ${LIMITS.latent} (got ${s.latent})`);
   if (!bounded(s.epochs, 1, LIMITS.epochs)) fail(`epochs must be a whole number from 1 to ${LIMITS.epochs} (got ${s.epochs})`);
   if (!bounded(s.batchSize, 1, LIMITS.batchSize)) fail(`batch size must be a whole number from 1 to ${LIMITS.batchSize} (got ${s.batchSize})`);
+  if (s.minutes !== undefined && !real(s.minutes, 1 / 60, 7 * 24 * 60)) fail(`minutes must be a number from 1/60 to ${7 * 24 * 60} (got ${s.minutes})`);
+  if (s.likelihood !== undefined && s.likelihood !== 'bernoulli' && s.likelihood !== 'gaussian') fail(`likelihood must be bernoulli or gaussian (got ${s.likelihood})`);
   if (!(typeof s.lr === 'number' && s.lr > 0 && s.lr < 1)) fail(`learning rate must be between 0 and 1 (got ${s.lr})`);
   if (!bounded(s.seed, 0, LIMITS.seed)) fail(`seed must be a whole number from 0 to ${LIMITS.seed} (got ${s.seed})`);
   if (s.beta !== undefined && !real(s.beta, 0, LIMITS.beta)) fail(`beta must be a number from 0 to ${LIMITS.beta} (got ${s.beta})`);
@@ -103,7 +105,7 @@ export function modelConfigFor(s: TrainSettings, ds: Dataset): ModelConfig {
     style: s.model === 'ssvae' ? s.style ?? defaultStyle(s.latent) : 0,
     numClasses: s.model === 'ssvae' ? ds.images.classNames.length : 0,
     hidden: s.hidden ?? [...MLP_HIDDEN],
-    likelihood: ds.images.channels === 3 ? 'gaussian' : 'bernoulli',
+    likelihood: s.likelihood ?? (ds.images.channels === 3 ? 'gaussian' : 'bernoulli'),
     beta: s.model === 'beta-vae' ? beta : 1,
     tcWeights: { mi: 1, tc: s.model === 'beta-tcvae' ? beta : 1, dimKl: 1 },
     datasetSize: trainCount,
