@@ -11,7 +11,7 @@ export type { DatasetSummary, ImportProgress, PreprocessOptions };
 // ---- system ---------------------------------------------------------------------------------
 
 export interface BackendAttempt {
-  name: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+  name: 'tensorflow-gpu' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   package: string;
   ok: boolean;
   /** Why it is not used (not installed, load error, no CUDA device, fell back…). */

@@ -1,9 +1,10 @@
-// The TF.js backend ladder: native TensorFlow with CUDA, native TensorFlow on the CPU, WebAssembly,
-// plain JavaScript. Native packages are optional dependencies: present on a user's machine where they
+// The TF.js backend ladder: native TensorFlow with CUDA, native TensorFlow on the CPU, WebGPU (Dawn
+// through the `webgpu` package: Metal, D3D12 or Vulkan), WebAssembly, plain JavaScript. Native packages are optional dependencies: present on a user's machine where they
 // could install, absent here. TF.js silently falls back to 'cpu' when a backend fails to start, so
 // every step checks tf.getBackend() and records why a faster backend is not in use.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { existsSync } from 'node:fs';
 import type { BackendAttempt, BackendInfo } from '../contract/api.ts';
 
 type Rung = BackendAttempt['name'];
@@ -14,7 +15,7 @@ const NATIVE: { name: Rung; pkg: string }[] = [
 
 let current: Promise<BackendInfo> | null = null;
 
-/** Picks the best backend once per process. LATENT_EXPLORER_BACKEND=wasm|cpu forces a rung (tests, benchmarks). */
+/** Picks the best backend once per process. LATENT_EXPLORER_BACKEND=webgpu|wasm|cpu forces a rung (tests, benchmarks). */
 export function initBackend(): Promise<BackendInfo> {
   current ??= climbLadder(process.env.LATENT_EXPLORER_BACKEND);
   return current;
@@ -60,6 +61,18 @@ async function climbLadder(forced?: string): Promise<BackendInfo> {
     }
   }
 
+  const webgpuPackages = '@tensorflow/tfjs-backend-webgpu + webgpu';
+  if (!forced || forced === 'webgpu') {
+    const reason = await startWebgpu();
+    if (reason === null) {
+      attempts.push({ name: 'webgpu', package: webgpuPackages, ok: true });
+      return finish('webgpu', `WebGPU (${webgpuAdapterName ?? 'GPU'})`, true, attempts);
+    }
+    skip('webgpu', webgpuPackages, reason);
+  } else {
+    skip('webgpu', webgpuPackages, `skipped: LATENT_EXPLORER_BACKEND=${forced}`);
+  }
+
   if (!forced || forced === 'wasm') {
     try {
       if ((await tf.setBackend('wasm')) && tf.getBackend() === 'wasm') {
@@ -82,6 +95,46 @@ async function climbLadder(forced?: string): Promise<BackendInfo> {
   await tf.ready();
   attempts.push({ name: 'cpu', package: '@tensorflow/tfjs', ok: true });
   return finish('cpu', 'plain JavaScript (slow)', false, attempts);
+}
+
+let webgpuAdapterName: string | null = null;
+
+/** Linux: Dawn needs the Vulkan loader; without it, creating Dawn only prints a warning and finds nothing. */
+function vulkanLoaderMissing(): boolean {
+  if (process.platform !== 'linux') return false;
+  const dirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)];
+  return !dirs.some((d) => existsSync(`${d}/libvulkan.so.1`));
+}
+
+/** Starts TF.js's WebGPU backend on Dawn (npm `webgpu`) when an adapter exists; null when it runs, else why not. */
+async function startWebgpu(): Promise<string | null> {
+  const specifiers = { dawn: 'webgpu', backend: '@tensorflow/tfjs-backend-webgpu' };
+  let dawn: { create(flags: string[]): { requestAdapter(): Promise<{ info?: { description?: string; vendor?: string } } | null> }; globals: Record<string, unknown> };
+  try {
+    dawn = (await import(/* @vite-ignore */ specifiers.dawn)) as typeof dawn;
+  } catch (error) {
+    return isNotInstalled(error, 'webgpu') ? 'webgpu (Dawn for Node) not installed' : `webgpu failed to load: ${firstLine(error)}`;
+  }
+  if (vulkanLoaderMissing()) return 'no WebGPU adapter: Dawn needs Vulkan on Linux and libvulkan.so.1 is not installed';
+  try {
+    const gpu = dawn.create([]);
+    const adapter = await gpu.requestAdapter();
+    if (!adapter)
+      return "no WebGPU adapter: Dawn found no GPU it can use (on Linux a Vulkan driver with the features Dawn requires; Debian's lavapipe lacks one)";
+    Object.assign(globalThis, dawn.globals);
+    // TF.js looks for navigator.gpu; Node 20 has no navigator
+    const nav = ((globalThis as unknown as { navigator?: object }).navigator ??= {});
+    Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
+    webgpuAdapterName = adapter.info?.description || adapter.info?.vendor || null;
+    await import(/* @vite-ignore */ specifiers.backend);
+    if ((await tf.setBackend('webgpu')) && tf.getBackend() === 'webgpu') {
+      await tf.ready();
+      return null;
+    }
+    return `the webgpu backend did not start (TF.js fell back to ${tf.getBackend()})`;
+  } catch (error) {
+    return `WebGPU failed to start: ${firstLine(error)}`;
+  }
 }
 
 function usesGpu(): boolean {
