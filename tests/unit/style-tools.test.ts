@@ -2,7 +2,7 @@
 // style report, directions defined from test images and from files (saved in the run folder, swept in a
 // GIF by name), style transfer in the app and as `grid --style-of`, and the messages for bad input.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -137,7 +137,7 @@ describe('style directions (engine)', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/'loopiness': not a style dimension or direction of this run .*top dim, From files/);
-  });
+  }, 300_000);
 
   it('keeps the directions of a shipped sample run in the data folder, not in the read-only run', async () => {
     await request('style.defineDirection', { runDir: SAMPLE, name: 'sample dir', a: { positions: top.subarray(0, 5) }, b: { positions: bottom.subarray(0, 5) } });
@@ -177,11 +177,23 @@ describe('style transfer', () => {
     const missing = cli('grid', runDir, '--style-of', join(dataDir, 'nope.png'), '--out', join(dataDir, 'n.png'));
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/nope\.png: no such file/);
-    writeFileSync(join(dataDir, 'fake.png'), 'not an image');
-    const fake = cli('grid', runDir, '--style-of', join(dataDir, 'fake.png'), '--out', join(dataDir, 'f.png'));
-    expect(fake.status).toBe(2);
-    expect(fake.stderr).toMatch(/fake\.png: not an image/);
     const vae = cli('grid', 'resources/runs/mnist-vae-2d', '--style-of', path, '--out', join(dataDir, 'v.png'));
     expect(vae.stderr).toMatch(/--style-of needs a semi-supervised run/);
+    await expect(request('style.transfer', { runDir, file: { name: 'fake.png', bytes: new TextEncoder().encode('not an image') } })).rejects.toThrow(/fake\.png: not an image/);
+  }, 400_000);
+
+  it('previews both style exports as the app asks for them: the transfer of sent bytes, and a direction\'s sweep', async () => {
+    const one = await request('explorer.images', { runDir, positions: Int32Array.of(4) });
+    const bytes = await pngOf(one.pixels, join(dataDir, 'four.png'));
+    const p = await request('export.preview', { kind: 'style-transfer-png', runDir, options: { bytes, fileName: 'four.png', scale: 1 } });
+    expect(p.fileName).toMatch(/-style-of-four\.png$/);
+    expect(p.width).toBeGreaterThanOrEqual(11 * 28);
+    expect(p.png.subarray(1, 4)).toEqual(new TextEncoder().encode('PNG'));
+    const { directions } = await request('style.directions', { runDir });
+    const d = directions[0];
+    const g = await request('export.preview', { kind: 'style-gif', runDir, options: { direction: { name: d.name, vector: d.vector }, frames: 4, scale: 1 } });
+    expect(g.fileName).toMatch(/-style-top-dim\.gif$/);
+    await expect(request('export.preview', { kind: 'style-gif', runDir, options: { direction: { name: 'x', vector: [1] } } })).rejects.toThrow(/needs a name and \d+ finite values/);
+    await expect(request('export.preview', { kind: 'style-transfer-png', runDir, options: {} })).rejects.toThrow(/needs an image/);
   });
 });
