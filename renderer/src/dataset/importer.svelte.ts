@@ -2,7 +2,7 @@
 // job's progress, cancellation and failure. Every entry point (Open button, menu, drop, Recent)
 // ends up here through lib/open.ts; ImportHost.svelte shows whatever stage this is in.
 import type { ImportProgress, PreprocessOptions } from '../../../electron/contract/api.ts';
-import type { Client } from '../../../electron/contract/client.ts';
+import { followJob, type FollowedJob } from '../../../electron/contract/client.ts';
 import { app } from '../lib/app.svelte.ts';
 import { errorMessage } from '../lib/errors.ts';
 
@@ -43,39 +43,8 @@ function rememberOptions(ref: string, options: PreprocessOptions): void {
   }
 }
 
-let listening: Client | null = null;
-
-function listen(client: Client): void {
-  if (listening === client) return;
-  listening = client;
-  client.on('dataset.progress', (p) => {
-    if (p.jobId !== importer.jobId) return;
-    const { jobId: _, ...progress } = p;
-    importer.progress = progress;
-  });
-  client.on('dataset.opened', ({ jobId, summary }) => {
-    if (jobId !== importer.jobId) return;
-    if (summary.ref !== SAMPLE_REF) rememberOptions(summary.ref, summary.options);
-    importer.stage = 'closed';
-    importer.jobId = null;
-    importer.cancelling = false;
-    app.dataset = summary;
-    // A folder lands on its dataset page (counts, thumbnails, skipped files); the sample is known, so it goes to training.
-    app.view = summary.ref === SAMPLE_REF ? 'train' : 'dataset';
-  });
-  // The engine died mid-import: the job is gone with it; say so instead of waiting forever.
-  client.on('engine.restarted', ({ message }) => {
-    if (importer.stage !== 'running') return;
-    Object.assign(importer, { stage: 'failed', error: message, jobId: null, cancelling: false });
-  });
-  client.on('job.failed', ({ jobId, message, cancelled }) => {
-    if (jobId !== importer.jobId) return;
-    importer.jobId = null;
-    importer.cancelling = false;
-    importer.stage = cancelled ? 'cancelled' : 'failed';
-    importer.error = cancelled ? '' : message;
-  });
-}
+/** The running import (one at a time). */
+let current: FollowedJob | null = null;
 
 /** Shows the import dialog for a folder. */
 export function showOptions(ref: string): void {
@@ -90,12 +59,27 @@ export function showOptions(ref: string): void {
 export async function startImport(ref: string, options?: PreprocessOptions): Promise<void> {
   const client = app.client;
   if (!client) return;
-  listen(client);
   Object.assign(importer, { ref, options: options ?? null, progress: null, error: '', cancelling: false, stage: 'running', jobId: null });
   try {
-    const { jobId } = await client.request('dataset.open', options ? { ref, options } : { ref });
-    // Events for this job may not have arrived yet; from here on they are matched by id.
-    if (importer.stage === 'running') importer.jobId = jobId;
+    current = await followJob(client, 'dataset.open', options ? { ref, options } : { ref }, {
+      on: {
+        'dataset.progress': ({ jobId: _, ...progress }) => {
+          importer.progress = progress;
+        },
+        'dataset.opened': ({ summary }) => {
+          if (summary.ref !== SAMPLE_REF) rememberOptions(summary.ref, summary.options);
+          Object.assign(importer, { stage: 'closed', jobId: null, cancelling: false });
+          app.dataset = summary;
+          // A folder lands on its dataset page (counts, thumbnails, skipped files); the sample is known, so it goes to training.
+          app.view = summary.ref === SAMPLE_REF ? 'train' : 'dataset';
+        },
+      },
+      // Also when the engine died mid-import: the job is gone with it; say so instead of waiting forever.
+      failed: ({ message, cancelled }) => {
+        Object.assign(importer, { jobId: null, cancelling: false, stage: cancelled ? 'cancelled' : 'failed', error: cancelled ? '' : message });
+      },
+    });
+    if (importer.stage === 'running') importer.jobId = current.jobId;
   } catch (e) {
     importer.stage = 'failed';
     importer.error = errorMessage(e);
@@ -103,12 +87,12 @@ export async function startImport(ref: string, options?: PreprocessOptions): Pro
 }
 
 export async function cancelImport(): Promise<void> {
-  if (!importer.jobId || !app.client) return;
+  const job = current;
+  if (!importer.jobId || !job) return;
   importer.cancelling = true;
   try {
-    const { cancelled } = await app.client.request('job.cancel', { jobId: importer.jobId });
     // Already finished: its dataset.opened or job.failed event settles the stage.
-    if (!cancelled) importer.cancelling = false;
+    if (!(await job.cancel())) importer.cancelling = false;
   } catch {
     importer.cancelling = false;
   }

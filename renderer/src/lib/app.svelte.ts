@@ -1,6 +1,6 @@
 // The renderer's shared state. Events from the engine update it; views read it.
-import type { Client } from '../../../electron/contract/client.ts';
-import type { AppInfo, DatasetSummary, EpochReport, JobState, Reconstructions, TrainSettings } from '../../../electron/contract/api.ts';
+import { followJob, watchJob, type Client, type JobListeners } from '../../../electron/contract/client.ts';
+import type { AppInfo, DatasetSummary, EpochReport, JobState, Params, Reconstructions, TrainSettings } from '../../../electron/contract/api.ts';
 import { errorMessage } from './errors.ts';
 
 export type View = 'home' | 'dataset' | 'train' | 'explore';
@@ -56,10 +56,7 @@ export function setClient(client: Client): void {
     .request('train.jobs', {})
     .then(({ jobs }) => {
       const job = jobs[0];
-      if (job && app.training.state === 'idle') {
-        resetTraining(job.jobId, job.runDir);
-        app.training.state = job.state;
-      }
+      if (job && app.training.state === 'idle') takeOver(client, job.jobId, job.runDir, job.state);
     })
     .catch((e) => (app.error = `Running training jobs: ${errorMessage(e)}`));
 }
@@ -70,46 +67,71 @@ export const trainSettings: TrainSettings = $state({ model: 'vae', arch: 'mlp', 
 /** Loss points kept for the chart: enough for a smooth curve, bounded so long runs stay light. */
 const MAX_POINTS = 2000;
 
+/** The training job this window follows: started here, or taken over after a reload. */
+let following: (() => void) | null = null;
+
+const trainingListeners: JobListeners = {
+  on: {
+    'train.progress': (p) => {
+      const t = app.training;
+      t.points.push({ step: p.step, epoch: p.epoch, loss: p.loss, recon: p.recon, kl: p.kl });
+      // Full: keep every other point, so a long run's curve keeps its start (at half the density).
+      if (t.points.length > MAX_POINTS) t.points = t.points.filter((_, i) => i % 2 === 0 || i === t.points.length - 1);
+      t.klPerDim = p.klPerDim;
+      t.progress = { epoch: p.epoch, epochs: p.epochs, stepInEpoch: p.stepInEpoch, stepsPerEpoch: p.stepsPerEpoch, samplesPerSec: p.samplesPerSec, etaSec: p.etaSec, threads: p.threads, threadsNote: p.threadsNote };
+    },
+    'train.epoch': (e) => {
+      app.training.epochs.push(e);
+    },
+    'train.reconstructions': (r) => {
+      app.training.reconstructions = r;
+    },
+    'train.state': (s) => {
+      app.training.state = s.state;
+      if (s.message) app.training.message = s.message;
+    },
+  },
+  failed: ({ message, cancelled, engineStopped }) => {
+    const t = app.training;
+    // The engine died and a new one took over: a training run can be resumed from its checkpoint.
+    if (engineStopped) {
+      if (t.state === 'running' || t.state === 'paused' || t.state === 'stopping') {
+        t.state = 'failed';
+        t.message = 'the engine stopped; resume the run from the Runs list';
+      }
+      return;
+    }
+    t.state = cancelled ? 'cancelled' : 'failed';
+    t.message = message;
+  },
+};
+
+/** Starts (or resumes) a training run and follows it in the Train view. */
+export async function startTraining<M extends 'train.start' | 'train.resume'>(method: M, params: Params<M>): Promise<void> {
+  const client = app.client;
+  if (!client) return;
+  following?.();
+  const job = await followJob(client, method, params, {
+    ...trainingListeners,
+    started: ({ jobId, runDir }) => resetTraining(jobId, runDir),
+  });
+  following = job.dispose;
+}
+
+function takeOver(client: Client, jobId: string, runDir: string, state: JobState): void {
+  following?.();
+  resetTraining(jobId, runDir);
+  app.training.state = state;
+  following = watchJob(client, jobId, trainingListeners);
+}
+
 export function listen(client: Client): void {
-  // The engine died and a new one took over: say so, and end what it was doing (a training run
-  // can be resumed from its checkpoint in the Runs list).
+  // The engine died and a new one took over: say so (the jobs it ran end through followJob).
   client.on('engine.restarted', ({ message }) => {
     app.error = message;
-    const t = app.training;
-    if (t.state === 'running' || t.state === 'paused' || t.state === 'stopping') {
-      t.state = 'failed';
-      t.message = 'the engine stopped; resume the run from the Runs list';
-    }
-  });
-  // Imports (dataset.* events) are followed by dataset/importer.svelte.ts.
-  client.on('job.failed', ({ jobId, message, cancelled }) => {
-    if (app.training.jobId === jobId) {
-      app.training.state = cancelled ? 'cancelled' : 'failed';
-      app.training.message = message;
-    }
-  });
-  client.on('train.progress', (p) => {
-    const t = app.training;
-    if (t.jobId !== p.jobId) return;
-    t.points.push({ step: p.step, epoch: p.epoch, loss: p.loss, recon: p.recon, kl: p.kl });
-    // Full: keep every other point, so a long run's curve keeps its start (at half the density).
-    if (t.points.length > MAX_POINTS) t.points = t.points.filter((_, i) => i % 2 === 0 || i === t.points.length - 1);
-    t.klPerDim = p.klPerDim;
-    t.progress = { epoch: p.epoch, epochs: p.epochs, stepInEpoch: p.stepInEpoch, stepsPerEpoch: p.stepsPerEpoch, samplesPerSec: p.samplesPerSec, etaSec: p.etaSec, threads: p.threads, threadsNote: p.threadsNote };
-  });
-  client.on('train.epoch', (e) => {
-    if (app.training.jobId === e.jobId) app.training.epochs.push(e);
-  });
-  client.on('train.reconstructions', (r) => {
-    if (app.training.jobId === r.jobId) app.training.reconstructions = r;
-  });
-  client.on('train.state', (s) => {
-    if (app.training.jobId !== s.jobId) return;
-    app.training.state = s.state;
-    if (s.message) app.training.message = s.message;
   });
 }
 
-export function resetTraining(jobId: string, runDir: string): void {
+function resetTraining(jobId: string, runDir: string): void {
   app.training = { jobId, runDir, state: 'running', message: '', points: [], epochs: [], klPerDim: [], progress: null, reconstructions: null };
 }
