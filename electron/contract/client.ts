@@ -120,7 +120,7 @@ export async function followJob<M extends JobMethod>(
   jobId = (result as { jobId: string | null }).jobId ?? null;
   listeners.started?.(result);
   if (jobId === null) stop.dispose();
-  else for (const { name, data } of early.splice(0)) stop.deliver(name, data);
+  else for (const { name, data } of early.splice(0)) if (data.jobId === jobId) stop.deliver(name, data);
   const id = jobId;
   return {
     result,
@@ -140,11 +140,14 @@ function subscribe(
   keep?: (name: string, data: { jobId: string }) => void,
 ): Subscription {
   const offs: (() => void)[] = [];
+  let over = false;
   const dispose = () => {
+    over = true;
     for (const off of offs.splice(0)) off();
     ended();
   };
   const deliver = (name: string, data: { jobId: string }) => {
+    if (over) return;
     const own = listeners.on?.[name as JobEventName] as ((d: unknown) => void) | undefined;
     if (own) own(data);
     else if (name === 'job.progress') listeners.progress?.(data as Events['job.progress']);

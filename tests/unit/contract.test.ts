@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, encodeFrame } from '../../electron/contract/codec.ts';
-import { createClient, RequestError, type Transport } from '../../electron/contract/client.ts';
+import { createClient, followJob, RequestError, type Transport } from '../../electron/contract/client.ts';
 import type { Message } from '../../electron/contract/messages.ts';
 import { CancelledError, isCancelled, throwIfCancelled, toErrorInfo, UserError } from '../../electron/contract/errors.ts';
 import { UsageError } from '../../electron/cli/errors.ts';
@@ -106,5 +106,64 @@ describe('one error vocabulary', () => {
       expect(toErrorInfo(e)).toEqual({ message: e.message, code: 'bad-input' });
     }
     expect(new SettingsError('x').name).toBe('SettingsError');
+  });
+});
+
+describe('followJob', () => {
+  function fakeEngine() {
+    let deliver: (m: Message) => void = () => {};
+    const sent: Message[] = [];
+    const transport: Transport = { send: (m) => sent.push(m), onMessage: (h) => (deliver = h) };
+    return { client: createClient(transport), sent, push: (m: Message) => deliver(m) };
+  }
+  const frame = (jobId: string, iteration: number, done = false) => ({ kind: 'event' as const, name: 'explorer.embedFrame', data: { jobId, runDir: '/r', iteration, iterations: 10, coords: new Float32Array(2), done } });
+
+  it("hears its own job's events, also those that beat the reply, and stops at the end", async () => {
+    const { client, sent, push } = fakeEngine();
+    const seen: number[] = [];
+    let done = 0;
+    const following = followJob(client, 'explorer.embed', { runDir: '/r', part: 'all', perplexity: 30, iterations: 10, seed: 1 }, {
+      on: { 'explorer.embedFrame': (f) => seen.push(f.iteration) },
+      done: () => done++,
+    });
+    push(frame('mine', 1)); // before the reply
+    push(frame('other', 99));
+    push({ kind: 'reply', id: (sent[0] as { id: number }).id, result: { jobId: 'mine', count: 1 } });
+    const job = await following;
+    expect(job.jobId).toBe('mine');
+    push(frame('mine', 2, true));
+    push({ kind: 'event', name: 'job.done', data: { jobId: 'mine', kind: 'embed' } });
+    push(frame('mine', 3)); // after the end: no longer heard
+    expect(seen).toEqual([1, 2]);
+    expect(done).toBe(1);
+  });
+
+  it('reports a failed or cancelled job, and a dead engine, once', async () => {
+    const { client, sent, push } = fakeEngine();
+    const failures: { message: string; cancelled: boolean; engineStopped: boolean }[] = [];
+    const start = () => followJob(client, 'dataset.open', { ref: '/d' }, { failed: (f) => failures.push(f) });
+    let p = start();
+    push({ kind: 'reply', id: (sent.at(-1) as { id: number }).id, result: { jobId: 'a' } });
+    await p;
+    push({ kind: 'event', name: 'job.failed', data: { jobId: 'a', kind: 'dataset', message: 'Cancelled.', cancelled: true } });
+    p = start();
+    push({ kind: 'reply', id: (sent.at(-1) as { id: number }).id, result: { jobId: 'b' } });
+    await p;
+    push({ kind: 'event', name: 'engine.restarted', data: { message: 'The engine stopped (SIGKILL) and restarts now.' } });
+    push({ kind: 'event', name: 'engine.restarted', data: { message: 'again' } });
+    expect(failures).toEqual([
+      { message: 'Cancelled.', cancelled: true, engineStopped: false },
+      { message: 'The engine stopped (SIGKILL) and restarts now.', cancelled: false, engineStopped: true },
+    ]);
+  });
+
+  it('listens to nothing when the reply names no job (a cached layout)', async () => {
+    const { client, sent, push } = fakeEngine();
+    const seen: number[] = [];
+    const p = followJob(client, 'explorer.embed', { runDir: '/r', part: 'all', perplexity: 30, iterations: 10, seed: 1 }, { on: { 'explorer.embedFrame': (f) => seen.push(f.iteration) } });
+    push({ kind: 'reply', id: (sent[0] as { id: number }).id, result: { jobId: null, count: 1, coords: new Float32Array(2) } });
+    expect((await p).jobId).toBeNull();
+    push(frame('x', 1));
+    expect(seen).toEqual([]);
   });
 });
