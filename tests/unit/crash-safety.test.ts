@@ -120,7 +120,7 @@ describe('kill -9 while an export is written', () => {
     expect(created.signal).toBe('SIGKILL');
     expect(existsSync(fresh)).toBe(false);
     // what the killed writes leave are hidden temporary files beside the target, never a partial target
-    for (const name of readdirSync(dir).filter((n) => n !== 'grid.png')) expect(name).toMatch(/^\.(grid|fresh)\.png\.[0-9a-f]+\.tmp$/);
+    for (const name of readdirSync(dir).filter((n) => n !== 'grid.png')) expect(name).toMatch(/^\.(grid|fresh)\.png\.\d+-[0-9a-f]+\.tmp$/);
 
     // and the next export writes over it as usual
     expect((await runCli([...GRID, '--n', '9', '--out', before, '--force'])).code).toBe(0);

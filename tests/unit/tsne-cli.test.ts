@@ -76,7 +76,9 @@ describe('latent-explorer embed', () => {
     const target = join(dir, 'json.csv');
     const { out } = await embed([vectorsCsv, '--out', target, '--iterations', '200', '--json']);
     const events = out.map((line) => JSON.parse(line));
-    expect(events[0]).toMatchObject({ event: 'status' });
+    // first what it will cost (the size, memory and time check), then the status line
+    expect(events[0]).toMatchObject({ event: 'estimate', points: N, dim: 20 });
+    expect(events[1]).toMatchObject({ event: 'status' });
     const progress = events.filter((e) => e.event === 'progress');
     expect(progress[0]).toMatchObject({ iteration: 0, iterations: 200, done: false });
     expect(progress[progress.length - 1]).toMatchObject({ iteration: 200, done: true });
