@@ -1,7 +1,7 @@
 // Importing image folders through the browser host's UI: the folder browser, the import dialog with
 // its live preview, progress, the dataset page (counts, skipped files, drawn thumbnails), a refused
 // folder, a cancelled import, and the virtualised grid on the 10,000-image sample.
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Page } from '@playwright/test';
@@ -36,9 +36,15 @@ async function slowFolder(copies: number): Promise<string> {
   const big = new Uint8Array(200 * 200);
   for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251; // texture, so the JPEG is not trivial
   const jpeg = await sharp(big, { raw: { width: 200, height: 200, channels: 1 } }).jpeg({ quality: 90 }).toBuffer();
+  // Hard links to one file: many images to import (so Cancel comes while it runs, even on an idle
+  // machine where the JPEG path decodes thousands a second) at the disk cost of one.
+  const source = tempDir('e2e-slow-source');
+  folders.push(source);
+  const original = join(source, 'original.jpg');
+  writeFileSync(original, jpeg);
   for (const c of ['a', 'b']) {
     mkdirSync(join(root, c));
-    for (let i = 0; i < copies / 2; i++) writeFileSync(join(root, c, `${i}.jpg`), jpeg);
+    for (let i = 0; i < copies / 2; i++) linkSync(original, join(root, c, `${i}.jpg`));
   }
   return root;
 }
@@ -187,7 +193,7 @@ test('a folder with no usable image is refused with the engine’s reason', asyn
 });
 
 test('an import shows its progress and can be cancelled, leaving nothing behind', async ({ page, host }) => {
-  const root = await slowFolder(6000);
+  const root = await slowFolder(40_000);
   const cacheDir = join(host.dataDir, 'cache', 'datasets');
   const cached = () => (existsSync(cacheDir) ? readdirSync(cacheDir).filter((f) => f.endsWith('.bin')).length : 0);
   const before = cached();
@@ -200,10 +206,10 @@ test('an import shows its progress and can be cancelled, leaving nothing behind'
 
   const progress = page.getByRole('dialog', { name: 'Import progress' });
   await expect(progress.getByRole('status', { name: 'Import phase' })).toHaveText('Decoding images');
-  await expect(progress.getByTestId('images-decoded')).toHaveText(/^[\d,]+ of 6,000$/);
+  await expect(progress.getByTestId('images-decoded')).toHaveText(/^[\d,]+ of 40,000$/);
   await expect(progress.getByText(/^[\d,]+ images\/s$/)).toBeVisible();
   await expect(progress.getByText(/^\d+(\.\d)? s$|^\d+ min \d+ s$/)).toBeVisible();
-  await expect(progress.getByTestId('files-scanned')).toHaveText('6,000');
+  await expect(progress.getByTestId('files-scanned')).toHaveText('40,000');
   const bar = progress.getByRole('progressbar', { name: 'Import progress' });
   await expect.poll(async () => Number(await bar.getAttribute('value'))).toBeGreaterThan(0);
   await page.screenshot({ path: screenshotPath('import-progress') });
