@@ -23,8 +23,8 @@ export interface KnnResult {
 
 const LEAF_SIZE = 16;
 
-/** A bounded max-heap of (distance, index) pairs keeping the k smallest distances. */
-class NeighbourHeap {
+/** A bounded max-heap of (distance, index) pairs keeping the k smallest distances (exact kNN and neighbours.ts). */
+export class NeighbourHeap {
   readonly dist: Float64Array;
   readonly idx: Int32Array;
   size = 0;

@@ -1,60 +1,9 @@
 // Nearest neighbours of query vectors among a set of reference vectors (latent means), Euclidean or
 // cosine, and paths between two codes (linear or spherical interpolation). Pure TS over typed arrays.
 import type { KnnResult } from './knn.ts';
+import { NeighbourHeap } from './knn.ts';
 
 export type Metric = 'euclidean' | 'cosine';
-
-/** Bounded max-heap keeping the k smallest (distance, index) pairs. */
-class SmallestK {
-  readonly dist: Float64Array;
-  readonly idx: Int32Array;
-  size = 0;
-  constructor(readonly k: number) {
-    this.dist = new Float64Array(k);
-    this.idx = new Int32Array(k);
-  }
-  bound(): number {
-    return this.size < this.k ? Infinity : this.dist[0];
-  }
-  push(d: number, index: number): void {
-    const { dist, idx, k } = this;
-    let i: number;
-    if (this.size < k) {
-      i = this.size++;
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        if (dist[parent] >= d) break;
-        dist[i] = dist[parent];
-        idx[i] = idx[parent];
-        i = parent;
-      }
-    } else {
-      if (d >= dist[0]) return;
-      i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= k) break;
-        const r = l + 1;
-        const c = r < k && dist[r] > dist[l] ? r : l;
-        if (dist[c] <= d) break;
-        dist[i] = dist[c];
-        idx[i] = idx[c];
-        i = c;
-      }
-    }
-    dist[i] = d;
-    idx[i] = index;
-  }
-  /** Sorted ascending (ties by index) into the output rows; resets the heap. */
-  drain(outIdx: Int32Array, outDist: Float64Array, offset: number): void {
-    const order = Array.from({ length: this.size }, (_, t) => t).sort((a, b) => this.dist[a] - this.dist[b] || this.idx[a] - this.idx[b]);
-    for (let t = 0; t < order.length; t++) {
-      outIdx[offset + t] = this.idx[order[t]];
-      outDist[offset + t] = this.dist[order[t]];
-    }
-    this.size = 0;
-  }
-}
 
 /** Rows scaled to unit length (zero rows stay zero): cosine distance = squared Euclidean / 2 between them. */
 function unitRows(data: ArrayLike<number>, n: number, dim: number): Float64Array {
@@ -89,7 +38,7 @@ export function nearestRows(
   const q = metric === 'cosine' ? unitRows(queries, m, dim) : Float64Array.from({ length: m * dim }, (_, i) => queries[i]);
   const indices = new Int32Array(m * kk);
   const distances = new Float64Array(m * kk);
-  const heap = new SmallestK(kk);
+  const heap = new NeighbourHeap(kk);
   for (let i = 0; i < m; i++) {
     const qo = i * dim;
     const skip = exclude ? exclude[i] : -1;
@@ -105,7 +54,8 @@ export function nearestRows(
       }
       if (s < bound) heap.push(s, j);
     }
-    heap.drain(indices, distances, i * kk);
+    heap.drainSorted(indices, distances, i * kk);
+    heap.reset();
   }
   if (metric === 'cosine') for (let t = 0; t < distances.length; t++) distances[t] /= 2;
   return { k: kk, indices, distances };

@@ -11,6 +11,7 @@ import type { BinarizeMode } from '../../../models/pixels.ts';
 import { rotateStyleAxes } from '../../../models/rotate-style.ts';
 import type { VaeModel } from '../../../models/vae.ts';
 import { MEASURE_NAMES, measureStyle } from '../explorer/style-measures.ts';
+import { symmetricEigen } from '../projections/pca.ts';
 import type { StyleMeasure } from '../../contract/explorer.ts';
 
 /** Style dimensions with less KL than this (nats, mean over the images) are dead and left where they are. */
@@ -116,45 +117,11 @@ function orthogonalise(u: number[], basis: number[][]): number[] | null {
   return norm > 1e-3 ? v.map((x) => x / norm) : null;
 }
 
-/** Eigenvectors of a symmetric matrix, largest eigenvalue first (Jacobi rotations; a is small). */
+/** Eigenvectors of a symmetric matrix, largest eigenvalue first (the PCA's eigensolver). */
 export function principalDirections(m: number[][]): number[][] {
   const a = m.length;
-  const A = m.map((row) => [...row]);
-  const V: number[][] = Array.from({ length: a }, (_, i) => Array.from({ length: a }, (_, j): number => (i === j ? 1 : 0)));
-  for (let sweep = 0; sweep < 50; sweep++) {
-    let off = 0;
-    for (let p = 0; p < a; p++) for (let q = p + 1; q < a; q++) off += A[p][q] ** 2;
-    if (off < 1e-18) break;
-    for (let p = 0; p < a; p++)
-      for (let q = p + 1; q < a; q++) {
-        if (Math.abs(A[p][q]) < 1e-15) continue;
-        const theta = (A[q][q] - A[p][p]) / (2 * A[p][q]);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const cs = 1 / Math.sqrt(t * t + 1);
-        const sn = t * cs;
-        for (let k = 0; k < a; k++) {
-          const akp = A[k][p];
-          const akq = A[k][q];
-          A[k][p] = cs * akp - sn * akq;
-          A[k][q] = sn * akp + cs * akq;
-        }
-        for (let k = 0; k < a; k++) {
-          const apk = A[p][k];
-          const aqk = A[q][k];
-          A[p][k] = cs * apk - sn * aqk;
-          A[q][k] = sn * apk + cs * aqk;
-        }
-        for (let k = 0; k < a; k++) {
-          const vkp = V[k][p];
-          const vkq = V[k][q];
-          V[k][p] = cs * vkp - sn * vkq;
-          V[k][q] = sn * vkp + cs * vkq;
-        }
-      }
-  }
-  return Array.from({ length: a }, (_, j) => j)
-    .sort((p, q) => A[q][q] - A[p][p])
-    .map((j) => V.map((row) => row[j]));
+  const { vectors } = symmetricEigen(Float64Array.from(m.flat()), a);
+  return Array.from({ length: a }, (_, i) => Array.from(vectors.subarray(i * a, (i + 1) * a)));
 }
 
 /** Inverse of a small symmetric positive-definite matrix (Gauss–Jordan). */
