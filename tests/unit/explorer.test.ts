@@ -311,7 +311,13 @@ describe('explorer: semi-supervised style', () => {
 describe('explorer: a run in training', () => {
   it('opens before the first epoch ends, then follows each saved model', async () => {
     const dir = join(dataDir, 'runs', 'live');
-    const job = startTraining(ds, { model: 'vae', arch: 'mlp', latent: 3, epochs: 2, batchSize: 64, lr: 2e-3, seed: 2 }, dir);
+    // Held after epoch 1 until the explorer has seen that model: on an idle machine both epochs can
+    // otherwise finish within one of the explorer's one-second polls.
+    const job = startTraining(ds, { model: 'vae', arch: 'mlp', latent: 3, epochs: 2, batchSize: 64, lr: 2e-3, seed: 2 }, dir, {
+      onEpoch: (e) => {
+        if (e.epoch === 1) job.pause();
+      },
+    });
     // run.json appears at the start of training
     const t0 = Date.now();
     let info: any;
@@ -327,6 +333,7 @@ describe('explorer: a run in training', () => {
     await expect(h.request('explorer.decode', { runDir: dir, z: new Float32Array(3), count: 1 })).rejects.toThrow(/no model saved yet.*first epoch is still training/);
     const first = await h.waitFor('explorer.runUpdated', (e) => e.runDir === dir && e.modelEpoch === 1);
     expect(first.training).toBe(true);
+    job.resume();
     const d1 = await h.request('explorer.decode', { runDir: dir, z: new Float32Array(3), count: 1 });
     expect(d1.modelEpoch).toBe(1);
     // Names given while the run trains survive the training job's own rewrites of run.json.
