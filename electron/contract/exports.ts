@@ -127,6 +127,37 @@ export interface ExportOptionsByKind {
   bundle: BundleOptions;
 }
 
+/**
+ * The bounds of export options, one source for the engine's checks, the CLI's flags and the dialog's
+ * inputs. `min`/`max` are inclusive; `above` is exclusive.
+ */
+export const EXPORT_LIMITS = {
+  frames: { min: 2, max: 64 },
+  delayMs: { min: 20, max: 10_000 },
+  range: { above: 0, max: 20 },
+  scale: { min: 1, max: 16 },
+  /** Images per side of a manifold grid. */
+  gridSide: { min: 2, max: 40 },
+  reconstructions: { min: 1, max: 1000 },
+  reconstructionColumns: { min: 1, max: 100 },
+  walkSteps: { min: 2, max: 64 },
+  /** Columns of a traversal GIF (its base images or codes). */
+  anchors: { max: 16 },
+} as const;
+
+/** Options left out of an export take these. */
+export const EXPORT_DEFAULTS: { readonly [K in ExportKind]: Readonly<ExportOptionsByKind[K]> } = {
+  'traversal-gif': { dims: 'active', frames: 30, delayMs: 80, range: 3, pingPong: true, anchors: [], scale: 4, labels: true },
+  'style-gif': { styleDim: 0, frames: 30, delayMs: 80, range: 3, pingPong: true, scale: 4, labels: true },
+  'style-transfer-png': { image: null, file: null, scale: 3, labels: true },
+  'manifold-png': { dims: [0, 1], n: 15, range: 2.5, scale: 2, anchor: null },
+  'reconstructions-png': { count: 32, columns: 8, split: 'test', scale: 3 },
+  'walk-gif': { between: [0, 1], steps: 16, path: 'spherical', delayMs: 80, pingPong: true, scale: 4 },
+  'walk-png': { between: [0, 1], steps: 10, path: 'spherical', delayMs: 80, pingPong: false, scale: 3 },
+  'embedding-csv': { tsne: null },
+  bundle: { format: 'zip' },
+};
+
 /** What to export from which run; options left out take their defaults. */
 export type ExportSpec = {
   [K in ExportKind]: { kind: K; runDir: string; options?: Partial<ExportOptionsByKind[K]> };

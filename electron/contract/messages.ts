@@ -4,9 +4,6 @@
 // Errors travel as ErrorInfo; their vocabulary (UserError, CancelledError, toErrorInfo) is errors.ts.
 import type { ErrorInfo } from './errors.ts';
 
-/** @deprecated import these from errors.ts (kept so code written against the old place still builds). */
-export { toErrorInfo, UserError } from './errors.ts';
-
 export interface RequestMessage {
   kind: 'request';
   id: number;

@@ -2,6 +2,7 @@
 // one or more latent dimensions (a grid, one row per dimension), or a semi-supervised run's style sweep.
 import { extname } from 'node:path';
 import type { StyleGifOptions, TraversalGifOptions, WalkOptions } from '../../contract/exports.ts';
+import { EXPORT_DEFAULTS, EXPORT_LIMITS } from '../../contract/exports.ts';
 import type { ExportSource } from '../../engine/exports/source.ts';
 import { formatBytes } from '../../engine/exports/exporter.ts';
 import { EXIT_CANCELLED, intOption, numberOption, onePositional, OUT_FLAGS, parseCommand } from '../args.ts';
@@ -10,18 +11,21 @@ import { createOutput } from '../output.ts';
 import { readDirections } from '../../engine/explorer/style-directions-file.ts';
 import { dropUndefined, openRun, outputPath, parseDimension, parseImageIndex, runExport } from './_exports.ts';
 
+const TRAVERSAL = EXPORT_DEFAULTS['traversal-gif'];
+const WALK = EXPORT_DEFAULTS['walk-png'];
+
 const USAGE = `Usage: latent-explorer gif <run> (--dim I | --all | --style I | --between I,J) [options] --out FILE.gif
   --dim I          sweep dimension I (counted from 1 like z1, z2, ...; or its name); repeat or list (--dim 1,3) for a grid
   --all            sweep every active dimension (test KL above 0.01 nats), one row each
   --style I        semi-supervised runs: sweep style dimension I (or a style direction defined in the app, by name) for every class, side by side
   --between I,J    walk from image I's code to image J's (0-based indices or file names of the run's dataset);
                    --out FILE.png writes the walk as a strip instead of a GIF
-  --steps N        codes on the walk, both ends included (default 30 for a GIF, as --frames; 10 for a strip)
-  --path P         linear or spherical (default spherical: the codes keep a typical norm)
-  --frames F       frames from -R to +R (default 30)
-  --delay MS       delay between frames in ms (default 80)
-  --range R        sweep from -R to +R (default 3)
-  --scale S        pixel scale, nearest-neighbour (default 4)
+  --steps N        codes on the walk, both ends included (default ${TRAVERSAL.frames} for a GIF, as --frames; ${WALK.steps} for a strip)
+  --path P         linear or spherical (default ${WALK.path}: the codes keep a typical norm)
+  --frames F       frames from -R to +R (default ${TRAVERSAL.frames})
+  --delay MS       delay between frames in ms (default ${TRAVERSAL.delayMs})
+  --range R        sweep from -R to +R (default ${TRAVERSAL.range})
+  --scale S        pixel scale, nearest-neighbour (default ${TRAVERSAL.scale})
   --anchor INDEX   start from this image's posterior mean (0-based image index) instead of the zero vector; repeat for columns
   --no-pingpong    play -R..+R and jump back instead of sweeping back
   --labels, --no-labels  names under the rows (default: on for more than one row)
@@ -60,10 +64,10 @@ export async function run(argv: string[]): Promise<number> {
   const force = values.force;
   const strip = values.between !== undefined && values.out !== undefined && extname(values.out).toLowerCase() === '.png';
   const out = outputPath(values.out, strip ? '.png' : '.gif', force, 'gif', runArg);
-  const frames = intOption(values, 'frames', { min: 2, max: 64 });
-  const delayMs = intOption(values, 'delay', { min: 20, max: 10_000 });
-  const range = numberOption(values, 'range', { above: 0, max: 20 });
-  const scale = intOption(values, 'scale', { min: 1, max: 16 });
+  const frames = intOption(values, 'frames', EXPORT_LIMITS.frames);
+  const delayMs = intOption(values, 'delay', EXPORT_LIMITS.delayMs);
+  const range = numberOption(values, 'range', EXPORT_LIMITS.range);
+  const scale = intOption(values, 'scale', EXPORT_LIMITS.scale);
   const labels = values.labels ? true : values['no-labels'] ? false : undefined;
   const pingPong = !values['no-pingpong'];
 
@@ -76,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     const between = await parseBetween(values.between, source);
     const path = values.path === undefined ? undefined : values.path === 'linear' || values.path === 'spherical' ? values.path : null;
     if (path === null) throw new UsageError(`--path must be linear or spherical (got '${values.path}')`);
-    const steps = intOption(values, 'steps', { min: 2, max: 64 }) ?? (strip ? undefined : frames ?? 30);
+    const steps = intOption(values, 'steps', EXPORT_LIMITS.walkSteps) ?? (strip ? undefined : frames ?? TRAVERSAL.frames);
     const options: Partial<WalkOptions> = { between, steps, path, delayMs, scale, pingPong: strip ? false : pingPong };
     spec = { kind: strip ? 'walk-png' : 'walk-gif', options: dropUndefined(options) };
   } else if (values.style !== undefined) {

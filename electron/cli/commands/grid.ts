@@ -2,21 +2,25 @@
 // dimensions as a PNG (or, with --reconstructions, inputs above their reconstructions).
 import { resolve } from 'node:path';
 import type { ManifoldPngOptions, ReconstructionsPngOptions, StyleTransferPngOptions } from '../../contract/exports.ts';
+import { EXPORT_DEFAULTS, EXPORT_LIMITS } from '../../contract/exports.ts';
 import { formatBytes } from '../../engine/exports/exporter.ts';
 import { choiceOption, EXIT_CANCELLED, intOption, numberOption, onePositional, OUT_FLAGS, parseCommand } from '../args.ts';
 import { UsageError } from '../errors.ts';
 import { createOutput } from '../output.ts';
 import { dropUndefined, openRun, outputPath, parseDimension, parseImageIndex, runExport } from './_exports.ts';
 
+const MANIFOLD = EXPORT_DEFAULTS['manifold-png'];
+const RECONSTRUCTIONS = EXPORT_DEFAULTS['reconstructions-png'];
+
 const USAGE = `Usage: latent-explorer grid <run> --dims I,J [options] --out FILE.png
        latent-explorer grid <run> --style-of IMAGE [--scale S] --out FILE.png
   --dims I,J         the horizontal and vertical dimension (counted from 1 like z1, z2, ...; or names)
-  --n N              images per side (default 15)
-  --range R          the grid spans -R..+R in both dimensions (default 2.5, as in the Manifold view)
-  --scale S          pixel scale, nearest-neighbour (default 2)
+  --n N              images per side (default ${MANIFOLD.n})
+  --range R          the grid spans -R..+R in both dimensions (default ${MANIFOLD.range}, as in the Manifold view)
+  --scale S          pixel scale, nearest-neighbour (default ${MANIFOLD.scale})
   --anchor INDEX     other dimensions from this image's posterior mean (0-based image index) instead of 0
   --style-of IMAGE   instead (semi-supervised runs): the image file's style (z^X) rendered in every class, after the image itself
-  --reconstructions  instead: test images above their reconstructions (--count N, default 32; --columns C, default 8; --split test|train)
+  --reconstructions  instead: test images above their reconstructions (--count N, default ${RECONSTRUCTIONS.count}; --columns C, default ${RECONSTRUCTIONS.columns}; --split test|train)
   --force            replace FILE.png if it exists
   --json             the summary as JSON`;
 
@@ -54,11 +58,11 @@ export async function run(argv: string[]): Promise<number> {
   const split = choiceOption(values, 'split', ['test', 'train']);
   const force = values.force;
   const out = outputPath(values.out, '.png', force, 'grid', runArg);
-  const scale = intOption(values, 'scale', { min: 1, max: 16 });
-  const n = intOption(values, 'n', { min: 2, max: 40 });
-  const range = numberOption(values, 'range', { above: 0, max: 20 });
-  const count = intOption(values, 'count', { min: 1, max: 1000 });
-  const columns = intOption(values, 'columns', { min: 1, max: 100 });
+  const scale = intOption(values, 'scale', EXPORT_LIMITS.scale);
+  const n = intOption(values, 'n', EXPORT_LIMITS.gridSide);
+  const range = numberOption(values, 'range', EXPORT_LIMITS.range);
+  const count = intOption(values, 'count', EXPORT_LIMITS.reconstructions);
+  const columns = intOption(values, 'columns', EXPORT_LIMITS.reconstructionColumns);
 
   const source = await openRun(runArg, 'grid');
   const run = source.run;

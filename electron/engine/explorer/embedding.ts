@@ -70,11 +70,7 @@ const workerTsne: Runner = async (data, n, dim, options, onFrame, signal) => {
   }
 };
 
-let runner: Runner = workerTsne;
-/** Tests swap the runner. */
-export function setTsneRunner(r: Runner): void {
-  runner = r;
-}
+const runner: Runner = workerTsne;
 
 /** Starts (or answers from cache) a layout. Frames go out throttled to ~10 per second, first and last always. */
 export async function startEmbedding(session: RunSession, settings: EmbedSettings, ctx: EngineContext): Promise<{ jobId: string | null; count: number; coords?: Float32Array }> {

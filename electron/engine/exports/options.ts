@@ -12,21 +12,10 @@ import type {
   TraversalGifOptions,
   WalkOptions,
 } from '../../contract/exports.ts';
+import { EXPORT_DEFAULTS, EXPORT_LIMITS as LIMITS } from '../../contract/exports.ts';
 import { UserError } from '../../contract/errors.ts';
 import type { RunFile } from '../training/run-file.ts';
 import { activeDimensions, ACTIVE_KL_NATS } from './sweeps.ts';
-
-export const DEFAULTS: { [K in ExportKind]: ExportOptionsByKind[K] } = {
-  'traversal-gif': { dims: 'active', frames: 30, delayMs: 80, range: 3, pingPong: true, anchors: [], scale: 4, labels: true },
-  'style-gif': { styleDim: 0, frames: 30, delayMs: 80, range: 3, pingPong: true, scale: 4, labels: true },
-  'style-transfer-png': { image: null, file: null, scale: 3, labels: true },
-  'manifold-png': { dims: [0, 1], n: 15, range: 2.5, scale: 2, anchor: null },
-  'reconstructions-png': { count: 32, columns: 8, split: 'test', scale: 3 },
-  'walk-gif': { between: [0, 1], steps: 16, path: 'spherical', delayMs: 80, pingPong: true, scale: 4 },
-  'walk-png': { between: [0, 1], steps: 10, path: 'spherical', delayMs: 80, pingPong: false, scale: 3 },
-  'embedding-csv': { tsne: null },
-  bundle: { format: 'zip' },
-};
 
 /** GIF and PNG sides are 16-bit in GIF; beyond this a file is more than any viewer wants anyway. */
 const MAX_SIDE = 16_384;
@@ -43,11 +32,17 @@ function integer(name: string, value: unknown, min: number, max: number): number
   return n;
 }
 
-function number(name: string, value: unknown, min: number, max: number, exclusiveMin = false): number {
+function number(name: string, value: unknown, bounds: { min: number; max: number } | { above: number; max: number }): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || (exclusiveMin ? n <= min : n < min) || n > max)
-    fail(`${name} must be a number ${exclusiveMin ? 'above' : 'from'} ${min} ${exclusiveMin ? 'and at most' : 'to'} ${max} (got ${JSON.stringify(value)})`);
+  const exclusive = 'above' in bounds;
+  const min = exclusive ? bounds.above : bounds.min;
+  if (!Number.isFinite(n) || (exclusive ? n <= min : n < min) || n > bounds.max)
+    fail(`${name} must be a number ${exclusive ? 'above' : 'from'} ${min} ${exclusive ? 'and at most' : 'to'} ${bounds.max} (got ${JSON.stringify(value)})`);
   return n;
+}
+
+function bounded(name: string, value: unknown, bounds: { min: number; max: number }): number {
+  return integer(name, value, bounds.min, bounds.max);
 }
 
 function dimension(name: string, value: unknown, run: RunFile): number {
@@ -75,8 +70,8 @@ function boolean(value: unknown, fallback: boolean): boolean {
 
 /** The options with defaults filled in and every value checked against the run. */
 export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<ExportOptionsByKind[K]> | undefined, run: RunFile): ExportOptionsByKind[K] {
-  const o = { ...DEFAULTS[kind], ...(given ?? {}) } as Record<string, unknown>;
-  const scale = () => integer('scale', o.scale, 1, 16);
+  const o = { ...EXPORT_DEFAULTS[kind], ...(given ?? {}) } as Record<string, unknown>;
+  const scale = () => bounded('scale', o.scale, LIMITS.scale);
   switch (kind) {
     case 'traversal-gif': {
       let dims: number[];
@@ -89,13 +84,13 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
         if (new Set(dims).size !== dims.length) fail(`dims lists a dimension twice (${dims.join(', ')})`);
       }
       const anchors = Array.isArray(o.anchors) ? o.anchors.map((a) => imageIndex('anchor', a, run)) : [];
-      if (anchors.length > 16) fail(`at most 16 anchors (got ${anchors.length})`);
-      const bases = codes('bases', o.bases, run, 16);
+      if (anchors.length > LIMITS.anchors.max) fail(`at most ${LIMITS.anchors.max} anchors (got ${anchors.length})`);
+      const bases = codes('bases', o.bases, run, LIMITS.anchors.max);
       const r: TraversalGifOptions = {
         dims,
-        frames: integer('frames', o.frames, 2, 64),
-        delayMs: integer('delay (ms)', o.delayMs, 20, 10_000),
-        range: number('range', o.range, 0, 20, true),
+        frames: bounded('frames', o.frames, LIMITS.frames),
+        delayMs: bounded('delay (ms)', o.delayMs, LIMITS.delayMs),
+        range: number('range', o.range, LIMITS.range),
         pingPong: boolean(o.pingPong, true),
         anchors,
         bases,
@@ -110,9 +105,9 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
         fail(`style sweeps need a semi-supervised run with style dimensions (this run is ${run.model.objective})`);
       const r: StyleGifOptions = {
         styleDim: integer(`style dimension (0 to ${run.model.style - 1})`, o.styleDim, 0, run.model.style - 1),
-        frames: integer('frames', o.frames, 2, 64),
-        delayMs: integer('delay (ms)', o.delayMs, 20, 10_000),
-        range: number('range', o.range, 0, 20, true),
+        frames: bounded('frames', o.frames, LIMITS.frames),
+        delayMs: bounded('delay (ms)', o.delayMs, LIMITS.delayMs),
+        range: number('range', o.range, LIMITS.range),
         pingPong: boolean(o.pingPong, true),
         scale: scale(),
         labels: boolean(o.labels, true),
@@ -120,7 +115,7 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
       };
       if (Array.isArray(o.styleValues)) {
         if (o.styleValues.length !== run.model.style) fail(`styleValues must hold the ${run.model.style} style values (got ${o.styleValues.length})`);
-        r.styleValues = o.styleValues.map((v) => number('a style value', v, -20, 20));
+        r.styleValues = o.styleValues.map((v) => number('a style value', v, { min: -LIMITS.range.max, max: LIMITS.range.max }));
       }
       const d = o.direction as StyleGifOptions['direction'];
       if (d) {
@@ -155,8 +150,8 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
       if (dims[0] === dims[1]) fail(`the two dimensions must differ (got ${dims[0]} twice)`);
       const r: ManifoldPngOptions = {
         dims,
-        n: integer('n (images per side)', o.n, 2, 40),
-        range: number('range', o.range, 0, 20, true),
+        n: bounded('n (images per side)', o.n, LIMITS.gridSide),
+        range: number('range', o.range, LIMITS.range),
         scale: scale(),
         anchor: o.anchor === null || o.anchor === undefined ? null : imageIndex('anchor', o.anchor, run),
         base: codes('base', o.base, run, 1),
@@ -173,9 +168,9 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
       const r: WalkOptions = {
         between,
         ends,
-        steps: integer('steps', o.steps, 2, 64),
+        steps: bounded('steps', o.steps, LIMITS.walkSteps),
         path: o.path,
-        delayMs: integer('delay (ms)', o.delayMs, 20, 10_000),
+        delayMs: bounded('delay (ms)', o.delayMs, LIMITS.delayMs),
         pingPong: boolean(o.pingPong, kind === 'walk-gif'),
         scale: scale(),
       };
@@ -184,8 +179,8 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
     case 'reconstructions-png': {
       if (o.split !== 'train' && o.split !== 'test') fail(`split must be 'train' or 'test' (got ${JSON.stringify(o.split)})`);
       const r: ReconstructionsPngOptions = {
-        count: integer('count', o.count, 1, 1000),
-        columns: integer('columns', o.columns, 1, 100),
+        count: bounded('count', o.count, LIMITS.reconstructions),
+        columns: bounded('columns', o.columns, LIMITS.reconstructionColumns),
         split: o.split,
         scale: scale(),
       };

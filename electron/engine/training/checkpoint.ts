@@ -11,7 +11,7 @@ import type { EpochRecord } from './run-file.ts';
 import { loadNetworks, RunLoadError } from './run-file.ts';
 
 /** Running sums of the epoch in progress, so a mid-epoch checkpoint resumes its averages too. */
-export interface EpochSums {
+interface EpochSums {
   images: number;
   loss: number;
   recon: number;
@@ -43,11 +43,24 @@ export function hasCheckpoint(runDir: string): boolean {
   return existsSync(join(resolveDir(checkpointDir(runDir)), 'state.json'));
 }
 
-export async function saveNetworks(model: VaeModel, dir: string): Promise<void> {
-  for (const [name, net] of [['encoder', model.encoder], ['decoder', model.decoder], ['classifier', model.classifier]] as const) {
-    if (!net) continue;
-    await mkdir(join(dir, name), { recursive: true });
-    await saveModelToDir(net, join(dir, name));
+/** The networks a model saves, by folder name: encoder, decoder and (semi-supervised) classifier. */
+function networksOf(model: VaeModel): [string, tf.LayersModel][] {
+  const all: [string, tf.LayersModel | null | undefined][] = [['encoder', model.encoder], ['decoder', model.decoder], ['classifier', model.classifier]];
+  return all.filter((entry): entry is [string, tf.LayersModel] => Boolean(entry[1]));
+}
+
+/**
+ * Writes each network into dir/<name>/. `atomically` replaces each folder in one rename: a run's own
+ * folders, which explorers read while the run trains. Inside a folder that is itself written
+ * atomically (a checkpoint, a snapshot) plain writes suffice.
+ */
+export async function saveNetworks(model: VaeModel, dir: string, { atomically = false } = {}): Promise<void> {
+  for (const [name, net] of networksOf(model)) {
+    if (atomically) await writeDirAtomic(join(dir, name), (tmp) => saveModelToDir(net, tmp));
+    else {
+      await mkdir(join(dir, name), { recursive: true });
+      await saveModelToDir(net, join(dir, name));
+    }
   }
 }
 

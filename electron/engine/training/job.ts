@@ -12,13 +12,13 @@ import { VaeModel } from '../../../models/vae.ts';
 import { inferenceBinarize, pixelsToFloats, pixelsToTensor, tensorToPixels } from '../../../models/pixels.ts';
 import { createStepper, type Stepper } from './parallel/stepper.ts';
 import { trainingThreads } from './parallel/threads.ts';
-import { saveModelToDir, writeDirAtomic } from '../../../models/io.ts';
+import { writeDirAtomic } from '../../../models/io.ts';
 import type { TrainSettings } from './settings.ts';
 import { epochsForBudget } from './propose.ts';
 import { checkSettings, defaultDimensionNames, keepBalancedLabels, modelConfigFor, SettingsError } from './settings.ts';
 import type { EpochRecord, RunFile, RunStatus } from './run-file.ts';
 import { readRunFile, runJsonPath, RUN_FORMAT, RUN_FORMAT_VERSION, snapshotDir, updateRunFile } from './run-file.ts';
-import type { CheckpointState, EpochSums } from './checkpoint.ts';
+import type { CheckpointState } from './checkpoint.ts';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, saveNetworks } from './checkpoint.ts';
 import { appVersion } from './versions.ts';
 import { alignStyleAxes } from './style-axes.ts';
@@ -121,20 +121,31 @@ export function startTraining(dataset: Dataset, settings: TrainSettings, runDir:
   return job;
 }
 
+/** What a checkpoint holds besides the networks and Adam's moments: where the run is. */
+type Position = Omit<CheckpointState, 'optimizer' | 'savedAt'>;
+
+const startPosition = (): Position => ({
+  epoch: 0,
+  stepInEpoch: 0,
+  step: 0,
+  sums: { images: 0, loss: 0, recon: 0, kl: 0 },
+  history: [],
+  snapshots: [],
+  seconds: 0,
+});
+
+/** The job a user controls: pause, resume, stop; it sets the run up and hands the epochs to a TrainingLoop. */
 class Job implements TrainingJob {
   state: JobState = 'running';
   done!: Promise<RunSummary>;
   private wake: (() => void) | null = null;
-  private readonly config: ModelConfig;
-  /** Computes the steps: on this thread, or data-parallel on worker threads too. */
-  private stepper: Stepper | null = null;
-  private threadsNote: string | undefined;
+  readonly config: ModelConfig;
 
   constructor(
-    private readonly ds: Dataset,
-    private readonly settings: TrainSettings,
-    private readonly runDir: string,
-    private readonly hooks: TrainHooks,
+    readonly ds: Dataset,
+    readonly settings: TrainSettings,
+    readonly runDir: string,
+    readonly hooks: TrainHooks,
     private readonly releaseLock: () => void = () => {},
   ) {
     this.config = modelConfigFor(settings, ds);
@@ -160,23 +171,22 @@ class Job implements TrainingJob {
     }
   }
 
+  /** Settles when the job is resumed or stopped. */
+  untilWoken(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wake = resolve)).finally(() => (this.wake = null));
+  }
+
   async run(): Promise<RunSummary> {
     let model: VaeModel | null = null;
     let runFile: RunFile | null = null;
+    let stepper: Stepper | null = null;
     try {
       await mkdir(this.runDir, { recursive: true });
       const restored = this.hooks.resume ? await loadCheckpoint(this.runDir, this.config) : null;
       model = restored?.model ?? VaeModel.create(this.config);
-      const state: Omit<CheckpointState, 'optimizer' | 'savedAt'> = restored?.state ?? {
-        epoch: 0,
-        stepInEpoch: 0,
-        step: 0,
-        sums: { images: 0, loss: 0, recon: 0, kl: 0 },
-        history: [],
-        snapshots: [],
-        seconds: 0,
-      };
-      runFile = this.newRunFile(model, state);
+      const position = restored?.state ?? startPosition();
+      const plan = planImages(this.ds, this.settings, this.config);
+      runFile = this.newRunFile(model, position, plan.stepsPerEpoch);
       if (this.hooks.resume && existsSync(runJsonPath(this.runDir))) {
         const saved = readRunFile(this.runDir);
         runFile.createdAt = saved.createdAt;
@@ -184,9 +194,8 @@ class Job implements TrainingJob {
       }
       await saveRunFile(this.runDir, runFile);
       const threads = trainingThreads(this.settings.threads, this.config, tf.getBackend(), this.settings.batchSize);
-      this.stepper = await createStepper(model, threads.threads);
-      this.threadsNote = this.stepper.note ?? threads.note;
-      return await this.loop(model, state, runFile);
+      stepper = await createStepper(model, threads.threads);
+      return await new TrainingLoop(this, model, position, runFile, plan, stepper, stepper.note ?? threads.note).run();
     } catch (e) {
       this.state = 'failed';
       if (runFile) {
@@ -196,13 +205,13 @@ class Job implements TrainingJob {
       }
       throw e;
     } finally {
-      await this.stepper?.dispose();
+      await stepper?.dispose();
       model?.dispose();
       this.releaseLock();
     }
   }
 
-  private newRunFile(model: VaeModel, state: Omit<CheckpointState, 'optimizer' | 'savedAt'>): RunFile {
+  private newRunFile(model: VaeModel, position: Position, stepsPerEpoch: number): RunFile {
     const { ds } = this;
     const labels = keepBalancedLabels(ds, this.settings.labels, this.settings.seed);
     let labelledTrain = 0;
@@ -216,7 +225,7 @@ class Job implements TrainingJob {
       status: 'running',
       settings: { ...this.settings },
       model: this.config,
-      modelEpoch: state.epoch + state.stepInEpoch / this.stepsPerEpoch(),
+      modelEpoch: position.epoch + position.stepInEpoch / stepsPerEpoch,
       dataset: {
         ref: ds.ref,
         options: ds.options,
@@ -229,256 +238,350 @@ class Job implements TrainingJob {
         labelledTrain,
       },
       dimensionNames: defaultDimensionNames(this.config),
-      history: state.history,
-      snapshots: state.snapshots,
+      history: position.history,
+      snapshots: position.snapshots,
       pixelLogVar: model.pixelLogVarValue(),
       decoderOutput: 'logits',
       versions: { app: appVersion(), tfjs: tf.version.tfjs, backend: tf.getBackend(), node: process.versions.node },
     };
   }
+}
 
-  private trainIndices(): number[] {
-    const out: number[] = [];
-    for (let i = 0; i < this.ds.images.count; i++) if (this.ds.images.split[i] === 0) out.push(i);
-    return out;
+/** Which images train, test and show; fixed for the whole run. */
+interface ImagePlan {
+  train: number[];
+  test: number[];
+  /** Labels kept for training (−1: treated as unlabelled). */
+  labels: Int32Array;
+  labelledTrain: number[];
+  /** Labelled images added to every batch (semi-supervised runs with few labels). */
+  extraLabelled: number;
+  stepsPerEpoch: number;
+  /** The images whose reconstructions are shown while training. */
+  reconTrain: number[];
+  reconTest: number[];
+}
+
+function planImages(ds: Dataset, settings: TrainSettings, config: ModelConfig): ImagePlan {
+  const train: number[] = [];
+  const test: number[] = [];
+  for (let i = 0; i < ds.images.count; i++) {
+    if (ds.images.split[i] === 0) train.push(i);
+    else if (ds.images.split[i] === 1) test.push(i);
   }
-
-  private stepsPerEpoch(): number {
-    return Math.ceil(this.trainIndices().length / this.settings.batchSize);
-  }
-
-  private async loop(model: VaeModel, state: Omit<CheckpointState, 'optimizer' | 'savedAt'>, runFile: RunFile): Promise<RunSummary> {
-    const { ds, settings, runDir, hooks } = this;
-    const { size, channels, pixels } = ds.images;
-    const binarize = ds.options.binarize;
-    const B = settings.batchSize;
-    const trainIdx = this.trainIndices();
-    const testIdx: number[] = [];
-    for (let i = 0; i < ds.images.count; i++) if (ds.images.split[i] === 1) testIdx.push(i);
-    const labels = keepBalancedLabels(ds, settings.labels, settings.seed);
-    const labelledTrain = trainIdx.filter((i) => labels[i] >= 0);
+  const labels = keepBalancedLabels(ds, settings.labels, settings.seed);
+  const labelledTrain = train.filter((i) => labels[i] >= 0);
+  const B = settings.batchSize;
+  const reconTrain = pickFixed(train, RECON_COUNT, settings.seed);
+  return {
+    train,
+    test,
+    labels,
+    labelledTrain,
     // Semi-supervised with few labels: add labelled images to every batch, or the class head would see
     // one labelled image every few batches (Kingma et al. 2014 mix labelled and unlabelled data the same way).
-    const extraLabelled = this.config.objective === 'ssvae' && labelledTrain.length < trainIdx.length / 4 ? Math.max(1, Math.round(B / 4)) : 0;
-    const stepsPerEpoch = Math.ceil(trainIdx.length / B);
-    let epochs = settings.epochs;
-    // A time budget (settings.minutes): epochs estimated from the first steps (after one warm-up step),
-    // then from the measured epochs; run.json records the estimate as the run's epochs.
-    const budgetSec = settings.minutes !== undefined ? settings.minutes * 60 : null;
-    // The end of an epoch also evaluates the test split (forward passes only, ~1/3 of a step's work).
-    const epochOverhead = 1.05 + (0.35 * testIdx.length) / Math.max(1, trainIdx.length);
-    let budgetMark: { t: number; step: number } | null = null;
-    let budgetEstimated = false;
-    const budgetEpochs = (secondsPerEpoch: number, done: number) => {
-      epochs = epochsForBudget(budgetSec!, secondsPerEpoch, done);
-      settings.epochs = epochs;
-    };
-    const reconTrain = pickFixed(trainIdx, RECON_COUNT, settings.seed);
-    const reconTest = testIdx.length ? pickFixed(testIdx, RECON_COUNT, settings.seed) : reconTrain;
+    extraLabelled: config.objective === 'ssvae' && labelledTrain.length < train.length / 4 ? Math.max(1, Math.round(B / 4)) : 0,
+    stepsPerEpoch: Math.ceil(train.length / B),
+    reconTrain,
+    reconTest: test.length ? pickFixed(test, RECON_COUNT, settings.seed) : reconTrain,
+  };
+}
 
-    let lastProgress = 0;
-    let lastRecon = 0;
-    let rate = 0;
-    let rateMark = { t: performance.now(), images: 0 };
-    let imagesSeen = 0;
-    let segmentStart = performance.now();
-    const elapsed = () => state.seconds + (performance.now() - segmentStart) / 1000;
+/** Seconds trained (kept across pauses and resumes, in the position) and a smoothed images/s. */
+class TrainingClock {
+  rate = 0;
+  private segmentStart = performance.now();
+  private rateMark = { t: performance.now(), images: 0 };
+  private images = 0;
 
-    const emitReconstructions = () => {
-      if (!hooks.onReconstructions) return;
-      const make = (idx: number[]) =>
-        tf.tidy(() => {
-          const x = pixelsToTensor(pixels, idx, size, channels, inferenceBinarize(binarize));
-          return { input: tensorToPixels(x), output: tensorToPixels(model.reconstruct(x)) };
-        });
-      hooks.onReconstructions({ runDir, size, channels, count: reconTrain.length, train: make(reconTrain), test: make(reconTest) });
-    };
+  constructor(private readonly position: Position) {}
 
-    const summary = (status: RunSummary['status'], message?: string): RunSummary => {
-      const last = state.history[state.history.length - 1];
-      return {
-        runDir,
-        status,
-        epochs: state.epoch,
-        step: state.step,
-        trainLoss: last?.trainLoss ?? null,
-        testLoss: last?.testLoss ?? null,
-        testAccuracy: last?.testAccuracy,
-        seconds: elapsed(),
-        samplesPerSec: rate,
-        message,
-      };
-    };
+  elapsed(): number {
+    return this.position.seconds + (performance.now() - this.segmentStart) / 1000;
+  }
 
-    const finishRunFile = async (status: RunStatus, message?: string) => {
-      runFile.status = status;
-      runFile.message = message;
-      runFile.history = state.history;
-      runFile.snapshots = state.snapshots;
-      runFile.modelEpoch = state.epoch + state.stepInEpoch / stepsPerEpoch;
-      runFile.pixelLogVar = model.pixelLogVarValue();
-      runFile.settings = { ...settings };
-      runFile.model = this.config;
-      await saveRunFile(runDir, runFile);
-    };
+  /** Banks the time so far into the position (before a pause or a save). */
+  bank(): void {
+    this.position.seconds = this.elapsed();
+    this.segmentStart = performance.now();
+  }
 
-    /** Checkpoint + the run's encoder/ decoder/ (+ classifier/) + run.json, each written atomically. */
-    const persist = async (status: RunStatus) => {
-      state.seconds = elapsed();
-      segmentStart = performance.now();
-      await saveCheckpoint(runDir, model, { ...state, pixelLogVar: model.pixelLogVarValue() });
-      for (const [name, net] of [['encoder', model.encoder], ['decoder', model.decoder], ['classifier', model.classifier]] as const) {
-        if (net) await writeDirAtomic(join(runDir, name), (tmp) => saveModelToDir(net, tmp));
-      }
-      await finishRunFile(status);
-    };
+  /** After a pause: the paused time counts neither as training nor in the rate. */
+  restart(): void {
+    this.segmentStart = performance.now();
+    this.rateMark = { t: performance.now(), images: this.images };
+  }
 
-    while (state.epoch < epochs) {
-      const epoch = state.epoch + 1;
-      const perm = shuffled(trainIdx, settings.seed * 7919 + epoch);
-      for (let s = state.stepInEpoch; s < stepsPerEpoch; s++) {
-        if (this.state === 'paused') {
-          state.seconds = elapsed();
-          await new Promise<void>((resolve) => (this.wake = resolve));
-          this.wake = null;
-          segmentStart = performance.now();
-          rateMark = { t: performance.now(), images: imagesSeen };
-        }
-        if (this.state === 'stopping') {
-          await persist('stopped');
-          this.state = 'done';
-          return summary('stopped');
-        }
-        const batch = perm.slice(s * B, (s + 1) * B);
-        const rand = mulberry32(hashSeed(settings.seed, state.step));
-        for (let k = 0; k < extraLabelled; k++) batch.push(labelledTrain[Math.floor(rand() * labelledTrain.length)]);
-        // uint8 pixels -> this batch's floats only; never a float copy of the whole set
-        const x = pixelsToFloats(pixels, batch, size, channels, binarize, rand);
-        const batchLabels = Int32Array.from(batch, (i) => labels[i]);
-        const r = await this.stepper!.step(x, [batch.length, size, size, channels], batchLabels, hashSeed(settings.seed + 1, state.step));
-        if (!Number.isFinite(r.loss)) return await this.diverged(state, runFile, r.loss, epoch, s, summary, finishRunFile);
-        const n = batch.length;
-        state.sums.images += n;
-        state.sums.loss += r.loss * n;
-        state.sums.recon += r.recon * n;
-        state.sums.kl += r.kl * n;
-        state.step++;
-        state.stepInEpoch = s + 1;
-        imagesSeen += n;
-
-        const now = performance.now();
-        if (budgetSec !== null && state.epoch === 0 && !budgetEstimated) {
-          // Measured from after the first step (it includes warm-up), over 5 steps and 0.5 s, or over
-          // what the first epoch has when it is shorter.
-          const lastOfEpoch = s === stepsPerEpoch - 1;
-          if (!budgetMark) budgetMark = { t: now, step: state.step };
-          else if ((state.step - budgetMark.step >= 5 && now - budgetMark.t >= 500) || lastOfEpoch) {
-            budgetEpochs((((now - budgetMark.t) / 1000 / (state.step - budgetMark.step)) * stepsPerEpoch * epochOverhead), 1);
-            budgetEstimated = true; // the epochs' own times refine it
-          }
-        }
-        if (now - rateMark.t >= 500 || (rate === 0 && now - rateMark.t >= 50)) {
-          const inst = ((imagesSeen - rateMark.images) * 1000) / (now - rateMark.t);
-          rate = rate ? 0.6 * rate + 0.4 * inst : inst;
-          rateMark = { t: now, images: imagesSeen };
-        }
-        if (hooks.onProgress && (now - lastProgress >= PROGRESS_MS || s === stepsPerEpoch - 1)) {
-          lastProgress = now;
-          const remaining = (stepsPerEpoch - s - 1) * B + (epochs - epoch) * trainIdx.length;
-          hooks.onProgress({
-            runDir,
-            step: state.step,
-            epoch,
-            epochs,
-            stepInEpoch: s + 1,
-            stepsPerEpoch,
-            loss: r.loss,
-            recon: r.recon,
-            kl: r.kl,
-            klPerDim: r.klPerDim,
-            samplesPerSec: rate,
-            etaSec: rate > 0 ? remaining / rate : NaN,
-            threads: this.stepper!.threads,
-            threadsNote: this.threadsNote,
-          });
-        }
-        if (now - lastRecon >= RECON_MS) {
-          lastRecon = now;
-          emitReconstructions();
-        }
-        // Let the engine answer other requests between steps.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-
-      // After the last epoch the style axes turn to follow the pixel measures (style-axes.ts), before the
-      // final test, so the figures recorded are those of the model saved.
-      if (epoch === epochs && this.config.objective === 'ssvae' && this.config.classCode === 'prototype') {
-        const aligned = alignStyleAxes(model, ds.images, trainIdx, binarize);
-        if (aligned) runFile.styleAxes = aligned.axes;
-      }
-      // End of epoch: test ELBO (and accuracy), history, checkpoint, model, snapshot.
-      const test = evaluateSplit(model, ds, testIdx.length ? testIdx : trainIdx.slice(0, 1000), EVAL_SEED);
-      const record: EpochRecord = {
-        epoch,
-        step: state.step,
-        trainLoss: state.sums.loss / state.sums.images,
-        trainRecon: state.sums.recon / state.sums.images,
-        trainKl: state.sums.kl / state.sums.images,
-        testLoss: testIdx.length ? test.negElbo : null,
-        testKlPerDim: test.klPerDim,
-        testAccuracy: test.accuracy,
-        seconds: elapsed(),
-      };
-      state.history.push(record);
-      state.epoch = epoch;
-      if (budgetSec !== null) budgetEpochs(record.seconds / epoch, epoch);
-      state.stepInEpoch = 0;
-      state.sums = { images: 0, loss: 0, recon: 0, kl: 0 };
-      if (isSnapshotEpoch(epoch)) {
-        await writeDirAtomic(snapshotDir(runDir, epoch), (tmp) => saveNetworks(model, tmp));
-        state.snapshots.push(epoch);
-      }
-      await persist(epoch === epochs ? 'done' : 'running');
-      hooks.onEpoch?.({ runDir, epoch, trainLoss: record.trainLoss, testLoss: record.testLoss ?? NaN, testAccuracy: record.testAccuracy });
-      lastRecon = performance.now();
-      emitReconstructions();
+  count(images: number, now: number): void {
+    this.images += images;
+    const { t } = this.rateMark;
+    if (now - t >= 500 || (this.rate === 0 && now - t >= 50)) {
+      const inst = ((this.images - this.rateMark.images) * 1000) / (now - t);
+      this.rate = this.rate ? 0.6 * this.rate + 0.4 * inst : inst;
+      this.rateMark = { t: now, images: this.images };
     }
-    await finishRunFile('done');
-    this.state = 'done';
-    return summary('done');
+  }
+}
+
+/**
+ * A time budget (settings.minutes) as epochs: estimated from the first steps (after one warm-up step),
+ * then from the measured epochs; run.json records the estimate as the run's epochs.
+ */
+class EpochBudget {
+  private mark: { t: number; step: number } | null = null;
+  private estimated = false;
+  /** The end of an epoch also evaluates the test split (forward passes only, ~1/3 of a step's work). */
+  private readonly epochOverhead: number;
+
+  constructor(private readonly seconds: number, plan: ImagePlan) {
+    this.epochOverhead = 1.05 + (0.35 * plan.test.length) / Math.max(1, plan.train.length);
+  }
+
+  /** After a step of the first epoch: an estimate once 5 steps and 0.5 s are measured (or the epoch ends), else null. */
+  afterFirstEpochStep(now: number, step: number, lastOfEpoch: boolean, stepsPerEpoch: number): number | null {
+    if (this.estimated) return null;
+    if (!this.mark) {
+      this.mark = { t: now, step };
+      return null;
+    }
+    if ((step - this.mark.step >= 5 && now - this.mark.t >= 500) || lastOfEpoch) {
+      this.estimated = true; // the epochs' own times refine it
+      const secondsPerStep = (now - this.mark.t) / 1000 / (step - this.mark.step);
+      return epochsForBudget(this.seconds, secondsPerStep * stepsPerEpoch * this.epochOverhead, 1);
+    }
+    return null;
+  }
+
+  afterEpoch(secondsPerEpoch: number, done: number): number {
+    return epochsForBudget(this.seconds, secondsPerEpoch, done);
+  }
+}
+
+/** The epochs of one job: Adam steps, progress, end-of-epoch tests, checkpoints, snapshots. */
+class TrainingLoop {
+  private readonly clock: TrainingClock;
+  private readonly budget: EpochBudget | null;
+  private lastProgress = 0;
+  private lastRecon = 0;
+
+  constructor(
+    private readonly job: Job,
+    private readonly model: VaeModel,
+    private readonly position: Position,
+    private readonly runFile: RunFile,
+    private readonly plan: ImagePlan,
+    private readonly stepper: Stepper,
+    private readonly threadsNote: string | undefined,
+  ) {
+    this.clock = new TrainingClock(position);
+    this.budget = job.settings.minutes !== undefined ? new EpochBudget(job.settings.minutes * 60, plan) : null;
+  }
+
+  private get epochs(): number {
+    return this.job.settings.epochs;
+  }
+
+  private set epochs(epochs: number) {
+    this.job.settings.epochs = epochs;
+  }
+
+  async run(): Promise<RunSummary> {
+    while (this.position.epoch < this.epochs) {
+      const epoch = this.position.epoch + 1;
+      const ended = await this.trainEpoch(epoch);
+      if (ended) return ended;
+      await this.endEpoch(epoch);
+    }
+    await this.finishRunFile('done');
+    this.job.state = 'done';
+    return this.summary('done');
+  }
+
+  /** The steps left in this epoch; a summary if the job stopped or diverged, else null. */
+  private async trainEpoch(epoch: number): Promise<RunSummary | null> {
+    const { job, position, plan } = this;
+    const { settings } = job;
+    const { size, channels, pixels } = job.ds.images;
+    const B = settings.batchSize;
+    const perm = shuffled(plan.train, settings.seed * 7919 + epoch);
+    for (let s = position.stepInEpoch; s < plan.stepsPerEpoch; s++) {
+      if (job.state === 'paused') {
+        this.clock.bank();
+        await job.untilWoken();
+        this.clock.restart();
+      }
+      if (job.state === 'stopping') {
+        await this.persist('stopped');
+        job.state = 'done';
+        return this.summary('stopped');
+      }
+      const batch = perm.slice(s * B, (s + 1) * B);
+      const rand = mulberry32(hashSeed(settings.seed, position.step));
+      for (let k = 0; k < plan.extraLabelled; k++) batch.push(plan.labelledTrain[Math.floor(rand() * plan.labelledTrain.length)]);
+      // uint8 pixels -> this batch's floats only; never a float copy of the whole set
+      const x = pixelsToFloats(pixels, batch, size, channels, job.ds.options.binarize, rand);
+      const batchLabels = Int32Array.from(batch, (i) => plan.labels[i]);
+      const r = await this.stepper.step(x, [batch.length, size, size, channels], batchLabels, hashSeed(settings.seed + 1, position.step));
+      if (!Number.isFinite(r.loss)) return await this.diverged(r.loss, epoch, s);
+      const n = batch.length;
+      position.sums.images += n;
+      position.sums.loss += r.loss * n;
+      position.sums.recon += r.recon * n;
+      position.sums.kl += r.kl * n;
+      position.step++;
+      position.stepInEpoch = s + 1;
+
+      const now = performance.now();
+      this.clock.count(n, now);
+      if (this.budget && position.epoch === 0) {
+        const estimate = this.budget.afterFirstEpochStep(now, position.step, s === plan.stepsPerEpoch - 1, plan.stepsPerEpoch);
+        if (estimate !== null) this.epochs = estimate;
+      }
+      if (job.hooks.onProgress && (now - this.lastProgress >= PROGRESS_MS || s === plan.stepsPerEpoch - 1)) {
+        this.lastProgress = now;
+        this.reportProgress(r, epoch, s);
+      }
+      if (now - this.lastRecon >= RECON_MS) {
+        this.lastRecon = now;
+        this.emitReconstructions();
+      }
+      // Let the engine answer other requests between steps.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return null;
+  }
+
+  private reportProgress(r: { loss: number; recon: number; kl: number; klPerDim: number[] }, epoch: number, s: number): void {
+    const { plan, position, job } = this;
+    const remaining = (plan.stepsPerEpoch - s - 1) * job.settings.batchSize + (this.epochs - epoch) * plan.train.length;
+    const rate = this.clock.rate;
+    job.hooks.onProgress!({
+      runDir: job.runDir,
+      step: position.step,
+      epoch,
+      epochs: this.epochs,
+      stepInEpoch: s + 1,
+      stepsPerEpoch: plan.stepsPerEpoch,
+      loss: r.loss,
+      recon: r.recon,
+      kl: r.kl,
+      klPerDim: r.klPerDim,
+      samplesPerSec: rate,
+      etaSec: rate > 0 ? remaining / rate : NaN,
+      threads: this.stepper.threads,
+      threadsNote: this.threadsNote,
+    });
+  }
+
+  /** End of epoch: test ELBO (and accuracy), history, checkpoint, model, snapshot. */
+  private async endEpoch(epoch: number): Promise<void> {
+    const { job, model, position, plan } = this;
+    // After the last epoch the style axes turn to follow the pixel measures (style-axes.ts), before the
+    // final test, so the figures recorded are those of the model saved.
+    if (epoch === this.epochs && job.config.objective === 'ssvae' && job.config.classCode === 'prototype') {
+      const aligned = alignStyleAxes(model, job.ds.images, plan.train, job.ds.options.binarize);
+      if (aligned) this.runFile.styleAxes = aligned.axes;
+    }
+    const test = evaluateSplit(model, job.ds, plan.test.length ? plan.test : plan.train.slice(0, 1000), EVAL_SEED);
+    const record: EpochRecord = {
+      epoch,
+      step: position.step,
+      trainLoss: position.sums.loss / position.sums.images,
+      trainRecon: position.sums.recon / position.sums.images,
+      trainKl: position.sums.kl / position.sums.images,
+      testLoss: plan.test.length ? test.negElbo : null,
+      testKlPerDim: test.klPerDim,
+      testAccuracy: test.accuracy,
+      seconds: this.clock.elapsed(),
+    };
+    position.history.push(record);
+    position.epoch = epoch;
+    if (this.budget) this.epochs = this.budget.afterEpoch(record.seconds / epoch, epoch);
+    position.stepInEpoch = 0;
+    position.sums = { images: 0, loss: 0, recon: 0, kl: 0 };
+    if (isSnapshotEpoch(epoch)) {
+      await writeDirAtomic(snapshotDir(job.runDir, epoch), (tmp) => saveNetworks(model, tmp));
+      position.snapshots.push(epoch);
+    }
+    await this.persist(epoch === this.epochs ? 'done' : 'running');
+    job.hooks.onEpoch?.({ runDir: job.runDir, epoch, trainLoss: record.trainLoss, testLoss: record.testLoss ?? NaN, testAccuracy: record.testAccuracy });
+    this.lastRecon = performance.now();
+    this.emitReconstructions();
+  }
+
+  private emitReconstructions(): void {
+    const { job, model, plan } = this;
+    if (!job.hooks.onReconstructions) return;
+    const { size, channels, pixels } = job.ds.images;
+    const make = (idx: number[]) =>
+      tf.tidy(() => {
+        const x = pixelsToTensor(pixels, idx, size, channels, inferenceBinarize(job.ds.options.binarize));
+        return { input: tensorToPixels(x), output: tensorToPixels(model.reconstruct(x)) };
+      });
+    job.hooks.onReconstructions({ runDir: job.runDir, size, channels, count: plan.reconTrain.length, train: make(plan.reconTrain), test: make(plan.reconTest) });
+  }
+
+  private summary(status: RunSummary['status'], message?: string): RunSummary {
+    const { position } = this;
+    const last = position.history[position.history.length - 1];
+    return {
+      runDir: this.job.runDir,
+      status,
+      epochs: position.epoch,
+      step: position.step,
+      trainLoss: last?.trainLoss ?? null,
+      testLoss: last?.testLoss ?? null,
+      testAccuracy: last?.testAccuracy,
+      seconds: this.clock.elapsed(),
+      samplesPerSec: this.clock.rate,
+      message,
+    };
+  }
+
+  private async finishRunFile(status: RunStatus, message?: string): Promise<void> {
+    const { runFile, position, model, job } = this;
+    runFile.status = status;
+    runFile.message = message;
+    runFile.history = position.history;
+    runFile.snapshots = position.snapshots;
+    runFile.modelEpoch = position.epoch + position.stepInEpoch / this.plan.stepsPerEpoch;
+    runFile.pixelLogVar = model.pixelLogVarValue();
+    runFile.settings = { ...job.settings };
+    runFile.model = job.config;
+    await saveRunFile(job.runDir, runFile);
+  }
+
+  /** Checkpoint + the run's encoder/ decoder/ (+ classifier/) + run.json, each written atomically. */
+  private async persist(status: RunStatus): Promise<void> {
+    this.clock.bank();
+    await saveCheckpoint(this.job.runDir, this.model, { ...this.position, pixelLogVar: this.model.pixelLogVarValue() });
+    await saveNetworks(this.model, this.job.runDir, { atomically: true });
+    await this.finishRunFile(status);
   }
 
   /** NaN guard: stop, put the last good checkpoint back in place, and say what to change. */
-  private async diverged(
-    state: Omit<CheckpointState, 'optimizer' | 'savedAt'>,
-    runFile: RunFile,
-    loss: number,
-    epoch: number,
-    stepInEpoch: number,
-    summary: (status: RunSummary['status'], message?: string) => RunSummary,
-    finishRunFile: (status: RunStatus, message?: string) => Promise<void>,
-  ): Promise<RunSummary> {
-    const restored = await loadCheckpoint(this.runDir, this.config);
+  private async diverged(loss: number, epoch: number, stepInEpoch: number): Promise<RunSummary> {
+    const { job, position } = this;
+    const restored = await loadCheckpoint(job.runDir, job.config);
     let where: string;
     if (restored) {
       // The checkpoint is the last good state: make the run's encoder/ decoder/ match it again.
-      for (const [name, net] of [['encoder', restored.model.encoder], ['decoder', restored.model.decoder], ['classifier', restored.model.classifier]] as const)
-        if (net) await writeDirAtomic(join(this.runDir, name), (tmp) => saveModelToDir(net, tmp));
-      Object.assign(state, restored.state);
+      await saveNetworks(restored.model, job.runDir, { atomically: true });
+      Object.assign(position, restored.state);
       restored.model.dispose();
-      const at = state.epoch + state.stepInEpoch / Math.max(1, this.stepsPerEpoch());
+      const at = position.epoch + position.stepInEpoch / Math.max(1, this.plan.stepsPerEpoch);
       where = `the run was restored to its last good checkpoint (epoch ${Number(at.toFixed(2))}).`;
     } else {
       where = 'no epoch had finished, so there is no checkpoint to restore.';
     }
-    const lr = this.settings.lr;
+    const { lr, beta } = job.settings;
     const message =
       `The loss became ${Number.isNaN(loss) ? 'NaN' : 'infinite'} at epoch ${epoch}, step ${stepInEpoch + 1}; training stopped and ${where} ` +
-      `Lower the learning rate (e.g. ${lr / 10} instead of ${lr}) and resume${this.settings.beta && this.settings.beta > 10 ? ', or use a smaller beta' : ''}.`;
-    await finishRunFile('diverged', message);
-    runFile.message = message;
-    this.state = 'failed';
-    return summary('diverged', message);
+      `Lower the learning rate (e.g. ${lr / 10} instead of ${lr}) and resume${beta && beta > 10 ? ', or use a smaller beta' : ''}.`;
+    await this.finishRunFile('diverged', message);
+    this.runFile.message = message;
+    job.state = 'failed';
+    return this.summary('diverged', message);
   }
 }
 
@@ -538,4 +641,3 @@ function hashSeed(seed: number, step: number): number {
   return (h >>> 0) % 2147483647;
 }
 
-export type { EpochSums };

@@ -73,11 +73,3 @@ export function drawBlock(
   }
   ctx.putImageData(image, 0, 0);
 }
-
-/** Share of bright pixels of a canvas: tests and benchmarks read it to know something was drawn. */
-export function inkShare(canvas: HTMLCanvasElement): number {
-  const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-  let bright = 0;
-  for (let i = 0; i < data.length; i += 4) if (data[i] + data[i + 1] + data[i + 2] > 384) bright++;
-  return bright / Math.max(1, data.length / 4);
-}
