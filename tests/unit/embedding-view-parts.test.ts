@@ -1,0 +1,94 @@
+// The Embedding view's pure parts: the fit and zoom (screen <-> data), the clip-space matrix the
+// WebGL layer uses, picking, the lasso and the draw order / colours of the points.
+import { describe, expect, it } from 'vitest';
+import { clipTransform, dataX, dataY, fitExtent, screenX, screenY, type View } from '../../renderer/src/explorer/embedding/geometry.ts';
+import { PointPicker } from '../../renderer/src/explorer/embedding/picking.ts';
+import { Lasso, pointsInPolygon } from '../../renderer/src/explorer/embedding/lasso.ts';
+import { categoricalColours, drawOrder, rgbBytes } from '../../renderer/src/explorer/embedding/colours.ts';
+
+const points = Float32Array.of(-1, -1, 1, 1, 0, 0, 1, -1);
+const view = (zoom = { k: 1, x: 0, y: 0 }): View => ({ width: 200, height: 100, fit: fitExtent(points, 200, 100, 10), zoom });
+
+describe('geometry', () => {
+  it('fits the extent inside the margin with equal scales, centred', () => {
+    const v = view();
+    // y extent 2 over 80 px is the tighter one: 40 px per unit
+    expect(v.fit.s).toBeCloseTo(40);
+    expect(screenX(v, 0)).toBeCloseTo(100);
+    expect(screenY(v, 0)).toBeCloseTo(50);
+    expect(screenY(v, -1)).toBeCloseTo(10);
+    expect(screenY(v, 1)).toBeCloseTo(90);
+  });
+
+  it('inverts screen positions under zoom and pan', () => {
+    const v = view({ k: 3, x: -120, y: 40 });
+    for (const [x, y] of [[0.3, -0.7], [1, 1], [-2, 5]]) {
+      expect(dataX(v, screenX(v, x))).toBeCloseTo(x, 5);
+      expect(dataY(v, screenY(v, y))).toBeCloseTo(y, 5);
+    }
+  });
+
+  it('maps data to clip space like screenX/Y do to pixels', () => {
+    const v = view({ k: 2, x: 30, y: -10 });
+    const [a, b, c, d] = clipTransform(v);
+    for (const [x, y] of [[0, 0], [1, -1], [0.25, 0.5]]) {
+      expect(a * x + c).toBeCloseTo((2 * screenX(v, x)) / v.width - 1, 5);
+      expect(b * y + d).toBeCloseTo(1 - (2 * screenY(v, y)) / v.height, 5);
+    }
+  });
+
+  it('ignores non-finite coordinates in the fit', () => {
+    const f = fitExtent(Float32Array.of(0, 0, NaN, 5, 2, 2), 100, 100, 0);
+    expect(f.s).toBeCloseTo(50);
+  });
+});
+
+describe('picking', () => {
+  it('finds the visible point under the pointer within the radius, none outside it', () => {
+    const v = view();
+    const picker = new PointPicker(points, [0, 1, 2, 3]);
+    expect(picker.nearest(v, screenX(v, 1) + 3, screenY(v, 1) - 2)).toBe(1);
+    expect(picker.nearest(v, screenX(v, 0.5), screenY(v, 0.5), 5)).toBeNull();
+    // hidden points are not picked
+    const some = new PointPicker(points, [0, 2]);
+    expect(some.nearest(v, screenX(v, 1), screenY(v, 1), 5)).toBeNull();
+  });
+});
+
+describe('lasso', () => {
+  it('selects the points inside the polygon, in index order', () => {
+    const v = view();
+    const lasso = new Lasso();
+    lasso.start(screenX(v, -0.5), screenY(v, -0.5));
+    lasso.extend(screenX(v, 1.5), screenY(v, -0.5));
+    lasso.extend(screenX(v, 1.5), screenY(v, 1.5));
+    lasso.extend(screenX(v, -0.5), screenY(v, 1.5));
+    const polygon = lasso.finish()!;
+    expect(lasso.path).toBeNull();
+    expect(Array.from(pointsInPolygon(points, [3, 2, 1, 0], polygon, v))).toEqual([1, 2]);
+    // only candidates count
+    expect(Array.from(pointsInPolygon(points, [0, 1], polygon, v))).toEqual([1]);
+  });
+
+  it('a click without a drag encloses nothing', () => {
+    const lasso = new Lasso();
+    lasso.start(1, 1);
+    lasso.extend(2, 2);
+    expect(lasso.finish()).toBeNull();
+    expect(lasso.extend(3, 3)).toBe(false);
+  });
+});
+
+describe('colours and order', () => {
+  it('draws unlabelled points first (underneath), then by class, hidden ones not at all', () => {
+    const groups = Int32Array.of(1, 2, 0, 2, 1, 0); // 2 = unlabelled for K = 2
+    expect(Array.from(drawOrder(groups, 2, () => true))).toEqual([1, 3, 2, 5, 0, 4]);
+    expect(Array.from(drawOrder(groups, 2, (i) => groups[i] !== 0))).toEqual([1, 3, 0, 4]);
+  });
+
+  it('gives each point its class colour as RGBA bytes, grey outside the palette', () => {
+    expect(rgbBytes('#ff8000')).toEqual([255, 128, 0]);
+    const c = categoricalColours(Int32Array.of(0, 1, -1), ['#ff0000', '#00ff00'], '#808080', 200);
+    expect(Array.from(c)).toEqual([255, 0, 0, 200, 0, 255, 0, 200, 128, 128, 128, 200]);
+  });
+});
