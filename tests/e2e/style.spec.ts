@@ -129,3 +129,22 @@ test('Traversal marks each style dimension with its class leakage and suggested 
   await expect(page.getByRole('region', { name: 'Traversals' }).or(page.getByLabel('Traversals')).getByTestId('leakage').first()).toContainText(/\d+%/);
   await page.screenshot({ path: screenshotPath('style-traversal') });
 });
+
+test("the style sweep's Export starts from the view: its sliders, the style GIF's own defaults", async () => {
+  await page.getByRole('tab', { name: 'Style' }).click();
+  await page.getByRole('figure').filter({ hasText: 'Same style, every class' }).getByRole('button', { name: 'Export GIF…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Export Style sweep GIF' });
+  await expect(dialog).toBeVisible();
+  // the view's slider values come along, and can be left out
+  await expect(dialog.getByLabel('Other style sliders as in the view')).toBeChecked();
+  // defaults are the style GIF's (EXPORT_DEFAULTS), the bounds EXPORT_LIMITS'
+  await expect(dialog.getByLabel('Frames')).toHaveValue('30');
+  await expect(dialog.getByLabel('Frames')).toHaveAttribute('max', '64');
+  await expect(dialog.getByLabel('Range ± (prior sd)')).toHaveValue('3');
+  await expect(dialog.getByLabel('Pixel scale')).toHaveValue('4');
+  await expect(dialog.getByRole('img', { name: 'Preview of the first frame' })).toBeVisible({ timeout: 30_000 });
+  await expect(dialog.locator('figcaption')).toContainText('58 frames'); // ping-pong: 2·30 − 2
+  await page.screenshot({ path: screenshotPath('style-export-dialog') });
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toBeHidden();
+});

@@ -1,62 +1,64 @@
 // What a view hands the Export button (its own settings, in its own words) turned into the export's
 // options (contract/exports.ts). Keys the export knows pass through; the views' names are translated.
-import type { ExportKind, ExportOptionsByKind } from '../../../electron/contract/exports.ts';
+import type {
+  BundleOptions,
+  EmbeddingCsvOptions,
+  ExportKind,
+  ExportOptionsByKind,
+  ReconstructionsPngOptions,
+  StyleGifOptions,
+  StyleTransferPngOptions,
+  WalkOptions,
+} from '../../../electron/contract/exports.ts';
 
-type Loose = Record<string, unknown>;
+/** What each view hands its Export button: its own settings, in its own words. */
+export interface ViewExportSettings {
+  /** The Traversal view: the dimensions shown, frames per sweep (steps), playback speed (fps), its base code or image. */
+  'traversal-gif': { dims?: number[]; steps?: number; fps?: number; range?: number; base?: Float32Array | null; anchorIndex?: number };
+  /** The Style view: the sliders' values (style), or a saved style direction. */
+  'style-gif': { style?: number[]; direction?: NonNullable<StyleGifOptions['direction']> };
+  'style-transfer-png': Partial<StyleTransferPngOptions>;
+  /** The Manifold view: its two dimensions, images per side (grid), range, base code or image. */
+  'manifold-png': { dims?: [number, number]; grid?: number; range?: number; base?: Float32Array | null; anchorIndex?: number };
+  'reconstructions-png': Partial<ReconstructionsPngOptions>;
+  'walk-gif': Partial<WalkOptions>;
+  'walk-png': Partial<WalkOptions>;
+  'embedding-csv': EmbeddingCsvOptions;
+  bundle: Partial<BundleOptions>;
+}
 
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const code = (v: unknown): Float32Array | undefined => (v instanceof Float32Array ? v : undefined);
+type Translate<K extends ExportKind> = (view: ViewExportSettings[K]) => Partial<ExportOptionsByKind[K]>;
 
-/** Engine option keys per kind: these pass through as they are. */
-const KNOWN: { [K in ExportKind]: (keyof ExportOptionsByKind[K])[] } = {
-  'traversal-gif': ['dims', 'frames', 'delayMs', 'range', 'pingPong', 'anchors', 'bases', 'scale', 'labels'],
-  'style-gif': ['styleDim', 'frames', 'delayMs', 'range', 'pingPong', 'scale', 'labels', 'styleValues', 'direction'],
-  'style-transfer-png': ['image', 'file', 'bytes', 'fileName', 'scale', 'labels'],
-  'manifold-png': ['dims', 'n', 'range', 'scale', 'anchor', 'base'],
-  'reconstructions-png': ['count', 'columns', 'split', 'scale'],
-  'walk-gif': ['between', 'ends', 'steps', 'path', 'delayMs', 'pingPong', 'scale'],
-  'walk-png': ['between', 'ends', 'steps', 'path', 'scale'],
-  'embedding-csv': ['tsne'],
-  bundle: ['format'],
+const delayFor = (fps: number | undefined) => (fps !== undefined && Number.isFinite(fps) && fps > 0 ? Math.round(1000 / fps) : undefined);
+
+/** Keeps the options that are set: a left-out option takes the export's default. */
+function defined<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;
+}
+
+const FROM_VIEW: { [K in ExportKind]: Translate<K> } = {
+  'traversal-gif': (v) =>
+    defined({ dims: v.dims, frames: v.steps, delayMs: delayFor(v.fps), range: v.range, bases: v.base, anchors: v.base || v.anchorIndex === undefined ? undefined : [v.anchorIndex] }),
+  'style-gif': (v) => defined({ styleValues: v.style, direction: v.direction }),
+  'style-transfer-png': (v) => defined({ ...v }),
+  'manifold-png': (v) => defined({ dims: v.dims, n: v.grid, range: v.range, base: v.base, anchor: v.base ? undefined : v.anchorIndex }),
+  'reconstructions-png': (v) => defined({ ...v }),
+  'walk-gif': (v) => defined({ ...v }),
+  'walk-png': (v) => defined({ ...v }),
+  'embedding-csv': (v) => defined({ tsne: v.tsne }),
+  bundle: (v) => defined({ ...v }),
 };
 
-/**
- * The export options for a view's settings. Understood view words: steps (frames), fps (delay),
- * grid (n), base (a Float32Array code: the view's anchor or class code), anchorIndex (an image),
- * style (the style sliders' values).
- */
-export function exportOptionsFromView<K extends ExportKind>(kind: K, view: Loose = {}): Partial<ExportOptionsByKind[K]> {
-  const out: Loose = {};
-  for (const key of KNOWN[kind] as string[]) {
-    if (view[key] === undefined || view[key] === null) continue;
-    // A view's `base` may be its mode ('zero' | 'anchor'); only a code is a base for the export.
-    if ((key === 'base' || key === 'bases') && !(view[key] instanceof Float32Array)) continue;
-    out[key] = view[key];
-  }
-  const steps = num(view.steps);
-  const fps = num(view.fps);
-  const base = code(view.base);
-  const anchorIndex = num(view.anchorIndex);
-  switch (kind) {
-    case 'traversal-gif':
-      if (steps !== undefined && out.frames === undefined) out.frames = steps;
-      if (fps !== undefined && fps > 0 && out.delayMs === undefined) out.delayMs = Math.round(1000 / fps);
-      if (base && out.bases === undefined) out.bases = base;
-      else if (anchorIndex !== undefined && out.anchors === undefined) out.anchors = [anchorIndex];
-      break;
-    case 'style-gif':
-      if (steps !== undefined && out.frames === undefined) out.frames = steps;
-      if (fps !== undefined && fps > 0 && out.delayMs === undefined) out.delayMs = Math.round(1000 / fps);
-      if (Array.isArray(view.style) && out.styleValues === undefined) out.styleValues = view.style.map(Number);
-      break;
-    case 'manifold-png':
-      if (num(view.grid) !== undefined && out.n === undefined) out.n = view.grid;
-      if (base && out.base === undefined) out.base = base;
-      else if (anchorIndex !== undefined && out.anchor === undefined) out.anchor = anchorIndex;
-      break;
-  }
-  return out as Partial<ExportOptionsByKind[K]>;
+/** The export options for a view's settings. */
+export function exportOptionsFromView<K extends ExportKind>(kind: K, view: ViewExportSettings[K]): Partial<ExportOptionsByKind[K]> {
+  return (FROM_VIEW[kind] as Translate<K>)(view);
 }
+
+type AnyExportOptions = ExportOptionsByKind[ExportKind];
+type KeyOfAny<U> = U extends unknown ? keyof U : never;
+type ValueOfAny<U, P extends PropertyKey> = U extends unknown ? (P extends keyof U ? U[P] : never) : never;
+/** The Export dialog's working copy: every kind's options, all optional (its kind's are the ones set). */
+export type ExportDraft = { [P in KeyOfAny<AnyExportOptions>]?: ValueOfAny<AnyExportOptions, P> };
 
 export const KIND_TITLES: Record<ExportKind, string> = {
   'traversal-gif': 'Traversal GIF',
