@@ -134,6 +134,14 @@ export interface ExplorerRequests {
     params: { runDir: string; position?: number; code?: Float32Array; k: number; metric: 'euclidean' | 'cosine' };
     result: { positions: Int32Array; distances: Float32Array };
   };
+  /**
+   * A walk between two codes (the rows of `ends`, 2 × latent): `steps` codes from the first to the
+   * second, both included, on a straight line or by slerp, decoded. The Embedding view's walk strip.
+   */
+  'explorer.walk': {
+    params: { runDir: string; ends: Float32Array; steps: number; path: 'linear' | 'spherical' };
+    result: ImageBlock & { codes: Float32Array; modelEpoch: number };
+  };
   /** An exact linear layout of the latents list (PCA, or two raw dimensions), with its map: coords = (z − mean) · axes. */
   'explorer.layout': {
     params: { runDir: string; layout: ExploreLayout };

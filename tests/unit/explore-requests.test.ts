@@ -71,4 +71,30 @@ describe('exploration requests', () => {
     expect(sum).toBeCloseTo(1, 4);
     await expect(request('explorer.place', { runDir: RUN, files: [{ name: 'three.png', bytes }], layout: { method: 'tsne', perplexity: 30, iterations: 1000, seed: 1 }, k: 4 })).rejects.toThrow(/not computed yet/);
   });
+
+  it('walks between two test images: the first and last decoded images are theirs, the middle differs from both', async () => {
+    const { means, latent } = await request('explorer.latents', { runDir: RUN });
+    const ends = new Float32Array(2 * latent);
+    ends.set(means.subarray(3 * latent, 4 * latent), 0);
+    ends.set(means.subarray(8 * latent, 9 * latent), latent);
+    const recon = await request('explorer.images', { runDir: RUN, positions: Int32Array.from([3, 8]), reconstruct: true });
+    for (const path of ['linear', 'spherical'] as const) {
+      const walk = await request('explorer.walk', { runDir: RUN, ends, steps: 7, path });
+      expect(walk).toMatchObject({ count: 7, size: 28, channels: 1 });
+      expect(walk.codes).toHaveLength(7 * latent);
+      const image = (i: number) => Array.from(walk.pixels.subarray(i * 784, (i + 1) * 784) as Uint8Array);
+      const meanDiff = (a: number[], b: ArrayLike<number>) => a.reduce((s, v, j) => s + Math.abs(v - b[j]), 0) / a.length;
+      // The ends decode to the two images' reconstructions; the middle is neither.
+      expect(meanDiff(image(0), recon.reconstructions.subarray(0, 784))).toBeLessThan(1);
+      expect(meanDiff(image(6), recon.reconstructions.subarray(784))).toBeLessThan(1);
+      expect(meanDiff(image(3), image(0))).toBeGreaterThan(3);
+      expect(meanDiff(image(3), image(6))).toBeGreaterThan(3);
+    }
+    // Linear: the middle code is the mean of the ends; spherical keeps the norms' mean instead.
+    const lin = await request('explorer.walk', { runDir: RUN, ends, steps: 3, path: 'linear' });
+    for (let d = 0; d < latent; d++) expect(lin.codes[latent + d]).toBeCloseTo((ends[d] + ends[latent + d]) / 2, 5);
+    await expect(request('explorer.walk', { runDir: RUN, ends, steps: 1, path: 'linear' })).rejects.toThrow(/steps must be a whole number from 2/);
+    await expect(request('explorer.walk', { runDir: RUN, ends: ends.subarray(0, latent), steps: 5, path: 'linear' })).rejects.toThrow(/two codes/);
+    await expect(request('explorer.walk', { runDir: RUN, ends, steps: 5, path: 'zigzag' })).rejects.toThrow(/path must be linear or spherical/);
+  });
 });

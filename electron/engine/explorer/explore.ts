@@ -3,7 +3,7 @@
 // reconstructions, neighbours and (semi-supervised runs) class probabilities.
 import type { ExploreLayout } from '../../contract/explorer.ts';
 import { UserError } from '../../contract/errors.ts';
-import { nearestRows, type Metric } from '../projections/neighbours.ts';
+import { interpolate, nearestRows, type Metric } from '../projections/neighbours.ts';
 import { applyLinearLayout, pcaLayout, placeOnTsne, rawLayout, type LinearLayout } from '../projections/placement.ts';
 import { layoutKey, partColumns } from './embedding.ts';
 import type { RunSession } from './session.ts';
@@ -12,6 +12,7 @@ import { asModelSees, imageForRun } from './style-tools.ts';
 
 const MAX_K = 200;
 const MAX_PLACED = 2000;
+const MAX_WALK_STEPS = 64;
 
 function checkMetric(metric: unknown): Metric {
   if (metric !== 'euclidean' && metric !== 'cosine') throw new UserError(`metric must be euclidean or cosine (got ${JSON.stringify(metric)}).`);
@@ -37,6 +38,15 @@ export async function neighboursOf(session: RunSession, params: { position?: num
   }
   const knn = nearestRows(e.means, e.count, query, 1, L, params.k, metric, exclude);
   return { positions: knn.indices, distances: Float32Array.from(knn.distances, (d) => (metric === 'euclidean' ? Math.sqrt(d) : d)) };
+}
+
+/** The codes of a walk between two codes (rows of `ends`), linear or spherical, both ends included. */
+export function walkCodes(latent: number, params: { ends: Float32Array; steps: number; path: string }): Float32Array {
+  const { ends, steps, path } = params;
+  if (!(ends instanceof Float32Array) || ends.length !== 2 * latent || !ends.every(Number.isFinite)) throw new UserError(`ends must hold two codes of ${latent} finite values.`);
+  if (!Number.isInteger(steps) || steps < 2 || steps > MAX_WALK_STEPS) throw new UserError(`steps must be a whole number from 2 to ${MAX_WALK_STEPS} (got ${steps}).`);
+  if (path !== 'linear' && path !== 'spherical') throw new UserError(`path must be linear or spherical (got ${JSON.stringify(path)}).`);
+  return interpolate(ends.subarray(0, latent), ends.subarray(latent), steps, path);
 }
 
 /** An exact linear layout of the listed test images, and its map (so any code can be placed exactly). */

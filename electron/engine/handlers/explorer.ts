@@ -6,7 +6,7 @@ import { startEmbedding } from '../explorer/embedding.ts';
 import { classMeanCodes, manifoldCodes, traversalCodes } from '../explorer/grids.ts';
 import { listRuns } from '../explorer/runs.ts';
 import { suggestStyleNames } from '../explorer/style-names.ts';
-import { linearLayout, neighboursOf, placeFiles } from '../explorer/explore.ts';
+import { linearLayout, neighboursOf, placeFiles, walkCodes } from '../explorer/explore.ts';
 import { runFactorMetrics } from '../disentanglement/run-metrics.ts';
 import { switchOnEpochs } from '../disentanglement/seed-agreement.ts';
 import { SAMPLE_MNIST } from '../datasets/types.ts';
@@ -44,6 +44,14 @@ export const explorerHandlers: HandlerMap = {
   },
 
   'explorer.neighbours': async ({ runDir, position, code, k, metric }, ctx) => neighboursOf(await ctx.sessions.get(runDir), { position, code, k, metric }),
+
+  'explorer.walk': async ({ runDir, ends, steps, path }, ctx) => {
+    const session = await ctx.sessions.get(runDir);
+    const model = session.requireModel();
+    const codes = walkCodes(session.latent, { ends, steps, path });
+    const pixels = session.decodeWith(model, codes, steps);
+    return { pixels, count: steps, codes, size: session.imageSize, channels: session.channels, modelEpoch: session.modelEpoch };
+  },
 
   'explorer.layout': async ({ runDir, layout }, ctx) => {
     const { map, coords } = await linearLayout(await ctx.sessions.get(runDir), layout);

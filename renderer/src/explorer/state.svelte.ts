@@ -1,6 +1,6 @@
 // The explorer's shared state: the open run, its latent means, the anchor the views share, and the
 // run list. `openRun(runDir)` is how other views (Train: "Explore this run") bring a run up here.
-import type { RunInfo, RunListing } from '../../../electron/contract/explorer.ts';
+import type { LatentPart, RunInfo, RunListing } from '../../../electron/contract/explorer.ts';
 import { app } from '../lib/app.svelte.ts';
 import { errorMessage } from '../lib/errors.ts';
 
@@ -25,6 +25,26 @@ export interface Anchor {
   label: number;
 }
 
+/** The Embedding view's layout settings (shared: placing images and saved views use them). */
+export interface EmbeddingSettings {
+  layout: 'tsne' | 'plane';
+  part: LatentPart;
+  perplexity: number;
+  iterations: number;
+  seed: number;
+}
+
+export const DEFAULT_EMBEDDING: EmbeddingSettings = { layout: 'tsne', part: 'all', perplexity: 30, iterations: 1000, seed: 1 };
+
+/** The far end of a walk from the anchor: a test image, or a placed image's code. */
+export interface WalkTarget {
+  z: Float32Array;
+  /** Position in the latents list (a test image), or null (a placed image). */
+  position: number | null;
+  /** What the UI calls it: "test image #12", "my-digit.png". */
+  name: string;
+}
+
 export const explorer = $state({
   runs: [] as RunListing[],
   runDir: null as string | null,
@@ -37,6 +57,10 @@ export const explorer = $state({
   useAnchor: false,
   /** Bumped when the model changed (a run in training saved a newer one): views fetch again. */
   version: 0,
+  embedding: { ...DEFAULT_EMBEDDING } as EmbeddingSettings,
+  walkTarget: null as WalkTarget | null,
+  neighbours: { k: 8, metric: 'euclidean' as 'euclidean' | 'cosine' },
+  walk: { steps: 10, path: 'spherical' as 'linear' | 'spherical' },
 });
 
 /** Large typed arrays: reactive when replaced, never deep-proxied. */
@@ -44,6 +68,36 @@ class RunData {
   latents = $state.raw<Latents | null>(null);
   /** classes × latent mean codes (semi-supervised runs). */
   classMeans = $state.raw<Float32Array | null>(null);
+  /** The points the Embedding view shows now (count × 2, its own coordinates), published for the panels and saved views. */
+  layoutCoords = $state.raw<Float32Array | null>(null);
+  /** Images placed on the map (explorer.place), in the Embedding view's coordinates for `layoutKey`. */
+  placed = $state.raw<PlacedImages | null>(null);
+}
+
+export interface PlacedImages {
+  names: string[];
+  count: number;
+  means: Float32Array;
+  /** count × 2 in the Embedding view's coordinates (the plane's y points down, as it draws). */
+  coords: Float32Array;
+  /** Which layout they were placed on (embeddingKey): drawn only while that layout is shown. */
+  layoutKey: string;
+  input: Uint8Array;
+  reconstructions: Uint8Array;
+  probabilities?: Float32Array;
+  /** count × k positions of the nearest test images. */
+  neighbours: Int32Array;
+  k: number;
+  size: number;
+  channels: number;
+  exact: boolean;
+  /** Files that could not be read or were too large, with the reason. */
+  skipped: string[];
+}
+
+/** Names a layout: placed images belong to the layout they were placed on. */
+export function embeddingKey(e: EmbeddingSettings): string {
+  return e.layout === 'plane' ? `plane|${e.part}` : `tsne|${e.part}|${e.perplexity}|${e.iterations}|${e.seed}`;
 }
 export const data = new RunData();
 
@@ -102,6 +156,10 @@ async function loadRunData(): Promise<void> {
   if (a && a.position < latents.count) {
     explorer.anchor = { ...a, z: latents.means.slice(a.position * latents.latent, (a.position + 1) * latents.latent) };
   }
+  const w = explorer.walkTarget;
+  if (w && w.position !== null && w.position < latents.count) {
+    explorer.walkTarget = { ...w, z: latents.means.slice(w.position * latents.latent, (w.position + 1) * latents.latent) };
+  }
 }
 
 /** Opens a run in the explorer (and shows the Explore view). */
@@ -113,9 +171,13 @@ export async function openRun(runDir: string): Promise<void> {
   explorer.info = null;
   explorer.anchor = null;
   explorer.useAnchor = false;
+  explorer.walkTarget = null;
+  explorer.embedding = { ...DEFAULT_EMBEDDING };
   explorer.error = '';
   data.latents = null;
   data.classMeans = null;
+  data.layoutCoords = null;
+  data.placed = null;
   explorer.opening = true;
   try {
     const info = await client().request('explorer.open', { runDir });
@@ -139,6 +201,17 @@ export function setAnchor(position: number | null): void {
     return;
   }
   explorer.anchor = { position, z: l.means.slice(position * l.latent, (position + 1) * l.latent), label: l.labels[position] };
+  if (explorer.walkTarget?.position === position) explorer.walkTarget = null;
+}
+
+/** Makes a test image the far end of the walk from the anchor (shift-click on the map, "Walk to" in the panels). */
+export function setWalkTarget(position: number | null): void {
+  const l = data.latents;
+  if (position === null || !l) {
+    explorer.walkTarget = null;
+    return;
+  }
+  explorer.walkTarget = { position, z: l.means.slice(position * l.latent, (position + 1) * l.latent), name: `test image #${position}` };
 }
 
 /** The code the other dimensions take: the anchor's, or zeros (the lectures' choice). */

@@ -10,6 +10,10 @@ export interface OverlayScene {
   /** Axis names when the layout is the raw latent plane (axes through z = 0). */
   axes?: { x: string; y: string } | null;
   anchor?: number | null;
+  /** The far end of the walk from the anchor (a point index). */
+  walkTarget?: number | null;
+  /** Images placed on this layout, count × 2 in the points' coordinates: white diamonds. */
+  placed?: Float32Array | null;
   hover?: number | null;
   lasso?: Polygon | null;
   /** Screen position of a decoded empty-space sample. */
@@ -33,6 +37,8 @@ export function drawOverlay(canvas: HTMLCanvasElement, scene: OverlayScene, dpr:
     ctx.stroke();
   };
   if (scene.anchor !== null && scene.anchor !== undefined) ring(scene.anchor, '#ffffff', 7);
+  if (scene.walkTarget !== null && scene.walkTarget !== undefined) ring(scene.walkTarget, '#7ee0c3', 7);
+  if (scene.placed) drawPlaced(ctx, view, scene.placed);
   if (scene.hover !== null && scene.hover !== undefined) ring(scene.hover, '#ffb86b', 5);
   if (scene.probe) {
     const [x, y] = scene.probe;
@@ -56,6 +62,24 @@ export function drawOverlay(canvas: HTMLCanvasElement, scene: OverlayScene, dpr:
     ctx.closePath();
     ctx.stroke();
     ctx.setLineDash([]);
+  }
+}
+
+function drawPlaced(ctx: CanvasRenderingContext2D, view: View, placed: Float32Array): void {
+  ctx.fillStyle = '#ffffff';
+  ctx.strokeStyle = '#101217';
+  ctx.lineWidth = 1.5;
+  for (let i = 0; i + 1 < placed.length; i += 2) {
+    const x = screenX(view, placed[i]);
+    const y = screenY(view, placed[i + 1]);
+    ctx.beginPath();
+    ctx.moveTo(x, y - 6);
+    ctx.lineTo(x + 6, y);
+    ctx.lineTo(x, y + 6);
+    ctx.lineTo(x - 6, y);
+    ctx.closePath();
+    ctx.fill();
+    ctx.stroke();
   }
 }
 

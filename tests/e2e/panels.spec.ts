@@ -1,0 +1,142 @@
+// The Embedding view's panels in Chromium through the browser host, on the shipped semi-supervised
+// sample run: a click on the map sets the anchor and Neighbours lists its nearest test images; a
+// click on a neighbour makes it the anchor; "walk" to another image shows the decoded walk as a strip
+// and an animation, and exports it as a GIF. Screenshots go to screenshots/.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Locator, Page } from '@playwright/test';
+import sharp from 'sharp';
+import { test, expect, screenshotPath, type Host } from './fixtures.ts';
+
+test.describe.configure({ mode: 'serial' });
+
+let page: Page;
+let host: Host;
+
+/** Share of bright pixels and a hash of a canvas's pixels, read in the page. */
+async function canvasStats(canvas: Locator): Promise<{ ink: number; hash: number; width: number }> {
+  return canvas.evaluate((c: HTMLCanvasElement) => {
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let bright = 0;
+    let hash = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i] + d[i + 1] + d[i + 2] > 300) bright++;
+      hash = (Math.imul(hash, 31) + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) | 0;
+    }
+    return { ink: bright / (d.length / 4), hash, width: c.width };
+  });
+}
+
+/** Clicks the drawn point nearest the canvas's centre (a non-background pixel). */
+async function clickAPoint(): Promise<void> {
+  const canvas = page.getByRole('img', { name: 'Embedding' });
+  await canvas.evaluate((c) => c.scrollIntoView({ block: 'center' }));
+  const at = await canvas.evaluate((c: HTMLCanvasElement) => {
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    const scale = c.width / c.getBoundingClientRect().width;
+    let best: [number, number] | null = null;
+    let bestD = Infinity;
+    for (let y = 0; y < c.height; y += 2)
+      for (let x = 0; x < c.width; x += 2) {
+        const i = 4 * (y * c.width + x);
+        if (Math.abs(d[i] - 0x10) + Math.abs(d[i + 1] - 0x12) + Math.abs(d[i + 2] - 0x17) < 60) continue;
+        const dd = (x - c.width / 2) ** 2 + (y - c.height / 2) ** 2;
+        if (dd < bestD) [bestD, best] = [dd, [x / scale, y / scale]];
+      }
+    return best;
+  });
+  expect(at).not.toBeNull();
+  await canvas.click({ position: { x: at![0], y: at![1] } });
+}
+
+async function openSample(): Promise<void> {
+  await page.getByRole('tab', { name: 'Explore' }).click();
+  await page.getByRole('button', { name: 'Refresh runs' }).click();
+  await page.getByRole('button', { name: /mnist-ssvae/ }).click();
+  await expect(page.getByTestId('run-summary')).toContainText(/semi-supervised/);
+  await expect(page.getByRole('status', { name: 'Embedding status' })).toContainText(/t-SNE done/, { timeout: 120_000 });
+}
+
+test.beforeAll(async ({ browser, host: h }: { browser: Browser; host: Host }) => {
+  host = h;
+  page = await browser.newPage({ viewport: { width: 1360, height: 1100 } });
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(host.url);
+});
+
+test.afterAll(async () => {
+  await page?.close();
+});
+
+test('Neighbours lists the anchor\'s nearest test images with distances; clicking one makes it the anchor', async () => {
+  await openSample();
+  const panel = page.getByRole('region', { name: 'Neighbours' });
+  await expect(panel).toContainText(/Click a point on the map/);
+  await clickAPoint();
+  const anchorText = page.getByRole('region', { name: 'Anchor' });
+  await expect(anchorText).toContainText(/Test image #\d+/);
+  const first = (await anchorText.textContent())!.match(/#(\d+)/)![1];
+  const items = panel.getByRole('button', { name: /^Neighbour #\d+, distance/ });
+  await expect(items).toHaveCount(8);
+  // Nearest first: distances never decrease.
+  const names = await items.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')!));
+  const distances = names.map((n) => Number(n.match(/distance ([\d.]+)/)![1]));
+  expect(distances).toEqual([...distances].sort((a, b) => a - b));
+  expect(names.join()).not.toContain(`#${first},`);
+  // Thumbnails are drawn (digits: some bright pixels).
+  expect((await canvasStats(panel.getByRole('img').first())).ink).toBeGreaterThan(0.03);
+  // k follows the input; cosine gives distances in [0, 1].
+  await panel.getByLabel('Neighbours k').fill('5');
+  await expect(items).toHaveCount(5);
+  await panel.getByRole('radio', { name: 'Cosine' }).click();
+  await expect(panel).toContainText(/1 − cosine/);
+  await page.screenshot({ path: screenshotPath('panels-neighbours'), fullPage: true });
+
+  const second = (await items.nth(1).getAttribute('aria-label'))!.match(/#(\d+)/)![1];
+  await items.nth(1).click();
+  await expect(anchorText).toContainText(`Test image #${second}`);
+  await expect(panel).toContainText(`Of test image #${second}`);
+  await expect(items.first()).not.toHaveAttribute('aria-label', new RegExp(`^Neighbour #${second},`));
+});
+
+test('Walk: "walk" to a neighbour shows the decoded strip, animates, and exports a GIF', async () => {
+  const neighbours = page.getByRole('region', { name: 'Neighbours' });
+  await neighbours.getByLabel('Neighbours k').fill('12');
+  await expect(neighbours.getByRole('button', { name: /^Walk to #/ })).toHaveCount(12);
+  const target = (await neighbours.getByRole('button', { name: /^Walk to #/ }).last().getAttribute('aria-label'))!.match(/#(\d+)/)![1];
+  await neighbours.getByRole('button', { name: /^Walk to #/ }).last().click();
+  const walk = page.getByRole('region', { name: 'Walk' });
+  await expect(walk.getByTestId('walk-ends')).toContainText(`to test image #${target}`);
+  const strip = walk.getByRole('img', { name: 'Walk strip' });
+  await expect.poll(async () => (await canvasStats(strip)).width, { timeout: 30_000 }).toBe(10 * 29 - 1);
+  expect((await canvasStats(strip)).ink).toBeGreaterThan(0.03);
+  // More steps: a longer strip.
+  await walk.getByLabel('Walk steps').fill('6');
+  await expect.poll(async () => (await canvasStats(strip)).width, { timeout: 30_000 }).toBe(6 * 29 - 1);
+  // Linear and spherical paths give different middles.
+  const sphericalHash = (await canvasStats(strip)).hash;
+  await walk.getByRole('radio', { name: 'Linear' }).click();
+  await expect.poll(async () => (await canvasStats(strip)).hash, { timeout: 30_000 }).not.toBe(sphericalHash);
+  // The animation moves through the frames.
+  const player = walk.getByRole('img', { name: 'Walk animation' });
+  const seen = new Set<number>();
+  for (let t = 0; t < 12 && seen.size < 3; t++) {
+    seen.add((await canvasStats(player)).hash);
+    await page.waitForTimeout(150);
+  }
+  expect(seen.size).toBeGreaterThanOrEqual(3);
+  await page.screenshot({ path: screenshotPath('panels-walk'), fullPage: true });
+
+  await walk.getByRole('button', { name: 'Export GIF…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Export Walk GIF' });
+  await expect(dialog).toBeVisible();
+  const [download] = await Promise.all([page.waitForEvent('download'), dialog.getByRole('button', { name: 'Save…' }).click()]);
+  const file = join(host.dataDir, 'walk.gif');
+  await download.saveAs(file);
+  expect(readFileSync(file).subarray(0, 6).toString('latin1')).toBe('GIF89a');
+  // 6 steps walked there and back (the ends once each): 10 frames of one 28-px image at the dialog's scale.
+  const meta = await sharp(file, { animated: true }).metadata();
+  expect(meta.pages).toBe(10);
+  expect(meta.width! % 28).toBe(0);
+  await dialog.getByRole('button', { name: /Close|Done|Cancel/ }).first().click().catch(() => {});
+});
