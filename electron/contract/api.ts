@@ -5,6 +5,7 @@ import type { DatasetEvents, DatasetRequests, DatasetSummary, ImportProgress, Pr
 import type { ExplorerEvents, ExplorerRequests } from './explorer.ts';
 import type { ExportEvents, ExportRequests } from './exports.ts';
 import type { StyleRequests } from './style.ts';
+import type { CompareEvents, CompareRequests } from './compare.ts';
 
 export type { DatasetSummary, ImportProgress, PreprocessOptions };
 
@@ -56,7 +57,7 @@ export type { EpochReport, JobState, ModelKind, Reconstructions, RunSummary, Tra
 // Feature areas keep their requests and events in files of their own (datasets.ts, explorer.ts, exports.ts),
 // merged here, so each area's owner edits only that file.
 
-export interface Requests extends DatasetRequests, ExplorerRequests, ExportRequests, StyleRequests {
+export interface Requests extends DatasetRequests, ExplorerRequests, ExportRequests, StyleRequests, CompareRequests {
   'app.info': { params: Record<string, never>; result: AppInfo };
   /** Native folder dialog where the host has one; `{ browse: true }` asks the renderer to use fs.list. */
   'host.pickFolder': { params: { title?: string }; result: { path: string | null; browse?: boolean } };
@@ -89,7 +90,7 @@ export interface JobProgress {
   message: string;
 }
 
-export interface Events extends DatasetEvents, ExplorerEvents, ExportEvents {
+export interface Events extends DatasetEvents, ExplorerEvents, ExportEvents, CompareEvents {
   'job.progress': JobProgress;
   'job.done': { jobId: string; kind: string; result?: unknown };
   'job.failed': { jobId: string; kind: string; message: string; cancelled: boolean };

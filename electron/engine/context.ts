@@ -1,4 +1,5 @@
 import type { Method, Params, Result } from '../contract/api.ts';
+import { CompareCache } from './disentanglement/compare.ts';
 import { RunSessions } from './explorer/sessions.ts';
 import { ExportRuns } from './exports/open-runs.ts';
 import { type Emit, JobRegistry } from './jobs.ts';
@@ -18,6 +19,8 @@ export interface EngineContext {
   sessions: RunSessions;
   /** Runs the export requests keep open between a preview and its export. */
   exportRuns: ExportRuns;
+  /** Runs the Compare page has evaluated, kept while their model is unchanged. */
+  compareCache: CompareCache;
 }
 
 export type Handler<M extends Method> = (params: Params<M>, ctx: EngineContext) => Promise<Result<M>> | Result<M>;
@@ -27,5 +30,5 @@ export type HandlerMap = { [M in Method]?: Handler<M> };
 export function createContext(emit: Emit): EngineContext {
   const jobs = new JobRegistry(emit);
   const datasets = new Workspace();
-  return { emit, jobs, datasets, sessions: new RunSessions(emit, jobs, datasets.open), exportRuns: new ExportRuns() };
+  return { emit, jobs, datasets, sessions: new RunSessions(emit, jobs, datasets.open), exportRuns: new ExportRuns(), compareCache: new CompareCache() };
 }

@@ -12,8 +12,9 @@ import { trainingHandlers } from './handlers/training.ts';
 import { explorerHandlers } from './handlers/explorer.ts';
 import { exportHandlers } from './handlers/exports.ts';
 import { styleHandlers } from './handlers/style.ts';
+import { compareHandlers } from './handlers/compare.ts';
 
-const AREAS: HandlerMap[] = [systemHandlers, datasetHandlers, trainingHandlers, explorerHandlers, exportHandlers, styleHandlers];
+const AREAS: HandlerMap[] = [systemHandlers, datasetHandlers, trainingHandlers, explorerHandlers, exportHandlers, styleHandlers, compareHandlers];
 
 export interface Engine {
   /** Handles one incoming message; replies and events go out through `send`. */

@@ -3,7 +3,7 @@ import { followJob, watchJob, type Client, type JobListeners } from '../../../el
 import type { AppInfo, DatasetSummary, EpochReport, JobState, Params, Reconstructions, TrainSettings } from '../../../electron/contract/api.ts';
 import { errorMessage } from './errors.ts';
 
-export type View = 'home' | 'dataset' | 'train' | 'explore';
+export type View = 'home' | 'dataset' | 'train' | 'explore' | 'compare';
 
 export interface LossPoint {
   step: number;
