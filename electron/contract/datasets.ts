@@ -111,6 +111,27 @@ export interface ImportPreview {
   skipped: SkippedFile[];
 }
 
+/** How a folder differs from when it was last imported (by name, size and mtime). */
+export interface FolderChanges {
+  added: number;
+  removed: number;
+  /** Same name, other size or modification time. */
+  modified: number;
+  /** A few names of each kind, sorted. */
+  examples: { added: string[]; removed: string[]; modified: string[] };
+}
+
+/** A folder imported before: the options it was last imported with, and what changed since. */
+export interface LastImport {
+  ref: string;
+  options: PreprocessOptions;
+  /** ISO time of that import. */
+  importedAt: string;
+  /** Nothing the import reads changed: reopening with `options` reads the decoded-image cache. */
+  unchanged: boolean;
+  /** Files added, removed or modified (all zero with unchanged false: folders or skipped files changed). */
+  changes: FolderChanges;
+}
 
 /** Which images of an opened dataset `dataset.images` returns. */
 export interface DatasetImagesQuery {
@@ -150,6 +171,8 @@ export interface DatasetRequests {
     result: { jobId: string };
   };
   'dataset.recent': { params: Record<string, never>; result: { ref: string; openedAt: string }[] };
+  /** A folder imported before: its last options and what changed since (a scan, no decoding); null if never imported. */
+  'dataset.lastImport': { params: { ref: string }; result: LastImport | null };
   /** The import dialog's defaults for a folder (size, channels, ink polarity), each with its reason. */
   'dataset.suggest': { params: { ref: string }; result: OptionSuggestion };
   /** A few images before and after preprocessing with `options` (PNG data URLs), for the live preview. */

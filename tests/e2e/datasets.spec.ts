@@ -156,9 +156,16 @@ test('import a labelled folder through the dialog: preview, progress, counts, th
   await expect(grid.getByRole('img', { name: 'Unlabelled: images 1 to 1 of 1' })).toHaveAttribute('data-drawn', 'true');
   await page.screenshot({ path: screenshotPath('dataset-page') });
 
-  // Recent reopens through the same dialog, with the options used last time (so the engine reuses the import).
+  // Recent reopens the folder with the options used last time, from the cache, without the dialog;
+  // its Options… button opens the dialog with those options.
   await page.getByRole('tab', { name: 'Home' }).click();
   await page.getByRole('button', { name: `Open ${root}` }).click();
+  await expect(page.getByRole('tab', { name: 'Dataset' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('open-time')).toContainText('(from cache)');
+  await expect(pageRegion.getByText('24×24 px, fit contain')).toBeVisible();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await page.getByRole('tab', { name: 'Home' }).click();
+  await page.getByRole('button', { name: `Import ${root} with other options` }).click();
   await expect(dialog.getByText('Options you used last time for this folder.')).toBeVisible();
   await expect(dialog.getByLabel('Image size (px)')).toHaveValue('24');
   await expect(dialog.getByLabel('Test split (%)')).toHaveValue('20');

@@ -12,6 +12,7 @@ import { decodeInWorkers } from './decode-pool.ts';
 import { parseFactors, type ParsedFactors } from './factors-csv.ts';
 import { decideInversion, invertInPlace } from './pixels.ts';
 import { cacheFile, readCache, writeCache, type CachedImport } from './cache.ts';
+import { recordImport } from './last-import.ts';
 import { suggestForScan, type SuggestedSettings } from './suggest.ts';
 import type { Dataset, ImportHooks, ImportProgress, PreprocessOptions, SkippedFile } from './types.ts';
 import { SAMPLE_MNIST, SKIP_REASONS } from './types.ts';
@@ -145,6 +146,8 @@ export async function openDataset(ref: string, options: Partial<PreprocessOption
     }
   }
   signal?.throwIfAborted();
+  // Reopening this folder (Recent, --open) uses these options without the dialog.
+  if (!internals.noCache) recordImport(ref, scan, resolved);
 
   const { count, labels, classNames } = imported;
   const split = stratifiedSplit(labels, resolved.testSplit, resolved.seed);

@@ -38,6 +38,8 @@ export interface ScanResult {
   factorsCsv: string | null;
   /** Changes when any image, labels.csv or the folder layout changes. */
   fingerprint: string;
+  /** labels.csv and factors.csv with their sizes and mtimes (for telling what changed). */
+  sideFiles: { rel: string; size: number; mtimeMs: number }[];
 }
 
 /** Folders whose images carry no label, at the first level. */
@@ -86,6 +88,7 @@ export async function scanFolder(root: string, hooks: ScanHooks = {}): Promise<S
   let factorsCsv: string | null = null;
   let factorsStat = '';
   let scanned = 0;
+  const sideFiles: ScanResult['sideFiles'] = [];
 
   const skip = (path: string, reason: string, detail?: string) => skipped.push(detail ? { path, reason, detail } : { path, reason });
 
@@ -174,6 +177,7 @@ export async function scanFolder(root: string, hooks: ScanHooks = {}): Promise<S
           labelsCsv = readFileSync(abs, 'utf8');
           const s = stats ?? statSync(abs);
           labelsStat = `${s.size}:${s.mtimeMs}`;
+          sideFiles.push({ rel: name, size: s.size, mtimeMs: s.mtimeMs });
         } catch (error) {
           skip(path, SKIP_REASONS.unreadable, (error as Error).message);
         }
@@ -184,6 +188,7 @@ export async function scanFolder(root: string, hooks: ScanHooks = {}): Promise<S
           factorsCsv = readFileSync(abs, 'utf8');
           const s = stats ?? statSync(abs);
           factorsStat = `${s.size}:${s.mtimeMs}`;
+          sideFiles.push({ rel: name, size: s.size, mtimeMs: s.mtimeMs });
         } catch (error) {
           skip(path, SKIP_REASONS.unreadable, (error as Error).message);
         }
@@ -243,7 +248,7 @@ export async function scanFolder(root: string, hooks: ScanHooks = {}): Promise<S
   hash.update(`labels\0${labelsStat}\0${ignoredFiles}\n`);
   // Only folders with factors.csv hash it, so caches of other folders stay valid.
   if (factorsCsv !== null) hash.update(`factors\0${factorsStat}\n`);
-  return { root: realRoot, images, skipped, ignoredFiles, classFolders, labelsCsv, factorsCsv, fingerprint: hash.digest('hex') };
+  return { root: realRoot, images, skipped, ignoredFiles, classFolders, labelsCsv, factorsCsv, fingerprint: hash.digest('hex'), sideFiles };
 }
 
 /**

@@ -7,6 +7,8 @@ import { describeProgress, previewImport, suggestOptions } from '../datasets/ind
 import { sliceImages } from '../datasets/slice.ts';
 import type { ImportProgress } from '../datasets/types.ts';
 import { throttle } from '../jobs.ts';
+import { lastImport } from '../datasets/last-import.ts';
+import { SAMPLE_MNIST } from '../datasets/types.ts';
 import { recentDatasets, rememberDataset } from '../workspace.ts';
 
 /** Most preview images the dialog may ask for (each is decoded for the request). */
@@ -29,6 +31,10 @@ export const datasetHandlers: HandlerMap = {
     return { jobId: job.id };
   },
   'dataset.recent': () => recentDatasets(),
+  'dataset.lastImport': ({ ref }) => {
+    if (typeof ref !== 'string' || !ref) throw new UserError('dataset.lastImport needs the folder (ref).');
+    return ref === SAMPLE_MNIST ? null : lastImport(ref);
+  },
   'dataset.suggest': ({ ref }) => suggestOptions(ref),
   'dataset.preview': ({ ref, options, count }) => {
     const n = count ?? 8;

@@ -28,3 +28,15 @@ export function percent(part: number, whole: number): string {
   const p = (100 * part) / whole;
   return `${p < 10 && p > 0 ? p.toFixed(1) : Math.round(p)} %`;
 }
+
+/** "3 added (a.png, b.png, …), 1 removed (c.png)": what changed in a folder since its last import. */
+export function describeChanges(changes: { added: number; removed: number; modified: number; examples: { added: string[]; removed: string[]; modified: string[] } }): string {
+  const parts = (['added', 'removed', 'modified'] as const)
+    .filter((kind) => changes[kind] > 0)
+    .map((kind) => {
+      const names = changes.examples[kind];
+      const more = changes[kind] > names.length ? ', …' : '';
+      return `${number(changes[kind])} ${kind}${names.length ? ` (${names.join(', ')}${more})` : ''}`;
+    });
+  return parts.length ? parts.join(', ') : 'its folders or skipped files changed, no image was added, removed or modified';
+}

@@ -2,13 +2,14 @@
 // job's progress, cancellation and failure. Every entry point (Open button, menu, drop, Recent)
 // ends up here through lib/open.ts; ImportHost.svelte shows whatever stage this is in.
 import type { ImportProgress, PreprocessOptions } from '../../../electron/contract/api.ts';
+import type { LastImport } from '../../../electron/contract/datasets.ts';
 import { followJob, type FollowedJob } from '../../../electron/contract/client.ts';
 import { app } from '../lib/app.svelte.ts';
 import { errorMessage } from '../lib/errors.ts';
 
 export const SAMPLE_REF = 'sample:mnist';
 
-export type ImportStage = 'closed' | 'options' | 'running' | 'cancelled' | 'failed';
+export type ImportStage = 'closed' | 'options' | 'changed' | 'running' | 'cancelled' | 'failed';
 
 export const importer = $state({
   stage: 'closed' as ImportStage,
@@ -21,6 +22,8 @@ export const importer = $state({
   cancelling: false,
   /** The engine's one-sentence reason when the import failed. */
   error: '',
+  /** A folder reopened after it changed: its last import and what changed (the 'changed' stage). */
+  last: null as LastImport | null,
 });
 
 const OPTIONS_KEY = 'latent-explorer:import-options:';
@@ -53,6 +56,12 @@ export function showOptions(ref: string): void {
   importer.ref = ref;
   importer.error = '';
   importer.stage = 'options';
+}
+
+/** Says what changed in a folder imported before, offering to re-import it (same or other options). */
+export function showChanges(last: LastImport): void {
+  if (importer.stage === 'running') return;
+  Object.assign(importer, { ref: last.ref, options: null, error: '', last, stage: 'changed' });
 }
 
 /** Starts the import job; its progress replaces the dialog. */
