@@ -406,6 +406,14 @@ export class VaeModel {
     if (this.mixturePrior) this.tieClassBias();
   }
 
+  /**
+   * After weights were written from outside (the data-parallel trainer's own Adam step): recompute the
+   * weights tied to them (the mixture prior's class bias).
+   */
+  syncTiedWeights(): void {
+    if (this.mixturePrior) this.tieClassBias();
+  }
+
   /** -ELBO per image (one sample z per image, seeded) and, for ssvae, class predictions. */
   evaluate(x: tf.Tensor4D, seed?: number): EvalResult {
     let result: EvalResult | undefined;

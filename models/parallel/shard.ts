@@ -81,19 +81,6 @@ export function shardGradients(model: VaeModel, x: tf.Tensor4D, labels: Int32Arr
   return { images: x.shape[0], labelled, values, klPerDim };
 }
 
-/**
- * The whole batch's gradient from its shards' (each the gradient of its own batch mean): Σ n_i/N · g_i,
- * summed in shard order, so a given worker count always adds the same numbers the same way.
- */
-export function averageGradients(slots: Float32Array[], images: number[], out: Float32Array): void {
-  const total = images.reduce((a, n) => a + n, 0);
-  out.fill(0);
-  slots.forEach((g, s) => {
-    const w = images[s] / total;
-    for (let i = 0; i < out.length; i++) out[i] += w * g[i];
-  });
-}
-
 /** The whole batch's StepResult from its shards' figures (classLoss averaged over labelled images). */
 export function combineStats(shards: ShardStats[]): StepResult {
   const total = shards.reduce((a, s) => a + s.images, 0);

@@ -10,6 +10,7 @@ import { VaeModel } from '../../models/vae.ts';
 import { pixelsToFloats } from '../../models/pixels.ts';
 import { createStepper } from '../../electron/engine/training/parallel/stepper.ts';
 import { mulberry32 } from '../../models/random.ts';
+import { adamRange, parameterRange } from '../../models/parallel/adam.ts';
 
 const ds = mnistSlice(96);
 const B = 32;
@@ -22,14 +23,15 @@ interface Trace {
   threads: number;
 }
 
-async function train(config: ModelConfig, threads: number, labels?: Int32Array): Promise<Trace> {
+/** Steps [first, first + STEPS) of a run: on a new model, or on `model` (kept) with its optimiser's state. */
+async function train(config: ModelConfig, threads: number, labels?: Int32Array, carry?: { model: VaeModel; first: number; keep?: boolean }): Promise<Trace> {
   await useWasm();
-  const model = VaeModel.create(config);
+  const model = carry?.model ?? VaeModel.create(config);
   const stepper = await createStepper(model, threads);
   const losses: number[] = [];
   const recon: number[] = [];
   try {
-    for (let s = 0; s < STEPS; s++) {
+    for (let s = carry?.first ?? 0; s < (carry?.first ?? 0) + STEPS; s++) {
       const idx = Array.from({ length: B }, (_, k) => (s * B + k) % ds.images.count);
       const x = pixelsToFloats(ds.images.pixels, idx, 28, 1, 'dynamic', mulberry32(s));
       const r = await stepper.step(x, [B, 28, 28, 1], labels ? Int32Array.from(idx, (i) => labels[i]) : undefined, 1000 + s);
@@ -37,10 +39,12 @@ async function train(config: ModelConfig, threads: number, labels?: Int32Array):
       recon.push(r.recon);
     }
     const weights = new Float32Array(model.trainableVariables().flatMap((v) => Array.from(v.dataSync())));
+    // what a checkpoint does: the optimiser's state where it reads it
+    await stepper.beforeCheckpoint?.();
     return { losses, recon, weights, threads: stepper.threads };
   } finally {
     await stepper.dispose();
-    model.dispose();
+    if (!carry?.keep) model.dispose();
   }
 }
 
@@ -72,6 +76,63 @@ describe('data-parallel training', () => {
     expect(again.losses).toEqual(two.losses);
     expect(Array.from(again.weights)).toEqual(Array.from(two.weights));
   }, 180_000);
+
+  it("the Adam state moves between thread counts (checkpoints): 4 steps on 2 threads then 4 on 1 match 8 on 1, and back", async () => {
+    const config = defaultModelConfig({ latent: 2, hidden: [64, 16], learningRate: 3e-3 });
+    await useWasm();
+    const tensorsBefore = tf.memory().numTensors;
+    const straight = VaeModel.create(config);
+    await train(config, 1, undefined, { model: straight, first: 0, keep: true });
+    const reference = await train(config, 1, undefined, { model: straight, first: STEPS });
+    for (const [first, second] of [[2, 1], [1, 2]]) {
+      const model = VaeModel.create(config);
+      await train(config, first, undefined, { model, first: 0, keep: true });
+      const continued = await train(config, second, undefined, { model, first: STEPS });
+      // Without the moments the second half would restart Adam (bias correction from step 1): far off.
+      expectClose(continued.losses, reference.losses, 1e-4);
+      const maxDiff = Math.max(...continued.weights.map((w, i) => Math.abs(w - reference.weights[i])));
+      expect(maxDiff, `${first} then ${second} threads`).toBeLessThan(1e-4);
+    }
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+  }, 240_000);
+
+  it('the threads\' Adam is TF.js\'s: three steps on flat arrays match tf.train.adam, whatever the split', async () => {
+    await useWasm();
+    const init = [0.5, -1, 2, 0.25, -0.75];
+    const grads = [
+      [0.1, -0.2, 0.3, 0, 1],
+      [-0.5, 0.4, 0.1, 2, -1],
+      [0.05, 0.05, -0.3, 0.2, 0.7],
+    ];
+    // TF.js: two variables (3 and 2 values)
+    const a = tf.variable(tf.tensor1d(init.slice(0, 3)));
+    const b = tf.variable(tf.tensor1d(init.slice(3)));
+    const optimizer = tf.train.adam(0.01);
+    for (const g of grads) optimizer.applyGradients([{ name: a.name, tensor: tf.tensor1d(g.slice(0, 3)) }, { name: b.name, tensor: tf.tensor1d(g.slice(3)) }]);
+    const expected = [...a.dataSync(), ...b.dataSync()];
+    const settings = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+    // ours: the same two variables in a replica layout with a frozen value between them; two gradient
+    // slots weighted 1/4 and 3/4 that average to g; the parameters split across 1 or 3 threads
+    const segments = [{ grad: 0, weight: 0, size: 3 }, { grad: 3, weight: 4, size: 2 }];
+    for (const parts of [1, 3]) {
+      const weights = Float32Array.from([...init.slice(0, 3), 42, ...init.slice(3)]);
+      const moments = { m: new Float32Array(5), v: new Float32Array(5) };
+      grads.forEach((g, t) => {
+        const slots = [Float32Array.from(g, (v) => 2 * v), Float32Array.from(g, (v) => (2 / 3) * v)];
+        for (let p = 0; p < parts; p++) adamRange(t + 1, settings, slots, [0.25, 0.75], moments, weights, segments, ...parameterRange(5, parts, p));
+      });
+      const got = [weights[0], weights[1], weights[2], weights[4], weights[5]];
+      got.forEach((w, i) => expect(w).toBeCloseTo(expected[i], 5));
+      expect(weights[3]).toBe(42);
+      // and the moments are TF.js's too
+      expect(moments.m[0]).toBeCloseTo((0.9 * (0.9 * 0.1 * 0.1 + 0.1 * -0.5) + 0.1 * 0.05), 6);
+    }
+    // parameterRange covers every parameter once
+    const covered = Array.from({ length: 4 }, (_, p) => parameterRange(10, 4, p));
+    expect(covered).toEqual([[0, 3], [3, 6], [6, 8], [8, 10]]);
+    tf.dispose([a, b]);
+    optimizer.dispose();
+  });
 
   it('the semi-supervised model (labels, shift-consistency) on three threads matches one thread', async () => {
     const labels = Int32Array.from(ds.images.labels, (l, i) => (i % 3 === 0 ? l : -1));

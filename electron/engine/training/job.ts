@@ -554,6 +554,7 @@ class TrainingLoop {
   /** Checkpoint + the run's encoder/ decoder/ (+ classifier/) + run.json, each written atomically. */
   private async persist(status: RunStatus): Promise<void> {
     this.clock.bank();
+    await this.stepper.beforeCheckpoint?.();
     await saveCheckpoint(this.job.runDir, this.model, { ...this.position, pixelLogVar: this.model.pixelLogVarValue() });
     await saveNetworks(this.model, this.job.runDir, { atomically: true });
     await this.finishRunFile(status);

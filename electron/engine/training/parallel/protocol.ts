@@ -4,6 +4,7 @@
 import type { ModelConfig } from '../../../../models/config.ts';
 import type { BatchRows } from '../../../../models/losses.ts';
 import type { ShardStats } from '../../../../models/parallel/shard.ts';
+import type { AdamSettings } from '../../../../models/parallel/adam.ts';
 
 export interface InitRequest {
   type: 'init';
@@ -15,6 +16,8 @@ export interface InitRequest {
   /** Float32 x threads x gradientCount: one gradient slot per thread */
   gradients: SharedArrayBuffer;
   slot: number;
+  /** Float32 x 2 x gradientCount: Adam's first moments, then its second moments */
+  moments: SharedArrayBuffer;
 }
 
 export interface StepRequest {
@@ -27,6 +30,16 @@ export interface StepRequest {
   rows: BatchRows;
 }
 
-export type WorkerRequest = InitRequest | StepRequest | { type: 'exit' };
+/** Adam step t on the parameters [from, to): the shards' gradients weighted by `scales`, into the shared weights and moments. */
+export interface UpdateRequest {
+  type: 'update';
+  t: number;
+  settings: AdamSettings;
+  scales: number[];
+  from: number;
+  to: number;
+}
 
-export type WorkerReply = { type: 'ready' } | { type: 'done'; stats: ShardStats } | { type: 'error'; message: string };
+export type WorkerRequest = InitRequest | StepRequest | UpdateRequest | { type: 'exit' };
+
+export type WorkerReply = { type: 'ready' } | { type: 'done'; stats: ShardStats } | { type: 'updated' } | { type: 'error'; message: string };

@@ -1,15 +1,17 @@
 // Training steps on one thread or data-parallel on several (route B of issue 12, see README "Choices").
 // With T threads the batch is cut into T contiguous shards; the training thread computes shard 0 and
 // T − 1 worker threads (each with its own TF.js backend and a replica of the model) the others. Their
-// gradients meet in a SharedArrayBuffer, are averaged weighted by shard size, and one Adam step with
-// the one optimiser state (the training thread's model) follows; the new weights go back through a
-// second SharedArrayBuffer before the next step. Random draws are the whole batch's (each shard cuts
+// gradients meet in a SharedArrayBuffer; then every thread averages them (weighted by shard size) and
+// takes the Adam step for its own range of the parameters (models/parallel/adam.ts), over weights and
+// moments that live in SharedArrayBuffers too. The training thread's model takes the new weights, and
+// its TF.js optimiser the moments before a checkpoint. Random draws are the whole batch's (each shard cuts
 // its rows), so T threads compute the same step as one, up to float summation order; a given seed and
 // thread count repeat exactly.
 import * as tf from '@tensorflow/tfjs';
 import type { Worker } from 'node:worker_threads';
 import type { VaeModel, StepResult } from '../../../../models/vae.ts';
-import { averageGradients, combineStats, gradientSizes, readWeights, shardGradients, shardRows, shardSize, weightCount, type ShardStats } from '../../../../models/parallel/shard.ts';
+import { combineStats, gradientSizes, readWeights, shardGradients, shardRows, shardSize, weightCount, writeWeights, type ShardStats } from '../../../../models/parallel/shard.ts';
+import { adamRange, adamSettings, exportAdamState, importAdamState, parameterRange, trainableSegments, type Segment } from '../../../../models/parallel/adam.ts';
 import { startWorker, workerEntry } from '../../worker-entry.ts';
 import type { WorkerReply, WorkerRequest } from './protocol.ts';
 
@@ -21,8 +23,10 @@ export interface Stepper {
   /** One Adam step on the batch x ([n, size, size, channels] floats in [0, 1]). */
   step(x: Float32Array, shape: [number, number, number, number], labels: Int32Array | undefined, seed: number): Promise<StepResult>;
   dispose(): Promise<void>;
+  /** Puts the optimiser's state where a checkpoint reads it (the model's TF.js optimiser), when the stepper keeps its own. */
+  beforeCheckpoint?(): Promise<void>;
   /** Data-parallel: milliseconds spent in each part of the steps so far, on the training thread (benchmarks). */
-  readonly phases?: Record<'weights' | 'ownShard' | 'wait' | 'average' | 'apply', number>;
+  readonly phases?: Record<'weights' | 'ownShard' | 'wait' | 'update' | 'apply', number>;
 }
 
 /** How long a worker may take to load TF.js and its backend. */
@@ -57,23 +61,27 @@ function singleThread(model: VaeModel, note?: string): Stepper {
 class DataParallel implements Stepper {
   private readonly weights: Float32Array;
   private readonly slots: Float32Array[];
-  private readonly average: Float32Array;
-  private readonly sizes: number[];
+  private readonly moments: { m: Float32Array; v: Float32Array };
+  private readonly segments: Segment[];
+  private readonly count: number;
+  /** Adam steps taken (the optimiser's iteration count). */
+  private steps = 0;
   private pending = new Map<Worker, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
   private disposed = false;
-  readonly phases = { weights: 0, ownShard: 0, wait: 0, average: 0, apply: 0 };
+  readonly phases = { weights: 0, ownShard: 0, wait: 0, update: 0, apply: 0 };
 
   private constructor(
     private readonly model: VaeModel,
     private readonly workers: Worker[],
-    buffers: { weights: SharedArrayBuffer; gradients: SharedArrayBuffer },
+    buffers: { weights: SharedArrayBuffer; gradients: SharedArrayBuffer; moments: SharedArrayBuffer },
   ) {
-    this.sizes = gradientSizes(model);
-    const count = this.sizes.reduce((a, n) => a + n, 0);
+    const count = gradientSizes(model).reduce((a, n) => a + n, 0);
+    this.count = count;
     this.weights = new Float32Array(buffers.weights);
     this.slots = Array.from({ length: workers.length + 1 }, (_, s) => new Float32Array(buffers.gradients, s * count * 4, count));
-    this.average = new Float32Array(count);
+    this.moments = { m: new Float32Array(buffers.moments, 0, count), v: new Float32Array(buffers.moments, count * 4, count) };
+    this.segments = trainableSegments(model);
     for (const w of workers) {
       w.on('message', (r: WorkerReply) => this.settle(w, r));
       w.on('error', (e) => this.fail(w, e));
@@ -87,13 +95,17 @@ class DataParallel implements Stepper {
 
   static async start(model: VaeModel, threads: number): Promise<DataParallel> {
     const gradientCount = gradientSizes(model).reduce((a, n) => a + n, 0);
-    const buffers = { weights: new SharedArrayBuffer(weightCount(model) * 4), gradients: new SharedArrayBuffer(threads * gradientCount * 4) };
+    const buffers = {
+      weights: new SharedArrayBuffer(weightCount(model) * 4),
+      gradients: new SharedArrayBuffer(threads * gradientCount * 4),
+      moments: new SharedArrayBuffer(2 * gradientCount * 4),
+    };
     const entry = workerEntry('train-worker', import.meta.url, process.env.LATENT_EXPLORER_TRAIN_WORKER);
     const workers = Array.from({ length: threads - 1 }, () => startWorker(entry));
     const trainer = new DataParallel(model, workers, buffers);
     try {
       const started = workers.map((w, i) =>
-        trainer.request(w, { type: 'init', config: model.config, backend: tf.getBackend(), weights: buffers.weights, gradients: buffers.gradients, slot: i + 1 }),
+        trainer.request(w, { type: 'init', config: model.config, backend: tf.getBackend(), weights: buffers.weights, gradients: buffers.gradients, slot: i + 1, moments: buffers.moments }),
       );
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not ready after ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS)));
@@ -102,6 +114,8 @@ class DataParallel implements Stepper {
       } finally {
         clearTimeout(timer);
       }
+      // A resumed run's Adam moments (restored into the model's optimiser from its checkpoint) carry on here.
+      trainer.steps = await importAdamState(model.optimizer, trainer.moments);
       return trainer;
     } catch (error) {
       await trainer.dispose();
@@ -167,21 +181,27 @@ class DataParallel implements Stepper {
     lap('ownShard');
     const stats = [own, ...(await Promise.all(replies)).map((r) => (r as { stats: ShardStats }).stats)];
     lap('wait');
-    averageGradients(this.slots.slice(0, parts), stats.map((s) => s.images), this.average);
-    const grads: tf.Tensor[] = [];
-    let at = 0;
-    for (const v of this.model.trainableVariables()) {
-      grads.push(tf.tensor(this.average.subarray(at, at + v.size), v.shape, 'float32'));
-      at += v.size;
-    }
-    lap('average');
-    try {
-      this.model.applyGradients(grads);
-    } finally {
-      tf.dispose(grads);
-    }
+    // Each thread averages the gradients and takes the Adam step on its own range of the parameters.
+    const adamStep = ++this.steps;
+    const settings = adamSettings(this.model.optimizer);
+    const scales = stats.map((s) => s.images / n);
+    const updates = this.workers.slice(0, parts - 1).map((w, p) => {
+      const [from, to] = parameterRange(this.count, parts, p + 1);
+      return this.request(w, { type: 'update', t: adamStep, settings, scales, from, to });
+    });
+    for (const u of updates) u.catch(() => {});
+    const [from, to] = parameterRange(this.count, parts, 0);
+    adamRange(adamStep, settings, this.slots.slice(0, parts), scales, this.moments, this.weights, this.segments, from, to);
+    await Promise.all(updates);
+    lap('update');
+    writeWeights(this.model, this.weights);
+    this.model.syncTiedWeights();
     lap('apply');
     return combineStats(stats);
+  }
+
+  async beforeCheckpoint(): Promise<void> {
+    await exportAdamState(this.model, this.steps, this.moments);
   }
 
   async dispose(): Promise<void> {

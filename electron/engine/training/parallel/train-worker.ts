@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../backend.ts';
 import { VaeModel } from '../../../../models/vae.ts';
 import { gradientSizes, shardGradients, weightCount, writeWeights } from '../../../../models/parallel/shard.ts';
+import { adamRange, trainableSegments, type Segment } from '../../../../models/parallel/adam.ts';
 import type { WorkerReply, WorkerRequest } from './protocol.ts';
 
 if (!parentPort) throw new Error('train-worker must run as a worker thread');
@@ -15,6 +16,10 @@ const reply = (r: WorkerReply) => port.postMessage(r);
 let model: VaeModel | null = null;
 let weights: Float32Array;
 let gradients: Float32Array;
+/** Every thread's gradient slot (the update reads them all), the moments, and where each variable sits. */
+let slots: Float32Array[];
+let moments: { m: Float32Array; v: Float32Array };
+let segments: Segment[];
 
 port.on('message', async (request: WorkerRequest) => {
   try {
@@ -27,6 +32,9 @@ port.on('message', async (request: WorkerRequest) => {
       if (request.weights.byteLength !== weightCount(model) * 4) throw new Error('weight buffer does not match the model');
       weights = new Float32Array(request.weights);
       gradients = new Float32Array(request.gradients, request.slot * count * 4, count);
+      slots = Array.from({ length: request.gradients.byteLength / (count * 4) }, (_, s) => new Float32Array(request.gradients, s * count * 4, count));
+      moments = { m: new Float32Array(request.moments, 0, count), v: new Float32Array(request.moments, count * 4, count) };
+      segments = trainableSegments(model);
       reply({ type: 'ready' });
     } else if (request.type === 'step') {
       if (!model) throw new Error('step before init');
@@ -37,6 +45,9 @@ port.on('message', async (request: WorkerRequest) => {
       } finally {
         x.dispose();
       }
+    } else if (request.type === 'update') {
+      adamRange(request.t, request.settings, slots.slice(0, request.scales.length), request.scales, moments, weights, segments, request.from, request.to);
+      reply({ type: 'updated' });
     } else {
       model?.dispose();
       process.exit(0);
