@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Browser, Locator, Page } from '@playwright/test';
 import sharp from 'sharp';
 import { test, expect, screenshotPath, type Host } from './fixtures.ts';
+import { connectHost } from '../bench/_views-client.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -44,6 +45,16 @@ async function clickAPoint(): Promise<void> {
     }
   expect(best).not.toBeNull();
   await canvas.click({ position: { x: (best![0] * box.width) / info.width, y: (best![1] * box.height) / info.height } });
+}
+
+/** Pure white pixels of the map as shown (placed images are white diamonds; points are coloured). */
+async function whitePixels(): Promise<number> {
+  const canvas = page.getByRole('img', { name: 'Embedding' });
+  await canvas.evaluate((c) => c.scrollIntoView({ block: 'center' }));
+  const { data } = await sharp(await canvas.screenshot()).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  let n = 0;
+  for (let i = 0; i < data.length; i += 3) if (data[i] > 245 && data[i + 1] > 245 && data[i + 2] > 245) n++;
+  return n;
 }
 
 async function openSample(): Promise<void> {
@@ -123,6 +134,7 @@ test('Walk: "walk" to a neighbour shows the decoded strip, animates, and exports
   }
   expect(seen.size).toBeGreaterThanOrEqual(3);
   await page.screenshot({ path: screenshotPath('panels-walk'), fullPage: true });
+  await walk.screenshot({ path: screenshotPath('panels-walk-panel') });
 
   await walk.getByRole('button', { name: 'Export GIF…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Export Walk GIF' });
@@ -136,4 +148,39 @@ test('Walk: "walk" to a neighbour shows the decoded strip, animates, and exports
   expect(meta.pages).toBe(10);
   expect(meta.width! % 28).toBe(0);
   await dialog.getByRole('button', { name: /Close|Done|Cancel/ }).first().click().catch(() => {});
+});
+
+test('Place: two chosen image files appear on the t-SNE map with reconstruction, class probabilities and nearest test images', async () => {
+  // Two test images of the run, as PNG files a user might have.
+  const conn = await connectHost(host.url);
+  const runDir = (await conn.client.request('explorer.runs', {})).runs.find((r) => r.name === 'mnist-ssvae')!.runDir;
+  const images = await conn.client.request('explorer.images', { runDir, positions: Int32Array.from([3, 40]) });
+  conn.close();
+  const png = (i: number) => sharp(Buffer.from(images.pixels.subarray(i * 784, (i + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
+  await page.getByRole('region', { name: 'Walk' }).getByRole('button', { name: 'Clear' }).click();
+  await page.getByRole('region', { name: 'Anchor' }).getByRole('button', { name: 'Clear' }).click();
+  const before = await whitePixels();
+
+  const panel = page.getByRole('region', { name: 'Place new images' });
+  await panel.getByLabel('Images to place').setInputFiles([
+    { name: 'mine-3.png', mimeType: 'image/png', buffer: await png(0) },
+    { name: 'mine-40.png', mimeType: 'image/png', buffer: await png(1) },
+  ]);
+  await expect(panel.getByRole('status', { name: 'Place status' })).toContainText('2 images placed on the t-SNE map', { timeout: 60_000 });
+  const item = panel.getByRole('listitem', { name: 'Placed mine-3.png' });
+  await expect(item).toBeVisible();
+  // Its reconstruction is drawn; its class probabilities are shown; its nearest test image is itself.
+  expect((await canvasStats(item.getByRole('img', { name: 'mine-3.png reconstructed' }))).ink).toBeGreaterThan(0.03);
+  await expect(item.getByLabel('Class probabilities of mine-3.png')).toContainText(/class \w+ \(\d+%\)/);
+  await expect(item.getByRole('button', { name: /^Nearest #/ }).first()).toHaveAttribute('aria-label', /^Nearest #3:/);
+  // The map shows two white diamonds.
+  await expect.poll(whitePixels, { timeout: 10_000 }).toBeGreaterThan(before + 100);
+  await page.screenshot({ path: screenshotPath('panels-place'), fullPage: true });
+  await panel.screenshot({ path: screenshotPath('panels-place-list') });
+
+  // A neighbour of a placed image becomes the anchor; "Walk to it" walks from there to the placed image.
+  await item.getByRole('button', { name: /^Nearest #/ }).nth(1).click();
+  await expect(page.getByRole('region', { name: 'Anchor' })).toContainText(/Test image #\d+/);
+  await item.getByRole('button', { name: 'Walk to it' }).click();
+  await expect(page.getByRole('region', { name: 'Walk' }).getByTestId('walk-ends')).toContainText('to mine-3.png');
 });

@@ -73,10 +73,10 @@ function drawPlaced(ctx: CanvasRenderingContext2D, view: View, placed: Float32Ar
     const x = screenX(view, placed[i]);
     const y = screenY(view, placed[i + 1]);
     ctx.beginPath();
-    ctx.moveTo(x, y - 6);
-    ctx.lineTo(x + 6, y);
-    ctx.lineTo(x, y + 6);
-    ctx.lineTo(x - 6, y);
+    ctx.moveTo(x, y - 8);
+    ctx.lineTo(x + 8, y);
+    ctx.lineTo(x, y + 8);
+    ctx.lineTo(x - 8, y);
     ctx.closePath();
     ctx.fill();
     ctx.stroke();
