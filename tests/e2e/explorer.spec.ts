@@ -24,7 +24,16 @@ async function train(settings: TrainSettings): Promise<string> {
 /** Share of bright pixels and a hash of a canvas's pixels, read in the page. */
 async function canvasStats(canvas: Locator): Promise<{ ink: number; hash: number; width: number; height: number }> {
   return canvas.evaluate((c: HTMLCanvasElement) => {
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    // A WebGL canvas (the Embedding's points) is read through a 2-D copy.
+    let ctx = c.getContext('2d');
+    if (!ctx) {
+      const copy = document.createElement('canvas');
+      copy.width = c.width;
+      copy.height = c.height;
+      ctx = copy.getContext('2d')!;
+      ctx.drawImage(c, 0, 0);
+    }
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
     let bright = 0;
     let hash = 0;
     for (let i = 0; i < d.length; i += 4) {
