@@ -10,6 +10,9 @@ import type { FactorMetrics } from './factors.ts';
 
 export type LatentPart = 'all' | 'style' | 'class';
 
+/** Nonlinear layouts the engine optimises as a job (explorer.embed). */
+export type EmbedMethod = 'tsne' | 'umap';
+
 /** One run in the picker. */
 export interface RunListing {
   runDir: string;
@@ -99,11 +102,13 @@ export interface ExplorerRequests {
     result: { means: Float32Array; labels: Int32Array; indices: Int32Array; latent: number; count: number; total: number; capped: boolean; modelEpoch: number };
   };
   /**
-   * t-SNE of the latent means (or one part of them) in a worker. Frames arrive as `explorer.embedFrame`
-   * events; when the same layout was computed before for this model, `coords` is in the reply and no job runs.
+   * t-SNE (default) or UMAP of the latent means (or one part of them) in a worker. Frames arrive as
+   * `explorer.embedFrame` events; when the same layout was computed before for this model, `coords` is
+   * in the reply and no job runs. t-SNE reads perplexity and iterations; UMAP reads neighbours
+   * (default 15), minDist (default 0.1) and, when given, iterations as its epochs.
    */
   'explorer.embed': {
-    params: { runDir: string; part: LatentPart; perplexity: number; iterations: number; seed: number };
+    params: { runDir: string; part: LatentPart; perplexity: number; iterations: number; seed: number; method?: EmbedMethod; neighbours?: number; minDist?: number };
     result: { jobId: string | null; count: number; coords?: Float32Array };
   };
   /** Test images by position in the latents list, and optionally their reconstructions E[x|E[z|x]]. */

@@ -107,8 +107,13 @@ export interface EmbeddingCsvOptions {
    * t-SNE coordinates when computed (e.g. by the Embedding view): coords is row-major [k, 2] for the images
    * `indices` (all images in order when indices is absent). Rows without coordinates get empty cells.
    */
-  tsne?: { coords: Float32Array; indices?: Int32Array | number[] } | null;
+  tsne?: { coords: Float32Array; indices?: Int32Array | number[]; method?: EmbeddingLayoutName } | null;
+  /** Only these images (dataset indices, e.g. the Embedding's selection); every image when absent. */
+  rows?: Int32Array | number[] | null;
 }
+
+/** The layout whose x,y the embedding table carries; it names the columns (tsne_x, umap_x, pca_x, raw_x). */
+export type EmbeddingLayoutName = 'tsne' | 'umap' | 'pca' | 'raw';
 
 export interface BundleOptions {
   /** A .zip file, or a folder (Electron / CLI only: a browser can only download a file). */

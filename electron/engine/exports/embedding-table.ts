@@ -13,7 +13,9 @@ export interface EmbeddingTableInput {
   means: Float32Array;
   latent: number;
   /** t-SNE coordinates, row-major [k, 2], for images `indices` (all images in order when absent). */
-  tsne?: { coords: Float32Array; indices?: ArrayLike<number> } | null;
+  tsne?: { coords: Float32Array; indices?: ArrayLike<number>; method?: string } | null;
+  /** Only these images (dataset indices), in this order; all when absent. */
+  rows?: ArrayLike<number> | null;
   /** The dataset's folder: relative file paths are written as absolute ones under it. */
   root?: string;
 }
@@ -24,9 +26,9 @@ export interface EmbeddingTable {
   rows: number;
 }
 
-/** Columns: id, file, label, split, mean_1..mean_L (numbered like the dimension names z1..zL), tsne_x, tsne_y. */
-export function embeddingColumns(latent: number, withTsne: boolean): string[] {
-  return ['id', 'file', 'label', 'split', ...Array.from({ length: latent }, (_, d) => `mean_${d + 1}`), ...(withTsne ? ['tsne_x', 'tsne_y'] : [])];
+/** Columns: id, file, label, split, mean_1..mean_L (numbered like the dimension names z1..zL), then the layout's x,y (tsne_x, tsne_y by default). */
+export function embeddingColumns(latent: number, withTsne: boolean, layout = 'tsne'): string[] {
+  return ['id', 'file', 'label', 'split', ...Array.from({ length: latent }, (_, d) => `mean_${d + 1}`), ...(withTsne ? [`${layout}_x`, `${layout}_y`] : [])];
 }
 
 export { csvField } from '../csv.ts';
@@ -37,7 +39,7 @@ function float(value: number): string {
 }
 
 export function embeddingTableCsv(input: EmbeddingTableInput): EmbeddingTable {
-  const { images, means, latent, tsne, root } = input;
+  const { images, means, latent, tsne, root, rows } = input;
   const n = images.count;
   if (means.length !== n * latent) throw new Error(`embedding table: ${means.length} means for ${n} images of ${latent} dimensions`);
   // Row of each t-SNE point (or -1).
@@ -57,10 +59,14 @@ export function embeddingTableCsv(input: EmbeddingTableInput): EmbeddingTable {
       for (let i = 0; i < n; i++) tsneRow[i] = i;
     }
   }
-  const columns = embeddingColumns(latent, tsneRow !== null);
+  const columns = embeddingColumns(latent, tsneRow !== null, tsne?.method ?? 'tsne');
   const lines: string[] = [columns.join(',')];
   const cells = new Array<string>(columns.length);
-  for (let i = 0; i < n; i++) {
+  if (rows) for (const i of Array.from(rows)) if (!Number.isInteger(i) || i < 0 || i >= n) throw new Error(`embedding table: row ${i} is not an image (0 to ${n - 1})`);
+  const order = rows ? Array.from(rows) : null;
+  const count = order ? order.length : n;
+  for (let r = 0; r < count; r++) {
+    const i = order ? order[r] : r;
     const label = images.labels[i];
     const file = images.files[i] ?? '';
     cells[0] = String(i);
@@ -75,7 +81,7 @@ export function embeddingTableCsv(input: EmbeddingTableInput): EmbeddingTable {
     }
     lines.push(cells.join(','));
   }
-  return { csv: lines.join('\n') + '\n', columns, rows: n };
+  return { csv: lines.join('\n') + '\n', columns, rows: count };
 }
 
 /**
@@ -85,14 +91,14 @@ export function embeddingTableCsv(input: EmbeddingTableInput): EmbeddingTable {
  */
 export async function buildEmbeddingTable(
   source: ExportSource,
-  options: { tsne?: EmbeddingTableInput['tsne']; means?: Float32Array } = {},
+  options: { tsne?: EmbeddingTableInput['tsne']; rows?: EmbeddingTableInput['rows']; means?: Float32Array } = {},
   hooks: ExportHooks = {},
 ): Promise<EmbeddingTable & { means: Float32Array }> {
   const images = await source.images(hooks.signal);
   const means = options.means ?? (await encodeImages(source.loaded, images, null, hooks, [0, 0.95]));
   const ref = source.run.dataset.ref;
   const root = isAbsolute(ref) ? ref : undefined;
-  const table = embeddingTableCsv({ images, means, latent: source.loaded.latent, tsne: options.tsne, root });
+  const table = embeddingTableCsv({ images, means, latent: source.loaded.latent, tsne: options.tsne, rows: options.rows, root });
   hooks.onProgress?.(1, `Wrote ${table.rows} rows`);
   return { ...table, means };
 }

@@ -111,7 +111,7 @@ export async function produceExport(source: ExportSource, spec: KindAndOptions, 
     result.height = plan.layout.height;
   } else if (kind === 'embedding-csv') {
     const o = options as ExportOptionsByKind['embedding-csv'];
-    const table = await buildEmbeddingTable(source, { tsne: o.tsne }, hooks);
+    const table = await buildEmbeddingTable(source, { tsne: o.tsne, rows: o.rows }, hooks);
     result.data = new TextEncoder().encode(table.csv);
     result.rows = table.rows;
     result.columns = table.columns;
@@ -129,6 +129,8 @@ export async function produceExport(source: ExportSource, spec: KindAndOptions, 
   if (kind === 'embedding-csv') result.options = { tsne: null };
   return result;
 }
+
+const LAYOUT_NAMES: Record<string, string> = { tsne: 't-SNE', umap: 'UMAP', pca: 'PCA', raw: 'raw-dimension' };
 
 /** Writes a produced export to `out` (a file, or a folder for folder bundles); returns the full path. */
 export function saveExport(result: ExportResult, out: string, force: boolean): string {
@@ -151,9 +153,12 @@ export async function previewExport(source: ExportSource, spec: ExportSpec, hook
     const latent = source.run.model.latent;
     const head = ['id', 'file', 'label', 'split', ...Array.from({ length: Math.min(latent, 4) }, (_, d) => `mean_${d + 1}`), ...(latent > 4 ? ['…'] : [])];
     const o = options as ExportOptionsByKind['embedding-csv'];
-    if (o.tsne) head.push('tsne_x', 'tsne_y');
-    const text = `${head.join(',')}\n${source.run.dataset.images} rows, one per image of ${source.run.dataset.ref}; ${latent} latent means${o.tsne ? ' and t-SNE x,y' : ''}.`;
-    return { text, width: 0, height: 0, frames: source.run.dataset.images, fileName, options: { tsne: Boolean(o.tsne) } };
+    const layout = o.tsne?.method ?? 'tsne';
+    if (o.tsne) head.push(`${layout}_x`, `${layout}_y`);
+    const rows = o.rows ? o.rows.length : source.run.dataset.images;
+    const what = o.rows ? `the ${rows} selected images` : `one per image of ${source.run.dataset.ref}`;
+    const text = `${head.join(',')}\n${rows} rows, ${what}; ${latent} latent means${o.tsne ? ` and ${LAYOUT_NAMES[layout] ?? layout} x,y` : ''}.`;
+    return { text, width: 0, height: 0, frames: rows, fileName, options: { tsne: Boolean(o.tsne), ...(o.rows ? { rows } : {}) } };
   }
   const files = bundleFiles(source.runDir, source.run);
   const folder = basename(fileName, '.zip');

@@ -193,7 +193,13 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
         const k = tsne.coords.length / 2;
         if (tsne.indices && tsne.indices.length !== k) fail(`t-SNE: ${k} coordinate pairs but ${tsne.indices.length} image indices`);
       }
-      return { tsne: tsne ?? null } as ExportOptionsByKind[K];
+      if (tsne?.method !== undefined && !['tsne', 'umap', 'pca', 'raw'].includes(tsne.method)) fail(`layout must be tsne, umap, pca or raw (got ${JSON.stringify(tsne.method)})`);
+      const rows = o.rows as EmbeddingCsvOptions['rows'];
+      if (rows !== undefined && rows !== null) {
+        if (!(rows instanceof Int32Array || Array.isArray(rows)) || rows.length < 1) fail('rows must list at least one image index');
+        for (const i of Array.from(rows)) if (!Number.isInteger(i) || i < 0) fail(`rows: ${i} is not an image index`);
+      }
+      return { tsne: tsne ?? null, ...(rows ? { rows } : {}) } as ExportOptionsByKind[K];
     }
     case 'bundle': {
       if (o.format !== 'zip' && o.format !== 'folder') fail(`format must be 'zip' or 'folder' (got ${JSON.stringify(o.format)})`);
@@ -246,7 +252,7 @@ export function suggestedFileName<K extends ExportKind>(kind: K, options: Export
       return `${base}-walk-${ends}-${o.path}.${kind === 'walk-gif' ? 'gif' : 'png'}`;
     }
     case 'embedding-csv':
-      return `${base}-embedding.csv`;
+      return (options as ExportOptionsByKind['embedding-csv']).rows ? `${base}-selection.csv` : `${base}-embedding.csv`;
     case 'bundle':
       return (options as BundleOptions).format === 'zip' ? `${base}-model.zip` : `${base}-model`;
   }

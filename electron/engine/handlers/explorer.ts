@@ -66,8 +66,8 @@ export const explorerHandlers: HandlerMap = {
     return { means: e.means, labels: e.labels, indices: e.indices, latent: session.latent, count: e.count, total: e.total, capped: e.capped, modelEpoch: e.modelEpoch };
   },
 
-  'explorer.embed': async ({ runDir, part, perplexity, iterations, seed }, ctx) =>
-    startEmbedding(await ctx.sessions.get(runDir), { part, perplexity, iterations, seed }, ctx),
+  'explorer.embed': async ({ runDir, part, perplexity, iterations, seed, method, neighbours, minDist }, ctx) =>
+    startEmbedding(await ctx.sessions.get(runDir), { part, perplexity, iterations, seed, method, neighbours, minDist }, ctx),
 
   'explorer.images': async ({ runDir, positions, reconstruct }, ctx) => {
     const session = await ctx.sessions.get(runDir);

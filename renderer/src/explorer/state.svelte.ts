@@ -27,14 +27,21 @@ export interface Anchor {
 
 /** The Embedding view's layout settings (shared: placing images and saved views use them). */
 export interface EmbeddingSettings {
-  layout: 'tsne' | 'plane';
+  /** 'plane' = two raw dimensions (`dims`). */
+  layout: 'tsne' | 'umap' | 'pca' | 'plane';
   part: LatentPart;
   perplexity: number;
   iterations: number;
   seed: number;
+  /** UMAP: neighbours per point, minimum distance, epochs (0 = UMAP's default for the count). */
+  neighbours: number;
+  minDist: number;
+  epochs: number;
+  /** The raw layout's x and y dimensions. */
+  dims: [number, number];
 }
 
-export const DEFAULT_EMBEDDING: EmbeddingSettings = { layout: 'tsne', part: 'all', perplexity: 30, iterations: 1000, seed: 1 };
+export const DEFAULT_EMBEDDING: EmbeddingSettings = { layout: 'tsne', part: 'all', perplexity: 30, iterations: 1000, seed: 1, neighbours: 15, minDist: 0.1, epochs: 0, dims: [0, 1] };
 
 /** The far end of a walk from the anchor: a test image, or a placed image's code. */
 export interface WalkTarget {
@@ -97,7 +104,10 @@ export interface PlacedImages {
 
 /** Names a layout: placed images belong to the layout they were placed on. */
 export function embeddingKey(e: EmbeddingSettings): string {
-  return e.layout === 'plane' ? `plane|${e.part}` : `tsne|${e.part}|${e.perplexity}|${e.iterations}|${e.seed}`;
+  if (e.layout === 'plane') return `plane|${e.dims[0]}|${e.dims[1]}`;
+  if (e.layout === 'pca') return 'pca';
+  if (e.layout === 'umap') return `umap|${e.part}|${e.neighbours}|${e.minDist}|${e.epochs}|${e.seed}`;
+  return `tsne|${e.part}|${e.perplexity}|${e.iterations}|${e.seed}`;
 }
 export const data = new RunData();
 

@@ -45,7 +45,7 @@ const FROM_VIEW: { [K in ExportKind]: Translate<K> } = {
   'reconstructions-png': (v) => defined({ ...v }),
   'walk-gif': (v) => defined({ ...v }),
   'walk-png': (v) => defined({ ...v }),
-  'embedding-csv': (v) => defined({ tsne: v.tsne }),
+  'embedding-csv': (v) => defined({ tsne: v.tsne, rows: v.rows }),
   bundle: (v) => defined({ ...v }),
 };
 

@@ -1,19 +1,24 @@
-// The Embedding's t-SNE job as a store: starts explorer.embed through followJob (which matches the
-// job's frames, also those that beat the reply), holds the latest coordinates and progress, stops
-// and disposes. The view only reads its state.
+// The Embedding's optimised layouts (t-SNE, UMAP) as stores: each starts explorer.embed through
+// followJob (which matches the job's frames, also those that beat the reply), holds the latest
+// coordinates and progress, stops and disposes. The view only reads their state.
 import { followJob, type FollowedJob } from '../../../../electron/contract/client.ts';
-import type { LatentPart } from '../../../../electron/contract/explorer.ts';
+import type { EmbedMethod, LatentPart } from '../../../../electron/contract/explorer.ts';
 import { app } from '../../lib/app.svelte.ts';
 import { errorMessage } from '../../lib/errors.ts';
 
-export interface TsneSettings {
+export interface LayoutSettings {
   part: LatentPart;
+  /** t-SNE's perplexity (UMAP ignores it). */
   perplexity: number;
+  /** t-SNE's iterations or UMAP's epochs. */
   iterations: number;
   seed: number;
+  /** UMAP's neighbours per point and minimum distance. */
+  neighbours?: number;
+  minDist?: number;
 }
 
-export class TsneJob {
+export class LayoutJob {
   coords = $state.raw<Float32Array | null>(null);
   progress = $state({ iteration: 0, iterations: 0, running: false, kl: undefined as number | undefined });
   /** Model epoch of the latents the layout was made from. */
@@ -23,15 +28,18 @@ export class TsneJob {
   private job: FollowedJob | null = null;
   private disposed = false;
 
-  constructor(private readonly runDir: string) {}
+  constructor(
+    private readonly runDir: string,
+    readonly method: EmbedMethod,
+  ) {}
 
   /** Starts a layout (the running one is cancelled); `epoch` is the model epoch of the latents shown. */
-  async run(settings: TsneSettings, epoch: number): Promise<void> {
+  async run(settings: LayoutSettings, epoch: number): Promise<void> {
     this.error = '';
     this.stopJob();
     const { iterations } = settings;
     try {
-      const followed = await followJob(app.client!, 'explorer.embed', { runDir: this.runDir, ...settings }, {
+      const followed = await followJob(app.client!, 'explorer.embed', { runDir: this.runDir, ...settings, method: this.method }, {
         on: {
           'explorer.embedFrame': (f) => {
             this.coords = f.coords;
