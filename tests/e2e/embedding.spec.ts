@@ -64,7 +64,7 @@ test('the layout picker shows t-SNE, UMAP, PCA and two raw dimensions, each a di
   expect(tsne.ink).toBeGreaterThan(0.002);
 
   await page.getByRole('combobox', { name: 'Layout' }).selectOption('umap');
-  await expect(page.getByRole('spinbutton', { name: 'Neighbours' })).toHaveValue('15');
+  await expect(page.getByRole('spinbutton', { name: 'UMAP neighbours' })).toHaveValue('15');
   await expect(status()).toContainText(/UMAP done \(\d+ epochs, 15 neighbours\)/, { timeout: 240_000 });
   const umap = await changedFrom(tsne.hash);
   expect((await canvasStats(embedding())).ink).toBeGreaterThan(0.002);
