@@ -5,6 +5,7 @@ import type { DatasetEvents, DatasetRequests, DatasetSummary, ImportProgress, Pr
 import type { ExplorerEvents, ExplorerRequests } from './explorer.ts';
 import type { ExportEvents, ExportRequests } from './exports.ts';
 import type { StyleRequests } from './style.ts';
+import type { UploadRequests } from './uploads.ts';
 import type { CompareEvents, CompareRequests } from './compare.ts';
 
 export type { DatasetSummary, ImportProgress, PreprocessOptions };
@@ -57,7 +58,7 @@ export type { EpochReport, JobState, ModelKind, Reconstructions, RunSummary, Tra
 // Feature areas keep their requests and events in files of their own (datasets.ts, explorer.ts, exports.ts),
 // merged here, so each area's owner edits only that file.
 
-export interface Requests extends DatasetRequests, ExplorerRequests, ExportRequests, StyleRequests, CompareRequests {
+export interface Requests extends DatasetRequests, ExplorerRequests, ExportRequests, StyleRequests, CompareRequests, UploadRequests {
   'app.info': { params: Record<string, never>; result: AppInfo };
   /** Native folder dialog where the host has one; `{ browse: true }` asks the renderer to use fs.list. */
   'host.pickFolder': { params: { title?: string }; result: { path: string | null; browse?: boolean } };

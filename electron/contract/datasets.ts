@@ -2,6 +2,27 @@
 // contract in api.ts. The engine's dataset modules fill these types and re-export them.
 import type { FactorsReport } from './factors.ts';
 
+/** Extensions that mark a file as meant to be an image; anything else in a folder is ignored. */
+export const IMAGE_EXTENSIONS = new Set([
+  '.png',
+  '.jpg',
+  '.jpeg',
+  '.jpe',
+  '.jfif',
+  '.webp',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.avif',
+  '.heic',
+  '.heif',
+  '.bmp',
+  '.dib',
+]);
+
+/** Files at the top of a folder that the import reads besides images. */
+export const FOLDER_SIDE_FILES = ['labels.csv', 'factors.csv'];
+
 export type Fit = 'contain' | 'cover' | 'fill';
 export type InvertMode = 'auto' | 'yes' | 'no';
 /** 'off', a fixed threshold in (0,1), or 'dynamic' (Bernoulli resampling every epoch). */

@@ -4,6 +4,7 @@ import { RunSessions } from './explorer/sessions.ts';
 import { ExportRuns } from './exports/open-runs.ts';
 import { type Emit, JobRegistry } from './jobs.ts';
 import { Workspace } from './workspace.ts';
+import { Uploads } from './uploads/store.ts';
 
 /**
  * What every request handler gets: a way to emit events, and this engine's state. All of it is made
@@ -21,6 +22,8 @@ export interface EngineContext {
   exportRuns: ExportRuns;
   /** Runs the Compare page has evaluated, kept while their model is unchanged. */
   compareCache: CompareCache;
+  /** Files the renderer is sending into a folder of the data directory (a browser's dropped folder). */
+  uploads: Uploads;
 }
 
 export type Handler<M extends Method> = (params: Params<M>, ctx: EngineContext) => Promise<Result<M>> | Result<M>;
@@ -30,5 +33,5 @@ export type HandlerMap = { [M in Method]?: Handler<M> };
 export function createContext(emit: Emit): EngineContext {
   const jobs = new JobRegistry(emit);
   const datasets = new Workspace();
-  return { emit, jobs, datasets, sessions: new RunSessions(emit, jobs, datasets.open), exportRuns: new ExportRuns(), compareCache: new CompareCache() };
+  return { emit, jobs, datasets, sessions: new RunSessions(emit, jobs, datasets.open), exportRuns: new ExportRuns(), compareCache: new CompareCache(), uploads: new Uploads() };
 }

@@ -12,9 +12,10 @@ import { trainingHandlers } from './handlers/training.ts';
 import { explorerHandlers } from './handlers/explorer.ts';
 import { exportHandlers } from './handlers/exports.ts';
 import { styleHandlers } from './handlers/style.ts';
+import { uploadHandlers } from './handlers/uploads.ts';
 import { compareHandlers } from './handlers/compare.ts';
 
-const AREAS: HandlerMap[] = [systemHandlers, datasetHandlers, trainingHandlers, explorerHandlers, exportHandlers, styleHandlers, compareHandlers];
+const AREAS: HandlerMap[] = [systemHandlers, datasetHandlers, trainingHandlers, explorerHandlers, exportHandlers, styleHandlers, compareHandlers, uploadHandlers];
 
 export interface Engine {
   /** Handles one incoming message; replies and events go out through `send`. */
@@ -46,6 +47,7 @@ export function createEngine(send: (message: Message) => void): Engine {
       send(reply);
     },
     shutdown() {
+      ctx.uploads.dropAll();
       return ctx.jobs.cancelAll();
     },
   };

@@ -3,23 +3,8 @@
 
 export type ImageFormat = 'png' | 'jpeg' | 'gif' | 'webp' | 'tiff' | 'avif' | 'heic' | 'bmp';
 
-/** Extensions that mark a file as meant to be an image; anything else in a folder is ignored. */
-export const IMAGE_EXTENSIONS = new Set([
-  '.png',
-  '.jpg',
-  '.jpeg',
-  '.jpe',
-  '.jfif',
-  '.webp',
-  '.gif',
-  '.tif',
-  '.tiff',
-  '.avif',
-  '.heic',
-  '.heif',
-  '.bmp',
-  '.dib',
-]);
+/** Extensions that mark a file as meant to be an image (the contract's list: the browser's upload filters by it too). */
+export { IMAGE_EXTENSIONS } from '../../contract/datasets.ts';
 
 /** Bytes needed to recognise every format below. */
 export const SNIFF_BYTES = 64;

@@ -3,13 +3,14 @@
 // ends up here through lib/open.ts; ImportHost.svelte shows whatever stage this is in.
 import type { ImportProgress, PreprocessOptions } from '../../../electron/contract/api.ts';
 import type { LastImport } from '../../../electron/contract/datasets.ts';
+import { uploadFolder, type PickedFile, type UploadProgress } from './upload.ts';
 import { followJob, type FollowedJob } from '../../../electron/contract/client.ts';
 import { app } from '../lib/app.svelte.ts';
 import { errorMessage } from '../lib/errors.ts';
 
 export const SAMPLE_REF = 'sample:mnist';
 
-export type ImportStage = 'closed' | 'options' | 'changed' | 'running' | 'cancelled' | 'failed';
+export type ImportStage = 'closed' | 'uploading' | 'options' | 'changed' | 'running' | 'cancelled' | 'failed';
 
 export const importer = $state({
   stage: 'closed' as ImportStage,
@@ -24,6 +25,10 @@ export const importer = $state({
   error: '',
   /** A folder reopened after it changed: its last import and what changed (the 'changed' stage). */
   last: null as LastImport | null,
+  /** Files sent so far of a folder the browser gave as files (the 'uploading' stage). */
+  upload: null as UploadProgress | null,
+  /** The stage ended an upload, not an import: there are no options to go back to. */
+  uploadEnded: false,
 });
 
 const OPTIONS_KEY = 'latent-explorer:import-options:';
@@ -55,7 +60,37 @@ export function showOptions(ref: string): void {
   importer.options = null; // a fresh open: last time's or suggested options (backToOptions keeps the user's)
   importer.ref = ref;
   importer.error = '';
+  importer.uploadEnded = false;
   importer.stage = 'options';
+}
+
+let uploadController: AbortController | null = null;
+
+/**
+ * A folder the browser gave as files: sends them to the engine (progress, Cancel), then shows the
+ * import dialog for the folder it made, as for a folder on disk.
+ */
+export async function startUpload(name: string, files: PickedFile[]): Promise<void> {
+  const client = app.client;
+  if (!client || importer.stage === 'running' || importer.stage === 'uploading') return;
+  const controller = (uploadController = new AbortController());
+  Object.assign(importer, { ref: name, options: null, error: '', cancelling: false, uploadEnded: false, upload: null, stage: 'uploading' });
+  try {
+    if (!files.length) throw new Error(`${name} holds no image files (PNG, JPEG, WebP, GIF, TIFF, AVIF or BMP).`);
+    const path = await uploadFolder(client, name, files, (p) => (importer.upload = p), controller.signal);
+    Object.assign(importer, { upload: null, stage: 'closed' });
+    showOptions(path);
+  } catch (e) {
+    const cancelled = controller.signal.aborted;
+    Object.assign(importer, { upload: null, uploadEnded: true, cancelling: false, stage: cancelled ? 'cancelled' : 'failed', error: cancelled ? '' : errorMessage(e) });
+  } finally {
+    uploadController = null;
+  }
+}
+
+export function cancelUpload(): void {
+  importer.cancelling = true;
+  uploadController?.abort();
 }
 
 /** Says what changed in a folder imported before, offering to re-import it (same or other options). */
@@ -68,7 +103,7 @@ export function showChanges(last: LastImport): void {
 export async function startImport(ref: string, options?: PreprocessOptions): Promise<void> {
   const client = app.client;
   if (!client) return;
-  Object.assign(importer, { ref, options: options ?? null, progress: null, error: '', cancelling: false, stage: 'running', jobId: null });
+  Object.assign(importer, { ref, options: options ?? null, progress: null, error: '', cancelling: false, uploadEnded: false, stage: 'running', jobId: null });
   try {
     current = await followJob(client, 'dataset.open', options ? { ref, options } : { ref }, {
       on: {
@@ -108,7 +143,7 @@ export async function cancelImport(): Promise<void> {
 }
 
 export function closeImport(): void {
-  if (importer.stage === 'running') return;
+  if (importer.stage === 'running' || importer.stage === 'uploading') return;
   importer.stage = 'closed';
 }
 
