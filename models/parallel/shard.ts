@@ -108,6 +108,37 @@ export function shardRows(n: number, parts: number): BatchRows[] {
   return rows;
 }
 
+/** One pass of a step: `size` images from `offset` of the whole batch, its gradient into slot `slot`. */
+export interface Pass {
+  offset: number;
+  size: number;
+  slot: number;
+}
+
+/**
+ * A batch of n images for `threads` threads, each thread's contiguous share cut into passes of at most
+ * `perPass` images (sizes differing by at most one). Slots are numbered in batch order, so the
+ * gradients add up in the same order whatever thread computed them. Returns the passes per thread.
+ */
+export function planPasses(n: number, threads: number, perPass = Infinity): Pass[][] {
+  const parts = Math.max(1, Math.min(threads, n));
+  const plan: Pass[][] = [];
+  let slot = 0;
+  for (const [p, rows] of shardRows(n, parts).entries()) {
+    const size = shardSize(n, parts, p);
+    const k = Math.max(1, Math.ceil(size / perPass));
+    const passes: Pass[] = [];
+    let offset = rows.offset;
+    for (let j = 0; j < k; j++) {
+      const s = shardSize(size, k, j);
+      passes.push({ offset, size: s, slot: slot++ });
+      offset += s;
+    }
+    plan.push(passes);
+  }
+  return plan;
+}
+
 /** Number of images of shard p of shardRows(n, parts). */
 export function shardSize(n: number, parts: number, p: number): number {
   return Math.floor(n / parts) + (p < n % parts ? 1 : 0);

@@ -9,7 +9,7 @@ import { pca } from '../../electron/engine/projections/pca.ts';
 
 export const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
 
-function readIdx(file: string): { dims: number[]; data: Uint8Array } {
+export function readIdx(file: string): { dims: number[]; data: Uint8Array } {
   const buf = gunzipSync(readFileSync(file));
   const rank = buf.readUInt32BE(0) & 0xff;
   const dims = Array.from({ length: rank }, (_, i) => buf.readUInt32BE(4 + 4 * i));

@@ -24,10 +24,10 @@ interface Trace {
 }
 
 /** Steps [first, first + STEPS) of a run: on a new model, or on `model` (kept) with its optimiser's state. */
-async function train(config: ModelConfig, threads: number, labels?: Int32Array, carry?: { model: VaeModel; first: number; keep?: boolean }): Promise<Trace> {
+async function train(config: ModelConfig, threads: number, labels?: Int32Array, carry?: { model: VaeModel; first: number; keep?: boolean }, imagesPerPass?: number): Promise<Trace> {
   await useWasm();
   const model = carry?.model ?? VaeModel.create(config);
-  const stepper = await createStepper(model, threads);
+  const stepper = await createStepper(model, threads, { imagesPerPass, maxImages: B });
   const losses: number[] = [];
   const recon: number[] = [];
   try {
@@ -132,6 +132,28 @@ describe('data-parallel training', () => {
     expect(covered).toEqual([[0, 3], [3, 6], [6, 8], [8, 10]]);
     tf.dispose([a, b]);
     optimizer.dispose();
+  });
+
+  it('a batch computed in passes (memory) takes the same steps as in one, on one thread or two', async () => {
+    const config = defaultModelConfig({ latent: 2, hidden: [64, 16], learningRate: 3e-3 });
+    const whole = await train(config, 1);
+    for (const threads of [1, 2]) {
+      const passes = await train(config, threads, undefined, undefined, 10); // 32 images: 4 passes of 8 on one thread, 2 of 8 on each of two
+      expectClose(passes.losses, whole.losses, 1e-4);
+      const maxDiff = Math.max(...passes.weights.map((w, i) => Math.abs(w - whole.weights[i])));
+      expect(maxDiff, `${threads} thread(s) in passes`).toBeLessThan(1e-4);
+    }
+  }, 180_000);
+
+  it('plans passes in batch order: every image once, at most the pass size, slots numbered in order', async () => {
+    const { planPasses } = await import('../../models/parallel/shard.ts');
+    expect(planPasses(32, 1, 10)).toEqual([[{ offset: 0, size: 8, slot: 0 }, { offset: 8, size: 8, slot: 1 }, { offset: 16, size: 8, slot: 2 }, { offset: 24, size: 8, slot: 3 }]]);
+    expect(planPasses(7, 2, 3)).toEqual([
+      [{ offset: 0, size: 2, slot: 0 }, { offset: 2, size: 2, slot: 1 }],
+      [{ offset: 4, size: 3, slot: 2 }],
+    ]);
+    expect(planPasses(5, 2)).toEqual([[{ offset: 0, size: 3, slot: 0 }], [{ offset: 3, size: 2, slot: 1 }]]);
+    expect(planPasses(1, 4)).toEqual([[{ offset: 0, size: 1, slot: 0 }]]);
   });
 
   it('the semi-supervised model (labels, shift-consistency) on three threads matches one thread', async () => {

@@ -11,7 +11,7 @@ import type { ModelConfig } from '../../../models/config.ts';
 import { VaeModel } from '../../../models/vae.ts';
 import { inferenceBinarize, pixelsToFloats, pixelsToTensor, tensorToPixels } from '../../../models/pixels.ts';
 import { createStepper, type Stepper } from './parallel/stepper.ts';
-import { trainingThreads } from './parallel/threads.ts';
+import { imagesPerPass, trainingThreads } from './parallel/threads.ts';
 import { writeDirAtomic } from '../../../models/io.ts';
 import type { TrainSettings } from './settings.ts';
 import { epochsForBudget } from './propose.ts';
@@ -51,7 +51,14 @@ export interface TrainHooks {
 const PROGRESS_MS = 100;
 const RECON_MS = 1000;
 const RECON_COUNT = 8;
+/**
+ * Test images per forward pass: 500, fewer for large images (about a million input values a pass), as a
+ * pass's activations all live until it ends and the wasm heap never shrinks: a 64 px RGB test pass of
+ * 500 images would need more memory than a training step of 128.
+ */
 const EVAL_CHUNK = 500;
+const EVAL_VALUES = 1 << 20;
+const evalChunk = (valuesPerImage: number) => Math.min(EVAL_CHUNK, Math.max(64, Math.floor(EVAL_VALUES / valuesPerImage)));
 const EVAL_SEED = 4242;
 
 /**
@@ -194,7 +201,10 @@ class Job implements TrainingJob {
       }
       await saveRunFile(this.runDir, runFile);
       const threads = trainingThreads(this.settings.threads, this.config, tf.getBackend(), this.settings.batchSize);
-      stepper = await createStepper(model, threads.threads);
+      stepper = await createStepper(model, threads.threads, {
+        imagesPerPass: imagesPerPass(this.config, this.settings.batchSize),
+        maxImages: this.settings.batchSize + plan.extraLabelled,
+      });
       return await new TrainingLoop(this, model, position, runFile, plan, stepper, stepper.note ?? threads.note).run();
     } catch (e) {
       this.state = 'failed';
@@ -595,8 +605,9 @@ export function evaluateSplit(model: VaeModel, ds: Dataset, indices: number[], s
   const kl = new Float64Array(model.config.latent);
   let correct = 0;
   let labelled = 0;
-  for (let start = 0, c = 0; start < indices.length; start += EVAL_CHUNK, c++) {
-    const idx = indices.slice(start, start + EVAL_CHUNK);
+  const chunk = evalChunk(size * size * channels);
+  for (let start = 0, c = 0; start < indices.length; start += chunk, c++) {
+    const idx = indices.slice(start, start + chunk);
     const x = pixelsToTensor(pixels, idx, size, channels, binarize, rand);
     const r = model.evaluate(x, seed + c);
     x.dispose();

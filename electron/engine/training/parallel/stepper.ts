@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Worker } from 'node:worker_threads';
 import type { VaeModel, StepResult } from '../../../../models/vae.ts';
-import { combineStats, gradientSizes, readWeights, shardGradients, shardRows, shardSize, weightCount, writeWeights, type ShardStats } from '../../../../models/parallel/shard.ts';
+import { combineStats, gradientSizes, planPasses, readWeights, shardGradients, weightCount, writeWeights, type Pass, type ShardStats } from '../../../../models/parallel/shard.ts';
 import { adamRange, adamSettings, exportAdamState, importAdamState, parameterRange, trainableSegments, type Segment } from '../../../../models/parallel/adam.ts';
 import { startWorker, workerEntry } from '../../worker-entry.ts';
 import type { WorkerReply, WorkerRequest } from './protocol.ts';
@@ -32,11 +32,22 @@ export interface Stepper {
 /** How long a worker may take to load TF.js and its backend. */
 const START_TIMEOUT_MS = 120_000;
 
-/** A stepper for `model` on `threads` threads; falls back to one thread (with a note) when workers cannot start. */
-export async function createStepper(model: VaeModel, threads: number): Promise<Stepper> {
-  if (threads <= 1) return singleThread(model);
+export interface StepperOptions {
+  /** Images a pass may hold (activations grow with it): larger batches are computed in passes whose gradients add up. */
+  imagesPerPass?: number;
+  /** The most images a step will be given (the batch, plus a semi-supervised run's added labelled images). */
+  maxImages?: number;
+}
+
+/**
+ * A stepper for `model` on `threads` threads, in passes of at most `imagesPerPass` images; falls back to
+ * one thread (with a note) when workers cannot start.
+ */
+export async function createStepper(model: VaeModel, threads: number, options: StepperOptions = {}): Promise<Stepper> {
+  const passes = options.imagesPerPass !== undefined && options.maxImages !== undefined && options.imagesPerPass < options.maxImages;
+  if (threads <= 1 && !passes) return singleThread(model);
   try {
-    return await DataParallel.start(model, threads);
+    return await DataParallel.start(model, threads, options);
   } catch (error) {
     return singleThread(model, `training on one thread: the worker threads did not start (${error instanceof Error ? error.message : String(error)})`);
   }
@@ -64,6 +75,8 @@ class DataParallel implements Stepper {
   private readonly moments: { m: Float32Array; v: Float32Array };
   private readonly segments: Segment[];
   private readonly count: number;
+  private readonly perPass: number;
+  readonly note?: string;
   /** Adam steps taken (the optimiser's iteration count). */
   private steps = 0;
   private pending = new Map<Worker, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
@@ -75,11 +88,14 @@ class DataParallel implements Stepper {
     private readonly model: VaeModel,
     private readonly workers: Worker[],
     buffers: { weights: SharedArrayBuffer; gradients: SharedArrayBuffer; moments: SharedArrayBuffer },
+    perPass: number,
   ) {
+    this.perPass = perPass;
+    if (Number.isFinite(perPass)) this.note = `each step in passes of at most ${perPass} images, to bound memory`;
     const count = gradientSizes(model).reduce((a, n) => a + n, 0);
     this.count = count;
     this.weights = new Float32Array(buffers.weights);
-    this.slots = Array.from({ length: workers.length + 1 }, (_, s) => new Float32Array(buffers.gradients, s * count * 4, count));
+    this.slots = Array.from({ length: buffers.gradients.byteLength / (count * 4) }, (_, s) => new Float32Array(buffers.gradients, s * count * 4, count));
     this.moments = { m: new Float32Array(buffers.moments, 0, count), v: new Float32Array(buffers.moments, count * 4, count) };
     this.segments = trainableSegments(model);
     for (const w of workers) {
@@ -93,19 +109,22 @@ class DataParallel implements Stepper {
     return this.workers.length + 1;
   }
 
-  static async start(model: VaeModel, threads: number): Promise<DataParallel> {
+  static async start(model: VaeModel, threads: number, options: StepperOptions): Promise<DataParallel> {
     const gradientCount = gradientSizes(model).reduce((a, n) => a + n, 0);
+    const perPass = options.imagesPerPass ?? Infinity;
+    // One gradient slot per pass; the passes of the largest step there will be (more images, never fewer passes).
+    const slots = Number.isFinite(perPass) ? planPasses(options.maxImages ?? threads, threads, perPass).flat().length : threads;
     const buffers = {
       weights: new SharedArrayBuffer(weightCount(model) * 4),
-      gradients: new SharedArrayBuffer(threads * gradientCount * 4),
+      gradients: new SharedArrayBuffer(Math.max(slots, threads) * gradientCount * 4),
       moments: new SharedArrayBuffer(2 * gradientCount * 4),
     };
     const entry = workerEntry('train-worker', import.meta.url, process.env.LATENT_EXPLORER_TRAIN_WORKER);
     const workers = Array.from({ length: threads - 1 }, () => startWorker(entry));
-    const trainer = new DataParallel(model, workers, buffers);
+    const trainer = new DataParallel(model, workers, buffers, perPass);
     try {
       const started = workers.map((w, i) =>
-        trainer.request(w, { type: 'init', config: model.config, backend: tf.getBackend(), weights: buffers.weights, gradients: buffers.gradients, slot: i + 1, moments: buffers.moments }),
+        trainer.request(w, { type: 'init', config: model.config, backend: tf.getBackend(), weights: buffers.weights, gradients: buffers.gradients, moments: buffers.moments }),
       );
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not ready after ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS)));
@@ -152,8 +171,10 @@ class DataParallel implements Stepper {
   async step(x: Float32Array, shape: [number, number, number, number], labels: Int32Array | undefined, seed: number): Promise<StepResult> {
     const [n, h, w, c] = shape;
     const per = h * w * c;
-    const parts = Math.min(this.threads, n);
-    const rows = shardRows(n, parts);
+    const plan = planPasses(n, this.threads, this.perPass);
+    const passCount = plan.reduce((a, p) => a + p.length, 0);
+    if (passCount > this.slots.length) throw new Error(`a step of ${n} images needs ${passCount} gradient slots; the stepper has ${this.slots.length}`);
+    const parts = plan.length;
     let t = performance.now();
     const lap = (phase: keyof DataParallel['phases']) => {
       const now = performance.now();
@@ -162,24 +183,29 @@ class DataParallel implements Stepper {
     };
     readWeights(this.model, this.weights);
     lap('weights');
-    const replies = rows.slice(1).map((r, p) => {
-      const size = shardSize(n, parts, p + 1);
-      const shard = x.slice(r.offset * per, (r.offset + size) * per);
-      const shardLabels = labels?.slice(r.offset, r.offset + size);
-      return this.request(this.workers[p], { type: 'step', x: shard, shape: [size, h, w, c], labels: shardLabels, seed, rows: r }, [shard.buffer as ArrayBuffer]);
+    const replies = plan.slice(1).map((passes, p) => {
+      const first = passes[0].offset;
+      const end = passes[passes.length - 1].offset + passes[passes.length - 1].size;
+      const part = x.slice(first * per, end * per);
+      return this.request(
+        this.workers[p],
+        { type: 'step', x: part, shape: [end - first, h, w, c], labels: labels?.slice(first, end), seed, total: n, first, passes },
+        [part.buffer as ArrayBuffer],
+      );
     });
     // awaited below; if this thread's shard throws first, a worker's failure must not go unhandled
     for (const r of replies) r.catch(() => {});
-    const size0 = shardSize(n, parts, 0);
-    const x0 = tf.tensor4d(x.subarray(0, size0 * per), [size0, h, w, c]);
-    let own: ShardStats;
-    try {
-      own = shardGradients(this.model, x0, labels?.slice(0, size0), seed, rows[0], this.slots[0]);
-    } finally {
-      x0.dispose();
-    }
+    const own = plan[0].map((pass: Pass) => {
+      const xp = tf.tensor4d(x.subarray(pass.offset * per, (pass.offset + pass.size) * per), [pass.size, h, w, c]);
+      try {
+        return shardGradients(this.model, xp, labels?.slice(pass.offset, pass.offset + pass.size), seed, { offset: pass.offset, total: n }, this.slots[pass.slot]);
+      } finally {
+        xp.dispose();
+      }
+    });
     lap('ownShard');
-    const stats = [own, ...(await Promise.all(replies)).map((r) => (r as { stats: ShardStats }).stats)];
+    // in slot order: the passes of thread 0, then thread 1's, ...
+    const stats: ShardStats[] = [...own, ...(await Promise.all(replies)).flatMap((r) => (r as { stats: ShardStats[] }).stats)];
     lap('wait');
     // Each thread averages the gradients and takes the Adam step on its own range of the parameters.
     const adamStep = ++this.steps;
@@ -191,7 +217,7 @@ class DataParallel implements Stepper {
     });
     for (const u of updates) u.catch(() => {});
     const [from, to] = parameterRange(this.count, parts, 0);
-    adamRange(adamStep, settings, this.slots.slice(0, parts), scales, this.moments, this.weights, this.segments, from, to);
+    adamRange(adamStep, settings, this.slots.slice(0, passCount), scales, this.moments, this.weights, this.segments, from, to);
     await Promise.all(updates);
     lap('update');
     writeWeights(this.model, this.weights);

@@ -39,3 +39,28 @@ export function trainingThreads(requested: number | undefined, config: ModelConf
   const threads = Math.min(wanted, Math.max(1, Math.floor(batchSize / 8)));
   return threads < wanted ? { threads, note: `${threads} training thread${threads > 1 ? 's' : ''}: a batch of ${batchSize} gives each thread at least 8 images` } : { threads };
 }
+
+/**
+ * Wasm heap a convolutional training step takes per input value of its images: measured 525 MB for a
+ * batch of 128 images of 64 px RGB (about 340 bytes a value; im2col buffers and the tape's activations).
+ */
+const CONV_STEP_BYTES_PER_VALUE = 340;
+/** Heap one pass of a step may take; the wasm heap never shrinks, so this bounds the training's memory. */
+const PASS_BYTES = 128 * 1024 * 1024;
+
+/**
+ * Images per pass for a run of `config`: big convolutional batches are computed in passes whose gradients
+ * add up to the batch's (the same step within float tolerance), so memory follows the pass, not the
+ * batch. Undefined when the batch fits, or when a term needs the whole batch in one pass.
+ */
+export function imagesPerPass(config: ModelConfig, batchSize: number): number | undefined {
+  if (config.arch !== 'conv' || batchDependent(config)) return undefined;
+  const perImage = CONV_STEP_BYTES_PER_VALUE * config.imageSize * config.imageSize * config.channels;
+  const images = Math.max(8, Math.floor(PASS_BYTES / perImage));
+  return images < batchSize ? images : undefined;
+}
+
+/** Whether a term of the objective is estimated from the whole batch (it cannot be cut into shards or passes). */
+function batchDependent(config: ModelConfig): boolean {
+  return config.objective === 'beta-tcvae' || (config.objective === 'ssvae' && ((config.styleTcWeight ?? 0) > 0 || (config.classCode === 'prototype' && (config.leakageWeight ?? 0) > 0)));
+}

@@ -15,8 +15,7 @@ const reply = (r: WorkerReply) => port.postMessage(r);
 
 let model: VaeModel | null = null;
 let weights: Float32Array;
-let gradients: Float32Array;
-/** Every thread's gradient slot (the update reads them all), the moments, and where each variable sits. */
+/** Every pass's gradient slot (the update reads them all), the moments, and where each variable sits. */
 let slots: Float32Array[];
 let moments: { m: Float32Array; v: Float32Array };
 let segments: Segment[];
@@ -31,7 +30,6 @@ port.on('message', async (request: WorkerRequest) => {
       const count = gradientSizes(model).reduce((a, n) => a + n, 0);
       if (request.weights.byteLength !== weightCount(model) * 4) throw new Error('weight buffer does not match the model');
       weights = new Float32Array(request.weights);
-      gradients = new Float32Array(request.gradients, request.slot * count * 4, count);
       slots = Array.from({ length: request.gradients.byteLength / (count * 4) }, (_, s) => new Float32Array(request.gradients, s * count * 4, count));
       moments = { m: new Float32Array(request.moments, 0, count), v: new Float32Array(request.moments, count * 4, count) };
       segments = trainableSegments(model);
@@ -39,12 +37,18 @@ port.on('message', async (request: WorkerRequest) => {
     } else if (request.type === 'step') {
       if (!model) throw new Error('step before init');
       writeWeights(model, weights);
-      const x = tf.tensor4d(request.x, request.shape);
-      try {
-        reply({ type: 'done', stats: shardGradients(model, x, request.labels, request.seed, request.rows, gradients) });
-      } finally {
-        x.dispose();
-      }
+      const [, h, w, c] = request.shape;
+      const per = h * w * c;
+      const stats = request.passes.map((pass) => {
+        const from = pass.offset - request.first;
+        const x = tf.tensor4d(request.x.subarray(from * per, (from + pass.size) * per), [pass.size, h, w, c]);
+        try {
+          return shardGradients(model!, x, request.labels?.slice(from, from + pass.size), request.seed, { offset: pass.offset, total: request.total }, slots[pass.slot]);
+        } finally {
+          x.dispose();
+        }
+      });
+      reply({ type: 'done', stats });
     } else if (request.type === 'update') {
       adamRange(request.t, request.settings, slots.slice(0, request.scales.length), request.scales, moments, weights, segments, request.from, request.to);
       reply({ type: 'updated' });
