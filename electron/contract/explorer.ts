@@ -184,8 +184,25 @@ export interface ExplorerRequests {
     params: { runDir: string };
     result: { metrics: FactorMetrics | null; reason?: string; epochs: number[]; klHistory: number[][]; switchOn: (number | null)[]; modelEpoch: number };
   };
+  /** Per listed image (the latents list's order): file, split, KL and the dataset's known factors, for Find and Colour. */
+  'explorer.pointFacts': { params: { runDir: string }; result: PointFacts };
+  /** Per listed image: mean squared error per pixel (0..1 values) of its reconstruction E[x|E[z|x]]; cached per model. */
+  'explorer.reconErrors': { params: { runDir: string }; result: { errors: Float32Array; modelEpoch: number } };
   /** Saves dimension names in the run's run.json (atomic write). */
   'explorer.setNames': { params: { runDir: string; names: string[] }; result: { names: string[] } };
+}
+
+/** What Find and Colour know about each listed image. */
+export interface PointFacts {
+  /** Source file (or `sample:mnist#12` for the bundled sample). */
+  files: string[];
+  /** 1 = test image, 0 = training image (listed when the dataset has no test split). */
+  split: Uint8Array;
+  /** KL(q(z|x) || N(0, I)) summed over dimensions, nats. */
+  kl: Float32Array;
+  /** Known factors of variation (factors.csv), aligned with the list; NaN where an image has none. */
+  factors: { name: string; kind: 'numeric' | 'categorical'; categories?: string[]; values: Float32Array }[];
+  modelEpoch: number;
 }
 
 /** A layout of the Embedding view. */

@@ -1,12 +1,19 @@
 // The Embedding view on the shipped sample runs, in Chromium through the browser host: the layout
-// picker (t-SNE, UMAP, PCA, raw dimensions) redraws the map, each picture checked by its pixels.
-// Screenshots go to screenshots/.
+// picker (t-SNE, UMAP, PCA, raw dimensions) redraws the map; Find (file name, split, selection) and
+// Colour (reconstruction error, KL, a known factor) change what is drawn; the selection's rows are
+// saved as CSV. Each picture is checked by its pixels. Screenshots go to screenshots/.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Browser, Locator, Page } from '@playwright/test';
 import { test, expect, screenshotPath, type Host } from './fixtures.ts';
+import { connectHost, jobDone } from '../bench/_views-client.ts';
 
 test.describe.configure({ mode: 'serial' });
 
 let page: Page;
+let hostInfo: Host;
 
 /** Share of bright pixels and a hash of a canvas (WebGL canvases read through a 2-D copy). */
 async function canvasStats(canvas: Locator): Promise<{ ink: number; hash: number }> {
@@ -46,7 +53,8 @@ async function openSample(name: string): Promise<void> {
 }
 
 test.beforeAll(async ({ browser, host }: { browser: Browser; host: Host }) => {
-  page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  hostInfo = host;
+  page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
   page.on('pageerror', (e) => console.error('page error:', e.message));
   await page.goto(host.url);
   await openSample('mnist-beta-vae-10d');
@@ -87,4 +95,122 @@ test('the layout picker shows t-SNE, UMAP, PCA and two raw dimensions, each a di
   await page.getByRole('combobox', { name: 'Layout' }).selectOption('tsne');
   await expect(status()).toContainText(/t-SNE done/);
   await expect.poll(async () => (await canvasStats(embedding())).hash).toBe(tsne.hash);
+});
+
+const shown = () => page.getByRole('status', { name: 'Shown points' });
+const shownCount = async () => Number((await shown().textContent())!.replace(/,/g, '').match(/^(\d+) of/)![1]);
+
+test('Find: a file-name glob, a split and the selection filter the points; the selection is saved as CSV', async () => {
+  test.setTimeout(180_000);
+  await expect(status()).toContainText(/t-SNE done/);
+  await expect(shown()).toHaveText('999 of 999 shown');
+  const all = await canvasStats(embedding());
+
+  // The sample's files are sample:mnist#<index>: images 100 to 199 by a glob.
+  await page.getByRole('searchbox', { name: 'File name' }).fill('*#1??');
+  await expect.poll(shownCount).toBeLessThan(999);
+  const some = await shownCount();
+  expect(some).toBeGreaterThan(0);
+  await changedFrom(all.hash);
+  expect((await canvasStats(embedding())).ink).toBeLessThan(all.ink);
+  await page.screenshot({ path: screenshotPath('embedding-find-name') });
+  // a substring that names nothing: nothing drawn
+  await page.getByRole('searchbox', { name: 'File name' }).fill('no-such-file');
+  await expect(shown()).toHaveText('0 of 999 shown');
+  await expect.poll(async () => (await canvasStats(embedding())).ink).toBe(0);
+  await page.getByRole('searchbox', { name: 'File name' }).fill('');
+
+  // every listed image of the sample is a test image
+  await page.getByRole('combobox', { name: 'Split' }).selectOption('train');
+  await expect(shown()).toHaveText('0 of 999 shown');
+  await page.getByRole('combobox', { name: 'Split' }).selectOption('test');
+  await expect(shown()).toHaveText('999 of 999 shown');
+  await expect.poll(async () => (await canvasStats(embedding())).hash).toBe(all.hash);
+
+  // A lasso in the middle, then only the selection.
+  await page.getByRole('radio', { name: 'Lasso select' }).click();
+  const box = (await embedding().boundingBox())!;
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  await page.mouse.move(cx - 150, cy - 150);
+  await page.mouse.down();
+  for (const [dx, dy] of [[150, -150], [150, 150], [-150, 150], [-150, -150]]) await page.mouse.move(cx + dx, cy + dy, { steps: 5 });
+  await page.mouse.up();
+  await page.getByRole('radio', { name: 'Pan & zoom' }).click();
+  const section = page.getByRole('region', { name: 'Selected images' });
+  await expect(section).toContainText(/\d+ selected/);
+  const selected = Number((await section.locator('h3').textContent())!.replace(/,/g, '').match(/^(\d+)/)![1]);
+  expect(selected).toBeGreaterThan(0);
+  await page.getByRole('checkbox', { name: 'Only the selection' }).check();
+  await expect(shown()).toHaveText(`${selected} of 999 shown`);
+  await changedFrom(all.hash);
+  await page.screenshot({ path: screenshotPath('embedding-only-selection') });
+
+  // Its rows of the embedding table, through the export dialog (a download in the browser host).
+  await section.getByRole('button', { name: 'Export CSV…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Export Embedding table (CSV)' });
+  await expect(dialog.getByLabel('Preview')).toContainText(`${selected} rows, the ${selected} selected images`);
+  const [download] = await Promise.all([page.waitForEvent('download'), dialog.getByRole('button', { name: 'Save…' }).click()]);
+  expect(download.suggestedFilename()).toMatch(/-selection\.csv$/);
+  const file = join(hostInfo.dataDir, 'selection.csv');
+  await download.saveAs(file);
+  const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+  expect(lines[0]).toBe(`id,file,label,split,${Array.from({ length: 10 }, (_, d) => `mean_${d + 1}`).join(',')},tsne_x,tsne_y`);
+  expect(lines.length).toBe(selected + 1);
+  for (const line of lines.slice(1)) {
+    const cells = line.split(',');
+    expect(cells[1]).toBe(`sample:mnist#${cells[0]}`);
+    expect(cells[3]).toBe('test');
+    expect(Number.isFinite(Number(cells.at(-1)))).toBe(true);
+  }
+  await dialog.getByRole('button', { name: /Close|Cancel/ }).first().click();
+  await page.getByRole('checkbox', { name: 'Only the selection' }).uncheck();
+  await section.getByRole('button', { name: 'Clear selection' }).click();
+  await expect(shown()).toHaveText('999 of 999 shown');
+});
+
+test('Colour by reconstruction error or KL recolours the points and shows the scale', async () => {
+  const byClass = await canvasStats(embedding());
+  await page.getByRole('combobox', { name: 'Colour by' }).selectOption('recon');
+  const legend = page.getByRole('region', { name: 'Colour scale' });
+  await expect(legend).toContainText('Reconstruction error (MSE per pixel)', { timeout: 60_000 });
+  await expect(legend).toContainText(/≤ \S+/);
+  const recon = await changedFrom(byClass.hash);
+  await page.screenshot({ path: screenshotPath('embedding-colour-recon') });
+  await page.getByRole('combobox', { name: 'Colour by' }).selectOption('kl');
+  await expect(legend).toContainText('KL(q(z|x)');
+  await changedFrom(recon);
+  await page.getByRole('combobox', { name: 'Colour by' }).selectOption('class');
+  await expect.poll(async () => (await canvasStats(embedding())).hash).toBe(byClass.hash);
+});
+
+test('a run on data with known factors colours its points by any factor', async () => {
+  test.setTimeout(300_000);
+  const folder = join(mkdtempSync(join(tmpdir(), 'le-e2e-map-glyphs-')), 'glyphs');
+  try {
+    const synth = spawnSync(process.execPath, [resolve('bin/latent-explorer.mjs'), 'synth', '--out', folder, '--count', '600', '--seed', '5'], { encoding: 'utf8' });
+    expect(synth.status, synth.stderr).toBe(0);
+    const conn = await connectHost(hostInfo.url);
+    const { jobId, runDir } = await conn.client.request('train.start', { ref: folder, settings: { model: 'vae', arch: 'mlp', latent: 4, epochs: 1, batchSize: 100, lr: 0.002, seed: 1 } });
+    await jobDone(conn.client, jobId);
+    conn.close();
+    await page.getByRole('button', { name: 'Refresh runs' }).click();
+    await page.getByRole('button', { name: new RegExp(runDir.split('/').pop()!) }).click();
+    await expect(page.getByRole('tab', { name: 'Embedding' })).toHaveAttribute('aria-selected', 'true');
+    await expect(status()).toContainText(/t-SNE done/, { timeout: 120_000 });
+    const colourBy = page.getByRole('combobox', { name: 'Colour by' });
+    await expect(colourBy.locator('option', { hasText: /^factor: / })).not.toHaveCount(0);
+    const factors = await colourBy.locator('option', { hasText: /^factor: / }).allTextContents();
+    expect(factors.length).toBeGreaterThan(2);
+    const before = await canvasStats(embedding());
+    // (the first factor, shape, is also the class: the same colours)
+    await colourBy.selectOption({ label: factors[1] });
+    await expect(page.getByRole('region', { name: 'Colour scale' })).toContainText(factors[1].replace('factor: ', ''));
+    const first = await changedFrom(before.hash);
+    await page.screenshot({ path: screenshotPath('embedding-colour-factor') });
+    await colourBy.selectOption({ label: factors[factors.length - 1] });
+    await changedFrom(first);
+  } finally {
+    rmSync(resolve(folder, '..'), { recursive: true, force: true });
+  }
 });

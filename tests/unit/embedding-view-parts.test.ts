@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { clipTransform, dataX, dataY, fitExtent, screenX, screenY, type View } from '../../renderer/src/explorer/embedding/geometry.ts';
 import { PointPicker } from '../../renderer/src/explorer/embedding/picking.ts';
 import { Lasso, pointsInPolygon } from '../../renderer/src/explorer/embedding/lasso.ts';
-import { categoricalColours, drawOrder, rgbBytes } from '../../renderer/src/explorer/embedding/colours.ts';
+import { categoricalColours, continuousColours, drawOrder, rgbBytes } from '../../renderer/src/explorer/embedding/colours.ts';
+import { findMask, globToRegExp, nameMatcher } from '../../renderer/src/explorer/embedding/filter.ts';
 
 const points = Float32Array.of(-1, -1, 1, 1, 0, 0, 1, -1);
 const view = (zoom = { k: 1, x: 0, y: 0 }): View => ({ width: 200, height: 100, fit: fitExtent(points, 200, 100, 10), zoom });
@@ -90,5 +91,55 @@ describe('colours and order', () => {
     expect(rgbBytes('#ff8000')).toEqual([255, 128, 0]);
     const c = categoricalColours(Int32Array.of(0, 1, -1), ['#ff0000', '#00ff00'], '#808080', 200);
     expect(Array.from(c)).toEqual([255, 0, 0, 200, 0, 255, 0, 200, 128, 128, 128, 200]);
+  });
+});
+
+describe('find', () => {
+  it('turns globs into whole-name patterns: * within a folder, ** across, ? one character, [..] a class', () => {
+    expect(globToRegExp('*.png').test('seven.png')).toBe(true);
+    expect(globToRegExp('*.png').test('digits/seven.png')).toBe(false);
+    expect(globToRegExp('**/*.png').test('digits/7/seven.png')).toBe(true);
+    expect(globToRegExp('img-??.JPG').test('img-07.jpg')).toBe(true);
+    expect(globToRegExp('img-[0-3].png').test('img-2.png')).toBe(true);
+    expect(globToRegExp('img-[!0-3].png').test('img-2.png')).toBe(false);
+    expect(globToRegExp('a+b(1).png').test('a+b(1).png')).toBe(true);
+  });
+
+  it('matches a name query as a substring, or as a glob against the path or its last part', () => {
+    expect(nameMatcher('')('anything')).toBe(true);
+    expect(nameMatcher('SEVEN')('digits/seven-01.png')).toBe(true);
+    expect(nameMatcher('eight')('digits/seven-01.png')).toBe(false);
+    expect(nameMatcher('seven-*.png')('/data/digits/seven-01.png')).toBe(true);
+    expect(nameMatcher('/data/*/seven-01.png')('/data/digits/seven-01.png')).toBe(true);
+    expect(nameMatcher('*.jpg')('/data/digits/seven-01.png')).toBe(false);
+  });
+
+  it('shows a point only when its class, name, split and selection all pass', () => {
+    const groups = Int32Array.of(0, 1, 0, 2, 1);
+    const files = ['a/x1.png', 'a/y2.png', 'b/x3.png', 'b/x4.png', 'b/y5.png'];
+    const splits = Uint8Array.of(1, 1, 0, 1, 0);
+    const base = { hidden: [false, false, false], groups, name: '', files, split: 'all' as const, splits };
+    expect(Array.from(findMask(base))).toEqual([1, 1, 1, 1, 1]);
+    expect(Array.from(findMask({ ...base, hidden: [false, true, false] }))).toEqual([1, 0, 1, 1, 0]);
+    expect(Array.from(findMask({ ...base, name: 'x' }))).toEqual([1, 0, 1, 1, 0]);
+    expect(Array.from(findMask({ ...base, name: 'b/*' }))).toEqual([0, 0, 1, 1, 1]);
+    expect(Array.from(findMask({ ...base, split: 'train' }))).toEqual([0, 0, 1, 0, 1]);
+    expect(Array.from(findMask({ ...base, only: [4, 0] }))).toEqual([1, 0, 0, 0, 1]);
+    expect(Array.from(findMask({ ...base, name: 'x', split: 'test', only: [0, 1, 2] }))).toEqual([1, 0, 0, 0, 0]);
+  });
+});
+
+describe('continuous colours', () => {
+  it('spreads the 2nd..98th percentile over the scale, clamps outliers and greys NaN', () => {
+    const values = Float32Array.from({ length: 101 }, (_, i) => i);
+    values[100] = 1e6; // an outlier
+    values[50] = NaN;
+    const { colours, domain } = continuousColours(values, (t) => `rgb(${Math.round(255 * t)}, 0, 0)`, '#00ff00');
+    expect(domain[0]).toBe(2);
+    expect(domain[1]).toBeLessThan(100);
+    expect(colours[0]).toBe(0); // below the low end: clamped to the start
+    expect(colours[4 * 100]).toBe(255); // the outlier: clamped to the end
+    expect(Array.from(colours.subarray(4 * 50, 4 * 50 + 3))).toEqual([0, 255, 0]);
+    expect(colours[4 * 60]).toBeGreaterThan(colours[4 * 40]);
   });
 });

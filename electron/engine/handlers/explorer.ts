@@ -7,6 +7,7 @@ import { classMeanCodes, manifoldCodes, traversalCodes } from '../explorer/grids
 import { listRuns } from '../explorer/runs.ts';
 import { suggestStyleNames } from '../explorer/style-names.ts';
 import { linearLayout, neighboursOf, placeFiles, walkCodes } from '../explorer/explore.ts';
+import { pointFacts, reconstructionErrors } from '../explorer/point-facts.ts';
 import { runFactorMetrics } from '../disentanglement/run-metrics.ts';
 import { switchOnEpochs } from '../disentanglement/seed-agreement.ts';
 import { SAMPLE_MNIST } from '../datasets/types.ts';
@@ -149,6 +150,14 @@ export const explorerHandlers: HandlerMap = {
       steps,
     });
     return { dims };
+  },
+
+  'explorer.pointFacts': async ({ runDir }, ctx) => pointFacts(await ctx.sessions.get(runDir)),
+
+  'explorer.reconErrors': async ({ runDir }, ctx) => {
+    const session = await ctx.sessions.get(runDir);
+    const errors = await reconstructionErrors(session);
+    return { errors, modelEpoch: session.modelEpoch };
   },
 
   'explorer.setNames': async ({ runDir, names }, ctx) => ({ names: await (await ctx.sessions.get(runDir)).setNames(names) }),

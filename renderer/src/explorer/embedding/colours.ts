@@ -40,3 +40,31 @@ export function drawOrder(group: ArrayLike<number>, groups: number, visible: (i:
   for (let i = 0; i < group.length; i++) if (visible(i)) out[start[g(i) === groups ? 0 : g(i) + 1]++] = i;
   return out;
 }
+
+/**
+ * Per-point RGBA for a number per point through a colour scale: the 2nd to 98th percentile span the
+ * scale (one outlier does not wash out the rest), values beyond are clamped, NaN gets `missing`.
+ * Returns the colours and the domain used, for the legend.
+ */
+export function continuousColours(values: ArrayLike<number>, interpolate: (t: number) => string, missing: string, alpha = 217): { colours: Uint8Array; domain: [number, number] } {
+  const finite: number[] = [];
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) finite.push(values[i]);
+  finite.sort((a, b) => a - b);
+  const at = (p: number) => finite[Math.min(finite.length - 1, Math.max(0, Math.round(p * (finite.length - 1))))];
+  const lo = finite.length ? at(0.02) : 0;
+  let hi = finite.length ? at(0.98) : 1;
+  if (!(hi > lo)) hi = lo + 1e-9;
+  // 64 steps: enough for the eye, and the 2-D fallback changes its fill colour less often.
+  const steps = Array.from({ length: 64 }, (_, k) => rgbBytes(interpolate(k / 63)));
+  const none = rgbBytes(missing);
+  const colours = new Uint8Array(values.length * 4);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    const c = Number.isFinite(v) ? steps[Math.round(Math.min(1, Math.max(0, (v - lo) / (hi - lo))) * 63)] : none;
+    colours[4 * i] = c[0];
+    colours[4 * i + 1] = c[1];
+    colours[4 * i + 2] = c[2];
+    colours[4 * i + 3] = alpha;
+  }
+  return { colours, domain: [lo, hi] };
+}
