@@ -1,6 +1,8 @@
 // A contract client over the browser host's WebSocket, as a browser page would connect (token in
 // the URL, the page's origin): benchmarks and end-to-end tests drive the real host with it.
 import WebSocket from 'ws';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { createClient, type Client } from '../../electron/contract/client.ts';
 import { decodeFrame, encodeFrame } from '../../electron/contract/codec.ts';
 import { isMessage, type Message } from '../../electron/contract/messages.ts';
@@ -45,5 +47,24 @@ export function jobDone(client: Client, jobId: string): Promise<unknown> {
       offFailed();
       reject(new Error(e.message));
     });
+  });
+}
+
+/** `latent-explorer serve` on a free port with its own data folder; resolves with the page URL (token included). */
+export function startServe(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['bin/latent-explorer.mjs', 'serve', '--port', '0', '--json'], {
+    env: { ...process.env, LATENT_EXPLORER_DATA: dataDir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const e = JSON.parse(line);
+        if (e.event === 'listening') resolve({ url: e.url, child });
+      } catch {
+        // not JSON
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with code ${code}`)));
   });
 }

@@ -14,56 +14,16 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { generatePhotos, photoFile } from './_photos.ts';
+import { generateMnist60k as generate, MNIST60K_COUNT as COUNT, MNIST60K_FOLDER as FOLDER, mnist60kFile as fileOf } from './_mnist60k.ts';
 import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
 import { openDataset } from '../../electron/engine/datasets/open.ts';
 
-const COUNT = 60_000;
-const FOLDER = '/tmp/latent-explorer-bench-mnist60k';
 const REFERENCE_FILES = 10_000;
 const PHOTOS = 20_000;
 const PHOTO_FOLDER = '/tmp/latent-explorer-bench-photos20k';
 const PHOTO_REFERENCE_FILES = 2_000;
 const quick = process.argv.includes('--quick');
 const only = process.argv.includes('--png') ? 'png' : process.argv.includes('--jpeg') ? 'jpeg' : 'both';
-
-function shifted(digit: Uint8Array, dx: number, dy: number): Uint8Array {
-  const out = new Uint8Array(784);
-  for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) {
-    const sx = x - dx;
-    const sy = y - dy;
-    if (sx >= 0 && sx < 28 && sy >= 0 && sy < 28) out[y * 28 + x] = digit[sy * 28 + sx];
-  }
-  return out;
-}
-
-function fileOf(i: number, label: number): string {
-  return join(FOLDER, String(label), `${String(i).padStart(5, '0')}.png`);
-}
-
-async function generate(): Promise<void> {
-  const marker = join(FOLDER, '.complete');
-  if (existsSync(marker) && readFileSync(marker, 'utf8') === String(COUNT)) return;
-  console.log(`Generating ${COUNT.toLocaleString()} PNGs in ${FOLDER} (once; kept for later runs)…`);
-  rmSync(FOLDER, { recursive: true, force: true });
-  const sample = loadSampleMnist();
-  for (let d = 0; d < 10; d++) mkdirSync(join(FOLDER, String(d)), { recursive: true });
-  const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (next < COUNT) {
-        const i = next++;
-        const k = i % 10_000;
-        const copy = Math.floor(i / 10_000); // 0..5: shift each copy differently
-        const digit = sample.images.pixels.subarray(k * 784, (k + 1) * 784);
-        const png = await sharp(shifted(digit, (copy % 3) - 1, Math.floor(copy / 3)), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
-        writeFileSync(fileOf(i, sample.images.labels[k]), png);
-      }
-    }),
-  );
-  writeFileSync(marker, String(COUNT));
-  console.log(`Generated in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-}
 
 function listFiles(): string[] {
   const sample = loadSampleMnist();

@@ -20,7 +20,7 @@ import { useWasm } from '../unit/helpers/tf.ts';
 import { loadRun } from '../../electron/engine/training/run-file.ts';
 import { manifoldCodes } from '../../electron/engine/explorer/grids.ts';
 import type { TrainSettings } from '../../electron/contract/api.ts';
-import { connectHost, jobDone } from './_views-client.ts';
+import { connectHost, jobDone, startServe } from './_views-client.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const median = (xs: number[]) => {
@@ -29,24 +29,6 @@ const median = (xs: number[]) => {
 };
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 const ms = (x: number) => `${x.toFixed(2)} ms`;
-
-function startServe(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['bin/latent-explorer.mjs', 'serve', '--port', '0', '--json'], {
-    env: { ...process.env, LATENT_EXPLORER_DATA: dataDir },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const e = JSON.parse(line);
-        if (e.event === 'listening') resolve({ url: e.url, child });
-      } catch {
-        // not JSON
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with code ${code}`)));
-  });
-}
 
 const dataDir = mkdtempSync(join(tmpdir(), 'le-bench-views-'));
 const { url, child } = await startServe(dataDir);

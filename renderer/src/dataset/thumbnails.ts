@@ -119,10 +119,15 @@ export class ThumbnailSource {
     return this.rows.get(key);
   }
 
-  /** The rows the grid shows now; earlier wishes not yet fetched are dropped. */
-  want(rows: VisibleRow[]): void {
-    this.wanted = rows;
-    for (const r of rows) {
+  /**
+   * The rows the grid shows now, then rows worth having soon (`ahead`, fetched after them); earlier
+   * wishes not yet fetched are dropped.
+   */
+  want(rows: VisibleRow[], ahead: VisibleRow[] = []): void {
+    const shown = new Set(rows.map((r) => r.key));
+    // Visible rows first, then the rest in dataset order (so they join into long runs).
+    this.wanted = [...rows, ...ahead.filter((r) => !shown.has(r.key))];
+    for (const r of this.wanted) {
       // Most recently wanted last, so the budget evicts rows scrolled away from first.
       const data = this.rows.get(r.key);
       if (data) {
