@@ -13,6 +13,7 @@ export default defineConfig({
       'tests/unit/browser-host.test.ts',
       'tests/unit/atomic-writes.test.ts',
       'tests/unit/tsne-parts.test.ts',
+      'tests/unit/tsne-step.test.ts',
     ],
     // Left out: two slow tests that train models (their code is covered by models-objectives.test.ts's fast
     // ones), the engine-restart test (it waits for a killed process) and the tree-repulsion and PCA tests

@@ -40,7 +40,7 @@ export function klToGaussians(mean: tf.Tensor2D, logVar: tf.Tensor2D, means: tf.
 /** log Σ_k (1/K) N(z | μ_k, v·I): an equal-weight Gaussian mixture with shared variance v, [N]. means [K, L]. */
 export function logGaussianMixture(z: tf.Tensor2D, means: tf.Tensor2D, variance = 1): tf.Tensor1D {
   const k = means.shape[0];
-  const perComponent = tf.sum(logNormal(z.expandDims(1), means.expandDims(0), tf.fill([1, 1, 1], Math.log(variance))), 2);
+  const perComponent = tf.sum(logNormal(z.expandDims(1), means.expandDims(0), tf.scalar(Math.log(variance))), 2);
   return tf.sub(tf.logSumExp(perComponent, 1), Math.log(k)) as tf.Tensor1D;
 }
 

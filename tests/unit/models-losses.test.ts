@@ -93,6 +93,21 @@ describe('loss terms', () => {
     expect(values(iwaeFromLogWeights(tf.tensor2d([[-7.5]])))[0]).toBeCloseTo(-7.5, 6);
   });
 
+  it('reparameterisation: z = μ + σ·ε, M samples sample-major; a shard of a batch draws the whole batch\'s ε for its rows', () => {
+    const mean = tf.tensor2d([[1, -2], [0, 3], [5, 5], [-1, 0], [2, 2]]);
+    const logVar = tf.tensor2d([[0, Math.log(4)], [Math.log(0.25), 0], [0, 0], [Math.log(9), 0], [0, Math.log(16)]]);
+    const whole = values(reparameterize(mean, logVar, 2, 77)); // [2·5, 2]
+    const eps = values(tf.randomNormal([2, 5, 2], 0, 1, 'float32', 77));
+    const m = Array.from(mean.dataSync());
+    const sd = values(tf.exp(tf.mul(0.5, logVar)));
+    for (let s = 0; s < 2; s++) for (let i = 0; i < 5; i++) for (let d = 0; d < 2; d++) expect(whole[(s * 5 + i) * 2 + d]).toBeCloseTo(m[i * 2 + d] + sd[i * 2 + d] * eps[(s * 5 + i) * 2 + d], 5);
+    // Images 2..4 as a shard of the batch of 5 (data-parallel training): the same z as the whole batch's rows 2..4.
+    const shard = values(reparameterize(mean.slice([2, 0], [3, 2]), logVar.slice([2, 0], [3, 2]), 2, 77, { offset: 2, total: 5 }));
+    expect(shard).toHaveLength(2 * 3 * 2);
+    for (let s = 0; s < 2; s++) for (let i = 0; i < 3; i++) for (let d = 0; d < 2; d++) expect(shard[(s * 3 + i) * 2 + d]).toBeCloseTo(whole[(s * 5 + i + 2) * 2 + d], 6);
+    tf.dispose([mean, logVar]);
+  });
+
   it('masked cross-entropy sums −log p(y) over labelled rows only', () => {
     // row 0: logits [0, log 3] → p(y=1) = 3/4; row 1 unlabelled (−1) is ignored
     const ce = values(maskedCrossEntropy(tf.tensor2d([[0, Math.log(3)], [5, -5]]), tf.tensor1d([1, -1], 'int32'), tf.tensor1d([1, 0])));
