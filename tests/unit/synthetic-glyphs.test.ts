@@ -3,7 +3,7 @@
 // and the `synth` command's folder, which `import` reads with its classes.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateGlyphs, GLYPH_CLASSES, GLYPH_FACTOR_RANGES } from '../../electron/engine/datasets/synthetic/glyphs.ts';
@@ -80,7 +80,7 @@ describe('latent-explorer synth', () => {
   const CLI = resolve('bin/latent-explorer.mjs');
   const cli = (env: Record<string, string>, ...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
 
-  it('writes class folders of PNGs and factors.csv that import reads, and refuses to overwrite', () => {
+  it('writes class folders of PNGs and factors.csv that import reads, and refuses to overwrite; a run on it reports MIG, SAP and DCI', () => {
     const root = mkdtempSync(join(tmpdir(), 'le-synth-'));
     const dir = join(root, 'glyphs');
     const r = cli({}, 'synth', '--out', dir, '--count', '60', '--seed', '4', '--json');
@@ -106,5 +106,18 @@ describe('latent-explorer synth', () => {
     expect(summary.images).toBe(60);
     expect(Object.keys(summary.classCounts).sort()).toEqual([...GLYPH_CLASSES].sort());
     expect(summary.inverted).toBe(false);
-  });
+
+    // A run trained on it ends with MIG, SAP and DCI in its summary (the factors came with the folder).
+    const trained = cli({ LATENT_EXPLORER_DATA: join(root, 'data'), LATENT_EXPLORER_THREADS: '1' }, 'train', dir, '--out', join(root, 'run'), '--model', 'vae', '--latent', '3', '--epochs', '1', '--json');
+    expect(trained.status, trained.stderr).toBe(0);
+    const end = JSON.parse(trained.stdout.trim().split('\n').pop()!);
+    expect(end.event).toBe('summary');
+    for (const v of [end.factors.mig, end.factors.sap, end.factors.dci.disentanglement, end.factors.dci.completeness]) {
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThanOrEqual(1);
+    }
+    const evaluated = cli({ LATENT_EXPLORER_DATA: join(root, 'data') }, 'eval', join(root, 'run'), '--iwae', '0', '--json');
+    expect(JSON.parse(evaluated.stdout.trim().split('\n').pop()!).factors.mig.score).toBeCloseTo(end.factors.mig, 6); // the same measure as eval's
+    rmSync(root, { recursive: true, force: true });
+  }, 180_000);
 });

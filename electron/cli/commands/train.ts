@@ -13,7 +13,9 @@ import { startTraining } from '../../engine/training/job.ts';
 import type { EpochReport, TrainProgress } from '../../engine/training/job.ts';
 import type { ModelKind, TrainSettings } from '../../engine/training/settings.ts';
 import { LIMITS, MODEL_KINDS } from '../../engine/training/settings.ts';
-import { readRunFile, runJsonPath } from '../../engine/training/run-file.ts';
+import { loadRun, readRunFile, runJsonPath } from '../../engine/training/run-file.ts';
+import { runFactorMetrics } from '../../engine/disentanglement/run-metrics.ts';
+import type { FactorMetrics } from '../../contract/factors.ts';
 import { proposeSettings } from '../../engine/training/propose.ts';
 import type { Dataset } from '../../engine/datasets/types.ts';
 import { formatLoss, lossUnitsNote } from '../../contract/units.ts';
@@ -172,15 +174,27 @@ export async function run(argv: string[]): Promise<number> {
     const summary = await job.done;
     const dims = dataset.images.size * dataset.images.size * dataset.images.channels;
     out.endProgressLine();
+    // With known factors (factors.csv) the summary also measures disentanglement, as eval does.
+    let factors: FactorMetrics | null = null;
+    if (dataset.images.factors?.length && summary.status !== 'diverged') {
+      const loaded = await loadRun(runDir);
+      try {
+        factors = await runFactorMetrics(loaded, loaded.run.model.latent, dataset.images);
+      } finally {
+        loaded.dispose();
+      }
+    }
     const human = [
       `${summary.status === 'done' ? 'Trained' : summary.status === 'stopped' ? 'Stopped (resume with --resume)' : 'Diverged'}: ${runDir}`,
       `  epochs ${summary.epochs}, steps ${summary.step}, ${summary.seconds.toFixed(1)} s, ${Math.round(summary.samplesPerSec)} images/s on ${backend.backend}`,
       summary.testLoss !== null ? `  test −ELBO ${formatLoss(summary.testLoss, settings.likelihood, dims)}/image (lower is better)` : '',
       settings.likelihood === 'gaussian' ? `  ${lossUnitsNote('gaussian', dims)}` : '',
       summary.testAccuracy !== undefined ? `  test accuracy of the class head ${(100 * summary.testAccuracy).toFixed(1)}%` : '',
+      factors ? `  against the known factors: MIG ${factors.mig.score.toFixed(3)}, SAP ${factors.sap.score.toFixed(3)}, DCI ${factors.dci.disentanglement.toFixed(3)} / ${factors.dci.completeness.toFixed(3)} / ${factors.dci.informativeness.toFixed(3)}` : '',
       summary.message ? `  ${summary.message}` : '',
     ].filter(Boolean).join('\n');
-    out.result({ event: 'summary', ...summary, backend: backend.backend }, human);
+    const disentanglement = factors ? { mig: factors.mig.score, sap: factors.sap.score, dci: { disentanglement: factors.dci.disentanglement, completeness: factors.dci.completeness, informativeness: factors.dci.informativeness } } : undefined;
+    out.result({ event: 'summary', ...summary, ...(disentanglement ? { factors: disentanglement } : {}), backend: backend.backend }, human);
     if (summary.status === 'diverged') {
       console.error(`latent-explorer: ${summary.message}`);
       return 1;
