@@ -39,11 +39,6 @@ function typedCtor(name: unknown) {
   return typeof name === 'string' && Object.hasOwn(TYPED, name) ? TYPED[name as TypedName] : null;
 }
 
-function isTypedRef(value: unknown): value is TypedRef {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
-  return Object.hasOwn(value, '$typed');
-}
-
 const align8 = (n: number) => (n + 7) & ~7;
 
 export function encodeFrame(message: unknown): Uint8Array<ArrayBuffer> {
@@ -110,7 +105,8 @@ export function decodeFrame(frame: Uint8Array): unknown {
   const restore = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(restore);
     if (value && typeof value === 'object') {
-      if (isTypedRef(value)) return restoreRef(value as unknown as Record<string, unknown>);
+      // A typed-array ref: an object with its own $typed key.
+      if (Object.hasOwn(value, '$typed')) return restoreRef(value as Record<string, unknown>);
       // defineProperty, not assignment: a '__proto__' key stays data and never becomes the prototype.
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: restore(v), enumerable: true, writable: true, configurable: true });

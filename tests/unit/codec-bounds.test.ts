@@ -58,6 +58,56 @@ describe('frame decoder bounds', () => {
     expect(() => decodeFrame(junk)).toThrow(FrameError);
   });
 
+  // Each refusal names its reason, so these say which check refused (another check may catch a frame too:
+  // a header past the end of the frame is usually also bad JSON).
+  it('refuses a header that claims more bytes than the frame has, even when the bytes there are valid JSON', () => {
+    const json = new TextEncoder().encode('{"kind":"event","name":"x","data":1}'); // 36 bytes: 4 + 36 is 8-aligned, no padding
+    const frame = new Uint8Array(4 + json.length);
+    frame.set(json, 4);
+    new DataView(frame.buffer).setUint32(0, json.length, true);
+    expect(decodeFrame(frame)).toEqual({ kind: 'event', name: 'x', data: 1 });
+    new DataView(frame.buffer).setUint32(0, json.length + 1, true);
+    expect(() => decodeFrame(frame)).toThrow(/Frame header runs past the end of the frame/);
+  });
+
+  it('refuses a header above 16 MiB before parsing it, and takes one of exactly 16 MiB', () => {
+    const MiB16 = 16 * 1024 * 1024;
+    const frameOf = (headerBytes: number) => {
+      const frame = new Uint8Array(4 + headerBytes).fill(0x61); // "aaa…" inside a JSON string
+      frame[4] = 0x22;
+      frame[frame.length - 1] = 0x22;
+      new DataView(frame.buffer).setUint32(0, headerBytes, true);
+      return frame;
+    };
+    expect(decodeFrame(frameOf(MiB16))).toHaveLength(MiB16 - 2);
+    expect(() => decodeFrame(frameOf(MiB16 + 1))).toThrow(/Frame header runs past the end of the frame/);
+  });
+
+  it('refuses a header that is not valid UTF-8 instead of decoding it with replacement characters', () => {
+    const frame = rawFrame({ text: 'ab' });
+    const at = new TextDecoder().decode(frame).indexOf('ab');
+    frame[at] = 0xff; // a byte that starts no UTF-8 sequence, inside the JSON string
+    expect(() => decodeFrame(frame)).toThrow(/Frame header is not valid JSON/);
+  });
+
+  it('names the reason of each refusal in one short line, however long the hostile field', () => {
+    const cases: [unknown, RegExp][] = [
+      [{ a: { $typed: 'X'.repeat(100_000), index: 0, bytes: 0 } }, /Frame names an unknown typed array 'X{40}'$/],
+      [{ a: { $typed: 'Uint8Array', index: '9'.repeat(100_000), bytes: 0 } }, /Frame buffer ref 9{20} is out of order \(expected 0\)$/],
+      [{ a: { $typed: 'Float32Array', index: 0, bytes: 6 } }, /^Frame buffer 0 has a bad byte count$/],
+      [{ a: { $typed: 'Uint8Array', index: 0, bytes: 64 } }, /^Frame buffer 0 runs past the end of the frame$/],
+    ];
+    for (const [header, reason] of cases) expect(() => decodeFrame(rawFrame(header, new Uint8Array(8)))).toThrow(reason);
+    expect(() => decodeFrame(new Uint8Array(3))).toThrow(/^Frame shorter than its length word$/);
+  });
+
+  it('decodes plain objects: their fields can be changed and deleted like any other', () => {
+    const back = decodeFrame(encodeFrame({ kind: 'request', id: 3, method: 'm', params: { a: 1, nested: { b: 2 } } })) as { params: { a: number; nested: { b?: number } } };
+    back.params.a = 5;
+    delete back.params.nested.b;
+    expect(back.params).toEqual({ a: 5, nested: {} });
+  });
+
   it('keeps __proto__ keys as plain data, never as the prototype of the decoded object', () => {
     const json = '{"kind":"request","id":1,"method":"x","params":{"__proto__":{"polluted":true}}}';
     const text = new TextEncoder().encode(json);
