@@ -116,5 +116,22 @@ describe('browser host', () => {
     expect(hostHeaderAllowed('192.168.1.5', 5757, '192.168.1.5:5757')).toBe(true);
     expect(hostHeaderAllowed('192.168.1.5', 5757, 'other:5757')).toBe(false);
     expect(hostHeaderAllowed('0.0.0.0', 5757, undefined)).toBe(false);
+    // IPv6: a browser writes the address in brackets
+    expect(hostHeaderAllowed('127.0.0.1', 5757, '[::1]:5757')).toBe(true);
+    expect(hostHeaderAllowed('fd00::5', 5757, '[fd00::5]:5757')).toBe(true);
+    expect(hostHeaderAllowed('fd00::5', 5757, 'fd00::5:5757')).toBe(false);
+  });
+
+  it('opens a socket only at /ws: the right token and origin elsewhere get 404', async () => {
+    const status = await new Promise<string>((resolve) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${host.port}/other?token=${host.token}`, { origin: `http://127.0.0.1:${host.port}` });
+      socket.on('open', () => {
+        socket.close();
+        resolve('open');
+      });
+      socket.on('unexpected-response', (_req, res) => resolve(String(res.statusCode)));
+      socket.on('error', () => resolve('error'));
+    });
+    expect(status).toBe('404');
   });
 });
