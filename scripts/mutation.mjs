@@ -1,9 +1,9 @@
-// npm run test:mutation [-- GROUP...]: Stryker once per group of stryker.config.mjs (all groups when none
+// npm run test:mutation [-- GROUP...]: Stryker once per group of mutation-groups.mjs (all groups when none
 // is named), one after the other, then the mutation score of every group and of the whole scope from
 // each group's report, and the surviving and uncovered mutants with their place and change.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { GROUPS } from '../stryker.config.mjs';
+import { GROUPS } from './mutation-groups.mjs';
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const g of asked) if (!(g in GROUPS)) throw new Error(`${g}: not a group (${Object.keys(GROUPS).join(', ')})`);
