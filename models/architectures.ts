@@ -11,6 +11,8 @@ export interface Networks {
   decoder: tf.LayersModel;
   /** ssvae only: z^Y [N,Ly] -> class logits [N,K] */
   classifier?: tf.LayersModel;
+  /** ivae only: one-hot u [N,U] -> [mean [N,L], logVar [N,L]] of the conditional prior p(z|u) (a table per u) */
+  prior?: tf.LayersModel;
 }
 
 // Deterministic initialisers: the same seed gives the same run on the same backend.
@@ -116,6 +118,20 @@ export function buildNetworks(config: ModelConfig): Networks {
     const logits = tf.layers.dense({ units: config.numClasses, kernelInitializer: init(), name: 'class_logits' }).apply(zy) as tf.SymbolicTensor;
     classifier = tf.model({ inputs: zy, outputs: logits, name: 'classifier' });
   }
+  let prior: tf.LayersModel | undefined;
+  if (config.objective === 'ivae') prior = buildConditionalPrior(config.auxValues ?? 2, latent);
   if ((config.init ?? 'glorot') === 'torch') for (const m of [encoder, decoder]) torchReinit(m, config.seed);
-  return { encoder, decoder, classifier };
+  return { encoder, decoder, classifier, prior };
+}
+
+/**
+ * The iVAE's conditional prior p(z|u) = N(μ_u, diag exp λ_u): two bias-free dense layers on one-hot u, i.e. a
+ * learned table of means and log-variances per value of u. Zeros at the start: N(0, I) for every u.
+ * An unknown u (one-hot of −1 is all zeros) keeps N(0, I).
+ */
+export function buildConditionalPrior(values: number, latent: number): tf.LayersModel {
+  const u = tf.input({ shape: [values], name: 'u' });
+  const mean = tf.layers.dense({ units: latent, useBias: false, kernelInitializer: 'zeros', name: 'prior_mean' }).apply(u) as tf.SymbolicTensor;
+  const logVar = tf.layers.dense({ units: latent, useBias: false, kernelInitializer: 'zeros', name: 'prior_log_var' }).apply(u) as tf.SymbolicTensor;
+  return tf.model({ inputs: u, outputs: [mean, logVar], name: 'prior' });
 }

@@ -1,7 +1,14 @@
 // What defines a model: architecture, likelihood, objective and their weights.
 // Stored verbatim in run.json so a run can be rebuilt and understood without the app.
 
-export type Objective = 'vae' | 'beta-vae' | 'beta-tcvae' | 'ssvae';
+export type Objective = 'vae' | 'beta-vae' | 'beta-tcvae' | 'ssvae' | 'iwae' | 'dae' | 'ivae' | 'ppca' | 'fa';
+/** Linear Gaussian models fitted in closed form / by EM (models/linear-gaussian.ts), not by gradient steps. */
+export const LINEAR_OBJECTIVES: readonly Objective[] = ['ppca', 'fa'];
+/** The denoising autoencoder's corruption: Gaussian noise of standard deviation `level`, or each pixel zeroed with probability `level`. */
+export interface NoiseConfig {
+  kind: 'gaussian' | 'mask';
+  level: number;
+}
 export type Architecture = 'mlp' | 'conv';
 export type Likelihood = 'bernoulli' | 'gaussian';
 /**
@@ -77,7 +84,11 @@ export interface ModelConfig {
    * The class head keeps Glorot.
    */
   init?: 'glorot' | 'torch';
-  /** Reparameterisation samples M per image. */
+  /** dae only: the corruption of the input (absent: masking 0.3). */
+  noise?: NoiseConfig;
+  /** ivae only: the number of values of the auxiliary variable u; p(z|u) = N(μ_u, diag exp λ_u), learned per value. */
+  auxValues?: number;
+  /** Reparameterisation samples M per image; for iwae the K of the importance-weighted bound trained. */
   samples: number;
   learningRate: number;
   /** Seed of the weight initialisers. */
@@ -119,6 +130,16 @@ export function defaultModelConfig(overrides: Partial<ModelConfig> = {}): ModelC
   return config;
 }
 
+/** Whether the decoder outputs pixel means directly (PPCA, FA) instead of logits. */
+export function linearDecoder(config: ModelConfig): boolean {
+  return LINEAR_OBJECTIVES.includes(config.objective);
+}
+
+/** Whether the model's codes are deterministic (the denoising autoencoder): no posterior, no KL. */
+export function deterministicCodes(config: ModelConfig): boolean {
+  return config.objective === 'dae';
+}
+
 export function classDims(config: ModelConfig): number {
   return config.objective === 'ssvae' ? config.latent - config.style : 0;
 }
@@ -154,6 +175,15 @@ export function validateModelConfig(c: ModelConfig): void {
     if (c.classPrior !== undefined && c.classPrior !== 'standard' && c.classPrior !== 'mixture')
       fail(`class prior must be 'standard' or 'mixture' (got ${JSON.stringify(c.classPrior)})`);
   }
+  if (c.objective === 'dae') {
+    const noise = c.noise ?? { kind: 'mask', level: 0.3 };
+    if (noise.kind !== 'gaussian' && noise.kind !== 'mask') fail(`noise must be gaussian or mask (got ${JSON.stringify(noise.kind)})`);
+    if (!(noise.level >= 0 && (noise.kind === 'gaussian' ? noise.level <= 10 : noise.level < 1)))
+      fail(`noise level must be ${noise.kind === 'mask' ? 'from 0 to below 1 (a share of pixels)' : 'from 0 to 10 (a standard deviation)'} (got ${noise.level})`);
+  }
+  if (c.objective === 'ivae' && !(Number.isInteger(c.auxValues) && (c.auxValues as number) >= 2))
+    fail(`the iVAE needs an auxiliary variable with at least 2 values (got ${c.auxValues})`);
+  if (LINEAR_OBJECTIVES.includes(c.objective) && c.likelihood !== 'gaussian') fail(`${c.objective} is a Gaussian model: its likelihood must be gaussian`);
   if (c.init !== undefined && c.init !== 'glorot' && c.init !== 'torch') fail(`init must be 'glorot' or 'torch' (got ${JSON.stringify(c.init)})`);
   if (c.arch === 'conv' && c.imageSize % 4 !== 0) fail(`the conv architecture needs an image size divisible by 4 (got ${c.imageSize})`);
   if (c.arch === 'mlp' && c.hidden.some((h) => !Number.isInteger(h) || h < 1)) fail('hidden widths must be whole numbers >= 1');

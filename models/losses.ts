@@ -114,3 +114,21 @@ export function maskedCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, mas
   const logP = tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1);
   return tf.sum(tf.mul(tf.neg(logP), mask)) as tf.Scalar;
 }
+
+/** Analytic KL(N(mean, exp(logVar)) || N(priorMean, exp(priorLogVar))) per dimension: [N, L] (the iVAE's p(z|u)). */
+export function klToDiagGaussian(mean: tf.Tensor2D, logVar: tf.Tensor2D, priorMean: tf.Tensor2D, priorLogVar: tf.Tensor2D): tf.Tensor2D {
+  const ratio = tf.exp(tf.sub(logVar, priorLogVar));
+  const diff = tf.mul(tf.square(tf.sub(mean, priorMean)), tf.exp(tf.neg(priorLogVar)));
+  return tf.mul(0.5, tf.sub(tf.add(tf.sub(priorLogVar, logVar), tf.add(ratio, diff)), 1)) as tf.Tensor2D;
+}
+
+/**
+ * The denoising autoencoder's corruption of x in [0,1]: 'gaussian' adds N(0, level²) noise (clipped to [0,1]),
+ * 'mask' sets each pixel to 0 with probability `level` (Vincent et al. 2008's masking noise). Seeded.
+ */
+export function corrupt(x: tf.Tensor4D, kind: 'gaussian' | 'mask', level: number, seed?: number): tf.Tensor4D {
+  if (level === 0) return x;
+  if (kind === 'gaussian') return tf.clipByValue(tf.add(x, tf.randomNormal(x.shape, 0, level, 'float32', seed)), 0, 1) as tf.Tensor4D;
+  const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), level), 'float32');
+  return tf.mul(x, keep) as tf.Tensor4D;
+}

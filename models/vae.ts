@@ -2,14 +2,16 @@
 // semi-supervised style/class split. Inputs are images [N,H,W,C] with values in [0,1].
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config.ts';
-import { classDims, classPriorOf, validateModelConfig } from './config.ts';
+import { classDims, classPriorOf, deterministicCodes, linearDecoder, validateModelConfig } from './config.ts';
 import type { Networks } from './architectures.ts';
 import { buildNetworks } from './architectures.ts';
 import { patchWasmKernels } from './wasm-kernels.ts';
 import { randomOffsets, seededRandom, stopGradient, translateImages } from './augment.ts';
 import {
   bernoulliLogLikelihood,
+  corrupt,
   gaussianLogLikelihood,
+  klToDiagGaussian,
   iwaeFromLogWeights,
   klToStdNormal,
   klToGaussians,
@@ -58,12 +60,16 @@ export interface EvalResult {
 }
 
 const MIN_LOG_VAR = Math.log(1e-4);
+/** What the denoising autoencoder reports as the log-variance of its codes: they are deterministic. */
+export const DETERMINISTIC_LOG_VAR = Math.log(1e-8);
 
 export class VaeModel {
   readonly config: ModelConfig;
   readonly encoder: tf.LayersModel;
   readonly decoder: tf.LayersModel;
   readonly classifier?: tf.LayersModel;
+  /** ivae: the conditional prior p(z|u) */
+  readonly prior?: tf.LayersModel;
   /** Gaussian likelihood with a learned variance: the global pixel log-variance. */
   readonly pixelLogVar?: tf.Variable;
   readonly optimizer: tf.AdamOptimizer;
@@ -75,10 +81,13 @@ export class VaeModel {
     this.encoder = nets.encoder;
     this.decoder = nets.decoder;
     this.classifier = nets.classifier;
+    this.prior = nets.prior;
     if (config.objective === 'ssvae' && !this.classifier) throw new Error('the semi-supervised model needs a classifier network');
+    if (config.objective === 'ivae' && !this.prior) throw new Error('the iVAE needs its conditional prior network');
     if (config.likelihood === 'gaussian') {
       const init = typeof config.gaussianStd === 'number' ? 2 * Math.log(config.gaussianStd) : pixelLogVar ?? Math.log(0.1 ** 2);
-      this.pixelLogVar = tf.variable(tf.scalar(init), config.gaussianStd === 'learned');
+      // tidy disposes the initial scalar: the variable holds its own reference to the value (it leaked a tensor per model)
+      this.pixelLogVar = tf.tidy(() => tf.variable(tf.scalar(init), config.gaussianStd === 'learned'));
     }
     this.optimizer = tf.train.adam(config.learningRate);
     if (this.mixturePrior) this.tieClassBias();
@@ -210,7 +219,7 @@ export class VaeModel {
   trainableVariables(): tf.Variable[] {
     // with the mixture prior the class bias is tied to the prior means (tieClassBias), not learned
     const tied = this.mixturePrior ? this.classHeadWeights().bias : null;
-    const vars = [this.encoder, this.decoder, ...(this.classifier ? [this.classifier] : [])]
+    const vars = [this.encoder, this.decoder, ...(this.classifier ? [this.classifier] : []), ...(this.prior ? [this.prior] : [])]
       .flatMap((m) => m.trainableWeights.map((w) => w.read() as tf.Variable))
       .filter((v) => v !== tied);
     if (this.pixelLogVar && this.config.gaussianStd === 'learned') vars.push(this.pixelLogVar);
@@ -225,7 +234,28 @@ export class VaeModel {
   private logLikelihood(x: tf.Tensor, logits: tf.Tensor): tf.Tensor1D {
     if (this.config.likelihood === 'bernoulli') return bernoulliLogLikelihood(x, logits);
     const logVar = tf.maximum(this.pixelLogVar as tf.Tensor, MIN_LOG_VAR);
-    return gaussianLogLikelihood(x, tf.sigmoid(logits), logVar);
+    return gaussianLogLikelihood(x, linearDecoder(this.config) ? logits : tf.sigmoid(logits), logVar);
+  }
+
+  /** ivae: the prior's means and log-variances [N, L] for auxiliary values u (−1: unknown, N(0, I)). */
+  private conditionalPrior(u: Int32Array | tf.Tensor1D, n: number): [tf.Tensor2D, tf.Tensor2D] {
+    const values = this.config.auxValues!;
+    const t = u instanceof Int32Array ? tf.tensor1d(u.length ? u : new Int32Array(n).fill(-1), 'int32') : u.toInt();
+    const out = this.prior!.apply(tf.oneHot(t, values).toFloat()) as tf.Tensor[];
+    return [out[0] as tf.Tensor2D, out[1] as tf.Tensor2D];
+  }
+
+  /**
+   * The denoising autoencoder's terms: the code of the corrupted image, decoded, scored against the clean one.
+   * No KL: the codes are points, not distributions.
+   */
+  private daeTerms(x: tf.Tensor4D, seed?: number) {
+    const noise = this.config.noise ?? { kind: 'mask', level: 0.3 };
+    const noisy = corrupt(x, noise.kind, noise.level, seed);
+    const [mean, logVar] = this.encodeTensors(noisy);
+    const recon = tf.neg(tf.mean(this.logLikelihood(x, this.decoder.apply(mean) as tf.Tensor))) as tf.Scalar;
+    const klPerDim = tf.zeros([this.config.latent]) as tf.Tensor1D;
+    return { loss: recon, recon, kl: tf.scalar(0), klPerDim, extra: {} as Record<string, tf.Scalar>, mean, logVar };
   }
 
   private classPart(z: tf.Tensor2D): tf.Tensor2D {
@@ -240,6 +270,8 @@ export class VaeModel {
    */
   lossTerms(x: tf.Tensor4D, labels?: Int32Array, seed?: number, rows?: BatchRows) {
     const c = this.config;
+    if (linearDecoder(c)) throw new Error(`${c.objective} is fitted in closed form or by EM, not by gradient steps`);
+    if (deterministicCodes(c)) return this.daeTerms(x, seed);
     const n = x.shape[0];
     const m = c.samples;
     const [mean, logVar] = this.encodeTensors(x);
@@ -256,7 +288,10 @@ export class VaeModel {
     const logits = this.decoder.apply(decoderInput) as tf.Tensor;
     const xs = m > 1 ? tf.tile(x, [m, 1, 1, 1]) : x;
     const recon = tf.neg(tf.mean(this.logLikelihood(xs, logits))) as tf.Scalar;
-    const klt = this.klTerms(mean, logVar, lab ? tf.tensor1d(lab, 'int32') : undefined);
+    const klt =
+      c.objective === 'ivae'
+        ? { klDims: klToDiagGaussian(mean, logVar, ...this.conditionalPrior(labels ?? new Int32Array(n).fill(-1), n)), klClass: null, yLogits: null }
+        : this.klTerms(mean, logVar, lab ? tf.tensor1d(lab, 'int32') : undefined);
     const klPerDim = tf.mean(klt.klDims, 0) as tf.Tensor1D;
     const klClass = klt.klClass ? (tf.mean(klt.klClass) as tf.Scalar) : null;
     const kl = (klClass ? tf.add(tf.sum(klPerDim), klClass) : tf.sum(klPerDim)) as tf.Scalar;
@@ -264,8 +299,22 @@ export class VaeModel {
     const extra: Record<string, tf.Scalar> = {};
     switch (c.objective) {
       case 'vae':
+      case 'ivae':
         loss = tf.add(recon, kl);
         break;
+      case 'iwae': {
+        // The importance-weighted bound with K = samples (Burda et al. 2016; the fourth lecture's importance
+        // sampling estimate inside the log): −mean_n log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x).
+        const logLik = this.logLikelihood(xs, logits);
+        const logQ = tf.sum(logNormal(z, tf.tile(mean, [m, 1]), tf.tile(logVar, [m, 1])), 1);
+        const logW = tf.add(logLik, tf.sub(this.logPrior(z), logQ)).reshape([m, n]) as tf.Tensor2D;
+        loss = tf.neg(tf.mean(iwaeFromLogWeights(logW))) as tf.Scalar;
+        break;
+      }
+      case 'dae':
+      case 'ppca':
+      case 'fa':
+        throw new Error(`${c.objective}: not a variational objective`);
       case 'beta-vae':
         loss = tf.add(recon, tf.mul(c.beta, kl));
         break;
@@ -414,13 +463,27 @@ export class VaeModel {
     if (this.mixturePrior) this.tieClassBias();
   }
 
-  /** -ELBO per image (one sample z per image, seeded) and, for ssvae, class predictions. */
-  evaluate(x: tf.Tensor4D, seed?: number): EvalResult {
+  /**
+   * -ELBO per image (one sample z per image, seeded) and, for ssvae, class predictions. ivae: aux holds u per
+   * image (the ELBO under p(z|u)). dae: the reconstruction loss −log p(x | g(f(x))) of the clean image, no KL.
+   */
+  evaluate(x: tf.Tensor4D, seed?: number, aux?: Int32Array): EvalResult {
     let result: EvalResult | undefined;
+    if (deterministicCodes(this.config)) {
+      tf.tidy(() => {
+        const mean = this.encodeTensors(x)[0];
+        const negElbo = tf.neg(this.logLikelihood(x, this.decoder.apply(mean) as tf.Tensor));
+        result = { negElbo: negElbo.dataSync() as Float32Array, klPerDimSum: new Float32Array(this.config.latent), klClassSum: 0 };
+      });
+      return result!;
+    }
     tf.tidy(() => {
       const [mean, logVar] = this.encodeTensors(x);
       const z = reparameterize(mean, logVar, 1, seed);
-      const terms = this.klTerms(mean, logVar);
+      const terms =
+        this.config.objective === 'ivae'
+          ? { klDims: klToDiagGaussian(mean, logVar, ...this.conditionalPrior(aux ?? new Int32Array(x.shape[0]).fill(-1), x.shape[0])), klClass: null, yLogits: null }
+          : this.klTerms(mean, logVar);
       const { klClass, yLogits } = terms;
       // 'prototype': M2's bound on p(x) = Σ_y p(y) ∫ p(z^X) p(x | z^X, y): E_q(y|x)[log p(x | z^X, y)] summed over
       // every class exactly. z^Y is the class head's code and never reaches the decoder, so it is not part of
@@ -446,7 +509,8 @@ export class VaeModel {
    * The importance-weighted bound (IWAE, fourth lecture) on -log p(x) per image, positive nats, with K samples.
    * K = 1 is the ELBO; the bound tightens as K grows. Samples are processed in chunks to bound memory.
    */
-  negIwae(x: tf.Tensor4D, k: number, seed?: number): Float32Array {
+  negIwae(x: tf.Tensor4D, k: number, seed?: number, aux?: Int32Array): Float32Array {
+    if (deterministicCodes(this.config)) throw new Error('the denoising autoencoder has no posterior: no importance-weighted bound');
     const n = x.shape[0];
     const passes = this.prototypeClass ? this.config.numClasses : 1;
     const chunk = Math.max(1, Math.min(k, Math.floor(8192 / (n * passes))));
@@ -472,7 +536,7 @@ export class VaeModel {
             }
             const logLik = this.logLikelihood(xs, this.decoder.apply(z) as tf.Tensor);
             const logQ = tf.sum(logNormal(z, meanRep, logVarRep), 1);
-            const logP = this.logPrior(z);
+            const logP = this.logPrior(z, aux ? Int32Array.from({ length: kk * n }, (_, i) => aux[i % n]) : undefined);
             return tf.add(logLik, tf.sub(logP, logQ)).reshape([kk, n]) as tf.Tensor2D;
           }),
         );
@@ -482,7 +546,8 @@ export class VaeModel {
   }
 
   /** log p(z) [N]: N(0, I), or with the mixture prior N(z^X; 0, I) · Σ_y p(y) N(z^Y; μ_y, I). */
-  private logPrior(z: tf.Tensor2D): tf.Tensor1D {
+  private logPrior(z: tf.Tensor2D, aux?: Int32Array): tf.Tensor1D {
+    if (this.config.objective === 'ivae') return tf.sum(logNormal(z, ...this.conditionalPrior(aux ?? new Int32Array(z.shape[0]).fill(-1), z.shape[0])), 1) as tf.Tensor1D;
     if (!this.mixturePrior) return tf.sum(logNormal(z, tf.zerosLike(z), tf.zerosLike(z)), 1) as tf.Tensor1D;
     const s = this.config.style;
     const zy = this.classPart(z);
@@ -494,13 +559,44 @@ export class VaeModel {
 
   /** Posterior means and log-variances [N, L]. The caller disposes them. */
   encode(x: tf.Tensor4D): { mean: tf.Tensor2D; logVar: tf.Tensor2D } {
-    const [mean, logVar] = tf.tidy(() => this.encodeTensors(x));
+    const [mean, logVar] = tf.tidy(() => {
+      const [m, lv] = this.encodeTensors(x);
+      // the denoising autoencoder's code is a point: its "variance" is nil, whatever the unused layer says
+      return deterministicCodes(this.config) ? [m, tf.fill(lv.shape, DETERMINISTIC_LOG_VAR) as tf.Tensor2D] : [m, lv];
+    });
     return { mean, logVar };
   }
 
-  /** Pixel means in [0,1] [N,H,W,C] for latent codes z [N,L] (Bernoulli probabilities or Gaussian means). */
+  /**
+   * Pixel means in [0,1] [N,H,W,C] for latent codes z [N,L] (Bernoulli probabilities or Gaussian means).
+   * PPCA and FA decode to W z + μ, clipped to the pixel range for display.
+   */
   decode(z: tf.Tensor2D): tf.Tensor4D {
-    return tf.tidy(() => tf.sigmoid(this.decoder.apply(z) as tf.Tensor) as tf.Tensor4D);
+    return tf.tidy(() => {
+      const out = this.decoder.apply(z) as tf.Tensor;
+      return (linearDecoder(this.config) ? tf.clipByValue(out, 0, 1) : tf.sigmoid(out)) as tf.Tensor4D;
+    });
+  }
+
+  /**
+   * dae: moves the code to zero mean and unit standard deviation per dimension over x (the training images)
+   * without changing what the model computes: the encoder's output layer is shifted and scaled, and the
+   * decoder's first layer undoes it. The views sweep codes in ±k sd; this makes that the codes' own sd.
+   */
+  standardizeCodes(x: tf.Tensor4D): void {
+    if (!deterministicCodes(this.config)) return;
+    tf.tidy(() => {
+      const codes = this.encodeTensors(x)[0];
+      const { mean, variance } = tf.moments(codes, 0);
+      const sd = tf.sqrt(tf.maximum(variance, 1e-12));
+      const enc = this.encoder.getLayer('z_mean');
+      const [k, b] = enc.getWeights();
+      enc.setWeights([tf.div(k, sd), tf.div(tf.sub(b, mean), sd)]);
+      // decoder: first dense layer sees z = sd z' + mean
+      const first = this.decoder.layers.find((l) => l.getWeights().length > 0)!;
+      const [dk, db] = first.getWeights();
+      first.setWeights([tf.mul(dk, sd.expandDims(1)), tf.add(db, tf.matMul(mean.expandDims(0), dk).squeeze([0]))]);
+    });
   }
 
   /** E[X | z = E[Z|x]]: the lectures' reconstruction through the posterior mean. */
@@ -529,6 +625,7 @@ export class VaeModel {
     this.encoder.dispose();
     this.decoder.dispose();
     this.classifier?.dispose();
+    this.prior?.dispose();
     this.pixelLogVar?.dispose();
     this.optimizer.dispose();
   }

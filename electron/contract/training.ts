@@ -4,7 +4,7 @@
 /** Same as models/config.ts's ClassPrior (the engine checks that they agree). */
 export type ClassPrior = 'standard' | 'mixture';
 
-export type ModelKind = 'vae' | 'beta-vae' | 'beta-tcvae' | 'ssvae';
+export type ModelKind = 'vae' | 'beta-vae' | 'beta-tcvae' | 'ssvae' | 'iwae' | 'dae' | 'ivae' | 'ppca' | 'fa';
 
 /** p(x|z): Bernoulli for binarised pixels, Gaussian (a density: its −ELBO can be negative) for grey levels and colour. */
 export type Likelihood = 'bernoulli' | 'gaussian';
@@ -30,8 +30,14 @@ export interface TrainSettings {
   batchSize: number;
   lr: number;
   seed: number;
-  /** Reparameterisation samples per image (default 1). */
+  /** Reparameterisation samples per image (default 1); iwae: K, the samples of the importance-weighted bound (default 5). */
   samples?: number;
+  /** dae: the corruption, Gaussian noise or masking (default mask). */
+  noise?: 'gaussian' | 'mask';
+  /** dae: the noise level, a standard deviation (gaussian) or the share of pixels zeroed (mask; default 0.3). */
+  noiseLevel?: number;
+  /** ivae: the auxiliary variable u, 'label' or the name of a factor column (numeric factors are cut into 5 quantile bins). */
+  aux?: string;
   /** MLP hidden widths, input side first (default [256, 64]). */
   hidden?: number[];
   /** ssvae: weight of log p(y|z^Y) per labelled image (default 400). */

@@ -25,3 +25,13 @@ export function formatLoss(nats: number, likelihood: LikelihoodKind, dims: numbe
   const n = `${nats < 0 ? '−' : ''}${Math.abs(nats).toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits })} nats`;
   return likelihood === 'gaussian' ? `${n} · ${bitsPerDim(nats, dims).toFixed(3)} bits/dim` : n;
 }
+
+/**
+ * What a model's test loss is: the exact −log p(x) for the linear Gaussian models (PPCA, FA), the
+ * reconstruction loss −log p(x | g(f(x))) for the denoising autoencoder (no posterior, so no ELBO), else −ELBO.
+ */
+export function lossName(objective: string | undefined): string {
+  if (objective === 'ppca' || objective === 'fa') return '−log p(x)';
+  if (objective === 'dae') return 'reconstruction loss';
+  return '−ELBO';
+}

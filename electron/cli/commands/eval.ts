@@ -66,10 +66,16 @@ export async function run(argv: string[]): Promise<number> {
       const bpd = (nats: number) => (gaussian ? `, ${bitsPerDim(nats, dims).toFixed(3)} bits/dim` : '');
       const human = [
         `Run ${loaded.dir} (${loaded.run.model.objective}, ${loaded.run.model.latent}-D latent, ${loaded.run.history.length} epochs) on ${r.images} ${r.split} images of ${loaded.run.dataset.ref}:`,
-        `${'  −ELBO'.padEnd(19)}${r.negElbo.toFixed(2)} nats/image${bpd(r.negElbo)}  (reconstruction ${r.recon.toFixed(2)} + KL ${r.kl.toFixed(2)})`,
+        r.negLogLikelihood !== undefined
+          ? `${'  −log p(x)'.padEnd(19)}${r.negElbo.toFixed(2)} nats/image${bpd(r.negElbo)}  exact (reconstruction ${r.recon.toFixed(2)} + KL ${r.kl.toFixed(2)})`
+          : loaded.run.model.objective === 'dae'
+            ? `${'  reconstruction'.padEnd(19)}${r.negElbo.toFixed(2)} nats/image  (−log p(x | g(f(x))) of clean images)`
+            : `${'  −ELBO'.padEnd(19)}${r.negElbo.toFixed(2)} nats/image${bpd(r.negElbo)}  (reconstruction ${r.recon.toFixed(2)} + KL ${r.kl.toFixed(2)})`,
         r.negIwae !== undefined ? `${`  −IWAE (K=${r.iwaeSamples})`.padEnd(19)}${r.negIwae.toFixed(2)} nats/image${bpd(r.negIwae)}  (bound on −log p(x), ${(r.negElbo - r.negIwae).toFixed(2)} below −ELBO)` : '',
-        `${'  active units'.padEnd(19)}${r.activeUnits} of ${r.klPerDim.length} (mean KL > ${r.activeThreshold} nats)`,
-        `${'  KL per dimension'.padEnd(19)}${r.klPerDim.map((v, i) => `${names[i] ?? `z${i + 1}`}: ${v.toFixed(3)}`).join(', ')}`,
+        ...r.notes.map((note) => `  ${note}`),
+        // the denoising autoencoder has no KL (its codes are points): the note above says so
+        loaded.run.model.objective === 'dae' ? '' : `${'  active units'.padEnd(19)}${r.activeUnits} of ${r.klPerDim.length} (mean KL > ${r.activeThreshold} nats)`,
+        loaded.run.model.objective === 'dae' ? '' : `${'  KL per dimension'.padEnd(19)}${r.klPerDim.map((v, i) => `${names[i] ?? `z${i + 1}`}: ${v.toFixed(3)}`).join(', ')}`,
         `  total correlation of the latent means (Gaussian fit) ${Number.isFinite(r.meansTotalCorrelation) ? `${r.meansTotalCorrelation.toFixed(3)} nats` : 'n/a (too few test images for the latent size)'}`,
         gaussian ? `  ${lossUnitsNote('gaussian', dims)}` : '',
         r.accuracy !== undefined ? `  class head accuracy ${(100 * r.accuracy).toFixed(1)}% on ${r.labelled} held-out labels` : '',

@@ -18,7 +18,7 @@ import { runFactorMetrics } from '../../engine/disentanglement/run-metrics.ts';
 import type { FactorMetrics } from '../../contract/factors.ts';
 import { proposeSettings } from '../../engine/training/propose.ts';
 import type { Dataset } from '../../engine/datasets/types.ts';
-import { formatLoss, lossUnitsNote } from '../../contract/units.ts';
+import { formatLoss, lossName, lossUnitsNote } from '../../contract/units.ts';
 import { hasCheckpoint } from '../../engine/training/checkpoint.ts';
 import { checkRunLock } from '../../engine/training/run-lock.ts';
 
@@ -26,7 +26,14 @@ const USAGE = `Usage: latent-explorer train <folder|sample:mnist> --out DIR [opt
 Options left out are proposed from the data, as the app's Train view does; each choice is printed
 with its reason (with --json as {"event":"settings","chosen":…,"reasons":…}).
   --model M        vae (default): the lectures' VAE; beta-vae: KL weighted by beta; beta-tcvae: total
-                   correlation weighted by beta; ssvae: semi-supervised style/class split
+                   correlation weighted by beta; ssvae: semi-supervised style/class split;
+                   iwae: trains the importance-weighted bound with K = --samples (default 5);
+                   dae: denoising autoencoder (deterministic codes, no KL); ivae: identifiable VAE with
+                   the prior p(z|u) learned per value of --aux; ppca: probabilistic PCA (closed form);
+                   fa: factor analysis (EM); ppca and fa are Gaussian on the grey levels
+  --noise gaussian|mask   dae: the corruption (default mask)
+  --noise-level L  dae: sd of the Gaussian noise, or share of pixels masked (default 0.3)
+  --aux NAME       ivae: the auxiliary variable u: 'label' or a factor column (numeric: 5 quantile bins)
   --arch mlp|conv  MLP (784-256-64) or convolutional (proposed for 32 px and up, or RGB)
   --latent N       latent dimensions (proposed: 2 for vae, 10 for beta-vae/beta-tcvae, 26 for ssvae on
                    small grey images; more for larger or colour images)
@@ -40,7 +47,7 @@ with its reason (with --json as {"event":"settings","chosen":…,"reasons":…})
   --class-code sample|prototype   ssvae: what the decoder sees of the class part (default prototype)
   --epochs E       (proposed: 10 for an MLP)    --batch B   (default 128)    --lr L   (default 0.001)
   --seed S         seed of initialisation, shuffling and sampling (default 1)
-  --samples M      reparameterisation samples per image (default 1)
+  --samples M      reparameterisation samples per image (default 1); iwae: K of the bound (default 5)
   --threads T      threads that compute each step (default: LATENT_EXPLORER_THREADS, else the core count);
                    a seed and thread count repeat a run exactly
   --size N, --channels 1|3, --binarize off|T|dynamic, --test-split S   preprocessing of a folder
@@ -68,6 +75,9 @@ export async function run(argv: string[]): Promise<number> {
       lr: { type: 'string' },
       seed: { type: 'string' },
       samples: { type: 'string' },
+      noise: { type: 'string' },
+      'noise-level': { type: 'string' },
+      aux: { type: 'string' },
       threads: { type: 'string' },
       ...PREPROCESS_FLAGS,
       out: { type: 'string' },
@@ -107,6 +117,9 @@ export async function run(argv: string[]): Promise<number> {
   if (values.beta !== undefined && (model === 'vae' || model === 'ssvae')) throw new UsageError(`--beta applies to beta-vae and beta-tcvae, not ${model}`);
   if (values.labels !== undefined && model !== 'ssvae') throw new UsageError('--labels applies to the semi-supervised model (--model ssvae)');
   if (values.style !== undefined && model !== 'ssvae') throw new UsageError('--style applies to the semi-supervised model (--model ssvae)');
+  if ((values.noise !== undefined || values['noise-level'] !== undefined) && model !== 'dae') throw new UsageError('--noise and --noise-level apply to the denoising autoencoder (--model dae)');
+  if (values.aux !== undefined && model !== 'ivae') throw new UsageError('--aux applies to the iVAE (--model ivae)');
+  if (model === 'ivae' && values.aux === undefined && !saved) throw new UsageError("--model ivae needs --aux NAME: 'label' or a factor column of the dataset");
   if (values.minutes !== undefined && values.epochs !== undefined) throw new UsageError('give --epochs or --minutes, not both');
   const latent = intOption(values, 'latent', { min: 1, max: LIMITS.latent }) ?? saved?.settings.latent;
   const epochs = intOption(values, 'epochs', { min: 1, max: LIMITS.epochs }) ?? (values.minutes === undefined ? saved?.settings.epochs : undefined);
@@ -136,6 +149,12 @@ export async function run(argv: string[]): Promise<number> {
   if (classCode !== undefined) given.classCode = classCode;
   const samples = intOption(values, 'samples', { min: 1, max: LIMITS.samples }) ?? saved?.settings.samples;
   if (samples !== undefined) given.samples = samples;
+  const noise = choiceOption(values, 'noise', ['gaussian', 'mask']) ?? saved?.settings.noise;
+  if (noise !== undefined) given.noise = noise;
+  const noiseLevel = numberOption(values, 'noise-level', { min: 0, max: 10 }) ?? saved?.settings.noiseLevel;
+  if (noiseLevel !== undefined) given.noiseLevel = noiseLevel;
+  const aux = values.aux ?? saved?.settings.aux;
+  if (aux !== undefined) given.aux = aux;
   // not taken from a resumed run: the thread count belongs to this machine
   const threads = intOption(values, 'threads', { min: 1 });
   if (threads !== undefined) given.threads = threads;
@@ -168,7 +187,7 @@ export async function run(argv: string[]): Promise<number> {
       },
       onEpoch: (e: EpochReport) => {
         out.endProgressLine();
-        out.event('epoch', { ...e }, `epoch ${e.epoch}/${settings.chosen.epochs}: train loss ${e.trainLoss.toFixed(2)}, test −ELBO ${e.testLoss.toFixed(2)} nats/image${e.testAccuracy !== undefined ? `, test accuracy ${(100 * e.testAccuracy).toFixed(1)}%` : ''}`);
+        out.event('epoch', { ...e }, `epoch ${e.epoch}/${settings.chosen.epochs}: train loss ${e.trainLoss.toFixed(2)}, test ${lossName(model)} ${e.testLoss.toFixed(2)} nats/image${e.testAccuracy !== undefined ? `, test accuracy ${(100 * e.testAccuracy).toFixed(1)}%` : ''}`);
       },
     });
     const summary = await job.done;
@@ -187,7 +206,7 @@ export async function run(argv: string[]): Promise<number> {
     const human = [
       `${summary.status === 'done' ? 'Trained' : summary.status === 'stopped' ? 'Stopped (resume with --resume)' : 'Diverged'}: ${runDir}`,
       `  epochs ${summary.epochs}, steps ${summary.step}, ${summary.seconds.toFixed(1)} s, ${Math.round(summary.samplesPerSec)} images/s on ${backend.backend}`,
-      summary.testLoss !== null ? `  test −ELBO ${formatLoss(summary.testLoss, settings.likelihood, dims)}/image (lower is better)` : '',
+      summary.testLoss !== null ? `  test ${lossName(model)} ${formatLoss(summary.testLoss, settings.likelihood, dims)}/image (lower is better)` : '',
       settings.likelihood === 'gaussian' ? `  ${lossUnitsNote('gaussian', dims)}` : '',
       summary.testAccuracy !== undefined ? `  test accuracy of the class head ${(100 * summary.testAccuracy).toFixed(1)}%` : '',
       factors ? `  against the known factors: MIG ${factors.mig.score.toFixed(3)}, SAP ${factors.sap.score.toFixed(3)}, DCI ${factors.dci.disentanglement.toFixed(3)} / ${factors.dci.completeness.toFixed(3)} / ${factors.dci.informativeness.toFixed(3)}` : '',

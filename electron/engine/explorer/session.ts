@@ -291,7 +291,8 @@ export class RunSession {
       count,
       total,
       capped: count < total,
-      klPerDim: Array.from(kl, (v) => v / Math.max(1, count)),
+      // the denoising autoencoder's codes are points: no KL to report
+      klPerDim: this.run.model.objective === 'dae' ? new Array(L).fill(0) : Array.from(kl, (v) => v / Math.max(1, count)),
       modelEpoch,
     };
   }

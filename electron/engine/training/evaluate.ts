@@ -10,6 +10,10 @@ import type { StyleDimensionReport } from '../../contract/style.ts';
 import { styleDimensionReport } from '../explorer/style-report.ts';
 import type { FactorMetrics } from '../../contract/factors.ts';
 import { runFactorMetrics } from '../disentanglement/run-metrics.ts';
+import { linearGaussianFromDecoder } from '../../../models/linear-gaussian.ts';
+import { linearScores } from './linear-fit.ts';
+import { auxValues } from './settings.ts';
+import { bitsPerDim } from '../../contract/units.ts';
 
 /** Reopens the data a run was trained on, with the same preprocessing (and so the same train/test split). */
 export async function openRunDataset(run: RunFile, hooks: ImportHooks = {}): Promise<Dataset> {
@@ -49,7 +53,22 @@ export interface EvalReport {
   styleDimensions?: StyleDimensionReport[];
   /** MIG, SAP, DCI and the dimension × factor table, when the dataset has known factors (factors.csv). */
   factors?: FactorMetrics;
+  /** PPCA and FA: the exact −log p(x), nats per image (equal to −ELBO: their posterior is exact) */
+  negLogLikelihood?: number;
+  /**
+   * The model's own figures, each with its unit: −ELBO and −IWAE for the VAE family (the iVAE's under p(z|u)),
+   * the exact −log p(x) for PPCA and FA, the reconstruction loss for the denoising autoencoder.
+   */
+  figures: EvalFigure[];
+  /** What does not apply to this model, and why (e.g. no KL for the denoising autoencoder). */
+  notes: string[];
   seconds: number;
+}
+
+export interface EvalFigure {
+  name: string;
+  value: number;
+  unit: 'nats/image' | 'bits/dim';
 }
 
 export interface EvalHooks {
@@ -87,13 +106,19 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
   const klSum = new Float64Array(latent);
   const means = new Float32Array(indices.length * latent);
   const logVars = new Float32Array(indices.length * latent);
-  const k = hooks.iwae ?? 0;
+  const objective = model.config.objective;
+  const notes: string[] = [];
+  // the denoising autoencoder has no posterior to weigh samples with
+  const k = objective === 'dae' ? 0 : hooks.iwae ?? 0;
+  if (objective === 'dae') notes.push('no ELBO, IWAE bound or KL: the denoising autoencoder has deterministic codes and no posterior; its figure is the reconstruction loss of clean images');
+  const aux = objective === 'ivae' ? auxValues(ds, run.settings.aux ?? 'label').values : undefined;
+  const auxOf = (idx: number[]) => (aux ? Int32Array.from(idx, (i) => aux[i]) : undefined);
   const total = indices.length * (k > 0 ? 2 : 1);
   for (let start = 0, c = 0; start < indices.length; start += CHUNK, c++) {
     hooks.signal?.throwIfAborted();
     const idx = indices.slice(start, start + CHUNK);
     const x = pixelsToTensor(pixels, idx, size, channels, binarize, rand);
-    const r = model.evaluate(x, SEED + c);
+    const r = model.evaluate(x, SEED + c, auxOf(idx));
     r.negElbo.forEach((v) => (negElbo += v));
     r.klPerDimSum.forEach((v, d) => (klSum[d] += v));
     klClassSum += r.klClassSum;
@@ -110,7 +135,7 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
         }
       });
     if (k > 0) {
-      const b = model.negIwae(x, k, SEED + 7 * c);
+      const b = model.negIwae(x, k, SEED + 7 * c, auxOf(idx));
       b.forEach((v) => (negIwae += v));
     }
     x.dispose();
@@ -121,9 +146,31 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
   const n = indices.length;
   const klPerDim = Array.from(klSum, (v) => v / n);
   const klClass = klClassSum / n;
-  const kl = klPerDim.reduce((a, v) => a + v, 0) + klClass;
+  let kl = klPerDim.reduce((a, v) => a + v, 0) + klClass;
   negElbo /= n;
   recon = negElbo - kl;
+  const dims = size * size * channels;
+  const figures: EvalFigure[] = [];
+  let negLogLikelihood: number | undefined;
+  if (objective === 'ppca' || objective === 'fa') {
+    // p(z|x) is Gaussian and the encoder holds it, so ELBO = log p(x): computed exactly in closed form instead
+    const lg = linearGaussianFromDecoder(objective, model.decoder, run.linearGaussian?.noiseVariance ?? [Math.exp(run.pixelLogVar ?? 0)]);
+    const exact = linearScores(lg, ds, indices);
+    negElbo = negLogLikelihood = -exact.logLikelihood;
+    klPerDim.splice(0, klPerDim.length, ...exact.klPerDim);
+    kl = klPerDim.reduce((a, v) => a + v, 0);
+    recon = negElbo - kl;
+    figures.push({ name: '−log p(x), exact', value: negElbo, unit: 'nats/image' }, { name: '−log p(x), exact', value: bitsPerDim(negElbo, dims), unit: 'bits/dim' });
+    notes.push("the posterior is exact (Gaussian), so −ELBO = −IWAE = −log p(x): a density over grey levels in [0, 1], comparable with a Gaussian-likelihood VAE's −ELBO and −IWAE on the same pixels");
+  } else if (objective === 'dae') {
+    figures.push({ name: 'reconstruction loss −log p(x | g(f(x)))', value: negElbo, unit: 'nats/image' });
+  } else {
+    figures.push({ name: objective === 'ivae' ? '−ELBO under p(z|u)' : '−ELBO', value: negElbo, unit: 'nats/image' });
+    if (k > 0) figures.push({ name: `−IWAE (K=${k})`, value: negIwae / n, unit: 'nats/image' });
+    if (model.config.likelihood === 'gaussian') figures.push({ name: '−ELBO', value: bitsPerDim(negElbo, dims), unit: 'bits/dim' });
+    if (objective === 'iwae') notes.push(`trained on the importance-weighted bound with K=${model.config.samples}; −ELBO and −IWAE are measured as for any VAE`);
+    if (objective === 'ivae') notes.push(`the prior is p(z|u) with u = ${run.settings.aux ?? 'label'} of each image`);
+  }
   const style = model.config.objective === 'ssvae' ? model.config.style : 0;
   const labelsListed = Int32Array.from(indices, (i) => labels[i]);
   const styleDimensions =
@@ -136,7 +183,8 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
     recon,
     kl,
     klClass: model.config.objective === 'ssvae' && model.config.classPrior === 'mixture' ? klClass : undefined,
-    negIwae: k > 0 ? negIwae / n : undefined,
+    negIwae: k > 0 && negLogLikelihood === undefined ? negIwae / n : undefined,
+    negLogLikelihood,
     iwaeSamples: k > 0 ? k : undefined,
     klPerDim,
     activeUnits: klPerDim.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length,
@@ -146,6 +194,8 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
     labelled: model.classifier ? labelled : undefined,
     styleDimensions,
     ...(factors ? { factors } : {}),
+    figures,
+    notes,
     seconds: (performance.now() - started) / 1000,
   };
 }

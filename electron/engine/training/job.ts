@@ -15,7 +15,9 @@ import { imagesPerPass, trainingThreads } from './parallel/threads.ts';
 import { writeDirAtomic } from '../../../models/io.ts';
 import type { TrainSettings } from './settings.ts';
 import { epochsForBudget } from './propose.ts';
-import { checkSettings, defaultDimensionNames, keepBalancedLabels, modelConfigFor, SettingsError } from './settings.ts';
+import { auxValues, checkSettings, defaultDimensionNames, isLinearModel, keepBalancedLabels, modelConfigFor, SettingsError } from './settings.ts';
+import { fitLinear } from './linear-fit.ts';
+import { linearGaussianNetworks } from '../../../models/linear-gaussian.ts';
 import type { EpochRecord, RunFile, RunStatus } from './run-file.ts';
 import { readRunFile, runJsonPath, RUN_FORMAT, RUN_FORMAT_VERSION, snapshotDir, updateRunFile } from './run-file.ts';
 import type { CheckpointState } from './checkpoint.ts';
@@ -80,7 +82,7 @@ export function isSnapshotEpoch(epoch: number): boolean {
 }
 
 /** Settings that shape the model or the data order must match when resuming; epochs and lr may change. */
-const FIXED_ON_RESUME = ['model', 'arch', 'latent', 'style', 'beta', 'labels', 'batchSize', 'seed', 'samples', 'hidden', 'classWeight', 'likelihood'] as const;
+const FIXED_ON_RESUME = ['model', 'arch', 'latent', 'style', 'beta', 'labels', 'batchSize', 'seed', 'samples', 'hidden', 'classWeight', 'likelihood', 'noise', 'noiseLevel', 'aux'] as const;
 
 export function startTraining(dataset: Dataset, settings: TrainSettings, runDir: string, hooks: TrainHooks = {}): TrainingJob {
   checkSettings(settings, dataset);
@@ -189,11 +191,16 @@ class Job implements TrainingJob {
     let stepper: Stepper | null = null;
     try {
       await mkdir(this.runDir, { recursive: true });
+      if (isLinearModel(this.settings.model)) {
+        runFile = this.newRunFile(undefined, startPosition(), 1);
+        await saveRunFile(this.runDir, runFile);
+        return await this.fitLinear(runFile);
+      }
       const restored = this.hooks.resume ? await loadCheckpoint(this.runDir, this.config) : null;
       model = restored?.model ?? VaeModel.create(this.config);
       const position = restored?.state ?? startPosition();
       const plan = planImages(this.ds, this.settings, this.config);
-      runFile = this.newRunFile(model, position, plan.stepsPerEpoch);
+      runFile = this.newRunFile(model.pixelLogVarValue(), position, plan.stepsPerEpoch);
       if (this.hooks.resume && existsSync(runJsonPath(this.runDir))) {
         const saved = readRunFile(this.runDir);
         runFile.createdAt = saved.createdAt;
@@ -221,7 +228,84 @@ class Job implements TrainingJob {
     }
   }
 
-  private newRunFile(model: VaeModel, position: Position, stepsPerEpoch: number): RunFile {
+  /**
+   * PPCA and FA: one fit (closed form, or EM from it) instead of epochs of steps, written as the same run folder:
+   * encoder/ and decoder/ (linear layers), run.json with one history record whose losses are the exact
+   * −log p(x) per image, and the noise variances Ψ. The fit is synchronous: seconds for 28 px images.
+   */
+  private async fitLinear(runFile: RunFile): Promise<RunSummary> {
+    const started = performance.now();
+    const { ds, config, hooks, runDir } = this;
+    const plan = planImages(ds, this.settings, config);
+    const kind = config.objective as 'ppca' | 'fa';
+    let last = 0;
+    const fit = fitLinear(kind, ds, plan.train, plan.test, config.latent, {
+      onIteration: (it, of, ll) => {
+        const now = performance.now();
+        if (!hooks.onProgress || now - last < PROGRESS_MS) return;
+        last = now;
+        hooks.onProgress({ runDir, step: it, epoch: 1, epochs: 1, stepInEpoch: it, stepsPerEpoch: of, loss: -ll, recon: NaN, kl: NaN, klPerDim: [], samplesPerSec: 0, etaSec: NaN, threads: 1 });
+      },
+      shouldStop: () => this.state === 'stopping',
+    });
+    const psi = fit.model.noiseVariance;
+    const meanPsi = psi.reduce((a, v) => a + v, 0) / psi.length;
+    const model = new VaeModel(config, linearGaussianNetworks(fit.model, ds.images.size, ds.images.channels), Math.log(meanPsi));
+    try {
+      const trainKl = fit.trainKlPerDim.reduce((a, v) => a + v, 0);
+      const seconds = (performance.now() - started) / 1000;
+      const record: EpochRecord = {
+        epoch: 1,
+        step: fit.iterations,
+        trainLoss: -fit.trainLogLikelihood,
+        trainRecon: -fit.trainLogLikelihood - trainKl,
+        trainKl,
+        testLoss: fit.testLogLikelihood === null ? null : -fit.testLogLikelihood,
+        testKlPerDim: fit.klPerDim,
+        seconds,
+      };
+      await saveNetworks(model, runDir, { atomically: true });
+      runFile.history = [record];
+      runFile.modelEpoch = 1;
+      runFile.pixelLogVar = Math.log(meanPsi);
+      runFile.decoderOutput = 'mean';
+      runFile.linearGaussian = {
+        noiseVariance: kind === 'ppca' ? [psi[0]] : Array.from(psi),
+        iterations: fit.iterations,
+        trainLogLikelihood: fit.trainLogLikelihood,
+        testLogLikelihood: fit.testLogLikelihood,
+      };
+      runFile.status = 'done';
+      runFile.message = fit.stopped ? `EM was stopped after ${fit.iterations} iterations; the model so far is saved.` : undefined;
+      await saveRunFile(runDir, runFile);
+      hooks.onEpoch?.({ runDir, epoch: 1, trainLoss: record.trainLoss, testLoss: record.testLoss ?? NaN });
+      if (hooks.onReconstructions) {
+        const { size, channels, pixels } = ds.images;
+        const make = (idx: number[]) =>
+          tf.tidy(() => {
+            const x = pixelsToTensor(pixels, idx, size, channels, inferenceBinarize(ds.options.binarize));
+            return { input: tensorToPixels(x), output: tensorToPixels(model.reconstruct(x)) };
+          });
+        hooks.onReconstructions({ runDir, size, channels, count: plan.reconTrain.length, train: make(plan.reconTrain), test: make(plan.reconTest) });
+      }
+      this.state = 'done';
+      return {
+        runDir,
+        status: 'done',
+        epochs: 1,
+        step: fit.iterations,
+        trainLoss: record.trainLoss,
+        testLoss: record.testLoss,
+        seconds,
+        samplesPerSec: plan.train.length / Math.max(seconds, 1e-3),
+        message: runFile.message,
+      };
+    } finally {
+      model.dispose();
+    }
+  }
+
+  private newRunFile(pixelLogVar: number | undefined, position: Position, stepsPerEpoch: number): RunFile {
     const { ds } = this;
     const labels = keepBalancedLabels(ds, this.settings.labels, this.settings.seed);
     let labelledTrain = 0;
@@ -250,7 +334,7 @@ class Job implements TrainingJob {
       dimensionNames: defaultDimensionNames(this.config),
       history: position.history,
       snapshots: position.snapshots,
-      pixelLogVar: model.pixelLogVarValue(),
+      pixelLogVar,
       decoderOutput: 'logits',
       versions: { app: appVersion(), tfjs: tf.version.tfjs, backend: tf.getBackend(), node: process.versions.node },
     };
@@ -279,7 +363,8 @@ function planImages(ds: Dataset, settings: TrainSettings, config: ModelConfig): 
     if (ds.images.split[i] === 0) train.push(i);
     else if (ds.images.split[i] === 1) test.push(i);
   }
-  const labels = keepBalancedLabels(ds, settings.labels, settings.seed);
+  // the iVAE's steps take its auxiliary variable u where the semi-supervised model takes labels
+  const labels = config.objective === 'ivae' ? auxValues(ds, settings.aux ?? 'label').values : keepBalancedLabels(ds, settings.labels, settings.seed);
   const labelledTrain = train.filter((i) => labels[i] >= 0);
   const B = settings.batchSize;
   const reconTrain = pickFixed(train, RECON_COUNT, settings.seed);
@@ -492,7 +577,16 @@ class TrainingLoop {
       const aligned = alignStyleAxes(model, job.ds.images, plan.train, job.ds.options.binarize);
       if (aligned) this.runFile.styleAxes = aligned.axes;
     }
-    const test = evaluateSplit(model, job.ds, plan.test.length ? plan.test : plan.train.slice(0, 1000), EVAL_SEED);
+    // the denoising autoencoder's codes are set to mean 0, sd 1 over training images, so the views' ±sd sweeps fit them
+    if (job.config.objective === 'dae') {
+      const sample = plan.train.slice(0, 2000);
+      const { size, channels, pixels } = job.ds.images;
+      const x = pixelsToTensor(pixels, sample, size, channels, inferenceBinarize(job.ds.options.binarize));
+      model.standardizeCodes(x);
+      x.dispose();
+    }
+    const aux = job.config.objective === 'ivae' ? plan.labels : undefined;
+    const test = evaluateSplit(model, job.ds, plan.test.length ? plan.test : plan.train.slice(0, 1000), EVAL_SEED, aux);
     const record: EpochRecord = {
       epoch,
       step: position.step,
@@ -597,7 +691,7 @@ class TrainingLoop {
 }
 
 /** −ELBO (positive nats per image), KL per dimension and class accuracy on the given images. */
-export function evaluateSplit(model: VaeModel, ds: Dataset, indices: number[], seed: number): { negElbo: number; klPerDim: number[]; accuracy?: number } {
+export function evaluateSplit(model: VaeModel, ds: Dataset, indices: number[], seed: number, aux?: Int32Array): { negElbo: number; klPerDim: number[]; accuracy?: number } {
   const { size, channels, pixels, labels } = ds.images;
   const binarize = ds.options.binarize;
   const rand = mulberry32(seed);
@@ -609,7 +703,7 @@ export function evaluateSplit(model: VaeModel, ds: Dataset, indices: number[], s
   for (let start = 0, c = 0; start < indices.length; start += chunk, c++) {
     const idx = indices.slice(start, start + chunk);
     const x = pixelsToTensor(pixels, idx, size, channels, binarize, rand);
-    const r = model.evaluate(x, seed + c);
+    const r = model.evaluate(x, seed + c, aux ? Int32Array.from(idx, (i) => aux[i]) : undefined);
     x.dispose();
     for (const v of r.negElbo) sum += v;
     r.klPerDimSum.forEach((v, d) => (kl[d] += v));

@@ -6,7 +6,7 @@
 import type { DataShape, ModelKind, TrainProposal } from '../../contract/training.ts';
 
 /** The lectures' code sizes for small grey images, per model. */
-export const LECTURE_LATENT: Record<ModelKind, number> = { vae: 2, 'beta-vae': 10, 'beta-tcvae': 10, ssvae: 26 };
+export const LECTURE_LATENT: Record<ModelKind, number> = { vae: 2, 'beta-vae': 10, 'beta-tcvae': 10, ssvae: 26, iwae: 2, dae: 2, ivae: 10, ppca: 10, fa: 10 };
 /** Style dimensions of the semi-supervised model on small grey images (its class part adds one per class). */
 export const LECTURE_STYLE = 16;
 export const DEFAULT_EPOCHS = 10;
@@ -58,14 +58,19 @@ export function proposeSettings(data: DataShape, model: ModelKind = 'vae'): Trai
     }
   }
 
-  const likelihood = data.binarized ? 'bernoulli' : 'gaussian';
-  const likelihoodReason = data.binarized
+  const linear = model === 'ppca' || model === 'fa';
+  const likelihood = data.binarized && !linear ? 'bernoulli' : 'gaussian';
+  const likelihoodReason = linear
+    ? `Gaussian: ${model === 'ppca' ? 'probabilistic PCA' : 'factor analysis'} is a linear Gaussian model; its log-likelihood is a density in nats.`
+    : data.binarized
     ? 'Bernoulli: the pixels are binarised to 0 or 1 on import.'
     : `Gaussian: ${channels === 3 ? 'colour values' : 'grey levels'} are continuous (not binarised on import); its −ELBO is a density and can be negative.`;
 
   let minutes: number | undefined;
   let durationReason: string;
-  if (arch === 'mlp') {
+  if (linear) {
+    durationReason = model === 'ppca' ? 'One pass: PPCA has a closed form (the covariance and its eigenvectors).' : 'EM from the PPCA solution until the likelihood stops rising (at most 200 iterations).';
+  } else if (arch === 'mlp') {
     durationReason = `${DEFAULT_EPOCHS} epochs of ${fmt(data.train)} training images: seconds each for an MLP here.`;
   } else {
     minutes = Math.min(30, Math.max(1, Math.ceil(data.train / 1000)));
@@ -73,7 +78,7 @@ export function proposeSettings(data: DataShape, model: ModelKind = 'vae'): Trai
   }
 
   return {
-    settings: { model, arch, latent, ...(style !== undefined ? { style } : {}), likelihood, epochs: DEFAULT_EPOCHS, ...(minutes !== undefined ? { minutes } : {}), batchSize: 128, lr: 1e-3 },
+    settings: { model, arch: linear ? 'mlp' : arch, latent, ...(style !== undefined ? { style } : {}), likelihood, epochs: linear ? 1 : DEFAULT_EPOCHS, ...(minutes !== undefined ? { minutes } : {}), batchSize: 128, lr: 1e-3 },
     reasons: { arch: archReason, latent: latentReason, likelihood: likelihoodReason, duration: durationReason, batch: 'Batch 128, Adam at 0.001: the lectures\' settings.' },
   };
 }

@@ -68,8 +68,10 @@ export interface RunFile {
   /** ssvae: the style axes turned to follow pixel measures at the end of training (training/style-axes.ts). */
   styleAxes?: StyleAxis[];
   pixelLogVar?: number;
-  /** What the decoder outputs: logits; pixel means are sigmoid(logits). */
-  decoderOutput: 'logits';
+  /** What the decoder outputs: logits (pixel means are sigmoid(logits)), or the pixel means themselves (PPCA, FA: W z + μ). */
+  decoderOutput: 'logits' | 'mean';
+  /** PPCA and FA: the noise variances Ψ (one σ² for PPCA), EM iterations, and the exact log p(x), nats per image. */
+  linearGaussian?: { noiseVariance: number[]; iterations: number; trainLogLikelihood: number; testLogLikelihood: number | null };
   versions: { app: string; tfjs: string; backend: string; node: string };
 }
 
@@ -146,6 +148,7 @@ export async function loadNetworks(dir: string, config: ModelConfig, pixelLogVar
   const encoder = await load('encoder');
   const decoder = await load('decoder');
   const classifier = config.objective === 'ssvae' ? await load('classifier') : undefined;
+  const prior = config.objective === 'ivae' ? await load('prior') : undefined;
   const checks: Array<[string, boolean]> = [
     [`${join(dir, 'encoder')}: input shape does not match run.json`, JSON.stringify(encoder.inputs[0].shape.slice(1)) === JSON.stringify([config.imageSize, config.imageSize, config.channels])],
     [`${join(dir, 'encoder')}: latent size does not match run.json`, encoder.outputs.length === 2 && encoder.outputs[0].shape[1] === config.latent],
@@ -156,10 +159,11 @@ export async function loadNetworks(dir: string, config: ModelConfig, pixelLogVar
       encoder.dispose();
       decoder.dispose();
       classifier?.dispose();
+      prior?.dispose();
       throw new RunLoadError(message);
     }
   }
-  return new VaeModel(config, { encoder, decoder, classifier }, pixelLogVar);
+  return new VaeModel(config, { encoder, decoder, classifier, prior }, pixelLogVar);
 }
 
 /** A trained run opened for the explorer views: encode images, decode latent codes, reconstruct. */

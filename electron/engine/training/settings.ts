@@ -2,10 +2,11 @@
 import type { Dataset } from '../datasets/types.ts';
 import type { ClassPrior, ModelConfig } from '../../../models/config.ts';
 import type { ClassPrior as WireClassPrior, ModelKind, TrainSettings } from '../../contract/training.ts';
-import { defaultModelConfig, MLP_HIDDEN } from '../../../models/config.ts';
+import { defaultModelConfig, LINEAR_OBJECTIVES, MLP_HIDDEN } from '../../../models/config.ts';
 import { UserError } from '../../contract/errors.ts';
 import { mulberry32 } from '../random.ts';
 import { MAX_THREADS } from './parallel/threads.ts';
+import { LINEAR_MAX_PIXELS } from './linear-fit.ts';
 
 export type { ModelKind, TrainSettings };
 
@@ -13,14 +14,60 @@ export type { ModelKind, TrainSettings };
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 true satisfies Same<ClassPrior, WireClassPrior>;
 
-export const DEFAULT_BETA: Record<ModelKind, number> = { vae: 1, 'beta-vae': 4, 'beta-tcvae': 6, ssvae: 1 };
+export const DEFAULT_BETA: Record<ModelKind, number> = { vae: 1, 'beta-vae': 4, 'beta-tcvae': 6, ssvae: 1, iwae: 1, dae: 1, ivae: 1, ppca: 1, fa: 1 };
 
 /** A setting that cannot work with this dataset; the message says which and why. */
 export class SettingsError extends UserError {
   override name = 'SettingsError';
 }
 
-export const MODEL_KINDS: ModelKind[] = ['vae', 'beta-vae', 'beta-tcvae', 'ssvae'];
+export const MODEL_KINDS: ModelKind[] = ['vae', 'beta-vae', 'beta-tcvae', 'ssvae', 'iwae', 'dae', 'ivae', 'ppca', 'fa'];
+
+/** iwae's default K (the number of importance samples of the bound it trains). */
+export const DEFAULT_IWAE_SAMPLES = 5;
+/** dae's default corruption. */
+export const DEFAULT_NOISE = { kind: 'mask', level: 0.3 } as const;
+/** Quantile bins of a numeric factor used as the iVAE's auxiliary variable. */
+export const AUX_BINS = 5;
+
+export function isLinearModel(model: ModelKind): boolean {
+  return (LINEAR_OBJECTIVES as readonly string[]).includes(model);
+}
+
+/**
+ * The iVAE's auxiliary variable u per image: the class label ('label'), a categorical factor's category, or a
+ * numeric factor cut into AUX_BINS quantile bins of its training values. −1 where unknown. The number of values too.
+ */
+export function auxValues(ds: Dataset, name: string): { values: Int32Array; count: number } {
+  const n = ds.images.count;
+  if (name === 'label') {
+    if (ds.images.classNames.length < 2) throw new SettingsError(`${ds.ref}: --aux label needs at least 2 classes (found ${ds.images.classNames.length})`);
+    return { values: Int32Array.from(ds.images.labels), count: ds.images.classNames.length };
+  }
+  const column = ds.images.factors?.find((f) => f.name === name);
+  if (!column) {
+    const names = ['label', ...(ds.images.factors ?? []).map((f) => f.name)];
+    throw new SettingsError(`${ds.ref}: no factor '${name}' for the auxiliary variable (have ${names.join(', ')})`);
+  }
+  const values = new Int32Array(n).fill(-1);
+  if (column.kind === 'categorical') {
+    for (let i = 0; i < n; i++) if (Number.isFinite(column.values[i])) values[i] = column.values[i];
+    return { values, count: Math.max(2, column.categories?.length ?? 0) };
+  }
+  const train: number[] = [];
+  for (let i = 0; i < n; i++) if (ds.images.split[i] === 0 && Number.isFinite(column.values[i])) train.push(column.values[i]);
+  if (train.length === 0) throw new SettingsError(`${ds.ref}: factor '${name}' has no values on the training images`);
+  train.sort((a, b) => a - b);
+  const cuts = Array.from({ length: AUX_BINS - 1 }, (_, k) => train[Math.floor(((k + 1) * train.length) / AUX_BINS)]);
+  for (let i = 0; i < n; i++) {
+    const v = column.values[i];
+    if (!Number.isFinite(v)) continue;
+    let bin = 0;
+    while (bin < cuts.length && v >= cuts[bin]) bin++;
+    values[i] = bin;
+  }
+  return { values, count: AUX_BINS };
+}
 
 /** Upper bounds of the numeric settings, shared by the contract (checkSettings) and the CLI's flags. */
 export const LIMITS = {
@@ -71,6 +118,22 @@ export function checkSettings(s: TrainSettings, ds: Dataset): void {
   const trainCount = ds.images.split.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
   if (trainCount < 1) fail(`${ds.ref}: no training images (all ${ds.images.count} are in the test split)`);
   if (s.arch === 'conv' && ds.images.size % 4 !== 0) fail(`the conv architecture needs an image size divisible by 4 (the dataset is ${ds.images.size} px)`);
+  if (s.noise !== undefined && s.noise !== 'gaussian' && s.noise !== 'mask') fail(`noise must be gaussian or mask (got ${s.noise})`);
+  if (s.noiseLevel !== undefined && !real(s.noiseLevel, 0, (s.noise ?? DEFAULT_NOISE.kind) === 'mask' ? 0.99 : 10))
+    fail(`noise level must be ${(s.noise ?? DEFAULT_NOISE.kind) === 'mask' ? 'from 0 to 0.99 (the share of pixels masked)' : 'from 0 to 10 (a standard deviation)'} (got ${s.noiseLevel})`);
+  if ((s.noise !== undefined || s.noiseLevel !== undefined) && s.model !== 'dae') fail('noise applies to the denoising autoencoder (model dae)');
+  if (s.aux !== undefined && s.model !== 'ivae') fail('aux applies to the iVAE (model ivae)');
+  if (s.model === 'ivae') {
+    if (s.aux === undefined) fail(`the iVAE needs an auxiliary variable: 'label' or a factor column (aux)`);
+    auxValues(ds, s.aux!);
+  }
+  if (isLinearModel(s.model)) {
+    if (s.likelihood === 'bernoulli') fail(`${s.model} is a linear Gaussian model: its likelihood is gaussian, not bernoulli`);
+    const pixels = ds.images.size * ds.images.size * ds.images.channels;
+    if (s.latent >= pixels) fail(`latent must be below the ${pixels} values per image for ${s.model} (got ${s.latent})`);
+    if (pixels > LINEAR_MAX_PIXELS)
+      fail(`${s.model} needs the ${pixels} x ${pixels} pixel covariance, too large here (at most ${LINEAR_MAX_PIXELS} values per image); re-import at a smaller size`);
+  }
   if (s.model === 'ssvae') {
     const style = s.style ?? defaultStyle(s.latent);
     if (s.latent < 2) fail('the semi-supervised model needs latent >= 2 (style + class parts)');
@@ -105,7 +168,7 @@ export function modelConfigFor(s: TrainSettings, ds: Dataset): ModelConfig {
     style: s.model === 'ssvae' ? s.style ?? defaultStyle(s.latent) : 0,
     numClasses: s.model === 'ssvae' ? ds.images.classNames.length : 0,
     hidden: s.hidden ?? [...MLP_HIDDEN],
-    likelihood: s.likelihood ?? (ds.images.channels === 3 ? 'gaussian' : 'bernoulli'),
+    likelihood: isLinearModel(s.model) ? 'gaussian' : s.likelihood ?? (ds.images.channels === 3 ? 'gaussian' : 'bernoulli'),
     beta: s.model === 'beta-vae' ? beta : 1,
     tcWeights: { mi: 1, tc: s.model === 'beta-tcvae' ? beta : 1, dimKl: 1 },
     datasetSize: trainCount,
@@ -115,7 +178,9 @@ export function modelConfigFor(s: TrainSettings, ds: Dataset): ModelConfig {
     ...(s.model === 'ssvae' && (s.classPrior ?? 'mixture') === 'mixture' ? { classCode: s.classCode ?? 'prototype' } : {}),
     ...(s.leakageWeight !== undefined ? { leakageWeight: s.leakageWeight } : {}),
     ...(s.styleTcWeight !== undefined ? { styleTcWeight: s.styleTcWeight } : {}),
-    samples: s.samples ?? 1,
+    samples: s.samples ?? (s.model === 'iwae' ? DEFAULT_IWAE_SAMPLES : 1),
+    ...(s.model === 'dae' ? { noise: { kind: s.noise ?? DEFAULT_NOISE.kind, level: s.noiseLevel ?? DEFAULT_NOISE.level } } : {}),
+    ...(s.model === 'ivae' ? { auxValues: auxValues(ds, s.aux ?? 'label').count } : {}),
     learningRate: s.lr,
     seed: s.seed,
   });

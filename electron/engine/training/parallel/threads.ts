@@ -31,6 +31,8 @@ export function trainingThreads(requested: number | undefined, config: ModelConf
   if (wanted <= 1) return { threads: 1 };
   if (backend !== 'wasm' && backend !== 'cpu')
     return { threads: 1, note: `one training thread: the ${backend} backend uses ${backend === 'tensorflow' ? 'every core' : 'the GPU'} by itself` };
+  if (config.objective === 'dae' || config.objective === 'ivae')
+    return { threads: 1, note: `one training thread: the ${config.objective === 'dae' ? "denoising autoencoder's corruption" : "iVAE's conditional prior"} is not split across threads yet` };
   if (config.objective === 'beta-tcvae')
     return { threads: 1, note: "one training thread: β-TCVAE's estimate of q(z) needs the whole batch in one place" };
   // terms estimated from the whole batch (the style part's total correlation, the leakage penalty's shuffled styles)
