@@ -12,7 +12,7 @@ export function gradientSizes(model: VaeModel): number[] {
 
 /** Every weight a replica needs (the tied class bias and a fixed pixel variance too), in a fixed order. */
 export function replicaVariables(model: VaeModel): tf.Variable[] {
-  const nets = [model.encoder, model.decoder, ...(model.classifier ? [model.classifier] : [])];
+  const nets = [model.encoder, model.decoder, ...(model.classifier ? [model.classifier] : []), ...(model.prior ? [model.prior] : [])];
   const vars = nets.flatMap((m) => m.weights.map((w) => w.read() as tf.Variable));
   if (model.pixelLogVar) vars.push(model.pixelLogVar);
   return vars;
