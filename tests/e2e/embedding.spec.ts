@@ -214,3 +214,37 @@ test('a run on data with known factors colours its points by any factor', async 
     rmSync(resolve(folder, '..'), { recursive: true, force: true });
   }
 });
+
+test('decoder in the loop: hovering empty space shows the image decoded there, exact on the plane, interpolated on t-SNE', async () => {
+  test.setTimeout(180_000);
+  await openSample('mnist-vae-2d');
+  await expect(status()).toContainText(/t-SNE done/, { timeout: 120_000 });
+  const box = (await embedding().boundingBox())!;
+  const tooltip = page.getByRole('tooltip', { name: 'Decoded here' });
+  const decoded = page.getByRole('img', { name: 'Decoded image' });
+
+  // t-SNE: a corner of the map is empty space; the image comes from the nearest points' codes.
+  await page.mouse.move(box.x + 6, box.y + 6);
+  await expect(tooltip).toBeVisible();
+  await expect(tooltip).toContainText("interpolated from the 8 nearest points' codes");
+  await expect.poll(async () => (await canvasStats(decoded)).ink).toBeGreaterThan(0.02);
+  await page.screenshot({ path: screenshotPath('embedding-decoder-tsne') });
+
+  // The raw plane of the 2-D code: exact, z = (x, y); two far-apart places decode differently.
+  await page.getByRole('combobox', { name: 'Layout' }).selectOption('plane');
+  await expect(status()).toContainText('Raw latent means');
+  // (the controls row is shorter now: the map moved)
+  const plane = (await embedding().boundingBox())!;
+  await page.mouse.move(plane.x + plane.width - 8, plane.y + 8);
+  await expect(tooltip).toContainText(/exact: z = \(\d+\.\d\d, \d+\.\d\d\)/);
+  await expect.poll(async () => (await canvasStats(decoded)).ink).toBeGreaterThan(0.02);
+  const topRight = (await canvasStats(decoded)).hash;
+  await page.screenshot({ path: screenshotPath('embedding-decoder-plane') });
+  await page.mouse.move(plane.x + 8, plane.y + plane.height - 8);
+  await expect(tooltip).toContainText(/exact: z = \(-\d+\.\d\d, -\d+\.\d\d\)/);
+  await expect.poll(async () => (await canvasStats(decoded)).hash).not.toBe(topRight);
+  // leaving the map hides it
+  await page.mouse.move(plane.x + plane.width / 2, plane.y - 40);
+  await expect(tooltip).toBeHidden();
+  await page.getByRole('combobox', { name: 'Layout' }).selectOption('tsne');
+});

@@ -6,6 +6,7 @@ import { PointPicker } from '../../renderer/src/explorer/embedding/picking.ts';
 import { Lasso, pointsInPolygon } from '../../renderer/src/explorer/embedding/lasso.ts';
 import { categoricalColours, continuousColours, drawOrder, rgbBytes } from '../../renderer/src/explorer/embedding/colours.ts';
 import { findMask, globToRegExp, nameMatcher } from '../../renderer/src/explorer/embedding/filter.ts';
+import { interpolateCode, linearInverse, rawInverse } from '../../renderer/src/explorer/embedding/inverse.ts';
 
 const points = Float32Array.of(-1, -1, 1, 1, 0, 0, 1, -1);
 const view = (zoom = { k: 1, x: 0, y: 0 }): View => ({ width: 200, height: 100, fit: fitExtent(points, 200, 100, 10), zoom });
@@ -141,5 +142,41 @@ describe('continuous colours', () => {
     expect(colours[4 * 100]).toBe(255); // the outlier: clamped to the end
     expect(Array.from(colours.subarray(4 * 50, 4 * 50 + 3))).toEqual([0, 255, 0]);
     expect(colours[4 * 60]).toBeGreaterThan(colours[4 * 40]);
+  });
+});
+
+describe('decoder in the loop: the code behind a place on the map', () => {
+  it('inverts a linear layout exactly: the code found at a point\'s coords projects back onto them', () => {
+    const dim = 3;
+    const s = Math.SQRT1_2;
+    const axes = Float32Array.of(s, s, 0, -s, s, 0); // orthonormal rows
+    const mean = Float32Array.of(0.5, -1, 2);
+    const z = linearInverse(axes, mean, dim, 1.5, -0.25);
+    const back = [0, 1].map((r) => [0, 1, 2].reduce((a, c) => a + (z[c] - mean[c]) * axes[r * dim + c], 0));
+    expect(back[0]).toBeCloseTo(1.5, 5);
+    expect(back[1]).toBeCloseTo(-0.25, 5);
+    expect(z[2]).toBeCloseTo(2, 6); // off the plane: the mean
+  });
+
+  it('puts x and y in the raw layout\'s two dimensions, the rest from the base', () => {
+    expect(Array.from(rawInverse(4, 2, 0, 1.5, -2))).toEqual([-2, 0, 1.5, 0]);
+    expect(Array.from(rawInverse(3, 0, 1, 1, 2, [9, 9, 9]))).toEqual([1, 2, 9]);
+  });
+
+  it('interpolates nonlinear layouts from the nearest points by inverse distance, exactly on a point', () => {
+    const points = Float32Array.of(0, 0, 2, 0, 10, 10);
+    const codes = Float32Array.of(1, 0, 0, 1, 5, 5);
+    const at = interpolateCode(points, codes, 2, [0, 1, 2], 2, 0, 2)!;
+    expect(Array.from(at.code)).toEqual([0, 1]);
+    // halfway between the first two: equal weights
+    const mid = interpolateCode(points, codes, 2, [0, 1, 2], 1, 0, 2)!;
+    expect(mid.neighbours).toEqual([0, 1]);
+    expect(mid.code[0]).toBeCloseTo(0.5, 6);
+    expect(mid.code[1]).toBeCloseTo(0.5, 6);
+    // closer to the first: more of its code; hidden points are not used
+    const near = interpolateCode(points, codes, 2, [0, 1], 0.5, 0, 8)!;
+    expect(near.weights[0]).toBeCloseTo(0.9, 6);
+    expect(near.code[0]).toBeGreaterThan(near.code[1]);
+    expect(interpolateCode(points, codes, 2, [], 0, 0)).toBeNull();
   });
 });
