@@ -6,6 +6,8 @@
 //   jump  6,000 px a frame (dragging the scrollbar)
 // Three interleaved rounds of 240 frames each, pooled. For each: median, 95th percentile and worst frame, the share of frames over 25 ms (1.5 frames at
 // 60 Hz: a visible stutter), and the share of frames that showed a visible row not drawn yet.
+// Main-thread time per frame (script, style and layout, from Chromium's Performance.getMetrics) is
+// CPU time, so it depends far less on the machine's load than frame times do.
 // Reference, in the same page and at the same moment: the same scroll of a plain element as tall as
 // the grid (no rows made, nothing fetched or drawn), so the ratio removes the machine's load.
 // Usage: npm run build && npm run bench -- thumbnails
@@ -27,6 +29,8 @@ const SPEEDS = [
 
 interface Run {
   frames: number[];
+  /** Main-thread milliseconds spent in script, style recalculation and layout over the run. */
+  busy?: number;
   /** Frames in which a row in the viewport had no pixels yet. */
   blank: number;
 }
@@ -67,6 +71,21 @@ function scroll(page: Page, selector: string, step: number, frames: number): Pro
   );
 }
 
+type Cdp = Awaited<ReturnType<ReturnType<Page['context']>['newCDPSession']>>;
+
+/** Script + style + layout seconds so far in the page's main thread. */
+async function busySeconds(cdp: Cdp): Promise<number> {
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  const get = (name: string) => metrics.find((m) => m.name === name)?.value ?? 0;
+  return get('ScriptDuration') + get('RecalcStyleDuration') + get('LayoutDuration');
+}
+
+async function measured(page: Page, cdp: Cdp, selector: string, step: number, frames: number): Promise<Run> {
+  const before = await busySeconds(cdp);
+  const run = await scroll(page, selector, step, frames);
+  return { ...run, busy: 1000 * ((await busySeconds(cdp)) - before) };
+}
+
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const pct = (xs: number[], p: number) => sorted(xs)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 const over = (xs: number[], ms: number) => xs.filter((x) => x > ms).length / xs.length;
@@ -85,6 +104,8 @@ try {
   console.log(`import of ${MNIST60K_COUNT.toLocaleString()} PNGs: ${((performance.now() - started) / 1000).toFixed(1)} s (setup, not measured here)`);
 
   const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
   // tsx names inner functions with a __name helper the page does not have.
   await page.addInitScript('globalThis.__name = (f) => f');
   await page.goto(`${url}&open=${encodeURIComponent(MNIST60K_FOLDER)}`);
@@ -108,18 +129,20 @@ try {
 
   console.log(`grid: ${MNIST60K_COUNT.toLocaleString()} thumbnails of 28 px drawn at 56 px, ${shape.height.toLocaleString()} px tall, ${shape.canvases} row canvases in the DOM; viewport 1360x900, Chromium headless (software compositing)`);
   console.log(`load average at start: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${2} cores (shared machine)`);
-  console.log('            frame ms: median   p95   worst  >25ms   blank | plain element: median   p95  >25ms | p95 ratio');
+  console.log('            frame ms: median   p95   worst  >25ms   blank | plain element: median   p95  >25ms | p95 ratio | main thread ms/frame: grid  plain');
   for (const [name, step] of SPEEDS) {
     await scroll(page, grid, step, 30); // warm-up: JIT, first fetches
     // Interleaved rounds, frames pooled: the machine's load changes from second to second.
-    const plain: Run = { frames: [], blank: 0 };
-    const run: Run = { frames: [], blank: 0 };
+    const plain: Run = { frames: [], blank: 0, busy: 0 };
+    const run: Run = { frames: [], blank: 0, busy: 0 };
     for (let round = 0; round < ROUNDS; round++) {
-      const p = await scroll(page, '#plain-scroller', step, FRAMES);
-      const g = await scroll(page, grid, step, FRAMES);
+      const p = await measured(page, cdp, '#plain-scroller', step, FRAMES);
+      const g = await measured(page, cdp, grid, step, FRAMES);
       plain.frames.push(...p.frames);
+      plain.busy! += p.busy!;
       run.frames.push(...g.frames);
       run.blank += g.blank;
+      run.busy! += g.busy!;
     }
     const line = [
       `${name.padEnd(5)} ${String(step).padStart(5)} px/frame:`,
@@ -134,6 +157,9 @@ try {
       `${(100 * over(plain.frames, 25)).toFixed(0)}%`.padStart(6),
       '|',
       (pct(run.frames, 0.95) / pct(plain.frames, 0.95)).toFixed(2).padStart(9),
+      '|',
+      (run.busy! / run.frames.length).toFixed(2).padStart(26),
+      (plain.busy! / plain.frames.length).toFixed(2).padStart(6),
     ];
     console.log(line.join(' '));
   }

@@ -118,9 +118,21 @@ describe('Uploads', () => {
     const { uploadId } = uploads.begin('cancelled', 2, 4);
     await uploads.receive(uploadId, [{ path: 'a.png', bytes: new Uint8Array(2) }]);
     expect(listing().length).toBe(before.length + 1);
-    expect(uploads.cancel(uploadId)).toEqual({ cancelled: true });
+    expect(await uploads.cancel(uploadId)).toEqual({ cancelled: true });
     expect(listing()).toEqual(before);
-    expect(uploads.cancel(uploadId)).toEqual({ cancelled: false });
+    expect(await uploads.cancel(uploadId)).toEqual({ cancelled: false });
+  });
+
+  it('a cancel during a write waits for it, then leaves nothing (the write cannot bring the folder back)', async () => {
+    const uploads = new Uploads();
+    const before = listing();
+    const { uploadId } = uploads.begin('racing', 200, 200 * 1000);
+    const files = Array.from({ length: 200 }, (_, i) => ({ path: `d${i % 7}/f${i}.png`, bytes: new Uint8Array(1000) }));
+    const writing = uploads.receive(uploadId, files);
+    const cancelled = uploads.cancel(uploadId);
+    await expect(writing).rejects.toThrow(/cancelled/);
+    expect(await cancelled).toEqual({ cancelled: true });
+    expect(listing()).toEqual(before);
   });
 
   it('an uploaded folder imports like a folder on disk, with the same skipped-file reasons', async () => {

@@ -33,6 +33,8 @@ interface Upload {
   /** A request of this upload is being handled (requests of one upload are taken one at a time). */
   busy: Promise<unknown>;
   idle: NodeJS.Timeout;
+  /** Cancelled or failed: stores nothing more; its staging folder is (being) removed. */
+  dropped: boolean;
 }
 
 export function uploadsDir(): string {
@@ -61,7 +63,7 @@ export class Uploads {
     const id = randomBytes(8).toString('hex');
     const staging = join(uploadsDir(), `.partial-${process.pid}-${id}`);
     mkdirSync(staging);
-    const upload: Upload = { id, name: folder || 'upload', staging, declared: { files: n, bytes: total }, files: new Map(), bytes: 0, busy: Promise.resolve(), idle: this.idleTimer(id) };
+    const upload: Upload = { id, name: folder || 'upload', staging, declared: { files: n, bytes: total }, files: new Map(), bytes: 0, busy: Promise.resolve(), idle: this.idleTimer(id), dropped: false };
     this.open.set(id, upload);
     return { uploadId: id };
   }
@@ -72,10 +74,13 @@ export class Uploads {
     return this.serial(upload, async () => {
       try {
         if (!Array.isArray(files)) throw new UserError('upload.files needs a list of files.');
-        for (const file of files as UploadFile[]) await this.store(upload, file);
+        for (const file of files as UploadFile[]) {
+          if (upload.dropped) throw new UserError('The upload was cancelled.', 'cancelled');
+          await this.store(upload, file);
+        }
         return { files: upload.files.size, bytes: upload.bytes };
       } catch (error) {
-        this.drop(upload);
+        await this.drop(upload, true);
         if (error instanceof UnsafePathError) throw new UserError(`Upload refused: ${error.message}.`);
         throw error;
       }
@@ -106,16 +111,17 @@ export class Uploads {
     });
   }
 
-  cancel(uploadId: unknown): { cancelled: boolean } {
+  /** Stops an upload; resolves once what it received is removed (after a write in progress ends). */
+  async cancel(uploadId: unknown): Promise<{ cancelled: boolean }> {
     const upload = typeof uploadId === 'string' ? this.open.get(uploadId) : undefined;
     if (!upload) return { cancelled: false };
-    this.drop(upload);
+    await this.drop(upload);
     return { cancelled: true };
   }
 
   /** Drops every upload (engine shutdown). */
   dropAll(): void {
-    for (const upload of [...this.open.values()]) this.drop(upload);
+    for (const upload of [...this.open.values()]) void this.drop(upload);
   }
 
   private async store(upload: Upload, file: UploadFile): Promise<void> {
@@ -160,16 +166,27 @@ export class Uploads {
     return next;
   }
 
-  private drop(upload: Upload): void {
+  /**
+   * Ends an upload: no request finds it any more, and its staging folder is removed once the write
+   * in progress (if any) is over — removing it under a write would let mkdir bring it back.
+   */
+  private drop(upload: Upload, fromItsChain = false): Promise<void> {
     this.open.delete(upload.id);
     clearTimeout(upload.idle);
-    rmSync(upload.staging, { recursive: true, force: true });
+    upload.dropped = true;
+    const remove = () => rmSync(upload.staging, { recursive: true, force: true });
+    // From inside the upload's own chain (a failed receive) at once; else after the chain's work.
+    if (fromItsChain) {
+      remove();
+      return Promise.resolve();
+    }
+    return upload.busy.then(remove, remove);
   }
 
   private idleTimer(id: string): NodeJS.Timeout {
     const timer = setTimeout(() => {
       const upload = this.open.get(id);
-      if (upload) this.drop(upload);
+      if (upload) void this.drop(upload);
     }, IDLE_MS);
     timer.unref();
     return timer;

@@ -81,13 +81,21 @@ export async function uploadFolder(client: Client, name: string, files: PickedFi
   let batch: UploadFile[] = [];
   let batchBytes = 0;
   let batchFiles = 0;
+  // One request in flight while the next batch is read from disk (the engine keeps their order).
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const send = async (files: UploadFile[], bytes: number, count: number) => {
+    await inFlight;
+    signal.throwIfAborted();
+    inFlight = client.request('upload.files', { uploadId, files }).then(() => {
+      progress.bytes += bytes;
+      progress.files += count;
+      onProgress({ ...progress });
+    });
+    inFlight.catch(() => {}); // awaited (and thrown) by the next send or at the end
+  };
   const flush = async () => {
     if (!batch.length) return;
-    signal.throwIfAborted();
-    await client.request('upload.files', { uploadId, files: batch });
-    progress.bytes += batchBytes;
-    progress.files += batchFiles;
-    onProgress({ ...progress });
+    await send(batch, batchBytes, batchFiles);
     batch = [];
     batchBytes = 0;
     batchFiles = 0;
@@ -99,11 +107,8 @@ export async function uploadFolder(client: Client, name: string, files: PickedFi
         for (let at = 0; at < file.size; at += UPLOAD_LIMITS.frameBytes) {
           signal.throwIfAborted();
           const piece = new Uint8Array(await file.slice(at, at + UPLOAD_LIMITS.frameBytes).arrayBuffer());
-          await client.request('upload.files', { uploadId, files: [{ path, bytes: piece, append: at > 0 }] });
-          progress.bytes += piece.byteLength;
-          onProgress({ ...progress });
+          await send([{ path, bytes: piece, append: at > 0 }], piece.byteLength, at + piece.byteLength >= file.size ? 1 : 0);
         }
-        progress.files++;
         continue;
       }
       if (batchBytes + file.size > UPLOAD_LIMITS.frameBytes || batch.length >= FILES_PER_FRAME) await flush();
@@ -113,6 +118,7 @@ export async function uploadFolder(client: Client, name: string, files: PickedFi
       batchFiles++;
     }
     await flush();
+    await inFlight;
     signal.throwIfAborted();
     const { path } = await client.request('upload.finish', { uploadId });
     return path;
