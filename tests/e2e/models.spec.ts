@@ -1,0 +1,76 @@
+// The models beyond the VAE family in the UI: the Train view's picker offers them with their own
+// settings, and the explorer opens a denoising autoencoder and a PPCA run, saying what does not apply
+// (no KL for deterministic codes) while Traversal and Manifold still sweep their code dimensions.
+import type { Browser, Page } from '@playwright/test';
+import { test, expect, screenshotPath, type Host } from './fixtures.ts';
+import { connectHost, jobDone, type HostClient } from '../bench/_views-client.ts';
+import type { TrainSettings } from '../../electron/contract/api.ts';
+
+test.describe.configure({ mode: 'serial' });
+
+let page: Page;
+let conn: HostClient;
+const runs: { dae?: string; ppca?: string } = {};
+
+async function train(settings: TrainSettings, options?: Record<string, unknown>): Promise<string> {
+  const { jobId, runDir } = await conn.client.request('train.start', { ref: 'sample:mnist', settings, ...(options ? { options } : {}) } as never);
+  await jobDone(conn.client, jobId);
+  return runDir;
+}
+
+async function openRunInExplorer(runDir: string): Promise<void> {
+  await page.getByRole('tab', { name: 'Explore' }).click();
+  await page.getByRole('button', { name: 'Refresh runs' }).click();
+  await page.getByRole('button', { name: new RegExp(runDir.split('/').pop()!) }).click();
+  await expect(page.getByTestId('run-summary')).toBeVisible();
+}
+
+test.beforeAll(async ({ browser, host }: { browser: Browser; host: Host }) => {
+  test.setTimeout(600_000);
+  conn = await connectHost(host.url);
+  runs.dae = await train({ model: 'dae', arch: 'mlp', latent: 2, epochs: 1, batchSize: 128, lr: 0.002, seed: 1, noise: 'mask', noiseLevel: 0.3 });
+  runs.ppca = await train({ model: 'ppca', arch: 'mlp', latent: 4, epochs: 1, batchSize: 128, lr: 0.001, seed: 1 }, { binarize: 'off' });
+  page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(host.url);
+});
+
+test.afterAll(async () => {
+  conn?.close();
+  await page?.close();
+});
+
+test('the Train view offers every model, with the denoising autoencoder’s noise and the iVAE’s u', async () => {
+  await page.getByRole('button', { name: 'Open MNIST sample' }).click();
+  await expect(page.getByRole('tab', { name: 'Train' })).toHaveAttribute('aria-selected', 'true');
+  const picker = page.getByRole('combobox', { name: 'Model' });
+  for (const name of ['IWAE', 'Denoising autoencoder', 'iVAE', 'Probabilistic PCA', 'Factor analysis']) await expect(picker.locator('option', { hasText: name })).toHaveCount(1);
+  await picker.selectOption('dae');
+  await expect(page.getByRole('combobox', { name: 'Noise' })).toBeVisible();
+  await expect(page.getByRole('spinbutton', { name: 'Noise level' })).toHaveValue('0.3');
+  await page.screenshot({ path: screenshotPath('train-dae') });
+  await picker.selectOption('ivae');
+  await expect(page.getByRole('combobox', { name: 'Auxiliary variable u' })).toHaveValue('label');
+  await picker.selectOption('ppca');
+  await expect(page.getByTestId('linear-note')).toBeVisible();
+  await picker.selectOption('vae');
+});
+
+test('a denoising autoencoder opens with no KL figures, and Traversal sweeps both code dimensions', async () => {
+  await openRunInExplorer(runs.dae!);
+  await expect(page.getByTestId('model-note')).toContainText('no view shows KL figures');
+  await page.getByRole('tab', { name: 'Traversal' }).click();
+  await expect(page.getByTestId('no-kl')).toContainText('No KL figures');
+  for (const dim of ['z1', 'z2']) await expect(page.getByRole('img', { name: `Traversal of ${dim}`, exact: true })).toBeVisible();
+  await page.screenshot({ path: screenshotPath('explorer-dae-traversal') });
+  await page.getByRole('tab', { name: 'Manifold' }).click();
+  await page.screenshot({ path: screenshotPath('explorer-dae-manifold') });
+});
+
+test('a PPCA run opens with its components as traversals', async () => {
+  await openRunInExplorer(runs.ppca!);
+  await expect(page.getByTestId('model-note')).toContainText('Probabilistic PCA');
+  await page.getByRole('tab', { name: 'Traversal' }).click();
+  await expect(page.getByRole('img', { name: 'Traversal of z1', exact: true })).toBeVisible();
+  await page.screenshot({ path: screenshotPath('explorer-ppca-traversal') });
+});
