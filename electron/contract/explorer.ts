@@ -188,6 +188,15 @@ export interface ExplorerRequests {
   'explorer.pointFacts': { params: { runDir: string }; result: PointFacts };
   /** Per listed image: mean squared error per pixel (0..1 values) of its reconstruction E[x|E[z|x]]; cached per model. */
   'explorer.reconErrors': { params: { runDir: string }; result: { errors: Float32Array; modelEpoch: number } };
+  /**
+   * Saves the explorer's view of a run (atomic write): view.json in the run folder (for the shipped
+   * sample runs, views/<name>.json in the data folder), and puts it first in the Recent views.
+   */
+  'explorer.saveView': { params: { view: SavedView }; result: { path: string; savedAt: string } };
+  /** The run's saved view, or null. Its cached t-SNE coordinates go back into the engine's layout cache when they belong to the current model. */
+  'explorer.loadView': { params: { runDir: string }; result: { view: SavedView | null } };
+  /** Saved views, most recently saved first (runs that no longer exist or have no view are left out). */
+  'explorer.recentViews': { params: Record<string, never>; result: { views: SavedViewListing[] } };
   /** Saves dimension names in the run's run.json (atomic write). */
   'explorer.setNames': { params: { runDir: string; names: string[] }; result: { names: string[] } };
 }
@@ -203,6 +212,47 @@ export interface PointFacts {
   /** Known factors of variation (factors.csv), aligned with the list; NaN where an image has none. */
   factors: { name: string; kind: 'numeric' | 'categorical'; categories?: string[]; values: Float32Array }[];
   modelEpoch: number;
+}
+
+/** What a saved view (or a "Copy link" URL) brings back. */
+export interface SavedView {
+  version: 1;
+  runDir: string;
+  /** The explorer tab shown. */
+  tab: string;
+  /** The Embedding view's layout ('plane' = two raw dimensions, `dims`; UMAP's neighbours, minDist, epochs). */
+  embedding: {
+    layout: 'tsne' | 'umap' | 'pca' | 'plane';
+    part: LatentPart;
+    perplexity: number;
+    iterations: number;
+    seed: number;
+    neighbours?: number;
+    minDist?: number;
+    epochs?: number;
+    dims?: [number, number];
+  };
+  /** The t-SNE layout's coordinates (count × 2) and the model epoch they were computed for; not in links. */
+  coords?: Float32Array | null;
+  coordsEpoch?: number | null;
+  /** Positions in the latents list. */
+  anchor: number | null;
+  walkTarget: number | null;
+  selection: number[] | null;
+  neighbours: { k: number; metric: 'euclidean' | 'cosine' };
+  walk: { steps: number; path: 'linear' | 'spherical' };
+  /** Slider positions of the views, by name (e.g. "style.values", "manifold.dims"). */
+  sliders: Record<string, number | number[]>;
+  /** Dimension names when saved. */
+  names: string[];
+  savedAt?: string;
+}
+
+export interface SavedViewListing {
+  runDir: string;
+  name: string;
+  tab: string;
+  savedAt: string;
 }
 
 /** A layout of the Embedding view. */

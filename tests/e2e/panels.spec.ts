@@ -184,3 +184,74 @@ test('Place: two chosen image files appear on the t-SNE map with reconstruction,
   await item.getByRole('button', { name: 'Walk to it' }).click();
   await expect(page.getByRole('region', { name: 'Walk' }).getByTestId('walk-ends')).toContainText('to mine-3.png');
 });
+
+/** Sets up a view to save: an anchor, a walk to one of its neighbours, k and metric, a Manifold range; returns what a user would see again. */
+async function arrangeView(nth: number, range: string): Promise<{ anchor: string; target: string; range: string }> {
+  await page.getByRole('tab', { name: 'Embedding' }).click();
+  const neighbours = page.getByRole('region', { name: 'Neighbours' });
+  await clickAPoint();
+  const anchor = (await page.getByRole('region', { name: 'Anchor' }).textContent())!.match(/Test image #(\d+)/)![1];
+  await neighbours.getByLabel('Neighbours k').fill('6');
+  await neighbours.getByRole('radio', { name: 'Euclidean' }).click();
+  await expect(neighbours.getByRole('button', { name: /^Walk to #/ })).toHaveCount(6);
+  const walkTo = neighbours.getByRole('button', { name: /^Walk to #/ }).nth(nth);
+  const target = (await walkTo.getAttribute('aria-label'))!.match(/#(\d+)/)![1];
+  await walkTo.click();
+  await page.getByRole('tab', { name: 'Manifold' }).click();
+  await page.getByLabel('Range', { exact: true }).fill(range);
+  await expect(page.getByText(`Range ±${Number(range).toFixed(2)} sd`)).toBeVisible();
+  return { anchor, target, range };
+}
+
+/** What must come back: the tab, the slider, the anchor, the walk, k and metric, and the map. */
+async function expectRestored(want: { anchor: string; target: string; range: string }): Promise<void> {
+  await expect(page.getByRole('tab', { name: 'Manifold' })).toHaveAttribute('aria-selected', 'true', { timeout: 60_000 });
+  await expect(page.getByLabel('Range', { exact: true })).toHaveValue(want.range);
+  await expect(page.getByText(`Range ±${Number(want.range).toFixed(2)} sd`)).toBeVisible();
+  await page.getByRole('tab', { name: 'Embedding' }).click();
+  await expect(page.getByRole('region', { name: 'Anchor' })).toContainText(`Test image #${want.anchor}`);
+  await expect(page.getByRole('region', { name: 'Walk' }).getByTestId('walk-ends')).toContainText(`to test image #${want.target}`);
+  const neighbours = page.getByRole('region', { name: 'Neighbours' });
+  await expect(neighbours.getByLabel('Neighbours k')).toHaveValue('6');
+  await expect(neighbours.getByRole('radio', { name: 'Euclidean' })).toHaveAttribute('aria-checked', 'true');
+  await expect(neighbours.getByRole('button', { name: /^Neighbour #/ })).toHaveCount(6);
+  await expect(page.getByRole('status', { name: 'Embedding status' })).toContainText(/t-SNE done/, { timeout: 60_000 });
+}
+
+test('Save view writes it beside the run; after a reload Home\'s Recent views brings it back', async () => {
+  const want = await arrangeView(2, '1.75');
+  await page.getByRole('button', { name: 'Save view' }).click();
+  await expect(page.getByRole('status', { name: 'View status' })).toContainText('View saved');
+  // The shipped sample run is read-only: its view goes to the data folder.
+  const saved = JSON.parse(readFileSync(join(host.dataDir, 'views', 'mnist-ssvae.json'), 'utf8'));
+  expect(saved).toMatchObject({ tab: 'manifold', anchor: Number(want.anchor), walkTarget: Number(want.target), neighbours: { k: 6, metric: 'euclidean' } });
+  expect(saved.sliders['manifold.range']).toBe(1.75);
+  expect(typeof saved.coords).toBe('string'); // the t-SNE coordinates, cached
+
+  await page.reload();
+  await page.getByRole('tab', { name: 'Home' }).click();
+  await page.getByRole('button', { name: 'Open the saved view of mnist-ssvae' }).click();
+  await expectRestored(want);
+  await page.screenshot({ path: screenshotPath('panels-saved-view-restored'), fullPage: true });
+});
+
+test('Copy link puts the view in the address without the token; opening it restores the view', async () => {
+  await page.goto(host.url);
+  const token = new URL(host.url).searchParams.get('token')!;
+  await page.getByRole('tab', { name: 'Explore' }).click();
+  await page.getByRole('button', { name: 'Refresh runs' }).click();
+  await page.getByRole('button', { name: /mnist-ssvae/ }).click();
+  await expect(page.getByRole('status', { name: 'Embedding status' })).toContainText(/t-SNE done/, { timeout: 120_000 });
+  // A different view from the saved one: another anchor and walk.
+  const want = await arrangeView(4, '3.5');
+  await page.getByRole('button', { name: 'Copy link' }).click();
+  const link = await page.getByLabel('View link').inputValue();
+  expect(link).toMatch(/#view=/);
+  expect(link).not.toContain(token);
+  expect(link).not.toMatch(/token/);
+  await page.getByRole('region', { name: 'Explorer' }).screenshot({ path: screenshotPath('panels-copy-link') });
+
+  await page.goto('about:blank');
+  await page.goto(link);
+  await expectRestored(want);
+});

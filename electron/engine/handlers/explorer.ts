@@ -8,6 +8,7 @@ import { listRuns } from '../explorer/runs.ts';
 import { suggestStyleNames } from '../explorer/style-names.ts';
 import { linearLayout, neighboursOf, placeFiles, walkCodes } from '../explorer/explore.ts';
 import { pointFacts, reconstructionErrors } from '../explorer/point-facts.ts';
+import { readView, recentViews, saveView, seedLayoutCache } from '../explorer/saved-views.ts';
 import { runFactorMetrics } from '../disentanglement/run-metrics.ts';
 import { switchOnEpochs } from '../disentanglement/seed-agreement.ts';
 import { SAMPLE_MNIST } from '../datasets/types.ts';
@@ -53,6 +54,16 @@ export const explorerHandlers: HandlerMap = {
     const pixels = session.decodeWith(model, codes, steps);
     return { pixels, count: steps, codes, size: session.imageSize, channels: session.channels, modelEpoch: session.modelEpoch };
   },
+
+  'explorer.saveView': ({ view }) => saveView(view),
+
+  'explorer.loadView': async ({ runDir }, ctx) => {
+    const view = readView(runDir);
+    if (view) await seedLayoutCache(await ctx.sessions.get(runDir), view);
+    return { view };
+  },
+
+  'explorer.recentViews': () => ({ views: recentViews() }),
 
   'explorer.layout': async ({ runDir, layout }, ctx) => {
     const { map, coords } = await linearLayout(await ctx.sessions.get(runDir), layout);

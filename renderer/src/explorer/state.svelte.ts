@@ -1,6 +1,6 @@
 // The explorer's shared state: the open run, its latent means, the anchor the views share, and the
 // run list. `openRun(runDir)` is how other views (Train: "Explore this run") bring a run up here.
-import type { LatentPart, RunInfo, RunListing } from '../../../electron/contract/explorer.ts';
+import type { LatentPart, RunInfo, RunListing, SavedView } from '../../../electron/contract/explorer.ts';
 import { app } from '../lib/app.svelte.ts';
 import { errorMessage } from '../lib/errors.ts';
 
@@ -68,6 +68,10 @@ export const explorer = $state({
   walkTarget: null as WalkTarget | null,
   neighbours: { k: 8, metric: 'euclidean' as 'euclidean' | 'cosine' },
   walk: { steps: 10, path: 'spherical' as 'linear' | 'spherical' },
+  /** Slider positions of the views by name ("manifold.range", "style.values"…): saved views keep them. */
+  sliders: {} as Record<string, number | number[]>,
+  /** Bumped when a saved view is restored onto the open run: the views start again from the restored state. */
+  restored: 0,
 });
 
 /** Large typed arrays: reactive when replaced, never deep-proxied. */
@@ -77,6 +81,8 @@ class RunData {
   classMeans = $state.raw<Float32Array | null>(null);
   /** The points the Embedding view shows now (count × 2, its own coordinates), published for the panels and saved views. */
   layoutCoords = $state.raw<Float32Array | null>(null);
+  /** The Embedding view's lasso selection (positions in the latents list). */
+  selection = $state.raw<Int32Array | null>(null);
   /** Images placed on the map (explorer.place), in the Embedding view's coordinates for `layoutKey`. */
   placed = $state.raw<PlacedImages | null>(null);
 }
@@ -172,22 +178,32 @@ async function loadRunData(): Promise<void> {
   }
 }
 
-/** Opens a run in the explorer (and shows the Explore view). */
-export async function openRun(runDir: string): Promise<void> {
+/** Opens a run in the explorer (and shows the Explore view); with a saved view, restores it there. */
+export async function openRun(runDir: string, restore: SavedView | null = null): Promise<void> {
   listenExplorer();
   app.view = 'explore';
-  if (explorer.runDir === runDir && explorer.info) return;
+  if (explorer.runDir === runDir && explorer.info) {
+    if (restore) {
+      applySettings(restore);
+      applyPositions(restore);
+      explorer.restored++;
+    }
+    return;
+  }
   explorer.runDir = runDir;
   explorer.info = null;
   explorer.anchor = null;
   explorer.useAnchor = false;
   explorer.walkTarget = null;
   explorer.embedding = { ...DEFAULT_EMBEDDING };
+  explorer.sliders = {};
   explorer.error = '';
   data.latents = null;
   data.classMeans = null;
   data.layoutCoords = null;
+  data.selection = null;
   data.placed = null;
+  if (restore) applySettings(restore);
   explorer.opening = true;
   try {
     const info = await client().request('explorer.open', { runDir });
@@ -195,12 +211,81 @@ export async function openRun(runDir: string): Promise<void> {
     explorer.info = info;
     if (explorer.tab === 'style' && !info.style) explorer.tab = 'embedding';
     await loadRunData();
+    if (restore && explorer.runDir === runDir) applyPositions(restore);
     explorer.version++;
   } catch (e) {
     if (explorer.runDir === runDir) explorer.error = errorMessage(e);
   } finally {
     if (explorer.runDir === runDir) explorer.opening = false;
   }
+}
+
+/** A saved view's settings: before the views mount, so they start from them. */
+function applySettings(v: SavedView): void {
+  explorer.tab = v.tab as ExplorerTab;
+  explorer.embedding = { ...DEFAULT_EMBEDDING, ...v.embedding } as EmbeddingSettings;
+  explorer.neighbours = { ...v.neighbours };
+  explorer.walk = { ...v.walk };
+  explorer.sliders = { ...v.sliders };
+}
+
+/** A saved view's anchor, walk, selection and names: once the run's latent means are here. */
+function applyPositions(v: SavedView): void {
+  const l = data.latents;
+  const ok = (p: number | null): p is number => p !== null && !!l && p >= 0 && p < l.count;
+  setAnchor(ok(v.anchor) ? v.anchor : null);
+  setWalkTarget(ok(v.anchor) && ok(v.walkTarget) ? v.walkTarget : null);
+  data.selection = v.selection && l ? Int32Array.from(v.selection.filter((p) => p >= 0 && p < l.count)) : null;
+  const info = explorer.info;
+  if (info && v.names.length === info.latent && v.names.some((n, i) => n !== info.dimensionNames[i])) void saveNames(v.names).catch((e) => (explorer.error = errorMessage(e)));
+}
+
+/** The open run's view as a saved view would keep it (coordinates only when `withCoords`). */
+export function currentView(withCoords: boolean): SavedView | null {
+  const info = explorer.info;
+  if (!info) return null;
+  const coords = withCoords && explorer.embedding.layout === 'tsne' ? data.layoutCoords : null;
+  return {
+    version: 1,
+    runDir: info.runDir,
+    tab: explorer.tab,
+    embedding: { ...explorer.embedding },
+    coords: coords ?? null,
+    coordsEpoch: coords ? (data.latents?.modelEpoch ?? null) : null,
+    anchor: explorer.anchor?.position ?? null,
+    walkTarget: explorer.walkTarget?.position ?? null,
+    selection: data.selection ? Array.from(data.selection) : null,
+    neighbours: { ...explorer.neighbours },
+    walk: { ...explorer.walk },
+    sliders: $state.snapshot(explorer.sliders) as Record<string, number | number[]>,
+    names: [...info.dimensionNames],
+  };
+}
+
+/** Saves the open run's view in its folder (the engine writes it atomically). */
+export async function saveCurrentView(): Promise<string> {
+  const view = currentView(true);
+  if (!view) throw new Error('No run is open.');
+  return (await client().request('explorer.saveView', { view })).path;
+}
+
+/** Opens a run's saved view (from Recent views or the run list). */
+export async function openSavedView(runDir: string): Promise<void> {
+  listenExplorer();
+  const { view } = await client().request('explorer.loadView', { runDir });
+  if (!view) throw new Error(`${runDir}: no saved view.`);
+  await openRun(runDir, view);
+}
+
+/** A slider's saved position, or `fallback` (when absent or of another shape). */
+export function sliderValue<T extends number | number[]>(key: string, fallback: T): T {
+  const v = explorer.sliders[key];
+  if (Array.isArray(fallback)) return (Array.isArray(v) && v.length === fallback.length ? [...v] : fallback) as T;
+  return (typeof v === 'number' && Number.isFinite(v) ? v : fallback) as T;
+}
+
+export function rememberSlider(key: string, value: number | number[]): void {
+  explorer.sliders[key] = Array.isArray(value) ? [...value] : value;
 }
 
 export function setAnchor(position: number | null): void {
