@@ -191,8 +191,10 @@ async function arrangeView(nth: number, range: string): Promise<{ anchor: string
   const neighbours = page.getByRole('region', { name: 'Neighbours' });
   await clickAPoint();
   const anchor = (await page.getByRole('region', { name: 'Anchor' }).textContent())!.match(/Test image #(\d+)/)![1];
-  await neighbours.getByLabel('Neighbours k').fill('6');
   await neighbours.getByRole('radio', { name: 'Euclidean' }).click();
+  await neighbours.getByLabel('Neighbours k').fill('6');
+  // The list of the last answer: Euclidean and 6 (each answer carries both).
+  await expect(neighbours).toContainText('by Euclidean distance');
   await expect(neighbours.getByRole('button', { name: /^Walk to #/ })).toHaveCount(6);
   const walkTo = neighbours.getByRole('button', { name: /^Walk to #/ }).nth(nth);
   const target = (await walkTo.getAttribute('aria-label'))!.match(/#(\d+)/)![1];

@@ -64,7 +64,7 @@ describe('saved views', () => {
     expect(readdirSync(runDir).filter((f) => f.startsWith('.'))).toEqual([]);
     const { view: back } = await request('explorer.loadView', { runDir });
     expect(back).toMatchObject({ tab: 'manifold', anchor: 12, walkTarget: 40, selection: [1, 5, 9], neighbours: { k: 6, metric: 'cosine' }, walk: { steps: 7, path: 'linear' }, names: ['thickness', 'slant'], coordsEpoch: 3, savedAt: saved.savedAt });
-    expect(back.embedding).toEqual({ layout: 'tsne', part: 'all', perplexity: 20, iterations: 250, seed: 3 });
+    expect(back.embedding).toEqual({ layout: 'tsne', part: 'all', perplexity: 20, iterations: 250, seed: 3, neighbours: 15, minDist: 0.1, epochs: 0, dims: [0, 1] });
     expect(back.sliders).toEqual({ 'manifold.range': 1.5, 'manifold.dims': [1, 0] });
     expect(Array.from(back.coords)).toEqual(Array.from(coords));
 
