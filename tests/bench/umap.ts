@@ -30,10 +30,10 @@ for (const n of sizes) {
     const coords = await fn();
     return { seconds: (performance.now() - t0) / 1000, accuracy: knnAccuracy(coords, n, 2, lab) };
   };
-  const ours = await time(() => umap(data, n, 50, { seed: 1 }));
-  const again = umap(data, n, 50, { seed: 1 });
-  const first = umap(data, n, 50, { seed: 1 });
-  const repeatable = again.every((v, i) => v === first[i]);
+  let first: Float32Array | null = null;
+  const ours = await time(() => (first = umap(data, n, 50, { seed: 1 })));
+  // Same seed, same layout (checked once more only where it is cheap).
+  const repeatable = n <= 2000 ? String(umap(data, n, 50, { seed: 1 }).every((v, i) => v === first![i])) : 'not checked at this size';
   const library = await time(() => {
     const rows = Array.from({ length: n }, (_, i) => Array.from(data.subarray(i * 50, (i + 1) * 50)));
     const m = new UMAP({ nComponents: 2, nNeighbors: 15, minDist: 0.1, random: mulberry32(1) });

@@ -60,6 +60,20 @@ describe('latent-explorer embed', () => {
     expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 
+  it('lays out a vectors CSV with UMAP (--method umap), seeded, digits kept apart', async () => {
+    const target = join(dir, 'umap.csv');
+    const { code, out } = await embed([vectorsCsv, '--out', target, '--method', 'umap', '--neighbours', '12', '--iterations', '150', '--seed', '2']);
+    expect(code).toBe(0);
+    expect(out.join('\n')).toMatch(/Wrote .*umap\.csv: 600 points \(UMAP of 20-D vectors, 12 neighbours, min\. distance 0\.1, 150 epochs, seed 2\)/);
+    const table = parseVectorsCsv(readFileSync(target, 'utf8'));
+    expect(table.n).toBe(N);
+    const classIndex = Int32Array.from(table.labels!, (l) => Number(l.split(' ')[1]));
+    expect(knnAccuracy(table.data, N, 2, classIndex)).toBeGreaterThan(0.7);
+    const again = join(dir, 'umap-again.csv');
+    await embed([vectorsCsv, '--out', again, '--method', 'umap', '--neighbours', '12', '--iterations', '150', '--seed', '2']);
+    expect(readFileSync(again, 'utf8')).toBe(readFileSync(target, 'utf8'));
+  });
+
   it('refuses to overwrite without --force, and overwrites with it; same seed, same file', async () => {
     const target = join(dir, 'again.csv');
     writeFileSync(target, 'keep me');
@@ -96,7 +110,7 @@ describe('latent-explorer embed', () => {
     await expect(embed([bad, '--out', out])).rejects.toThrow(/bad\.csv: perplexity 30 is too large for 30 vectors; use less than 9/);
     await expect(embed([join(dir, 'missing.csv'), '--out', out])).rejects.toThrow(/missing\.csv: no such file or folder/);
     await expect(embed([vectorsCsv])).rejects.toThrow(/needs --out/);
-    await expect(embed([vectorsCsv, '--out', out, '--method', 'umap'])).rejects.toThrow(/--method must be tsne or none/);
+    await expect(embed([vectorsCsv, '--out', out, '--method', 'isomap'])).rejects.toThrow(/--method must be tsne, umap or none/);
     await expect(embed([vectorsCsv, '--out', out, '--method', 'none'])).rejects.toThrow(/--method none is for run folders/);
     await expect(embed([vectorsCsv, '--out', out, '--perplexity', '1'])).rejects.toThrow(/--perplexity must be a number from 2 to 100/);
     await expect(embed([vectorsCsv, '--out', out, '--iterations', 'many'])).rejects.toThrow(/--iterations must be a whole number/);

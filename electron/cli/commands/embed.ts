@@ -1,4 +1,4 @@
-// latent-explorer embed <run | vectors.csv> --out FILE.csv: a 2-D t-SNE layout.
+// latent-explorer embed <run | vectors.csv> --out FILE.csv: a 2-D t-SNE (or UMAP) layout.
 // A vectors CSV (one vector per row) gives x,y,label. A run gives its embedding table: one row per
 // image with id, file, label, split, every latent mean, and t-SNE x,y for the test images (the points
 // the Embedding view shows); --method none writes the table without t-SNE.
@@ -9,21 +9,27 @@ import { UsageError } from '../errors.ts';
 import { createOutput } from '../output.ts';
 import { writeFileAtomic } from '../../engine/files.ts';
 import { runTsne } from '../../engine/projections/tsne-runner.ts';
+import { runUmap } from '../../engine/projections/umap-runner.ts';
+import { umapEpochs } from '../../engine/projections/umap.ts';
 import { checkMemory, estimateCsvParseBytes, estimateTsneBytes, estimateTsneSeconds, formatSize } from '../../engine/memory.ts';
 
 import { formatCoordsCsv, parseVectorsCsv, VectorsCsvError } from '../../engine/projections/vectors-csv.ts';
 
 const USAGE = `Usage: latent-explorer embed <run folder | vectors.csv> --out FILE.csv [options]
-  --method tsne|none   the projection (none: a run's table of latent means only)
-  --perplexity P       effective number of neighbours, 2 to 100 (default 30)
-  --iterations I       optimisation steps, 1 to 10000 (default 1000)
+  --method tsne|umap|none  the projection (none: a run's table of latent means only)
+  --perplexity P       t-SNE: effective number of neighbours, 2 to 100 (default 30)
+  --iterations I       optimisation steps, 1 to 10000 (t-SNE default 1000; UMAP's epochs, default
+                       500 up to 10,000 points, else 200)
+  --neighbours K       UMAP: neighbours per point, 2 to 200 (default 15)
+  --min-dist D         UMAP: smallest distance between points in the layout, 0 to 1 (default 0.1)
   --seed S             makes the layout repeatable (default 1)
   --out FILE           where to write the CSV (required)
   --force              overwrite FILE if it exists
   --json               progress and the summary as JSON lines
 A CSV holds one vector per row, comma-separated, with an optional header row; a header column named
 "label" gives each row's label; the output is x,y,label. A run folder gives its embedding table:
-id,file,label,split,mean_1..mean_L,tsne_x,tsne_y — t-SNE of the test images' latent means.`;
+id,file,label,split,mean_1..mean_L,tsne_x,tsne_y (umap_x,umap_y with --method umap) — the layout of
+the test images' latent means.`;
 
 interface Input {
   data: Float32Array;
@@ -59,7 +65,7 @@ function readVectorsCsv(file: string): Input {
 /** A run: the latent means of all its images (for the table) and of its test images (for t-SNE). */
 interface RunInput extends Input {
   /** The embedding table, with t-SNE x,y for the embedded images when given. */
-  table(coords: Float32Array | null): string;
+  table(coords: Float32Array | null, method?: 'tsne' | 'umap'): string;
 }
 
 async function encodeRun(runDir: string, signal: AbortSignal, onStatus: (text: string) => void): Promise<RunInput> {
@@ -82,8 +88,8 @@ async function encodeRun(runDir: string, signal: AbortSignal, onStatus: (text: s
     const labels = picked.map((img) => (images.labels[img] >= 0 ? images.classNames[images.labels[img]] : ''));
     const ref = source.run.dataset.ref;
     const root = isAbsolute(ref) ? ref : undefined;
-    const table = (coords: Float32Array | null) =>
-      embeddingTableCsv({ images, means, latent, root, tsne: coords ? { coords, indices: picked } : null }).csv;
+    const table = (coords: Float32Array | null, method: 'tsne' | 'umap' = 'tsne') =>
+      embeddingTableCsv({ images, means, latent, root, tsne: coords ? { coords, indices: picked, method } : null }).csv;
     return { data, n: picked.length, dim: latent, labels, source: label, table };
   } finally {
     source.loaded.dispose();
@@ -98,6 +104,8 @@ export async function run(argv: string[]): Promise<number> {
       perplexity: { type: 'string' },
       iterations: { type: 'string' },
       seed: { type: 'string' },
+      neighbours: { type: 'string' },
+      'min-dist': { type: 'string' },
       ...OUT_FLAGS,
     },
     USAGE,
@@ -105,9 +113,12 @@ export async function run(argv: string[]): Promise<number> {
   if (!parsed) return 0;
   const { values, positionals } = parsed;
   const inputArg = onePositional(positionals, 'embed', 'input', 'one input: a run folder or a vectors CSV');
-  const method = choiceOption(values, 'method', ['tsne', 'none']) ?? 'tsne';
+  const method = choiceOption(values, 'method', ['tsne', 'umap', 'none']) ?? 'tsne';
   const perplexity = numberOption(values, 'perplexity', { min: 2, max: 100 }) ?? 30;
-  const iterations = intOption(values, 'iterations', { min: 1, max: 10000 }) ?? 1000;
+  const givenIterations = intOption(values, 'iterations', { min: 1, max: 10000 });
+  const iterations = givenIterations ?? 1000;
+  const neighbours = intOption(values, 'neighbours', { min: 2, max: 200 }) ?? 15;
+  const minDist = numberOption(values, 'min-dist', { min: 0, max: 1 }) ?? 0.1;
   const seed = intOption(values, 'seed', { min: 0, max: 2 ** 31 - 1 }) ?? 1;
   if (!values.out) throw new UsageError('embed needs --out <coords.csv>');
   const input = resolve(inputArg);
@@ -128,6 +139,24 @@ export async function run(argv: string[]): Promise<number> {
       writeFileAtomic(out, csv);
       const summary = { event: 'summary', input, out, source: data.source, rows: csv.split('\n').length - 2, dim: data.dim, method, seconds: (performance.now() - started) / 1000 };
       output.result(summary, `Wrote ${out}: the latent means of every image of the run (${data.dim}-D), no t-SNE`);
+      return 0;
+    }
+    if (method === 'umap') {
+      if (data.n < 8) throw new UsageError(`${input}: UMAP needs at least 8 vectors (have ${data.n})`);
+      const epochs = givenIterations ?? umapEpochs(data.n, {});
+      status(`UMAP of ${data.n} vectors of ${data.dim} dimensions`);
+      const coords = await runUmap(data.data, data.n, data.dim, { neighbours: Math.min(neighbours, data.n - 1), minDist, epochs: Math.max(10, epochs), seed }, (frame) => {
+        if (output.json) output.event('progress', { iteration: frame.iteration, iterations: frame.iterations, kl: null, done: frame.done });
+        else output.progressLine(`UMAP epoch ${frame.iteration}/${frame.iterations}`);
+      }, signal).catch((e: unknown) => {
+        if (e instanceof RangeError) throw new UsageError(`${input}: ${e.message}`);
+        throw e;
+      });
+      output.endProgressLine();
+      writeFileAtomic(out, isRun ? (data as RunInput).table(coords, 'umap') : formatCoordsCsv(coords, data.n, data.labels));
+      const seconds = (performance.now() - started) / 1000;
+      const summary = { event: 'summary', input, out, source: data.source, points: data.n, dim: data.dim, labelled: data.labels !== null, method, neighbours, minDist, epochs, seed, seconds, format: isRun ? 'embedding table' : 'x,y,label' };
+      output.result(summary, `Wrote ${out}: ${data.n} points (UMAP of ${data.dim}-D ${data.source}, ${neighbours} neighbours, min. distance ${minDist}, ${epochs} epochs, seed ${seed}) in ${seconds.toFixed(1)} s`);
       return 0;
     }
     if (data.n < 8) throw new UsageError(`${input}: t-SNE needs at least 8 vectors (have ${data.n})`);
