@@ -42,7 +42,13 @@ export function formatComparison(c: Comparison): string {
   ]);
   const widths = header.map((h, k) => Math.max(h.length, ...body.map((row) => row[k].length)));
   const line = (cells: string[]) => cells.map((s, k) => (k < 2 ? s.padEnd(widths[k]) : s.padStart(widths[k]))).join('  ');
-  const lines = [line(header), ...body.map(line), '', 'Epoch each dimension switched on (test KL > 0.1 nats; – never):'];
+  const lines = [line(header), ...body.map(line)];
+  // the −ELBO column holds each model's own test loss: say which where it is not an ELBO
+  for (const r of c.rows) {
+    if (r.objective === 'ppca' || r.objective === 'fa') lines.push(`  ${r.name}: −ELBO column is the exact −log p(x) (the posterior is exact)`);
+    if (r.objective === 'dae') lines.push(`  ${r.name}: −ELBO column is the reconstruction loss (deterministic codes: no ELBO, IWAE or KL)`);
+  }
+  lines.push('', 'Epoch each dimension switched on (test KL > 0.1 nats; – never):');
   for (const r of c.rows) lines.push(`  ${r.name}: ${r.switchOn.map((e, d) => `z${d + 1} ${e ?? '–'}`).join(', ')}`);
   if (c.seedGroups.length) {
     lines.push('', 'Seed agreement (runs differing only by seed; matched |Spearman ρ| of active dimensions, 1 = same axes up to order and sign):');
