@@ -13,6 +13,7 @@ export default defineConfig({
       'tests/unit/browser-host.test.ts',
       'tests/unit/atomic-writes.test.ts',
       'tests/unit/hardening-files.test.ts',
+      'tests/unit/export-write-links.test.ts',
       'tests/unit/tsne-parts.test.ts',
       'tests/unit/tsne-step.test.ts',
     ],

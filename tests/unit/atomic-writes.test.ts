@@ -1,15 +1,16 @@
 // The atomic write helpers and the checkpoint files, in process (the kill -9 versions are in
 // crash-safety.test.ts): what each leaves on disk when it succeeds and when it fails.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from './helpers/tf.ts';
 import { isDir, resolveDir, writeDirAtomic, writeFileAtomic as writeFileAtomicAsync } from '../../models/io.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../../electron/engine/files.ts';
-import { checkOutput, OutputExistsError, writeOutputFile } from '../../electron/engine/exports/write.ts';
-import { checkpointDir, loadCheckpoint, saveCheckpoint } from '../../electron/engine/training/checkpoint.ts';
+import { BUNDLE_MARKER, checkOutput, OutputExistsError, writeOutputFile, writeOutputFolder } from '../../electron/engine/exports/write.ts';
+import { checkpointDir, hasCheckpoint, loadCheckpoint, saveCheckpoint, saveNetworks } from '../../electron/engine/training/checkpoint.ts';
+import { loadNetworks } from '../../electron/engine/training/run-file.ts';
 import { RunLoadError } from '../../electron/engine/training/run-file.ts';
 import { defaultModelConfig } from '../../models/config.ts';
 import { VaeModel } from '../../models/vae.ts';
@@ -70,6 +71,25 @@ describe('writeDirAtomic', () => {
     expect(readdirSync(parent)).toEqual(['checkpoint']);
   });
 
+  it('finishes the job of a crash that left both the new folder and the .old: one folder, no .old', async () => {
+    const parent = fresh();
+    const dir = join(parent, 'checkpoint');
+    mkdirSync(join(dir), { recursive: true });
+    writeFileSync(join(dir, 'state.json'), '{"epoch":2}');
+    mkdirSync(join(`${dir}.old`, 'encoder'), { recursive: true }); // a .old with a subfolder, as a checkpoint has
+    writeFileSync(join(`${dir}.old`, 'encoder', 'model.json'), '{}');
+    await writeDirAtomic(dir, async (tmp) => writeFileSync(join(tmp, 'state.json'), '{"epoch":3}'));
+    expect(readdirSync(parent)).toEqual(['checkpoint']);
+    expect(readFileSync(join(dir, 'state.json'), 'utf8')).toBe('{"epoch":3}');
+  });
+
+  it('makes the parent folders it needs (a run\'s first snapshot)', async () => {
+    const parent = fresh();
+    const dir = join(parent, 'snapshots', 'epoch-0001');
+    await writeDirAtomic(dir, async (tmp) => writeFileSync(join(tmp, 'a.txt'), 'one'));
+    expect(readdirSync(join(parent, 'snapshots'))).toEqual(['epoch-0001']);
+  });
+
   it('resolveDir: the folder, else its .old, else the folder', () => {
     const parent = fresh();
     const dir = join(parent, 'x');
@@ -124,6 +144,36 @@ describe('file writes', () => {
   });
 });
 
+describe('failed and refused writes', () => {
+  it('the async writeFileAtomic that cannot replace its target leaves the target and no temporary file', async () => {
+    const dir = fresh();
+    mkdirSync(join(dir, 'run.json')); // a folder where the file should go: the rename fails
+    await expect(writeFileAtomicAsync(join(dir, 'run.json'), 'x')).rejects.toThrow();
+    expect(readdirSync(dir)).toEqual(['run.json']);
+  });
+
+  it('checkOutput says an existing file exists (the app then asks before replacing it) unless replacing was asked for', () => {
+    const dir = fresh();
+    const file = join(dir, 'a.gif');
+    writeFileSync(file, 'x');
+    expect(() => checkOutput(file, false)).toThrow(OutputExistsError);
+    expect(checkOutput(file, true)).toBe(file);
+  });
+
+  it('a folder bundle may replace an empty folder (with overwrite) and an earlier bundle, never half-written', () => {
+    const dir = fresh();
+    const target = join(dir, 'bundle');
+    mkdirSync(target);
+    expect(() => writeOutputFolder(target, [{ path: 'model.json', data: new Uint8Array([1]) }], false)).toThrow(OutputExistsError);
+    writeOutputFolder(target, [{ path: 'model.json', data: new Uint8Array([1]) }], true);
+    expect(readdirSync(target).sort()).toEqual([BUNDLE_MARKER, 'model.json'].sort());
+    // A write that fails half-way (a file where a folder is needed) leaves the earlier bundle as it was and no temporary folder.
+    expect(() => writeOutputFolder(target, [{ path: 'a', data: new Uint8Array([1]) }, { path: 'a/b', data: new Uint8Array([2]) }], true)).toThrow();
+    expect(readdirSync(target).sort()).toEqual([BUNDLE_MARKER, 'model.json'].sort());
+    expect(readdirSync(dir)).toEqual(['bundle']);
+  });
+});
+
 describe('checkpoints', () => {
   const config = defaultModelConfig({ latent: 2, hidden: [8] });
   const x = () => tf.tidy(() => tf.randomUniform([4, 28, 28, 1], 0, 1, 'float32', 3).round() as tf.Tensor4D);
@@ -174,5 +224,53 @@ describe('checkpoints', () => {
     await expect(loadCheckpoint(runDir, config)).rejects.toThrow(new RegExp(`^${join(dir, 'state.json')}: missing or corrupt checkpoint state`));
     model.dispose();
     batch.dispose();
+  });
+
+  it('says whether a run can resume: a checkpoint, or the checkpoint.old a crash mid-save left, with its state file', async () => {
+    const runDir = fresh();
+    expect(hasCheckpoint(runDir)).toBe(false);
+    const model = VaeModel.create(config);
+    await saveCheckpoint(runDir, model, state(0));
+    expect(hasCheckpoint(runDir)).toBe(true);
+    renameSync(checkpointDir(runDir), `${checkpointDir(runDir)}.old`);
+    expect(hasCheckpoint(runDir)).toBe(true);
+    rmSync(join(`${checkpointDir(runDir)}.old`, 'state.json'));
+    expect(hasCheckpoint(runDir)).toBe(false);
+    model.dispose();
+  });
+
+  it('restores the semi-supervised classifier and a learned pixel variance, and leaks no tensors', async () => {
+    const ss = defaultModelConfig({ objective: 'ssvae', latent: 6, style: 2, numClasses: 4, hidden: [8], likelihood: 'gaussian', gaussianStd: 'learned' });
+    const runDir = fresh();
+    const model = VaeModel.create(ss);
+    const batch = x();
+    model.trainStep(batch, new Int32Array([0, 1, -1, 3]), 1);
+    await saveCheckpoint(runDir, model, { ...state(1), pixelLogVar: -2.5 });
+    const before = tf.memory().numTensors;
+    const restored = (await loadCheckpoint(runDir, ss))!;
+    expect(restored.model.pixelLogVarValue()).toBeCloseTo(-2.5, 6);
+    const a = model.classify(batch);
+    const b = restored.model.classify(batch);
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    tf.dispose([a, b]);
+    restored.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+    batch.dispose();
+  });
+
+  it('saves networks into folders it makes, and atomically replaces a run\'s own network folders whole', async () => {
+    const model = VaeModel.create(config);
+    const nested = join(fresh(), 'snapshots', 'epoch-0002');
+    await saveNetworks(model, nested);
+    (await loadNetworks(nested, config)).dispose();
+    const runDir = fresh();
+    mkdirSync(join(runDir, 'encoder'));
+    writeFileSync(join(runDir, 'encoder', 'stale-shard.bin'), 'left by an older save');
+    await saveNetworks(model, runDir, { atomically: true });
+    expect(readdirSync(join(runDir, 'encoder'))).not.toContain('stale-shard.bin');
+    expect(readdirSync(runDir).sort()).toEqual(['decoder', 'encoder']);
+    (await loadNetworks(runDir, config)).dispose();
+    model.dispose();
   });
 });

@@ -83,7 +83,7 @@ export async function saveCheckpoint(runDir: string, model: VaeModel, state: Omi
       await writeFile(join(tmp, 'optimizer.bin'), new Uint8Array(buf.buffer));
     }
     const full: CheckpointState = { ...state, optimizer, savedAt: new Date().toISOString() };
-    await writeFile(join(tmp, 'state.json'), JSON.stringify(full, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+    await writeFile(join(tmp, 'state.json'), JSON.stringify(full)); // NaN and ±Infinity (a diverged run's sums) become null
   });
 }
 
