@@ -105,6 +105,10 @@ describe('loss terms', () => {
     const shard = values(reparameterize(mean.slice([2, 0], [3, 2]), logVar.slice([2, 0], [3, 2]), 2, 77, { offset: 2, total: 5 }));
     expect(shard).toHaveLength(2 * 3 * 2);
     for (let s = 0; s < 2; s++) for (let i = 0; i < 3; i++) for (let d = 0; d < 2; d++) expect(shard[(s * 3 + i) * 2 + d]).toBeCloseTo(whole[(s * 5 + i + 2) * 2 + d], 6);
+    // and a shard in the middle (images 1..2)
+    const middle = values(reparameterize(mean.slice([1, 0], [2, 2]), logVar.slice([1, 0], [2, 2]), 2, 77, { offset: 1, total: 5 }));
+    expect(middle).toHaveLength(2 * 2 * 2);
+    for (let s = 0; s < 2; s++) for (let i = 0; i < 2; i++) for (let d = 0; d < 2; d++) expect(middle[(s * 2 + i) * 2 + d]).toBeCloseTo(whole[(s * 5 + i + 1) * 2 + d], 6);
     tf.dispose([mean, logVar]);
   });
 
