@@ -11,6 +11,7 @@ export const GROUPS = {
   host: ['electron/host/browser-host.ts:50-55', 'electron/host/browser-host.ts:89-106', 'electron/host/browser-host.ts:140-151'],
   // writeDirAtomic, resolveDir, writeFileAtomic; the engine's sync writes; export files and folders; checkpoints
   writes: ['models/io.ts:100-140', 'electron/engine/files.ts', 'electron/engine/exports/write.ts', 'electron/engine/training/checkpoint.ts'],
-  // the t-SNE kernels: perplexity calibration and symmetrisation, exact repulsion, the gradient step
-  tsne: ['electron/engine/projections/affinities.ts', 'electron/engine/projections/repulsion.ts:27-66', 'electron/engine/projections/tsne.ts:202-282'],
+  // the t-SNE kernels: the gradient step and the exact repulsion; the input affinities (perplexity calibration, symmetrisation)
+  'tsne-gradient': ['electron/engine/projections/repulsion.ts:27-66', 'electron/engine/projections/tsne.ts:202-282'],
+  'tsne-input': ['electron/engine/projections/affinities.ts'],
 };
