@@ -248,3 +248,33 @@ test('decoder in the loop: hovering empty space shows the image decoded there, e
   await expect(tooltip).toBeHidden();
   await page.getByRole('combobox', { name: 'Layout' }).selectOption('tsne');
 });
+
+test('without WebGL2 the points are drawn on a 2-D canvas (forced with ?renderer=canvas2d), and still picked', async ({ browser }) => {
+  test.setTimeout(180_000);
+  const fallback = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+  try {
+    const url = new URL(hostInfo.url);
+    url.searchParams.set('renderer', 'canvas2d');
+    await fallback.goto(url.toString());
+    await fallback.getByRole('tab', { name: 'Explore' }).click();
+    await fallback.getByRole('button', { name: /^mnist-vae-2d\b/ }).click();
+    const map = fallback.getByRole('img', { name: 'Embedding' });
+    await expect(map).toHaveAttribute('data-renderer', 'canvas2d');
+    await expect(fallback.getByRole('status', { name: 'Embedding status' })).toContainText(/t-SNE done/, { timeout: 120_000 });
+    await expect.poll(async () => (await canvasStats(map)).ink).toBeGreaterThan(0.002);
+    // the same picking: sweep until a point's tooltip shows
+    const box = (await map.boundingBox())!;
+    const tooltip = fallback.getByRole('tooltip', { name: 'Hovered image' });
+    let found = false;
+    for (let gy = 0.3; gy <= 0.7 && !found; gy += 0.05) {
+      for (let gx = 0.3; gx <= 0.7 && !found; gx += 0.025) {
+        await fallback.mouse.move(box.x + gx * box.width, box.y + gy * box.height);
+        found = await tooltip.waitFor({ state: 'visible', timeout: 150 }).then(() => true, () => false);
+      }
+    }
+    expect(found).toBe(true);
+    await fallback.screenshot({ path: screenshotPath('embedding-canvas2d-fallback') });
+  } finally {
+    await fallback.close();
+  }
+});
