@@ -13,6 +13,11 @@ export type LatentPart = 'all' | 'style' | 'class';
 /** Nonlinear layouts the engine optimises as a job (explorer.embed). */
 export type EmbedMethod = 'tsne' | 'umap';
 
+/** UMAP's epochs when not chosen: umap-js's own schedule (500 up to 2,500 points, then 400, 300, 200 above 7,500). */
+export function umapDefaultEpochs(points: number): number {
+  return points <= 2500 ? 500 : points <= 5000 ? 400 : points <= 7500 ? 300 : 200;
+}
+
 /** One run in the picker. */
 export interface RunListing {
   runDir: string;

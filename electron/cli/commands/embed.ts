@@ -19,7 +19,7 @@ const USAGE = `Usage: latent-explorer embed <run folder | vectors.csv> --out FIL
   --method tsne|umap|none  the projection (none: a run's table of latent means only)
   --perplexity P       t-SNE: effective number of neighbours, 2 to 100 (default 30)
   --iterations I       optimisation steps, 1 to 10000 (t-SNE default 1000; UMAP's epochs, default
-                       500 up to 10,000 points, else 200)
+                       umap-js's: 500 up to 2,500 points, 400, 300, then 200 above 7,500)
   --neighbours K       UMAP: neighbours per point, 2 to 200 (default 15)
   --min-dist D         UMAP: smallest distance between points in the layout, 0 to 1 (default 0.1)
   --seed S             makes the layout repeatable (default 1)

@@ -5,6 +5,7 @@
 // worker thread (tsne-protocol.ts) or, without one, in the calling thread.
 import { UMAP } from 'umap-js';
 import { CancelledError } from '../../contract/errors.ts';
+import { umapDefaultEpochs } from '../../contract/explorer.ts';
 import { mulberry32 } from '../random.ts';
 import { knnAll } from './knn.ts';
 import { knnApprox } from './knn-approx.ts';
@@ -15,13 +16,13 @@ export interface UmapOptions {
   neighbours?: number;
   /** Smallest distance between points in the layout. Default 0.1. */
   minDist?: number;
-  /** Optimisation epochs; default as UMAP's: 500 up to 10,000 points, else 200. */
+  /** Optimisation epochs; default umap-js's schedule (umapDefaultEpochs). */
   epochs?: number;
   seed: number;
   frameIntervalMs?: number;
 }
 
-export const umapEpochs = (n: number, options: Pick<UmapOptions, 'epochs'>): number => options.epochs ?? (n <= 10_000 ? 500 : 200);
+export const umapEpochs = (n: number, options: Pick<UmapOptions, 'epochs'>): number => options.epochs ?? umapDefaultEpochs(n);
 
 export function validateUmapInput(data: ArrayLike<number>, n: number, dim: number, options: UmapOptions): void {
   if (!Number.isInteger(n) || n < 4) throw new RangeError(`UMAP needs at least 4 points (have ${n}).`);
