@@ -35,6 +35,8 @@ interface Upload {
   idle: NodeJS.Timeout;
   /** Cancelled or failed: stores nothing more; its staging folder is (being) removed. */
   dropped: boolean;
+  /** Folders made in the staging folder so far (one mkdir per folder, not per file). */
+  dirs: Set<string>;
 }
 
 export function uploadsDir(): string {
@@ -63,7 +65,7 @@ export class Uploads {
     const id = randomBytes(8).toString('hex');
     const staging = join(uploadsDir(), `.partial-${process.pid}-${id}`);
     mkdirSync(staging);
-    const upload: Upload = { id, name: folder || 'upload', staging, declared: { files: n, bytes: total }, files: new Map(), bytes: 0, busy: Promise.resolve(), idle: this.idleTimer(id), dropped: false };
+    const upload: Upload = { id, name: folder || 'upload', staging, declared: { files: n, bytes: total }, files: new Map(), bytes: 0, busy: Promise.resolve(), idle: this.idleTimer(id), dropped: false, dirs: new Set() };
     this.open.set(id, upload);
     return { uploadId: id };
   }
@@ -143,7 +145,11 @@ export class Uploads {
       known.bytes = size;
       known.hash.update(file.bytes);
     } else {
-      if (parts.length > 1) await mkdir(resolve(upload.staging, ...parts.slice(0, -1)), { recursive: true });
+      const dir = parts.slice(0, -1).join('/');
+      if (dir && !upload.dirs.has(dir)) {
+        await mkdir(resolve(upload.staging, ...parts.slice(0, -1)), { recursive: true });
+        upload.dirs.add(dir);
+      }
       // 'wx': never through an existing name (nothing but us writes in the staging folder anyway).
       await writeFile(target, file.bytes, { flag: 'wx' });
       upload.files.set(rel, { bytes: size, hash: createHash('sha256').update(file.bytes) });
