@@ -29,9 +29,17 @@ for (const group of Object.keys(GROUPS)) {
     continue;
   }
   const json = JSON.parse(readFileSync(file, 'utf8'));
+  // Count only mutants inside the group's scope as it is now (a report may predate a narrower range).
+  const scope = GROUPS[group].map((entry) => {
+    const [path, range] = entry.split(':');
+    const [from, to] = range ? range.split('-').map(Number) : [1, Infinity];
+    return { path, from, to };
+  });
+  const inScope = (path, line) => scope.some((s) => s.path === path && line >= s.from && line <= s.to);
   const c = { killed: 0, timeout: 0, survived: 0, noCoverage: 0, compileErrors: 0 };
   for (const [path, f] of Object.entries(json.files))
     for (const m of f.mutants) {
+      if (!inScope(path, m.location.start.line)) continue;
       const key = { Killed: 'killed', Timeout: 'timeout', Survived: 'survived', NoCoverage: 'noCoverage', CompileError: 'compileErrors' }[m.status];
       if (key) c[key]++;
       if (m.status === 'Survived' || m.status === 'NoCoverage') {
