@@ -28,19 +28,20 @@ export async function pointFacts(session: RunSession): Promise<PointFacts> {
   return { files, split, kl, factors, modelEpoch: e.modelEpoch };
 }
 
-const cache = new WeakMap<RunSession, { version: number; promise: Promise<Float32Array> }>();
-
 /**
  * Mean squared error per pixel (values in 0..1) between each listed image as the model sees it and
  * its reconstruction E[x | E[z|x]].
  */
 export function reconstructionErrors(session: RunSession): Promise<Float32Array> {
-  const hit = cache.get(session);
+  // cached on the session (engine state lives in the context), until the model changes
+  const hit = session.reconErrors;
   if (hit && hit.version === session.version) return hit.promise;
-  const promise = compute(session);
-  cache.set(session, { version: session.version, promise });
-  promise.catch(() => cache.delete(session));
-  return promise;
+  const entry = { version: session.version, promise: compute(session) };
+  session.reconErrors = entry;
+  entry.promise.catch(() => {
+    if (session.reconErrors === entry) session.reconErrors = null;
+  });
+  return entry.promise;
 }
 
 async function compute(session: RunSession): Promise<Float32Array> {

@@ -105,6 +105,8 @@ export class RunSession {
   private snapshots = new Map<number, Promise<LoadedRun>>();
   /** t-SNE layouts by settings and model version. */
   readonly layouts = new Map<string, Float32Array>();
+  /** Reconstruction error per listed image, for the model version it was computed with (point-facts.ts). */
+  reconErrors: { version: number; promise: Promise<Float32Array> } | null = null;
   /** The embed job running for this run, so a new one cancels it. */
   embedJobId: string | null = null;
   /** Names the user set while the run trains: training rewrites run.json from memory, so they are re-applied. */
