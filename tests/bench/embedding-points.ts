@@ -7,7 +7,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from '@playwright/test';
-import type { PanZoomResult } from './_embedding-points-page.ts';
+import type { Mode, PanZoomResult } from './_embedding-points-page.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const arg = (name: string, fallback: number) => {
@@ -37,18 +37,37 @@ try {
     const info = gl?.getExtension('WEBGL_debug_renderer_info');
     return gl ? (info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : 'WebGL2') : 'no WebGL2';
   });
-  const run = (n: number, prefer: 'webgl2' | 'canvas2d') =>
-    page.evaluate(({ n, prefer, seconds }) => (window as unknown as { panZoom: (n: number, p: string, s: number) => Promise<PanZoomResult> }).panZoom(n, prefer, seconds), { n, prefer, seconds: SECONDS });
-  console.log(`Embedding point layer, ${N.toLocaleString()} points, pan + zoom every frame for ${SECONDS} s, 1000×560 canvas`);
+  const run = (n: number, prefer: 'webgl2' | 'canvas2d', mode: Mode) =>
+    page.evaluate(
+      ({ n, prefer, seconds, mode }) => (window as unknown as { panZoom: (n: number, p: string, s: number, m: string) => Promise<PanZoomResult> }).panZoom(n, prefer, seconds, mode),
+      { n, prefer, seconds: SECONDS, mode },
+    );
+  /** The run, with the frames the compositor presented in it (Chromium's trace), not only the animation frames the page asked for. */
+  const traced = async (n: number, prefer: 'webgl2' | 'canvas2d', mode: Mode) => {
+    await browser.startTracing(page, { categories: ['disabled-by-default-devtools.timeline.frame'] });
+    const r = await run(n, prefer, mode);
+    const trace = JSON.parse((await browser.stopTracing()).toString('utf8')) as { traceEvents: { name: string; ts: number }[] };
+    const drawn = trace.traceEvents.filter((e) => e.name === 'DrawFrame').map((e) => e.ts);
+    // Only the gesture's span (the trace also holds the set-up and the settling frames).
+    const first = drawn.length ? Math.min(...drawn) : 0;
+    const inGesture = drawn.filter((ts) => ts - first <= r.seconds * 1e6).length;
+    return { ...r, presentedFps: inGesture / r.seconds };
+  };
+  console.log(`Embedding point layer, ${N.toLocaleString()} points, pan + zoom every frame for ${SECONDS} s, 1000×560 canvas, devicePixelRatio 1`);
   console.log(`Chromium --disable-gpu; WebGL2 renderer: ${renderer}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${(await import('node:os')).availableParallelism()} cores`);
-  const gl = await run(N, 'webgl2');
-  const c2d = await run(N, 'canvas2d');
-  for (const r of [gl, c2d]) {
+  const gesture = await traced(N, 'webgl2', 'gesture');
+  const every = await traced(N, 'webgl2', 'every-frame');
+  const c2d = await traced(N, 'canvas2d', 'every-frame');
+  for (const r of [gesture, every, c2d]) {
+    const name = `${r.renderer}, ${r.mode === 'gesture' ? 'as the view pans (moves the last full frame, redraws it at most every 400 ms)' : 'every point every frame'}`;
+    console.log(`  ${name}`);
     console.log(
-      `  ${r.renderer.padEnd(9)} ${r.fps.toFixed(1).padStart(6)} frames/s  frame median ${r.medianFrameMs.toFixed(1)} ms, p95 ${r.p95FrameMs.toFixed(1)} ms; draw call median ${r.medianDrawMs.toFixed(2)} ms (${r.frames} frames)`,
+      `    ${r.fps.toFixed(1).padStart(5)} animation frames/s, ${r.presentedFps.toFixed(1)} presented/s (trace); frame median ${r.medianFrameMs.toFixed(1)} ms, p95 ${r.p95FrameMs.toFixed(1)} ms; draw call median ${r.medianDrawMs.toFixed(2)} ms; ${r.fullFrames} of ${r.frames} frames fully drawn; settle ${r.settleMs.toFixed(0)} ms`,
     );
   }
-  console.log(`  WebGL2 / 2-D canvas frame rate: ${(gl.fps / c2d.fps).toFixed(1)}×; target ≥ 30 frames/s: ${gl.fps >= 30 ? 'met' : 'NOT met'}`);
+  const fps = Math.min(gesture.fps, gesture.presentedFps);
+  console.log(`  gesture / every frame redrawn: ${(gesture.fps / every.fps).toFixed(1)}×; gesture / 2-D canvas: ${(gesture.fps / c2d.fps).toFixed(1)}×`);
+  console.log(`  target ≥ 30 frames/s while panning and zooming: ${fps >= 30 ? 'met' : 'NOT met'} (${fps.toFixed(1)}); the full map is back ${gesture.settleMs.toFixed(0)} ms after the gesture ends`);
 } finally {
   await browser.close();
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Locator, Page } from '@playwright/test';
+import sharp from 'sharp';
 import { test, expect, screenshotPath, type Host } from './fixtures.ts';
 import { connectHost, jobDone } from '../bench/_views-client.ts';
 
@@ -35,6 +36,14 @@ async function canvasStats(canvas: Locator): Promise<{ ink: number; hash: number
     }
     return { ink: bright / (d.length / 4), hash };
   });
+}
+
+/** Pixels of the map as shown on screen (whatever canvas draws them) that are not the background #101217. */
+async function inkOnScreen(): Promise<number> {
+  const { data } = await sharp(await embedding().screenshot()).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  let n = 0;
+  for (let i = 0; i < data.length; i += 3) if (Math.abs(data[i] - 0x10) + Math.abs(data[i + 1] - 0x12) + Math.abs(data[i + 2] - 0x17) > 60) n++;
+  return n;
 }
 
 const embedding = () => page.getByRole('img', { name: 'Embedding' });
@@ -247,6 +256,114 @@ test('decoder in the loop: hovering empty space shows the image decoded there, e
   await page.mouse.move(plane.x + plane.width / 2, plane.y - 40);
   await expect(tooltip).toBeHidden();
   await page.getByRole('combobox', { name: 'Layout' }).selectOption('tsne');
+});
+
+/** Keeps a copy of a canvas's pixels in the page under `name` (WebGL canvases read through a 2-D copy). */
+async function keepPixels(canvas: Locator, name: string): Promise<void> {
+  await canvas.evaluate((c: HTMLCanvasElement, name: string) => {
+    const copy = document.createElement('canvas');
+    copy.width = c.width;
+    copy.height = c.height;
+    const ctx = copy.getContext('2d')!;
+    ctx.drawImage(c, 0, 0);
+    (window as unknown as Record<string, Uint8ClampedArray>)[name] = ctx.getImageData(0, 0, c.width, c.height).data;
+  }, name);
+}
+
+/** Of two kept pictures: pixels lit (not background) in either, and pixels that differ between them. */
+async function comparePixels(a: string, b: string): Promise<{ lit: number; differ: number }> {
+  return page.evaluate(([a, b]) => {
+    const w = window as unknown as Record<string, Uint8ClampedArray>;
+    const [p, q] = [w[a], w[b]];
+    let lit = 0;
+    let differ = 0;
+    const bg = (d: Uint8ClampedArray, i: number) => Math.abs(d[i] - 0x10) + Math.abs(d[i + 1] - 0x12) + Math.abs(d[i + 2] - 0x17) < 30;
+    for (let i = 0; i < p.length; i += 4) {
+      if (!bg(p, i) || !bg(q, i)) lit++;
+      if (Math.abs(p[i] - q[i]) + Math.abs(p[i + 1] - q[i + 1]) + Math.abs(p[i + 2] - q[i + 2]) > 30) differ++;
+    }
+    return { lit, differ };
+  }, [a, b]);
+}
+
+test('panning moves the last full frame and the map is drawn afresh when the drag ends: the same picture as a full redraw there', async () => {
+  await expect(status()).toContainText(/t-SNE done/);
+  await page.mouse.move(0, 0);
+  const map = embedding();
+  await expect(map).toHaveAttribute('data-drawn', 'full');
+  await keepPixels(map, 'before');
+  const box = (await map.boundingBox())!;
+  const x = box.x + box.width / 2;
+  const y = box.y + box.height / 2;
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  await page.mouse.move(x + 60, y + 40, { steps: 6 });
+  // Held mid-drag: the frame shown is the last full one moved by (60, 40)…
+  await expect(map).toHaveAttribute('data-drawn', 'moved');
+  await keepPixels(map, 'moved');
+  const shifted = await comparePixels('before', 'moved');
+  expect(shifted.differ).toBeGreaterThan(0.5 * shifted.lit);
+  await page.mouse.up();
+  // …and released, every point is drawn for that view: the same picture (up to a point's rounding to pixels).
+  await expect(map).toHaveAttribute('data-drawn', 'full');
+  await keepPixels(map, 'settled');
+  const settled = await comparePixels('moved', 'settled');
+  expect(settled.lit).toBeGreaterThan(1000);
+  expect(settled.differ).toBeLessThan(0.03 * settled.lit);
+  // Back where it was: the first picture again.
+  await page.mouse.move(x + 60, y + 40);
+  await page.mouse.down();
+  await page.mouse.move(x, y, { steps: 6 });
+  await page.mouse.up();
+  await expect(map).toHaveAttribute('data-drawn', 'full');
+  await keepPixels(map, 'back');
+  const back = await comparePixels('before', 'back');
+  expect(back.differ).toBeLessThan(0.03 * back.lit);
+});
+
+test('a lost WebGL context: the points are drawn on the 2-D fallback, and with WebGL2 again once it is restored', async () => {
+  await expect(status()).toContainText(/t-SNE done/);
+  await page.mouse.move(0, 0);
+  const map = embedding();
+  const fallback = page.getByTestId('points-fallback');
+  await expect(map).toHaveAttribute('data-renderer', 'webgl2');
+  await expect(fallback).toBeHidden();
+  const before = await canvasStats(map);
+  const shown = await inkOnScreen();
+  expect(shown).toBeGreaterThan(300);
+
+  // As a driver reset would: the browser takes the context away.
+  await map.evaluate((c: HTMLCanvasElement) => {
+    const lose = c.getContext('webgl2')!.getExtension('WEBGL_lose_context')!;
+    (window as unknown as { loseContext: WEBGL_lose_context }).loseContext = lose;
+    lose.loseContext();
+  });
+  await expect(map).toHaveAttribute('data-renderer', 'canvas2d');
+  await expect(fallback).toBeVisible();
+  // On screen the map is not blank: about as many lit pixels as before (squares instead of GL points).
+  await expect.poll(inkOnScreen).toBeGreaterThan(0.5 * shown);
+  expect(await inkOnScreen()).toBeLessThan(2.5 * shown);
+  await page.screenshot({ path: screenshotPath('embedding-context-lost') });
+  // Still a map to use: a click picks a point and sets the anchor.
+  const { data, info } = await sharp(await map.screenshot()).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  let lit: [number, number] | null = null;
+  for (let i = 0; i < data.length && !lit; i += 3) {
+    const px = (i / 3) % info.width;
+    const py = Math.floor(i / 3 / info.width);
+    if (px > 20 && py > 20 && px < info.width - 20 && py < info.height - 20 && Math.abs(data[i] - 0x10) + Math.abs(data[i + 1] - 0x12) + Math.abs(data[i + 2] - 0x17) > 60) lit = [px, py];
+  }
+  expect(lit).not.toBeNull();
+  await map.click({ position: { x: lit![0], y: lit![1] } });
+  await expect(page.getByRole('region', { name: 'Anchor' })).toContainText(/Test image #\d+/);
+
+  // Restored: WebGL2 draws again, the fallback goes away, and the picture is the one before the loss
+  // (the anchor ring is on the overlay, not on this canvas).
+  await page.evaluate(() => (window as unknown as { loseContext: WEBGL_lose_context }).loseContext.restoreContext());
+  await expect(map).toHaveAttribute('data-renderer', 'webgl2');
+  await expect(fallback).toBeHidden();
+  await expect.poll(async () => (await canvasStats(map)).hash).toBe(before.hash);
+  expect(await inkOnScreen()).toBeGreaterThan(0.9 * shown);
+  await page.screenshot({ path: screenshotPath('embedding-context-restored') });
 });
 
 test('without WebGL2 the points are drawn on a 2-D canvas (forced with ?renderer=canvas2d), and still picked', async ({ browser }) => {

@@ -7,6 +7,7 @@ import { Lasso, pointsInPolygon } from '../../renderer/src/explorer/embedding/la
 import { categoricalColours, continuousColours, drawOrder, rgbBytes } from '../../renderer/src/explorer/embedding/colours.ts';
 import { findMask, globToRegExp, nameMatcher } from '../../renderer/src/explorer/embedding/filter.ts';
 import { interpolateCode, linearInverse, rawInverse } from '../../renderer/src/explorer/embedding/inverse.ts';
+import { needsRefresh, snapshotBox } from '../../renderer/src/explorer/embedding/points-webgl2.ts';
 
 const points = Float32Array.of(-1, -1, 1, 1, 0, 0, 1, -1);
 const view = (zoom = { k: 1, x: 0, y: 0 }): View => ({ width: 200, height: 100, fit: fitExtent(points, 200, 100, 10), zoom });
@@ -178,5 +179,42 @@ describe('decoder in the loop: the code behind a place on the map', () => {
     expect(near.weights[0]).toBeCloseTo(0.9, 6);
     expect(near.code[0]).toBeGreaterThan(near.code[1]);
     expect(interpolateCode(points, codes, 2, [], 0, 0)).toBeNull();
+  });
+});
+
+describe('the WebGL layer\'s snapshot during a gesture', () => {
+  const at = (zoom: { k: number; x: number; y: number }): View => ({ width: 200, height: 100, fit: fitExtent(points, 200, 100, 10), zoom });
+  const snap = { view: at({ k: 1.5, x: -30, y: 12 }), mx: 50, my: 25, dpr: 1 };
+
+  it('moves with the zoom: a point of the snapshot lands where the new view puts it', () => {
+    const now = at({ k: 2.4, x: -95, y: 3 });
+    const [x0, y0, x1, y1] = snapshotBox(snap, now);
+    for (const [x, y] of [[0.3, -0.7], [1, 1], [-1, 0.2]]) {
+      // where it sits in the snapshot (margin included), as a share of the snapshot's box
+      const u = (screenX(snap.view, x) + snap.mx) / (snap.view.width + 2 * snap.mx);
+      const v = (screenY(snap.view, y) + snap.my) / (snap.view.height + 2 * snap.my);
+      expect(x0 + u * (x1 - x0)).toBeCloseTo(screenX(now, x), 6);
+      expect(y0 + v * (y1 - y0)).toBeCloseTo(screenY(now, y), 6);
+    }
+  });
+
+  it('is unmoved for its own view (margin around the canvas) and shifted by a pan', () => {
+    expect(snapshotBox(snap, snap.view)).toEqual([-50, -25, 250, 125]);
+    expect(snapshotBox(snap, at({ k: 1.5, x: -30 + 20, y: 12 - 7 }))).toEqual([-30, -32, 270, 118]);
+  });
+
+  it('asks for a fresh frame once the view is uncovered or the snapshot is scaled too far', () => {
+    const k = 1.5;
+    const pan = (dx: number, dy: number) => at({ k, x: -30 + dx, y: 12 + dy });
+    expect(needsRefresh(snap, snap.view)).toBe(false);
+    expect(needsRefresh(snap, pan(49, -24))).toBe(false);
+    expect(needsRefresh(snap, pan(51, 0))).toBe(true);
+    expect(needsRefresh(snap, pan(0, -26))).toBe(true);
+    // zooming about the canvas centre (100, 50): out to 0.75× stays covered, 0.65× is scaled too far
+    const about = (r: number) => at({ k: k * r, x: 100 - r * (100 - -30), y: 50 - r * (50 - 12) });
+    expect(needsRefresh(snap, about(0.75))).toBe(false);
+    expect(needsRefresh(snap, about(0.65))).toBe(true);
+    expect(needsRefresh(snap, about(1.9))).toBe(false);
+    expect(needsRefresh(snap, about(2.1))).toBe(true);
   });
 });

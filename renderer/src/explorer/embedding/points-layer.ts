@@ -4,12 +4,20 @@ import { screenX, screenY, type View } from './geometry.ts';
 
 export const BACKGROUND = '#101217';
 
+/** What a draw did: rasterised every point, moved the last full frame (mid-gesture), or nothing. */
+export type DrawKind = 'full' | 'moved' | 'none';
+
 export interface PointLayer {
+  /** What draws now: 'canvas2d' also while a lost WebGL context is replaced by the fallback. */
   readonly kind: 'webgl2' | 'canvas2d';
   /** points: N × 2 data coordinates; colours: N × RGBA bytes; order: the visible points, first drawn first. */
   setData(points: Float32Array, colours: Uint8Array, order: Uint32Array): void;
-  /** Draws the points for this view; `radius` in CSS pixels, `dpr` device pixels per CSS pixel. */
-  draw(view: View, radius: number, dpr: number): void;
+  /**
+   * Draws the points for this view; `radius` in CSS pixels, `dpr` device pixels per CSS pixel.
+   * `moving`: a frame in the middle of a pan or zoom, which may show the last full frame moved and
+   * scaled instead (the caller draws again with `moving` false when the gesture ends).
+   */
+  draw(view: View, radius: number, dpr: number, moving?: boolean): DrawKind;
   destroy(): void;
 }
 
@@ -28,9 +36,9 @@ export class Canvas2dPoints implements PointLayer {
     this.order = order;
   }
 
-  draw(view: View, radius: number, dpr: number): void {
+  draw(view: View, radius: number, dpr: number): DrawKind {
     const ctx = this.canvas.getContext('2d');
-    if (!ctx) return;
+    if (!ctx) return 'none';
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.globalAlpha = 1;
     ctx.fillStyle = BACKGROUND;
@@ -48,6 +56,7 @@ export class Canvas2dPoints implements PointLayer {
       ctx.fillRect(screenX(view, p[2 * i]) - radius, screenY(view, p[2 * i + 1]) - radius, 2 * radius, 2 * radius);
     }
     ctx.globalAlpha = 1;
+    return 'full';
   }
 
   destroy(): void {}
