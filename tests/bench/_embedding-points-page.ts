@@ -12,6 +12,8 @@ export interface PanZoomResult {
   frames: number;
   /** Frames in which every point was rasterised (the rest moved the last full frame). */
   fullFrames: number;
+  /** New snapshots drawn a chunk a frame during the gesture (WebGL2 only). */
+  refreshes: number;
   seconds: number;
   fps: number;
   medianFrameMs: number;
@@ -79,6 +81,7 @@ async function panZoom(n: number, prefer: 'webgl2' | 'canvas2d', seconds: number
     requestAnimationFrame(frame);
   });
   const elapsed = (performance.now() - start) / 1000;
+  const refreshes = (layer as { refreshes?: number }).refreshes ?? 0;
   // Settling: the gesture ends, every point is drawn for the view where it stopped. readPixels waits
   // for the GPU (SwiftShader) to finish, then the next animation frame starts once that frame is out.
   const gl = layer.kind === 'webgl2' ? canvas.getContext('webgl2') : null;
@@ -102,6 +105,7 @@ async function panZoom(n: number, prefer: 'webgl2' | 'canvas2d', seconds: number
     mode,
     frames: frameTimes.length,
     fullFrames,
+    refreshes,
     seconds: elapsed,
     fps: frameTimes.length / elapsed,
     medianFrameMs: median(f),

@@ -319,6 +319,25 @@ test('panning moves the last full frame and the map is drawn afresh when the dra
   await keepPixels(map, 'back');
   const back = await comparePixels('before', 'back');
   expect(back.differ).toBeLessThan(0.03 * back.lit);
+  // Zoomed in 4× (the map now reaches past the canvas), a drag past the snapshot's margin (a quarter
+  // of the width) uncovers an edge; held there, the next move draws a new snapshot, so the picture
+  // mid-drag is again the full one.
+  await page.mouse.move(x, y);
+  await page.mouse.wheel(0, -1000);
+  await expect(map).toHaveAttribute('data-drawn', 'full');
+  await page.mouse.down();
+  await page.mouse.move(x + 320, y, { steps: 8 });
+  await page.waitForTimeout(500);
+  await page.mouse.move(x + 321, y);
+  await expect(map).toHaveAttribute('data-drawn', 'moved');
+  await keepPixels(map, 'far');
+  await page.mouse.up();
+  await expect(map).toHaveAttribute('data-drawn', 'full');
+  await keepPixels(map, 'farSettled');
+  const far = await comparePixels('far', 'farSettled');
+  expect(far.lit).toBeGreaterThan(1000);
+  expect(far.differ).toBeLessThan(0.03 * far.lit);
+  await page.getByRole('button', { name: 'Reset zoom' }).click();
 });
 
 test('a lost WebGL context: the points are drawn on the 2-D fallback, and with WebGL2 again once it is restored', async () => {

@@ -6,8 +6,10 @@
 // but rasterising 100,000 points takes most of a frame. So the points are drawn into a snapshot texture
 // a margin larger than the canvas, and the screen shows that texture: a frame in the middle of a pan or
 // zoom moves and scales the last snapshot (one textured quad) instead of re-rasterising, as map tools
-// do, and the points are drawn afresh when the gesture settles (or, within a long gesture, when the
-// snapshot no longer covers the view or is scaled too far, at most every REFRESH_MS).
+// do, and the points are drawn afresh when the gesture settles. Within a long gesture, when the
+// snapshot no longer covers the view or is scaled too far (at most every REFRESH_MS), a new one is
+// drawn into a second texture CHUNK points a frame, behind the moving one, and replaces it when done:
+// no frame pays for all the points at once.
 //
 // Context loss. A lost WebGL context (driver reset, too many contexts, WEBGL_lose_context) makes the
 // canvas blank; while it is lost the points are drawn by the 2-D fallback on a second canvas laid over
@@ -61,6 +63,8 @@ const MARGIN_SHARE = 0.25;
 const SCALE_LIMITS: [number, number] = [0.7, 2];
 /** …but not more often than this (a redraw at 100,000 points takes most of a frame on SwiftShader). */
 const REFRESH_MS = 400;
+/** Points drawn per frame into a snapshot made during a gesture (about 20 ms a frame on SwiftShader under load). */
+export const CHUNK = 20_000;
 
 function compile(gl: WebGL2RenderingContext, type: number, source: string): WebGLShader {
   const shader = gl.createShader(type)!;
@@ -92,8 +96,17 @@ interface Gpu {
   size: WebGLUniformLocation;
   rect: WebGLUniformLocation;
   image: WebGLUniformLocation;
-  framebuffer: WebGLFramebuffer;
+  /** Two snapshot textures: the one shown and the one a gesture's refresh is drawn into. */
+  targets: [Target, Target];
+}
+
+/** A texture the points are drawn into, and its framebuffer. */
+interface Target {
   texture: WebGLTexture;
+  framebuffer: WebGLFramebuffer;
+  /** Size as allocated, device pixels. */
+  width: number;
+  height: number;
 }
 
 function makeGpu(gl: WebGL2RenderingContext): Gpu {
@@ -115,8 +128,7 @@ function makeGpu(gl: WebGL2RenderingContext): Gpu {
   gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, indices);
   gl.bindVertexArray(null);
   const quadVao = gl.createVertexArray()!;
-  const texture = gl.createTexture()!;
-  const framebuffer = gl.createFramebuffer()!;
+  const target = (): Target => ({ texture: gl.createTexture()!, framebuffer: gl.createFramebuffer()!, width: 0, height: 0 });
   return {
     points,
     quad,
@@ -129,8 +141,7 @@ function makeGpu(gl: WebGL2RenderingContext): Gpu {
     size: gl.getUniformLocation(points, 'u_size')!,
     rect: gl.getUniformLocation(quad, 'u_rect')!,
     image: gl.getUniformLocation(quad, 'u_image')!,
-    framebuffer,
-    texture,
+    targets: [target(), target()],
   };
 }
 
@@ -144,7 +155,17 @@ interface Snapshot {
   width: number;
   height: number;
   dpr: number;
+  /** When it was begun (performance.now()). */
   at: number;
+  /** Which of the two textures holds it. */
+  target: 0 | 1;
+}
+
+/** A snapshot being drawn during a gesture, some points at a time. */
+interface Pending extends Snapshot {
+  radius: number;
+  /** Points of the draw order drawn so far. */
+  drawn: number;
 }
 
 export interface WebGl2Options {
@@ -160,8 +181,9 @@ export class WebGl2Points implements PointLayer {
   private uploaded: { points?: Float32Array; colours?: Uint8Array; order?: Uint32Array } = {};
   private count = 0;
   private snapshot: Snapshot | null = null;
-  /** The snapshot's texture size as allocated. */
-  private textureSize: [number, number] = [0, 0];
+  private pending: Pending | null = null;
+  /** Snapshots completed within gestures (the benchmark reports them). */
+  refreshes = 0;
   private lost = false;
   private readonly fallback: Canvas2dPoints | null;
   private readonly onLost = (event: Event) => {
@@ -170,7 +192,7 @@ export class WebGl2Points implements PointLayer {
     this.gpu = null;
     this.uploaded = {};
     this.snapshot = null;
-    this.textureSize = [0, 0];
+    this.pending = null;
     this.options.onInvalidate?.();
   };
   private readonly onRestored = () => {
@@ -201,7 +223,7 @@ export class WebGl2Points implements PointLayer {
 
   setData(points: Float32Array, colours: Uint8Array, order: Uint32Array): void {
     const d = this.data;
-    if (d.points !== points || d.colours !== colours || d.order !== order) this.snapshot = null;
+    if (d.points !== points || d.colours !== colours || d.order !== order) this.snapshot = this.pending = null;
     const changed = d.points !== points || d.order !== order;
     this.data = { points, colours, order };
     this.fallback?.setData(points, colours, order);
@@ -238,21 +260,43 @@ export class WebGl2Points implements PointLayer {
     if (this.lost || !this.gpu) return this.drawFallback(view, radius, dpr);
     if (this.options.fallback && !this.options.fallback.hidden) this.options.fallback.hidden = true;
     const g = this.gpu;
-    const gl = this.gl;
     const now = performance.now();
     const s = this.snapshot;
-    const fresh = !s || s.dpr !== dpr || s.view.width !== view.width || s.view.height !== view.height || !sameFit(s.view, view);
-    if (moving && !fresh && !(needsRefresh(s, view) && now - s.at >= REFRESH_MS)) {
-      this.present(g, s, view, true);
+    const usable = !!s && s.dpr === dpr && s.view.width === view.width && s.view.height === view.height && sameFit(s.view, view);
+    if (moving && usable) {
+      this.refreshStep(g, view, radius, dpr, now);
+      this.present(g, this.snapshot!, view, true);
       return 'moved';
     }
-    const snap = this.rasterise(g, view, radius, dpr, now);
+    this.pending = null;
+    const snap = this.begin(g, s?.target ?? 0, view, radius, dpr, now);
+    this.drawInto(g, snap, this.count);
+    this.snapshot = snap;
     this.present(g, snap, view, false);
     return 'full';
   }
 
-  /** Draws the points into the snapshot texture, for `view` plus the margin. */
-  private rasterise(g: Gpu, view: View, radius: number, dpr: number, now: number): Snapshot {
+  /**
+   * Mid-gesture: begins a new snapshot when the shown one needs it (and REFRESH_MS have passed), draws
+   * the next CHUNK points of one under way, and shows it once all are in.
+   */
+  private refreshStep(g: Gpu, view: View, radius: number, dpr: number, now: number): void {
+    const s = this.snapshot!;
+    if (!this.pending) {
+      if (!needsRefresh(s, view) || now - s.at < REFRESH_MS) return;
+      this.pending = this.begin(g, s.target === 0 ? 1 : 0, view, radius, dpr, now);
+    }
+    const p = this.pending;
+    this.drawInto(g, p, Math.min(CHUNK, this.count - p.drawn));
+    if (p.drawn >= this.count) {
+      this.snapshot = p;
+      this.pending = null;
+      this.refreshes++;
+    }
+  }
+
+  /** Sizes and clears a target for a snapshot of `view` plus the margin; nothing drawn yet. */
+  private begin(g: Gpu, target: 0 | 1, view: View, radius: number, dpr: number, now: number): Pending {
     const gl = this.gl;
     this.upload(g);
     const w = gl.drawingBufferWidth;
@@ -261,36 +305,50 @@ export class WebGl2Points implements PointLayer {
     const my = Math.round(h * MARGIN_SHARE);
     const tw = w + 2 * mx;
     const th = h + 2 * my;
-    if (this.textureSize[0] !== tw || this.textureSize[1] !== th) {
-      gl.bindTexture(gl.TEXTURE_2D, g.texture);
+    const t = g.targets[target];
+    if (t.width !== tw || t.height !== th) {
+      gl.bindTexture(gl.TEXTURE_2D, t.texture);
       gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, tw, th, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
       gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
       gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
-      gl.bindFramebuffer(gl.FRAMEBUFFER, g.framebuffer);
-      gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, g.texture, 0);
-      this.textureSize = [tw, th];
+      // Nearest sampling also while moving: on SwiftShader bilinear filtering made a moved frame cost
+      // about 1.5× as much (26–29 against 40–42 frames/s for the quad alone, measured under load).
+      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
+      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+      gl.bindFramebuffer(gl.FRAMEBUFFER, t.framebuffer);
+      gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, t.texture, 0);
+      t.width = tw;
+      t.height = th;
     }
-    gl.bindFramebuffer(gl.FRAMEBUFFER, g.framebuffer);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, t.framebuffer);
     gl.viewport(0, 0, tw, th);
     const [r, gr, b] = rgbBytes(BACKGROUND);
     gl.clearColor(r / 255, gr / 255, b / 255, 1);
     gl.clear(gl.COLOR_BUFFER_BIT);
-    // The same view, widened by the margin on every side (the zoom's translation moves by the margin).
-    const wide: View = { width: tw / dpr, height: th / dpr, fit: view.fit, zoom: { k: view.zoom.k, x: view.zoom.x + mx / dpr, y: view.zoom.y + my / dpr } };
-    if (this.count) {
-      gl.useProgram(g.points);
-      gl.enable(gl.BLEND);
-      gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
-      gl.uniform4fv(g.clip, clipTransform(wide));
-      gl.uniform1f(g.size, Math.max(1, 2 * radius * dpr));
-      gl.bindVertexArray(g.vao);
-      gl.drawElements(gl.POINTS, this.count, gl.UNSIGNED_INT, 0);
-      gl.bindVertexArray(null);
-      gl.disable(gl.BLEND);
-    }
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
-    this.snapshot = { view: { ...view, zoom: { ...view.zoom } }, mx, my, width: tw, height: th, dpr, at: now };
-    return this.snapshot;
+    return { view: { ...view, zoom: { ...view.zoom } }, mx, my, width: tw, height: th, dpr, at: now, target, radius, drawn: 0 };
+  }
+
+  /** Draws the next `n` points of the draw order into a snapshot's target (in order, so blending is as one draw). */
+  private drawInto(g: Gpu, p: Pending, n: number): void {
+    if (n <= 0) return;
+    const gl = this.gl;
+    const t = g.targets[p.target];
+    gl.bindFramebuffer(gl.FRAMEBUFFER, t.framebuffer);
+    gl.viewport(0, 0, p.width, p.height);
+    // The same view, widened by the margin on every side (the zoom's translation moves by the margin).
+    const wide: View = { width: p.width / p.dpr, height: p.height / p.dpr, fit: p.view.fit, zoom: { k: p.view.zoom.k, x: p.view.zoom.x + p.mx / p.dpr, y: p.view.zoom.y + p.my / p.dpr } };
+    gl.useProgram(g.points);
+    gl.enable(gl.BLEND);
+    gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
+    gl.uniform4fv(g.clip, clipTransform(wide));
+    gl.uniform1f(g.size, Math.max(1, 2 * p.radius * p.dpr));
+    gl.bindVertexArray(g.vao);
+    gl.drawElements(gl.POINTS, n, gl.UNSIGNED_INT, 4 * p.drawn);
+    gl.bindVertexArray(null);
+    gl.disable(gl.BLEND);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    p.drawn += n;
   }
 
   /**
@@ -311,11 +369,7 @@ export class WebGl2Points implements PointLayer {
     const box = snapshotBox(s, view);
     gl.useProgram(g.quad);
     gl.activeTexture(gl.TEXTURE0);
-    gl.bindTexture(gl.TEXTURE_2D, g.texture);
-    // Nearest sampling also while moving: on SwiftShader bilinear filtering made a moved frame cost
-    // about 1.5× as much (26–29 against 40–42 frames/s for the quad alone, measured under load).
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+    gl.bindTexture(gl.TEXTURE_2D, g.targets[s.target].texture);
     gl.uniform1i(g.image, 0);
     // CSS pixels of the view -> clip space: (left, bottom, right, top), as texture row 0 is the bottom.
     gl.uniform4f(g.rect, (2 * box[0]) / view.width - 1, 1 - (2 * box[3]) / view.height, (2 * box[2]) / view.width - 1, 1 - (2 * box[1]) / view.height);
@@ -346,8 +400,10 @@ export class WebGl2Points implements PointLayer {
     gl.deleteBuffer(g.indices);
     gl.deleteVertexArray(g.vao);
     gl.deleteVertexArray(g.quadVao);
-    gl.deleteFramebuffer(g.framebuffer);
-    gl.deleteTexture(g.texture);
+    for (const t of g.targets) {
+      gl.deleteFramebuffer(t.framebuffer);
+      gl.deleteTexture(t.texture);
+    }
     gl.deleteProgram(g.points);
     gl.deleteProgram(g.quad);
     this.gpu = null;
