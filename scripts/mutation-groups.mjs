@@ -27,6 +27,6 @@ export const GROUPS = {
   // writeDirAtomic, resolveDir, writeFileAtomic; the engine's sync writes; export files and folders; checkpoints
   writes: ['models/io.ts:100-140', 'electron/engine/files.ts', 'electron/engine/exports/write.ts', 'electron/engine/training/checkpoint.ts'],
   // the t-SNE kernels: the gradient step and the exact repulsion; the input affinities (perplexity calibration, symmetrisation)
-  'tsne-gradient': ['electron/engine/projections/repulsion.ts:27-66', 'electron/engine/projections/tsne.ts:202-282'],
+  'tsne-gradient': ['electron/engine/projections/repulsion.ts:27-66', 'electron/engine/projections/tsne.ts:236-316'],
   'tsne-input': ['electron/engine/projections/affinities.ts'],
 };

@@ -13,6 +13,7 @@ import { loadavg } from 'node:os';
 import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
 import { pca } from '../../electron/engine/projections/pca.ts';
 import { runTsne } from '../../electron/engine/projections/tsne-runner.ts';
+import { closeProjectionWorkers } from '../../electron/engine/projections/projection-worker.ts';
 import { tsne, neighbourCount, DEFAULT_THETA, type TsneOptions } from '../../electron/engine/projections/tsne.ts';
 import { exactKl, knnAccuracy, sparseJointP } from '../../electron/engine/projections/quality.ts';
 import { knnAll } from '../../electron/engine/projections/knn.ts';
@@ -120,6 +121,11 @@ async function main(): Promise<void> {
     console.log(row(m));
   }
   const largest = Math.max(...sizes);
+  // The runs above reused warm workers (as the app does from the second layout on, and from the first
+  // when the view asked for the latents first); a cold start pays for two new workers too.
+  await closeProjectionWorkers();
+  const cold = await viaRunner('cold start (new workers), 20 its', all.subarray(0, largest * 50), largest, labels.subarray(0, largest), undefined, { iterations: 20 });
+  console.log(row(cold));
   const single = await viaRunner('fast t-SNE, one thread', all.subarray(0, largest * 50), largest, labels.subarray(0, largest), 1);
   console.log(row(single));
   const exactNeighbours = await viaRunner('fast t-SNE, exact neighbours', all.subarray(0, largest * 50), largest, labels.subarray(0, largest), undefined, { neighbours: 'exact' });
@@ -164,7 +170,7 @@ async function main(): Promise<void> {
     console.log(`  N = 10,000 in <= 10 s: ${fmt(r10.seconds)} s ${r10.seconds <= 10 ? 'ok' : 'MISSED'} (scikit-learn 1.2 Barnes-Hut ~28 s here: x${fmt(28 / r10.seconds, 1)})`);
     console.log(`  memory <= 500 MB: peak RSS ${fmt(r10.peakRssMb, 0)} MB ${r10.peakRssMb <= 500 ? 'ok' : 'MISSED'}`);
     console.log(`  10-NN accuracy >= 0.945 at 10,000: ${fmt(r10.accuracy, 4)} ${r10.accuracy >= 0.945 ? 'ok' : 'MISSED'} (scikit-learn 0.952)`);
-    console.log(`  first optimised frame <= 1 s at 10,000 (issue 18): ${fmt(r10.firstFrameMs ?? NaN, 0)} ms ${(r10.firstFrameMs ?? Infinity) <= 1000 ? 'ok' : 'MISSED'}`);
+    console.log(`  first optimised frame <= 1 s at 10,000 (issue 18): ${fmt(r10.firstFrameMs ?? NaN, 0)} ms with warm workers ${(r10.firstFrameMs ?? Infinity) <= 1000 ? 'ok' : 'MISSED'}; ${fmt(cold.firstFrameMs ?? NaN, 0)} ms from a cold start ${(cold.firstFrameMs ?? Infinity) <= 1000 ? 'ok' : 'MISSED'}`);
   }
   if (r5) console.log(`  10-NN accuracy >= 0.93 at 5,000: ${fmt(r5.accuracy, 4)} ${r5.accuracy >= 0.93 ? 'ok' : 'MISSED'}`);
   console.log(`load average at end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);

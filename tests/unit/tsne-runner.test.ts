@@ -2,7 +2,8 @@
 // cancellation at any moment, and errors.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runTsne, tsneWorkerEntry } from '../../electron/engine/projections/tsne-runner.ts';
-import { tsne, type TsneFrame } from '../../electron/engine/projections/tsne.ts';
+import { closeProjectionWorkers, idleProjectionWorkers, prewarmProjectionWorkers } from '../../electron/engine/projections/projection-worker.ts';
+import { FIRST_FRAME_ITERATIONS, tsne, type TsneFrame } from '../../electron/engine/projections/tsne.ts';
 import { pca } from '../../electron/engine/projections/pca.ts';
 import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
 
@@ -57,6 +58,33 @@ describe('t-SNE worker runner', () => {
       expect(frames).toBeGreaterThan(0);
       expect(framesAfterAbort).toBe(0);
     }
+  });
+
+  it('sends the first optimised frame after a few iterations, not a whole frame interval later', async () => {
+    const frames: TsneFrame[] = [];
+    await runTsne(data.subarray(0, 600 * 50), 600, 50, { perplexity: 30, iterations: 60, seed: 1, frameIntervalMs: 60_000 }, (f) => frames.push(f));
+    expect(frames.map((f) => f.iteration)).toEqual([0, FIRST_FRAME_ITERATIONS, 60]);
+  });
+
+  it('keeps a finished run\'s workers warm for the next layout, and ends a cancelled run\'s', async () => {
+    await closeProjectionWorkers();
+    expect(idleProjectionWorkers()).toBe(0);
+    await runTsne(data, N, 50, { perplexity: 30, iterations: 20, seed: 1 }, () => {}, undefined, { threads: 2 });
+    // The t-SNE thread and its helper wait for the next run, and serve it with the same result.
+    expect(idleProjectionWorkers()).toBe(2);
+    const again = await runTsne(data, N, 50, { perplexity: 30, iterations: 20, seed: 1 }, () => {}, undefined, { threads: 2 });
+    expect(idleProjectionWorkers()).toBe(2);
+    expect(Array.from(again)).toEqual(Array.from(tsne(data, N, 50, { perplexity: 30, iterations: 20, seed: 1 })));
+    const controller = new AbortController();
+    const run = runTsne(data, N, 50, { perplexity: 30, iterations: 5000, seed: 1 }, (f) => {
+      if (f.iteration >= 1) controller.abort();
+    }, controller.signal, { threads: 2 });
+    expect(idleProjectionWorkers()).toBe(0);
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(idleProjectionWorkers()).toBe(0);
+    prewarmProjectionWorkers();
+    expect(idleProjectionWorkers()).toBe(2);
+    await closeProjectionWorkers();
   });
 
   it('rejects at once when the signal is already aborted, and explains bad input', async () => {

@@ -108,7 +108,7 @@ describe('t-SNE in process', () => {
   it('throttles frames by time', () => {
     let count = 0;
     tsne(data, N, 50, { perplexity: 30, iterations: 200, seed: 1, frameIntervalMs: 60_000 }, () => count++);
-    expect(count).toBe(2); // the initial layout and the result
+    expect(count).toBe(3); // the initial layout, the first optimised one (FIRST_FRAME_ITERATIONS) and the result
   });
 
   it('stops with an AbortError when the signal is raised', () => {

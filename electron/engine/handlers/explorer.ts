@@ -12,6 +12,7 @@ import { readView, recentViews, saveView, seedLayoutCache } from '../explorer/sa
 import { runFactorMetrics } from '../disentanglement/run-metrics.ts';
 import { switchOnEpochs } from '../disentanglement/seed-agreement.ts';
 import { SAMPLE_MNIST } from '../datasets/types.ts';
+import { prewarmProjectionWorkers } from '../projections/projection-worker.ts';
 
 const SNAPSHOT_NONE = (s: number | undefined | null) => (s === undefined || s === null ? undefined : s);
 
@@ -73,6 +74,8 @@ export const explorerHandlers: HandlerMap = {
   'explorer.place': async ({ runDir, files, layout, k }, ctx) => placeFiles(await ctx.sessions.get(runDir), files, layout, k),
 
   'explorer.latents': async ({ runDir }, ctx) => {
+    // The Embedding view asks for the latents before its first layout: start the layout workers now.
+    prewarmProjectionWorkers();
     const session = await ctx.sessions.get(runDir);
     const e = await session.encode();
     return { means: e.means, labels: e.labels, indices: e.indices, latent: session.latent, count: e.count, total: e.total, capped: e.capped, modelEpoch: e.modelEpoch };

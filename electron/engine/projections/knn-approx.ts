@@ -338,7 +338,7 @@ export function knnApprox(data: ArrayLike<number>, n: number, dim: number, k: nu
   runApproxStage(shared, forest, -1, k, options, [0, 1], signal);
   for (let r = 0; r < options.rounds; r++) runApproxStage(shared, forest, r, k, options, [0, 1], signal);
   const last = shared.graphs[options.rounds % 2];
-  return { k, indices: last.indices, distances: last.distances };
+  return { k, indices: last.indices, distances: last.distances, locality: forest[0].order };
 }
 
 export function newApproxShared(n: number, dim: number, k: number): ApproxShared {
@@ -408,5 +408,7 @@ export function knnApproxShared(data: ArrayLike<number>, n: number, dim: number,
   stage(-1);
   for (let r = 0; r < options.rounds; r++) stage(r);
   const last = shared.graphs[options.rounds % 2];
-  return { k, indices: last.indices.slice(0, n * k), distances: last.distances.slice(0, n * k) };
+  // stage(-1) built the forest (assigned inside the closure, which TypeScript does not follow).
+  const built = forest as RpTree[] | null;
+  return { k, indices: last.indices.slice(0, n * k), distances: last.distances.slice(0, n * k), locality: built?.[0].order };
 }

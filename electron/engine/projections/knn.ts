@@ -19,6 +19,12 @@ export interface KnnResult {
   indices: Int32Array;
   /** N x k squared Euclidean distances, ascending. */
   distances: Float64Array;
+  /**
+   * A permutation of the points that keeps neighbours close together (the approximate search's first
+   * random-projection tree, leaf by leaf), when the search made one: t-SNE stores its points in this
+   * order so that a point's neighbours sit near it in memory.
+   */
+  locality?: Int32Array;
 }
 
 const LEAF_SIZE = 16;

@@ -105,7 +105,9 @@ export function serveHelper(buffers: HelperBuffers): void {
   const ctrl = v.control;
   let tree: DualTreeRepulsion | null = null;
   let forest: RpTree[] | null = null;
-  let seen = Atomics.load(ctrl, SEQ);
+  // Buffers are new for every run (SEQ starts at 0): a command posted before this thread started,
+  // such as an exit from a t-SNE thread that stopped waiting for it, is seen at once.
+  let seen = 0;
   Atomics.store(ctrl, READY, 1);
   Atomics.notify(ctrl, READY);
   for (;;) {

@@ -2,7 +2,7 @@
 // imports): the same handlers serve Node worker_threads (tsne-worker.ts) or browser Web Workers.
 import { tsne, type TsneFrame, type TsneOptions } from './tsne.ts';
 import { HelperLink, serveHelper, type HelperBuffers } from './tsne-parallel.ts';
-import { umap, type UmapOptions } from './umap.ts';
+import type { UmapOptions } from './umap.ts';
 
 /** To the t-SNE worker: run one layout. */
 export interface TsneRequest {
@@ -55,16 +55,4 @@ export function serveTsneRequest(request: TsneRequest, post: PostReply): void {
 
 export function serveHelperRequest(request: HelperRequest): void {
   serveHelper(request.buffers);
-}
-
-/** Runs one UMAP layout to completion, posting frames (coords transferred) and the final frame, or an error. */
-export function serveUmapRequest(request: UmapRequest, post: PostReply): void {
-  try {
-    umap(request.data, request.n, request.dim, request.options, (frame) => {
-      post({ type: 'frame', frame }, [frame.coords.buffer as ArrayBuffer]);
-    });
-  } catch (error) {
-    const e = error instanceof Error ? error : new Error(String(error));
-    post({ type: 'error', name: e.name, message: e.message }, []);
-  }
 }

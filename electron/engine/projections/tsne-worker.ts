@@ -1,13 +1,21 @@
-// Worker-thread entry of the t-SNE runner (node:worker_threads), for three roles: the t-SNE thread
-// ('run'), its helper thread ('helper') and a UMAP layout ('umap', umap-runner.ts). Bundled builds must emit this file as its own entry, next
-// to the chunk that contains tsne-runner.ts, under the name tsne-worker.js.
+// Worker-thread entry of the projections (node:worker_threads), for three roles: the t-SNE thread
+// ('run'), its helper thread ('helper') and a UMAP layout ('umap', umap-runner.ts). Bundled builds
+// must emit this file as its own entry, next to the chunk that contains tsne-runner.ts, under the
+// name tsne-worker.js. A worker serves one request after another: the runners keep finished
+// workers warm for the next layout (projection-worker.ts).
 import { parentPort } from 'node:worker_threads';
-import { serveHelperRequest, serveTsneRequest, serveUmapRequest, type HelperRequest, type TsneRequest, type UmapRequest } from './tsne-protocol.ts';
+import { serveHelperRequest, serveTsneRequest, type HelperRequest, type PostReply, type TsneRequest, type UmapRequest } from './tsne-protocol.ts';
 
 if (!parentPort) throw new Error('tsne-worker.ts must run as a worker thread');
 const port = parentPort;
-port.once('message', (request: TsneRequest | HelperRequest | UmapRequest) => {
+const post: PostReply = (reply, transfer) => port.postMessage(reply, transfer);
+port.on('message', (request: TsneRequest | HelperRequest | UmapRequest) => {
   if (request.type === 'helper') serveHelperRequest(request);
-  else if (request.type === 'umap') serveUmapRequest(request, (reply, transfer) => port.postMessage(reply, transfer));
-  else serveTsneRequest(request, (reply, transfer) => port.postMessage(reply, transfer));
+  // umap-js is loaded only by a worker that lays out UMAP.
+  else if (request.type === 'umap') {
+    import('./umap-protocol.ts').then(
+      (m) => m.serveUmapRequest(request, post),
+      (error: Error) => post({ type: 'error', name: error.name, message: error.message }, []),
+    );
+  } else serveTsneRequest(request, post);
 });

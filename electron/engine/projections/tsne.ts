@@ -8,7 +8,7 @@
 import { mulberry32 } from '../random.ts';
 import { CancelledError } from '../../contract/errors.ts';
 import { conditionalAffinities, symmetrise, type JointP } from './affinities.ts';
-import { knnAll } from './knn.ts';
+import { knnAll, type KnnResult } from './knn.ts';
 import { DEFAULT_APPROX, knnApprox, knnApproxShared } from './knn-approx.ts';
 import { pca } from './pca.ts';
 import { DualTreeRepulsion, repulsionExact } from './repulsion.ts';
@@ -36,7 +36,7 @@ export interface TsneOptions {
 }
 
 export interface TsneFrame {
-  /** 0 = the initial layout (sent before the neighbour search), then 1..iterations. */
+  /** 0 = the initial layout (sent before the neighbour search), then 1..iterations (the first after FIRST_FRAME_ITERATIONS). */
   iteration: number;
   iterations: number;
   /** N x 2 layout, row-major. */
@@ -59,6 +59,8 @@ export function usesApproximateNeighbours(n: number, options: Pick<TsneOptions, 
   return mode === 'approximate' || (mode === 'auto' && n >= APPROX_MIN_POINTS);
 }
 const KL_INTERVAL_MS = 1000;
+/** The first frame after the start is sent after this many iterations, whatever frameIntervalMs says. */
+export const FIRST_FRAME_ITERATIONS = 10;
 
 /** Something with an `aborted` flag: an AbortSignal, or a plain object in a worker. */
 export interface StopFlag {
@@ -129,12 +131,14 @@ export function initialLayout(data: ArrayLike<number>, n: number, dim: number, o
 export class TsneOptimizer {
   readonly n: number;
   readonly iterations: number;
-  /** Current layout, N x 2. */
+  /** Current layout, N x 2, in storage order (the input's, or the one prepare() chose; coords() maps back). */
   readonly y: Float64Array;
   iteration = 0;
   P: JointP | null = null;
   /** Z of the last step (sum of unnormalised q over ordered pairs). */
   lastSumQ = 0;
+  /** Storage position -> input point, once prepare() has reordered the points (null: input order). */
+  private order: Int32Array | null = null;
   private readonly update: Float64Array;
   private readonly gains: Float64Array;
   private readonly grad: Float64Array;
@@ -189,6 +193,7 @@ export class TsneOptimizer {
         ? knnApproxShared(this.data, n, this.dim, k, seed, signal, helper, DEFAULT_APPROX)
         : knnApprox(this.data, n, this.dim, k, seed, signal, DEFAULT_APPROX);
     if (signal?.aborted) throw new CancelledError('t-SNE cancelled');
+    if (knn.locality) this.reorder(knn, knn.locality);
     const P = symmetrise(conditionalAffinities(knn, this.options.perplexity));
     let h = 0;
     for (let t = 0; t < P.values.length; t++) {
@@ -197,6 +202,35 @@ export class TsneOptimizer {
     }
     this.pEntropyTerm = h;
     this.P = P;
+  }
+
+  /**
+   * Stores the points in `order` from now on (y and the neighbour lists; coords() maps back), so
+   * that the attraction's reads and writes of a point's neighbours stay close in memory: at 70,000
+   * points y and the gradient no longer fit in a core's cache.
+   */
+  private reorder(knn: KnnResult, order: Int32Array): void {
+    const { n, y } = this;
+    const k = knn.k;
+    const position = new Int32Array(n);
+    for (let p = 0; p < n; p++) position[order[p]] = p;
+    const indices = new Int32Array(n * k);
+    const distances = new Float64Array(n * k);
+    for (let p = 0; p < n; p++) {
+      const from = order[p] * k;
+      for (let t = 0; t < k; t++) {
+        indices[p * k + t] = position[knn.indices[from + t]];
+        distances[p * k + t] = knn.distances[from + t];
+      }
+    }
+    knn.indices = indices;
+    knn.distances = distances;
+    const old = Float64Array.from(y);
+    for (let p = 0; p < n; p++) {
+      y[2 * p] = old[2 * order[p]];
+      y[2 * p + 1] = old[2 * order[p] + 1];
+    }
+    this.order = order;
   }
 
   /** One gradient-descent iteration. Returns KL(P||Q) at the positions before the step if asked. */
@@ -281,14 +315,22 @@ export class TsneOptimizer {
     return withKl ? this.pEntropyTerm + crossTerm + Math.log(sumQ) : undefined;
   }
 
+  /** The layout (N x 2) in the input's point order. */
   coords(): Float32Array {
-    return Float32Array.from(this.y);
+    const { order, y } = this;
+    if (!order) return Float32Array.from(y);
+    const out = new Float32Array(2 * this.n);
+    for (let p = 0; p < this.n; p++) {
+      out[2 * order[p]] = y[2 * p];
+      out[2 * order[p] + 1] = y[2 * p + 1];
+    }
+    return out;
   }
 }
 
 /**
- * Runs t-SNE in the calling thread. onFrame receives the initial layout at once, then a frame at most
- * every frameIntervalMs, then the final layout (done: true). Throws a CancelledError when signal aborts.
+ * Runs t-SNE in the calling thread. onFrame receives the initial layout at once, then a frame after
+ * FIRST_FRAME_ITERATIONS iterations and at most every frameIntervalMs after that, then the final layout (done: true). Throws a CancelledError when signal aborts.
  */
 export function tsne(
   data: ArrayLike<number>,
@@ -312,7 +354,8 @@ export function tsne(
     if (signal?.aborted) throw new CancelledError('t-SNE cancelled');
     const isLast = it === total;
     const t = now();
-    const due = onFrame !== undefined && (isLast || t - last >= interval);
+    // The first optimised layout goes out after a few iterations, not a whole interval later.
+    const due = onFrame !== undefined && (isLast || it === FIRST_FRAME_ITERATIONS || t - last >= interval);
     // The KL costs a log per pair: at most once a second (and at the end), not with every frame.
     const withKl = due && (isLast || t - lastKl >= KL_INTERVAL_MS);
     kl = opt.step(withKl);
