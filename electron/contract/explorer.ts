@@ -159,8 +159,8 @@ export interface ExplorerRequests {
   };
   /**
    * Image files encoded with the run's preprocessing and placed on a layout: exactly on PCA and raw
-   * layouts; on t-SNE (computed before by explorer.embed with these settings) from their latent
-   * neighbours, then steps with the old points fixed. With their reconstructions, k nearest test
+   * layouts; on t-SNE and UMAP (computed before by explorer.embed with these settings) from their
+   * latent neighbours, then steps with the old points fixed. With their reconstructions, k nearest test
    * images and, for semi-supervised runs, class probabilities (count × classes).
    */
   'explorer.place': {
@@ -263,6 +263,8 @@ export interface SavedViewListing {
 /** A layout of the Embedding view. */
 export type ExploreLayout =
   | { method: 'tsne'; part?: LatentPart; perplexity: number; iterations: number; seed: number }
+  /** A UMAP layout laid out before by explorer.embed with these settings (iterations = its epochs). */
+  | { method: 'umap'; part?: LatentPart; neighbours?: number; minDist?: number; iterations: number; seed: number }
   | { method: 'pca' }
   | { method: 'raw'; dims?: [number, number] };
 

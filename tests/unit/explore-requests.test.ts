@@ -72,6 +72,34 @@ describe('exploration requests', () => {
     await expect(request('explorer.place', { runDir: RUN, files: [{ name: 'three.png', bytes }], layout: { method: 'tsne', perplexity: 30, iterations: 1000, seed: 1 }, k: 4 })).rejects.toThrow(/not computed yet/);
   });
 
+  it('places an image file on a UMAP layout by its own point once the layout is computed', async () => {
+    const umap = { method: 'umap', part: 'all', neighbours: 15, minDist: 0.1, iterations: 60, seed: 4 };
+    const images = await request('explorer.images', { runDir: RUN, positions: Int32Array.from([3]) });
+    const bytes = new Uint8Array(await sharp(Buffer.from(images.pixels), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer());
+    await expect(request('explorer.place', { runDir: RUN, files: [{ name: 'three.png', bytes }], layout: umap, k: 4 })).rejects.toThrow(/This UMAP layout is not computed yet/);
+    const { jobId, count } = await request('explorer.embed', { runDir: RUN, part: 'all', perplexity: 30, iterations: 60, seed: 4, method: 'umap', neighbours: 15, minDist: 0.1 });
+    expect(jobId).toEqual(expect.any(String));
+    // Asking for the layout again while it runs would restart it: wait until a placement succeeds.
+    const deadline = Date.now() + 100_000;
+    let placed: any = null;
+    while (!placed && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      placed = await request('explorer.place', { runDir: RUN, files: [{ name: 'three.png', bytes }], layout: umap, k: 4 }).catch((e: Error) => {
+        if (!/not computed yet/.test(e.message)) throw e;
+        return null;
+      });
+    }
+    const { coords } = await request('explorer.embed', { runDir: RUN, part: 'all', perplexity: 30, iterations: 60, seed: 4, method: 'umap', neighbours: 15, minDist: 0.1 });
+    let minX = Infinity;
+    let maxX = -Infinity;
+    for (let i = 0; i < count; i++) {
+      minX = Math.min(minX, coords![2 * i]);
+      maxX = Math.max(maxX, coords![2 * i]);
+    }
+    expect(placed).toMatchObject({ count: 1, exact: false });
+    expect(Math.hypot(placed.coords[0] - coords![6], placed.coords[1] - coords![7])).toBeLessThan(0.05 * (maxX - minX));
+  });
+
   it('walks between two test images: the first and last decoded images are theirs, the middle differs from both', async () => {
     const { means, latent } = await request('explorer.latents', { runDir: RUN });
     const ends = new Float32Array(2 * latent);

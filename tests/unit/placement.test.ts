@@ -1,6 +1,8 @@
 // Placing new points on a layout, nearest neighbours of a query, and paths between two codes.
 import { describe, expect, it } from 'vitest';
 import { applyLinearLayout, pcaLayout, placeOnTsne, rawLayout } from '../../electron/engine/projections/placement.ts';
+import { placeOnUmap } from '../../electron/engine/projections/umap-placement.ts';
+import { umap } from '../../electron/engine/projections/umap.ts';
 import { interpolate, nearestRows } from '../../electron/engine/projections/neighbours.ts';
 import { knnBruteForce } from '../../electron/engine/projections/knn.ts';
 import { mulberry32 } from '../../electron/engine/random.ts';
@@ -42,6 +44,44 @@ describe('placing new points', () => {
     expect(spread).toBeLessThan(3);
     const start = placeOnTsne(ref.data, ref.layout, 600, copy, 1, ref.dim, { perplexity: 10, iterations: 0 });
     expect(Math.abs(start[0] - 20 * ref.label[7])).toBeLessThan(3);
+  });
+
+  it('puts new points on a fixed UMAP layout next to their latent neighbours\' positions, repeatably for a seed', () => {
+    const ref = clusters(600, 6);
+    const layout = umap(ref.data, 600, ref.dim, { seed: 1, epochs: 100 });
+    // The size of a cluster on the map: mean distance of its points to its centre.
+    let radius = 0;
+    for (let c = 0; c < 3; c++) {
+      let cx = 0;
+      let cy = 0;
+      for (let i = c; i < 600; i += 3) {
+        cx += layout[2 * i] / 200;
+        cy += layout[2 * i + 1] / 200;
+      }
+      for (let i = c; i < 600; i += 3) radius += Math.hypot(layout[2 * i] - cx, layout[2 * i + 1] - cy) / 600;
+    }
+    const fresh = clusters(60, 7);
+    const options = { neighbours: 15, minDist: 0.1, epochs: 100, seed: 2 };
+    const placed = placeOnUmap(ref.data, layout, 600, fresh.data, 60, ref.dim, options);
+    expect(Array.from(placeOnUmap(ref.data, layout, 600, fresh.data, 60, ref.dim, options))).toEqual(Array.from(placed));
+    expect(Array.from(placeOnUmap(ref.data, layout, 600, fresh.data, 60, ref.dim, { ...options, seed: 3 }))).not.toEqual(Array.from(placed));
+    const latent = nearestRows(ref.data, 600, fresh.data, 60, ref.dim, 5);
+    const onMap = nearestRows(layout, 600, placed, 60, 2, 1);
+    for (let i = 0; i < 60; i++) {
+      let cx = 0;
+      let cy = 0;
+      for (let t = 0; t < 5; t++) {
+        cx += layout[2 * latent.indices[5 * i + t]] / 5;
+        cy += layout[2 * latent.indices[5 * i + t] + 1] / 5;
+      }
+      // Within its cluster (clusters lie ~10 radii apart), near where its 5 latent neighbours lie.
+      expect(Math.hypot(placed[2 * i] - cx, placed[2 * i + 1] - cy)).toBeLessThan(2 * radius);
+      expect(ref.label[onMap.indices[i]]).toBe(fresh.label[i]);
+    }
+    // A copy of an old point lands by it.
+    const copy = ref.data.slice(11 * ref.dim, 12 * ref.dim);
+    const [x, y] = placeOnUmap(ref.data, layout, 600, copy, 1, ref.dim, { seed: 3 });
+    expect(Math.hypot(x - layout[22], y - layout[23])).toBeLessThan(radius);
   });
 
   it('is exact on PCA and raw layouts', () => {

@@ -5,7 +5,8 @@ import type { ExploreLayout } from '../../contract/explorer.ts';
 import { UserError } from '../../contract/errors.ts';
 import { interpolate, nearestRows, type Metric } from '../projections/neighbours.ts';
 import { applyLinearLayout, pcaLayout, placeOnTsne, rawLayout, type LinearLayout } from '../projections/placement.ts';
-import { layoutKey, partColumns } from './embedding.ts';
+import { layoutKey, partColumns, type EmbedSettings } from './embedding.ts';
+import { placeOnUmap } from '../projections/umap-placement.ts';
 import type { RunSession } from './session.ts';
 import { sliceColumns } from './session.ts';
 import { asModelSees, imageForRun } from './style-tools.ts';
@@ -70,8 +71,8 @@ export async function linearLayout(session: RunSession, layout: ExploreLayout): 
 
 /**
  * Encodes image files with the run's preprocessing and places them on a layout: exactly on PCA and
- * raw layouts, on t-SNE from their neighbours then 100 steps with the old points fixed (the layout
- * must have been computed for these settings, by explorer.embed).
+ * raw layouts, on t-SNE and UMAP from their neighbours then steps with the old points fixed (the
+ * layout must have been computed for these settings, by explorer.embed).
  */
 export async function placeFiles(session: RunSession, files: { name: string; bytes: Uint8Array }[], layout: ExploreLayout, k: number) {
   if (!Array.isArray(files) || files.length < 1 || files.length > MAX_PLACED) throw new UserError(`files must hold 1 to ${MAX_PLACED} images.`);
@@ -93,13 +94,20 @@ export async function placeFiles(session: RunSession, files: { name: string; byt
   const reconstructions = session.decodeWith(model, means, files.length);
   const probabilities = session.run.model.objective === 'ssvae' ? model.classify(pixels, files.length) : undefined;
   let coords: Float32Array;
-  if (layout.method === 'tsne') {
-    const settings = { part: layout.part ?? 'all', perplexity: layout.perplexity, iterations: layout.iterations, seed: layout.seed };
+  if (layout.method === 'tsne' || layout.method === 'umap') {
+    const umap = layout.method === 'umap';
+    const settings: EmbedSettings = umap
+      ? { method: 'umap', part: layout.part ?? 'all', perplexity: 30, iterations: layout.iterations, seed: layout.seed, neighbours: layout.neighbours ?? 15, minDist: layout.minDist ?? 0.1 }
+      : { part: layout.part ?? 'all', perplexity: layout.perplexity, iterations: layout.iterations, seed: layout.seed };
     const map = session.layouts.get(layoutKey(session.version, settings));
-    if (!map) throw new UserError('This t-SNE layout is not computed yet for the current model: lay it out first, then place images on it.');
+    if (!map) throw new UserError(`This ${umap ? 'UMAP' : 't-SNE'} layout is not computed yet for the current model: lay it out first, then place images on it.`);
     const [from, to] = partColumns(session, settings.part);
     const slice = (x: Float32Array, n: number) => (from === 0 && to === L ? x : sliceColumns(x, n, L, from, to));
-    coords = placeOnTsne(slice(e.means, e.count), map, e.count, slice(means, files.length), files.length, to - from, { perplexity: Math.min(layout.perplexity, Math.max(1, Math.floor((e.count - 1) / 3) - 1)) });
+    const reference = slice(e.means, e.count);
+    const fresh = slice(means, files.length);
+    coords = umap
+      ? placeOnUmap(reference, map, e.count, fresh, files.length, to - from, { neighbours: Math.min(settings.neighbours!, e.count - 1), minDist: settings.minDist, epochs: settings.iterations, seed: settings.seed })
+      : placeOnTsne(reference, map, e.count, fresh, files.length, to - from, { perplexity: Math.min(settings.perplexity, Math.max(1, Math.floor((e.count - 1) / 3) - 1)) });
   } else coords = applyLinearLayout((await linearLayout(session, layout)).map, means, files.length);
   const knn = nearestRows(e.means, e.count, means, files.length, L, Math.min(k, e.count));
   return {
@@ -115,6 +123,6 @@ export async function placeFiles(session: RunSession, files: { name: string; byt
     k: knn.k,
     size: session.imageSize,
     channels: session.channels,
-    exact: layout.method !== 'tsne',
+    exact: layout.method === 'pca' || layout.method === 'raw',
   };
 }

@@ -18,80 +18,135 @@ export interface TsnePlacementOptions {
 }
 
 const LEAF = 8;
+const MAX_DEPTH = 40;
 
-/** A static quadtree over the fixed layout: nodes with centre of mass, count and cell width. */
+/**
+ * A static quadtree over the fixed layout, flat in typed arrays: per node its centre of mass, squared
+ * cell width, point count, children (consecutive ids; none for a leaf) and point range. Points are
+ * stored in tree order so a leaf's points are contiguous.
+ */
 class FixedQuadtree {
-  // Per node: centre of mass, cell width, point count, children (empty for a leaf) and point range.
-  readonly cx: number[] = [];
-  readonly cy: number[] = [];
-  readonly width: number[] = [];
-  readonly count: number[] = [];
-  readonly kids: number[][] = [];
-  readonly lo: number[] = [];
-  readonly hi: number[] = [];
+  readonly cx: Float64Array;
+  readonly cy: Float64Array;
+  readonly width2: Float64Array;
+  readonly count: Float64Array;
+  readonly firstChild: Int32Array;
+  readonly childCount: Int32Array;
+  readonly lo: Int32Array;
+  readonly hi: Int32Array;
+  readonly nodes: number;
+  /** Tree position -> point index, and the points' coordinates in tree order. */
   readonly order: Int32Array;
+  readonly px: Float64Array;
+  readonly py: Float64Array;
+  private stack = new Int32Array(256);
 
-  constructor(
-    readonly x: Float64Array,
-    readonly y: Float64Array,
-  ) {
+  constructor(x: Float64Array, y: Float64Array) {
     const n = x.length;
-    this.order = Int32Array.from({ length: n }, (_, i) => i);
+    const order = Int32Array.from({ length: n }, (_, i) => i);
     let minX = Infinity;
     let minY = Infinity;
     let maxX = -Infinity;
     let maxY = -Infinity;
     for (let i = 0; i < n; i++) {
-      minX = Math.min(minX, x[i]);
-      maxX = Math.max(maxX, x[i]);
-      minY = Math.min(minY, y[i]);
-      maxY = Math.max(maxY, y[i]);
+      if (x[i] < minX) minX = x[i];
+      if (x[i] > maxX) maxX = x[i];
+      if (y[i] < minY) minY = y[i];
+      if (y[i] > maxY) maxY = y[i];
     }
-    const size = Math.max(maxX - minX, maxY - minY, 1e-9);
-    this.build(0, n, minX, minY, size, 0);
-  }
-
-  private build(lo: number, hi: number, x0: number, y0: number, size: number, depth: number): number {
-    const node = this.cx.length;
-    let sx = 0;
-    let sy = 0;
-    for (let p = lo; p < hi; p++) {
-      sx += this.x[this.order[p]];
-      sy += this.y[this.order[p]];
-    }
-    const count = hi - lo;
-    this.cx.push(sx / count);
-    this.cy.push(sy / count);
-    this.width.push(size);
-    this.count.push(count);
-    this.kids.push([]);
-    this.lo.push(lo);
-    this.hi.push(hi);
-    if (count <= LEAF || depth > 40) return node;
-    // Partition into the four quadrants (in place), then recurse.
-    const half = size / 2;
-    const mx = x0 + half;
-    const my = y0 + half;
-    const quadrant = (i: number) => (this.x[i] >= mx ? 1 : 0) + (this.y[i] >= my ? 2 : 0);
-    const bounds = [lo];
-    let start = lo;
-    for (let qd = 0; qd < 4; qd++) {
-      for (let p = start; p < hi; p++) {
-        if (quadrant(this.order[p]) === qd) {
-          const t = this.order[start];
-          this.order[start] = this.order[p];
-          this.order[p] = t;
-          start++;
-        }
+    // Nodes are made breadth first, so each node's children get consecutive ids.
+    let capacity = Math.max(16, Math.ceil((4 * n) / LEAF) + 16);
+    let lo = new Int32Array(capacity);
+    let hi = new Int32Array(capacity);
+    let x0s = new Float64Array(capacity);
+    let y0s = new Float64Array(capacity);
+    let sizes = new Float64Array(capacity);
+    let depth = new Int32Array(capacity);
+    let firstChild = new Int32Array(capacity);
+    let childCount = new Int32Array(capacity);
+    const grow = (): void => {
+      capacity *= 2;
+      const g = <T extends Int32Array | Float64Array>(a: T): T => {
+        const b = new (a.constructor as { new (len: number): T })(capacity);
+        b.set(a);
+        return b;
+      };
+      lo = g(lo);
+      hi = g(hi);
+      x0s = g(x0s);
+      y0s = g(y0s);
+      sizes = g(sizes);
+      depth = g(depth);
+      firstChild = g(firstChild);
+      childCount = g(childCount);
+    };
+    let nodes = 1;
+    lo[0] = 0;
+    hi[0] = n;
+    x0s[0] = minX;
+    y0s[0] = minY;
+    sizes[0] = Math.max(maxX - minX, maxY - minY, 1e-9);
+    const quadrant = new Uint8Array(n);
+    const bounds = [0, 0, 0, 0, 0];
+    for (let node = 0; node < nodes; node++) {
+      const l = lo[node];
+      const h = hi[node];
+      if (h - l <= LEAF || depth[node] > MAX_DEPTH) continue;
+      const half = sizes[node] / 2;
+      const mx = x0s[node] + half;
+      const my = y0s[node] + half;
+      // Counting sort of the range by quadrant.
+      const counts = [0, 0, 0, 0];
+      for (let p = l; p < h; p++) {
+        const i = order[p];
+        const q = (x[i] >= mx ? 1 : 0) + (y[i] >= my ? 2 : 0);
+        quadrant[p] = q;
+        counts[q]++;
       }
-      bounds.push(start);
+      bounds[0] = l;
+      for (let q = 0; q < 4; q++) bounds[q + 1] = bounds[q] + counts[q];
+      const sorted = new Int32Array(h - l);
+      const fill = bounds.slice(0, 4);
+      for (let p = l; p < h; p++) sorted[fill[quadrant[p]]++ - l] = order[p];
+      order.set(sorted, l);
+      firstChild[node] = nodes;
+      for (let q = 0; q < 4; q++) {
+        if (bounds[q + 1] === bounds[q]) continue;
+        if (nodes >= capacity) grow();
+        const c = nodes++;
+        lo[c] = bounds[q];
+        hi[c] = bounds[q + 1];
+        x0s[c] = x0s[node] + (q & 1 ? half : 0);
+        y0s[c] = y0s[node] + (q & 2 ? half : 0);
+        sizes[c] = half;
+        depth[c] = depth[node] + 1;
+        childCount[node]++;
+      }
     }
-    const children: [number, number, number, number][] = [];
-    for (let qd = 0; qd < 4; qd++) {
-      if (bounds[qd + 1] > bounds[qd]) children.push([bounds[qd], bounds[qd + 1], x0 + (qd & 1 ? half : 0), y0 + (qd & 2 ? half : 0)]);
+    this.nodes = nodes;
+    this.order = order;
+    this.px = Float64Array.from(order, (i) => x[i]);
+    this.py = Float64Array.from(order, (i) => y[i]);
+    this.lo = lo.slice(0, nodes);
+    this.hi = hi.slice(0, nodes);
+    this.firstChild = firstChild.slice(0, nodes);
+    this.childCount = childCount.slice(0, nodes);
+    this.width2 = Float64Array.from(sizes.subarray(0, nodes), (w) => w * w);
+    this.count = new Float64Array(nodes);
+    this.cx = new Float64Array(nodes);
+    this.cy = new Float64Array(nodes);
+    for (let node = 0; node < nodes; node++) {
+      let sx = 0;
+      let sy = 0;
+      for (let p = this.lo[node]; p < this.hi[node]; p++) {
+        sx += this.px[p];
+        sy += this.py[p];
+      }
+      const c = this.hi[node] - this.lo[node];
+      this.count[node] = c;
+      this.cx[node] = sx / c;
+      this.cy[node] = sy / c;
     }
-    this.kids[node] = children.map(([a, b, cx0, cy0]) => this.build(a, b, cx0, cy0, half, depth + 1));
-    return node;
   }
 
   /**
@@ -99,31 +154,35 @@ class FixedQuadtree {
    * cell far enough (width / distance < theta) counts as its points at their centre of mass.
    * `skip` excludes one fixed point (for the normaliser of the fixed layout itself).
    */
-  repulsion(px: number, py: number, theta: number, out: Float64Array, skip = -1): number {
+  repulsion(qx: number, qy: number, theta: number, out: Float64Array, skip = -1): number {
+    const { cx, cy, width2, count, firstChild, childCount, lo, hi, px, py, order } = this;
+    const theta2 = theta * theta;
     let fx = 0;
     let fy = 0;
     let sumW = 0;
-    const stack = [0];
-    while (stack.length > 0) {
-      const node = stack.pop()!;
-      const dx = px - this.cx[node];
-      const dy = py - this.cy[node];
+    let stack = this.stack;
+    let top = 0;
+    stack[top++] = 0;
+    while (top > 0) {
+      const node = stack[--top];
+      const dx = qx - cx[node];
+      const dy = qy - cy[node];
       const d2 = dx * dx + dy * dy;
-      const leaf = this.kids[node].length === 0;
-      if (!leaf && this.width[node] * this.width[node] < theta * theta * d2) {
+      const kids = childCount[node];
+      if (kids > 0 && width2[node] < theta2 * d2) {
         const w = 1 / (1 + d2);
-        const c = this.count[node];
+        const c = count[node];
         sumW += c * w;
         fx += c * w * w * dx;
         fy += c * w * w * dy;
         continue;
       }
-      if (leaf) {
-        for (let p = this.lo[node]; p < this.hi[node]; p++) {
-          const j = this.order[p];
-          if (j === skip) continue;
-          const ex = px - this.x[j];
-          const ey = py - this.y[j];
+      if (kids === 0) {
+        const e = hi[node];
+        for (let p = lo[node]; p < e; p++) {
+          if (order[p] === skip) continue;
+          const ex = qx - px[p];
+          const ey = qy - py[p];
           const w = 1 / (1 + ex * ex + ey * ey);
           sumW += w;
           fx += w * w * ex;
@@ -131,7 +190,13 @@ class FixedQuadtree {
         }
         continue;
       }
-      for (const child of this.kids[node]) stack.push(child);
+      if (top + 4 > stack.length) {
+        const bigger = new Int32Array(stack.length * 2);
+        bigger.set(stack);
+        stack = this.stack = bigger;
+      }
+      const first = firstChild[node];
+      for (let c = 0; c < kids; c++) stack[top++] = first + c;
     }
     out[0] = fx;
     out[1] = fy;
