@@ -185,6 +185,26 @@ test('Place: two chosen image files appear on the t-SNE map with reconstruction,
   await expect(page.getByRole('region', { name: 'Walk' }).getByTestId('walk-ends')).toContainText('to mine-3.png');
 });
 
+test('Place on UMAP: with the map switched to UMAP, a chosen file lands on the UMAP map', async () => {
+  const conn = await connectHost(host.url);
+  const runDir = (await conn.client.request('explorer.runs', {})).runs.find((r) => r.name === 'mnist-ssvae')!.runDir;
+  const images = await conn.client.request('explorer.images', { runDir, positions: Int32Array.from([7]) });
+  conn.close();
+  const png = await sharp(Buffer.from(images.pixels), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
+  await page.getByRole('combobox', { name: 'Layout' }).selectOption('umap');
+  await expect(page.getByRole('status', { name: 'Embedding status' })).toContainText(/UMAP done/, { timeout: 240_000 });
+  const panel = page.getByRole('region', { name: 'Place new images' });
+  await expect(panel).toContainText('UMAP, from their latent neighbours');
+  const before = await whitePixels();
+  await panel.getByLabel('Images to place').setInputFiles([{ name: 'mine-7.png', mimeType: 'image/png', buffer: png }]);
+  await expect(panel.getByRole('status', { name: 'Place status' })).toContainText('1 image placed on the UMAP map', { timeout: 60_000 });
+  await expect(panel.getByRole('listitem', { name: 'Placed mine-7.png' }).getByRole('button', { name: /^Nearest #/ }).first()).toHaveAttribute('aria-label', /^Nearest #7:/);
+  await expect.poll(whitePixels, { timeout: 10_000 }).toBeGreaterThan(before + 30);
+  await page.screenshot({ path: screenshotPath('panels-place-umap'), fullPage: true });
+  await page.getByRole('combobox', { name: 'Layout' }).selectOption('tsne');
+  await expect(page.getByRole('status', { name: 'Embedding status' })).toContainText(/t-SNE done/, { timeout: 60_000 });
+});
+
 /** Sets up a view to save: an anchor, a walk to one of its neighbours, k and metric, a Manifold range; returns what a user would see again. */
 async function arrangeView(nth: number, range: string): Promise<{ anchor: string; target: string; range: string }> {
   await page.getByRole('tab', { name: 'Embedding' }).click();
