@@ -12,10 +12,12 @@ export function bitsPerDim(nats: number, dims: number): number {
 }
 
 /** One sentence on the unit, for captions and tooltips. */
-export function lossUnitsNote(likelihood: LikelihoodKind, dims: number): string {
-  if (likelihood === 'bernoulli') return '−ELBO in nats per image (lower is better): a probability of the binary pixels, never negative.';
+export function lossUnitsNote(likelihood: LikelihoodKind, dims: number, objective?: string): string {
+  // the model's own loss (the denoising autoencoder's reconstruction loss, PPCA/FA's −log p(x)), not always an ELBO
+  const name = lossName(objective);
+  if (likelihood === 'bernoulli') return `${name} in nats per image (lower is better): a probability of the binary pixels, never negative.`;
   return (
-    `−ELBO in nats per image (lower is better). The Gaussian likelihood gives a density over ${dims.toLocaleString('en')} continuous values, ` +
+    `${name} in nats per image (lower is better). The Gaussian likelihood gives a density over ${dims.toLocaleString('en')} continuous values, ` +
     'so it can be negative; bits/dim (8-bit pixel units, as in the literature) compares across image sizes.'
   );
 }

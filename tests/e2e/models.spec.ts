@@ -1,6 +1,8 @@
 // The models beyond the VAE family in the UI: the Train view's picker offers them with their own
 // settings, and the explorer opens a denoising autoencoder and a PPCA run, saying what does not apply
-// (no KL for deterministic codes) while Traversal and Manifold still sweep their code dimensions.
+// (no KL for deterministic codes: Train, Traversal, the Embedding's colouring) while Traversal and Manifold
+// still sweep their code dimensions; Compare names each model and says what its −ELBO column holds.
+// Screenshots: train-dae, explorer-dae-traversal, explorer-dae-manifold, explorer-ppca-traversal, compare-models.
 import type { Browser, Page } from '@playwright/test';
 import { test, expect, screenshotPath, type Host } from './fixtures.ts';
 import { connectHost, jobDone, type HostClient } from '../bench/_views-client.ts';
@@ -48,6 +50,7 @@ test('the Train view offers every model, with the denoising autoencoder’s nois
   await picker.selectOption('dae');
   await expect(page.getByRole('combobox', { name: 'Noise' })).toBeVisible();
   await expect(page.getByRole('spinbutton', { name: 'Noise level' })).toHaveValue('0.3');
+  await expect(page.getByTestId('no-kl')).toContainText('No KL figures');
   await page.screenshot({ path: screenshotPath('train-dae') });
   await picker.selectOption('ivae');
   await expect(page.getByRole('combobox', { name: 'Auxiliary variable u' })).toHaveValue('label');
@@ -73,4 +76,25 @@ test('a PPCA run opens with its components as traversals', async () => {
   await page.getByRole('tab', { name: 'Traversal' }).click();
   await expect(page.getByRole('img', { name: 'Traversal of z1', exact: true })).toBeVisible();
   await page.screenshot({ path: screenshotPath('explorer-ppca-traversal') });
+});
+
+test('the Embedding offers no KL colouring for the denoising autoencoder, and says why', async () => {
+  await openRunInExplorer(runs.dae!);
+  await page.getByRole('tab', { name: 'Embedding' }).click();
+  const option = page.getByRole('combobox', { name: 'Colour by' }).locator('option[value="kl"]');
+  await expect(option).toBeDisabled();
+  await expect(option).toHaveText(/none: deterministic codes/);
+});
+
+test('Compare names each model and says what its −ELBO column holds', async () => {
+  await page.getByRole('tab', { name: 'Compare' }).click();
+  const table = page.getByRole('table', { name: 'Runs compared on their test images' });
+  const row = (dir: string) => table.locator(`tbody tr[data-run="${dir.split('/').pop()}"]`);
+  await expect(row(runs.dae!).locator('td').first()).toContainText('denoising autoencoder', { timeout: 120_000 });
+  await expect(row(runs.ppca!).locator('td').first()).toContainText('probabilistic PCA', { timeout: 120_000 });
+  const notes = page.getByTestId('model-notes');
+  await expect(notes).toContainText('denoising autoencoder: the −ELBO column is the reconstruction loss');
+  await expect(notes).toContainText('probabilistic PCA: the −ELBO column is the exact −log p(x)');
+  await expect(page.getByRole('status')).toHaveCount(0, { timeout: 120_000 }); // evaluation finished
+  await page.screenshot({ path: screenshotPath('compare-models'), fullPage: true });
 });

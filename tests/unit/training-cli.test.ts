@@ -1,8 +1,9 @@
 // The train and eval commands as a user runs them: JSON lines, one-line errors, exit codes.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from './helpers/tf.ts';
 import { loadRun } from '../../electron/engine/training/run-file.ts';
@@ -153,4 +154,41 @@ describe('latent-explorer info', () => {
     const set = spawnSync(process.execPath, [CLI, 'info'], { encoding: 'utf8', env: { ...process.env, LATENT_EXPLORER_THREADS: '3' } });
     expect(set.stdout).toMatch(/Training threads: 3 \(from LATENT_EXPLORER_THREADS/);
   });
+});
+
+describe('the lectures\' other models from the command line', () => {
+  it('train --model dae|ivae|ppca writes a run that eval --json reports with its own figures and units, and compare lists', () => {
+    const root = mkdtempSync(join(tmpdir(), 'le-cli-models-'));
+    const env = { ...process.env, LATENT_EXPLORER_BACKEND: 'wasm', LATENT_EXPLORER_DATA: join(root, 'data') };
+    const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
+    const last = (out: string) => JSON.parse(out.trim().split('\n').pop()!);
+    try {
+      const cases: Array<{ model: string; args: string[]; figure: RegExp; units: string[]; note: RegExp }> = [
+        { model: 'dae', args: ['--noise', 'mask', '--noise-level', '0.3', '--latent', '2', '--epochs', '1'], figure: /^reconstruction loss/, units: ['nats/image'], note: /no ELBO, IWAE bound or KL/ },
+        { model: 'ivae', args: ['--aux', 'label', '--latent', '2', '--epochs', '1'], figure: /^−ELBO under p\(z\|u\)$/, units: ['nats/image', 'nats/image'], note: /prior is p\(z\|u\) with u = label/ },
+        { model: 'ppca', args: ['--latent', '4', '--binarize', 'off'], figure: /^−log p\(x\), exact$/, units: ['nats/image', 'bits/dim'], note: /posterior is exact/ },
+      ];
+      for (const c of cases) {
+        const out = join(root, c.model);
+        const trained = run('train', 'sample:mnist', '--model', c.model, ...c.args, '--batch', '256', '--out', out, '--json');
+        expect(trained.status, trained.stderr).toBe(0);
+        expect(last(trained.stdout).status).toBe('done');
+        const evaluated = run('eval', out, '--iwae', c.model === 'dae' ? '0' : '5', '--json');
+        expect(evaluated.status, evaluated.stderr).toBe(0);
+        const report = last(evaluated.stdout);
+        expect(report.figures[0].name, c.model).toMatch(c.figure);
+        expect(report.figures.map((f: { unit: string }) => f.unit), c.model).toEqual(c.units);
+        report.figures.forEach((f: { value: number }) => expect(Number.isFinite(f.value)).toBe(true));
+        expect(report.notes.join(' '), c.model).toMatch(c.note);
+      }
+      const compared = run('compare', ...cases.map((c) => join(root, c.model)), '--json');
+      expect(compared.status, compared.stderr).toBe(0);
+      expect(last(compared.stdout).rows.map((r: { objective: string }) => r.objective)).toEqual(['dae', 'ivae', 'ppca']);
+      const human = run('compare', ...cases.map((c) => join(root, c.model)));
+      expect(human.stdout).toMatch(/dae: −ELBO column is the reconstruction loss/);
+      expect(human.stdout).toMatch(/ppca: −ELBO column is the exact −log p\(x\)/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 600_000);
 });

@@ -70,6 +70,10 @@ describe('units', () => {
   it('says a Gaussian −ELBO is a density that can be negative, and a Bernoulli one cannot', () => {
     expect(lossUnitsNote('gaussian', 12_288)).toMatch(/density over 12,288 continuous values, so it can be negative; bits\/dim/);
     expect(lossUnitsNote('bernoulli', 784)).toMatch(/never negative/);
+    // each model's own loss: the denoising autoencoder has no ELBO, PPCA and FA report −log p(x) itself
+    expect(lossUnitsNote('bernoulli', 784, 'dae')).toMatch(/^reconstruction loss in nats per image/);
+    expect(lossUnitsNote('gaussian', 784, 'ppca')).toMatch(/^−log p\(x\) in nats per image/);
+    expect(lossUnitsNote('bernoulli', 784, 'vae')).toMatch(/^−ELBO in nats per image/);
     expect(formatLoss(-1020.5, 'gaussian', 12_288)).toBe(`−1,020.50 nats · ${bitsPerDim(-1020.5, 12_288).toFixed(3)} bits/dim`);
     expect(formatLoss(105.5, 'bernoulli', 784)).toBe('105.50 nats');
   });

@@ -77,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
         loaded.run.model.objective === 'dae' ? '' : `${'  active units'.padEnd(19)}${r.activeUnits} of ${r.klPerDim.length} (mean KL > ${r.activeThreshold} nats)`,
         loaded.run.model.objective === 'dae' ? '' : `${'  KL per dimension'.padEnd(19)}${r.klPerDim.map((v, i) => `${names[i] ?? `z${i + 1}`}: ${v.toFixed(3)}`).join(', ')}`,
         `  total correlation of the latent means (Gaussian fit) ${Number.isFinite(r.meansTotalCorrelation) ? `${r.meansTotalCorrelation.toFixed(3)} nats` : 'n/a (too few test images for the latent size)'}`,
-        gaussian ? `  ${lossUnitsNote('gaussian', dims)}` : '',
+        gaussian ? `  ${lossUnitsNote('gaussian', dims, loaded.run.model.objective)}` : '',
         r.accuracy !== undefined ? `  class head accuracy ${(100 * r.accuracy).toFixed(1)}% on ${r.labelled} held-out labels` : '',
         r.styleDimensions ? styleTable(r.styleDimensions, names) : '',
         r.factors ? formatFactorMetrics(r.factors, names) : '',

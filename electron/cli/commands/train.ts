@@ -182,7 +182,7 @@ export async function run(argv: string[]): Promise<number> {
         if (out.json) out.event('progress', { ...p, klPerDim: p.klPerDim.map((v) => round(v, 4)), samplesPerSec: Math.round(p.samplesPerSec), etaSec: round(p.etaSec, 1) });
         else
           out.progressLine(
-            `epoch ${p.epoch}/${p.epochs} step ${p.stepInEpoch}/${p.stepsPerEpoch}  loss ${p.loss.toFixed(2)}  recon ${p.recon.toFixed(2)}  KL ${p.kl.toFixed(2)}  ${Math.round(p.samplesPerSec)} img/s on ${p.threads ?? 1} thread${(p.threads ?? 1) > 1 ? 's' : ''}  ${Number.isFinite(p.etaSec) ? Math.ceil(p.etaSec) + ' s left' : ''}`,
+            `epoch ${p.epoch}/${p.epochs} step ${p.stepInEpoch}/${p.stepsPerEpoch}  loss ${p.loss.toFixed(2)}${model === 'dae' ? '' : `  recon ${p.recon.toFixed(2)}  KL ${p.kl.toFixed(2)}`}  ${Math.round(p.samplesPerSec)} img/s on ${p.threads ?? 1} thread${(p.threads ?? 1) > 1 ? 's' : ''}  ${Number.isFinite(p.etaSec) ? Math.ceil(p.etaSec) + ' s left' : ''}`,
           );
       },
       onEpoch: (e: EpochReport) => {
@@ -207,7 +207,7 @@ export async function run(argv: string[]): Promise<number> {
       `${summary.status === 'done' ? 'Trained' : summary.status === 'stopped' ? 'Stopped (resume with --resume)' : 'Diverged'}: ${runDir}`,
       `  epochs ${summary.epochs}, steps ${summary.step}, ${summary.seconds.toFixed(1)} s, ${Math.round(summary.samplesPerSec)} images/s on ${backend.backend}`,
       summary.testLoss !== null ? `  test ${lossName(model)} ${formatLoss(summary.testLoss, settings.likelihood, dims)}/image (lower is better)` : '',
-      settings.likelihood === 'gaussian' ? `  ${lossUnitsNote('gaussian', dims)}` : '',
+      settings.likelihood === 'gaussian' ? `  ${lossUnitsNote('gaussian', dims, model)}` : '',
       summary.testAccuracy !== undefined ? `  test accuracy of the class head ${(100 * summary.testAccuracy).toFixed(1)}%` : '',
       factors ? `  against the known factors: MIG ${factors.mig.score.toFixed(3)}, SAP ${factors.sap.score.toFixed(3)}, DCI ${factors.dci.disentanglement.toFixed(3)} / ${factors.dci.completeness.toFixed(3)} / ${factors.dci.informativeness.toFixed(3)}` : '',
       summary.message ? `  ${summary.message}` : '',
