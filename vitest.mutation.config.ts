@@ -14,6 +14,7 @@ export default defineConfig({
       'tests/unit/atomic-writes.test.ts',
       'tests/unit/hardening-files.test.ts',
       'tests/unit/export-write-links.test.ts',
+      'tests/unit/tsne-affinities.test.ts',
       'tests/unit/tsne-parts.test.ts',
       'tests/unit/tsne-step.test.ts',
     ],

@@ -1,26 +1,39 @@
+import { linesOf } from './mutation-scope.mjs';
+
 // The mutation-testing scope of issue 16, in groups that Stryker runs one at a time (stryker.config.mjs
 // reads STRYKER_GROUP; scripts/mutation.mjs runs them and sums the scores). Paths with :a-b mutate only those lines.
 export const GROUPS = {
   // the loss terms: KLs, likelihoods, reparameterisation, the β-TCVAE decomposition, the IWAE bound (not the
   // denoising autoencoder's corruption at the end of the file)
   losses: ['models/losses.ts:1-123'],
-  // the VAE, β-VAE and β-TCVAE objectives: the likelihood, lossTerms, evaluate, the IWAE bound and log p(z), without
-  // the lines only other models run (the semi-supervised decoder input and M2's bound over classes, the mixture
-  // and iVAE priors, the IWAE training objective, the denoising autoencoder)
-  objectives: [
-    'models/vae.ts:234-238',
-    'models/vae.ts:275-278',
-    'models/vae.ts:288-290',
-    'models/vae.ts:295-304',
-    'models/vae.ts:318-335',
-    'models/vae.ts:480-482',
-    'models/vae.ts:487-493',
-    'models/vae.ts:495-506',
-    'models/vae.ts:514-527',
-    'models/vae.ts:537-538',
-    'models/vae.ts:540-546',
-    'models/vae.ts:551-551',
-  ],
+  // the VAE, β-VAE, β-TCVAE and IWAE objectives of models/vae.ts, by name (scripts/mutation-scope.mjs), so the
+  // scope follows the code as vae.ts changes: the likelihood, the standard-normal KL, lossTerms (its shared
+  // part and the vae, beta-vae, beta-tcvae and iwae cases), evaluate, the IWAE bound and log p(z) — without what
+  // only other models run (the linear models' and the denoising autoencoder's branches, the semi-supervised
+  // model's labels, decoder input, mixture prior and bound over classes, the iVAE's conditional prior)
+  objectives: linesOf('models/vae.ts', {
+    functions: [
+      'logLikelihood',
+      { name: 'klTerms', until: 'const s = this.config.style' },
+      'lossTerms',
+      'evaluate',
+      'negIwae',
+      { name: 'logPrior', until: 'const s = this.config.style' },
+    ],
+    switchOn: 'c.objective',
+    cases: ['vae', 'ivae', 'iwae', 'beta-vae', 'beta-tcvae'],
+    skip: [
+      'if (linearDecoder(c))',
+      'if (deterministicCodes(',
+      'const lab =',
+      'if (this.prototypeClass) {',
+      'const klt =',
+      'const terms =',
+      "if (this.config.objective === 'ivae')",
+      'const logP = this.logPrior(z, aux',
+      '(tf.sum(tf.mul(tf.softmax(yLogits!)',
+    ],
+  }),
   codec: ['electron/contract/codec.ts'],
   // sameToken, hostHeaderAllowed, refusedFromBrowser and the upgrade refusal
   host: ['electron/host/browser-host.ts:50-55', 'electron/host/browser-host.ts:89-106', 'electron/host/browser-host.ts:140-151'],

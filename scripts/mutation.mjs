@@ -37,6 +37,8 @@ for (const group of Object.keys(GROUPS)) {
   });
   const inScope = (path, line) => scope.some((s) => s.path === path && line >= s.from && line <= s.to);
   const c = { killed: 0, timeout: 0, survived: 0, noCoverage: 0, compileErrors: 0 };
+  // A report of a file that has changed since counts against line ranges of the new text: say so.
+  const stale = Object.entries(json.files).filter(([path, f]) => existsSync(path) && readFileSync(path, 'utf8') !== f.source).map(([path]) => path);
   for (const [path, f] of Object.entries(json.files))
     for (const m of f.mutants) {
       if (!inScope(path, m.location.start.line)) continue;
@@ -52,7 +54,7 @@ for (const group of Object.keys(GROUPS)) {
   for (const k of Object.keys(total)) total[k] += c[k];
   const valid = c.killed + c.timeout + c.survived + c.noCoverage;
   const score = valid ? (100 * (c.killed + c.timeout)) / valid : NaN;
-  console.log(`${group.padEnd(12)} ${score.toFixed(1).padStart(5)}%  ${String(c.killed).padStart(6)}  ${String(c.timeout).padStart(7)}  ${String(c.survived).padStart(8)}  ${String(c.noCoverage).padStart(6)}  ${String(c.compileErrors).padStart(14)}`);
+  console.log(`${group.padEnd(12)} ${score.toFixed(1).padStart(5)}%  ${String(c.killed).padStart(6)}  ${String(c.timeout).padStart(7)}  ${String(c.survived).padStart(8)}  ${String(c.noCoverage).padStart(6)}  ${String(c.compileErrors).padStart(14)}${stale.length ? `  (stale: ${stale.join(', ')} changed since this run)` : ''}`);
 }
 const valid = total.killed + total.timeout + total.survived + total.noCoverage;
 console.log(`${'all'.padEnd(12)} ${((100 * (total.killed + total.timeout)) / valid).toFixed(1).padStart(5)}%  ${String(total.killed).padStart(6)}  ${String(total.timeout).padStart(7)}  ${String(total.survived).padStart(8)}  ${String(total.noCoverage).padStart(6)}  ${String(total.compileErrors).padStart(14)}`);

@@ -1,5 +1,7 @@
 // The VAE objectives on a model whose posterior is known (encoder output layers set to zero weights and
-// chosen biases): KL per dimension in order, β scaling the KL, the β-TCVAE weights on the right terms.
+// chosen biases): KL per dimension in order, β scaling the KL, the β-TCVAE weights on the right terms; the
+// IWAE bound and objective against the same bound worked out in plain JavaScript, and the bound's chunks of
+// samples (exactly K samples, memory of one chunk).
 // Small and fast, so the mutation run (npm run test:mutation) can use it for models/vae.ts.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -11,6 +13,7 @@ import { pixelsToTensor } from '../../models/pixels.ts';
 import { reparameterize, tcDecomposition } from '../../models/losses.ts';
 import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
 import { evaluateSplit } from '../../electron/engine/training/job.ts';
+import { mulberry32 } from '../../models/random.ts';
 
 let batch: tf.Tensor4D;
 
@@ -116,6 +119,41 @@ describe('β-TCVAE objective', () => {
   });
 });
 
+/**
+ * log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x) per image, worked out here in plain JavaScript from the samples z
+ * [K·N, L] (sample-major), the posterior, and the decoder's logits for z (Bernoulli pixels, N(0, I) prior).
+ */
+function iwaeByHand(x: tf.Tensor, mean: tf.Tensor, logVar: tf.Tensor, z: tf.Tensor, logits: tf.Tensor, k: number): number[] {
+  const [zs, mu, lv, l, px] = [z, mean, logVar, logits, x].map((t) => Array.from(t.dataSync()));
+  const [n, L] = mean.shape;
+  const P = px.length / n;
+  const logN = (v: number, m: number, logVarV: number) => -0.5 * (Math.log(2 * Math.PI) + logVarV + (v - m) ** 2 / Math.exp(logVarV));
+  return Array.from({ length: n }, (_, i) => {
+    const logW: number[] = [];
+    for (let s = 0; s < k; s++) {
+      const r = s * n + i;
+      let w = 0;
+      for (let p = 0; p < P; p++) {
+        const a = l[r * P + p];
+        w += px[i * P + p] * a - (Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a))));
+      }
+      for (let d = 0; d < L; d++) w += logN(zs[r * L + d], 0, 0) - logN(zs[r * L + d], mu[i * L + d], lv[i * L + d]);
+      logW.push(w);
+    }
+    const top = Math.max(...logW);
+    return top + Math.log(logW.reduce((a, w) => a + Math.exp(w - top), 0) / k);
+  });
+}
+
+/** Sets a dense layer to zero weights and the given bias: its output no longer depends on its input. */
+function constantLayer(model: tf.LayersModel, name: string, bias: number[] | null = null): void {
+  const layer = model.getLayer(name);
+  tf.tidy(() => {
+    const [kernel, b] = layer.getWeights();
+    layer.setWeights([tf.zerosLike(kernel), bias ? tf.tensor1d(bias) : b]);
+  });
+}
+
 describe('IWAE bound', () => {
   it('equals log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x) worked out here from the same samples', () => {
     const k = 5;
@@ -128,26 +166,86 @@ describe('IWAE bound', () => {
     const { mean, logVar } = model.encode(x);
     const z = reparameterize(mean, logVar, k, 17); // [k*n, L], sample-major
     const logits = model.decoder.predict(z) as tf.Tensor;
-    const [zs, mu, lv, l, px] = [z, mean, logVar, logits, x].map((t) => Array.from(t.dataSync()));
-    const L = 3;
-    const P = 784;
-    const logN = (v: number, m: number, logVarV: number) => -0.5 * (Math.log(2 * Math.PI) + logVarV + (v - m) ** 2 / Math.exp(logVarV));
-    for (let i = 0; i < n; i++) {
-      const logW: number[] = [];
-      for (let s = 0; s < k; s++) {
-        const row = s * n + i;
+    iwaeByHand(x, mean, logVar, z, logits, k).forEach((bound, i) => expect(got[i]).toBeCloseTo(-bound, 2));
+    tf.dispose([x, mean, logVar, z, logits]);
+    model.dispose();
+  });
+
+  // q(z|x) = N(0, 5²) for every image and a decoder that ignores z: each log weight is then
+  // log p(x) + log 5 − 12 ε² (z = 5ε, ε ~ N(0, 1)), and the bound for K samples is log p(x) plus
+  // log (1/K) Σ_k 5 exp(−12 ε_k²), whose mean over images depends on K: about −1.6 for K = 3, −1.0 for
+  // K = 4, −0.6 for K = 5 (worked out below by sampling in plain JavaScript).
+  function ignoringModel(): VaeModel {
+    const model = VaeModel.create(defaultModelConfig({ imageSize: 4, latent: 1, hidden: [4] }));
+    constantLayer(model.encoder, 'z_mean', [0]);
+    constantLayer(model.encoder, 'z_log_var', [Math.log(25)]);
+    constantLayer(model.decoder, 'dec_logits');
+    return model;
+  }
+
+  it('takes exactly K samples when K is split into chunks of samples', () => {
+    // 4,096 images: 8,192 / 4,096 = 2 samples per chunk, so K = 3 takes two chunks (2 + 1).
+    const n = 4096;
+    const model = ignoringModel();
+    const x = tf.zeros([n, 4, 4, 1]) as tf.Tensor4D;
+    const got = model.negIwae(x, 3, 5);
+    // log p(x = 0 | z) = −Σ_p softplus(b_p) for the decoder's bias b, whatever z
+    const bias = Array.from(model.decoder.getLayer('dec_logits').getWeights()[1].dataSync());
+    const logPx = -bias.reduce((a, b) => a + Math.max(b, 0) + Math.log1p(Math.exp(-Math.abs(b))), 0);
+    const mean = got.reduce((a, v) => a - v - logPx, 0) / n;
+    // E[log (1/K) Σ_k 5 exp(−12 ε_k²)] by sampling (200,000 draws of K normals)
+    const random = mulberry32(9);
+    const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    const expected = (k: number) => {
+      let sum = 0;
+      for (let r = 0; r < 200_000; r++) {
         let w = 0;
-        for (let p = 0; p < P; p++) {
-          const a = l[row * P + p];
-          w += px[i * P + p] * a - (Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a))));
-        }
-        for (let d = 0; d < L; d++) w += logN(zs[row * L + d], 0, 0) - logN(zs[row * L + d], mu[i * L + d], lv[i * L + d]);
-        logW.push(w);
+        for (let s = 0; s < k; s++) w += 5 * Math.exp(-12 * normal() ** 2);
+        sum += Math.log(w / k);
       }
-      const top = Math.max(...logW);
-      const bound = top + Math.log(logW.reduce((a, w) => a + Math.exp(w - top), 0) / k);
-      expect(got[i]).toBeCloseTo(-bound, 2);
-    }
+      return sum / 200_000;
+    };
+    const [e3, e4, e5] = [expected(3), expected(4), expected(5)];
+    // the mean over 4,096 images has a standard error of about 0.06
+    expect(Math.abs(mean - e3)).toBeLessThan(0.25);
+    expect(Math.abs(mean - e3)).toBeLessThan(Math.abs(mean - e4));
+    expect(Math.abs(mean - e3)).toBeLessThan(Math.abs(mean - e5));
+    tf.dispose(x);
+    model.dispose();
+  });
+
+  it('holds the memory of one chunk of samples, whatever K', async () => {
+    // 1,024 images: 8 samples per chunk. 64 samples take eight chunks one after the other, so the peak of
+    // tensor memory stays near that of 8 samples (all 64 at once would need eight times as much).
+    const model = ignoringModel();
+    const x = tf.zeros([1024, 4, 4, 1]) as tf.Tensor4D;
+    const peak = async (k: number) => {
+      const base = tf.memory().numBytes;
+      const info = await tf.profile(() => {
+        model.negIwae(x, k, 3);
+      });
+      return info.peakBytes - base;
+    };
+    const eight = await peak(8);
+    const many = await peak(64);
+    expect(many).toBeLessThan(2 * eight);
+    tf.dispose(x);
+    model.dispose();
+  });
+});
+
+describe('IWAE objective (training)', () => {
+  it('is minus the mean over images of the K-sample bound, worked out here from the same samples', () => {
+    const k = 4;
+    const n = 8;
+    const x = batch.slice([0, 0, 0, 0], [n, -1, -1, -1]) as tf.Tensor4D;
+    const model = VaeModel.create(defaultModelConfig({ objective: 'iwae', samples: k, latent: 3, hidden: [16, 8] }));
+    const loss = tf.tidy(() => model.lossTerms(x, undefined, 29).loss.dataSync()[0]);
+    const { mean, logVar } = model.encode(x);
+    const z = reparameterize(mean, logVar, k, 29); // the draws of the step (same seed)
+    const logits = model.decoder.predict(z) as tf.Tensor;
+    const bounds = iwaeByHand(x, mean, logVar, z, logits, k);
+    expect(loss).toBeCloseTo(-bounds.reduce((a, v) => a + v, 0) / n, 2);
     tf.dispose([x, mean, logVar, z, logits]);
     model.dispose();
   });
