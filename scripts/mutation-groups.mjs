@@ -1,11 +1,27 @@
 import { linesOf } from './mutation-scope.mjs';
 
 // The mutation-testing scope of issue 16, in groups that Stryker runs one at a time (stryker.config.mjs
-// reads STRYKER_GROUP; scripts/mutation.mjs runs them and sums the scores). Paths with :a-b mutate only those lines.
+// reads STRYKER_GROUP; scripts/mutation.mjs runs them and sums the scores). Paths with :a-b mutate only those lines;
+// linesOf (scripts/mutation-scope.mjs) finds them from function names, so a scope follows its code.
 export const GROUPS = {
   // the loss terms: KLs, likelihoods, reparameterisation, the β-TCVAE decomposition, the IWAE bound (not the
   // denoising autoencoder's corruption at the end of the file)
-  losses: ['models/losses.ts:1-123'],
+  losses: linesOf('models/losses.ts', {
+    functions: [
+      'sumAllButBatch',
+      'bernoulliLogLikelihood',
+      'gaussianLogLikelihood',
+      'klToStdNormal',
+      'klToGaussians',
+      'logGaussianMixture',
+      'logNormal',
+      'reparameterize',
+      'tcDecomposition',
+      'iwaeFromLogWeights',
+      'maskedCrossEntropy',
+      'klToDiagGaussian',
+    ],
+  }),
   // the VAE, β-VAE, β-TCVAE and IWAE objectives of models/vae.ts, by name (scripts/mutation-scope.mjs), so the
   // scope follows the code as vae.ts changes: the likelihood, the standard-normal KL, lossTerms (its shared
   // part and the vae, beta-vae, beta-tcvae and iwae cases), evaluate, the IWAE bound and log p(z) — without what
@@ -36,10 +52,17 @@ export const GROUPS = {
   }),
   codec: ['electron/contract/codec.ts'],
   // sameToken, hostHeaderAllowed, refusedFromBrowser and the upgrade refusal
-  host: ['electron/host/browser-host.ts:50-55', 'electron/host/browser-host.ts:89-106', 'electron/host/browser-host.ts:140-151'],
+  host: linesOf('electron/host/browser-host.ts', {
+    functions: ['sameToken', 'hostHeaderAllowed', 'refusedFromBrowser', { name: 'startBrowserHost', from: "server.on('upgrade'", until: 'sockets.handleUpgrade(' }],
+  }),
   // writeDirAtomic, resolveDir, writeFileAtomic; the engine's sync writes; export files and folders; checkpoints
-  writes: ['models/io.ts:100-140', 'electron/engine/files.ts', 'electron/engine/exports/write.ts', 'electron/engine/training/checkpoint.ts'],
+  writes: [
+    ...linesOf('models/io.ts', { functions: ['writeDirAtomic', 'resolveDir', 'writeFileAtomic'] }),
+    'electron/engine/files.ts', 'electron/engine/exports/write.ts', 'electron/engine/training/checkpoint.ts'],
   // the t-SNE kernels: the gradient step and the exact repulsion; the input affinities (perplexity calibration, symmetrisation)
-  'tsne-gradient': ['electron/engine/projections/repulsion.ts:27-66', 'electron/engine/projections/tsne.ts:236-316'],
+  'tsne-gradient': [
+    ...linesOf('electron/engine/projections/repulsion.ts', { functions: ['repulsionExact'] }),
+    ...linesOf('electron/engine/projections/tsne.ts', { functions: ['step'] }),
+  ],
   'tsne-input': ['electron/engine/projections/affinities.ts'],
 };

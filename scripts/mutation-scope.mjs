@@ -11,7 +11,8 @@ import ts from 'typescript';
  *   (another model's branch, say);
  * - in a switch on `switchOn` (its expression's text), the case clauses whose labels are not in `cases`
  *   (a fall-through clause is kept when any label of its group is);
- * - in a function named as { name, until }, everything from the statement that starts with `until` on.
+ * - in a function named as { name, until, from }, everything from the statement that starts with `until`
+ *   on, and everything above the top-level statement that starts with `from`.
  * A name that matches nothing, or a skip/until prefix that matches nothing, throws: a rename must not
  * quietly shrink the scope.
  */
@@ -30,7 +31,7 @@ export function linesOf(path, { functions, skip = [], switchOn, cases }) {
     for (let l = a; l <= b; l++) excluded.add(l);
   };
 
-  const visitBody = (node, until) => {
+  const visitBody = (node, { until, from }) => {
     const visit = (n, cut) => {
       // statements after `until` inside the function body: dropped with the statement itself
       if (cut.active) {
@@ -42,7 +43,8 @@ export function linesOf(path, { functions, skip = [], switchOn, cases }) {
         if (until && start.startsWith(until)) {
           usedPrefixes.add(until);
           cut.active = true;
-          drop(n);
+          // this statement and every line below it in the function
+          for (let l = lineOf(n.getStart(file)); l <= lineOf(node.getEnd()); l++) excluded.add(l);
           return;
         }
         const prefix = skip.find((p) => start.startsWith(p));
@@ -84,7 +86,17 @@ export function linesOf(path, { functions, skip = [], switchOn, cases }) {
       ts.forEachChild(n, (child) => visit(child, cut));
     };
     const cut = { active: false };
-    if (node.body && ts.isBlock(node.body)) for (const s of node.body.statements) visit(s, cut);
+    if (!node.body || !ts.isBlock(node.body)) return;
+    let statements = node.body.statements;
+    if (from) {
+      // only from the statement that starts with `from` on: the lines above it are out
+      const at = statements.findIndex((s) => s.getText(file).trimStart().startsWith(from));
+      if (at < 0) return;
+      usedPrefixes.add(from);
+      for (let l = lineOf(node.getStart(file)); l < lineOf(statements[at].getStart(file)); l++) excluded.add(l);
+      statements = statements.slice(at);
+    }
+    for (const s of statements) visit(s, cut);
   };
 
   const walk = (node) => {
@@ -93,7 +105,7 @@ export function linesOf(path, { functions, skip = [], switchOn, cases }) {
       found.add(name);
       const [a, b] = range(node);
       for (let l = a; l <= b; l++) included.add(l);
-      visitBody(node, wanted.get(name).until);
+      visitBody(node, wanted.get(name));
       return;
     }
     ts.forEachChild(node, walk);
@@ -101,7 +113,7 @@ export function linesOf(path, { functions, skip = [], switchOn, cases }) {
   walk(file);
 
   for (const name of wanted.keys()) if (!found.has(name)) throw new Error(`${path}: no function or method named ${name} (mutation scope)`);
-  const prefixes = [...skip, ...[...wanted.values()].map((f) => f.until).filter(Boolean), ...(cases ? [`switch ${switchOn}`] : [])];
+  const prefixes = [...skip, ...[...wanted.values()].flatMap((f) => [f.until, f.from]).filter(Boolean), ...(cases ? [`switch ${switchOn}`] : [])];
   for (const p of prefixes) if (!usedPrefixes.has(p)) throw new Error(`${path}: nothing in the named functions starts with ${JSON.stringify(p)} (mutation scope)`);
 
   const lines = [...included].filter((l) => !excluded.has(l)).sort((a, b) => a - b);

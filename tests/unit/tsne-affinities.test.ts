@@ -111,6 +111,17 @@ describe('perplexity calibration, by hand', () => {
     for (const p of row(flat, 0).p) expect(p).toBeCloseTo(0.25, 6);
   });
 
+  it('calibrates a row with one far outlier: the outlier gets p ≈ 0, no overflow', () => {
+    // Measured from the nearest neighbour, exp(−β d) is at most 1; from any other reference the near
+    // neighbours' weights would be exp(β · 1000) at β ≈ 1, beyond what a double holds.
+    const cond = conditionalAffinities(knnOf([[[1, 0], [2, 1], [3, 2], [4, 1000]]]), 2);
+    const { p, entropy } = row(cond, 0);
+    expect(p.every(Number.isFinite)).toBe(true);
+    expect(Math.abs(entropy - Math.log(2))).toBeLessThan(2e-5);
+    expect(p[3]).toBeLessThan(1e-100);
+    expect(p[0] + p[1] + p[2]).toBeCloseTo(1, 12);
+  });
+
   it('refuses a perplexity that is not positive', () => {
     const knn = knnOf([[[1, 1]], [[0, 1]]]);
     for (const bad of [0, -5, Number.NaN]) expect(() => conditionalAffinities(knn, bad)).toThrow('perplexity must be positive');
@@ -188,6 +199,23 @@ describe('symmetrised P, by hand', () => {
         }
       }
     }
+  });
+
+  it("looks for p(i|j) in j's own list only, not in the list after it", () => {
+    // Row 4 lists 2, but 2's list (0, 1) does not hold 4, while the next list (row 3's: 4, 5) starts with it:
+    // the pair (2, 4) has p(2|4) alone, and must be there.
+    const cond = {
+      k: 2,
+      indices: Int32Array.from([1, 2, 0, 2, 0, 1, 4, 5, 2, 3, 3, 4]),
+      values: Float64Array.from([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]),
+      betas: new Float64Array(6),
+      entropies: new Float64Array(6),
+    };
+    const P = symmetrise(cond);
+    expect(Array.from(P.rowI)).toEqual([0, 0, 1, 2, 3, 3, 4]);
+    expect(Array.from(P.rowJ)).toEqual([1, 2, 2, 4, 4, 5, 5]);
+    expect(P.values[3]).toBeCloseTo(0.5 / 12, 15);
+    expect(2 * P.values.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 15);
   });
 
   it('leaves out a point listed as its own neighbour (a kNN that keeps the query point)', () => {
