@@ -3,7 +3,7 @@
 // Fast, so the mutation run (npm run test:mutation -- tsne-input) can rerun it for every change it makes to
 // affinities.ts; tsne-parts.test.ts checks the same on 1,000 digits.
 import { describe, expect, it } from 'vitest';
-import { conditionalAffinities, symmetrise, type ConditionalP } from '../../electron/engine/projections/affinities.ts';
+import { calibrateRows, conditionalAffinities, symmetrise, type ConditionalP } from '../../electron/engine/projections/affinities.ts';
 import type { KnnResult } from '../../electron/engine/projections/knn.ts';
 import { mulberry32 } from '../../electron/engine/random.ts';
 
@@ -230,5 +230,26 @@ describe('symmetrised P, by hand', () => {
     expect(Array.from(P.rowI)).toEqual([0, 0]);
     expect(Array.from(P.rowJ)).toEqual([1, 2]);
     expect(Array.from(P.values)).toEqual([(0.5 + 0.5) / 6, 0.5 / 6]);
+  });
+});
+
+describe('perplexity calibration split between threads', () => {
+  it('fills the same rows, betas and entropies from two shares of the rows as from one pass', () => {
+    const random = mulberry32(23);
+    const n = 9;
+    const k = 5;
+    const distances = Float64Array.from({ length: n * k }, (_, t) => (t % k) + random());
+    const whole = conditionalAffinities({ k, indices: new Int32Array(n * k), distances }, 3);
+    const values = new Float64Array(n * k);
+    const betas = new Float64Array(n);
+    const entropies = new Float64Array(n);
+    for (const part of [0, 1]) calibrateRows(distances, k, n, 3, values, betas, entropies, [part, 2]);
+    expect(Array.from(values)).toEqual(Array.from(whole.values));
+    expect(Array.from(betas)).toEqual(Array.from(whole.betas));
+    expect(Array.from(entropies)).toEqual(Array.from(whole.entropies));
+    // one share alone leaves the other share's rows untouched
+    const half = new Float64Array(n * k);
+    calibrateRows(distances, k, n, 3, half, null, null, [1, 2]);
+    for (let i = 0; i < n; i++) expect(half[i * k] === 0).toBe(i % 2 === 0);
   });
 });
