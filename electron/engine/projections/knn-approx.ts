@@ -66,13 +66,13 @@ export interface RpTree {
  * halfway between them; points fall on either side. A degenerate split (all on one side) halves the
  * range at random instead.
  */
-function buildRpTree(rows: ApproxRows, leafSize: number, seed: number): RpTree {
+function buildRpTree(rows: ApproxRows, leafSize: number, seed: number, into?: RpTree): RpTree {
   const { n, dim, x } = rows;
   const rand = mulberry32(seed);
-  const order = new Int32Array(n);
+  const order = into?.order ?? new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  const leafStart = new Int32Array(n);
-  const leafEnd = new Int32Array(n);
+  const leafStart = into?.leafStart ?? new Int32Array(n);
+  const leafEnd = into?.leafEnd ?? new Int32Array(n);
   const side = new Float64Array(n);
   const normal = new Float64Array(dim);
   const stack: number[] = [0, n];
@@ -133,6 +133,11 @@ function buildRpTree(rows: ApproxRows, leafSize: number, seed: number): RpTree {
 
 export function buildForest(rows: ApproxRows, options: ApproxKnnOptions, seed: number): RpTree[] {
   return Array.from({ length: options.trees }, (_, t) => buildRpTree(rows, options.leafSize, seed * 7919 + t + 1));
+}
+
+/** Builds the trees t of `share` ([part, parts]: t % parts === part) into the given storage (shared between threads). */
+export function buildTreesInto(rows: ApproxRows, options: ApproxKnnOptions, seed: number, forest: RpTree[], share: [number, number]): void {
+  for (let t = share[0]; t < options.trees; t += share[1]) buildRpTree(rows, options.leafSize, seed * 7919 + t + 1, forest[t]);
 }
 
 /** Keeps the k smallest (distance, index) pairs of one row; a max-heap, then sorted out. */
@@ -363,7 +368,12 @@ export function knnRecall(approx: KnnResult, exact: KnnResult, rows?: ArrayLike<
 export interface ApproxShared {
   rows: ApproxRows;
   graphs: [{ indices: Int32Array; distances: Float64Array }, { indices: Int32Array; distances: Float64Array }];
+  /** Storage for the forest's trees, when the threads build half of them each (stage FOREST_STAGE). */
+  forest?: RpTree[];
 }
+
+/** The stage that builds a share of the trees into ApproxShared.forest (then stage -1 finds candidates in all of them). */
+export const FOREST_STAGE = -2;
 
 /** Something that runs share [1, 2] of each stage on another thread (see tsne-parallel.ts). */
 export interface ApproxKnnHelper {
@@ -375,8 +385,12 @@ export interface ApproxKnnHelper {
 }
 
 /** Stage -1 is the forest, 0.. are NN-descent rounds. Runs the given share of one stage. */
-export function runApproxStage(shared: ApproxShared, forest: RpTree[] | null, stage: number, k: number, options: ApproxKnnOptions, share: [number, number], signal?: { aborted: boolean }): void {
+export function runApproxStage(shared: ApproxShared, forest: RpTree[] | null, stage: number, k: number, options: ApproxKnnOptions, share: [number, number], signal?: { aborted: boolean }, seed = 1): void {
   const { rows, graphs } = shared;
+  if (stage === FOREST_STAGE) {
+    buildTreesInto(rows, options, seed, shared.forest!, share);
+    return;
+  }
   if (stage < 0) {
     forestCandidates(rows, forest!, k, graphs[0].indices, graphs[0].distances, share, signal);
     return;
@@ -395,20 +409,27 @@ export function knnApproxShared(data: ArrayLike<number>, n: number, dim: number,
   const shared = helper.approxShared(n, dim, k);
   fillApproxRows(data, shared.rows);
   let helperAlive = true;
-  let forest: RpTree[] | null = null;
-  const stage = (s: number): void => {
+  const stage = (s: number, forest: RpTree[] | null): void => {
     if (helperAlive) helper.startApproxStage(s, k, options, seed);
-    if (s < 0) forest = buildForest(shared.rows, options, seed);
-    runApproxStage(shared, forest, s, k, options, [0, 2], signal);
+    runApproxStage(shared, forest, s, k, options, [0, 2], signal, seed);
     if (helperAlive && helper.finishApproxStage()) return;
     helperAlive = false;
-    forest ??= buildForest(shared.rows, options, seed);
-    runApproxStage(shared, forest, s, k, options, [1, 2], signal);
+    runApproxStage(shared, forest, s, k, options, [1, 2], signal, seed);
   };
-  stage(-1);
-  for (let r = 0; r < options.rounds; r++) stage(r);
+  // Each thread builds half the trees into shared storage, when there is room for them all;
+  // otherwise both build the whole forest (the same one, from the same seed).
+  let forest: RpTree[];
+  if (usesSharedForest(shared, options)) {
+    stage(FOREST_STAGE, null);
+    forest = shared.forest!.slice(0, options.trees);
+  } else forest = buildForest(shared.rows, options, seed);
+  stage(-1, forest);
+  for (let r = 0; r < options.rounds; r++) stage(r, forest);
   const last = shared.graphs[options.rounds % 2];
-  // stage(-1) built the forest (assigned inside the closure, which TypeScript does not follow).
-  const built = forest as RpTree[] | null;
-  return { k, indices: last.indices.slice(0, n * k), distances: last.distances.slice(0, n * k), locality: built?.[0].order };
+  return { k, indices: last.indices.slice(0, n * k), distances: last.distances.slice(0, n * k), locality: forest[0].order };
+}
+
+/** Whether the threads share the forest's storage (and build half of it each) for these options. */
+export function usesSharedForest(shared: ApproxShared, options: ApproxKnnOptions): boolean {
+  return shared.forest !== undefined && shared.forest.length >= options.trees;
 }

@@ -8,7 +8,7 @@
 // Atomics.wait on SEQ, runs it and stores the sequence number in DONE. A helper that never starts or
 // fails is not fatal: the t-SNE thread then does the work itself.
 import { blockedTiles, paddedRows, type BlockedKnnHelper, type BlockedRows, type RowHeaps } from './knn.ts';
-import { buildForest, runApproxStage, type ApproxKnnHelper, type ApproxKnnOptions, type ApproxShared, type RpTree } from './knn-approx.ts';
+import { buildForest, DEFAULT_APPROX, FOREST_STAGE, runApproxStage, usesSharedForest, type ApproxKnnHelper, type ApproxKnnOptions, type ApproxShared, type RpTree } from './knn-approx.ts';
 import { DualTreeRepulsion, repulsionExact } from './repulsion.ts';
 
 const SEQ = 0;
@@ -49,9 +49,13 @@ export interface HelperBuffers {
   heapSize: SharedArrayBuffer; // Int32 x N
   graphDist: SharedArrayBuffer; // Float64 x N k: the approximate search's second graph (heapDist/heapIndex hold the first)
   graphIndex: SharedArrayBuffer; // Int32 x N k
+  forest: SharedArrayBuffer; // Int32 x 3 N x FOREST_TREES: the approximate search's trees (order, leaf start, leaf end)
 }
 
-/** ~ (16 N + 8 N dim + 24 N k) bytes: 26 MB for 10,000 x 50 with k = 90, 180 MB for 70,000. */
+/** Trees the shared forest storage holds (the approximate search's default). */
+const FOREST_TREES = DEFAULT_APPROX.trees;
+
+/** ~ (16 N + 8 N dim + 24 N k + 96 N) bytes: 27 MB for 10,000 x 50 with k = 90, 187 MB for 70,000. */
 export function createHelperBuffers(n: number, dim: number, k: number): HelperBuffers {
   const padded = paddedRows(n);
   return {
@@ -69,6 +73,7 @@ export function createHelperBuffers(n: number, dim: number, k: number): HelperBu
     heapSize: new SharedArrayBuffer(n * 4),
     graphDist: new SharedArrayBuffer(n * k * 8),
     graphIndex: new SharedArrayBuffer(n * k * 4),
+    forest: new SharedArrayBuffer(FOREST_TREES * 3 * n * 4),
   };
 }
 
@@ -92,6 +97,11 @@ function approxViews(b: HelperBuffers, k: number): ApproxShared {
       { indices: new Int32Array(b.heapIndex, 0, len), distances: new Float64Array(b.heapDist, 0, len) },
       { indices: new Int32Array(b.graphIndex, 0, len), distances: new Float64Array(b.graphDist, 0, len) },
     ],
+    forest: Array.from({ length: FOREST_TREES }, (_, t) => ({
+      order: new Int32Array(b.forest, (3 * t) * b.n * 4, b.n),
+      leafStart: new Int32Array(b.forest, (3 * t + 1) * b.n * 4, b.n),
+      leafEnd: new Int32Array(b.forest, (3 * t + 2) * b.n * 4, b.n),
+    })),
   };
 }
 
@@ -124,9 +134,11 @@ export function serveHelper(buffers: HelperBuffers): void {
         const stage = Atomics.load(ctrl, STAGE);
         const options = approxOptions(ctrl);
         const shared = approxViews(buffers, k);
-        // The same seed gives the same forest as the t-SNE thread's.
-        if (stage < 0) forest = buildForest(shared.rows, options, v.scalars[2]);
-        runApproxStage(shared, forest, stage, k, options, [1, 2]);
+        const seed = v.scalars[2];
+        // Half the trees built into shared storage by each thread; or, without room for them, the
+        // whole forest (the same seed gives the same forest as the t-SNE thread's).
+        if (stage === -1) forest = usesSharedForest(shared, options) ? shared.forest!.slice(0, options.trees) : buildForest(shared.rows, options, seed);
+        if (stage !== FOREST_STAGE || usesSharedForest(shared, options)) runApproxStage(shared, forest, stage, k, options, [1, 2], undefined, seed);
       } else if (cmd === CMD_REPULSION) {
         if (Atomics.load(ctrl, EXACT)) v.scalars[0] = repulsionExact(v.y, buffers.n, v.rep).sumQ;
         else {
