@@ -2,7 +2,7 @@
 // TF.js format (model.json + weights) and load with tf.loadLayersModel anywhere.
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config.ts';
-import { classDims } from './config.ts';
+import { classDims, fairDims, hasClassPart } from './config.ts';
 
 export interface Networks {
   /** image [N,H,W,C] in [0,1] -> [mean [N,L], logVar [N,L]] */
@@ -13,6 +13,8 @@ export interface Networks {
   classifier?: tf.LayersModel;
   /** ivae only: one-hot u [N,U] -> [mean [N,L], logVar [N,L]] of the conditional prior p(z|u) (a table per u) */
   prior?: tf.LayersModel;
+  /** fair-vae with the adversary penalty: z^X means [N,Lx] -> logits of s [N,S] */
+  adversary?: tf.LayersModel;
 }
 
 // Deterministic initialisers: the same seed gives the same run on the same backend.
@@ -57,9 +59,14 @@ export function buildNetworks(config: ModelConfig): Networks {
 
   // Encoder body
   const image = tf.input({ shape: [s, s, c], name: 'image' });
+  // fair-vae: the private attribute s, one-hot (all zeros: unknown), beside the image's features and beside z
+  const privateValues = config.objective === 'fair-vae' ? config.fair!.values : 0;
+  const encPrivate = privateValues ? tf.input({ shape: [privateValues], name: 'private' }) : null;
+  const withPrivate = (features: tf.SymbolicTensor, input: tf.SymbolicTensor | null, name: string) =>
+    input ? (tf.layers.concatenate({ name }).apply([features, input]) as tf.SymbolicTensor) : features;
   let h: tf.SymbolicTensor;
   if (config.arch === 'mlp') {
-    h = tf.layers.flatten({ name: 'enc_flatten' }).apply(image) as tf.SymbolicTensor;
+    h = withPrivate(tf.layers.flatten({ name: 'enc_flatten' }).apply(image) as tf.SymbolicTensor, encPrivate, 'enc_private');
     config.hidden.forEach((units, i) => {
       h = tf.layers.dense({ units, activation: 'relu', kernelInitializer: init(), name: `enc_dense_${i + 1}` }).apply(h) as tf.SymbolicTensor;
     });
@@ -71,16 +78,17 @@ export function buildNetworks(config: ModelConfig): Networks {
         .conv2d({ filters: config.convFilters[i], kernelSize: 4, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(), name: `enc_conv_${i + 1}` })
         .apply(h) as tf.SymbolicTensor;
     }
-    h = tf.layers.flatten({ name: 'enc_flatten' }).apply(h) as tf.SymbolicTensor;
+    h = withPrivate(tf.layers.flatten({ name: 'enc_flatten' }).apply(h) as tf.SymbolicTensor, encPrivate, 'enc_private');
     h = tf.layers.dense({ units: 256, activation: 'relu', kernelInitializer: init(), name: 'enc_dense_1' }).apply(h) as tf.SymbolicTensor;
   }
   const mean = tf.layers.dense({ units: latent, kernelInitializer: init(), name: 'z_mean' }).apply(h) as tf.SymbolicTensor;
   const logVar = tf.layers.dense({ units: latent, kernelInitializer: init(), name: 'z_log_var' }).apply(h) as tf.SymbolicTensor;
-  const encoder = tf.model({ inputs: image, outputs: [mean, logVar], name: 'encoder' });
+  const encoder = tf.model({ inputs: encPrivate ? [image, encPrivate] : image, outputs: [mean, logVar], name: 'encoder' });
 
   // Decoder mirrors the encoder
   const z = tf.input({ shape: [latent], name: 'z' });
-  let g: tf.SymbolicTensor = z;
+  const decPrivate = privateValues ? tf.input({ shape: [privateValues], name: 'private' }) : null;
+  let g: tf.SymbolicTensor = withPrivate(z, decPrivate, 'dec_private');
   if (config.arch === 'mlp') {
     [...config.hidden].reverse().forEach((units, i) => {
       g = tf.layers.dense({ units, activation: 'relu', kernelInitializer: init(), name: `dec_dense_${i + 1}` }).apply(g) as tf.SymbolicTensor;
@@ -109,10 +117,10 @@ export function buildNetworks(config: ModelConfig): Networks {
         .apply(g) as tf.SymbolicTensor;
     }
   }
-  const decoder = tf.model({ inputs: z, outputs: g, name: 'decoder' });
+  const decoder = tf.model({ inputs: decPrivate ? [z, decPrivate] : z, outputs: g, name: 'decoder' });
 
   let classifier: tf.LayersModel | undefined;
-  if (config.objective === 'ssvae') {
+  if (hasClassPart(config)) {
     // A linear head: z^Y itself must carry the class, leaving z^X free for style.
     const zy = tf.input({ shape: [classDims(config)], name: 'z_class' });
     const logits = tf.layers.dense({ units: config.numClasses, kernelInitializer: init(), name: 'class_logits' }).apply(zy) as tf.SymbolicTensor;
@@ -120,8 +128,9 @@ export function buildNetworks(config: ModelConfig): Networks {
   }
   let prior: tf.LayersModel | undefined;
   if (config.objective === 'ivae') prior = buildConditionalPrior(config.auxValues ?? 2, latent);
+  const adversary = config.objective === 'fair-vae' && config.fair!.penalty === 'adversary' ? buildAdversary(fairDims(config), privateValues, init) : undefined;
   if ((config.init ?? 'glorot') === 'torch') for (const m of [encoder, decoder]) torchReinit(m, config.seed);
-  return { encoder, decoder, classifier, prior };
+  return { encoder, decoder, classifier, prior, adversary };
 }
 
 /**
@@ -134,4 +143,15 @@ export function buildConditionalPrior(values: number, latent: number): tf.Layers
   const mean = tf.layers.dense({ units: latent, useBias: false, kernelInitializer: 'zeros', name: 'prior_mean' }).apply(u) as tf.SymbolicTensor;
   const logVar = tf.layers.dense({ units: latent, useBias: false, kernelInitializer: 'zeros', name: 'prior_log_var' }).apply(u) as tf.SymbolicTensor;
   return tf.model({ inputs: u, outputs: [mean, logVar], name: 'prior' });
+}
+
+/**
+ * The fair VAE's adversary: predicts s from z^X means through one hidden layer (64 ReLU units), so it can
+ * find more than the linear probe the run is scored with.
+ */
+export function buildAdversary(dims: number, values: number, init: ReturnType<typeof seeded>): tf.LayersModel {
+  const zx = tf.input({ shape: [dims], name: 'z_style' });
+  const h = tf.layers.dense({ units: 64, activation: 'relu', kernelInitializer: init(), name: 'adv_dense_1' }).apply(zx) as tf.SymbolicTensor;
+  const logits = tf.layers.dense({ units: values, kernelInitializer: init(), name: 'adv_logits' }).apply(h) as tf.SymbolicTensor;
+  return tf.model({ inputs: zx, outputs: logits, name: 'adversary' });
 }

@@ -1,7 +1,9 @@
 // What defines a model: architecture, likelihood, objective and their weights.
 // Stored verbatim in run.json so a run can be rebuilt and understood without the app.
 
-export type Objective = 'vae' | 'beta-vae' | 'beta-tcvae' | 'ssvae' | 'iwae' | 'dae' | 'ivae' | 'ppca' | 'fa';
+export type Objective = 'vae' | 'beta-vae' | 'beta-tcvae' | 'ssvae' | 'iwae' | 'dae' | 'ivae' | 'ppca' | 'fa' | 'fair-vae';
+/** fair-vae: how s is made unpredictable from z^X (chosen by measurement: README "Fair VAE"). */
+export type FairPenalty = 'mmd' | 'adversary';
 /** Linear Gaussian models fitted in closed form / by EM (models/linear-gaussian.ts), not by gradient steps. */
 export const LINEAR_OBJECTIVES: readonly Objective[] = ['ppca', 'fa'];
 /** The denoising autoencoder's corruption: Gaussian noise of standard deviation `level`, or each pixel zeroed with probability `level`. */
@@ -88,6 +90,22 @@ export interface ModelConfig {
   noise?: NoiseConfig;
   /** ivae only: the number of values of the auxiliary variable u; p(z|u) = N(μ_u, diag exp λ_u), learned per value. */
   auxValues?: number;
+  /**
+   * fair-vae only: the private attribute s. Encoder q(z|x, s) and decoder p(x|z, s) see s one-hot (an unknown s
+   * is all zeros to the encoder; the decoder then averages over s with the training frequencies `prior`), and
+   * `penalty` × a statistic of s's dependence on z^X (the style part with classes, else all of z) is added.
+   */
+  fair?: {
+    /** Values of s. */
+    values: number;
+    /** p(s) on the training images, one per value (sums to 1). */
+    prior: number[];
+    penalty: FairPenalty;
+    /** Weight of the penalty, per batch (the MMD², or the adversary's confusion in nats per image). */
+    weight: number;
+    /** Share of training images whose s is hidden from the encoder, so that it can also encode images of unknown s. */
+    dropout: number;
+  };
   /** Reparameterisation samples M per image; for iwae the K of the importance-weighted bound trained. */
   samples: number;
   learningRate: number;
@@ -141,7 +159,17 @@ export function deterministicCodes(config: ModelConfig): boolean {
 }
 
 export function classDims(config: ModelConfig): number {
-  return config.objective === 'ssvae' ? config.latent - config.style : 0;
+  return hasClassPart(config) ? config.latent - config.style : 0;
+}
+
+/** Whether the code has a class part z^Y with a class head: the semi-supervised model, and the fair VAE with labels. */
+export function hasClassPart(config: ModelConfig): boolean {
+  return config.objective === 'ssvae' || (config.objective === 'fair-vae' && config.style > 0 && config.numClasses >= 2);
+}
+
+/** The fair VAE's z^X: the style part when the code has a class part, else the whole code. */
+export function fairDims(config: ModelConfig): number {
+  return config.objective === 'fair-vae' && hasClassPart(config) ? config.style : config.latent;
 }
 
 /** The z^Y prior of an ssvae config; runs saved before the field existed used N(0, I). */
@@ -183,6 +211,15 @@ export function validateModelConfig(c: ModelConfig): void {
   }
   if (c.objective === 'ivae' && !(Number.isInteger(c.auxValues) && (c.auxValues as number) >= 2))
     fail(`the iVAE needs an auxiliary variable with at least 2 values (got ${c.auxValues})`);
+  if (c.objective === 'fair-vae') {
+    const f = c.fair;
+    if (!f || !(Number.isInteger(f.values) && f.values >= 2)) fail(`the fair VAE needs a private attribute with at least 2 values (got ${f?.values})`);
+    if (!Array.isArray(f!.prior) || f!.prior.length !== f!.values || f!.prior.some((p) => !(p >= 0))) fail('the fair VAE needs p(s): one frequency per value of s');
+    if (f!.penalty !== 'mmd' && f!.penalty !== 'adversary') fail(`fair penalty must be mmd or adversary (got ${JSON.stringify(f!.penalty)})`);
+    if (!(f!.weight >= 0)) fail(`fair weight must be >= 0 (got ${f!.weight})`);
+    if (!(f!.dropout >= 0 && f!.dropout < 1)) fail(`fair dropout must be from 0 to below 1 (got ${f!.dropout})`);
+    if (!Number.isInteger(c.style) || c.style < 0 || c.style >= c.latent) fail(`style dimensions must be between 0 and latent - 1 (got style ${c.style}, latent ${c.latent})`);
+  }
   if (LINEAR_OBJECTIVES.includes(c.objective) && c.likelihood !== 'gaussian') fail(`${c.objective} is a Gaussian model: its likelihood must be gaussian`);
   if (c.init !== undefined && c.init !== 'glorot' && c.init !== 'torch') fail(`init must be 'glorot' or 'torch' (got ${JSON.stringify(c.init)})`);
   if (c.arch === 'conv' && c.imageSize % 4 !== 0) fail(`the conv architecture needs an image size divisible by 4 (got ${c.imageSize})`);

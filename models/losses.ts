@@ -132,3 +132,49 @@ export function corrupt(x: tf.Tensor4D, kind: 'gaussian' | 'mask', level: number
   const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), level), 'float32');
   return tf.mul(x, keep) as tf.Tensor4D;
 }
+
+/** Bandwidth factors of the fair VAE's MMD kernel: k(a, b) = mean_c exp(−‖a − b‖² / (c·d)) for codes of d dimensions. */
+export const MMD_BANDWIDTHS = [0.25, 1, 4];
+
+/**
+ * The fair VAE's MMD penalty (Louizos et al. 2016, "The Variational Fair Autoencoder"): for each value k of s,
+ * the squared maximum mean discrepancy between the codes z [N, d] of the images with s = k and those of the
+ * others, under a Gaussian kernel with several bandwidths (biased V-statistic: ≥ 0, and 0 only when the two
+ * groups' codes match); the mean over the values with at least one image on each side. s < 0 (unknown) is
+ * left out. s is data, not differentiated: the groups are masks, so no gather is needed (no wasm gradient).
+ */
+export function groupMmd(z: tf.Tensor2D, s: Int32Array, values: number): tf.Scalar {
+  const d = z.shape[1];
+  const sq = tf.sum(tf.square(z), 1);
+  const dist = tf.relu(tf.sub(tf.add(sq.expandDims(1), sq.expandDims(0)), tf.mul(2, tf.matMul(z, z, false, true))));
+  const kernel = tf.addN(MMD_BANDWIDTHS.map((c) => tf.exp(tf.div(tf.neg(dist), c * d)))).div(MMD_BANDWIDTHS.length) as tf.Tensor2D;
+  const terms: tf.Scalar[] = [];
+  for (let k = 0; k < values; k++) {
+    const a = Float32Array.from(s, (v) => (v === k ? 1 : 0));
+    const b = Float32Array.from(s, (v) => (v >= 0 && v !== k ? 1 : 0));
+    const na = a.reduce((x, y) => x + y, 0);
+    const nb = b.reduce((x, y) => x + y, 0);
+    if (na === 0 || nb === 0) continue;
+    const wa = tf.tensor2d(a.map((v) => v / na), [s.length, 1]);
+    const wb = tf.tensor2d(b.map((v) => v / nb), [s.length, 1]);
+    const quad = (u: tf.Tensor2D, v: tf.Tensor2D) => tf.sum(tf.mul(tf.matMul(kernel, v), u));
+    terms.push(tf.sub(tf.add(quad(wa, wa), quad(wb, wb)), tf.mul(2, quad(wa, wb))) as tf.Scalar);
+    // with two values the second term is the first again
+    if (values === 2) break;
+  }
+  return terms.length ? (tf.div(tf.addN(terms), terms.length) as tf.Scalar) : tf.scalar(0);
+}
+
+/**
+ * The adversary penalty the encoder minimises: KL(uniform ‖ p_adv(s | z)) averaged over the images of known s,
+ * −(1/K) Σ_k log p_k − log K per image: 0 when the adversary can say nothing about s, growing as it becomes sure.
+ * (Pushing its predictions towards uniform, rather than maximising its cross-entropy, keeps the minimax bounded.)
+ */
+export function adversaryConfusion(logits: tf.Tensor2D, s: Int32Array): tf.Scalar {
+  const k = logits.shape[1];
+  const known = Float32Array.from(s, (v) => (v >= 0 ? 1 : 0));
+  const n = known.reduce((a, v) => a + v, 0);
+  if (n === 0) return tf.scalar(0);
+  const perImage = tf.sub(tf.neg(tf.mean(tf.logSoftmax(logits), 1)), Math.log(k));
+  return tf.div(tf.sum(tf.mul(perImage, tf.tensor1d(known))), n) as tf.Scalar;
+}

@@ -2,12 +2,14 @@
 // semi-supervised style/class split. Inputs are images [N,H,W,C] with values in [0,1].
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config.ts';
-import { classDims, classPriorOf, deterministicCodes, linearDecoder, validateModelConfig } from './config.ts';
+import { classDims, classPriorOf, deterministicCodes, fairDims, hasClassPart, linearDecoder, validateModelConfig } from './config.ts';
 import type { Networks } from './architectures.ts';
 import { buildNetworks } from './architectures.ts';
 import { patchWasmKernels } from './wasm-kernels.ts';
 import { randomOffsets, seededRandom, stopGradient, translateImages } from './augment.ts';
 import {
+  adversaryConfusion,
+  groupMmd,
   bernoulliLogLikelihood,
   corrupt,
   gaussianLogLikelihood,
@@ -46,6 +48,10 @@ export interface StepResult {
   styleTc?: number;
   /** ssvae 'prototype': mean -log q(y | decoded (style, y)) of the leakage penalty's images */
   leakage?: number;
+  /** fair-vae: the penalty's statistic before its weight (the groups' MMD², or the adversary's confusion in nats) */
+  fairPenalty?: number;
+  /** fair-vae with the adversary: its cross-entropy on s (nats per image) before its own step */
+  adversaryLoss?: number;
 }
 
 export interface EvalResult {
@@ -70,6 +76,9 @@ export class VaeModel {
   readonly classifier?: tf.LayersModel;
   /** ivae: the conditional prior p(z|u) */
   readonly prior?: tf.LayersModel;
+  /** fair-vae with the adversary penalty: predicts s from z^X; trained in alternation with its own optimiser */
+  readonly adversary?: tf.LayersModel;
+  private readonly adversaryOptimizer?: tf.AdamOptimizer;
   /** Gaussian likelihood with a learned variance: the global pixel log-variance. */
   readonly pixelLogVar?: tf.Variable;
   readonly optimizer: tf.AdamOptimizer;
@@ -82,7 +91,12 @@ export class VaeModel {
     this.decoder = nets.decoder;
     this.classifier = nets.classifier;
     this.prior = nets.prior;
-    if (config.objective === 'ssvae' && !this.classifier) throw new Error('the semi-supervised model needs a classifier network');
+    this.adversary = nets.adversary;
+    if (config.objective === 'fair-vae' && config.fair!.penalty === 'adversary') {
+      if (!this.adversary) throw new Error('the fair VAE with the adversary penalty needs its adversary network');
+      this.adversaryOptimizer = tf.train.adam(config.learningRate);
+    }
+    if (hasClassPart(config) && !this.classifier) throw new Error('the semi-supervised model needs a classifier network');
     if (config.objective === 'ivae' && !this.prior) throw new Error('the iVAE needs its conditional prior network');
     if (config.likelihood === 'gaussian') {
       const init = typeof config.gaussianStd === 'number' ? 2 * Math.log(config.gaussianStd) : pixelLogVar ?? Math.log(0.1 ** 2);
@@ -226,9 +240,48 @@ export class VaeModel {
     return vars;
   }
 
-  private encodeTensors(x: tf.Tensor4D): [tf.Tensor2D, tf.Tensor2D] {
-    const out = this.encoder.apply(x) as tf.Tensor[];
+  private get fair() {
+    return this.config.objective === 'fair-vae' ? this.config.fair! : null;
+  }
+
+  /** fair-vae: s one-hot [N, S]; −1 (or no s at all) is a row of zeros, "unknown". */
+  private privateOneHot(s: Int32Array | null | undefined, n: number): tf.Tensor2D {
+    const k = this.fair!.values;
+    const rows = new Float32Array(n * k);
+    if (s) for (let i = 0; i < n; i++) if (s[i] >= 0 && s[i] < k) rows[i * k + s[i]] = 1;
+    return tf.tensor2d(rows, [n, k]);
+  }
+
+  /** fair-vae: s repeated for M samples per image (rows sample-major, as reparameterize lays them out). */
+  private static repeatRows(s: Int32Array, times: number): Int32Array {
+    const out = new Int32Array(s.length * times);
+    for (let t = 0; t < times; t++) out.set(s, t * s.length);
+    return out;
+  }
+
+  /** q(z|x) (fair-vae: q(z|x, s); s absent or −1: unknown). */
+  private encodeTensors(x: tf.Tensor4D, s?: Int32Array | null): [tf.Tensor2D, tf.Tensor2D] {
+    const out = (this.fair ? this.encoder.apply([x, this.privateOneHot(s, x.shape[0])]) : this.encoder.apply(x)) as tf.Tensor[];
     return [out[0] as tf.Tensor2D, out[1] as tf.Tensor2D];
+  }
+
+  /** Decoder logits for codes z (fair-vae: p(x|z, s), s given per row). */
+  private decoderLogits(z: tf.Tensor2D, s?: Int32Array | null): tf.Tensor {
+    return (this.fair ? this.decoder.apply([z, this.privateOneHot(s, z.shape[0])]) : this.decoder.apply(z)) as tf.Tensor;
+  }
+
+  /** fair-vae: s hidden (−1) from the encoder for a seeded share of the images, so it learns to encode without s too. */
+  private dropPrivate(s: Int32Array, seed?: number): Int32Array {
+    const share = this.fair!.dropout;
+    if (share <= 0) return s;
+    const random = seededRandom(seed === undefined ? Math.floor(Math.random() * 2 ** 31) : seed ^ 0x2545f491);
+    return Int32Array.from(s, (v) => (random() < share ? -1 : v));
+  }
+
+  /** fair-vae: z^X, the part the penalty cleans of s (the style part with classes, else the whole code). */
+  private fairPart(z: tf.Tensor2D): tf.Tensor2D {
+    const d = fairDims(this.config);
+    return d === this.config.latent ? z : z.slice([0, 0], [-1, d]);
   }
 
   private logLikelihood(x: tf.Tensor, logits: tf.Tensor): tf.Tensor1D {
@@ -268,13 +321,14 @@ export class VaeModel {
    * rows: x is rows offset.. of a larger batch (a data-parallel shard): random draws are the whole batch's.
    * Returns tensors; the caller owns them (run inside tf.tidy).
    */
-  lossTerms(x: tf.Tensor4D, labels?: Int32Array, seed?: number, rows?: BatchRows) {
+  lossTerms(x: tf.Tensor4D, labels?: Int32Array, seed?: number, rows?: BatchRows, priv?: Int32Array) {
     const c = this.config;
     if (linearDecoder(c)) throw new Error(`${c.objective} is fitted in closed form or by EM, not by gradient steps`);
     if (deterministicCodes(c)) return this.daeTerms(x, seed);
     const n = x.shape[0];
     const m = c.samples;
-    const [mean, logVar] = this.encodeTensors(x);
+    const s = this.fair ? priv ?? new Int32Array(n).fill(-1) : undefined;
+    const [mean, logVar] = this.encodeTensors(x, s ? this.dropPrivate(s, seed) : undefined);
     const z = reparameterize(mean, logVar, m, seed, rows);
     const lab = c.objective === 'ssvae' ? labels ?? new Int32Array(n).fill(-1) : undefined;
     let decoderInput = z;
@@ -285,7 +339,7 @@ export class VaeModel {
       const classes = tf.where(tf.greaterEqual(labelsT, 0), labelsT, guess.toInt()) as tf.Tensor1D;
       decoderInput = this.codesFor(this.stylePart(z), m > 1 ? (tf.tile(classes, [m]) as tf.Tensor1D) : classes);
     }
-    const logits = this.decoder.apply(decoderInput) as tf.Tensor;
+    const logits = this.decoderLogits(decoderInput, s && m > 1 ? VaeModel.repeatRows(s, m) : s);
     const xs = m > 1 ? tf.tile(x, [m, 1, 1, 1]) : x;
     const recon = tf.neg(tf.mean(this.logLikelihood(xs, logits))) as tf.Scalar;
     const klt =
@@ -302,6 +356,25 @@ export class VaeModel {
       case 'ivae':
         loss = tf.add(recon, kl);
         break;
+      case 'fair-vae': {
+        // the ELBO conditioned on s, plus the penalty on what z^X's means still say about s
+        loss = tf.add(recon, kl);
+        const zx = this.fairPart(mean);
+        extra.fairPenalty = this.adversary ? adversaryConfusion(this.adversary.apply(zx) as tf.Tensor2D, s!) : groupMmd(zx, s!, this.fair!.values);
+        loss = tf.add(loss, tf.mul(this.fair!.weight, extra.fairPenalty));
+        if (this.classifier) {
+          // semi-supervised: the class part z^Y predicts y (the labelled images), as the ssvae's 'standard' prior
+          const lab = labels ?? new Int32Array(n).fill(-1);
+          const labelled = lab.reduce((a, l) => a + (l >= 0 ? 1 : 0), 0);
+          if (labelled > 0) {
+            const labelsRep = tf.tensor1d(VaeModel.repeatRows(lab, m), 'int32');
+            const ceSum = maskedCrossEntropy(this.classifier.apply(this.classPart(z)) as tf.Tensor2D, labelsRep, tf.cast(tf.greaterEqual(labelsRep, 0), 'float32') as tf.Tensor1D);
+            loss = tf.add(loss, tf.mul(c.classWeight / (n * m), ceSum));
+            extra.classLoss = tf.div(ceSum, labelled * m) as tf.Scalar;
+          } else extra.classLoss = tf.scalar(NaN);
+        }
+        break;
+      }
       case 'iwae': {
         // The importance-weighted bound with K = samples (Burda et al. 2016; the fourth lecture's importance
         // sampling estimate inside the log): −mean_n log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x).
@@ -405,20 +478,38 @@ export class VaeModel {
   }
 
   /** One Adam step on a batch; returns plain numbers and leaves no tensors behind. */
-  trainStep(x: tf.Tensor4D, labels?: Int32Array, seed?: number): StepResult {
+  trainStep(x: tf.Tensor4D, labels?: Int32Array, seed?: number, priv?: Int32Array): StepResult {
     let packed: tf.Tensor | null = null;
     let extraKeys: string[] = [];
     const leakW = this.prototypeClass ? this.config.leakageWeight ?? 0 : 0;
     let leakage: tf.Tensor | null = null;
+    let adversaryLoss: tf.Tensor | null = null;
     tf.tidy(() => {
       let styles: tf.Tensor2D | null = null;
+      let fairCodes: tf.Tensor2D | null = null;
       const { grads } = tf.variableGrads(() => {
-        const t = this.lossTerms(x, labels, seed);
+        const t = this.lossTerms(x, labels, seed, undefined, priv);
         extraKeys = Object.keys(t.extra);
         packed = tf.keep(tf.concat([tf.stack([t.loss, t.recon, t.kl, ...extraKeys.map((k) => t.extra[k])]), t.klPerDim]));
         if (leakW > 0) styles = tf.keep(this.stylePart(t.mean));
+        if (this.adversary) fairCodes = tf.keep(this.fairPart(t.mean));
         return t.loss;
       }, this.trainableVariables());
+      if (this.adversary && fairCodes && priv) {
+        // Alternation: the adversary takes its own step on these codes (held fixed) after the model's step
+        // was computed against it, learning to predict s from z^X as well as it can.
+        const codes = fairCodes as tf.Tensor2D;
+        const known = priv.reduce((a, v) => a + (v >= 0 ? 1 : 0), 0);
+        if (known > 0) {
+          const sT = tf.tensor1d(priv, 'int32');
+          const mask = tf.cast(tf.greaterEqual(sT, 0), 'float32') as tf.Tensor1D;
+          const advVars = this.adversary.trainableWeights.map((w) => w.read() as tf.Variable);
+          const adv = tf.variableGrads(() => tf.div(maskedCrossEntropy(this.adversary!.apply(codes) as tf.Tensor2D, sT, mask), known) as tf.Scalar, advVars);
+          this.adversaryOptimizer!.applyGradients(adv.grads as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
+          adversaryLoss = tf.keep(adv.value);
+        }
+        tf.dispose(codes);
+      }
       if (leakW > 0 && styles) {
         // The leakage penalty trains the decoder alone: a class head free to follow it could learn to read
         // a mark the decoder writes instead of the shape of the class.
@@ -440,6 +531,10 @@ export class VaeModel {
     if (leakage) {
       result.leakage = (leakage as tf.Tensor).dataSync()[0];
       (leakage as tf.Tensor).dispose();
+    }
+    if (adversaryLoss) {
+      result.adversaryLoss = (adversaryLoss as tf.Tensor).dataSync()[0];
+      (adversaryLoss as tf.Tensor).dispose();
     }
     return result;
   }
@@ -477,8 +572,9 @@ export class VaeModel {
       });
       return result!;
     }
+    const s = this.fair ? aux : undefined;
     tf.tidy(() => {
-      const [mean, logVar] = this.encodeTensors(x);
+      const [mean, logVar] = this.encodeTensors(x, s);
       const z = reparameterize(mean, logVar, 1, seed);
       const terms =
         this.config.objective === 'ivae'
@@ -492,7 +588,7 @@ export class VaeModel {
       const klDims = this.prototypeClass ? this.styleOnly(terms.klDims) : terms.klDims;
       const logLik = this.prototypeClass
         ? (tf.sum(tf.mul(tf.softmax(yLogits!), this.logLikelihoodPerClass(x, this.stylePart(z))), 1) as tf.Tensor1D)
-        : this.logLikelihood(x, this.decoder.apply(z) as tf.Tensor);
+        : this.logLikelihood(x, this.decoderLogits(z, s));
       let negElbo = tf.sub(tf.sum(klDims, 1), logLik);
       if (klClass) negElbo = tf.add(negElbo, klClass);
       result = {
@@ -514,8 +610,9 @@ export class VaeModel {
     const n = x.shape[0];
     const passes = this.prototypeClass ? this.config.numClasses : 1;
     const chunk = Math.max(1, Math.min(k, Math.floor(8192 / (n * passes))));
+    const s = this.fair ? aux : undefined;
     return tf.tidy(() => {
-      const [mean, logVar] = this.encodeTensors(x);
+      const [mean, logVar] = this.encodeTensors(x, s);
       const pieces: tf.Tensor2D[] = [];
       for (let done = 0, i = 0; done < k; done += chunk, i++) {
         const kk = Math.min(chunk, k - done);
@@ -534,9 +631,10 @@ export class VaeModel {
               const logP = tf.sum(logNormal(zx, tf.zerosLike(zx), tf.zerosLike(zx)), 1);
               return tf.add(logPxGivenZ, tf.sub(logP, logQ)).reshape([kk, n]) as tf.Tensor2D;
             }
-            const logLik = this.logLikelihood(xs, this.decoder.apply(z) as tf.Tensor);
+            const auxRep = aux ? Int32Array.from({ length: kk * n }, (_, i) => aux[i % n]) : undefined;
+            const logLik = this.logLikelihood(xs, this.decoderLogits(z, s ? auxRep : undefined));
             const logQ = tf.sum(logNormal(z, meanRep, logVarRep), 1);
-            const logP = this.logPrior(z, aux ? Int32Array.from({ length: kk * n }, (_, i) => aux[i % n]) : undefined);
+            const logP = this.logPrior(z, this.fair ? undefined : auxRep);
             return tf.add(logLik, tf.sub(logP, logQ)).reshape([kk, n]) as tf.Tensor2D;
           }),
         );
@@ -558,9 +656,9 @@ export class VaeModel {
   }
 
   /** Posterior means and log-variances [N, L]. The caller disposes them. */
-  encode(x: tf.Tensor4D): { mean: tf.Tensor2D; logVar: tf.Tensor2D } {
+  encode(x: tf.Tensor4D, priv?: Int32Array): { mean: tf.Tensor2D; logVar: tf.Tensor2D } {
     const [mean, logVar] = tf.tidy(() => {
-      const [m, lv] = this.encodeTensors(x);
+      const [m, lv] = this.encodeTensors(x, priv);
       // the denoising autoencoder's code is a point: its "variance" is nil, whatever the unused layer says
       return deterministicCodes(this.config) ? [m, tf.fill(lv.shape, DETERMINISTIC_LOG_VAR) as tf.Tensor2D] : [m, lv];
     });
@@ -571,9 +669,15 @@ export class VaeModel {
    * Pixel means in [0,1] [N,H,W,C] for latent codes z [N,L] (Bernoulli probabilities or Gaussian means).
    * PPCA and FA decode to W z + μ, clipped to the pixel range for display.
    */
-  decode(z: tf.Tensor2D): tf.Tensor4D {
+  decode(z: tf.Tensor2D, priv?: Int32Array): tf.Tensor4D {
     return tf.tidy(() => {
-      const out = this.decoder.apply(z) as tf.Tensor;
+      const fair = this.fair;
+      if (fair && !priv) {
+        // s unknown: E[x | z] = Σ_s p(s) E[x | z, s], with p(s) the training frequencies
+        const n = z.shape[0];
+        return tf.addN(fair.prior.map((p, k) => tf.mul(p, tf.sigmoid(this.decoderLogits(z, new Int32Array(n).fill(k)))))) as tf.Tensor4D;
+      }
+      const out = this.decoderLogits(z, priv);
       return (linearDecoder(this.config) ? tf.clipByValue(out, 0, 1) : tf.sigmoid(out)) as tf.Tensor4D;
     });
   }
@@ -600,10 +704,10 @@ export class VaeModel {
   }
 
   /** E[X | z = E[Z|x]]: the lectures' reconstruction through the posterior mean. */
-  reconstruct(x: tf.Tensor4D): tf.Tensor4D {
+  reconstruct(x: tf.Tensor4D, priv?: Int32Array): tf.Tensor4D {
     return tf.tidy(() => {
-      const mean = this.encodeTensors(x)[0];
-      if (!this.prototypeClass) return this.decode(mean);
+      const mean = this.encodeTensors(x, priv)[0];
+      if (!this.prototypeClass) return this.decode(mean, priv);
       // the class the model sees, through its μ_y, as in training
       const classes = tf.argMax(this.classLogits(this.classPart(mean)), 1) as tf.Tensor1D;
       return this.decode(this.codesFor(this.stylePart(mean), classes));
@@ -626,6 +730,8 @@ export class VaeModel {
     this.decoder.dispose();
     this.classifier?.dispose();
     this.prior?.dispose();
+    this.adversary?.dispose();
+    this.adversaryOptimizer?.dispose();
     this.pixelLogVar?.dispose();
     this.optimizer.dispose();
   }

@@ -46,7 +46,10 @@ export const GROUPS = {
       'const klt =',
       'const terms =',
       "if (this.config.objective === 'ivae')",
-      'const logP = this.logPrior(z, aux',
+      'const logP = this.logPrior(z, this.fair',
+      // the fair VAE's private attribute s (its own tests train models)
+      'const s = this.fair',
+      'const auxRep =',
       '(tf.sum(tf.mul(tf.softmax(yLogits!)',
     ],
   }),

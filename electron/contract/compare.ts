@@ -30,6 +30,14 @@ export interface CompareRow {
   dciDisentanglement?: number;
   dciCompleteness?: number;
   dciInformativeness?: number;
+  /**
+   * Fair VAE runs: how predictable the private attribute is from z^X (probe AUC on the test split; 0.5 = chance),
+   * and the same for the plain VAE trained beside it.
+   */
+  privateAuc?: number;
+  privateReferenceAuc?: number;
+  /** Fair VAE runs: the private attribute's name. */
+  privateAttribute?: string;
   /** Per dimension, the first epoch its test KL exceeded 0.1 nats (null: never). */
   switchOn: (number | null)[];
   /** KL per dimension at each epoch (from the run's history). */
@@ -58,6 +66,8 @@ export const COMPARE_COLUMNS = [
   'dciDisentanglement',
   'dciCompleteness',
   'dciInformativeness',
+  'privateAuc',
+  'privateReferenceAuc',
   'beta',
   'latent',
 ] as const;

@@ -6,6 +6,7 @@
 // reloads and sends `explorer.runUpdated`. Images travel as uint8 HWC typed arrays, latent codes as
 // Float32Array rows: never JSON number lists.
 
+import type { PrivacyFigures } from './training.ts';
 import type { FactorMetrics } from './factors.ts';
 
 export type LatentPart = 'all' | 'style' | 'class';
@@ -68,6 +69,8 @@ export interface RunInfo {
   capped: boolean;
   /** The run's dataset could not be opened: decode views work, encode views say this. */
   datasetError?: string;
+  /** Fair VAE runs: how predictable the private attribute is from z^X, beside the plain VAE reference (after the last epoch). */
+  privacy?: PrivacyFigures;
 }
 
 export interface ImageBlock {

@@ -4,7 +4,7 @@
 /** Same as models/config.ts's ClassPrior (the engine checks that they agree). */
 export type ClassPrior = 'standard' | 'mixture';
 
-export type ModelKind = 'vae' | 'beta-vae' | 'beta-tcvae' | 'ssvae' | 'iwae' | 'dae' | 'ivae' | 'ppca' | 'fa';
+export type ModelKind = 'vae' | 'beta-vae' | 'beta-tcvae' | 'ssvae' | 'iwae' | 'dae' | 'ivae' | 'ppca' | 'fa' | 'fair-vae';
 
 /** p(x|z): Bernoulli for binarised pixels, Gaussian (a density: its −ELBO can be negative) for grey levels and colour. */
 export type Likelihood = 'bernoulli' | 'gaussian';
@@ -38,6 +38,18 @@ export interface TrainSettings {
   noiseLevel?: number;
   /** ivae: the auxiliary variable u, 'label' or the name of a factor column (numeric factors are cut into 5 quantile bins). */
   aux?: string;
+  /**
+   * fair-vae: the private attribute s, 'label' or a factor column (a numeric factor with more than two values is
+   * split at its training median into two groups). With `style` (or `labels`) the code is split into z^X
+   * (style dimensions, cleaned of s) and z^Y (a class part predicting the label).
+   */
+  private?: string;
+  /** fair-vae: what makes s unpredictable from z^X (default mmd, chosen by measurement). */
+  fairPenalty?: 'mmd' | 'adversary';
+  /** fair-vae: weight of the penalty (default: the penalty's own default). */
+  fairWeight?: number;
+  /** fair-vae: also train a plain VAE with the same settings beside it, for the probe's reference figure (default true). */
+  fairReference?: boolean;
   /** MLP hidden widths, input side first (default [256, 64]). */
   hidden?: number[];
   /** ssvae: weight of log p(y|z^Y) per labelled image (default 400). */
@@ -101,6 +113,33 @@ export interface EpochReport {
   /** −ELBO on the test split, positive nats per image */
   testLoss: number;
   testAccuracy?: number;
+  /** fair-vae: how predictable s is from z^X, beside the plain VAE trained with it */
+  privacy?: PrivacyFigures;
+}
+
+/**
+ * fair-vae: how predictable the private attribute s is from z^X on held-out images: the ROC AUC (0.5 = no
+ * better than chance, 1 = read off exactly) of a logistic regression fitted on the training split's latent means
+ * and scored on the test split; with more than two values of s, the macro mean of one-vs-rest AUCs. Beside it the
+ * same for a plain VAE trained with the same settings and batches (the run's reference/ folder).
+ */
+export interface PrivacyFigures {
+  /** The private attribute: 'label' or a factor column. */
+  attribute: string;
+  /** Names of the values of s (a numeric factor split at its median: the two sides). */
+  values: string[];
+  /** Probe AUC of s from the fair model's z^X (test split). */
+  auc: number | null;
+  /** The same for the plain VAE reference (its whole code); absent when no reference was trained. */
+  referenceAuc?: number | null;
+  /** The reference's test −ELBO, nats per image. */
+  referenceTestLoss?: number | null;
+  /** Code dimensions the probe read (z^X), and the images it was fitted and scored on. */
+  dims: number;
+  train: number;
+  test: number;
+  /** After this epoch. */
+  epoch: number;
 }
 
 export interface Reconstructions {
@@ -127,6 +166,8 @@ export interface RunSummary {
   seconds: number;
   samplesPerSec: number;
   message?: string;
+  /** fair-vae: the probe's figures after the last completed epoch */
+  privacy?: PrivacyFigures;
 }
 
 

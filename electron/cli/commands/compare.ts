@@ -8,7 +8,7 @@ import { UsageError } from '../errors.ts';
 import { createOutput } from '../output.ts';
 import type { CompareRow, Comparison } from '../../engine/disentanglement/compare.ts';
 
-const COLUMNS = ['negElbo', 'negIwae', 'activeUnits', 'totalCorrelation', 'accuracy', 'mig', 'sap', 'dciDisentanglement', 'dciCompleteness', 'dciInformativeness'] as const;
+const COLUMNS = ['negElbo', 'negIwae', 'activeUnits', 'totalCorrelation', 'accuracy', 'mig', 'sap', 'dciDisentanglement', 'dciCompleteness', 'dciInformativeness', 'privateAuc'] as const;
 
 const USAGE = `Usage: latent-explorer compare <run folder>... [--iwae K] [--sort COLUMN] [--json]
   Evaluates each run on its test split and prints one row per run: model, beta, seed, test −ELBO,
@@ -23,7 +23,9 @@ const USAGE = `Usage: latent-explorer compare <run folder>... [--iwae K] [--sort
 const fmt = (v: number | undefined, digits = 3) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 
 export function formatComparison(c: Comparison): string {
-  const header = ['run', 'model', 'β', 'seed', '−ELBO', '−IWAE', 'AU', 'TC', 'acc', 'MIG', 'SAP', 'DCI-D', 'DCI-C', 'DCI-I'];
+  // fair VAE runs add the probe's AUC of s (theirs, and their plain VAE reference's)
+  const fair = c.rows.some((r) => r.privateAuc !== undefined);
+  const header = ['run', 'model', 'β', 'seed', '−ELBO', '−IWAE', 'AU', 'TC', 'acc', 'MIG', 'SAP', 'DCI-D', 'DCI-C', 'DCI-I', ...(fair ? ['s-AUC', 's-AUC VAE'] : [])];
   const body = c.rows.map((r) => [
     r.name,
     `${r.objective} ${r.latent}-D`,
@@ -39,6 +41,7 @@ export function formatComparison(c: Comparison): string {
     fmt(r.dciDisentanglement),
     fmt(r.dciCompleteness),
     fmt(r.dciInformativeness),
+    ...(fair ? [fmt(r.privateAuc), fmt(r.privateReferenceAuc)] : []),
   ]);
   const widths = header.map((h, k) => Math.max(h.length, ...body.map((row) => row[k].length)));
   const line = (cells: string[]) => cells.map((s, k) => (k < 2 ? s.padEnd(widths[k]) : s.padStart(widths[k]))).join('  ');
@@ -47,6 +50,8 @@ export function formatComparison(c: Comparison): string {
   for (const r of c.rows) {
     if (r.objective === 'ppca' || r.objective === 'fa') lines.push(`  ${r.name}: −ELBO column is the exact −log p(x) (the posterior is exact)`);
     if (r.objective === 'dae') lines.push(`  ${r.name}: −ELBO column is the reconstruction loss (deterministic codes: no ELBO, IWAE or KL)`);
+    if (r.objective === 'fair-vae')
+      lines.push(`  ${r.name}: −ELBO column is of p(x | s); s-AUC: probe AUC of ${r.privateAttribute} from z^X on the test images (0.5 = chance), s-AUC VAE the plain VAE trained beside it`);
   }
   lines.push('', 'Epoch each dimension switched on (test KL > 0.1 nats; – never):');
   for (const r of c.rows) lines.push(`  ${r.name}: ${r.switchOn.map((e, d) => `z${d + 1} ${e ?? '–'}`).join(', ')}`);
@@ -89,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     out.endProgressLine();
     if (sort) {
-      const ascending = sort === 'negElbo' || sort === 'negIwae' || sort === 'totalCorrelation';
+      const ascending = sort === 'negElbo' || sort === 'negIwae' || sort === 'totalCorrelation' || sort === 'privateAuc';
       const key = (r: CompareRow) => (r[sort] as number | undefined) ?? (ascending ? Infinity : -Infinity);
       comparison.rows.sort((a, b) => (ascending ? key(a) - key(b) : key(b) - key(a)));
     }

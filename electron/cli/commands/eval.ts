@@ -1,5 +1,6 @@
 // latent-explorer eval <run> [--iwae K]: test −ELBO, the IWAE bound on −log p(x), KL per dimension,
 // active units, total correlation of the latent means and (semi-supervised) class accuracy.
+import { privacyLine } from '../privacy-line.ts';
 import { bitsPerDim, lossUnitsNote } from '../../contract/units.ts';
 import { EXIT_CANCELLED, intOption, onePositional, openRunForCli, parseCommand, withCancel } from '../args.ts';
 import { createOutput } from '../output.ts';
@@ -78,6 +79,7 @@ export async function run(argv: string[]): Promise<number> {
         loaded.run.model.objective === 'dae' ? '' : `${'  KL per dimension'.padEnd(19)}${r.klPerDim.map((v, i) => `${names[i] ?? `z${i + 1}`}: ${v.toFixed(3)}`).join(', ')}`,
         `  total correlation of the latent means (Gaussian fit) ${Number.isFinite(r.meansTotalCorrelation) ? `${r.meansTotalCorrelation.toFixed(3)} nats` : 'n/a (too few test images for the latent size)'}`,
         gaussian ? `  ${lossUnitsNote('gaussian', dims, loaded.run.model.objective)}` : '',
+        r.privacy ? `  ${privacyLine(r.privacy)}` : '',
         r.accuracy !== undefined ? `  class head accuracy ${(100 * r.accuracy).toFixed(1)}% on ${r.labelled} held-out labels` : '',
         r.styleDimensions ? styleTable(r.styleDimensions, names) : '',
         r.factors ? formatFactorMetrics(r.factors, names) : '',

@@ -16,6 +16,7 @@ import { LIMITS, MODEL_KINDS } from '../../engine/training/settings.ts';
 import { loadRun, readRunFile, runJsonPath } from '../../engine/training/run-file.ts';
 import { runFactorMetrics } from '../../engine/disentanglement/run-metrics.ts';
 import type { FactorMetrics } from '../../contract/factors.ts';
+import { privacyLine } from '../privacy-line.ts';
 import { proposeSettings } from '../../engine/training/propose.ts';
 import type { Dataset } from '../../engine/datasets/types.ts';
 import { formatLoss, lossName, lossUnitsNote } from '../../contract/units.ts';
@@ -30,10 +31,17 @@ with its reason (with --json as {"event":"settings","chosen":…,"reasons":…})
                    iwae: trains the importance-weighted bound with K = --samples (default 5);
                    dae: denoising autoencoder (deterministic codes, no KL); ivae: identifiable VAE with
                    the prior p(z|u) learned per value of --aux; ppca: probabilistic PCA (closed form);
-                   fa: factor analysis (EM); ppca and fa are Gaussian on the grey levels
+                   fa: factor analysis (EM); ppca and fa are Gaussian on the grey levels;
+                   fair-vae: encoder and decoder conditioned on --private s, a penalty makes s
+                   unpredictable from z^X; with --style N or --labels K it keeps a class part z^Y
   --noise gaussian|mask   dae: the corruption (default mask)
   --noise-level L  dae: sd of the Gaussian noise, or share of pixels masked (default 0.3)
   --aux NAME       ivae: the auxiliary variable u: 'label' or a factor column (numeric: 5 quantile bins)
+  --private NAME   fair-vae: the private attribute s: 'label' or a factor column (a numeric column with
+                   more than two values is split at its training median)
+  --fair-penalty mmd|adversary   fair-vae: MMD between the groups' codes (default) or an adversary
+  --fair-weight W  fair-vae: weight of the penalty (default 1000 for mmd, 20 for the adversary)
+  --no-reference   fair-vae: do not train the plain VAE beside it (no reference probe AUC; half the time)
   --arch mlp|conv  MLP (784-256-64) or convolutional (proposed for 32 px and up, or RGB)
   --latent N       latent dimensions (proposed: 2 for vae, 10 for beta-vae/beta-tcvae, 26 for ssvae on
                    small grey images; more for larger or colour images)
@@ -78,6 +86,10 @@ export async function run(argv: string[]): Promise<number> {
       noise: { type: 'string' },
       'noise-level': { type: 'string' },
       aux: { type: 'string' },
+      private: { type: 'string' },
+      'fair-penalty': { type: 'string' },
+      'fair-weight': { type: 'string' },
+      'no-reference': { type: 'boolean', default: false },
       threads: { type: 'string' },
       ...PREPROCESS_FLAGS,
       out: { type: 'string' },
@@ -115,8 +127,12 @@ export async function run(argv: string[]): Promise<number> {
   const arch = choiceOption(values, 'arch', ['mlp', 'conv']) ?? saved?.settings.arch;
   const likelihood = choiceOption(values, 'likelihood', ['bernoulli', 'gaussian']) ?? saved?.settings.likelihood;
   if (values.beta !== undefined && (model === 'vae' || model === 'ssvae')) throw new UsageError(`--beta applies to beta-vae and beta-tcvae, not ${model}`);
-  if (values.labels !== undefined && model !== 'ssvae') throw new UsageError('--labels applies to the semi-supervised model (--model ssvae)');
-  if (values.style !== undefined && model !== 'ssvae') throw new UsageError('--style applies to the semi-supervised model (--model ssvae)');
+  if (values.labels !== undefined && model !== 'ssvae' && model !== 'fair-vae') throw new UsageError('--labels applies to the semi-supervised model (--model ssvae) and the fair VAE (--model fair-vae)');
+  if (values.style !== undefined && model !== 'ssvae' && model !== 'fair-vae') throw new UsageError('--style applies to the semi-supervised model (--model ssvae) and the fair VAE (--model fair-vae)');
+  for (const flag of ['private', 'fair-penalty', 'fair-weight'] as const)
+    if (values[flag] !== undefined && model !== 'fair-vae') throw new UsageError(`--${flag} applies to the fair VAE (--model fair-vae)`);
+  if (values['no-reference'] && model !== 'fair-vae') throw new UsageError('--no-reference applies to the fair VAE (--model fair-vae)');
+  if (model === 'fair-vae' && values.private === undefined && !saved) throw new UsageError("--model fair-vae needs --private NAME: 'label' or a factor column of the dataset");
   if ((values.noise !== undefined || values['noise-level'] !== undefined) && model !== 'dae') throw new UsageError('--noise and --noise-level apply to the denoising autoencoder (--model dae)');
   if (values.aux !== undefined && model !== 'ivae') throw new UsageError('--aux applies to the iVAE (--model ivae)');
   if (model === 'ivae' && values.aux === undefined && !saved) throw new UsageError("--model ivae needs --aux NAME: 'label' or a factor column of the dataset");
@@ -155,6 +171,14 @@ export async function run(argv: string[]): Promise<number> {
   if (noiseLevel !== undefined) given.noiseLevel = noiseLevel;
   const aux = values.aux ?? saved?.settings.aux;
   if (aux !== undefined) given.aux = aux;
+  const priv = values.private ?? saved?.settings.private;
+  if (priv !== undefined) given.private = priv;
+  const fairPenalty = choiceOption(values, 'fair-penalty', ['mmd', 'adversary']) ?? saved?.settings.fairPenalty;
+  if (fairPenalty !== undefined) given.fairPenalty = fairPenalty;
+  const fairWeight = numberOption(values, 'fair-weight', { min: 0, max: LIMITS.fairWeight }) ?? saved?.settings.fairWeight;
+  if (fairWeight !== undefined) given.fairWeight = fairWeight;
+  const fairReference = values['no-reference'] ? false : saved?.settings.fairReference;
+  if (fairReference !== undefined) given.fairReference = fairReference;
   // not taken from a resumed run: the thread count belongs to this machine
   const threads = intOption(values, 'threads', { min: 1 });
   if (threads !== undefined) given.threads = threads;
@@ -187,7 +211,7 @@ export async function run(argv: string[]): Promise<number> {
       },
       onEpoch: (e: EpochReport) => {
         out.endProgressLine();
-        out.event('epoch', { ...e }, `epoch ${e.epoch}/${settings.chosen.epochs}: train loss ${e.trainLoss.toFixed(2)}, test ${lossName(model)} ${e.testLoss.toFixed(2)} nats/image${e.testAccuracy !== undefined ? `, test accuracy ${(100 * e.testAccuracy).toFixed(1)}%` : ''}`);
+        out.event('epoch', { ...e }, `epoch ${e.epoch}/${settings.chosen.epochs}: train loss ${e.trainLoss.toFixed(2)}, test ${lossName(model)} ${e.testLoss.toFixed(2)} nats/image${e.testAccuracy !== undefined ? `, test accuracy ${(100 * e.testAccuracy).toFixed(1)}%` : ''}${e.privacy ? `, probe AUC of ${e.privacy.attribute} ${e.privacy.auc?.toFixed(3) ?? 'n/a'}${e.privacy.referenceAuc != null ? ` (plain VAE ${e.privacy.referenceAuc.toFixed(3)})` : ''}` : ''}`);
       },
     });
     const summary = await job.done;
@@ -209,6 +233,7 @@ export async function run(argv: string[]): Promise<number> {
       summary.testLoss !== null ? `  test ${lossName(model)} ${formatLoss(summary.testLoss, settings.likelihood, dims)}/image (lower is better)` : '',
       settings.likelihood === 'gaussian' ? `  ${lossUnitsNote('gaussian', dims, model)}` : '',
       summary.testAccuracy !== undefined ? `  test accuracy of the class head ${(100 * summary.testAccuracy).toFixed(1)}%` : '',
+      summary.privacy ? `  ${privacyLine(summary.privacy)}` : '',
       factors ? `  against the known factors: MIG ${factors.mig.score.toFixed(3)}, SAP ${factors.sap.score.toFixed(3)}, DCI ${factors.dci.disentanglement.toFixed(3)} / ${factors.dci.completeness.toFixed(3)} / ${factors.dci.informativeness.toFixed(3)}` : '',
       summary.message ? `  ${summary.message}` : '',
     ].filter(Boolean).join('\n');

@@ -110,6 +110,9 @@ export async function evaluateForComparison(dir: string, hooks: { iwae?: number;
       dciDisentanglement: report.factors?.dci.disentanglement,
       dciCompleteness: report.factors?.dci.completeness,
       dciInformativeness: report.factors?.dci.informativeness,
+      ...(report.privacy
+        ? { privateAuc: report.privacy.auc ?? undefined, privateReferenceAuc: report.privacy.referenceAuc ?? undefined, privateAttribute: report.privacy.attribute }
+        : {}),
       switchOn: switchOnEpochs(run.history, latent),
       klHistory: run.history.map((h) => h.testKlPerDim ?? []),
       report,

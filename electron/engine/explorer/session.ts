@@ -15,6 +15,7 @@ import { mulberry32 } from '../random.ts';
 import { resolveDir } from '../../../models/io.ts';
 import { inferenceBinarize } from '../../../models/pixels.ts';
 import { checkpointDir } from '../training/checkpoint.ts';
+import { privateValues } from '../training/settings.ts';
 import { runLockHolder } from '../training/run-lock.ts';
 import type { RunFile } from '../training/run-file.ts';
 import { LoadedRun, loadNetworks, loadRun, readRunFile, runJsonPath, setDimensionNames } from '../training/run-file.ts';
@@ -268,10 +269,12 @@ export class RunSession {
     const means = new Float32Array(count * L);
     const logVars = new Float32Array(count * L);
     const chunk = new Uint8Array(ENCODE_CHUNK * per);
+    // a fair VAE encodes each image with its own private attribute s: q(z|x, s), the code it was trained to give
+    const priv = this.privateOf(ds);
     for (let start = 0; start < count; start += ENCODE_CHUNK) {
       const m = Math.min(ENCODE_CHUNK, count - start);
       for (let k = 0; k < m; k++) chunk.set(ds.images.pixels.subarray(listed[start + k] * per, (listed[start + k] + 1) * per), k * per);
-      const r = model.encode(chunk.subarray(0, m * per), m);
+      const r = model.encode(chunk.subarray(0, m * per), m, undefined, priv ? Int32Array.from(listed.slice(start, start + m), (i) => priv[i]) : undefined);
       means.set(r.means, start * L);
       logVars.set(r.logVars, start * L);
       // Let slider requests through between chunks.
@@ -297,6 +300,16 @@ export class RunSession {
       klPerDim: this.run.model.objective === 'dae' ? new Array(L).fill(0) : Array.from(kl, (v) => v / Math.max(1, count)),
       modelEpoch,
     };
+  }
+
+  /** A fair VAE's private attribute s per image of its dataset (null for other models, or when it cannot be read). */
+  private privateOf(ds: Dataset): Int32Array | null {
+    if (this.run.model.objective !== 'fair-vae') return null;
+    try {
+      return privateValues(ds, this.run.settings.private ?? 'label').values;
+    } catch {
+      return null; // the column went missing from the folder: images are encoded as of unknown s
+    }
   }
 
   async info(): Promise<RunInfo> {
@@ -332,6 +345,7 @@ export class RunSession {
       total: enc?.total ?? run.dataset.test,
       capped: enc?.capped ?? false,
       datasetError: this.datasetError,
+      ...(run.privacy ? { privacy: run.privacy } : {}),
     };
   }
 
@@ -400,9 +414,10 @@ export class RunSession {
     const test: number[] = [];
     for (let i = 0; i < ds.images.count; i++) (ds.images.split[i] === 1 ? test : train).push(i);
     const pick = (list: number[], seed: number) => pickSorted(list.length ? list : train, Math.min(count, (list.length ? list : train).length), seed);
+    const priv = this.privateOf(ds);
     const make = async (idx: number[]) => {
       const input = this.modelInput(await this.gather(idx));
-      return { input, output: model.reconstruct(input, idx.length) };
+      return { input, output: model.reconstruct(input, idx.length, priv ? Int32Array.from(idx, (i) => priv[i]) : undefined) };
     };
     const trainIdx = pick(train, 11);
     const testIdx = pick(test, 12);

@@ -1,5 +1,6 @@
 // Model bundles: a run's TF.js encoder and decoder (and class head), run.json and a README saying how
 // to use them, as a zip (fflate: small, pure JS, no native build) or as a folder.
+import { hasClassPart } from '../../../models/config.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
@@ -46,13 +47,18 @@ function readme(run: RunFile, name: string): string {
   const s = run.dataset.size;
   const c = run.dataset.channels;
   const zeros = Array.from({ length: m.latent }, () => '0').join(', ');
+  const fair = m.objective === 'fair-vae' ? m.fair : undefined;
+  const fairNote = fair
+    ? `\nfair-vae: both networks take a second input, the private attribute s = ${run.settings.private} one-hot [N, ${fair.values}] (all zeros: unknown).
+  encoder.predict([images, s]); decoder.predict([z, s]). p(s) on the training images: ${fair.prior.map((p) => p.toFixed(3)).join(', ')}.`
+    : '';
   return `${name}: a ${m.objective} model trained with Latent Explorer (TF.js ${run.versions?.tfjs ?? ''}).
 
 encoder/     TF.js layers model: images [N, ${s}, ${s}, ${c}], values 0..1, ink high -> [mean [N, ${m.latent}], logVar [N, ${m.latent}]]
 decoder/     TF.js layers model: codes z [N, ${m.latent}] -> logits [N, ${s}, ${s}, ${c}]; the pixels are sigmoid(logits)${
-    m.objective === 'ssvae' ? `\nclassifier/  TF.js layers model: the class part z[:, ${m.style}:] -> class logits [N, ${m.numClasses}] (${run.dataset.classNames.join(', ')})` : ''
+    hasClassPart(m) ? `\nclassifier/  TF.js layers model: the class part z[:, ${m.style}:] -> class logits [N, ${m.numClasses}] (${run.dataset.classNames.join(', ')})` : ''
   }
-run.json     configuration, dataset, training history, dimension names (${run.dimensionNames.join(', ')})
+run.json     configuration, dataset, training history, dimension names (${run.dimensionNames.join(', ')})${fairNote}
 
 Inputs are preprocessed as in training: ${JSON.stringify(run.dataset.options)}
 (a numeric "binarize" is a threshold: pixel / 255 > binarize gives 1, else 0).
@@ -80,7 +86,7 @@ In Python (Keras): tensorflowjs_converter --input_format=tfjs_layers_model --out
 export function bundleFiles(runDir: string, run: RunFile): BundleFile[] {
   const name = basename(runDir.replace(/[\\/]+$/, '')) || 'run';
   const files: BundleFile[] = [{ path: 'run.json', data: readFileSync(runJsonPath(runDir)) }];
-  const nets = ['encoder', 'decoder', ...(run.model.objective === 'ssvae' ? ['classifier'] : [])];
+  const nets = ['encoder', 'decoder', ...(hasClassPart(run.model) ? ['classifier'] : [])];
   for (const net of nets) files.push(...modelFiles(resolveDir(join(runDir, net)), net));
   files.push({ path: 'README.txt', data: new TextEncoder().encode(readme(run, name)) });
   return files;

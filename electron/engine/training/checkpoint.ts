@@ -45,7 +45,7 @@ export function hasCheckpoint(runDir: string): boolean {
 
 /** The networks a model saves, by folder name: encoder, decoder and (semi-supervised) classifier. */
 function networksOf(model: VaeModel): [string, tf.LayersModel][] {
-  const all: [string, tf.LayersModel | null | undefined][] = [['encoder', model.encoder], ['decoder', model.decoder], ['classifier', model.classifier], ['prior', model.prior]];
+  const all: [string, tf.LayersModel | null | undefined][] = [['encoder', model.encoder], ['decoder', model.decoder], ['classifier', model.classifier], ['prior', model.prior], ['adversary', model.adversary]];
   return all.filter((entry): entry is [string, tf.LayersModel] => Boolean(entry[1]));
 }
 

@@ -12,7 +12,12 @@ import type { FactorMetrics } from '../../contract/factors.ts';
 import { runFactorMetrics } from '../disentanglement/run-metrics.ts';
 import { linearGaussianFromDecoder } from '../../../models/linear-gaussian.ts';
 import { linearScores } from './linear-fit.ts';
-import { auxValues } from './settings.ts';
+import { auxValues, privateValues } from './settings.ts';
+import { measurePrivacy } from './privacy.ts';
+import { loadNetworks } from './run-file.ts';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import type { PrivacyFigures } from '../../contract/training.ts';
 import { bitsPerDim } from '../../contract/units.ts';
 
 /** Reopens the data a run was trained on, with the same preprocessing (and so the same train/test split). */
@@ -55,6 +60,8 @@ export interface EvalReport {
   factors?: FactorMetrics;
   /** PPCA and FA: the exact −log p(x), nats per image (equal to −ELBO: their posterior is exact) */
   negLogLikelihood?: number;
+  /** fair-vae: how predictable s is from z^X (probe AUC on the test split), beside the plain VAE reference */
+  privacy?: PrivacyFigures;
   /**
    * The model's own figures, each with its unit: −ELBO and −IWAE for the VAE family (the iVAE's under p(z|u)),
    * the exact −log p(x) for PPCA and FA, the reconstruction loss for the denoising autoencoder.
@@ -68,7 +75,8 @@ export interface EvalReport {
 export interface EvalFigure {
   name: string;
   value: number;
-  unit: 'nats/image' | 'bits/dim';
+  /** AUC: area under the ROC curve, 0.5 = chance, 1 = perfect separation */
+  unit: 'nats/image' | 'bits/dim' | 'AUC';
 }
 
 export interface EvalHooks {
@@ -111,7 +119,8 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
   // the denoising autoencoder has no posterior to weigh samples with
   const k = objective === 'dae' ? 0 : hooks.iwae ?? 0;
   if (objective === 'dae') notes.push('no ELBO, IWAE bound or KL: the denoising autoencoder has deterministic codes and no posterior; its figure is the reconstruction loss of clean images');
-  const aux = objective === 'ivae' ? auxValues(ds, run.settings.aux ?? 'label').values : undefined;
+  const priv = objective === 'fair-vae' ? privateValues(ds, run.settings.private ?? 'label') : null;
+  const aux = objective === 'ivae' ? auxValues(ds, run.settings.aux ?? 'label').values : priv?.values;
   const auxOf = (idx: number[]) => (aux ? Int32Array.from(idx, (i) => aux[i]) : undefined);
   const total = indices.length * (k > 0 ? 2 : 1);
   for (let start = 0, c = 0; start < indices.length; start += CHUNK, c++) {
@@ -165,11 +174,22 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
   } else if (objective === 'dae') {
     figures.push({ name: 'reconstruction loss −log p(x | g(f(x)))', value: negElbo, unit: 'nats/image' });
   } else {
-    figures.push({ name: objective === 'ivae' ? '−ELBO under p(z|u)' : '−ELBO', value: negElbo, unit: 'nats/image' });
+    figures.push({ name: objective === 'ivae' ? '−ELBO under p(z|u)' : objective === 'fair-vae' ? '−ELBO of p(x | s)' : '−ELBO', value: negElbo, unit: 'nats/image' });
     if (k > 0) figures.push({ name: `−IWAE (K=${k})`, value: negIwae / n, unit: 'nats/image' });
     if (model.config.likelihood === 'gaussian') figures.push({ name: '−ELBO', value: bitsPerDim(negElbo, dims), unit: 'bits/dim' });
     if (objective === 'iwae') notes.push(`trained on the importance-weighted bound with K=${model.config.samples}; −ELBO and −IWAE are measured as for any VAE`);
     if (objective === 'ivae') notes.push(`the prior is p(z|u) with u = ${run.settings.aux ?? 'label'} of each image`);
+  }
+  let privacy: PrivacyFigures | undefined;
+  if (priv) {
+    privacy = await fairPrivacy(loaded, ds, priv);
+    if (privacy.auc !== null) figures.push({ name: `probe AUC of ${privacy.attribute} from z^X (test split)`, value: privacy.auc, unit: 'AUC' });
+    if (privacy.referenceAuc != null) figures.push({ name: `probe AUC of ${privacy.attribute}, plain VAE reference (test split)`, value: privacy.referenceAuc, unit: 'AUC' });
+    if (privacy.referenceTestLoss != null) figures.push({ name: '−ELBO, plain VAE reference', value: privacy.referenceTestLoss, unit: 'nats/image' });
+    notes.push(
+      `the encoder and decoder see s = ${privacy.attribute} (${privacy.values.join(' / ')}); −ELBO is of p(x | s); the probe is a logistic regression on z^X's means (${privacy.dims} dimensions) of ${privacy.train} training images, scored on ${privacy.test} test images: 0.5 = s cannot be read, 1 = read exactly`,
+    );
+    if (privacy.referenceAuc === undefined) notes.push('no plain VAE reference: the run was trained without one (reference/ is missing)');
   }
   const style = model.config.objective === 'ssvae' ? model.config.style : 0;
   const labelsListed = Int32Array.from(indices, (i) => labels[i]);
@@ -185,6 +205,7 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
     klClass: model.config.objective === 'ssvae' && model.config.classPrior === 'mixture' ? klClass : undefined,
     negIwae: k > 0 && negLogLikelihood === undefined ? negIwae / n : undefined,
     negLogLikelihood,
+    ...(privacy ? { privacy } : {}),
     iwaeSamples: k > 0 ? k : undefined,
     klPerDim,
     activeUnits: klPerDim.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length,
@@ -198,6 +219,24 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
     notes,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** fair-vae: the probe on the run's model and on its plain VAE reference (reference/, when trained with one). */
+export async function fairPrivacy(loaded: LoadedRun, ds: Dataset, priv: { values: Int32Array; count: number; names: string[] }): Promise<PrivacyFigures> {
+  const { run, model } = loaded;
+  const probe = measurePrivacy(model, ds, priv.values, priv.count);
+  const figures: PrivacyFigures = { attribute: run.settings.private ?? 'label', values: priv.names, auc: probe.auc, dims: probe.dims, train: probe.train, test: probe.test, epoch: Math.floor(run.modelEpoch) };
+  const refDir = join(loaded.dir, 'reference');
+  if (run.reference && existsSync(join(refDir, 'encoder'))) {
+    const reference = await loadNetworks(refDir, run.reference.model, run.reference.pixelLogVar);
+    try {
+      figures.referenceAuc = measurePrivacy(reference, ds, priv.values, priv.count).auc;
+    } finally {
+      reference.dispose();
+    }
+    figures.referenceTestLoss = run.privacy?.referenceTestLoss ?? null;
+  }
+  return figures;
 }
 
 /**

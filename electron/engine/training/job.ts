@@ -15,7 +15,10 @@ import { imagesPerPass, trainingThreads } from './parallel/threads.ts';
 import { writeDirAtomic } from '../../../models/io.ts';
 import type { TrainSettings } from './settings.ts';
 import { epochsForBudget } from './propose.ts';
-import { auxValues, checkSettings, defaultDimensionNames, isLinearModel, keepBalancedLabels, modelConfigFor, SettingsError } from './settings.ts';
+import { auxValues, checkSettings, defaultDimensionNames, isLinearModel, keepBalancedLabels, modelConfigFor, privateValues, SettingsError } from './settings.ts';
+import { measurePrivacy } from './privacy.ts';
+import { hasClassPart } from '../../../models/config.ts';
+import type { PrivacyFigures } from '../../contract/training.ts';
 import { fitLinear } from './linear-fit.ts';
 import { linearGaussianNetworks } from '../../../models/linear-gaussian.ts';
 import type { EpochRecord, RunFile, RunStatus } from './run-file.ts';
@@ -82,7 +85,7 @@ export function isSnapshotEpoch(epoch: number): boolean {
 }
 
 /** Settings that shape the model or the data order must match when resuming; epochs and lr may change. */
-const FIXED_ON_RESUME = ['model', 'arch', 'latent', 'style', 'beta', 'labels', 'batchSize', 'seed', 'samples', 'hidden', 'classWeight', 'likelihood', 'noise', 'noiseLevel', 'aux'] as const;
+const FIXED_ON_RESUME = ['model', 'arch', 'latent', 'style', 'beta', 'labels', 'batchSize', 'seed', 'samples', 'hidden', 'classWeight', 'likelihood', 'noise', 'noiseLevel', 'aux', 'private', 'fairPenalty', 'fairWeight', 'fairReference'] as const;
 
 export function startTraining(dataset: Dataset, settings: TrainSettings, runDir: string, hooks: TrainHooks = {}): TrainingJob {
   checkSettings(settings, dataset);
@@ -187,6 +190,7 @@ class Job implements TrainingJob {
 
   async run(): Promise<RunSummary> {
     let model: VaeModel | null = null;
+    let reference: VaeModel | null = null;
     let runFile: RunFile | null = null;
     let stepper: Stepper | null = null;
     try {
@@ -200,7 +204,9 @@ class Job implements TrainingJob {
       model = restored?.model ?? VaeModel.create(this.config);
       const position = restored?.state ?? startPosition();
       const plan = planImages(this.ds, this.settings, this.config);
+      reference = await this.referenceModel();
       runFile = this.newRunFile(model.pixelLogVarValue(), position, plan.stepsPerEpoch);
+      if (reference) runFile.reference = { model: reference.config };
       if (this.hooks.resume && existsSync(runJsonPath(this.runDir))) {
         const saved = readRunFile(this.runDir);
         runFile.createdAt = saved.createdAt;
@@ -212,7 +218,7 @@ class Job implements TrainingJob {
         imagesPerPass: imagesPerPass(this.config, this.settings.batchSize),
         maxImages: this.settings.batchSize + plan.extraLabelled,
       });
-      return await new TrainingLoop(this, model, position, runFile, plan, stepper, stepper.note ?? threads.note).run();
+      return await new TrainingLoop(this, model, position, runFile, plan, stepper, stepper.note ?? threads.note, reference).run();
     } catch (e) {
       this.state = 'failed';
       if (runFile) {
@@ -224,8 +230,24 @@ class Job implements TrainingJob {
     } finally {
       await stepper?.dispose();
       model?.dispose();
+      reference?.dispose();
       this.releaseLock();
     }
+  }
+
+  /**
+   * fair-vae: the plain VAE trained beside it (same architecture, code size, likelihood, seed, batches and steps)
+   * whose probe AUC is the reference figure; resumed from reference/checkpoint/ when there is one.
+   */
+  private async referenceModel(): Promise<VaeModel | null> {
+    const { settings } = this;
+    if (settings.model !== 'fair-vae' || settings.fairReference === false) return null;
+    const config = modelConfigFor(
+      { ...settings, model: 'vae', private: undefined, fairPenalty: undefined, fairWeight: undefined, fairReference: undefined, style: undefined, labels: undefined },
+      this.ds,
+    );
+    const restored = this.hooks.resume ? await loadCheckpoint(referenceDir(this.runDir), config) : null;
+    return restored?.model ?? VaeModel.create(config);
   }
 
   /**
@@ -347,6 +369,8 @@ interface ImagePlan {
   test: number[];
   /** Labels kept for training (−1: treated as unlabelled). */
   labels: Int32Array;
+  /** fair-vae: the private attribute s per image (−1: unknown), its number of values and their names. */
+  priv: { values: Int32Array; count: number; names: string[] } | null;
   labelledTrain: number[];
   /** Labelled images added to every batch (semi-supervised runs with few labels). */
   extraLabelled: number;
@@ -367,15 +391,17 @@ function planImages(ds: Dataset, settings: TrainSettings, config: ModelConfig): 
   const labels = config.objective === 'ivae' ? auxValues(ds, settings.aux ?? 'label').values : keepBalancedLabels(ds, settings.labels, settings.seed);
   const labelledTrain = train.filter((i) => labels[i] >= 0);
   const B = settings.batchSize;
+  const priv = config.objective === 'fair-vae' ? privateValues(ds, settings.private ?? 'label') : null;
   const reconTrain = pickFixed(train, RECON_COUNT, settings.seed);
   return {
     train,
     test,
     labels,
+    priv,
     labelledTrain,
     // Semi-supervised with few labels: add labelled images to every batch, or the class head would see
     // one labelled image every few batches (Kingma et al. 2014 mix labelled and unlabelled data the same way).
-    extraLabelled: config.objective === 'ssvae' && labelledTrain.length < train.length / 4 ? Math.max(1, Math.round(B / 4)) : 0,
+    extraLabelled: hasClassPart(config) && labelledTrain.length < train.length / 4 ? Math.max(1, Math.round(B / 4)) : 0,
     stepsPerEpoch: Math.ceil(train.length / B),
     reconTrain,
     reconTest: test.length ? pickFixed(test, RECON_COUNT, settings.seed) : reconTrain,
@@ -467,6 +493,8 @@ class TrainingLoop {
     private readonly plan: ImagePlan,
     private readonly stepper: Stepper,
     private readonly threadsNote: string | undefined,
+    /** fair-vae: the plain VAE trained beside it on the same batches */
+    private readonly reference: VaeModel | null = null,
   ) {
     this.clock = new TrainingClock(position);
     this.budget = job.settings.minutes !== undefined ? new EpochBudget(job.settings.minutes * 60, plan) : null;
@@ -516,8 +544,18 @@ class TrainingLoop {
       // uint8 pixels -> this batch's floats only; never a float copy of the whole set
       const x = pixelsToFloats(pixels, batch, size, channels, job.ds.options.binarize, rand);
       const batchLabels = Int32Array.from(batch, (i) => plan.labels[i]);
-      const r = await this.stepper.step(x, [batch.length, size, size, channels], batchLabels, hashSeed(settings.seed + 1, position.step));
+      const stepSeed = hashSeed(settings.seed + 1, position.step);
+      const priv = plan.priv ? Int32Array.from(batch, (i) => plan.priv!.values[i]) : undefined;
+      const r = await this.stepper.step(x, [batch.length, size, size, channels], batchLabels, stepSeed, priv);
       if (!Number.isFinite(r.loss)) return await this.diverged(r.loss, epoch, s);
+      if (this.reference) {
+        const t = tf.tensor4d(x, [batch.length, size, size, channels]);
+        try {
+          this.reference.trainStep(t, undefined, stepSeed);
+        } finally {
+          t.dispose();
+        }
+      }
       const n = batch.length;
       position.sums.images += n;
       position.sums.loss += r.loss * n;
@@ -585,8 +623,10 @@ class TrainingLoop {
       model.standardizeCodes(x);
       x.dispose();
     }
-    const aux = job.config.objective === 'ivae' ? plan.labels : undefined;
-    const test = evaluateSplit(model, job.ds, plan.test.length ? plan.test : plan.train.slice(0, 1000), EVAL_SEED, aux);
+    const aux = job.config.objective === 'ivae' ? plan.labels : plan.priv?.values;
+    const evalImages = plan.test.length ? plan.test : plan.train.slice(0, 1000);
+    const test = evaluateSplit(model, job.ds, evalImages, EVAL_SEED, aux);
+    const privacy = this.privacyFigures(epoch, evalImages);
     const record: EpochRecord = {
       epoch,
       step: position.step,
@@ -596,8 +636,10 @@ class TrainingLoop {
       testLoss: plan.test.length ? test.negElbo : null,
       testKlPerDim: test.klPerDim,
       testAccuracy: test.accuracy,
+      ...(privacy ? { privateAuc: privacy.auc, referenceAuc: privacy.referenceAuc, referenceTestLoss: privacy.referenceTestLoss } : {}),
       seconds: this.clock.elapsed(),
     };
+    if (privacy) this.runFile.privacy = privacy;
     position.history.push(record);
     position.epoch = epoch;
     if (this.budget) this.epochs = this.budget.afterEpoch(record.seconds / epoch, epoch);
@@ -608,9 +650,22 @@ class TrainingLoop {
       position.snapshots.push(epoch);
     }
     await this.persist(epoch === this.epochs ? 'done' : 'running');
-    job.hooks.onEpoch?.({ runDir: job.runDir, epoch, trainLoss: record.trainLoss, testLoss: record.testLoss ?? NaN, testAccuracy: record.testAccuracy });
+    job.hooks.onEpoch?.({ runDir: job.runDir, epoch, trainLoss: record.trainLoss, testLoss: record.testLoss ?? NaN, testAccuracy: record.testAccuracy, ...(privacy ? { privacy } : {}) });
     this.lastRecon = performance.now();
     this.emitReconstructions();
+  }
+
+  /** fair-vae: the probe's AUC for the model and for the plain VAE reference, and the reference's test −ELBO. */
+  private privacyFigures(epoch: number, evalImages: number[]): PrivacyFigures | null {
+    const { job, model, plan, reference } = this;
+    if (!plan.priv) return null;
+    const probe = measurePrivacy(model, job.ds, plan.priv.values, plan.priv.count);
+    const figures: PrivacyFigures = { attribute: job.settings.private ?? 'label', values: plan.priv.names, auc: probe.auc, dims: probe.dims, train: probe.train, test: probe.test, epoch };
+    if (reference) {
+      figures.referenceAuc = measurePrivacy(reference, job.ds, plan.priv.values, plan.priv.count).auc;
+      figures.referenceTestLoss = plan.test.length ? evaluateSplit(reference, job.ds, evalImages, EVAL_SEED).negElbo : null;
+    }
+    return figures;
   }
 
   private emitReconstructions(): void {
@@ -639,6 +694,7 @@ class TrainingLoop {
       seconds: this.clock.elapsed(),
       samplesPerSec: this.clock.rate,
       message,
+      ...(this.runFile.privacy ? { privacy: this.runFile.privacy } : {}),
     };
   }
 
@@ -661,6 +717,13 @@ class TrainingLoop {
     await this.stepper.beforeCheckpoint?.();
     await saveCheckpoint(this.job.runDir, this.model, { ...this.position, pixelLogVar: this.model.pixelLogVarValue() });
     await saveNetworks(this.model, this.job.runDir, { atomically: true });
+    if (this.reference) {
+      // the reference's own checkpoint (networks + Adam), and its networks for eval
+      const dir = referenceDir(this.job.runDir);
+      await saveCheckpoint(dir, this.reference, { ...this.position, pixelLogVar: this.reference.pixelLogVarValue() });
+      await saveNetworks(this.reference, dir, { atomically: true });
+      this.runFile.reference = { model: this.reference.config, pixelLogVar: this.reference.pixelLogVarValue() };
+    }
     await this.finishRunFile(status);
   }
 
@@ -688,6 +751,11 @@ class TrainingLoop {
     job.state = 'failed';
     return this.summary('diverged', message);
   }
+}
+
+/** fair-vae: where the plain VAE reference trained beside the run lives. */
+export function referenceDir(runDir: string): string {
+  return join(runDir, 'reference');
 }
 
 /** −ELBO (positive nats per image), KL per dimension and class accuracy on the given images. */

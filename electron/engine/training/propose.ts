@@ -6,7 +6,7 @@
 import type { DataShape, ModelKind, TrainProposal } from '../../contract/training.ts';
 
 /** The lectures' code sizes for small grey images, per model. */
-export const LECTURE_LATENT: Record<ModelKind, number> = { vae: 2, 'beta-vae': 10, 'beta-tcvae': 10, ssvae: 26, iwae: 2, dae: 2, ivae: 10, ppca: 10, fa: 10 };
+export const LECTURE_LATENT: Record<ModelKind, number> = { vae: 2, 'beta-vae': 10, 'beta-tcvae': 10, ssvae: 26, iwae: 2, dae: 2, ivae: 10, ppca: 10, fa: 10, 'fair-vae': 10 };
 /** Style dimensions of the semi-supervised model on small grey images (its class part adds one per class). */
 export const LECTURE_STYLE = 16;
 export const DEFAULT_EPOCHS = 10;

@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelConfig } from '../../../models/config.ts';
-import { validateModelConfig } from '../../../models/config.ts';
+import { hasClassPart, validateModelConfig } from '../../../models/config.ts';
+import { buildNetworks } from '../../../models/architectures.ts';
 import { loadModelFromDir, ModelFileError, resolveDir, writeFileAtomic } from '../../../models/io.ts';
 import { VaeModel } from '../../../models/vae.ts';
 import type { BinarizeMode } from '../../../models/pixels.ts';
@@ -13,6 +14,7 @@ import { inferenceBinarize, pixelsToTensor, tensorToPixels } from '../../../mode
 import { UserError } from '../../contract/errors.ts';
 import type { PreprocessOptions } from '../datasets/types.ts';
 import type { TrainSettings } from './settings.ts';
+import type { PrivacyFigures } from '../../contract/training.ts';
 
 export const RUN_FORMAT = 'latent-explorer-run';
 export const RUN_FORMAT_VERSION = 1;
@@ -29,6 +31,10 @@ export interface EpochRecord {
   /** test KL per dimension, nats */
   testKlPerDim: number[];
   testAccuracy?: number;
+  /** fair-vae: probe AUC of s from z^X on the test split, and the plain VAE reference's AUC and test −ELBO */
+  privateAuc?: number | null;
+  referenceAuc?: number | null;
+  referenceTestLoss?: number | null;
   /** wall-clock seconds of training so far */
   seconds: number;
 }
@@ -72,6 +78,10 @@ export interface RunFile {
   decoderOutput: 'logits' | 'mean';
   /** PPCA and FA: the noise variances Ψ (one σ² for PPCA), EM iterations, and the exact log p(x), nats per image. */
   linearGaussian?: { noiseVariance: number[]; iterations: number; trainLogLikelihood: number; testLogLikelihood: number | null };
+  /** fair-vae: how predictable s is from z^X after the last epoch, beside the plain VAE reference (reference/ holds it). */
+  privacy?: PrivacyFigures;
+  /** fair-vae: the plain VAE trained beside it with the same settings and batches, in reference/. */
+  reference?: { model: ModelConfig; pixelLogVar?: number };
   versions: { app: string; tfjs: string; backend: string; node: string };
 }
 
@@ -147,8 +157,9 @@ export async function loadNetworks(dir: string, config: ModelConfig, pixelLogVar
   };
   const encoder = await load('encoder');
   const decoder = await load('decoder');
-  const classifier = config.objective === 'ssvae' ? await load('classifier') : undefined;
+  const classifier = hasClassPart(config) ? await load('classifier') : undefined;
   const prior = config.objective === 'ivae' ? await load('prior') : undefined;
+  const adversary = config.objective === 'fair-vae' && config.fair!.penalty === 'adversary' && existsSync(join(dir, 'adversary')) ? await load('adversary') : undefined;
   const checks: Array<[string, boolean]> = [
     [`${join(dir, 'encoder')}: input shape does not match run.json`, JSON.stringify(encoder.inputs[0].shape.slice(1)) === JSON.stringify([config.imageSize, config.imageSize, config.channels])],
     [`${join(dir, 'encoder')}: latent size does not match run.json`, encoder.outputs.length === 2 && encoder.outputs[0].shape[1] === config.latent],
@@ -160,10 +171,24 @@ export async function loadNetworks(dir: string, config: ModelConfig, pixelLogVar
       decoder.dispose();
       classifier?.dispose();
       prior?.dispose();
+      adversary?.dispose();
       throw new RunLoadError(message);
     }
   }
-  return new VaeModel(config, { encoder, decoder, classifier, prior }, pixelLogVar);
+  return new VaeModel(config, { encoder, decoder, classifier, prior, adversary: adversary ?? fairAdversaryIfNeeded(config) }, pixelLogVar);
+}
+
+/**
+ * A fair VAE with the adversary penalty saved before its adversary/ folder existed gets a fresh adversary (it
+ * only matters for further training: the views never use it).
+ */
+function fairAdversaryIfNeeded(config: ModelConfig): tf.LayersModel | undefined {
+  if (config.objective !== 'fair-vae' || config.fair!.penalty !== 'adversary') return undefined;
+  const nets = buildNetworks(config);
+  nets.encoder.dispose();
+  nets.decoder.dispose();
+  nets.classifier?.dispose();
+  return nets.adversary;
 }
 
 /** A trained run opened for the explorer views: encode images, decode latent codes, reconstruct. */
@@ -191,8 +216,11 @@ export class LoadedRun {
     return pixelsToTensor(pixels, Array.from({ length: count }, (_, i) => i), size, channels, this.binarize());
   }
 
-  /** Posterior means and log-variances, row-major [count, latent], preprocessed as in training. Works in chunks. */
-  encode(pixels: Uint8Array, count: number, chunk = 1000): { means: Float32Array; logVars: Float32Array } {
+  /**
+   * Posterior means and log-variances, row-major [count, latent], preprocessed as in training. Works in chunks.
+   * priv: a fair VAE's private attribute per image (absent: unknown, as for any image from outside the dataset).
+   */
+  encode(pixels: Uint8Array, count: number, chunk = 1000, priv?: Int32Array): { means: Float32Array; logVars: Float32Array } {
     const { size, channels } = this.run.dataset;
     const per = size * size * channels;
     const l = this.latent;
@@ -201,7 +229,7 @@ export class LoadedRun {
     for (let start = 0; start < count; start += chunk) {
       const n = Math.min(chunk, count - start);
       const x = this.toTensor(pixels.subarray(start * per, (start + n) * per), n);
-      const { mean, logVar } = this.model.encode(x);
+      const { mean, logVar } = this.model.encode(x, priv?.subarray(start, start + n));
       means.set(mean.dataSync(), start * l);
       logVars.set(logVar.dataSync(), start * l);
       tf.dispose([x, mean, logVar]);
@@ -221,9 +249,9 @@ export class LoadedRun {
     }
   }
 
-  /** Reconstructions through the posterior means, uint8 HWC. */
-  reconstruct(pixels: Uint8Array, count: number): Uint8Array {
-    const images = tf.tidy(() => this.model.reconstruct(this.toTensor(pixels, count)));
+  /** Reconstructions through the posterior means, uint8 HWC (a fair VAE's with each image's s, when given). */
+  reconstruct(pixels: Uint8Array, count: number, priv?: Int32Array): Uint8Array {
+    const images = tf.tidy(() => this.model.reconstruct(this.toTensor(pixels, count), priv));
     try {
       return tensorToPixels(images);
     } finally {

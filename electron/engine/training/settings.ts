@@ -2,7 +2,7 @@
 import type { Dataset } from '../datasets/types.ts';
 import type { ClassPrior, ModelConfig } from '../../../models/config.ts';
 import type { ClassPrior as WireClassPrior, ModelKind, TrainSettings } from '../../contract/training.ts';
-import { defaultModelConfig, LINEAR_OBJECTIVES, MLP_HIDDEN } from '../../../models/config.ts';
+import { classDims, defaultModelConfig, LINEAR_OBJECTIVES, MLP_HIDDEN } from '../../../models/config.ts';
 import { UserError } from '../../contract/errors.ts';
 import { mulberry32 } from '../random.ts';
 import { MAX_THREADS } from './parallel/threads.ts';
@@ -14,14 +14,14 @@ export type { ModelKind, TrainSettings };
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 true satisfies Same<ClassPrior, WireClassPrior>;
 
-export const DEFAULT_BETA: Record<ModelKind, number> = { vae: 1, 'beta-vae': 4, 'beta-tcvae': 6, ssvae: 1, iwae: 1, dae: 1, ivae: 1, ppca: 1, fa: 1 };
+export const DEFAULT_BETA: Record<ModelKind, number> = { vae: 1, 'beta-vae': 4, 'beta-tcvae': 6, ssvae: 1, iwae: 1, dae: 1, ivae: 1, ppca: 1, fa: 1, 'fair-vae': 1 };
 
 /** A setting that cannot work with this dataset; the message says which and why. */
 export class SettingsError extends UserError {
   override name = 'SettingsError';
 }
 
-export const MODEL_KINDS: ModelKind[] = ['vae', 'beta-vae', 'beta-tcvae', 'ssvae', 'iwae', 'dae', 'ivae', 'ppca', 'fa'];
+export const MODEL_KINDS: ModelKind[] = ['vae', 'beta-vae', 'beta-tcvae', 'ssvae', 'iwae', 'dae', 'ivae', 'ppca', 'fa', 'fair-vae'];
 
 /** iwae's default K (the number of importance samples of the bound it trains). */
 export const DEFAULT_IWAE_SAMPLES = 5;
@@ -69,6 +69,61 @@ export function auxValues(ds: Dataset, name: string): { values: Int32Array; coun
   return { values, count: AUX_BINS };
 }
 
+/**
+ * The fair VAE's defaults, chosen by measurement (README "Fair VAE"): the MMD penalty and its weight, the
+ * adversary's weight when chosen instead, and the share of images whose s the encoder does not see.
+ */
+export const FAIR_DEFAULTS = { penalty: 'mmd', weight: { mmd: 1000, adversary: 20 }, dropout: 0.2 } as const;
+
+/**
+ * The fair VAE's private attribute s per image: the class label ('label'), a categorical factor's category, a
+ * numeric factor with two values (e.g. a 0/1 column) as those two, or any other numeric factor split at the
+ * median of its training values into two groups (below, and at or above). −1 where unknown. Two groups rather
+ * than iVAE-style quantile bins: the probe is a linear read-out, which cannot pick a middle bin out of the rest,
+ * so bins would understate how much a code reveals. The training frequencies p(s) too.
+ */
+export function privateValues(ds: Dataset, name: string): { values: Int32Array; count: number; prior: number[]; names: string[] } {
+  const n = ds.images.count;
+  const columns = ['label', ...(ds.images.factors ?? []).map((f) => f.name)];
+  const withPrior = (values: Int32Array, count: number, names: string[]) => {
+    const counts = new Array<number>(count).fill(0);
+    let total = 0;
+    for (let i = 0; i < n; i++)
+      if (ds.images.split[i] === 0 && values[i] >= 0) {
+        counts[values[i]]++;
+        total++;
+      }
+    if (total === 0) throw new SettingsError(`${ds.ref}: the private attribute '${name}' has no values on the training images`);
+    if (counts.filter((c) => c > 0).length < 2) throw new SettingsError(`${ds.ref}: the private attribute '${name}' takes one value on every training image: nothing to hide`);
+    return { values, count, prior: counts.map((c) => c / total), names };
+  };
+  if (name === 'label') {
+    if (ds.images.classNames.length < 2) throw new SettingsError(`${ds.ref}: --private label needs at least 2 classes (found ${ds.images.classNames.length})`);
+    return withPrior(Int32Array.from(ds.images.labels), ds.images.classNames.length, [...ds.images.classNames]);
+  }
+  const column = ds.images.factors?.find((f) => f.name === name);
+  if (!column) throw new SettingsError(`${ds.ref}: no column '${name}' for the private attribute (the dataset's columns: ${columns.join(', ')})`);
+  const values = new Int32Array(n).fill(-1);
+  if (column.kind === 'categorical') {
+    for (let i = 0; i < n; i++) if (Number.isFinite(column.values[i])) values[i] = column.values[i];
+    const categories = column.categories ?? [];
+    return withPrior(values, Math.max(2, categories.length), categories.length >= 2 ? [...categories] : ['0', '1']);
+  }
+  const train: number[] = [];
+  for (let i = 0; i < n; i++) if (ds.images.split[i] === 0 && Number.isFinite(column.values[i])) train.push(column.values[i]);
+  if (train.length === 0) throw new SettingsError(`${ds.ref}: factor '${name}' has no values on the training images`);
+  const distinct = [...new Set(train)].sort((a, b) => a - b);
+  if (distinct.length === 2) {
+    for (let i = 0; i < n; i++) if (Number.isFinite(column.values[i])) values[i] = column.values[i] >= distinct[1] ? 1 : 0;
+    return withPrior(values, 2, distinct.map(String));
+  }
+  train.sort((a, b) => a - b);
+  const median = train[Math.floor(train.length / 2)];
+  for (let i = 0; i < n; i++) if (Number.isFinite(column.values[i])) values[i] = column.values[i] >= median ? 1 : 0;
+  const shown = Number(median.toPrecision(4));
+  return withPrior(values, 2, [`${name} < ${shown}`, `${name} ≥ ${shown}`]);
+}
+
 /** Upper bounds of the numeric settings, shared by the contract (checkSettings) and the CLI's flags. */
 export const LIMITS = {
   latent: 512,
@@ -84,6 +139,7 @@ export const LIMITS = {
   leakageWeight: 1e6,
   styleTcWeight: 1e4,
   labels: 100_000_000,
+  fairWeight: 1e6,
 } as const;
 
 export function checkSettings(s: TrainSettings, ds: Dataset): void {
@@ -123,6 +179,21 @@ export function checkSettings(s: TrainSettings, ds: Dataset): void {
     fail(`noise level must be ${(s.noise ?? DEFAULT_NOISE.kind) === 'mask' ? 'from 0 to 0.99 (the share of pixels masked)' : 'from 0 to 10 (a standard deviation)'} (got ${s.noiseLevel})`);
   if ((s.noise !== undefined || s.noiseLevel !== undefined) && s.model !== 'dae') fail('noise applies to the denoising autoencoder (model dae)');
   if (s.aux !== undefined && s.model !== 'ivae') fail('aux applies to the iVAE (model ivae)');
+  if ((s.private !== undefined || s.fairPenalty !== undefined || s.fairWeight !== undefined || s.fairReference !== undefined) && s.model !== 'fair-vae')
+    fail('private, fairPenalty, fairWeight and fairReference apply to the fair VAE (model fair-vae)');
+  if (s.model === 'fair-vae') {
+    if (s.private === undefined) fail(`the fair VAE needs a private attribute: 'label' or a factor column (private)`);
+    if (s.fairPenalty !== undefined && s.fairPenalty !== 'mmd' && s.fairPenalty !== 'adversary') fail(`fair penalty must be mmd or adversary (got ${s.fairPenalty})`);
+    if (s.fairWeight !== undefined && !real(s.fairWeight, 0, LIMITS.fairWeight)) fail(`fair weight must be a number from 0 to ${LIMITS.fairWeight} (got ${s.fairWeight})`);
+    privateValues(ds, s.private!);
+    if (fairClassPart(s)) {
+      const style = s.style ?? defaultStyle(s.latent);
+      if (s.latent < 2) fail('the fair VAE with a class part needs latent >= 2 (z^X + z^Y)');
+      if (!whole(style, 1) || style >= s.latent) fail(`style must be a whole number from 1 to latent - 1 (got style ${style}, latent ${s.latent})`);
+      if (ds.images.classNames.length < 2) fail(`${ds.ref}: the fair VAE's class part needs at least 2 classes (found ${ds.images.classNames.length})`);
+      if (countTrainLabels(ds) === 0) fail(`${ds.ref}: the fair VAE's class part needs some labelled training images (found none)`);
+    }
+  }
   if (s.model === 'ivae') {
     if (s.aux === undefined) fail(`the iVAE needs an auxiliary variable: 'label' or a factor column (aux)`);
     auxValues(ds, s.aux!);
@@ -146,6 +217,11 @@ export function checkSettings(s: TrainSettings, ds: Dataset): void {
   }
 }
 
+/** fair-vae: the semi-supervised variant (a class part z^Y beside z^X) is asked for with style or labels. */
+export function fairClassPart(s: TrainSettings): boolean {
+  return s.model === 'fair-vae' && (s.style !== undefined || s.labels !== undefined);
+}
+
 export function defaultStyle(latent: number): number {
   return Math.floor(latent / 2);
 }
@@ -165,8 +241,8 @@ export function modelConfigFor(s: TrainSettings, ds: Dataset): ModelConfig {
     imageSize: ds.images.size,
     channels: ds.images.channels,
     latent: s.latent,
-    style: s.model === 'ssvae' ? s.style ?? defaultStyle(s.latent) : 0,
-    numClasses: s.model === 'ssvae' ? ds.images.classNames.length : 0,
+    style: s.model === 'ssvae' || fairClassPart(s) ? s.style ?? defaultStyle(s.latent) : 0,
+    numClasses: s.model === 'ssvae' || fairClassPart(s) ? ds.images.classNames.length : 0,
     hidden: s.hidden ?? [...MLP_HIDDEN],
     likelihood: isLinearModel(s.model) ? 'gaussian' : s.likelihood ?? (ds.images.channels === 3 ? 'gaussian' : 'bernoulli'),
     beta: s.model === 'beta-vae' ? beta : 1,
@@ -181,9 +257,16 @@ export function modelConfigFor(s: TrainSettings, ds: Dataset): ModelConfig {
     samples: s.samples ?? (s.model === 'iwae' ? DEFAULT_IWAE_SAMPLES : 1),
     ...(s.model === 'dae' ? { noise: { kind: s.noise ?? DEFAULT_NOISE.kind, level: s.noiseLevel ?? DEFAULT_NOISE.level } } : {}),
     ...(s.model === 'ivae' ? { auxValues: auxValues(ds, s.aux ?? 'label').count } : {}),
+    ...(s.model === 'fair-vae' ? { fair: fairConfig(s, ds) } : {}),
     learningRate: s.lr,
     seed: s.seed,
   });
+}
+
+function fairConfig(s: TrainSettings, ds: Dataset): NonNullable<ModelConfig['fair']> {
+  const priv = privateValues(ds, s.private ?? 'label');
+  const penalty = s.fairPenalty ?? FAIR_DEFAULTS.penalty;
+  return { values: priv.count, prior: priv.prior, penalty, weight: s.fairWeight ?? FAIR_DEFAULTS.weight[penalty], dropout: FAIR_DEFAULTS.dropout };
 }
 
 /**
@@ -216,6 +299,6 @@ export function keepBalancedLabels(ds: Dataset, keep: number | undefined, seed: 
 
 /** Default names of the latent dimensions, shown in the views until the user renames them. */
 export function defaultDimensionNames(config: ModelConfig): string[] {
-  if (config.objective !== 'ssvae') return Array.from({ length: config.latent }, (_, i) => `z${i + 1}`);
+  if (classDims(config) === 0) return Array.from({ length: config.latent }, (_, i) => `z${i + 1}`);
   return Array.from({ length: config.latent }, (_, i) => (i < config.style ? `style ${i + 1}` : `class ${i - config.style + 1}`));
 }

@@ -30,6 +30,22 @@ export const COLUMNS: ColumnInfo[] = [
   { key: 'dciDisentanglement', label: 'DCI-D', axis: 'DCI disentanglement', title: 'DCI disentanglement (gradient-boosted trees’ importances)', lowerIsBetter: false, format: fixed(3) },
   { key: 'dciCompleteness', label: 'DCI-C', axis: 'DCI completeness', title: 'DCI completeness', lowerIsBetter: false, format: fixed(3) },
   { key: 'dciInformativeness', label: 'DCI-I', axis: 'DCI informativeness', title: 'DCI informativeness (test accuracy or R² of the predictor)', lowerIsBetter: false, format: fixed(3) },
+  {
+    key: 'privateAuc',
+    label: 's AUC',
+    axis: 'probe AUC of s from z^X',
+    title: 'Fair VAE runs: how predictable the private attribute s is from z^X on the test images (AUC of a logistic regression fitted on the training images; 0.5 = chance, lower is fairer)',
+    lowerIsBetter: true,
+    format: fixed(3),
+  },
+  {
+    key: 'privateReferenceAuc',
+    label: 's AUC, plain VAE',
+    axis: 'probe AUC of s, plain VAE reference',
+    title: 'Fair VAE runs: the same probe on the plain VAE trained beside the run with the same settings',
+    lowerIsBetter: true,
+    format: fixed(3),
+  },
 ];
 
 export const columnInfo = (key: CompareColumn): ColumnInfo => COLUMNS.find((c) => c.key === key)!;

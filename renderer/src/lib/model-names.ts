@@ -12,6 +12,7 @@ export const MODEL_NAMES: Record<string, string> = {
   ivae: 'iVAE',
   ppca: 'probabilistic PCA',
   fa: 'factor analysis',
+  'fair-vae': 'fair VAE',
 };
 
 export const modelName = (objective: string | undefined): string => MODEL_NAMES[objective ?? ''] ?? objective ?? '?';
@@ -23,4 +24,5 @@ export const COMPARE_NOTES: Record<string, string> = {
   dae: 'the −ELBO column is the reconstruction loss of clean images; its codes are points, so there is no ELBO, IWAE bound or KL (AU 0 and no switch-on epochs say nothing about it)',
   ivae: 'the −ELBO column is taken under the prior p(z|u) of each image’s u',
   iwae: 'trained on the importance-weighted bound; −ELBO and −IWAE are measured as for any VAE',
+  'fair-vae': 'the −ELBO column is of p(x | s), the image given its private attribute; s AUC is how well a probe reads s from z^X (0.5 = chance), beside the plain VAE trained with it',
 };

@@ -21,7 +21,8 @@ export interface Stepper {
   /** Why fewer threads than asked for are used, if so. */
   readonly note?: string;
   /** One Adam step on the batch x ([n, size, size, channels] floats in [0, 1]). */
-  step(x: Float32Array, shape: [number, number, number, number], labels: Int32Array | undefined, seed: number): Promise<StepResult>;
+  /** priv: the fair VAE's private attribute per image (one thread only: its penalty needs the whole batch). */
+  step(x: Float32Array, shape: [number, number, number, number], labels: Int32Array | undefined, seed: number, priv?: Int32Array): Promise<StepResult>;
   dispose(): Promise<void>;
   /** Puts the optimiser's state where a checkpoint reads it (the model's TF.js optimiser), when the stepper keeps its own. */
   beforeCheckpoint?(): Promise<void>;
@@ -57,10 +58,10 @@ function singleThread(model: VaeModel, note?: string): Stepper {
   return {
     threads: 1,
     note,
-    async step(x, shape, labels, seed) {
+    async step(x, shape, labels, seed, priv) {
       const t = tf.tensor4d(x, shape);
       try {
-        return model.trainStep(t, labels, seed);
+        return model.trainStep(t, labels, seed, priv);
       } finally {
         t.dispose();
       }

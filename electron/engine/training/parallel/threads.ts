@@ -35,6 +35,8 @@ export function trainingThreads(requested: number | undefined, config: ModelConf
     return { threads: 1, note: `one training thread: the ${config.objective === 'dae' ? "denoising autoencoder's corruption" : "iVAE's conditional prior"} is not split across threads yet` };
   if (config.objective === 'beta-tcvae')
     return { threads: 1, note: "one training thread: β-TCVAE's estimate of q(z) needs the whole batch in one place" };
+  if (config.objective === 'fair-vae')
+    return { threads: 1, note: "one training thread: the fair VAE's penalty compares the whole batch's codes" };
   // terms estimated from the whole batch (the style part's total correlation, the leakage penalty's shuffled styles)
   if (config.objective === 'ssvae' && ((config.styleTcWeight ?? 0) > 0 || (config.classCode === 'prototype' && (config.leakageWeight ?? 0) > 0)))
     return { threads: 1, note: 'one training thread: the style-TC and leakage terms are estimated from the whole batch' };
@@ -64,5 +66,5 @@ export function imagesPerPass(config: ModelConfig, batchSize: number): number | 
 
 /** Whether a term of the objective is estimated from the whole batch (it cannot be cut into shards or passes). */
 function batchDependent(config: ModelConfig): boolean {
-  return config.objective === 'beta-tcvae' || (config.objective === 'ssvae' && ((config.styleTcWeight ?? 0) > 0 || (config.classCode === 'prototype' && (config.leakageWeight ?? 0) > 0)));
+  return config.objective === 'beta-tcvae' || config.objective === 'fair-vae' || (config.objective === 'ssvae' && ((config.styleTcWeight ?? 0) > 0 || (config.classCode === 'prototype' && (config.leakageWeight ?? 0) > 0)));
 }
