@@ -6,7 +6,8 @@
 //   - fair-vae with the adversary penalty (trained in alternation);
 //   - fair-vae with weight 0: the conditional VAE alone, the ELBO a penalty is measured against.
 // Target: fair AUC ≤ 0.6 where the plain VAE gives ≥ 0.85. Env: COUNT (10000), EPOCHS (20), LATENT (10),
-// PRIVATE (thickness), RUNS (mmd,adversary,none), MMD_WEIGHT, ADV_WEIGHT (the defaults unless given).
+// PRIVATE (thickness), RUNS (mmd,adversary,none), MMD_WEIGHT, ADV_WEIGHT (the defaults unless given), REFERENCE
+// (0: no plain VAE beside the MMD run).
 // Times depend on the machine's load (printed before and after).
 import * as tf from '@tensorflow/tfjs';
 import { loadavg, tmpdir } from 'node:os';
@@ -30,7 +31,7 @@ console.log(`load average ${load()}; glyphs ${COUNT} (${ds.summary.test} test), 
 
 const base: TrainSettings = { model: 'fair-vae', arch: 'mlp', latent: LATENT, epochs: EPOCHS, batchSize: 128, lr: 1e-3, seed: 1, threads: 1, private: PRIVATE };
 const runs: Record<string, Partial<TrainSettings>> = {
-  mmd: { fairPenalty: 'mmd', fairWeight: Number(process.env.MMD_WEIGHT ?? FAIR_DEFAULTS.weight.mmd) },
+  mmd: { fairPenalty: 'mmd', fairWeight: Number(process.env.MMD_WEIGHT ?? FAIR_DEFAULTS.weight.mmd), ...(process.env.REFERENCE === '0' ? { fairReference: false } : {}) },
   adversary: { fairPenalty: 'adversary', fairWeight: Number(process.env.ADV_WEIGHT ?? FAIR_DEFAULTS.weight.adversary), fairReference: false },
   none: { fairPenalty: 'mmd', fairWeight: 0, fairReference: false },
 };

@@ -54,5 +54,6 @@ test('a fair run opens in the explorer with the probe AUC beside the plain VAEâ€
   await page.screenshot({ path: screenshotPath('explorer-fair-vae') });
   await page.getByRole('tab', { name: 'Traversal' }).click();
   await expect(page.getByRole('img', { name: 'Traversal of z1', exact: true })).toBeVisible();
+  await page.waitForTimeout(1500); // the frames are decoded after the rows appear: let them draw for the screenshot
   await page.screenshot({ path: screenshotPath('explorer-fair-vae-traversal') });
 });

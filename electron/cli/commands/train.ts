@@ -40,7 +40,7 @@ with its reason (with --json as {"event":"settings","chosen":…,"reasons":…})
   --private NAME   fair-vae: the private attribute s: 'label' or a factor column (a numeric column with
                    more than two values is split at its training median)
   --fair-penalty mmd|adversary   fair-vae: MMD between the groups' codes (default) or an adversary
-  --fair-weight W  fair-vae: weight of the penalty (default 1000 for mmd, 20 for the adversary)
+  --fair-weight W  fair-vae: weight of the penalty (default 100)
   --no-reference   fair-vae: do not train the plain VAE beside it (no reference probe AUC; half the time)
   --arch mlp|conv  MLP (784-256-64) or convolutional (proposed for 32 px and up, or RGB)
   --latent N       latent dimensions (proposed: 2 for vae, 10 for beta-vae/beta-tcvae, 26 for ssvae on

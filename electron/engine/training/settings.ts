@@ -73,7 +73,7 @@ export function auxValues(ds: Dataset, name: string): { values: Int32Array; coun
  * The fair VAE's defaults, chosen by measurement (README "Fair VAE"): the MMD penalty and its weight, the
  * adversary's weight when chosen instead, and the share of images whose s the encoder does not see.
  */
-export const FAIR_DEFAULTS = { penalty: 'mmd', weight: { mmd: 1000, adversary: 20 }, dropout: 0.2 } as const;
+export const FAIR_DEFAULTS = { penalty: 'mmd', weight: { mmd: 100, adversary: 100 }, dropout: 0.2 } as const;
 
 /**
  * The fair VAE's private attribute s per image: the class label ('label'), a categorical factor's category, a
@@ -187,6 +187,7 @@ export function checkSettings(s: TrainSettings, ds: Dataset): void {
     if (s.fairWeight !== undefined && !real(s.fairWeight, 0, LIMITS.fairWeight)) fail(`fair weight must be a number from 0 to ${LIMITS.fairWeight} (got ${s.fairWeight})`);
     privateValues(ds, s.private!);
     if (fairClassPart(s)) {
+      if (s.private === 'label') fail("the fair VAE's class part z^Y predicts the label, which is the private attribute here: choose a factor as the private attribute, or no class part");
       const style = s.style ?? defaultStyle(s.latent);
       if (s.latent < 2) fail('the fair VAE with a class part needs latent >= 2 (z^X + z^Y)');
       if (!whole(style, 1) || style >= s.latent) fail(`style must be a whole number from 1 to latent - 1 (got style ${style}, latent ${s.latent})`);
