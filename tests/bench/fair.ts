@@ -4,7 +4,8 @@
 // Runs, each through the training job as the app and CLI start it (MLP, 10-D, same seed and batches):
 //   - fair-vae with the MMD penalty, with its plain VAE reference trained beside it (the reference figures);
 //   - fair-vae with the adversary penalty (trained in alternation);
-//   - fair-vae with weight 0: the conditional VAE alone, the ELBO a penalty is measured against.
+//   - fair-vae with weight 0: the conditional VAE alone, the ELBO a penalty is measured against;
+//   - (RUNS=ss) the semi-supervised variant: 5 dimensions of z^X, a class part, 500 labels.
 // Target: fair AUC ≤ 0.6 where the plain VAE gives ≥ 0.85. Env: COUNT (10000), EPOCHS (20), LATENT (10),
 // PRIVATE (thickness), RUNS (mmd,adversary,none), MMD_WEIGHT, ADV_WEIGHT (the defaults unless given), REFERENCE
 // (0: no plain VAE beside the MMD run).
@@ -34,6 +35,8 @@ const runs: Record<string, Partial<TrainSettings>> = {
   mmd: { fairPenalty: 'mmd', fairWeight: Number(process.env.MMD_WEIGHT ?? FAIR_DEFAULTS.weight.mmd), ...(process.env.REFERENCE === '0' ? { fairReference: false } : {}) },
   adversary: { fairPenalty: 'adversary', fairWeight: Number(process.env.ADV_WEIGHT ?? FAIR_DEFAULTS.weight.adversary), fairReference: false },
   none: { fairPenalty: 'mmd', fairWeight: 0, fairReference: false },
+  // the semi-supervised variant: 5 of the 10 dimensions are z^X (the probe reads them), 500 labels of the 5 shapes
+  ss: { fairPenalty: 'mmd', fairWeight: Number(process.env.MMD_WEIGHT ?? FAIR_DEFAULTS.weight.mmd), style: 5, labels: 500, fairReference: false },
 };
 const root = mkdtempSync(join(tmpdir(), 'le-bench-fair-'));
 try {
@@ -46,7 +49,7 @@ try {
     const seconds = (performance.now() - started) / 1000;
     const ref = p.referenceAuc !== undefined ? `; plain VAE: AUC ${p.referenceAuc?.toFixed(3)}, test −ELBO ${p.referenceTestLoss?.toFixed(2)} (of p(x))` : '';
     console.log(
-      `${name.padEnd(10)} weight ${String(settings.fairWeight).padEnd(5)} probe AUC of ${PRIVATE} ${p.auc?.toFixed(3)}, test −ELBO ${summary.testLoss?.toFixed(2)} nats/image (of p(x|s))${ref}; ${seconds.toFixed(0)} s, load ${load()}`,
+      `${name.padEnd(10)} weight ${String(settings.fairWeight).padEnd(5)} probe AUC of ${PRIVATE} ${p.auc?.toFixed(3)} (${p.dims} dims), test −ELBO ${summary.testLoss?.toFixed(2)} nats/image (of p(x|s))${summary.testAccuracy !== undefined ? `, class head ${(100 * summary.testAccuracy).toFixed(1)}%` : ''}${ref}; ${seconds.toFixed(0)} s, load ${load()}`,
     );
   }
 } finally {
