@@ -26,7 +26,8 @@ export const GROUPS = {
   // scope follows the code as vae.ts changes: the likelihood, the standard-normal KL, lossTerms (its shared
   // part and the vae, beta-vae, beta-tcvae and iwae cases), evaluate, the IWAE bound and log p(z) — without what
   // only other models run (the linear models' and the denoising autoencoder's branches, the semi-supervised
-  // model's labels, decoder input, mixture prior and bound over classes, the iVAE's conditional prior)
+  // model's labels, decoder input, mixture prior and bound over classes, the iVAE's conditional prior, the
+  // fair VAE's case and its s repeated per sample)
   objectives: linesOf('models/vae.ts', {
     functions: [
       'logLikelihood',
@@ -51,6 +52,8 @@ export const GROUPS = {
       'const s = this.fair',
       'const auxRep =',
       '(tf.sum(tf.mul(tf.softmax(yLogits!)',
+      // the fair VAE's s, one row per sample (s is undefined for every model in scope)
+      's && m > 1 ?',
     ],
   }),
   codec: ['electron/contract/codec.ts'],

@@ -7,7 +7,7 @@ import ts from 'typescript';
 
 /**
  * Line ranges ["path:a-b", ...] covering the functions or methods named in `functions`, without:
- * - the statements, and the branches of `a ? b : c`, whose text starts with one of the `skip` prefixes
+ * - the statements, and the `a ? b : c` expressions or branches, whose text starts with one of the `skip` prefixes
  *   (another model's branch, say);
  * - in a switch on `switchOn` (its expression's text), the case clauses whose labels are not in `cases`
  *   (a fall-through clause is kept when any label of its group is);
@@ -55,6 +55,13 @@ export function linesOf(path, { functions, skip = [], switchOn, cases }) {
         }
       }
       if (ts.isConditionalExpression(n)) {
+        // a whole `a ? b : c` that only another model's values reach
+        const whole = skip.find((p) => n.getText(file).startsWith(p));
+        if (whole) {
+          usedPrefixes.add(whole);
+          drop(n);
+          return;
+        }
         // a branch of `a ? b : c` that only another model takes
         for (const branch of [n.whenTrue, n.whenFalse]) {
           const prefix = skip.find((p) => branch.getText(file).startsWith(p));
