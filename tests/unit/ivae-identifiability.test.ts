@@ -2,9 +2,11 @@
 // invertible MLP (helpers/ica-data.ts). The iVAE (prior p(z|u) learned per segment) recovers them up to
 // permutation, sign and scale clearly better than a plain VAE with the same networks, steps and seeds
 // (mean correlation coefficient after the best matching). Seeded; 2 × 3,000 small steps. Measured here
-// 0.778 vs 0.682 and 0.766 vs 0.657 in two runs (the wasm backend does not repeat a run exactly); the same
-// case is seed 1 of `npm run bench -- ivae` (0.820 vs 0.659 there). The MCC moves by a few hundredths
-// between runs and nearby steps, so the issue's 0.8 is not asserted: ≥ 0.7, and ahead of the VAE by > 0.05.
+// 0.778 vs 0.682, 0.766 vs 0.657 and 0.755 vs 0.657 in three runs (the wasm backend does not repeat a run
+// exactly); the same case is seed 1 of `npm run bench -- ivae` with RESTARTS=1 (0.820 vs 0.659 there). The
+// MCC moves by a few hundredths between runs and nearby steps, and 3,000 steps are far from converged (README:
+// the ELBO is still falling), so the issue's 0.8 is not asserted: ≥ 0.7, and ahead of the VAE by > 0.05. The
+// bench's restarts (the best training ELBO of several starts) and longer fits cost minutes per seed: bench only.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from './helpers/tf.ts';
