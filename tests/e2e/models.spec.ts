@@ -96,5 +96,17 @@ test('Compare names each model and says what its −ELBO column holds', async ()
   await expect(notes).toContainText('denoising autoencoder: the −ELBO column is the reconstruction loss');
   await expect(notes).toContainText('probabilistic PCA: the −ELBO column is the exact −log p(x)');
   await expect(page.getByRole('status')).toHaveCount(0, { timeout: 120_000 }); // evaluation finished
+  // Every run's name on the scatter plot is drawn whole inside it: the DAE run, with the largest −ELBO and
+  // a long name, sits at the right edge, where a label drawn to the right of its point was cut off.
+  const plot = page.getByRole('img', { name: /^Scatter plot of/ });
+  const outside = await plot.evaluate((svg) => {
+    const box = svg.getBoundingClientRect();
+    return [...svg.querySelectorAll('text.label')].filter((t) => {
+      const r = t.getBoundingClientRect();
+      return r.left < box.left || r.right > box.right;
+    }).map((t) => t.textContent);
+  });
+  expect(outside).toEqual([]);
+  await expect(plot.locator('text.label')).toHaveCount(await plot.getByTestId('scatter-point').count());
   await page.screenshot({ path: screenshotPath('compare-models'), fullPage: true });
 });
