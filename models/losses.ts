@@ -1,6 +1,7 @@
 // The terms of the lectures' objectives, on tensors. All log-densities are in nats.
 // Callers run these inside tf.tidy.
 import * as tf from '@tensorflow/tfjs';
+import { tfSeed } from './random.ts';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -62,8 +63,8 @@ export interface BatchRows {
 export function reparameterize(mean: tf.Tensor2D, logVar: tf.Tensor2D, samples: number, seed?: number, rows?: BatchRows): tf.Tensor2D {
   const [n, l] = mean.shape;
   const eps = rows
-    ? tf.slice(tf.randomNormal([samples, rows.total, l], 0, 1, 'float32', seed), [0, rows.offset, 0], [samples, n, l])
-    : tf.randomNormal([samples, n, l], 0, 1, 'float32', seed);
+    ? tf.slice(tf.randomNormal([samples, rows.total, l], 0, 1, 'float32', tfSeed(seed)), [0, rows.offset, 0], [samples, n, l])
+    : tf.randomNormal([samples, n, l], 0, 1, 'float32', tfSeed(seed));
   const z = tf.add(mean.expandDims(0), tf.mul(tf.exp(tf.mul(0.5, logVar)).expandDims(0), eps));
   return z.reshape([samples * n, l]) as tf.Tensor2D;
 }
@@ -128,8 +129,8 @@ export function klToDiagGaussian(mean: tf.Tensor2D, logVar: tf.Tensor2D, priorMe
  */
 export function corrupt(x: tf.Tensor4D, kind: 'gaussian' | 'mask', level: number, seed?: number): tf.Tensor4D {
   if (level === 0) return x;
-  if (kind === 'gaussian') return tf.clipByValue(tf.add(x, tf.randomNormal(x.shape, 0, level, 'float32', seed)), 0, 1) as tf.Tensor4D;
-  const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), level), 'float32');
+  if (kind === 'gaussian') return tf.clipByValue(tf.add(x, tf.randomNormal(x.shape, 0, level, 'float32', tfSeed(seed))), 0, 1) as tf.Tensor4D;
+  const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', tfSeed(seed)), level), 'float32');
   return tf.mul(x, keep) as tf.Tensor4D;
 }
 

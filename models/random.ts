@@ -9,3 +9,11 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * The seed to hand TF.js's random ops. TF.js reads a seed of 0 as "no seed" and draws one from
+ * Math.random(), so a seeded run's step 0 did not repeat; 0 becomes 0.5, which no integer seed meets.
+ */
+export function tfSeed(seed: number | undefined): number | undefined {
+  return seed === 0 ? 0.5 : seed;
+}

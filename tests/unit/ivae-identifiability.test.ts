@@ -1,13 +1,13 @@
 // Identifiability (the iVAE lecture): sources conditionally independent given a segment u, mixed by a random
 // invertible MLP (helpers/ica-data.ts). The iVAE (prior p(z|u) learned per segment) recovers them up to
 // permutation, sign and scale clearly better than a plain VAE with the same networks, steps and seeds
-// (mean correlation coefficient after the best matching). Seeded; 2 × 3,000 small steps. Measured here
-// 0.778 vs 0.682, 0.766 vs 0.657, 0.755 vs 0.657, 0.706 vs 0.639 and 0.772 vs 0.674 in five runs (the wasm
-// backend does not repeat a run exactly); the same case is seed 1 of `npm run bench -- ivae` with RESTARTS=1
-// (0.820 vs 0.659 there). The MCC moves by several hundredths between runs and nearby steps, and 3,000 steps
-// are far from converged (README: the ELBO is still falling), so the issue's 0.8 is not asserted: ≥ 0.68 and
-// ahead of the VAE by > 0.04 (0.7 and 0.05 passed by 0.006 in one run: too close to be a stable test). The
-// bench's restarts (the best training ELBO of several starts) and longer fits cost minutes per seed: bench only.
+// (mean correlation coefficient after the best matching). Seeded; 2 × 3,000 small steps.
+// The run repeats exactly: it measures MCC 0.807 for the iVAE against 0.689 for the VAE on the wasm backend.
+// Earlier runs moved by several hundredths (0.690–0.801 vs 0.655–0.729) because TF.js reads a seed of 0 as
+// "no seed", so step 0's noise was drawn from Math.random (fixed by models/random.ts's tfSeed). Another
+// backend sums in another order and lands elsewhere, and 3,000 steps are far from converged (README: the
+// ELBO is still falling), so the thresholds leave room: ≥ 0.75 and ahead of the VAE by more than 0.08.
+// The bench's restarts and longer fits cost minutes per seed: bench only.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from './helpers/tf.ts';
@@ -43,7 +43,7 @@ describe('mean correlation coefficient', () => {
 });
 
 describe('iVAE identifiability on generated data', () => {
-  it('recovers the sources (MCC ≥ 0.68) clearly better than a plain VAE (by more than 0.04)', () => {
+  it('recovers the sources (MCC ≥ 0.75) clearly better than a plain VAE (by more than 0.08)', () => {
     const P = 3;
     const U = 15;
     const data = icaData({ n: 6000, sources: P, segments: U, seed: 1 });
@@ -66,7 +66,7 @@ describe('iVAE identifiability on generated data', () => {
     const vae = score('vae');
     xt.dispose();
     console.log(`MCC iVAE ${ivae.toFixed(3)}, VAE ${vae.toFixed(3)}`);
-    expect(ivae).toBeGreaterThanOrEqual(0.68);
-    expect(ivae - vae).toBeGreaterThan(0.04);
+    expect(ivae).toBeGreaterThanOrEqual(0.75);
+    expect(ivae - vae).toBeGreaterThan(0.08);
   }, 900_000);
 });
