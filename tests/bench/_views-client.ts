@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { createClient, type Client } from '../../electron/contract/client.ts';
 import { decodeFrame, encodeFrame } from '../../electron/contract/codec.ts';
 import { isMessage, type Message } from '../../electron/contract/messages.ts';
+import type { TrainSettings } from '../../electron/contract/api.ts';
 
 export interface HostClient {
   client: Client;
@@ -48,6 +49,13 @@ export function jobDone(client: Client, jobId: string): Promise<unknown> {
       reject(new Error(e.message));
     });
   });
+}
+
+/** Trains a run on `ref` (import `options` when the dataset is opened anew) and resolves with its folder once the job is done. */
+export async function trainRun(client: Client, ref: string, settings: TrainSettings, options?: Record<string, unknown>): Promise<string> {
+  const { jobId, runDir } = await client.request('train.start', { ref, settings, ...(options ? { options } : {}) } as never);
+  await jobDone(client, jobId);
+  return runDir;
 }
 
 /** `latent-explorer serve` on a free port with its own data folder; resolves with the page URL (token included). */

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from '@playwright/test';
 import { test, expect, screenshotPath, type Host } from './fixtures.ts';
-import { connectHost, jobDone, type HostClient } from '../bench/_views-client.ts';
+import { connectHost, jobDone, trainRun, type HostClient } from '../bench/_views-client.ts';
 import type { TrainSettings } from '../../electron/contract/api.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -15,11 +15,7 @@ let page: Page;
 let conn: HostClient;
 const runs: { vae?: string; ssvae?: string } = {};
 
-async function train(settings: TrainSettings): Promise<string> {
-  const { jobId, runDir } = await conn.client.request('train.start', { ref: 'sample:mnist', settings });
-  await jobDone(conn.client, jobId);
-  return runDir;
-}
+const train = (settings: TrainSettings) => trainRun(conn.client, 'sample:mnist', settings);
 
 /** Share of bright pixels and a hash of a canvas's pixels, read in the page. */
 async function canvasStats(canvas: Locator): Promise<{ ink: number; hash: number; width: number; height: number }> {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from '@playwright/test';
 import { test, expect, screenshotPath, type Host } from './fixtures.ts';
-import { connectHost, jobDone, type HostClient } from '../bench/_views-client.ts';
+import { connectHost, trainRun, type HostClient } from '../bench/_views-client.ts';
 import type { TrainSettings } from '../../electron/contract/api.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -17,11 +17,7 @@ let conn: HostClient;
 let folder: string;
 const runs: { glyphs?: string; mnist?: string } = {};
 
-async function train(ref: string, settings: TrainSettings): Promise<string> {
-  const { jobId, runDir } = await conn.client.request('train.start', { ref, settings });
-  await jobDone(conn.client, jobId);
-  return runDir;
-}
+const train = (ref: string, settings: TrainSettings) => trainRun(conn.client, ref, settings);
 
 async function openFactors(runDir: string): Promise<void> {
   await page.getByRole('tab', { name: 'Explore' }).click();

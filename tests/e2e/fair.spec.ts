@@ -3,7 +3,7 @@
 // beside the plain VAE trained with it) and says how the views treat s.
 import type { Browser, Page } from '@playwright/test';
 import { test, expect, screenshotPath, type Host } from './fixtures.ts';
-import { connectHost, jobDone, type HostClient } from '../bench/_views-client.ts';
+import { connectHost, trainRun, type HostClient } from '../bench/_views-client.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -14,12 +14,7 @@ let runDir = '';
 test.beforeAll(async ({ browser, host }: { browser: Browser; host: Host }) => {
   test.setTimeout(600_000);
   conn = await connectHost(host.url);
-  const started = await conn.client.request('train.start', {
-    ref: 'sample:mnist',
-    settings: { model: 'fair-vae', arch: 'mlp', latent: 4, epochs: 1, batchSize: 128, lr: 0.002, seed: 1, private: 'label' },
-  } as never);
-  runDir = started.runDir;
-  await jobDone(conn.client, started.jobId);
+  runDir = await trainRun(conn.client, 'sample:mnist', { model: 'fair-vae', arch: 'mlp', latent: 4, epochs: 1, batchSize: 128, lr: 0.002, seed: 1, private: 'label' });
   page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
   page.on('pageerror', (e) => console.error('page error:', e.message));
   await page.goto(host.url);

@@ -5,7 +5,7 @@
 // Screenshots: train-dae, explorer-dae-traversal, explorer-dae-manifold, explorer-ppca-traversal, compare-models.
 import type { Browser, Page } from '@playwright/test';
 import { test, expect, screenshotPath, type Host } from './fixtures.ts';
-import { connectHost, jobDone, type HostClient } from '../bench/_views-client.ts';
+import { connectHost, trainRun, type HostClient } from '../bench/_views-client.ts';
 import type { TrainSettings } from '../../electron/contract/api.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -14,11 +14,7 @@ let page: Page;
 let conn: HostClient;
 const runs: { dae?: string; ppca?: string } = {};
 
-async function train(settings: TrainSettings, options?: Record<string, unknown>): Promise<string> {
-  const { jobId, runDir } = await conn.client.request('train.start', { ref: 'sample:mnist', settings, ...(options ? { options } : {}) } as never);
-  await jobDone(conn.client, jobId);
-  return runDir;
-}
+const train = (settings: TrainSettings, options?: Record<string, unknown>) => trainRun(conn.client, 'sample:mnist', settings, options);
 
 async function openRunInExplorer(runDir: string): Promise<void> {
   await page.getByRole('tab', { name: 'Explore' }).click();
