@@ -6,9 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { EventMessage, Message, ReplyMessage } from '../../electron/contract/messages.ts';
 import type { CompareRow } from '../../electron/contract/compare.ts';
-import { createEngine } from '../../electron/engine/engine.ts';
+import { engineHarness } from './helpers/engine-harness.ts';
 import { nextSort, sortRows } from '../../renderer/src/compare/columns.ts';
 import { useWasm } from './helpers/tf.ts';
 
@@ -16,28 +15,7 @@ const VAE = resolve('resources/runs/mnist-vae-2d');
 const BETA = resolve('resources/runs/mnist-beta-vae-10d');
 let dataDir: string;
 
-function harness() {
-  const out: Message[] = [];
-  const engine = createEngine((m) => out.push(m));
-  let id = 0;
-  const request = async (method: string, params: unknown = {}): Promise<any> => {
-    const myId = ++id;
-    await engine.receive({ kind: 'request', id: myId, method, params });
-    const reply = out.find((m): m is ReplyMessage => m.kind === 'reply' && m.id === myId)!;
-    if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
-    return reply.result;
-  };
-  const events = (jobId: string) => out.filter((m): m is EventMessage => m.kind === 'event' && (m.data as { jobId?: string }).jobId === jobId);
-  /** Resolves with the job's events once it has ended. */
-  const ended = async (jobId: string) => {
-    for (;;) {
-      const mine = events(jobId);
-      if (mine.some((e) => e.name === 'job.done' || e.name === 'job.failed')) return mine;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  return { request, ended };
-}
+const harness = engineHarness;
 
 beforeAll(async () => {
   await useWasm();

@@ -6,26 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import type { Message, ReplyMessage } from '../../electron/contract/messages.ts';
-import { createEngine } from '../../electron/engine/engine.ts';
+import { engineHarness } from './helpers/engine-harness.ts';
 import { useWasm } from './helpers/tf.ts';
 
 const RUN = resolve('resources/runs/mnist-ssvae');
 let dataDir: string;
 
-function harness() {
-  const out: Message[] = [];
-  const engine = createEngine((m) => out.push(m));
-  let id = 0;
-  return async (method: string, params: unknown = {}): Promise<any> => {
-    const myId = ++id;
-    await engine.receive({ kind: 'request', id: myId, method, params });
-    const reply = out.find((m): m is ReplyMessage => m.kind === 'reply' && m.id === myId)!;
-    if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
-    return reply.result;
-  };
-}
-const request = harness();
+const { request } = engineHarness();
 
 beforeAll(async () => {
   await useWasm();

@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EventMessage, Message, ReplyMessage } from '../../electron/contract/messages.ts';
-import { createEngine } from '../../electron/engine/engine.ts';
+import { engineHarness } from './helpers/engine-harness.ts';
 import { useWasm } from './helpers/tf.ts';
 import { startTraining, type TrainSettings } from '../../electron/engine/training/job.ts';
 import { limits } from '../../electron/engine/explorer/session.ts';
@@ -18,29 +17,6 @@ import { mnistSlice } from './helpers/sample.ts';
 let dataDir: string;
 
 
-function harness() {
-  const out: Message[] = [];
-  const engine = createEngine((m) => out.push(m));
-  let id = 0;
-  const request = async (method: string, params: unknown = {}): Promise<any> => {
-    const myId = ++id;
-    await engine.receive({ kind: 'request', id: myId, method, params });
-    const reply = out.find((m): m is ReplyMessage => m.kind === 'reply' && m.id === myId)!;
-    if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
-    return reply.result;
-  };
-  const events = (name: string) => out.filter((m): m is EventMessage => m.kind === 'event' && m.name === name).map((m) => m.data as any);
-  const waitFor = async (name: string, predicate: (d: any) => boolean = () => true, ms = 60_000) => {
-    const start = Date.now();
-    while (Date.now() - start < ms) {
-      const hit = events(name).find(predicate);
-      if (hit) return hit;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`no ${name} event in ${ms} ms`);
-  };
-  return { engine, request, events, waitFor };
-}
 
 const ds = mnistSlice(3000);
 const vaeDir = () => join(dataDir, 'runs', 'vae-2d');
@@ -59,7 +35,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-const h = harness();
+const h = engineHarness();
 
 describe('explorer: runs and sessions', () => {
   it('lists the data folder runs with their model and the reason a folder cannot be opened', async () => {

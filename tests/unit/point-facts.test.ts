@@ -5,22 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Message, ReplyMessage } from '../../electron/contract/messages.ts';
-import { createEngine } from '../../electron/engine/engine.ts';
+import { engineHarness } from './helpers/engine-harness.ts';
 import { useWasm } from './helpers/tf.ts';
 
 const RUN = resolve('resources/runs/mnist-ssvae');
 let dataDir: string;
-const out: Message[] = [];
-const engine = createEngine((m) => out.push(m));
-let id = 0;
-async function request(method: string, params: unknown): Promise<any> {
-  const myId = ++id;
-  await engine.receive({ kind: 'request', id: myId, method, params });
-  const reply = out.find((m): m is ReplyMessage => m.kind === 'reply' && m.id === myId)!;
-  if (reply.error) throw new Error(reply.error.message);
-  return reply.result;
-}
+const { request } = engineHarness();
 
 beforeAll(async () => {
   await useWasm();

@@ -5,28 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Message, ReplyMessage } from '../../electron/contract/messages.ts';
 import type { SavedView } from '../../electron/contract/explorer.ts';
-import { createEngine } from '../../electron/engine/engine.ts';
+import { engineHarness } from './helpers/engine-harness.ts';
 import { useWasm } from './helpers/tf.ts';
 
 const SAMPLE = resolve('resources/runs/mnist-vae-2d');
 let dataDir: string;
 let runDir: string;
 
-function harness() {
-  const out: Message[] = [];
-  const engine = createEngine((m) => out.push(m));
-  let id = 0;
-  return async (method: string, params: unknown = {}): Promise<any> => {
-    const myId = ++id;
-    await engine.receive({ kind: 'request', id: myId, method, params });
-    const reply = out.find((m): m is ReplyMessage => m.kind === 'reply' && m.id === myId)!;
-    if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
-    return reply.result;
-  };
-}
-const request = harness();
+const { request } = engineHarness();
 
 function view(over: Partial<SavedView> = {}): SavedView {
   return {

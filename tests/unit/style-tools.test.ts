@@ -7,8 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import type { Message, ReplyMessage } from '../../electron/contract/messages.ts';
-import { createEngine } from '../../electron/engine/engine.ts';
+import { engineHarness } from './helpers/engine-harness.ts';
 import { useWasm } from './helpers/tf.ts';
 
 const SAMPLE = resolve('resources/runs/mnist-ssvae');
@@ -16,19 +15,7 @@ const CLI = resolve('bin/latent-explorer.mjs');
 let dataDir: string;
 let runDir: string;
 
-function harness() {
-  const out: Message[] = [];
-  const engine = createEngine((m) => out.push(m));
-  let id = 0;
-  return async (method: string, params: unknown = {}): Promise<any> => {
-    const myId = ++id;
-    await engine.receive({ kind: 'request', id: myId, method, params });
-    const reply = out.find((m): m is ReplyMessage => m.kind === 'reply' && m.id === myId)!;
-    if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
-    return reply.result;
-  };
-}
-const request = harness();
+const { request } = engineHarness();
 const cli = (...args: string[]) =>
   spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, LATENT_EXPLORER_BACKEND: 'wasm', LATENT_EXPLORER_DATA: dataDir } });
 

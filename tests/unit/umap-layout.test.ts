@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { EventMessage, Message, ReplyMessage } from '../../electron/contract/messages.ts';
-import { createEngine } from '../../electron/engine/engine.ts';
+import { engineHarness } from './helpers/engine-harness.ts';
 import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
 import { pca } from '../../electron/engine/projections/pca.ts';
 import { knnAccuracy } from '../../electron/engine/projections/quality.ts';
@@ -75,17 +74,7 @@ describe('UMAP layout (umap-js with our kNN graph)', () => {
 describe('explorer.embed with method umap', () => {
   const RUN = resolve('resources/runs/mnist-ssvae');
   let dataDir: string;
-  const out: Message[] = [];
-  const engine = createEngine((m) => out.push(m));
-  let id = 0;
-  const request = async (method: string, params: unknown): Promise<any> => {
-    const myId = ++id;
-    await engine.receive({ kind: 'request', id: myId, method, params });
-    const reply = out.find((m): m is ReplyMessage => m.kind === 'reply' && m.id === myId)!;
-    if (reply.error) throw new Error(reply.error.message);
-    return reply.result;
-  };
-  const events = (name: string) => out.filter((m): m is EventMessage => m.kind === 'event' && m.name === name).map((m) => m.data as any);
+  const { request, events } = engineHarness();
 
   beforeAll(async () => {
     await useWasm();
