@@ -4,13 +4,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { join, normalize, resolve, sep } from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../contract/codec.ts';
 import { isMessage, type Message, type ReplyMessage } from '../contract/messages.ts';
 import { forkEngine } from './engine-process.ts';
 import { superviseEngine, type EngineSupervisor } from './engine-supervisor.ts';
+import { appMimeType } from './app-mime.ts';
 
 export interface BrowserHostOptions {
   rendererDir: string;
@@ -28,18 +29,6 @@ export interface BrowserHost {
   close(): Promise<void>;
 }
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-  '.woff2': 'font/woff2',
-};
 
 /** The same policy the Electron window gets from its meta tag: no eval, no remote code. */
 export const CONTENT_SECURITY_POLICY =
@@ -223,7 +212,7 @@ async function serveFile(root: string, req: IncomingMessage, res: ServerResponse
   try {
     const body = await readFile(file);
     res.writeHead(200, {
-      'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
+      'Content-Type': appMimeType(file),
       'Content-Security-Policy': CONTENT_SECURITY_POLICY,
       'X-Content-Type-Options': 'nosniff',
       'Cache-Control': 'no-cache',

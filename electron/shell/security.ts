@@ -1,7 +1,7 @@
 // Electron's security checklist, as pure functions main.ts wires in (no `electron` import here, so
 // unit tests check them without an Electron binary): external links, permissions, the app:// origin
 // the renderer loads from, which IPC senders count, and output paths only from main's own dialog.
-import { extname, normalize, resolve, sep } from 'node:path';
+import { normalize, resolve, sep } from 'node:path';
 
 /** Links the window may hand to the system browser: https only (no file:, javascript:, custom schemes). */
 export function externalUrlAllowed(url: string): boolean {
@@ -56,21 +56,7 @@ export function appRequestFile(url: string, rendererDir: string): string | null 
   return file;
 }
 
-export const APP_MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-  '.woff2': 'font/woff2',
-};
-
-export function appMimeType(file: string): string {
-  return APP_MIME[extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
+export { APP_MIME, appMimeType } from '../host/app-mime.ts';
 
 /** IPC is taken only from our window's main frame showing our own page (not an iframe, not a navigated-away page). */
 export function isTrustedSender(frame: { url: string } | null | undefined, mainFrame: unknown): boolean {
