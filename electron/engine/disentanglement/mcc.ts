@@ -1,7 +1,8 @@
 // The mean correlation coefficient of the iVAE paper (Khemakhem et al. 2020): the absolute Pearson
 // correlation between every true source and every code dimension, then the matching of sources to
 // dimensions that maximises the mean of the matched correlations (an exact assignment by dynamic
-// programming over subsets), and that mean. 1: each source is exactly one dimension up to scale and sign.
+// programming over subsets, matching.ts), and that mean. 1: each source is exactly one dimension up to scale and sign.
+import { bestMatching } from './matching.ts';
 
 /** |Pearson correlation| between column i of a [n x p] and column j of b [n x q], as a p x q matrix. */
 export function absCorrelations(a: ArrayLike<number>, p: number, b: ArrayLike<number>, q: number, n: number): Float64Array {
@@ -33,36 +34,9 @@ export function meanCorrelationCoefficient(sources: ArrayLike<number>, p: number
   if (q < p) throw new Error(`MCC: ${q} code dimensions cannot match ${p} sources`);
   if (q > 16) throw new Error(`MCC: at most 16 code dimensions (got ${q})`);
   const c = absCorrelations(sources, p, codes, q, n);
-  // best[mask]: the largest sum matching sources 0..popcount(mask)-1 to the dimensions in mask
-  const size = 1 << q;
-  const best = new Float64Array(size).fill(-Infinity);
-  const from = new Int32Array(size).fill(-1);
-  best[0] = 0;
-  for (let mask = 0; mask < size; mask++) {
-    if (best[mask] === -Infinity) continue;
-    let j = 0;
-    for (let m = mask; m; m &= m - 1) j++;
-    if (j >= p) continue;
-    for (let k = 0; k < q; k++) {
-      if (mask & (1 << k)) continue;
-      const next = mask | (1 << k);
-      const v = best[mask] + c[j * q + k];
-      if (v > best[next]) {
-        best[next] = v;
-        from[next] = k;
-      }
-    }
-  }
-  let bestMask = -1;
-  for (let mask = 0; mask < size; mask++) {
-    let bits = 0;
-    for (let m = mask; m; m &= m - 1) bits++;
-    if (bits === p && (bestMask < 0 || best[mask] > best[bestMask])) bestMask = mask;
-  }
+  const score = Array.from({ length: p }, (_, j) => Array.from(c.subarray(j * q, (j + 1) * q)));
+  const { pairs, total } = bestMatching(score);
   const matching = new Array<number>(p);
-  for (let mask = bestMask, j = p - 1; j >= 0; j--) {
-    matching[j] = from[mask];
-    mask &= ~(1 << from[mask]);
-  }
-  return { mcc: best[bestMask] / p, matching };
+  for (const [source, dim] of pairs) matching[source] = dim;
+  return { mcc: total / p, matching };
 }

@@ -7,6 +7,7 @@
 // models tend to do and entangled ones do not. What it cannot: whether those axes are meaningful
 // factors — two runs can agree on the same entangled rotation, and it needs no ground truth, so it
 // is a hint for choosing settings, not a measure of disentanglement.
+import { bestMatching } from './matching.ts';
 
 /** Ranks (1..n, ties averaged) of the values. */
 export function ranks(values: ArrayLike<number>): Float64Array {
@@ -41,57 +42,7 @@ function pearson(a: Float64Array, b: Float64Array): number {
   return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
 }
 
-/** The assignment of rows to distinct columns with the largest sum (rows ≤ columns), by dynamic programming over column subsets (≤ 20 columns) or greedily beyond. */
-export function bestMatching(score: number[][]): { pairs: [number, number][]; total: number } {
-  const rows = score.length;
-  const cols = rows ? score[0].length : 0;
-  if (rows === 0 || cols === 0) return { pairs: [], total: 0 };
-  if (rows > cols) {
-    const t = bestMatching(score[0].map((_, c) => score.map((row) => row[c])));
-    return { pairs: t.pairs.map(([c, r]) => [r, c]), total: t.total };
-  }
-  if (cols > 20) {
-    const used = new Set<number>();
-    const pairs: [number, number][] = [];
-    const all = score.flatMap((row, r) => row.map((v, c) => [v, r, c] as const)).sort((a, b) => b[0] - a[0]);
-    const doneRows = new Set<number>();
-    for (const [, r, c] of all) if (!doneRows.has(r) && !used.has(c)) (doneRows.add(r), used.add(c), pairs.push([r, c]));
-    return { pairs, total: pairs.reduce((s, [r, c]) => s + score[r][c], 0) };
-  }
-  // best[mask] = best sum assigning rows 0..popcount(mask)-1 to the columns in mask
-  const size = 1 << cols;
-  const best = new Float64Array(size).fill(-Infinity);
-  const from = new Int32Array(size).fill(-1);
-  best[0] = 0;
-  for (let mask = 0; mask < size; mask++) {
-    if (best[mask] === -Infinity) continue;
-    let r = 0;
-    for (let m = mask; m; m &= m - 1) r++;
-    if (r >= rows) continue;
-    for (let c = 0; c < cols; c++) {
-      if (mask & (1 << c)) continue;
-      const next = mask | (1 << c);
-      const v = best[mask] + score[r][c];
-      if (v > best[next]) {
-        best[next] = v;
-        from[next] = c;
-      }
-    }
-  }
-  let bestMask = -1;
-  for (let mask = 0; mask < size; mask++) {
-    let r = 0;
-    for (let m = mask; m; m &= m - 1) r++;
-    if (r === rows && (bestMask < 0 || best[mask] > best[bestMask])) bestMask = mask;
-  }
-  const pairs: [number, number][] = [];
-  for (let mask = bestMask, r = rows - 1; r >= 0; r--) {
-    const c = from[mask];
-    pairs.unshift([r, c]);
-    mask &= ~(1 << c);
-  }
-  return { pairs, total: best[bestMask] };
-}
+export { bestMatching };
 
 export interface SeedAgreement {
   /** 0..1: summed |Spearman ρ| of the matched active dimensions over the larger active count. */
