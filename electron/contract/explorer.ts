@@ -71,6 +71,24 @@ export interface RunInfo {
   datasetError?: string;
   /** Fair VAE runs: how predictable the private attribute is from z^X, beside the plain VAE reference (after the last epoch). */
   privacy?: PrivacyFigures;
+  /** Fair VAE runs: the private attribute s, whose values the decoded views can be decoded with ("Decode as"). */
+  privateAttribute?: PrivateAttribute;
+}
+
+/** A fair VAE's private attribute s: 'label' or a factor column, its values' names and training frequencies p(s). */
+export interface PrivateAttribute {
+  name: string;
+  values: string[];
+  prior: number[];
+}
+
+/**
+ * A fair VAE's decoder p(x | z, s) is given s: `privateValue` is the index of a value of the run's private
+ * attribute (RunInfo.privateAttribute.values), or absent / null for the mixture Σ_s p(s) E[x | z, s] over the
+ * training frequencies. Other models take none (a value is an error).
+ */
+export interface DecodeAs {
+  privateValue?: number | null;
 }
 
 export interface ImageBlock {
@@ -88,7 +106,7 @@ export interface ExplorerRequests {
   'explorer.close': { params: { runDir: string }; result: { closed: boolean } };
   /** E[x|z] for `count` latent codes, rows of `z` (count × latent). The fast path behind every slider. */
   'explorer.decode': {
-    params: { runDir: string; z: Float32Array; count: number; snapshot?: number };
+    params: { runDir: string; z: Float32Array; count: number; snapshot?: number } & DecodeAs;
     result: ImageBlock & { modelEpoch: number };
   };
   /**
@@ -96,12 +114,12 @@ export interface ExplorerRequests {
    * other dimensions from `base` (zeros when absent).
    */
   'explorer.manifold': {
-    params: { runDir: string; dims: [number, number]; range: number; grid: number; base?: Float32Array; snapshot?: number };
+    params: { runDir: string; dims: [number, number]; range: number; grid: number; base?: Float32Array; snapshot?: number } & DecodeAs;
     result: ImageBlock & { grid: number; modelEpoch: number };
   };
   /** For each of `dims`, `steps` images sweeping that dimension from −range to range, others from `base`. */
   'explorer.traversal': {
-    params: { runDir: string; dims: number[]; steps: number; range: number; base?: Float32Array };
+    params: { runDir: string; dims: number[]; steps: number; range: number; base?: Float32Array } & DecodeAs;
     result: ImageBlock & { steps: number; dims: number[]; values: Float32Array; modelEpoch: number };
   };
   /** Latent means E[z|x] of the test images (count × latent), their labels (−1 unlabelled) and dataset indices. */
@@ -119,15 +137,25 @@ export interface ExplorerRequests {
     params: { runDir: string; part: LatentPart; perplexity: number; iterations: number; seed: number; method?: EmbedMethod; neighbours?: number; minDist?: number };
     result: { jobId: string | null; count: number; coords?: Float32Array };
   };
-  /** Test images by position in the latents list, and optionally their reconstructions E[x|E[z|x]]. */
+  /** Test images by position in the latents list, and optionally their reconstructions E[x|E[z|x]] (a fair VAE's with each image's own s). */
   'explorer.images': {
     params: { runDir: string; positions: Int32Array; reconstruct?: boolean };
     result: ImageBlock & { reconstructions?: Uint8Array };
   };
-  /** Fixed train and test images beside their reconstructions. */
+  /**
+   * Fixed train and test images beside their reconstructions. A fair VAE's also come as counterfactuals: each
+   * image's code (encoded with its own s) decoded with every value of s, value-major (values × count images).
+   */
   'explorer.reconstructions': {
     params: { runDir: string; count: number };
-    result: { size: number; channels: number; count: number; train: { input: Uint8Array; output: Uint8Array }; test: { input: Uint8Array; output: Uint8Array } };
+    result: {
+      size: number;
+      channels: number;
+      count: number;
+      train: { input: Uint8Array; output: Uint8Array };
+      test: { input: Uint8Array; output: Uint8Array };
+      counterfactual?: { attribute: string; values: string[]; train: Uint8Array; test: Uint8Array; ownTrain: Int32Array; ownTest: Int32Array };
+    };
   };
   /** Mean encoding per class (classes × latent; NaN rows for classes without test images). */
   'explorer.classMeans': {
@@ -152,7 +180,7 @@ export interface ExplorerRequests {
    * second, both included, on a straight line or by slerp, decoded. The Embedding view's walk strip.
    */
   'explorer.walk': {
-    params: { runDir: string; ends: Float32Array; steps: number; path: 'linear' | 'spherical' };
+    params: { runDir: string; ends: Float32Array; steps: number; path: 'linear' | 'spherical' } & DecodeAs;
     result: ImageBlock & { codes: Float32Array; modelEpoch: number };
   };
   /** An exact linear layout of the latents list (PCA, or two raw dimensions), with its map: coords = (z − mean) · axes. */
@@ -253,6 +281,8 @@ export interface SavedView {
   sliders: Record<string, number | number[]>;
   /** Dimension names when saved. */
   names: string[];
+  /** Fair VAE runs: the decoded views' "Decode as" (a value of s), or null / absent for the mixture over s. */
+  privateValue?: number | null;
   savedAt?: string;
 }
 

@@ -28,6 +28,8 @@ export interface TraversalGifOptions {
   scale: number;
   /** Dimension names under each row (default: when there is more than one row). */
   labels: boolean;
+  /** Fair VAE runs: decode with this value of s (an index), or null for the mixture over s (explorer.ts DecodeAs). */
+  privateValue?: number | null;
 }
 
 export interface StyleGifOptions {
@@ -75,6 +77,8 @@ export interface ManifoldPngOptions {
   anchor: number | null;
   /** The other dimensions given directly (e.g. the view's base code, `latent` values); overrides `anchor`. */
   base?: Float32Array | null;
+  /** Fair VAE runs: decode with this value of s, or null for the mixture over s. */
+  privateValue?: number | null;
 }
 
 /** A walk between two images' codes: decoded as an animation (walk-gif) or as a strip (walk-png). */
@@ -91,6 +95,8 @@ export interface WalkOptions {
   delayMs: number;
   pingPong: boolean;
   scale: number;
+  /** Fair VAE runs: decode with this value of s, or null for the mixture over s. */
+  privateValue?: number | null;
 }
 
 export interface ReconstructionsPngOptions {

@@ -10,6 +10,7 @@ import { UsageError } from '../errors.ts';
 import { createOutput } from '../output.ts';
 import { readDirections } from '../../engine/explorer/style-directions-file.ts';
 import { dropUndefined, openRun, outputPath, parseDimension, parseImageIndex, runExport } from './_exports.ts';
+import { parsePrivateValue, privateAttributeOf } from '../../engine/explorer/private-value.ts';
 
 const TRAVERSAL = EXPORT_DEFAULTS['traversal-gif'];
 const WALK = EXPORT_DEFAULTS['walk-png'];
@@ -29,6 +30,8 @@ const USAGE = `Usage: latent-explorer gif <run> (--dim I | --all | --style I | -
   --anchor INDEX   start from this image's posterior mean (0-based image index) instead of the zero vector; repeat for columns
   --no-pingpong    play -R..+R and jump back instead of sweeping back
   --labels, --no-labels  names under the rows (default: on for more than one row)
+  --private-value V  fair VAE runs: decode with s = V (a value's name or 0-based index of the private attribute)
+                   instead of averaging over s with its training frequencies (with --dim, --all or --between)
   --force          replace FILE.gif if it exists
   --json           progress and the summary as JSON lines`;
 
@@ -50,6 +53,7 @@ export async function run(argv: string[]): Promise<number> {
       'no-pingpong': { type: 'boolean' },
       labels: { type: 'boolean' },
       'no-labels': { type: 'boolean' },
+      'private-value': { type: 'string' },
       ...OUT_FLAGS,
     },
     USAGE,
@@ -73,6 +77,15 @@ export async function run(argv: string[]): Promise<number> {
 
   const source = await openRun(runArg, 'gif');
   const run = source.run;
+  // a fair VAE's decoder given one value of s (other models: one line saying it does not apply)
+  let privateValue: number | undefined;
+  try {
+    privateValue = values['private-value'] === undefined ? undefined : parsePrivateValue(values['private-value'], run, source.runDir);
+    if (privateValue !== undefined && values.style !== undefined) throw new UsageError('--private-value goes with --dim, --all or --between (a style sweep needs a semi-supervised run)');
+  } catch (e) {
+    source.loaded.dispose();
+    throw e;
+  }
   const output = createOutput(values.json);
   let spec: Parameters<typeof runExport>[1];
   if (values.between !== undefined) {
@@ -81,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     const path = values.path === undefined ? undefined : values.path === 'linear' || values.path === 'spherical' ? values.path : null;
     if (path === null) throw new UsageError(`--path must be linear or spherical (got '${values.path}')`);
     const steps = intOption(values, 'steps', EXPORT_LIMITS.walkSteps) ?? (strip ? undefined : frames ?? TRAVERSAL.frames);
-    const options: Partial<WalkOptions> = { between, steps, path, delayMs, scale, pingPong: strip ? false : pingPong };
+    const options: Partial<WalkOptions> = { between, steps, path, delayMs, scale, pingPong: strip ? false : pingPong, privateValue };
     spec = { kind: strip ? 'walk-png' : 'walk-gif', options: dropUndefined(options) };
   } else if (values.style !== undefined) {
     if (values.anchor) throw new UsageError('--anchor does not apply to --style (each class starts from its prototype)');
@@ -104,7 +117,7 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     const dims = values.all ? 'active' : (values.dim ?? []).flatMap((d) => d.split(',')).map((d) => parseDimension(d, run, '--dim'));
     const anchors = (values.anchor ?? []).map((a) => parseImageIndex(a, run, '--anchor'));
-    const options: Partial<TraversalGifOptions> = { dims, frames, delayMs, range, scale, pingPong, anchors, labels };
+    const options: Partial<TraversalGifOptions> = { dims, frames, delayMs, range, scale, pingPong, anchors, labels, privateValue };
     spec = { kind: 'traversal-gif', options: dropUndefined(options) };
   }
 
@@ -119,9 +132,11 @@ export async function run(argv: string[]): Promise<number> {
       : result.kind === 'style-gif'
       ? `style sweep of ${(o as StyleGifOptions).direction ? `the direction '${(o as StyleGifOptions).direction!.name}'` : run.dimensionNames[(o as StyleGifOptions).styleDim]}`
       : `traversal of ${((o as TraversalGifOptions).dims as number[]).map((d) => run.dimensionNames[d]).join(', ')}`;
+  const s = (result.options as { privateValue?: number | null }).privateValue;
+  const decodedAs = s === undefined || s === null ? '' : ` decoded with ${privateAttributeOf(run)!.name} = ${privateAttributeOf(run)!.values[s]}`;
   output.result(
     { event: 'done', kind: result.kind, path, width: result.width, height: result.height, frames: result.frames, bytes: result.data!.length, seconds: round(seconds) },
-    `Wrote ${path}: ${what}, ${result.frames} frames of ${result.width}x${result.height} px, ${formatBytes(result.data!.length)} in ${round(seconds)} s`,
+    `Wrote ${path}: ${what}${decodedAs}, ${result.frames} frames of ${result.width}x${result.height} px, ${formatBytes(result.data!.length)} in ${round(seconds)} s`,
   );
   return 0;
 }

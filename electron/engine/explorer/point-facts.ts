@@ -48,11 +48,14 @@ async function compute(session: RunSession): Promise<Float32Array> {
   const e = await session.encode();
   const model = session.requireModel();
   const L = session.latent;
+  const priv = session.privateOf(await session.dataset());
   const out = new Float32Array(e.count);
   for (let start = 0; start < e.count; start += CHUNK) {
     const m = Math.min(CHUNK, e.count - start);
     const input = session.modelInput(await session.gather(e.indices.subarray(start, start + m)));
-    const decoded = session.decodeWith(model, e.means.slice(start * L, (start + m) * L), m);
+    // a fair VAE's reconstruction uses each image's own s, as its code was encoded with
+    const own = priv ? Int32Array.from(e.indices.subarray(start, start + m), (i) => priv[i]) : undefined;
+    const decoded = session.decodeWith(model, e.means.slice(start * L, (start + m) * L), m, own);
     const per = input.length / m;
     for (let k = 0; k < m; k++) {
       let s = 0;

@@ -89,6 +89,8 @@ export function checkView(v: SavedView): SavedView {
     walk: { steps: num(w.steps, 'walk steps', 2, 64, true), path: w.path },
     sliders,
     names: Array.isArray(v.names) ? v.names.slice(0, 4096).map(String) : [],
+    // a fair VAE's "Decode as": a value of s, or null for the mixture (checked against the run when the views decode)
+    ...(v.privateValue === undefined ? {} : { privateValue: v.privateValue === null ? null : num(v.privateValue, 'privateValue', 0, 1e6, true) }),
   };
 }
 

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { RunInfo } from '../../contract/explorer.ts';
+import type { PrivateAttribute, RunInfo } from '../../contract/explorer.ts';
 import { UserError } from '../../contract/errors.ts';
 import type { Dataset, DatasetOpener } from '../datasets/types.ts';
 import { writeJsonAtomic } from '../files.ts';
@@ -16,6 +16,7 @@ import { resolveDir } from '../../../models/io.ts';
 import { inferenceBinarize } from '../../../models/pixels.ts';
 import { checkpointDir } from '../training/checkpoint.ts';
 import { privateValues } from '../training/settings.ts';
+import { checkPrivateValue, privateAttributeOf, privateRows } from './private-value.ts';
 import { runLockHolder } from '../training/run-lock.ts';
 import type { RunFile } from '../training/run-file.ts';
 import { LoadedRun, loadNetworks, loadRun, readRunFile, runJsonPath, setDimensionNames } from '../training/run-file.ts';
@@ -303,13 +304,35 @@ export class RunSession {
   }
 
   /** A fair VAE's private attribute s per image of its dataset (null for other models, or when it cannot be read). */
-  private privateOf(ds: Dataset): Int32Array | null {
+  privateOf(ds: Dataset): Int32Array | null {
     if (this.run.model.objective !== 'fair-vae') return null;
+    if (this.privateCache?.ds === ds) return this.privateCache.values;
+    let values: Int32Array | null;
     try {
-      return privateValues(ds, this.run.settings.private ?? 'label').values;
+      values = privateValues(ds, this.run.settings.private ?? 'label').values;
     } catch {
-      return null; // the column went missing from the folder: images are encoded as of unknown s
+      values = null; // the column went missing from the folder: images are encoded as of unknown s
     }
+    this.privateCache = { ds, values };
+    return values;
+  }
+  private privateCache: { ds: Dataset; values: Int32Array | null } | null = null;
+
+  /** A fair VAE's private attribute (names from its dataset when that opens, else from run.json); null for other models. */
+  async privateAttribute(): Promise<PrivateAttribute | null> {
+    if (this.run.model.objective !== 'fair-vae') return null;
+    this.attributePromise ??= this.dataset()
+      .catch(() => null) // the dataset went away: the names the run saved
+      .then((ds) => privateAttributeOf(this.run, ds));
+    return this.attributePromise;
+  }
+  private attributePromise: Promise<PrivateAttribute | null> | null = null;
+
+  /** The s a decode request names (see contract DecodeAs), checked against this run: per code, or undefined for the mixture. */
+  async decodeAs(privateValue: unknown, count: number): Promise<Int32Array | undefined> {
+    if (privateValue === undefined || privateValue === null) return undefined;
+    const attribute = await this.privateAttribute();
+    return privateRows(checkPrivateValue(this.run, this.runDir, privateValue, attribute), count);
   }
 
   async info(): Promise<RunInfo> {
@@ -323,6 +346,7 @@ export class RunSession {
       }
     }
     const lastKl = [...run.history].reverse().find((h) => h.testKlPerDim?.length === run.model.latent)?.testKlPerDim;
+    const attribute = await this.privateAttribute();
     return {
       runDir: this.runDir,
       name: basename(this.runDir),
@@ -346,6 +370,7 @@ export class RunSession {
       capped: enc?.capped ?? false,
       datasetError: this.datasetError,
       ...(run.privacy ? { privacy: run.privacy } : {}),
+      ...(attribute ? { privateAttribute: attribute } : {}),
     };
   }
 
@@ -374,14 +399,15 @@ export class RunSession {
     return snapshot === undefined || snapshot === null ? this.requireModel() : this.snapshotModel(snapshot);
   }
 
-  /** uint8 HWC images for count codes; the hot path of every slider. */
-  decodeWith(model: LoadedRun, z: Float32Array, count: number): Uint8Array {
+  /** uint8 HWC images for count codes; the hot path of every slider. priv: a fair VAE's s per code (absent: the mixture over s). */
+  decodeWith(model: LoadedRun, z: Float32Array, count: number, priv?: Int32Array): Uint8Array {
     if (!(z instanceof Float32Array)) throw new UserError('decode: z must be a Float32Array of latent codes.');
     if (!Number.isInteger(count) || count < 1 || count > MAX_DECODE) throw new UserError(`decode: count must be 1 to ${MAX_DECODE} (got ${count}).`);
     if (z.length !== count * this.latent) throw new UserError(`decode: expected ${count} codes of ${this.latent} values (${count * this.latent}), got ${z.length}.`);
     // The tensor leaves tf.tidy, not the pixels: tidy walks every element of a returned typed array
     // looking for tensors, which costs more than the decoder itself at 400 images.
-    const images = tf.tidy(() => model.model.decode(tf.tensor2d(z, [count, this.latent])));
+    if (priv && priv.length !== count) throw new Error(`decode: ${count} codes but ${priv.length} values of s`);
+    const images = tf.tidy(() => model.model.decode(tf.tensor2d(z, [count, this.latent]), priv));
     const means = images.dataSync();
     images.dispose();
     const out = new Uint8Array(means.length);
@@ -406,7 +432,10 @@ export class RunSession {
     return out;
   }
 
-  /** Fixed train and test images (seeded picks) and their reconstructions E[x|E[z|x]]. */
+  /**
+   * Fixed train and test images (seeded picks) and their reconstructions E[x|E[z|x]]. A fair VAE's also as
+   * counterfactuals: each image's z (encoded with its own s) decoded with every value of s.
+   */
   async reconstructions(count: number) {
     const model = this.requireModel();
     const ds = await this.dataset();
@@ -415,13 +444,33 @@ export class RunSession {
     for (let i = 0; i < ds.images.count; i++) (ds.images.split[i] === 1 ? test : train).push(i);
     const pick = (list: number[], seed: number) => pickSorted(list.length ? list : train, Math.min(count, (list.length ? list : train).length), seed);
     const priv = this.privateOf(ds);
+    const attribute = priv ? privateAttributeOf(this.run, ds) : null;
     const make = async (idx: number[]) => {
       const input = this.modelInput(await this.gather(idx));
-      return { input, output: model.reconstruct(input, idx.length, priv ? Int32Array.from(idx, (i) => priv[i]) : undefined) };
+      const own = priv ? Int32Array.from(idx, (i) => priv[i]) : undefined;
+      const output = model.reconstruct(input, idx.length, own);
+      if (!attribute || !own) return { input, output };
+      // value-major: every image decoded with s = 0, then every image with s = 1, …
+      const { means } = model.encode(input, idx.length, undefined, own);
+      const per = output.length / Math.max(1, idx.length);
+      const counterfactual = new Uint8Array(attribute.values.length * idx.length * per);
+      attribute.values.forEach((_, k) => counterfactual.set(model.decode(means, idx.length, privateRows(k, idx.length)), k * idx.length * per));
+      return { input, output, own, counterfactual };
     };
     const trainIdx = pick(train, 11);
     const testIdx = pick(test, 12);
-    return { size: ds.images.size, channels: ds.images.channels, count: Math.min(trainIdx.length, testIdx.length), train: await make(trainIdx), test: await make(testIdx) };
+    const t = await make(trainIdx);
+    const v = await make(testIdx);
+    return {
+      size: ds.images.size,
+      channels: ds.images.channels,
+      count: Math.min(trainIdx.length, testIdx.length),
+      train: { input: t.input, output: t.output },
+      test: { input: v.input, output: v.output },
+      ...(attribute && t.counterfactual && v.counterfactual
+        ? { counterfactual: { attribute: attribute.name, values: attribute.values, train: t.counterfactual, test: v.counterfactual, ownTrain: t.own!, ownTest: v.own! } }
+        : {}),
+    };
   }
 
   async setNames(names: string[]): Promise<string[]> {

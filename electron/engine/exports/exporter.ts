@@ -83,7 +83,7 @@ async function planFor(source: ExportSource, kind: ExportKind, options: ExportOp
 /** Produces the export in memory. Progress 0..1 through hooks; cancel with hooks.signal. */
 export async function produceExport(source: ExportSource, spec: KindAndOptions, hooks: ExportHooks = {}): Promise<ExportResult> {
   const { kind } = spec;
-  const options = resolveOptions(kind, spec.options as never, source.run);
+  const options = resolveOptions(kind, spec.options as never, source.run, source.runDir);
   const fileName = suggestedFileName(kind, options, source.run, source.runDir);
   const result: ExportResult = { kind, fileName, options, width: 0, height: 0, frames: 0 };
   if (IMAGE_KINDS.has(kind)) {
@@ -141,7 +141,7 @@ export function saveExport(result: ExportResult, out: string, force: boolean): s
 /** The first frame of an image export as PNG, the first lines of a table, or a bundle's file list. */
 export async function previewExport(source: ExportSource, spec: ExportSpec, hooks: ExportHooks = {}): Promise<ExportPreview> {
   const { kind } = spec;
-  const options = resolveOptions(kind, spec.options as never, source.run);
+  const options = resolveOptions(kind, spec.options as never, source.run, source.runDir);
   const fileName = suggestedFileName(kind, options, source.run, source.runDir);
   if (IMAGE_KINDS.has(kind)) {
     const plan = await planFor(source, kind, options, hooks);

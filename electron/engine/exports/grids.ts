@@ -40,6 +40,8 @@ function decodedPlan(
   order: number[],
   delayMs: number,
   codesFor: (frame: number) => Float32Array,
+  /** A fair VAE's s to decode with (null: the mixture over s). */
+  privateValue: number | null = null,
 ): GridPlan {
   checkOutputSize(layout.width, layout.height, frames);
   return {
@@ -52,7 +54,7 @@ function decodedPlan(
       const latent = source.loaded.latent;
       const codes = new Float32Array(which.length * perFrame * latent);
       which.forEach((f, i) => codes.set(codesFor(f), i * perFrame * latent));
-      const pixels = await decodeCodes(source.loaded, codes, hooks, progress);
+      const pixels = await decodeCodes(source.loaded, codes, hooks, progress, privateValue);
       const per = perFrame * layout.tileSize * layout.tileSize * layout.channels;
       return which.map((_, i) => pixels.subarray(i * per, (i + 1) * per));
     },
@@ -83,7 +85,7 @@ export async function traversalPlan(source: ExportSource, o: TraversalGifOptions
     gap: dims.length * columns > 1 ? o.scale : 0,
     rowLabels: o.labels ? dims.map((d) => dimensionLabel(source, d)) : undefined,
   });
-  return decodedPlan(source, layout, o.frames, frameOrder(o.frames, o.pingPong), o.delayMs, traversalFrames(bases, latent, dims, o.frames, o.range));
+  return decodedPlan(source, layout, o.frames, frameOrder(o.frames, o.pingPong), o.delayMs, traversalFrames(bases, latent, dims, o.frames, o.range), o.privateValue ?? null);
 }
 
 /**
@@ -96,8 +98,9 @@ export async function walkPlan(source: ExportSource, o: WalkOptions, strip: bool
   const path = interpolate(ends.subarray(0, latent), ends.subarray(latent, 2 * latent), o.steps, o.path);
   const { size, channels } = source.run.dataset;
   const layout = await gridLayout({ rows: 1, columns: strip ? o.steps : 1, tileSize: size, channels, scale: o.scale, gap: strip ? o.scale : 0 });
-  if (strip) return decodedPlan(source, layout, 1, [0], o.delayMs, () => path);
-  return decodedPlan(source, layout, o.steps, frameOrder(o.steps, o.pingPong), o.delayMs, (f) => path.slice(f * latent, (f + 1) * latent));
+  const s = o.privateValue ?? null;
+  if (strip) return decodedPlan(source, layout, 1, [0], o.delayMs, () => path, s);
+  return decodedPlan(source, layout, o.steps, frameOrder(o.steps, o.pingPong), o.delayMs, (f) => path.slice(f * latent, (f + 1) * latent), s);
 }
 
 /** Each class's mean code, from up to PROTOTYPE_IMAGES_PER_CLASS labelled images of the run's dataset. */
@@ -224,7 +227,7 @@ export async function manifoldPlan(source: ExportSource, o: ManifoldPngOptions, 
   const base = o.base ?? (await baseCodes(source, o.anchor === null ? [] : [o.anchor], hooks));
   const { size, channels } = source.run.dataset;
   const layout = await gridLayout({ rows: o.n, columns: o.n, tileSize: size, channels, scale: o.scale, gap: 0 });
-  return decodedPlan(source, layout, 1, [0], 0, () => manifoldCodes(source.loaded.latent, o.dims, o.range, o.n, base));
+  return decodedPlan(source, layout, 1, [0], 0, () => manifoldCodes(source.loaded.latent, o.dims, o.range, o.n, base), o.privateValue ?? null);
 }
 
 export async function reconstructionsPlan(source: ExportSource, o: ReconstructionsPngOptions, hooks: ExportHooks = {}): Promise<GridPlan> {

@@ -16,6 +16,7 @@ import { EXPORT_DEFAULTS, EXPORT_LIMITS as LIMITS } from '../../contract/exports
 import { UserError } from '../../contract/errors.ts';
 import type { RunFile } from '../training/run-file.ts';
 import { activeDimensions, ACTIVE_KL_NATS } from './sweeps.ts';
+import { checkPrivateValue, privateAttributeOf } from '../explorer/private-value.ts';
 
 /** GIF and PNG sides are 16-bit in GIF; beyond this a file is more than any viewer wants anyway. */
 const MAX_SIDE = 16_384;
@@ -68,10 +69,15 @@ function boolean(value: unknown, fallback: boolean): boolean {
   return value === undefined ? fallback : Boolean(value);
 }
 
-/** The options with defaults filled in and every value checked against the run. */
-export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<ExportOptionsByKind[K]> | undefined, run: RunFile): ExportOptionsByKind[K] {
+/** The options with defaults filled in and every value checked against the run (runDir names it in messages). */
+export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<ExportOptionsByKind[K]> | undefined, run: RunFile, runDir = run.dataset.ref): ExportOptionsByKind[K] {
   const o = { ...EXPORT_DEFAULTS[kind], ...(given ?? {}) } as Record<string, unknown>;
   const scale = () => bounded('scale', o.scale, LIMITS.scale);
+  // a fair VAE's decoded exports: the value of s to decode with, or the mixture over s (null)
+  const privateValue = () => {
+    const value = checkPrivateValue(run, runDir, o.privateValue);
+    return value === undefined ? {} : { privateValue: value };
+  };
   switch (kind) {
     case 'traversal-gif': {
       let dims: number[];
@@ -97,6 +103,7 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
         scale: scale(),
         // Names under the rows of a grid; a single dimension's GIF is just the image unless asked.
         labels: boolean((given as Partial<TraversalGifOptions> | undefined)?.labels, dims.length > 1),
+        ...privateValue(),
       };
       return r as ExportOptionsByKind[K];
     }
@@ -155,6 +162,7 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
         scale: scale(),
         anchor: o.anchor === null || o.anchor === undefined ? null : imageIndex('anchor', o.anchor, run),
         base: codes('base', o.base, run, 1),
+        ...privateValue(),
       };
       return r as ExportOptionsByKind[K];
     }
@@ -173,6 +181,7 @@ export function resolveOptions<K extends ExportKind>(kind: K, given: Partial<Exp
         delayMs: bounded('delay (ms)', o.delayMs, LIMITS.delayMs),
         pingPong: boolean(o.pingPong, kind === 'walk-gif'),
         scale: scale(),
+        ...privateValue(),
       };
       return r as ExportOptionsByKind[K];
     }
@@ -222,6 +231,15 @@ function slug(text: string): string {
 
 /** A file (or folder) name that says what is in it, e.g. `20250101-120000-vae-2d-traversal-z1.gif`. */
 export function suggestedFileName<K extends ExportKind>(kind: K, options: ExportOptionsByKind[K], run: RunFile, runDir: string): string {
+  // a fair VAE decoded with one value of s says which (e.g. …-s-thin.png); the mixture adds nothing
+  const s = (options as { privateValue?: number | null }).privateValue;
+  const name = suggestedName(kind, options, run, runDir);
+  if (s === undefined || s === null) return name;
+  const value = slug(privateAttributeOf(run)?.values[s] ?? String(s));
+  return name.replace(/(\.[a-z]+)$/, `-s-${value}$1`);
+}
+
+function suggestedName<K extends ExportKind>(kind: K, options: ExportOptionsByKind[K], run: RunFile, runDir: string): string {
   const base = basename(runDir.replace(/[\\/]+$/, '')) || 'run';
   const name = (d: number) => slug(run.dimensionNames[d] ?? `z${d}`);
   switch (kind) {

@@ -88,8 +88,17 @@ export async function encodeImages(
   return means;
 }
 
-/** Decoded images (uint8 HWC, one per code) of row-major codes, in chunks with progress and cancel. */
-export async function decodeCodes(loaded: LoadedRun, codes: Float32Array, hooks: ExportHooks = {}, progress: [number, number] = [0, 1]): Promise<Uint8Array> {
+/**
+ * Decoded images (uint8 HWC, one per code) of row-major codes, in chunks with progress and cancel. A fair
+ * VAE's with s = privateValue, or the mixture over s when it is null.
+ */
+export async function decodeCodes(
+  loaded: LoadedRun,
+  codes: Float32Array,
+  hooks: ExportHooks = {},
+  progress: [number, number] = [0, 1],
+  privateValue: number | null = null,
+): Promise<Uint8Array> {
   const latent = loaded.latent;
   const count = codes.length / latent;
   const { size, channels } = loaded.run.dataset;
@@ -100,7 +109,7 @@ export async function decodeCodes(loaded: LoadedRun, codes: Float32Array, hooks:
     await turn();
     if (hooks.signal?.aborted) throw new CancelledError();
     const n = Math.min(chunk, count - start);
-    out.set(loaded.decode(codes.slice(start * latent, (start + n) * latent), n), start * per);
+    out.set(loaded.decode(codes.slice(start * latent, (start + n) * latent), n, privateValue === null ? undefined : new Int32Array(n).fill(privateValue)), start * per);
     hooks.onProgress?.(progress[0] + ((progress[1] - progress[0]) * (start + n)) / count, `Decoding images (${start + n} of ${count})`);
   }
   return out;

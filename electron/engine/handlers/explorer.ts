@@ -23,36 +23,36 @@ export const explorerHandlers: HandlerMap = {
 
   'explorer.close': async ({ runDir }, ctx) => ({ closed: await ctx.sessions.close(runDir) }),
 
-  'explorer.decode': async ({ runDir, z, count, snapshot }, ctx) => {
+  'explorer.decode': async ({ runDir, z, count, snapshot, privateValue }, ctx) => {
     const session = await ctx.sessions.get(runDir);
     const model = await session.modelFor(SNAPSHOT_NONE(snapshot));
-    const pixels = session.decodeWith(model, z, count);
+    const pixels = session.decodeWith(model, z, count, await session.decodeAs(privateValue, count));
     return { pixels, count, size: session.imageSize, channels: session.channels, modelEpoch: model.snapshot ?? session.modelEpoch };
   },
 
-  'explorer.manifold': async ({ runDir, dims, range, grid, base, snapshot }, ctx) => {
+  'explorer.manifold': async ({ runDir, dims, range, grid, base, snapshot, privateValue }, ctx) => {
     const session = await ctx.sessions.get(runDir);
     const model = await session.modelFor(SNAPSHOT_NONE(snapshot));
     const z = manifoldCodes(session.latent, dims, range, grid, base);
-    const pixels = session.decodeWith(model, z, grid * grid);
+    const pixels = session.decodeWith(model, z, grid * grid, await session.decodeAs(privateValue, grid * grid));
     return { pixels, count: grid * grid, grid, size: session.imageSize, channels: session.channels, modelEpoch: model.snapshot ?? session.modelEpoch };
   },
 
-  'explorer.traversal': async ({ runDir, dims, steps, range, base }, ctx) => {
+  'explorer.traversal': async ({ runDir, dims, steps, range, base, privateValue }, ctx) => {
     const session = await ctx.sessions.get(runDir);
     const model = session.requireModel();
     const { z, values } = traversalCodes(session.latent, dims, steps, range, base);
-    const pixels = session.decodeWith(model, z, dims.length * steps);
+    const pixels = session.decodeWith(model, z, dims.length * steps, await session.decodeAs(privateValue, dims.length * steps));
     return { pixels, count: dims.length * steps, steps, dims, values, size: session.imageSize, channels: session.channels, modelEpoch: session.modelEpoch };
   },
 
   'explorer.neighbours': async ({ runDir, position, code, k, metric }, ctx) => neighboursOf(await ctx.sessions.get(runDir), { position, code, k, metric }),
 
-  'explorer.walk': async ({ runDir, ends, steps, path }, ctx) => {
+  'explorer.walk': async ({ runDir, ends, steps, path, privateValue }, ctx) => {
     const session = await ctx.sessions.get(runDir);
     const model = session.requireModel();
     const codes = walkCodes(session.latent, { ends, steps, path });
-    const pixels = session.decodeWith(model, codes, steps);
+    const pixels = session.decodeWith(model, codes, steps, await session.decodeAs(privateValue, steps));
     return { pixels, count: steps, codes, size: session.imageSize, channels: session.channels, modelEpoch: session.modelEpoch };
   },
 
@@ -99,11 +99,12 @@ export const explorerHandlers: HandlerMap = {
       channels: session.channels,
     };
     if (reconstruct) {
-      // E[x | E[z|x]]: decode the cached means, no encoder pass needed.
+      // E[x | E[z|x]]: decode the cached means, no encoder pass needed (a fair VAE's with each image's own s, as encoded).
       const L = session.latent;
       const z = new Float32Array(positions.length * L);
       positions.forEach((p, k) => z.set(e.means.subarray(p * L, (p + 1) * L), k * L));
-      result.reconstructions = session.decodeWith(session.requireModel(), z, positions.length);
+      const priv = session.privateOf(await session.dataset());
+      result.reconstructions = session.decodeWith(session.requireModel(), z, positions.length, priv ? Int32Array.from(indices, (i) => priv[i]) : undefined);
     }
     return result;
   },

@@ -237,11 +237,14 @@ export class LoadedRun {
     return { means, logVars };
   }
 
-  /** Images (uint8 HWC) for latent codes z, row-major [count, latent]. */
-  decode(z: Float32Array, count: number): Uint8Array {
+  /**
+   * Images (uint8 HWC) for latent codes z, row-major [count, latent]. priv: a fair VAE's s per code for
+   * p(x | z, s); absent: the mixture over s with the training frequencies.
+   */
+  decode(z: Float32Array, count: number, priv?: Int32Array): Uint8Array {
     if (z.length !== count * this.latent) throw new Error(`expected ${count} codes of ${this.latent} dimensions, got ${z.length} numbers`);
     // Pixels are read outside tf.tidy: tidy would walk every element of a returned typed array.
-    const images = tf.tidy(() => this.model.decode(tf.tensor2d(z, [count, this.latent])));
+    const images = tf.tidy(() => this.model.decode(tf.tensor2d(z, [count, this.latent]), priv));
     try {
       return tensorToPixels(images);
     } finally {
