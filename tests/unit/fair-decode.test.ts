@@ -9,13 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Message, ReplyMessage } from '../../electron/contract/messages.ts';
-import { createEngine } from '../../electron/engine/engine.ts';
 import { startTraining, type TrainSettings } from '../../electron/engine/training/job.ts';
 import { loadRun } from '../../electron/engine/training/run-file.ts';
 import { checkPrivateValue, parsePrivateValue, privateAttributeOf } from '../../electron/engine/explorer/private-value.ts';
 import { useWasm } from './helpers/tf.ts';
 import { mnistSlice } from './helpers/sample.ts';
+import { engineHarness } from './helpers/engine-harness.ts';
 
 let root: string;
 const fairDir = () => join(root, 'runs', 'fair');
@@ -23,20 +22,7 @@ const vaeDir = () => join(root, 'runs', 'vae');
 const ds = mnistSlice(2000);
 const base: TrainSettings = { model: 'vae', arch: 'mlp', latent: 3, epochs: 2, batchSize: 64, lr: 2e-3, seed: 1, hidden: [128, 32], threads: 1 };
 
-function harness() {
-  const out: Message[] = [];
-  const engine = createEngine((m) => out.push(m));
-  let id = 0;
-  const request = async (method: string, params: unknown = {}): Promise<any> => {
-    const myId = ++id;
-    await engine.receive({ kind: 'request', id: myId, method, params });
-    const reply = out.find((m): m is ReplyMessage => m.kind === 'reply' && m.id === myId)!;
-    if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
-    return reply.result;
-  };
-  return { engine, request };
-}
-const h = harness();
+const h = engineHarness();
 
 /** Mean absolute difference of two uint8 images blocks, in 0..1 pixel units. */
 const meanDiff = (a: Uint8Array, b: Uint8Array) => {
