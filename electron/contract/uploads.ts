@@ -37,4 +37,24 @@ export interface UploadRequests {
   'upload.finish': { params: { uploadId: string }; result: { path: string; files: number; bytes: number; reused: boolean } };
   /** Stops it and removes what it received. */
   'upload.cancel': { params: { uploadId: string }; result: { cancelled: boolean } };
+  /** The uploaded folders kept in the data folder, newest first. */
+  'upload.list': { params: Record<string, never>; result: { uploads: UploadListing[] } };
+  /**
+   * Deletes an uploaded folder (only a folder of the data folder's uploads/, never anything else) and its
+   * Recent entry. Runs trained on it keep their models; views that show its images need it uploaded again.
+   */
+  'upload.remove': { params: { path: string }; result: { removed: boolean; bytes: number } };
+}
+
+/** One uploaded folder. */
+export interface UploadListing {
+  path: string;
+  /** The folder's name as chosen in the browser (without the content hash). */
+  name: string;
+  files: number;
+  bytes: number;
+  /** ISO time it finished uploading. */
+  uploadedAt: string;
+  /** Runs of the data folder trained on it. */
+  runs: number;
 }

@@ -118,3 +118,10 @@ export function rememberDataset(ref: string): void {
   const list = [{ ref, openedAt: new Date().toISOString() }, ...recentDatasets().filter((e) => e.ref !== ref)];
   writeJsonAtomic(recentFile(), list.slice(0, RECENT_LIMIT));
 }
+
+/** Takes a dataset off the Recent list (its folder was deleted). */
+export function forgetDataset(ref: string): void {
+  const list = recentDatasets();
+  const kept = list.filter((e) => e.ref !== ref);
+  if (kept.length !== list.length) writeJsonAtomic(recentFile(), kept);
+}

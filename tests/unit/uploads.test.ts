@@ -1,11 +1,15 @@
 // Files uploaded from a browser into a folder of the data directory: names that would leave the
 // folder are refused, others made safe; limits hold; the folder appears whole or not at all; the
-// same files give the same folder; the result imports like a folder on disk.
+// same files give the same folder; the result imports like a folder on disk; a finished upload can be
+// listed and deleted, and nothing else can be deleted that way.
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { safeRelativePath } from '../../electron/engine/uploads/paths.ts';
-import { Uploads, uploadsDir } from '../../electron/engine/uploads/store.ts';
+import { listUploads, Uploads, uploadsDir } from '../../electron/engine/uploads/store.ts';
+import { recentDatasets, rememberDataset } from '../../electron/engine/workspace.ts';
+import { dataRunsDir } from '../../electron/engine/explorer/runs.ts';
+import { engineHarness } from './helpers/engine-harness.ts';
 import { openDataset } from '../../electron/engine/datasets/open.ts';
 import { glyph, greyPng, tempDir } from './helpers/fixtures-datasets.ts';
 
@@ -151,5 +155,60 @@ describe('Uploads', () => {
       ['even/broken.png', 'truncated or corrupt image'],
       ['odd/empty.png', 'empty file (0 bytes)'],
     ]);
+  });
+});
+
+describe('upload.list and upload.remove', () => {
+  it('lists finished uploads with their size and runs, and deletes one folder and its Recent entry, nothing else', async () => {
+    const { request } = engineHarness();
+    const uploads = new Uploads();
+    const send = async (name: string, files: { path: string; bytes: Uint8Array }[]) => {
+      const { uploadId } = uploads.begin(name, files.length, files.reduce((n, f) => n + f.bytes.byteLength, 0));
+      await uploads.receive(uploadId, files);
+      return (await uploads.finish(uploadId)).path;
+    };
+    const kept = await send('kept', [{ path: 'a/1.png', bytes: bytes('12345') }]);
+    const gone = await send('gone', [
+      { path: 'x/1.png', bytes: bytes('abc') },
+      { path: 'x/y/2.png', bytes: bytes('defg') },
+    ]);
+    // a run trained on the second upload (the sample run's files, its dataset pointed there)
+    const runDir = join(dataRunsDir(), 'on-gone');
+    mkdirSync(dataRunsDir(), { recursive: true });
+    cpSync('resources/runs/mnist-vae-2d', runDir, { recursive: true });
+    const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+    run.dataset.ref = gone;
+    writeFileSync(join(runDir, 'run.json'), JSON.stringify(run));
+    rememberDataset(kept);
+    rememberDataset(gone);
+
+    const { uploads: listed } = await request('upload.list');
+    const byPath = new Map(listed.map((u: { path: string }) => [u.path, u]));
+    expect(byPath.get(gone)).toMatchObject({ name: 'gone', files: 2, bytes: 7, runs: 1 });
+    expect(byPath.get(kept)).toMatchObject({ name: 'kept', files: 1, bytes: 5, runs: 0 });
+
+    // never anything but an uploaded folder: the user's folders, the uploads folder itself, paths that climb out
+    const lookalike = join(dataDir, 'mine-0123456789ab'); // named like an upload, but the user's own folder
+    mkdirSync(lookalike);
+    for (const path of [dataDir, uploadsDir(), join(kept, 'a'), join(uploadsDir(), '..', 'runs'), join(uploadsDir(), '..', 'mine-0123456789ab'), lookalike, runDir, '']) {
+      await expect(request('upload.remove', { path })).rejects.toThrow(/not an uploaded folder|needs the path/);
+    }
+    expect(existsSync(runDir) && existsSync(kept) && existsSync(lookalike)).toBe(true);
+
+    expect(await request('upload.remove', { path: gone })).toEqual({ removed: true, bytes: 7 });
+    expect(existsSync(gone)).toBe(false);
+    expect(existsSync(kept)).toBe(true);
+    expect(existsSync(join(runDir, 'run.json'))).toBe(true); // the run stays
+    expect(recentDatasets().map((e) => e.ref)).toEqual([kept]);
+    expect((await request('upload.list')).uploads.map((u: { path: string }) => u.path)).not.toContain(gone);
+    expect(await request('upload.remove', { path: gone })).toEqual({ removed: false, bytes: 0 });
+  });
+
+  it('lists an upload made before sizes were recorded by walking it once', async () => {
+    const old = join(uploadsDir(), 'older-0123456789ab');
+    mkdirSync(join(old, 'c'), { recursive: true });
+    writeFileSync(join(old, 'c', '1.png'), 'xyz');
+    writeFileSync(join(old, '2.png'), 'pq');
+    expect(listUploads().find((u) => u.path === old)).toMatchObject({ name: 'older', files: 2, bytes: 5 });
   });
 });

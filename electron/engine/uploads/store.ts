@@ -3,11 +3,12 @@
 // upload finishes, so no reader ever sees half an upload. A cancelled, failed or abandoned upload
 // leaves nothing behind; a killed engine's staging folders are removed by the next upload.
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { appendFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { UserError } from '../../contract/errors.ts';
-import { UPLOAD_LIMITS, type UploadFile } from '../../contract/uploads.ts';
+import { UPLOAD_LIMITS, type UploadFile, type UploadListing } from '../../contract/uploads.ts';
+import { writeJsonAtomic } from '../files.ts';
 import { dataDir } from '../paths.ts';
 import { isProcessAlive } from '../processes.ts';
 import { safeComponent, safeRelativePath, UnsafePathError } from './paths.ts';
@@ -44,6 +45,81 @@ export function uploadsDir(): string {
 }
 
 const STAGING = /^\.partial-(\d+)-[0-9a-f]+$/;
+/** A finished upload's folder name: the chosen name, '-', 12 hex digits of its content hash. */
+const FINISHED = /^(.+)-([0-9a-f]{12})$/;
+
+/** What is known of a finished upload without walking it: <data>/cache/uploads/<folder>.json (a cache: walked again when missing). */
+interface UploadMeta {
+  files: number;
+  bytes: number;
+  uploadedAt: string;
+}
+
+function metaPath(folder: string): string {
+  return join(dataDir(), 'cache', 'uploads', `${folder}.json`);
+}
+
+/** The meta of an upload; walked and written once for a folder that has none (uploaded by an older version). */
+function uploadMeta(folder: string): UploadMeta {
+  try {
+    const meta = JSON.parse(readFileSync(metaPath(folder), 'utf8')) as UploadMeta;
+    if (Number.isFinite(meta.files) && Number.isFinite(meta.bytes) && typeof meta.uploadedAt === 'string') return meta;
+  } catch {
+    /* none yet, or unreadable: walk the folder */
+  }
+  const root = join(uploadsDir(), folder);
+  let files = 0;
+  let bytes = 0;
+  for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    files++;
+    bytes += statSync(join(entry.parentPath ?? (entry as { path: string }).path, entry.name)).size;
+  }
+  const meta = { files, bytes, uploadedAt: statSync(root).mtime.toISOString() };
+  writeMeta(folder, meta);
+  return meta;
+}
+
+function writeMeta(folder: string, meta: UploadMeta): void {
+  try {
+    mkdirSync(dirname(metaPath(folder)), { recursive: true });
+    writeJsonAtomic(metaPath(folder), meta);
+  } catch {
+    /* only a cache of what the folder holds: listing walks it again */
+  }
+}
+
+/** The finished uploads, newest first (runs: 0; the handler counts them). */
+export function listUploads(): UploadListing[] {
+  if (!existsSync(uploadsDir())) return [];
+  const out: UploadListing[] = [];
+  for (const entry of readdirSync(uploadsDir(), { withFileTypes: true })) {
+    const m = FINISHED.exec(entry.name);
+    if (!entry.isDirectory() || entry.name.startsWith('.') || !m) continue;
+    const meta = uploadMeta(entry.name);
+    out.push({ path: join(uploadsDir(), entry.name), name: m[1], files: meta.files, bytes: meta.bytes, uploadedAt: meta.uploadedAt, runs: 0 });
+  }
+  return out.sort((a, b) => b.uploadedAt.localeCompare(a.uploadedAt) || a.name.localeCompare(b.name));
+}
+
+/**
+ * Deletes a finished upload. Only a folder directly inside the uploads folder, named as an upload is, can
+ * be removed this way: any other path (the user's own folders, a staging folder, a symlink) is refused.
+ */
+export function removeUpload(path: unknown): { removed: boolean; bytes: number } {
+  if (typeof path !== 'string' || !path) throw new UserError('upload.remove needs the path of an uploaded folder.');
+  const target = resolve(path);
+  const folder = basename(target);
+  if (dirname(target) !== resolve(uploadsDir()) || folder.startsWith('.') || !FINISHED.test(folder)) {
+    throw new UserError(`${path}: not an uploaded folder (only folders in ${uploadsDir()} can be removed here; your own folders are never deleted).`);
+  }
+  if (!existsSync(target)) return { removed: false, bytes: 0 };
+  if (!lstatSync(target).isDirectory()) throw new UserError(`${path}: not a folder.`);
+  const { bytes } = uploadMeta(folder);
+  rmSync(target, { recursive: true, force: true });
+  rmSync(metaPath(folder), { force: true });
+  return { removed: true, bytes };
+}
 
 export class Uploads {
   private readonly open = new Map<string, Upload>();
@@ -104,7 +180,10 @@ export class Uploads {
         const path = join(uploadsDir(), `${upload.name}-${content.digest('hex').slice(0, 12)}`);
         const reused = existsSync(path);
         if (reused) await rm(upload.staging, { recursive: true, force: true });
-        else await rename(upload.staging, path);
+        else {
+          await rename(upload.staging, path);
+          writeMeta(basename(path), { files: upload.files.size, bytes: upload.bytes, uploadedAt: new Date().toISOString() });
+        }
         return { path, files: upload.files.size, bytes: upload.bytes, reused };
       } catch (error) {
         await rm(upload.staging, { recursive: true, force: true });
