@@ -1,7 +1,7 @@
 // Folders given to the browser host as files (the folder picker, a drop): uploaded to the engine,
 // kept in its data folder, then imported like a folder on disk (dialog, progress, skipped files);
 // an upload shows its progress and Cancel leaves nothing behind.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { test, expect, screenshotPath } from './fixtures.ts';
@@ -88,4 +88,40 @@ test('files dropped on the browser window are uploaded and open the import dialo
   const dialog = page.getByRole('dialog', { name: 'Import images' });
   await expect(dialog.getByText('3 image files found.')).toBeVisible();
   await expect(dialog.getByRole('heading', { name: /^Import dropped-[0-9a-f]{12}$/ })).toBeVisible();
+});
+
+test('Home lists the uploaded folders with their size, and deletes the engine’s copy (never the folder it came from)', async ({ page, host }) => {
+  const root = await pickedFolder();
+  const before = uploadsOf(host.dataDir);
+  await page.goto(host.url);
+  await page.getByLabel('Folder to upload').setInputFiles(root);
+  await expect(page.getByRole('dialog', { name: 'Import images' }).getByText('8 image files found.')).toBeVisible();
+  const added = uploadsOf(host.dataDir).filter((n) => !before.includes(n));
+  expect(added).toHaveLength(1);
+  const copy = join(host.dataDir, 'uploads', added[0]);
+
+  await page.goto(host.url); // back to Home
+  const list = page.getByRole('list', { name: 'Uploaded folders' });
+  const name = added[0].replace(/-[0-9a-f]{12}$/, '');
+  const item = list.getByRole('listitem').filter({ has: page.getByRole('button', { name: `Open the uploaded folder ${name}` }) });
+  // 9 files stored: 4 + 1 empty moons, 3 + 1 broken stars (the text and hidden files are not sent)
+  const bytes = readdirSync(copy, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).reduce((n, e) => n + statSync(join(e.parentPath, e.name)).size, 0);
+  await expect(item.getByTestId('upload-facts')).toHaveText(new RegExp(`^9 files · ${bytes} B · uploaded `));
+  await page.screenshot({ path: screenshotPath('home-uploaded-folders') });
+
+  // The first question is declined: nothing goes. Then accepted.
+  page.once('dialog', (d) => void d.dismiss());
+  await item.getByRole('button', { name: `Delete the uploaded copy ${name}` }).click();
+  await expect(item).toBeVisible();
+  expect(existsSync(copy)).toBe(true);
+  let question = '';
+  page.once('dialog', (d) => {
+    question = d.message();
+    void d.accept();
+  });
+  await item.getByRole('button', { name: `Delete the uploaded copy ${name}` }).click();
+  await expect(item).toHaveCount(0);
+  expect(question).toMatch(/^Delete the uploaded copy .+ \(9 files, .+\) from the app's data folder\? The folder you uploaded from is not touched\.$/);
+  expect(existsSync(copy)).toBe(false);
+  expect(readdirSync(root).sort()).toEqual(['.hidden.png', 'moons', 'notes.txt', 'stars']);
 });
