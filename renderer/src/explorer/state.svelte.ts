@@ -72,6 +72,11 @@ export const explorer = $state({
   sliders: {} as Record<string, number | number[]>,
   /** Bumped when a saved view is restored onto the open run: the views start again from the restored state. */
   restored: 0,
+  /**
+   * Fair VAE runs, "Decode as": the value of the private attribute s every decoded view gives the decoder
+   * p(x | z, s), or null for the mixture over s with its training frequencies (the default).
+   */
+  privateValue: null as number | null,
 });
 
 /** Large typed arrays: reactive when replaced, never deep-proxied. */
@@ -197,6 +202,7 @@ export async function openRun(runDir: string, restore: SavedView | null = null):
   explorer.walkTarget = null;
   explorer.embedding = { ...DEFAULT_EMBEDDING };
   explorer.sliders = {};
+  explorer.privateValue = null;
   explorer.error = '';
   data.latents = null;
   data.classMeans = null;
@@ -227,6 +233,7 @@ function applySettings(v: SavedView): void {
   explorer.neighbours = { ...v.neighbours };
   explorer.walk = { ...v.walk };
   explorer.sliders = { ...v.sliders };
+  explorer.privateValue = typeof v.privateValue === 'number' ? v.privateValue : null;
 }
 
 /** A saved view's anchor, walk, selection and names: once the run's latent means are here. */
@@ -237,6 +244,9 @@ function applyPositions(v: SavedView): void {
   setWalkTarget(ok(v.anchor) && ok(v.walkTarget) ? v.walkTarget : null);
   data.selection = v.selection && l ? Int32Array.from(v.selection.filter((p) => p >= 0 && p < l.count)) : null;
   const info = explorer.info;
+  // a value of s the run does not have (a view of another run, an edited link): the mixture
+  const values = info?.privateAttribute?.values.length ?? 0;
+  if (explorer.privateValue !== null && !(explorer.privateValue >= 0 && explorer.privateValue < values)) explorer.privateValue = null;
   if (info && v.names.length === info.latent && v.names.some((n, i) => n !== info.dimensionNames[i])) void saveNames(v.names).catch((e) => (explorer.error = errorMessage(e)));
 }
 
@@ -259,6 +269,7 @@ export function currentView(withCoords: boolean): SavedView | null {
     walk: { ...explorer.walk },
     sliders: $state.snapshot(explorer.sliders) as Record<string, number | number[]>,
     names: [...info.dimensionNames],
+    ...(info.privateAttribute ? { privateValue: explorer.privateValue } : {}),
   };
 }
 
@@ -321,6 +332,13 @@ export function baseCode(useAnchor: boolean, classIndex: number | null = null): 
     }
   }
   return z;
+}
+
+/** What a fair VAE's decoded views are decoded with, in words ("label = 3", or the mixture). */
+export function decodeAsText(info: RunInfo | null, value: number | null): string {
+  const a = info?.privateAttribute;
+  if (!a) return '';
+  return value === null ? `averaged over ${a.name} (training frequencies)` : `${a.name} = ${a.values[value] ?? value}`;
 }
 
 /** Dimensions ordered by KL, most informative first. */

@@ -14,12 +14,12 @@ import type {
 /** What each view hands its Export button: its own settings, in its own words. */
 export interface ViewExportSettings {
   /** The Traversal view: the dimensions shown, frames per sweep (steps), playback speed (fps), its base code or image. */
-  'traversal-gif': { dims?: number[]; steps?: number; fps?: number; range?: number; base?: Float32Array | null; anchorIndex?: number };
+  'traversal-gif': { dims?: number[]; steps?: number; fps?: number; range?: number; base?: Float32Array | null; anchorIndex?: number; privateValue?: number | null };
   /** The Style view: the sliders' values (style), or a saved style direction. */
   'style-gif': { style?: number[]; direction?: NonNullable<StyleGifOptions['direction']> };
   'style-transfer-png': Partial<StyleTransferPngOptions>;
   /** The Manifold view: its two dimensions, images per side (grid), range, base code or image. */
-  'manifold-png': { dims?: [number, number]; grid?: number; range?: number; base?: Float32Array | null; anchorIndex?: number };
+  'manifold-png': { dims?: [number, number]; grid?: number; range?: number; base?: Float32Array | null; anchorIndex?: number; privateValue?: number | null };
   'reconstructions-png': Partial<ReconstructionsPngOptions>;
   'walk-gif': Partial<WalkOptions>;
   'walk-png': Partial<WalkOptions>;
@@ -38,10 +38,19 @@ function defined<T extends object>(options: T): Partial<T> {
 
 const FROM_VIEW: { [K in ExportKind]: Translate<K> } = {
   'traversal-gif': (v) =>
-    defined({ dims: v.dims, frames: v.steps, delayMs: delayFor(v.fps), range: v.range, bases: v.base, anchors: v.base || v.anchorIndex === undefined ? undefined : [v.anchorIndex] }),
+    defined({
+      dims: v.dims,
+      frames: v.steps,
+      delayMs: delayFor(v.fps),
+      range: v.range,
+      bases: v.base,
+      anchors: v.base || v.anchorIndex === undefined ? undefined : [v.anchorIndex],
+      // a fair VAE's "Decode as" (null, the mixture, is the export's default)
+      privateValue: v.privateValue,
+    }),
   'style-gif': (v) => defined({ styleValues: v.style, direction: v.direction }),
   'style-transfer-png': (v) => defined({ ...v }),
-  'manifold-png': (v) => defined({ dims: v.dims, n: v.grid, range: v.range, base: v.base, anchor: v.base ? undefined : v.anchorIndex }),
+  'manifold-png': (v) => defined({ dims: v.dims, n: v.grid, range: v.range, base: v.base, anchor: v.base ? undefined : v.anchorIndex, privateValue: v.privateValue }),
   'reconstructions-png': (v) => defined({ ...v }),
   'walk-gif': (v) => defined({ ...v }),
   'walk-png': (v) => defined({ ...v }),
