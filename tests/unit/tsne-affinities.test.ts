@@ -3,7 +3,7 @@
 // Fast, so the mutation run (npm run test:mutation -- tsne-input) can rerun it for every change it makes to
 // affinities.ts; tsne-parts.test.ts checks the same on 1,000 digits.
 import { describe, expect, it } from 'vitest';
-import { calibrateRows, conditionalAffinities, symmetrise, type ConditionalP } from '../../electron/engine/projections/affinities.ts';
+import { calibrateRows, conditionalAffinities, conditionalAffinitiesShared, symmetrise, type CalibrationHelper, type ConditionalP } from '../../electron/engine/projections/affinities.ts';
 import type { KnnResult } from '../../electron/engine/projections/knn.ts';
 import { mulberry32 } from '../../electron/engine/random.ts';
 
@@ -251,5 +251,47 @@ describe('perplexity calibration split between threads', () => {
     const half = new Float64Array(n * k);
     calibrateRows(distances, k, n, 3, half, null, null, [1, 2]);
     for (let i = 0; i < n; i++) expect(half[i * k] === 0).toBe(i % 2 === 0);
+  });
+
+  it('gives the same P, bit for bit, when a helper calibrates every other row (or fails and this thread does it)', () => {
+    const random = mulberry32(31);
+    const n = 11;
+    const k = 4;
+    const knn = { k, indices: Int32Array.from({ length: n * k }, (_, t) => (Math.floor(t / k) + 1 + (t % k)) % n), distances: Float64Array.from({ length: n * k }, (_, t) => (t % k) * 2 + random()) };
+    const whole = conditionalAffinities(knn, 2.5);
+    // A helper that runs its share in this thread when asked for the result, writing only its rows.
+    const helper = (fails: boolean): CalibrationHelper & { shared: number } => {
+      let args: [number, number] = [0, 0];
+      let storage: { distances: Float64Array; values: Float64Array; betas: Float64Array; entropies: Float64Array };
+      return {
+        shared: 0,
+        calibrationShared(rows, width, distances) {
+          this.shared++;
+          storage = { distances: distances.slice(), values: new Float64Array(rows * width), betas: new Float64Array(rows), entropies: new Float64Array(rows) };
+          return storage;
+        },
+        startCalibration: (width, perplexity) => {
+          args = [width, perplexity];
+        },
+        finishCalibration: () => {
+          if (fails) return false;
+          calibrateRows(storage.distances, args[0], n, args[1], storage.values, storage.betas, storage.entropies, [1, 2]);
+          return true;
+        },
+      };
+    };
+    for (const fails of [false, true]) {
+      const h = helper(fails);
+      const split = conditionalAffinitiesShared(knn, 2.5, h);
+      expect(h.shared).toBe(1);
+      expect(Array.from(split.values)).toEqual(Array.from(whole.values));
+      expect(Array.from(split.betas)).toEqual(Array.from(whole.betas));
+      expect(Array.from(split.entropies)).toEqual(Array.from(whole.entropies));
+      const [a, b] = [symmetrise(split), symmetrise(whole)];
+      expect(Array.from(a.values)).toEqual(Array.from(b.values));
+    }
+    // No shared storage for this size: calibrated here alone.
+    const none: CalibrationHelper = { calibrationShared: () => null, startCalibration: () => expect.unreachable(), finishCalibration: () => true };
+    expect(Array.from(conditionalAffinitiesShared(knn, 2.5, none).values)).toEqual(Array.from(whole.values));
   });
 });

@@ -5,6 +5,7 @@ import { runTsne, tsneWorkerEntry } from '../../electron/engine/projections/tsne
 import { closeProjectionWorkers, idleProjectionWorkers, prewarmProjectionWorkers } from '../../electron/engine/projections/projection-worker.ts';
 import { FIRST_FRAME_ITERATIONS, tsne, type TsneFrame } from '../../electron/engine/projections/tsne.ts';
 import { pca } from '../../electron/engine/projections/pca.ts';
+import { newInitialLayoutSlot, putInitialLayout, takeInitialLayout } from '../../electron/engine/projections/tsne-protocol.ts';
 import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
 
 let data: Float32Array; // PCA-50 of the first 2,500 sample digits
@@ -85,6 +86,14 @@ describe('t-SNE worker runner', () => {
     prewarmProjectionWorkers();
     expect(idleProjectionWorkers()).toBe(2);
     await closeProjectionWorkers();
+  });
+
+  it('hands the runner\'s starting layout to the worker, which computes it itself if it never comes', () => {
+    const slot = newInitialLayoutSlot(3);
+    const computed = Float64Array.from([9, 9, 9, 9, 9, 9]);
+    expect(Array.from(takeInitialLayout(slot, 3, () => computed, 0))).toEqual(Array.from(computed));
+    putInitialLayout(slot, Float64Array.from([1, 2, 3, 4, 5, 6]));
+    expect(Array.from(takeInitialLayout(slot, 3, () => computed, 0))).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('rejects at once when the signal is already aborted, and explains bad input', async () => {

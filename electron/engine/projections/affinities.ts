@@ -35,6 +35,39 @@ export function conditionalAffinities(knn: KnnResult, perplexity: number): Condi
   return { k, indices, values, betas, entropies };
 }
 
+/** Something that calibrates share [1, 2] of the rows on another thread (tsne-parallel.ts). */
+export interface CalibrationHelper {
+  /**
+   * Shared storage for a calibration of n rows of k distances: `distances` holds these distances
+   * (the same array, or a copy), the others receive the results. Null if the helper has none.
+   */
+  calibrationShared(n: number, k: number, distances: Float64Array): CalibrationShared | null;
+  startCalibration(k: number, perplexity: number): void;
+  /** False if the helper failed: the caller then calibrates that share itself. */
+  finishCalibration(): boolean;
+}
+
+export interface CalibrationShared {
+  distances: Float64Array;
+  values: Float64Array;
+  betas: Float64Array;
+  entropies: Float64Array;
+}
+
+/** conditionalAffinities with the rows split between this thread and a helper: the same result, bit for bit. */
+export function conditionalAffinitiesShared(knn: KnnResult, perplexity: number, helper: CalibrationHelper): ConditionalP {
+  const { k, indices } = knn;
+  const n = indices.length / k;
+  if (!(perplexity > 0)) throw new Error('perplexity must be positive');
+  const shared = helper.calibrationShared(n, k, knn.distances);
+  if (!shared) return conditionalAffinities(knn, perplexity);
+  const { distances, values, betas, entropies } = shared;
+  helper.startCalibration(k, perplexity);
+  calibrateRows(distances, k, n, perplexity, values, betas, entropies, [0, 2]);
+  if (!helper.finishCalibration()) calibrateRows(distances, k, n, perplexity, values, betas, entropies, [1, 2]);
+  return { k, indices, values, betas, entropies };
+}
+
 /**
  * The rows of `share` ([part, parts]: rows i with i % parts === part) of conditionalAffinities,
  * written into values (N x k), betas and entropies (N), so two threads can split the rows.

@@ -7,6 +7,13 @@
 //
 // Every row is computed from the forest (or the previous round's graph) alone, so rows can be split
 // between threads (share = [part, parts]) and the result does not depend on the number of threads.
+//
+// Memory, not arithmetic, bounds this search (a candidate is a random row of the data): the points
+// are renumbered in the first tree's order as soon as that tree is built ("storage order": a leaf's
+// points, and mostly their neighbours, sit together in memory), and each row keeps its 8
+// largest-variance dimensions in a separate head (one cache line) that alone rules most candidates
+// out. The trees are built from the same points in the same positions, so the neighbours are those
+// of the input order, renumbered.
 // Pure TS over typed arrays: runs in Node, worker threads and Web Workers.
 import { mulberry32 } from '../random.ts';
 import { CancelledError } from '../../contract/errors.ts';
@@ -26,19 +33,38 @@ export interface ApproxKnnOptions {
 /** Measured on PCA-50 digits and Fashion-MNIST with k = 90 (see README): recall ~0.99 at ~1/10 of the exact cost at 70,000. */
 export const DEFAULT_APPROX: ApproxKnnOptions = { trees: 8, leafSize: 96, rounds: 1, joinWidth: 16 };
 
-/** Rows (float64, centred) every thread reads; in a SharedArrayBuffer when threads share them. */
+/** Dimensions kept in a row's head: 8 float64, one 64-byte cache line. */
+export const HEAD_DIMS = 8;
+
+/**
+ * Rows (float64, centred, dimensions by decreasing variance) every thread reads; in a
+ * SharedArrayBuffer when threads share them. Row r is head[r h .. r h + h) then tail[r t .. r t + t)
+ * with h = min(HEAD_DIMS, dim) and t = dim - h.
+ */
 export interface ApproxRows {
   n: number;
   dim: number;
-  x: Float64Array;
+  head: Float64Array;
+  tail: Float64Array;
+}
+
+/** Head width of rows of `dim` dimensions. */
+export const headDims = (dim: number): number => Math.min(HEAD_DIMS, dim);
+
+/** Rows over one float64 buffer of at least n x dim values (head first, then tail). */
+export function approxRowsOver(n: number, dim: number, buffer: ArrayBufferLike, byteOffset = 0): ApproxRows {
+  const h = headDims(dim);
+  return { n, dim, head: new Float64Array(buffer, byteOffset, n * h), tail: new Float64Array(buffer, byteOffset + n * h * 8, n * (dim - h)) };
 }
 
 /**
- * Centres the data into rows.x with its dimensions ordered by decreasing variance, so that a partial
+ * Centres the data into rows with its dimensions ordered by decreasing variance, so that a partial
  * distance passes the current k-th distance early and its computation can stop (sqDistBelow).
  */
 export function fillApproxRows(data: ArrayLike<number>, rows: ApproxRows): void {
-  const { n, dim, x } = rows;
+  const { n, dim, head, tail } = rows;
+  const h = headDims(dim);
+  const t = dim - h;
   const mean = new Float64Array(dim);
   const variance = new Float64Array(dim);
   for (let r = 0; r < n; r++) for (let c = 0; c < dim; c++) mean[c] += data[r * dim + c];
@@ -50,7 +76,35 @@ export function fillApproxRows(data: ArrayLike<number>, rows: ApproxRows): void 
     }
   }
   const order = Array.from({ length: dim }, (_, c) => c).sort((a, b) => variance[b] - variance[a] || a - b);
-  for (let r = 0; r < n; r++) for (let c = 0; c < dim; c++) x[r * dim + c] = data[r * dim + order[c]] - mean[order[c]];
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < h; c++) head[r * h + c] = data[r * dim + order[c]] - mean[order[c]];
+    for (let c = h; c < dim; c++) tail[r * t + c - h] = data[r * dim + order[c]] - mean[order[c]];
+  }
+}
+
+/** Puts row order[p] at position p, in place (follows the permutation's cycles). */
+export function permuteRows(rows: ApproxRows, order: Int32Array): void {
+  const { n, dim, head, tail } = rows;
+  const h = headDims(dim);
+  const t = dim - h;
+  const done = new Uint8Array(n);
+  const saved = new Float64Array(dim);
+  for (let start = 0; start < n; start++) {
+    if (done[start]) continue;
+    for (let c = 0; c < h; c++) saved[c] = head[start * h + c];
+    for (let c = 0; c < t; c++) saved[h + c] = tail[start * t + c];
+    let p = start;
+    for (;;) {
+      done[p] = 1;
+      const from = order[p];
+      if (from === start) break;
+      head.copyWithin(p * h, from * h, from * h + h);
+      tail.copyWithin(p * t, from * t, from * t + t);
+      p = from;
+    }
+    for (let c = 0; c < h; c++) head[p * h + c] = saved[c];
+    for (let c = 0; c < t; c++) tail[p * t + c] = saved[h + c];
+  }
 }
 
 /** One tree of the forest: a permutation of the points cut into leaves. */
@@ -64,13 +118,18 @@ export interface RpTree {
 /**
  * A random-projection tree (Annoy's split): two random points of a range define the hyperplane
  * halfway between them; points fall on either side. A degenerate split (all on one side) halves the
- * range at random instead.
+ * range at random instead. `start`: the points' order before the first split (default 0..N-1); the
+ * tree depends only on which point is at which position, so renumbered rows with start = the
+ * renumbering give the same tree, renumbered.
  */
-function buildRpTree(rows: ApproxRows, leafSize: number, seed: number, into?: RpTree): RpTree {
-  const { n, dim, x } = rows;
+function buildRpTree(rows: ApproxRows, leafSize: number, seed: number, into?: RpTree, start?: Int32Array): RpTree {
+  const { n, dim, head, tail } = rows;
+  const h = headDims(dim);
+  const t = dim - h;
   const rand = mulberry32(seed);
   const order = into?.order ?? new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
+  if (start) order.set(start);
+  else for (let i = 0; i < n; i++) order[i] = i;
   const leafStart = into?.leafStart ?? new Int32Array(n);
   const leafEnd = into?.leafEnd ?? new Int32Array(n);
   const side = new Float64Array(n);
@@ -92,16 +151,19 @@ function buildRpTree(rows: ApproxRows, leafSize: number, seed: number, into?: Rp
     for (let tries = 0; b === a && tries < 8; tries++) b = order[lo + Math.floor(rand() * count)];
     let offset = 0;
     for (let c = 0; c < dim; c++) {
-      const va = x[a * dim + c];
-      const vb = x[b * dim + c];
+      const va = c < h ? head[a * h + c] : tail[a * t + c - h];
+      const vb = c < h ? head[b * h + c] : tail[b * t + c - h];
       normal[c] = va - vb;
       offset += (va - vb) * (va + vb) * 0.5;
     }
     for (let p = lo; p < hi; p++) {
-      const o = order[p] * dim;
+      const r = order[p];
+      const oh = r * h;
+      const ot = r * t - h;
       let s = -offset;
-      for (let c = 0; c < dim; c++) s += normal[c] * x[o + c];
-      side[order[p]] = s;
+      for (let c = 0; c < h; c++) s += normal[c] * head[oh + c];
+      for (let c = h; c < dim; c++) s += normal[c] * tail[ot + c];
+      side[r] = s;
     }
     // Partition: negative margins first.
     let i = lo;
@@ -131,13 +193,49 @@ function buildRpTree(rows: ApproxRows, leafSize: number, seed: number, into?: Rp
   return { order, leafStart, leafEnd };
 }
 
+const treeSeed = (seed: number, t: number): number => seed * 7919 + t + 1;
+
+/** The forest over rows in input order (tests, benchmarks); knnApprox renumbers after the first tree. */
 export function buildForest(rows: ApproxRows, options: ApproxKnnOptions, seed: number): RpTree[] {
-  return Array.from({ length: options.trees }, (_, t) => buildRpTree(rows, options.leafSize, seed * 7919 + t + 1));
+  return Array.from({ length: options.trees }, (_, t) => buildRpTree(rows, options.leafSize, treeSeed(seed, t)));
 }
 
-/** Builds the trees t of `share` ([part, parts]: t % parts === part) into the given storage (shared between threads). */
-export function buildTreesInto(rows: ApproxRows, options: ApproxKnnOptions, seed: number, forest: RpTree[], share: [number, number]): void {
-  for (let t = share[0]; t < options.trees; t += share[1]) buildRpTree(rows, options.leafSize, seed * 7919 + t + 1, forest[t]);
+/**
+ * The first tree, over rows in input order, into `into`: then its order is the storage order, the
+ * rows are renumbered into it (permuteRows) and the tree itself becomes, renumbered, the identity
+ * order with its leaves' ranges. Returns the storage order (a copy: position -> input point).
+ */
+export function buildFirstTreeAndRenumber(rows: ApproxRows, options: ApproxKnnOptions, seed: number, into: RpTree): Int32Array {
+  const tree = buildRpTree(rows, options.leafSize, treeSeed(seed, 0), into);
+  const storage = tree.order.slice();
+  permuteRows(rows, storage);
+  const { order, leafStart, leafEnd } = tree;
+  // Renumbered, position p holds point p, whose leaf is the one input point storage[p] was in.
+  const start = Int32Array.from(storage, (i) => leafStart[i]);
+  const end = Int32Array.from(storage, (i) => leafEnd[i]);
+  leafStart.set(start);
+  leafEnd.set(end);
+  for (let p = 0; p < order.length; p++) order[p] = p;
+  return storage;
+}
+
+/** Input point -> its position in the storage order. */
+export function storagePositions(storage: Int32Array): Int32Array {
+  const position = new Int32Array(storage.length);
+  for (let p = 0; p < storage.length; p++) position[storage[p]] = p;
+  return position;
+}
+
+/**
+ * Builds trees 1.. of `share` into the given storage (shared between threads), over rows already in
+ * storage order: each starts from the input order renumbered (`positions`), so it is the tree the
+ * input-order rows would give. Trees alternate between the shares from the last one down (the
+ * first tree was built by share 0 alone).
+ */
+export function buildTreesInto(rows: ApproxRows, options: ApproxKnnOptions, seed: number, forest: RpTree[], share: [number, number], positions: Int32Array): void {
+  for (let t = 1; t < options.trees; t++) {
+    if ((options.trees - t) % share[1] === share[0]) buildRpTree(rows, options.leafSize, treeSeed(seed, t), forest[t], positions);
+  }
 }
 
 /** Keeps the k smallest (distance, index) pairs of one row; a max-heap, then sorted out. */
@@ -213,30 +311,41 @@ class RowHeap {
   }
 }
 
-function sqDist(x: Float64Array, a: number, b: number, dim: number): number {
+/**
+ * Squared distance, or some value > bound as soon as the partial sum passes bound (checked after
+ * each group of 8 dimensions: the head first, which rules most candidates out from one cache line).
+ */
+function sqDistBelow(rows: ApproxRows, a: number, b: number, bound: number): number {
+  const { head, dim } = rows;
+  let s = 0;
+  if (dim >= HEAD_DIMS) {
+    const oa = a * HEAD_DIMS;
+    const ob = b * HEAD_DIMS;
+    const d0 = head[oa] - head[ob];
+    const d1 = head[oa + 1] - head[ob + 1];
+    const d2 = head[oa + 2] - head[ob + 2];
+    const d3 = head[oa + 3] - head[ob + 3];
+    const d4 = head[oa + 4] - head[ob + 4];
+    const d5 = head[oa + 5] - head[ob + 5];
+    const d6 = head[oa + 6] - head[ob + 6];
+    const d7 = head[oa + 7] - head[ob + 7];
+    s += d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3 + d4 * d4 + d5 * d5 + d6 * d6 + d7 * d7;
+    if (s > bound) return s;
+    return tailBelow(rows.tail, a, b, dim - HEAD_DIMS, bound, s);
+  }
   const oa = a * dim;
   const ob = b * dim;
-  let s = 0;
-  let c = 0;
-  for (; c + 4 <= dim; c += 4) {
-    const d0 = x[oa + c] - x[ob + c];
-    const d1 = x[oa + c + 1] - x[ob + c + 1];
-    const d2 = x[oa + c + 2] - x[ob + c + 2];
-    const d3 = x[oa + c + 3] - x[ob + c + 3];
-    s += d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3;
-  }
-  for (; c < dim; c++) {
-    const d = x[oa + c] - x[ob + c];
+  for (let c = 0; c < dim; c++) {
+    const d = head[oa + c] - head[ob + c];
     s += d * d;
   }
   return s;
 }
 
-/** Squared distance, or some value >= bound as soon as the partial sum reaches bound. */
-function sqDistBelow(x: Float64Array, a: number, b: number, dim: number, bound: number): number {
+/** sqDistBelow over the tail dimensions (from partial sum s), in the same groups of 8 then singles. */
+function tailBelow(x: Float64Array, a: number, b: number, dim: number, bound: number, s: number): number {
   const oa = a * dim;
   const ob = b * dim;
-  let s = 0;
   let c = 0;
   for (; c + 8 <= dim; c += 8) {
     const d0 = x[oa + c] - x[ob + c];
@@ -260,39 +369,126 @@ function sqDistBelow(x: Float64Array, a: number, b: number, dim: number, bound: 
 const mine = (row: number, share: [number, number]): boolean => row % share[1] === share[0];
 
 /**
- * Neighbour lists from the forest: for each row of this share, the k nearest among the union of its
- * leaves. Rows with fewer than k candidates are padded by a scan of the next points (rare: tiny N).
+ * Pushes (d, index) into the max-heap of row `row` kept in dist/idx[row k ..] with `size` entries
+ * (the k smallest by distance, ties by index, as RowHeap). Returns the new size.
+ */
+function pushRow(dist: Float64Array, idx: Int32Array, row: number, size: number, k: number, d: number, index: number): number {
+  const off = row * k;
+  if (size < k) {
+    let i = size;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const pd = dist[off + parent];
+      if (pd > d || (pd === d && idx[off + parent] > index)) break;
+      dist[off + i] = pd;
+      idx[off + i] = idx[off + parent];
+      i = parent;
+    }
+    dist[off + i] = d;
+    idx[off + i] = index;
+    return size + 1;
+  }
+  if (d > dist[off] || (d === dist[off] && index >= idx[off])) return size;
+  siftDown(dist, idx, off, k, 0, d, index);
+  return size;
+}
+
+/** Places (d, index) at slot i of the heap at off with `size` entries, moving larger children up. */
+function siftDown(dist: Float64Array, idx: Int32Array, off: number, size: number, i: number, d: number, index: number): void {
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= size) break;
+    const r = l + 1;
+    const c = r < size && (dist[off + r] > dist[off + l] || (dist[off + r] === dist[off + l] && idx[off + r] > idx[off + l])) ? r : l;
+    if (dist[off + c] < d || (dist[off + c] === d && idx[off + c] < index)) break;
+    dist[off + i] = dist[off + c];
+    idx[off + i] = idx[off + c];
+    i = c;
+  }
+  dist[off + i] = d;
+  idx[off + i] = index;
+}
+
+/** Sorts the heap of `row` ascending (ties by index), in place. */
+function sortRow(dist: Float64Array, idx: Int32Array, row: number, k: number): void {
+  const off = row * k;
+  for (let size = k; size > 1; size--) {
+    const d = dist[off + size - 1];
+    const v = idx[off + size - 1];
+    dist[off + size - 1] = dist[off];
+    idx[off + size - 1] = idx[off];
+    siftDown(dist, idx, off, size - 1, 0, d, v);
+  }
+}
+
+/** The rows of share [part, parts] in the forest stage: a contiguous range of the storage order. */
+export function shareRange(n: number, share: [number, number]): [number, number] {
+  return [Math.floor((share[0] * n) / share[1]), Math.floor(((share[0] + 1) * n) / share[1])];
+}
+
+/**
+ * Neighbour lists from the forest: for each row of this share, the k nearest among the points that
+ * share a leaf with it in some tree (rows with fewer than k such points, which happens only when
+ * leaves are smaller than k, are padded by a scan of the next rows). Works leaf by leaf: each pair
+ * of a leaf is measured once for both its rows (unless an earlier tree had them in one leaf), while
+ * the leaf's rows and heaps stay in cache. Rows are shared out as contiguous ranges of the storage
+ * order, where leaves rarely straddle two ranges (a pair across them is measured by both threads).
+ * The heaps live in outIdx/outDist, which end sorted.
  */
 export function forestCandidates(rows: ApproxRows, forest: RpTree[], k: number, outIdx: Int32Array, outDist: Float64Array, share: [number, number] = [0, 1], signal?: { aborted: boolean }): void {
-  const { n, dim, x } = rows;
-  const heap = new RowHeap(k);
+  const { n } = rows;
+  const [lo, hi] = shareRange(n, share);
+  const size = new Int32Array(n);
+  const members = new Int32Array(n);
+  const earlier = new Int32Array(forest.length);
+  for (let t = 0; t < forest.length; t++) {
+    const { order, leafEnd } = forest[t];
+    for (let start = 0; start < n; ) {
+      const end = leafEnd[order[start]];
+      if (((start / 4096) | 0) !== ((end / 4096) | 0) && signal?.aborted) throw new CancelledError('t-SNE cancelled');
+      // The leaf's rows of this share first, then the others.
+      let m = 0;
+      for (let p = start; p < end; p++) if (order[p] >= lo && order[p] < hi) members[m++] = order[p];
+      const mineCount = m;
+      for (let p = start; p < end; p++) if (!(order[p] >= lo && order[p] < hi)) members[m++] = order[p];
+      for (let u = 0; u < mineCount; u++) {
+        const a = members[u];
+        for (let e = 0; e < t; e++) earlier[e] = forest[e].leafStart[a];
+        for (let v = u + 1; v < m; v++) {
+          const b = members[v];
+          // Measured already if an earlier tree had a and b in one leaf.
+          let seen = false;
+          for (let e = 0; e < t; e++) {
+            if (forest[e].leafStart[b] === earlier[e]) {
+              seen = true;
+              break;
+            }
+          }
+          if (seen) continue;
+          const bMine = v < mineCount;
+          const boundA = size[a] < k ? Infinity : outDist[a * k];
+          const boundB = !bMine ? -Infinity : size[b] < k ? Infinity : outDist[b * k];
+          const d = sqDistBelow(rows, a, b, boundA > boundB ? boundA : boundB);
+          if (d <= boundA) size[a] = pushRow(outDist, outIdx, a, size[a], k, d, b);
+          if (d <= boundB) size[b] = pushRow(outDist, outIdx, b, size[b], k, d, a);
+        }
+      }
+      start = end;
+    }
+  }
   const stamp = new Int32Array(n).fill(-1);
-  // Rows in the first tree's order: consecutive queries share most candidates, which stay in cache.
-  const visit = forest[0].order;
-  for (let p = 0; p < n; p++) {
-    if (!mine(p, share)) continue;
-    if ((p & 1023) === 0 && signal?.aborted) throw new CancelledError('t-SNE cancelled');
-    const i = visit[p];
-    stamp[i] = i;
-    for (const tree of forest) {
-      const { order } = tree;
-      const end = tree.leafEnd[i];
-      for (let p = tree.leafStart[i]; p < end; p++) {
-        const j = order[p];
+  for (let i = lo; i < hi; i++) {
+    if (size[i] < k) {
+      // Too few distinct candidates (only when leaves are smaller than k): take the next rows.
+      stamp[i] = i;
+      for (let t = 0; t < size[i]; t++) stamp[outIdx[i * k + t]] = i;
+      for (let j = (i + 1) % n; size[i] < k; j = (j + 1) % n) {
         if (stamp[j] === i) continue;
         stamp[j] = i;
-        const bound = heap.bound();
-        const d = sqDistBelow(x, i, j, dim, bound);
-        if (d <= bound) heap.push(d, j);
+        size[i] = pushRow(outDist, outIdx, i, size[i], k, sqDistBelow(rows, i, j, Infinity), j);
       }
     }
-    // Too few distinct candidates (only when leaves are smaller than k): take the next rows.
-    for (let j = (i + 1) % n; heap.size < k; j = (j + 1) % n) {
-      if (stamp[j] === i) continue;
-      stamp[j] = i;
-      heap.push(sqDist(x, i, j, dim), j);
-    }
-    heap.drain(outIdx, outDist, i * k);
+    sortRow(outDist, outIdx, i, k);
   }
 }
 
@@ -303,7 +499,7 @@ export function forestCandidates(rows: ApproxRows, forest: RpTree[], k: number, 
  * among those (found through the candidates' lists).
  */
 export function descentRound(rows: ApproxRows, k: number, oldIdx: Int32Array, oldDist: Float64Array, newIdx: Int32Array, newDist: Float64Array, joinWidth: number, share: [number, number] = [0, 1], signal?: { aborted: boolean }): void {
-  const { n, dim, x } = rows;
+  const { n } = rows;
   const heap = new RowHeap(k);
   const stamp = new Int32Array(n).fill(-1);
   const m = Math.min(joinWidth, k);
@@ -325,7 +521,7 @@ export function descentRound(rows: ApproxRows, k: number, oldIdx: Int32Array, ol
         if (stamp[c] === i) continue;
         stamp[c] = i;
         const bound = heap.bound();
-        const d = sqDistBelow(x, i, c, dim, bound);
+        const d = sqDistBelow(rows, i, c, bound);
         if (d <= bound) heap.push(d, c);
       }
     }
@@ -333,22 +529,58 @@ export function descentRound(rows: ApproxRows, k: number, oldIdx: Int32Array, ol
   }
 }
 
-/** Single-threaded approximate kNN (knnApproxShared splits the same stages between two threads). */
+/** Single-threaded approximate kNN, in input order (knnApproxInStorageOrder keeps the search's order). */
 export function knnApprox(data: ArrayLike<number>, n: number, dim: number, k: number, seed = 1, signal?: { aborted: boolean }, options: ApproxKnnOptions = DEFAULT_APPROX): KnnResult {
-  if (!Number.isInteger(k) || k < 1) throw new Error('kNN: k must be a positive integer');
-  if (k > n - 1) throw new Error(`kNN: asked for ${k} neighbours of ${n} points`);
-  const shared = newApproxShared(n, dim, k);
-  fillApproxRows(data, shared.rows);
-  const forest = buildForest(shared.rows, options, seed);
-  runApproxStage(shared, forest, -1, k, options, [0, 1], signal);
-  for (let r = 0; r < options.rounds; r++) runApproxStage(shared, forest, r, k, options, [0, 1], signal);
-  const last = shared.graphs[options.rounds % 2];
-  return { k, indices: last.indices, distances: last.distances, locality: forest[0].order };
+  return toInputOrder(knnApproxInStorageOrder(data, n, dim, k, seed, signal, options));
 }
 
-export function newApproxShared(n: number, dim: number, k: number): ApproxShared {
+/**
+ * Single-threaded approximate kNN in the search's storage order (result.storageOrder): row p is
+ * input point storageOrder[p] and indices are row numbers (knnApproxShared splits the same stages
+ * between two threads, with the same result).
+ */
+export function knnApproxInStorageOrder(data: ArrayLike<number>, n: number, dim: number, k: number, seed = 1, signal?: { aborted: boolean }, options: ApproxKnnOptions = DEFAULT_APPROX): KnnResult {
+  if (!Number.isInteger(k) || k < 1) throw new Error('kNN: k must be a positive integer');
+  if (k > n - 1) throw new Error(`kNN: asked for ${k} neighbours of ${n} points`);
+  const shared = newApproxShared(n, dim, k, options.trees);
+  fillApproxRows(data, shared.rows);
+  runApproxStage(shared, FIRST_TREE_STAGE, k, options, [0, 1], signal, seed);
+  runApproxStage(shared, FOREST_STAGE, k, options, [0, 1], signal, seed);
+  runApproxStage(shared, CANDIDATES_STAGE, k, options, [0, 1], signal, seed);
+  for (let r = 0; r < options.rounds; r++) runApproxStage(shared, r, k, options, [0, 1], signal, seed);
+  const last = shared.graphs[options.rounds % 2];
+  return { k, indices: last.indices, distances: last.distances, storageOrder: shared.storageOrder };
+}
+
+/** A result in storage order mapped back to input order (rows and indices); others as they are. */
+export function toInputOrder(knn: KnnResult): KnnResult {
+  const order = knn.storageOrder;
+  if (!order) return knn;
+  const { k } = knn;
+  const n = order.length;
+  const indices = new Int32Array(n * k);
+  const distances = new Float64Array(n * k);
+  for (let p = 0; p < n; p++) {
+    const to = order[p] * k;
+    const from = p * k;
+    for (let t = 0; t < k; t++) {
+      indices[to + t] = order[knn.indices[from + t]];
+      distances[to + t] = knn.distances[from + t];
+    }
+  }
+  return { k, indices, distances };
+}
+
+/** Storage of one search (in one thread's memory). */
+export function newApproxShared(n: number, dim: number, k: number, trees: number): ApproxShared {
   const graph = () => ({ indices: new Int32Array(n * k), distances: new Float64Array(n * k) });
-  return { rows: { n, dim, x: new Float64Array(n * dim) }, graphs: [graph(), graph()] };
+  const tree = (): RpTree => ({ order: new Int32Array(n), leafStart: new Int32Array(n), leafEnd: new Int32Array(n) });
+  return {
+    rows: approxRowsOver(n, dim, new ArrayBuffer(n * dim * 8)),
+    graphs: [graph(), graph()],
+    forest: Array.from({ length: trees }, tree),
+    storageOrder: new Int32Array(n),
+  };
 }
 
 /** Share of the true k nearest neighbours found, over the given rows (a sample is enough). */
@@ -364,35 +596,51 @@ export function knnRecall(approx: KnnResult, exact: KnnResult, rows?: ArrayLike<
   return found / (list.length * k);
 }
 
-/** Shared storage of the threaded search: the rows, and two N x k graphs (a round reads one, writes the other). */
+/**
+ * Storage of the search, shared by the threads: the rows, two N x k graphs (a round reads one,
+ * writes the other), the forest's trees and the storage order.
+ */
 export interface ApproxShared {
   rows: ApproxRows;
   graphs: [{ indices: Int32Array; distances: Float64Array }, { indices: Int32Array; distances: Float64Array }];
-  /** Storage for the forest's trees, when the threads build half of them each (stage FOREST_STAGE). */
-  forest?: RpTree[];
+  forest: RpTree[];
+  /** Position -> input point, once the first tree is built. */
+  storageOrder: Int32Array;
 }
 
-/** The stage that builds a share of the trees into ApproxShared.forest (then stage -1 finds candidates in all of them). */
+// The stages of the search, in this order; then NN-descent rounds 0, 1, ...
+/** The first tree and the renumbering of the rows into its order (share 0 alone). */
+export const FIRST_TREE_STAGE = -3;
+/** The other trees, shared out between the threads. */
 export const FOREST_STAGE = -2;
+/** Each row's candidates from its leaves (graph 0). */
+export const CANDIDATES_STAGE = -1;
 
 /** Something that runs share [1, 2] of each stage on another thread (see tsne-parallel.ts). */
 export interface ApproxKnnHelper {
-  approxShared(n: number, dim: number, k: number): ApproxShared;
-  /** Stage 'forest' writes graph 0; round r reads graph r % 2 and writes the other. */
+  /** Shared storage for this search, or null if the helper's cannot hold it (then search alone). */
+  approxShared(n: number, dim: number, k: number, trees: number): ApproxShared | null;
+  /** Round r reads graph r % 2 and writes the other. */
   startApproxStage(stage: number, k: number, options: ApproxKnnOptions, seed: number): void;
   /** False if the helper failed: the caller then runs that share itself. */
   finishApproxStage(): boolean;
 }
 
-/** Stage -1 is the forest, 0.. are NN-descent rounds. Runs the given share of one stage. */
-export function runApproxStage(shared: ApproxShared, forest: RpTree[] | null, stage: number, k: number, options: ApproxKnnOptions, share: [number, number], signal?: { aborted: boolean }, seed = 1): void {
-  const { rows, graphs } = shared;
-  if (stage === FOREST_STAGE) {
-    buildTreesInto(rows, options, seed, shared.forest!, share);
+/** Runs the given share of one stage (FIRST_TREE_STAGE: share 0 only). */
+export function runApproxStage(shared: ApproxShared, stage: number, k: number, options: ApproxKnnOptions, share: [number, number], signal?: { aborted: boolean }, seed = 1): void {
+  const { rows, graphs, forest } = shared;
+  if (stage === FIRST_TREE_STAGE) {
+    if (share[0] === 0) shared.storageOrder.set(buildFirstTreeAndRenumber(rows, options, seed, forest[0]));
     return;
   }
-  if (stage < 0) {
-    forestCandidates(rows, forest!, k, graphs[0].indices, graphs[0].distances, share, signal);
+  if (stage === FOREST_STAGE) {
+    buildTreesInto(rows, options, seed, forest, share, storagePositions(shared.storageOrder));
+    return;
+  }
+  if (signal?.aborted) throw new CancelledError('t-SNE cancelled');
+  const trees = forest.slice(0, options.trees);
+  if (stage === CANDIDATES_STAGE) {
+    forestCandidates(rows, trees, k, graphs[0].indices, graphs[0].distances, share, signal);
     return;
   }
   const from = graphs[stage % 2];
@@ -401,35 +649,27 @@ export function runApproxStage(shared: ApproxShared, forest: RpTree[] | null, st
 }
 
 /**
- * Approximate kNN with the rows split between this thread and a helper (same result as knnApprox).
- * Both threads build the same forest from the same seed (cheaper than sharing it).
+ * Approximate kNN with the rows split between this thread and a helper, in storage order: the same
+ * result as knnApproxInStorageOrder. This thread alone builds the first tree and renumbers the rows;
+ * the other stages are shared out.
  */
 export function knnApproxShared(data: ArrayLike<number>, n: number, dim: number, k: number, seed: number, signal: { aborted: boolean } | undefined, helper: ApproxKnnHelper, options: ApproxKnnOptions = DEFAULT_APPROX): KnnResult {
   if (k > n - 1) throw new Error(`kNN: asked for ${k} neighbours of ${n} points`);
-  const shared = helper.approxShared(n, dim, k);
+  const shared = helper.approxShared(n, dim, k, options.trees);
+  if (!shared) return knnApproxInStorageOrder(data, n, dim, k, seed, signal, options);
   fillApproxRows(data, shared.rows);
   let helperAlive = true;
-  const stage = (s: number, forest: RpTree[] | null): void => {
+  const stage = (s: number): void => {
     if (helperAlive) helper.startApproxStage(s, k, options, seed);
-    runApproxStage(shared, forest, s, k, options, [0, 2], signal, seed);
+    runApproxStage(shared, s, k, options, [0, 2], signal, seed);
     if (helperAlive && helper.finishApproxStage()) return;
     helperAlive = false;
-    runApproxStage(shared, forest, s, k, options, [1, 2], signal, seed);
+    runApproxStage(shared, s, k, options, [1, 2], signal, seed);
   };
-  // Each thread builds half the trees into shared storage, when there is room for them all;
-  // otherwise both build the whole forest (the same one, from the same seed).
-  let forest: RpTree[];
-  if (usesSharedForest(shared, options)) {
-    stage(FOREST_STAGE, null);
-    forest = shared.forest!.slice(0, options.trees);
-  } else forest = buildForest(shared.rows, options, seed);
-  stage(-1, forest);
-  for (let r = 0; r < options.rounds; r++) stage(r, forest);
+  runApproxStage(shared, FIRST_TREE_STAGE, k, options, [0, 1], signal, seed);
+  stage(FOREST_STAGE);
+  stage(CANDIDATES_STAGE);
+  for (let r = 0; r < options.rounds; r++) stage(r);
   const last = shared.graphs[options.rounds % 2];
-  return { k, indices: last.indices.slice(0, n * k), distances: last.distances.slice(0, n * k), locality: forest[0].order };
-}
-
-/** Whether the threads share the forest's storage (and build half of it each) for these options. */
-export function usesSharedForest(shared: ApproxShared, options: ApproxKnnOptions): boolean {
-  return shared.forest !== undefined && shared.forest.length >= options.trees;
+  return { k, indices: last.indices, distances: last.distances, storageOrder: shared.storageOrder };
 }

@@ -20,11 +20,12 @@ export interface KnnResult {
   /** N x k squared Euclidean distances, ascending. */
   distances: Float64Array;
   /**
-   * A permutation of the points that keeps neighbours close together (the approximate search's first
-   * random-projection tree, leaf by leaf), when the search made one: t-SNE stores its points in this
-   * order so that a point's neighbours sit near it in memory.
+   * Set when the result is in a storage order of the search's own (the approximate search's first
+   * random-projection tree, leaf by leaf, so that neighbours sit close together in memory): row p is
+   * input point storageOrder[p], and indices are row numbers in that order. t-SNE keeps its points
+   * in this order; toInputOrder (knn-approx.ts) maps a result back.
    */
-  locality?: Int32Array;
+  storageOrder?: Int32Array;
 }
 
 const LEAF_SIZE = 16;

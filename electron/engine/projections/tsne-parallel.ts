@@ -8,7 +8,8 @@
 // Atomics.wait on SEQ, runs it and stores the sequence number in DONE. A helper that never starts or
 // fails is not fatal: the t-SNE thread then does the work itself.
 import { blockedTiles, paddedRows, type BlockedKnnHelper, type BlockedRows, type RowHeaps } from './knn.ts';
-import { buildForest, DEFAULT_APPROX, FOREST_STAGE, runApproxStage, usesSharedForest, type ApproxKnnHelper, type ApproxKnnOptions, type ApproxShared, type RpTree } from './knn-approx.ts';
+import { approxRowsOver, DEFAULT_APPROX, runApproxStage, type ApproxKnnHelper, type ApproxKnnOptions, type ApproxShared } from './knn-approx.ts';
+import { calibrateRows, type CalibrationHelper, type CalibrationShared } from './affinities.ts';
 import { DualTreeRepulsion, repulsionExact } from './repulsion.ts';
 
 const SEQ = 0;
@@ -29,6 +30,8 @@ const CMD_EXIT = 1;
 const CMD_KNN = 2;
 const CMD_REPULSION = 3;
 const CMD_KNN_APPROX = 4;
+// Preparation commands numbered apart from the others (see the calibration section below).
+const CMD_CALIBRATE = 21;
 
 /** How long the t-SNE thread waits for one helper command before doing the work itself. */
 const COMMAND_TIMEOUT_MS = 20_000;
@@ -49,13 +52,14 @@ export interface HelperBuffers {
   heapSize: SharedArrayBuffer; // Int32 x N
   graphDist: SharedArrayBuffer; // Float64 x N k: the approximate search's second graph (heapDist/heapIndex hold the first)
   graphIndex: SharedArrayBuffer; // Int32 x N k
-  forest: SharedArrayBuffer; // Int32 x 3 N x FOREST_TREES: the approximate search's trees (order, leaf start, leaf end)
+  forest: SharedArrayBuffer; // Int32 x (3 N x FOREST_TREES + N): the approximate search's trees (order, leaf start, leaf end), then its storage order
+  calibration: SharedArrayBuffer; // Float64 x (2 N + 3): betas, entropies, then perplexity, k and which graph buffer holds the distances
 }
 
 /** Trees the shared forest storage holds (the approximate search's default). */
 const FOREST_TREES = DEFAULT_APPROX.trees;
 
-/** ~ (16 N + 8 N dim + 24 N k + 96 N) bytes: 27 MB for 10,000 x 50 with k = 90, 187 MB for 70,000. */
+/** ~ (16 N + 8 N dim + 24 N k + 116 N) bytes: 27 MB for 10,000 x 50 with k = 90, 189 MB for 70,000. */
 export function createHelperBuffers(n: number, dim: number, k: number): HelperBuffers {
   const padded = paddedRows(n);
   return {
@@ -73,7 +77,8 @@ export function createHelperBuffers(n: number, dim: number, k: number): HelperBu
     heapSize: new SharedArrayBuffer(n * 4),
     graphDist: new SharedArrayBuffer(n * k * 8),
     graphIndex: new SharedArrayBuffer(n * k * 4),
-    forest: new SharedArrayBuffer(FOREST_TREES * 3 * n * 4),
+    forest: new SharedArrayBuffer((FOREST_TREES * 3 + 1) * n * 4),
+    calibration: new SharedArrayBuffer((2 * n + 3) * 8),
   };
 }
 
@@ -92,7 +97,7 @@ function views(b: HelperBuffers) {
 function approxViews(b: HelperBuffers, k: number): ApproxShared {
   const len = b.n * k;
   return {
-    rows: { n: b.n, dim: b.dim, x: new Float64Array(b.rowsX, 0, b.n * b.dim) },
+    rows: approxRowsOver(b.n, b.dim, b.rowsX),
     graphs: [
       { indices: new Int32Array(b.heapIndex, 0, len), distances: new Float64Array(b.heapDist, 0, len) },
       { indices: new Int32Array(b.graphIndex, 0, len), distances: new Float64Array(b.graphDist, 0, len) },
@@ -102,6 +107,7 @@ function approxViews(b: HelperBuffers, k: number): ApproxShared {
       leafStart: new Int32Array(b.forest, (3 * t + 1) * b.n * 4, b.n),
       leafEnd: new Int32Array(b.forest, (3 * t + 2) * b.n * 4, b.n),
     })),
+    storageOrder: new Int32Array(b.forest, 3 * FOREST_TREES * b.n * 4, b.n),
   };
 }
 
@@ -114,7 +120,6 @@ export function serveHelper(buffers: HelperBuffers): void {
   const v = views(buffers);
   const ctrl = v.control;
   let tree: DualTreeRepulsion | null = null;
-  let forest: RpTree[] | null = null;
   // Buffers are new for every run (SEQ starts at 0): a command posted before this thread started,
   // such as an exit from a t-SNE thread that stopped waiting for it, is seen at once.
   let seen = 0;
@@ -133,12 +138,9 @@ export function serveHelper(buffers: HelperBuffers): void {
         const k = Atomics.load(ctrl, K);
         const stage = Atomics.load(ctrl, STAGE);
         const options = approxOptions(ctrl);
-        const shared = approxViews(buffers, k);
-        const seed = v.scalars[2];
-        // Half the trees built into shared storage by each thread; or, without room for them, the
-        // whole forest (the same seed gives the same forest as the t-SNE thread's).
-        if (stage === -1) forest = usesSharedForest(shared, options) ? shared.forest!.slice(0, options.trees) : buildForest(shared.rows, options, seed);
-        if (stage !== FOREST_STAGE || usesSharedForest(shared, options)) runApproxStage(shared, forest, stage, k, options, [1, 2], undefined, seed);
+        runApproxStage(approxViews(buffers, k), stage, k, options, [1, 2], undefined, v.scalars[2]);
+      } else if (cmd === CMD_CALIBRATE) {
+        serveCalibration(buffers);
       } else if (cmd === CMD_REPULSION) {
         if (Atomics.load(ctrl, EXACT)) v.scalars[0] = repulsionExact(v.y, buffers.n, v.rep).sumQ;
         else {
@@ -155,7 +157,7 @@ export function serveHelper(buffers: HelperBuffers): void {
 }
 
 /** The t-SNE thread's side of the link. */
-export class HelperLink implements BlockedKnnHelper, ApproxKnnHelper {
+export class HelperLink implements BlockedKnnHelper, ApproxKnnHelper, CalibrationHelper {
   private readonly v: ReturnType<typeof views>;
   private alive = true;
 
@@ -218,9 +220,9 @@ export class HelperLink implements BlockedKnnHelper, ApproxKnnHelper {
   }
 
   // Approximate kNN (ApproxKnnHelper)
-  approxShared(n: number, dim: number, k: number): ApproxShared {
+  approxShared(n: number, dim: number, k: number, trees: number): ApproxShared | null {
     if (n !== this.buffers.n || dim !== this.buffers.dim || k > this.buffers.k) throw new Error('helper buffers do not match the data');
-    return approxViews(this.buffers, k);
+    return trees <= FOREST_TREES ? approxViews(this.buffers, k) : null;
   }
 
   startApproxStage(stage: number, k: number, options: ApproxKnnOptions, seed: number): void {
@@ -236,6 +238,32 @@ export class HelperLink implements BlockedKnnHelper, ApproxKnnHelper {
   }
 
   finishApproxStage(): boolean {
+    return this.finished();
+  }
+
+  // Perplexity calibration (CalibrationHelper)
+  calibrationShared(n: number, k: number, distances: Float64Array): CalibrationShared | null {
+    const b = this.buffers;
+    if (n !== b.n || k > b.k) return null;
+    // The distances stay where the approximate search left them, in one graph buffer (else they are
+    // copied into the first); the values go into the other.
+    const inGraph = distances.buffer === b.graphDist ? 1 : 0;
+    const len = n * k;
+    const source = new Float64Array(inGraph ? b.graphDist : b.heapDist, 0, len);
+    if (distances.buffer !== source.buffer) source.set(distances.subarray(0, len));
+    const c = new Float64Array(b.calibration);
+    c[2 * n + 2] = inGraph;
+    return { distances: source, values: new Float64Array(inGraph ? b.heapDist : b.graphDist, 0, len), betas: c.subarray(0, n), entropies: c.subarray(n, 2 * n) };
+  }
+
+  startCalibration(k: number, perplexity: number): void {
+    const c = new Float64Array(this.buffers.calibration);
+    c[2 * this.buffers.n] = perplexity;
+    c[2 * this.buffers.n + 1] = k;
+    this.command(CMD_CALIBRATE);
+  }
+
+  finishCalibration(): boolean {
     return this.finished();
   }
 
@@ -271,4 +299,17 @@ export class HelperLink implements BlockedKnnHelper, ApproxKnnHelper {
     Atomics.notify(ctrl, DONE);
     Atomics.notify(ctrl, READY);
   }
+}
+
+/** The helper's share of the perplexity calibration (rows i % 2 === 1), as the t-SNE thread set it up. */
+function serveCalibration(b: HelperBuffers): void {
+  const c = new Float64Array(b.calibration);
+  const n = b.n;
+  const perplexity = c[2 * n];
+  const k = c[2 * n + 1];
+  const inGraph = c[2 * n + 2] === 1;
+  const len = n * k;
+  const distances = new Float64Array(inGraph ? b.graphDist : b.heapDist, 0, len);
+  const values = new Float64Array(inGraph ? b.heapDist : b.graphDist, 0, len);
+  calibrateRows(distances, k, n, perplexity, values, c.subarray(0, n), c.subarray(n, 2 * n), [1, 2]);
 }

@@ -1,6 +1,6 @@
 // Messages between the t-SNE runner and its workers, and the worker-side handlers. Pure TS (no Node
 // imports): the same handlers serve Node worker_threads (tsne-worker.ts) or browser Web Workers.
-import { tsne, type TsneFrame, type TsneOptions } from './tsne.ts';
+import { initialLayout, tsne, type TsneFrame, type TsneOptions } from './tsne.ts';
 import { HelperLink, serveHelper, type HelperBuffers } from './tsne-parallel.ts';
 import type { UmapOptions } from './umap.ts';
 
@@ -14,6 +14,11 @@ export interface TsneRequest {
   options: TsneOptions;
   /** Buffers shared with a helper worker, when the runner started one. */
   helper?: HelperBuffers;
+  /**
+   * Where the runner puts the starting layout (newInitialLayoutSlot), which it computes itself to
+   * show at once: the worker takes it after the neighbour search instead of computing it again.
+   */
+  initial?: SharedArrayBuffer;
 }
 
 /** To the worker: run one UMAP layout (the same worker entry serves both layouts). */
@@ -38,13 +43,38 @@ export type TsneReply =
 
 export type PostReply = (reply: TsneReply, transfer: ArrayBuffer[]) => void;
 
+/** How long a worker waits for the runner's starting layout before computing it itself (the same layout). */
+const INITIAL_LAYOUT_WAIT_MS = 2000;
+
+/** A slot for one N x 2 starting layout: an Int32 flag (1 when written), then 2N float64. */
+export function newInitialLayoutSlot(n: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(8 + 16 * n);
+}
+
+/** Writes the layout into the slot and wakes a worker waiting for it. */
+export function putInitialLayout(slot: SharedArrayBuffer, y: Float64Array): void {
+  new Float64Array(slot, 8, y.length).set(y);
+  const flag = new Int32Array(slot, 0, 1);
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+}
+
+/** The slot's layout, waiting up to waitMs for it; `compute` gives it otherwise. */
+export function takeInitialLayout(slot: SharedArrayBuffer, n: number, compute: () => Float64Array, waitMs = INITIAL_LAYOUT_WAIT_MS): Float64Array {
+  const flag = new Int32Array(slot, 0, 1);
+  if (Atomics.load(flag, 0) !== 1) Atomics.wait(flag, 0, 0, waitMs);
+  return Atomics.load(flag, 0) === 1 ? new Float64Array(slot, 8, 2 * n) : compute();
+}
+
 /** Runs one request to completion, posting frames (coords transferred) and the final frame, or an error. */
 export function serveTsneRequest(request: TsneRequest, post: PostReply): void {
   const helper = request.helper ? new HelperLink(request.helper) : undefined;
+  const { data, n, dim, options, initial: slot } = request;
+  const initial = slot ? () => takeInitialLayout(slot, n, () => initialLayout(data, n, dim, options)) : undefined;
   try {
-    tsne(request.data, request.n, request.dim, request.options, (frame) => {
+    tsne(data, n, dim, options, (frame) => {
       post({ type: 'frame', frame }, [frame.coords.buffer as ArrayBuffer]);
-    }, undefined, helper);
+    }, undefined, helper, initial);
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));
     post({ type: 'error', name: e.name, message: e.message }, []);

@@ -7,7 +7,7 @@
 // that finished a run wait warm for the next one (projection-worker.ts).
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { HelperRequest, TsneRequest } from './tsne-protocol.ts';
+import { newInitialLayoutSlot, putInitialLayout, type HelperRequest, type TsneRequest } from './tsne-protocol.ts';
 import { createHelperBuffers, HelperLink } from './tsne-parallel.ts';
 import { CancelledError } from '../../contract/errors.ts';
 import type { WorkerEntry } from '../worker-entry.ts';
@@ -79,15 +79,21 @@ export async function runTsne(
   };
   // A copy is transferred so the caller's array stays usable.
   const copy = data.slice();
-  const request: TsneRequest = { type: 'run', data: copy, n, dim, options, helper: buffers };
+  const slot = newInitialLayoutSlot(n);
+  const request: TsneRequest = { type: 'run', data: copy, n, dim, options, helper: buffers, initial: slot };
   worker.postMessage(request, [copy.buffer as ArrayBuffer]);
   return followProjectionWorker(worker, {
     name: 't-SNE',
     signal,
     onFrame,
-    // The first frame at once (the PCA initialisation, the worker computes the same), while the
-    // worker works: ~30 ms at 10,000 x 50 instead of the worker's start-up time.
-    initial: () => ({ iteration: 0, iterations: options.iterations, coords: Float32Array.from(initialLayout(data, n, dim, options)), done: false }),
+    // The first frame at once (the PCA initialisation), computed here while the worker searches the
+    // neighbours: ~30 ms at 10,000 x 50 instead of the worker's start-up time. The worker takes it
+    // from the slot when it needs it instead of computing it a second time.
+    initial: () => {
+      const y = initialLayout(data, n, dim, options);
+      putInitialLayout(slot, y);
+      return { iteration: 0, iterations: options.iterations, coords: Float32Array.from(y), done: false };
+    },
     settle,
   });
 }

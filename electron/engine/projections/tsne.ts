@@ -7,9 +7,9 @@
 // worker_thread (tsne-runner.ts) or in a Web Worker.
 import { mulberry32 } from '../random.ts';
 import { CancelledError } from '../../contract/errors.ts';
-import { conditionalAffinities, symmetrise, type JointP } from './affinities.ts';
-import { knnAll, type KnnResult } from './knn.ts';
-import { DEFAULT_APPROX, knnApprox, knnApproxShared } from './knn-approx.ts';
+import { conditionalAffinities, conditionalAffinitiesShared, symmetrise, type JointP } from './affinities.ts';
+import { knnAll } from './knn.ts';
+import { DEFAULT_APPROX, knnApproxInStorageOrder, knnApproxShared } from './knn-approx.ts';
 import { pca } from './pca.ts';
 import { DualTreeRepulsion, repulsionExact } from './repulsion.ts';
 import type { HelperLink } from './tsne-parallel.ts';
@@ -127,6 +127,12 @@ export function initialLayout(data: ArrayLike<number>, n: number, dim: number, o
   return y;
 }
 
+/**
+ * Where a run's starting layout comes from when another thread computes it (the runner's, which
+ * shows it at once): called once, when prepare() needs it; must return initialLayout(data, ...).
+ */
+export type InitialLayoutSource = () => Float64Array;
+
 /** One t-SNE run, stepped from outside so that callers can interleave progress and cancellation. */
 export class TsneOptimizer {
   readonly n: number;
@@ -150,8 +156,9 @@ export class TsneOptimizer {
   private pEntropyTerm = 0; // sum over ordered pairs of P log P
 
   /**
-   * `helper`: a second thread (tsne-parallel.ts) for half the neighbour search and the repulsion;
-   * the results are the same as without it.
+   * `helper`: a second thread (tsne-parallel.ts) for half the neighbour search, the calibration and
+   * the repulsion; the results are the same as without it. `initial`: the starting layout from
+   * elsewhere, taken in prepare() (y is all zeros until then); by default it is computed here, at once.
    */
   constructor(
     private readonly data: ArrayLike<number>,
@@ -159,6 +166,7 @@ export class TsneOptimizer {
     private readonly dim: number,
     readonly options: TsneOptions,
     private readonly helper: HelperLink | null = null,
+    private initial: InitialLayoutSource | null = null,
   ) {
     validateTsneInput(data, n, dim, options);
     this.n = n;
@@ -173,28 +181,26 @@ export class TsneOptimizer {
     const lr = options.learningRate ?? 'auto';
     this.learningRate = lr === 'auto' ? Math.max(n / this.exaggeration / 4, 50) : lr;
     this.tree = options.exact ? null : new DualTreeRepulsion(n, options.theta ?? DEFAULT_THETA);
-    this.initialise();
-  }
-
-  private initialise(): void {
-    this.y.set(initialLayout(this.data, this.n, this.dim, this.options));
+    if (!initial) this.y.set(initialLayout(this.data, n, dim, options));
   }
 
   /** The kNN search and perplexity calibration (the slow part before the first iteration). */
   prepare(signal?: StopFlag): void {
     const { n } = this;
-    const k = neighbourCount(n, this.options.perplexity);
+    const { perplexity, seed } = this.options;
+    const k = neighbourCount(n, perplexity);
     // A helper still starting gets a moment: it halves the neighbour search.
     const helper = this.helper?.ready(1000) ? this.helper : undefined;
-    const { seed } = this.options;
+    // The approximate search leaves its result in its own storage order (neighbours close together
+    // in memory); the points are kept in that order from now on (coords() maps back).
     const knn = !usesApproximateNeighbours(n, this.options)
       ? knnAll(this.data, n, this.dim, k, seed, signal, 'auto', helper)
       : helper
         ? knnApproxShared(this.data, n, this.dim, k, seed, signal, helper, DEFAULT_APPROX)
-        : knnApprox(this.data, n, this.dim, k, seed, signal, DEFAULT_APPROX);
+        : knnApproxInStorageOrder(this.data, n, this.dim, k, seed, signal, DEFAULT_APPROX);
     if (signal?.aborted) throw new CancelledError('t-SNE cancelled');
-    if (knn.locality) this.reorder(knn, knn.locality);
-    const P = symmetrise(conditionalAffinities(knn, this.options.perplexity));
+    const cond = helper?.usable ? conditionalAffinitiesShared(knn, perplexity, helper) : conditionalAffinities(knn, perplexity);
+    const P = symmetrise(cond);
     let h = 0;
     for (let t = 0; t < P.values.length; t++) {
       const p = P.values[t];
@@ -202,29 +208,20 @@ export class TsneOptimizer {
     }
     this.pEntropyTerm = h;
     this.P = P;
+    if (this.initial) {
+      this.y.set(this.initial());
+      this.initial = null;
+    }
+    if (knn.storageOrder) this.storeInOrder(knn.storageOrder);
   }
 
   /**
-   * Stores the points in `order` from now on (y and the neighbour lists; coords() maps back), so
-   * that the attraction's reads and writes of a point's neighbours stay close in memory: at 70,000
-   * points y and the gradient no longer fit in a core's cache.
+   * Stores the points in `order` from now on (coords() maps back), so that the attraction's reads
+   * and writes of a point's neighbours stay close in memory: at 70,000 points y and the gradient no
+   * longer fit in a core's cache.
    */
-  private reorder(knn: KnnResult, order: Int32Array): void {
+  private storeInOrder(order: Int32Array): void {
     const { n, y } = this;
-    const k = knn.k;
-    const position = new Int32Array(n);
-    for (let p = 0; p < n; p++) position[order[p]] = p;
-    const indices = new Int32Array(n * k);
-    const distances = new Float64Array(n * k);
-    for (let p = 0; p < n; p++) {
-      const from = order[p] * k;
-      for (let t = 0; t < k; t++) {
-        indices[p * k + t] = position[knn.indices[from + t]];
-        distances[p * k + t] = knn.distances[from + t];
-      }
-    }
-    knn.indices = indices;
-    knn.distances = distances;
     const old = Float64Array.from(y);
     for (let p = 0; p < n; p++) {
       y[2 * p] = old[2 * order[p]];
@@ -329,7 +326,8 @@ export class TsneOptimizer {
 }
 
 /**
- * Runs t-SNE in the calling thread. onFrame receives the initial layout at once, then a frame after
+ * Runs t-SNE in the calling thread. onFrame receives the initial layout at once (unless `initial`
+ * gives it from elsewhere), then a frame after
  * FIRST_FRAME_ITERATIONS iterations and at most every frameIntervalMs after that, then the final layout (done: true). Throws a CancelledError when signal aborts.
  */
 export function tsne(
@@ -340,11 +338,13 @@ export function tsne(
   onFrame?: (frame: TsneFrame) => void,
   signal?: StopFlag,
   helper?: HelperLink,
+  initial?: InitialLayoutSource,
 ): Float32Array {
   const interval = options.frameIntervalMs ?? DEFAULT_FRAME_INTERVAL_MS;
-  const opt = new TsneOptimizer(data, n, dim, options, helper ?? null);
+  const opt = new TsneOptimizer(data, n, dim, options, helper ?? null, initial ?? null);
   const total = opt.iterations;
-  onFrame?.({ iteration: 0, iterations: total, coords: opt.coords(), done: false });
+  // With `initial`, whoever computes the starting layout shows it.
+  if (!initial) onFrame?.({ iteration: 0, iterations: total, coords: opt.coords(), done: false });
   if (signal?.aborted) throw new CancelledError('t-SNE cancelled');
   opt.prepare(signal);
   let last = now();
