@@ -6,10 +6,10 @@
 // JSON line with --sklearn-json FILE. Options: --sizes 20000,70000 to run smaller N too.
 // Timings depend on what else runs on the machine; the report prints the load average.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runTsne } from '../../electron/engine/projections/tsne-runner.ts';
+import { runTsne, type TsneFrame } from '../../electron/engine/projections/tsne-runner.ts';
 import { knnAccuracy } from '../../electron/engine/projections/quality.ts';
 import { fashionPca50 } from './_fashion.ts';
 
@@ -45,6 +45,22 @@ function sklearnReference(dataFile: string, labelsFile: string, n: number): Refe
   return JSON.parse(line) as Reference;
 }
 
+/** CPU seconds (user + system) of each thread of this process (Linux; empty elsewhere). */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!existsSync('/proc/self/task')) return out;
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   console.log(`Large t-SNE benchmark: Fashion-MNIST PCA-50, perplexity 30, 1,000 iterations, approximate neighbours, 2 threads${theta === undefined ? '' : `, theta ${theta}`}`);
   console.log(`load average at start: ${loadavg().map((v) => fmt(v)).join(' ')} (2 cores; other work on the machine slows every figure)`);
@@ -65,9 +81,16 @@ async function main(): Promise<void> {
     // Where the time goes: the preparation (to the first optimised frame), then ms per iteration in
     // the early-exaggeration phase and after it, from the frames' arrival times.
     const marks: [number, number][] = [];
+    let timings: TsneFrame['timings'];
+    // CPU time of each thread at the phase boundaries: on a loaded machine the busiest thread's CPU
+    // per iteration is what an idle machine's wall time per iteration would be (at best).
+    const cpuMarks: { iteration: number; cpu: Map<string, number> }[] = [{ iteration: 0, cpu: threadCpu() }];
     const coords = await runTsne(f.data.subarray(0, n * 50), n, 50, { perplexity: 30, iterations: 1000, seed: 1, ...(theta === undefined ? {} : { theta }) }, (frame) => {
       if (frame.iteration >= 1) first ??= performance.now() - start;
       marks.push([frame.iteration, performance.now() - start]);
+      if (frame.done) timings = frame.timings;
+      const lastCpu = cpuMarks[cpuMarks.length - 1].iteration;
+      if ((frame.iteration >= 1 && lastCpu < 1) || (frame.iteration >= 250 && lastCpu < 250) || frame.done) cpuMarks.push({ iteration: frame.iteration, cpu: threadCpu() });
     });
     const seconds = (performance.now() - start) / 1000;
     const cpu = process.cpuUsage(cpu0);
@@ -80,6 +103,18 @@ async function main(): Promise<void> {
     const [i250, t250] = at(250);
     const [iEnd, tEnd] = marks[marks.length - 1];
     console.log(`  N = ${n}: preparation ${fmt(t1 / 1000)} s; iterations ${i1}-${i250}: ${fmt((t250 - t1) / Math.max(1, i250 - i1), 1)} ms each; ${i250}-${iEnd}: ${fmt((tEnd - t250) / Math.max(1, iEnd - i250), 1)} ms each (wall)`);
+    // Each half of an iteration, per phase: the t-SNE thread's attraction, and on the helper thread
+    // the repulsion then the attraction of P's last rows (the split follows the repulsion's work).
+    for (const [name, t] of Object.entries(timings ?? {})) {
+      const per = (ms: number) => fmt(ms / Math.max(1, t.iterations), 1);
+      console.log(`    ${name} (${t.iterations} its): step ${per(t.stepMs)} ms = t-SNE thread attraction ${per(t.attractionMs)} + wait ${per(t.waitMs)} + update; helper: repulsion ${per(t.repulsionMs)} + attraction ${per(t.secondAttractionMs)} (${fmt((100 * t.share) / Math.max(1, t.iterations), 0)}% of the pairs)`);
+    }
+    for (let m = 1; m + 1 < cpuMarks.length; m++) {
+      const [a, b] = [cpuMarks[m], cpuMarks[m + 1]];
+      const busy = [...b.cpu].map(([tid, t]) => t - (a.cpu.get(tid) ?? 0)).sort((x, y) => y - x);
+      const its = Math.max(1, b.iteration - a.iteration);
+      console.log(`    CPU per iteration, iterations ${a.iteration}-${b.iteration}: busiest thread ${fmt((1000 * busy[0]) / its, 1)} ms, next ${fmt((1000 * (busy[1] ?? 0)) / its, 1)} ms (a loaded machine's stand-in for idle wall time)`);
+    }
     console.log(`${String(n).padStart(6)} ${fmt(seconds).padStart(8)} ${fmt((cpu.user + cpu.system) / 1e6).padStart(8)} ${fmt(first ?? NaN, 0).padStart(9)} ${fmt(peak / 2 ** 20, 0).padStart(12)} ${fmt(accuracy, 4).padStart(7)}`);
   }
   const big = results.find((r) => r.n === 70_000);

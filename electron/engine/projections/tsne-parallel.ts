@@ -1,8 +1,8 @@
 // A second thread for t-SNE, through SharedArrayBuffers and Atomics (pure TS: Node worker_threads or
 // Web Workers). The helper takes half of the neighbour search (blocked kNN tiles, or half the rows of
-// each stage of the approximate search), then, every iteration, the repulsion
-// (the tree walk) while the t-SNE thread computes the attraction and the update: on two cores an
-// iteration costs max(repulsion, attraction) instead of their sum.
+// each stage of the approximate search), then, every iteration, the repulsion (the tree walk) and
+// the attraction of P's last rows while the t-SNE thread computes the attraction of its first rows,
+// then the update: the rows are cut so that both threads finish together (attraction.ts).
 //
 // Protocol: the t-SNE thread writes a command code and bumps SEQ; the helper, blocked in
 // Atomics.wait on SEQ, runs it and stores the sequence number in DONE. A helper that never starts or
@@ -11,6 +11,7 @@ import { blockedTiles, paddedRows, type BlockedKnnHelper, type BlockedRows, type
 import { approxRowsOver, DEFAULT_APPROX, runApproxStage, type ApproxKnnHelper, type ApproxKnnOptions, type ApproxShared } from './knn-approx.ts';
 import { calibrateRows, type CalibrationHelper, type CalibrationShared } from './affinities.ts';
 import { DualTreeRepulsion, repulsionExact } from './repulsion.ts';
+import { attraction, repulsionWork, type AttractionRows, type RepulsionWork } from './attraction.ts';
 
 const SEQ = 0;
 const CMD = 1;
@@ -28,10 +29,20 @@ const JOIN = 11;
 
 const CMD_EXIT = 1;
 const CMD_KNN = 2;
-const CMD_REPULSION = 3;
 const CMD_KNN_APPROX = 4;
 // Preparation commands numbered apart from the others (see the calibration section below).
 const CMD_CALIBRATE = 21;
+/** One iteration's share: the repulsion, then the attraction of P's last rows (attraction.ts). */
+const CMD_GRADIENT = 16;
+
+// The gradient command's state (Float64 slots of HelperBuffers.gradientState).
+const G_FROM = 0; // first row of the helper's share of the attraction (N: none)
+const G_KL = 1; // 1: also the share's KL cross term
+const G_CROSS = 2; // result: the share's KL cross term
+const G_CELLS = 3; // result: the repulsion's work (RepulsionWork)
+const G_POINTS = 4;
+const G_REPULSION_MS = 5; // result: time spent on the repulsion, then on the share of the attraction
+const G_ATTRACTION_MS = 6;
 
 /** How long the t-SNE thread waits for one helper command before doing the work itself. */
 const COMMAND_TIMEOUT_MS = 20_000;
@@ -54,12 +65,21 @@ export interface HelperBuffers {
   graphIndex: SharedArrayBuffer; // Int32 x N k
   forest: SharedArrayBuffer; // Int32 x (3 N x FOREST_TREES + N): the approximate search's trees (order, leaf start, leaf end), then its storage order
   calibration: SharedArrayBuffer; // Float64 x (2 N + 3): betas, entropies, then perplexity, k and which graph buffer holds the distances
+  // The helper's share of the attraction: P's last rows (from HelperLink.shareAttraction), its gradient.
+  gradientState: SharedArrayBuffer; // Float64 x 8 (G_*)
+  pairRows: SharedArrayBuffer; // Int32 x N + 1: row starts, counted from the first shared row's
+  pairJ: SharedArrayBuffer; // Int32 x N k (the symmetric P has at most N k pairs)
+  pairP: SharedArrayBuffer; // Float64 x N k
+  attraction: SharedArrayBuffer; // Float64 x 2N
 }
 
 /** Trees the shared forest storage holds (the approximate search's default). */
 const FOREST_TREES = DEFAULT_APPROX.trees;
 
-/** ~ (16 N + 8 N dim + 24 N k + 116 N) bytes: 27 MB for 10,000 x 50 with k = 90, 189 MB for 70,000. */
+/**
+ * ~ (16 N + 8 N dim + 24 N k + 116 N) bytes: 27 MB for 10,000 x 50 with k = 90, 189 MB for 70,000;
+ * plus up to 12 N k + 20 N for the attraction's share (only the pairs it holds are touched).
+ */
 export function createHelperBuffers(n: number, dim: number, k: number): HelperBuffers {
   const padded = paddedRows(n);
   return {
@@ -79,6 +99,11 @@ export function createHelperBuffers(n: number, dim: number, k: number): HelperBu
     graphIndex: new SharedArrayBuffer(n * k * 4),
     forest: new SharedArrayBuffer((FOREST_TREES * 3 + 1) * n * 4),
     calibration: new SharedArrayBuffer((2 * n + 3) * 8),
+    gradientState: new SharedArrayBuffer(8 * 8),
+    pairRows: new SharedArrayBuffer((n + 1) * 4),
+    pairJ: new SharedArrayBuffer(n * k * 4),
+    pairP: new SharedArrayBuffer(n * k * 8),
+    attraction: new SharedArrayBuffer(2 * n * 8),
   };
 }
 
@@ -90,6 +115,9 @@ function views(b: HelperBuffers) {
     rep: new Float64Array(b.rep),
     rows: { n: b.n, dim: b.dim, padded: paddedRows(b.n), x: new Float64Array(b.rowsX), norms: new Float64Array(b.norms) } as BlockedRows,
     heaps: { k: b.k, dist: new Float64Array(b.heapDist), index: new Int32Array(b.heapIndex), size: new Int32Array(b.heapSize) } as RowHeaps,
+    gradientState: new Float64Array(b.gradientState),
+    pairs: { rowStart: new Int32Array(b.pairRows), rowJ: new Int32Array(b.pairJ), values: new Float64Array(b.pairP) } as AttractionRows,
+    attraction: new Float64Array(b.attraction),
   };
 }
 
@@ -141,12 +169,24 @@ export function serveHelper(buffers: HelperBuffers): void {
         runApproxStage(approxViews(buffers, k), stage, k, options, [1, 2], undefined, v.scalars[2]);
       } else if (cmd === CMD_CALIBRATE) {
         serveCalibration(buffers);
-      } else if (cmd === CMD_REPULSION) {
-        if (Atomics.load(ctrl, EXACT)) v.scalars[0] = repulsionExact(v.y, buffers.n, v.rep).sumQ;
+      } else if (cmd === CMD_GRADIENT) {
+        const start = performance.now();
+        const exact = Atomics.load(ctrl, EXACT) === 1;
+        if (exact) v.scalars[0] = repulsionExact(v.y, buffers.n, v.rep).sumQ;
         else {
           tree ??= new DualTreeRepulsion(buffers.n, v.scalars[1]);
           v.scalars[0] = tree.compute(v.y, v.rep).sumQ;
         }
+        const g = v.gradientState;
+        const work = repulsionWork(exact ? null : tree, buffers.n);
+        g[G_CELLS] = work.cellPairs;
+        g[G_POINTS] = work.pointPairs;
+        const middle = performance.now();
+        const from = g[G_FROM];
+        v.attraction.fill(0, 2 * from);
+        g[G_CROSS] = attraction(v.pairs, v.y, from, buffers.n, v.attraction, g[G_KL] === 1);
+        g[G_REPULSION_MS] = middle - start;
+        g[G_ATTRACTION_MS] = performance.now() - middle;
       }
     } catch {
       Atomics.store(ctrl, FAILED, 1);
@@ -156,10 +196,25 @@ export function serveHelper(buffers: HelperBuffers): void {
   }
 }
 
+/** What the helper's gradient command gives back (HelperLink.finishGradient). */
+export interface HelperGradient {
+  /** Z of the repulsion (rep is copied out). */
+  sumQ: number;
+  /** The attraction of the helper's rows, non-zero from their first row on; valid until the next command. */
+  part: Float64Array;
+  /** Those rows' share of the KL cross term (0 unless asked). */
+  cross: number;
+  work: RepulsionWork;
+  repulsionMs: number;
+  attractionMs: number;
+}
+
 /** The t-SNE thread's side of the link. */
 export class HelperLink implements BlockedKnnHelper, ApproxKnnHelper, CalibrationHelper {
   private readonly v: ReturnType<typeof views>;
   private alive = true;
+  /** First row of P the helper holds (shareAttraction), -1 before. */
+  private sharedFrom = -1;
 
   constructor(readonly buffers: HelperBuffers) {
     this.v = views(buffers);
@@ -267,23 +322,53 @@ export class HelperLink implements BlockedKnnHelper, ApproxKnnHelper, Calibratio
     return this.finished();
   }
 
-  // Repulsion
+  /** False once the helper failed or timed out (the t-SNE thread then works alone). */
   get usable(): boolean {
     return this.alive;
   }
 
-  startRepulsion(y: Float64Array, theta: number, exact: boolean): void {
+  // Repulsion and a share of the attraction (attraction.ts)
+  /** Copies P's rows [from, N) for the helper (once, after P is known; later shares may start later). */
+  shareAttraction(P: AttractionRows, from: number): void {
+    const n = this.buffers.n;
+    const base = P.rowStart[from];
+    const { rowStart, rowJ, values } = this.v.pairs;
+    if (P.rowStart[n] - base > rowJ.length) throw new Error('helper buffers sized for fewer pairs');
+    for (let i = from; i <= n; i++) rowStart[i] = P.rowStart[i] - base;
+    rowJ.set(P.rowJ.subarray(base, P.rowStart[n]));
+    values.set(P.values.subarray(base, P.rowStart[n]));
+    this.sharedFrom = from;
+  }
+
+  /** Starts the repulsion and the attraction of rows [from, N) (from >= the shared rows' first). */
+  startGradient(y: Float64Array, theta: number, exact: boolean, from: number, withKl: boolean): void {
+    if (this.sharedFrom < 0 || from < this.sharedFrom) throw new Error('helper holds fewer rows of P');
+    const g = this.v.gradientState;
+    g[G_FROM] = from;
+    g[G_KL] = withKl ? 1 : 0;
     this.v.y.set(y);
     this.v.scalars[1] = theta;
     Atomics.store(this.v.control, EXACT, exact ? 1 : 0);
-    this.command(CMD_REPULSION);
+    this.command(CMD_GRADIENT);
   }
 
-  /** Copies the helper's result into rep and returns Z, or null if the helper failed (compute it here). */
-  finishRepulsion(rep: Float64Array): number | null {
+  /**
+   * Copies the repulsion into rep; returns Z, the share's gradient (valid from its first row on,
+   * until the next command) and KL cross term, the repulsion's work and the helper's times, or null
+   * if the helper failed (compute them here).
+   */
+  finishGradient(rep: Float64Array): HelperGradient | null {
     if (!this.finished()) return null;
     rep.set(this.v.rep);
-    return this.v.scalars[0];
+    const g = this.v.gradientState;
+    return {
+      sumQ: this.v.scalars[0],
+      part: this.v.attraction,
+      cross: g[G_CROSS],
+      work: { cellPairs: g[G_CELLS], pointPairs: g[G_POINTS] },
+      repulsionMs: g[G_REPULSION_MS],
+      attractionMs: g[G_ATTRACTION_MS],
+    };
   }
 
   close(): void {

@@ -12,6 +12,7 @@ import { knnAll } from './knn.ts';
 import { DEFAULT_APPROX, knnApproxInStorageOrder, knnApproxShared } from './knn-approx.ts';
 import { pca } from './pca.ts';
 import { DualTreeRepulsion, repulsionExact } from './repulsion.ts';
+import { addSecondPart, attraction, attractionSplit, helperShare, MAX_HELPER_SHARE, repulsionWork, type RepulsionWork } from './attraction.ts';
 import type { HelperLink } from './tsne-parallel.ts';
 
 export interface TsneOptions {
@@ -35,6 +36,26 @@ export interface TsneOptions {
   frameIntervalMs?: number;
 }
 
+/** Where the steps of one phase (early exaggeration, or the rest) spent their time, summed. */
+export interface TsnePhaseTimings {
+  iterations: number;
+  /** Whole steps, on the t-SNE thread. */
+  stepMs: number;
+  /** The t-SNE thread's attraction (P's first rows). */
+  attractionMs: number;
+  /** The repulsion and the attraction of P's last rows: on the helper thread if there is one. */
+  repulsionMs: number;
+  secondAttractionMs: number;
+  /** The t-SNE thread waiting for the helper. */
+  waitMs: number;
+  /** Sum over steps of the share of P's pairs in the second part. */
+  share: number;
+}
+
+export function emptyPhaseTimings(): TsnePhaseTimings {
+  return { iterations: 0, stepMs: 0, attractionMs: 0, repulsionMs: 0, secondAttractionMs: 0, waitMs: 0, share: 0 };
+}
+
 export interface TsneFrame {
   /** 0 = the initial layout (sent before the neighbour search), then 1..iterations (the first after FIRST_FRAME_ITERATIONS). */
   iteration: number;
@@ -45,6 +66,8 @@ export interface TsneFrame {
    * on about one frame a second (it costs a log per pair) and always on the final frame. */
   kl?: number;
   done: boolean;
+  /** On the final frame: where the iterations' time went (benchmarks print it). */
+  timings?: { exaggeration: TsnePhaseTimings; optimisation: TsnePhaseTimings };
 }
 
 /** At 10,000 digits: 10-NN accuracy as with exact gradients (0.952), final KL within 3% of theirs. */
@@ -149,6 +172,12 @@ export class TsneOptimizer {
   private readonly gains: Float64Array;
   private readonly grad: Float64Array;
   private readonly rep: Float64Array;
+  /** The attraction of P's rows [split, N) when this thread computes it (attraction.ts). */
+  private readonly secondPart: Float64Array;
+  /** The last repulsion's work, which decides the next split of the attraction. */
+  private work: RepulsionWork | null = null;
+  /** Where the time of the steps went, per phase (for benchmarks). */
+  readonly timings = { exaggeration: emptyPhaseTimings(), optimisation: emptyPhaseTimings() };
   private readonly tree: DualTreeRepulsion | null;
   private readonly learningRate: number;
   private readonly exaggeration: number;
@@ -176,6 +205,7 @@ export class TsneOptimizer {
     this.gains = new Float64Array(2 * n).fill(1);
     this.grad = new Float64Array(2 * n);
     this.rep = new Float64Array(2 * n);
+    this.secondPart = new Float64Array(2 * n);
     this.exaggeration = options.earlyExaggeration ?? 12;
     this.exaggerationIterations = Math.min(options.exaggerationIterations ?? 250, options.iterations);
     const lr = options.learningRate ?? 'auto';
@@ -213,6 +243,7 @@ export class TsneOptimizer {
       this.initial = null;
     }
     if (knn.storageOrder) this.storeInOrder(knn.storageOrder);
+    this.helper?.shareAttraction(P, attractionSplit(P, n, MAX_HELPER_SHARE));
   }
 
   /**
@@ -244,56 +275,45 @@ export class TsneOptimizer {
       update.fill(0);
       gains.fill(1);
     }
-    // The repulsion runs on the helper thread, if any, while this thread computes the attraction.
+    // The helper thread, if any, computes the repulsion and the attraction of P's last rows while
+    // this thread computes the attraction of the first rows; without it this thread does all three,
+    // with the same split and sums (attraction.ts), hence the same layout. Where to cut follows the
+    // previous repulsion's work, a count that does not depend on the threads either.
+    const t0 = now();
+    const split = attractionSplit(P, n, helperShare(P.rowStart[n], n, this.work));
     const helper = this.helper?.usable && this.helper.ready(0) ? this.helper : null;
-    if (helper) helper.startRepulsion(y, this.options.theta ?? DEFAULT_THETA, this.options.exact ?? false);
-    // Attraction over the sparse symmetric P, row by row (CSR of the pairs i < j): row i's sum stays
-    // in registers and each pair also acts on j.
+    const theta = this.options.theta ?? DEFAULT_THETA;
+    if (helper) helper.startGradient(y, theta, this.options.exact ?? false, split, withKl);
     grad.fill(0);
-    const { rowStart, rowJ, values } = P;
-    let crossTerm = 0; // sum over ordered pairs of P log(1 + d^2), for the KL
-    for (let i = 0; i < n; i++) {
-      const xi = y[2 * i];
-      const yi = y[2 * i + 1];
-      let gx = 0;
-      let gy = 0;
-      const end = rowStart[i + 1];
-      if (withKl) {
-        for (let t = rowStart[i]; t < end; t++) {
-          const j = rowJ[t] << 1;
-          const dx = xi - y[j];
-          const dy = yi - y[j + 1];
-          const d2 = dx * dx + dy * dy;
-          crossTerm += 2 * values[t] * Math.log1p(d2);
-          const w = values[t] / (1 + d2);
-          const wx = w * dx;
-          const wy = w * dy;
-          gx += wx;
-          gy += wy;
-          grad[j] -= wx;
-          grad[j + 1] -= wy;
-        }
-      } else {
-        for (let t = rowStart[i]; t < end; t++) {
-          const j = rowJ[t] << 1;
-          const dx = xi - y[j];
-          const dy = yi - y[j + 1];
-          // Same rounding as the KL branch above, so asking for the KL never changes the layout.
-          const d2 = dx * dx + dy * dy;
-          const w = values[t] / (1 + d2);
-          const wx = w * dx;
-          const wy = w * dy;
-          gx += wx;
-          gy += wy;
-          grad[j] -= wx;
-          grad[j + 1] -= wy;
-        }
-      }
-      grad[2 * i] += gx;
-      grad[2 * i + 1] += gy;
+    let crossTerm = attraction(P, y, 0, split, grad, withKl); // sum over ordered pairs of P log(1 + d^2), for the KL
+    const t1 = now();
+    const shared = helper ? helper.finishGradient(rep) : null;
+    const t2 = now();
+    const phase = exaggerating ? this.timings.exaggeration : this.timings.optimisation;
+    let sumQ: number;
+    let part: Float64Array;
+    if (shared) {
+      sumQ = shared.sumQ;
+      part = shared.part;
+      crossTerm += shared.cross;
+      this.work = shared.work;
+      phase.repulsionMs += shared.repulsionMs;
+      phase.secondAttractionMs += shared.attractionMs;
+      phase.waitMs += t2 - t1;
+    } else {
+      sumQ = this.tree ? this.tree.compute(y, rep).sumQ : repulsionExact(y, n, rep).sumQ;
+      this.work = repulsionWork(this.tree, n);
+      const t3 = now();
+      part = this.secondPart;
+      part.fill(0, 2 * split);
+      crossTerm += attraction(P, y, split, n, part, withKl);
+      phase.repulsionMs += t3 - t2;
+      phase.secondAttractionMs += now() - t3;
     }
-    let sumQ = helper ? helper.finishRepulsion(rep) : null;
-    if (sumQ === null) sumQ = this.tree ? this.tree.compute(y, rep).sumQ : repulsionExact(y, n, rep).sumQ;
+    phase.iterations++;
+    phase.attractionMs += t1 - t0;
+    phase.share += (P.rowStart[n] - P.rowStart[split]) / Math.max(1, P.rowStart[n]);
+    addSecondPart(grad, part, split);
     this.lastSumQ = sumQ;
     const invZ = 1 / Math.max(sumQ, 1e-300);
     const lr = this.learningRate;
@@ -309,6 +329,7 @@ export class TsneOptimizer {
       y[c] += nu;
     }
     this.iteration++;
+    phase.stepMs += now() - t0;
     return withKl ? this.pEntropyTerm + crossTerm + Math.log(sumQ) : undefined;
   }
 
@@ -366,7 +387,7 @@ export function tsne(
     }
   }
   const coords = opt.coords();
-  onFrame?.({ iteration: total, iterations: total, coords, kl, done: true });
+  onFrame?.({ iteration: total, iterations: total, coords, kl, done: true, timings: opt.timings });
   return coords;
 }
 
