@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CANDIDATES_STAGE,
   DEFAULT_APPROX,
-  FIRST_TREE_STAGE,
+  INPUT_ORDER_TREES_STAGE,
   FOREST_STAGE,
   fillApproxRows,
   knnApprox,
@@ -12,6 +12,7 @@ import {
   knnApproxShared,
   knnRecall,
   newApproxShared,
+  RENUMBER_STAGE,
   runApproxStage,
   toInputOrder,
   type ApproxKnnHelper,
@@ -84,7 +85,7 @@ describe('approximate kNN', () => {
     const options = { ...DEFAULT_APPROX, trees: 5, leafSize: 60 };
     const shared = newApproxShared(n, 50, k, options.trees);
     fillApproxRows(digits, shared.rows);
-    for (const stage of [FIRST_TREE_STAGE, FOREST_STAGE, CANDIDATES_STAGE]) runApproxStage(shared, stage, k, options, [0, 1], undefined, 4);
+    for (const stage of [INPUT_ORDER_TREES_STAGE, RENUMBER_STAGE, FOREST_STAGE, CANDIDATES_STAGE]) runApproxStage(shared, stage, k, options, [0, 1], undefined, 4);
     const order = shared.storageOrder;
     const dist = (p: number, q: number) => {
       let s = 0;

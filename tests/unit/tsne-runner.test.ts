@@ -83,7 +83,11 @@ describe('t-SNE worker runner', () => {
     expect(idleProjectionWorkers()).toBe(0);
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     expect(idleProjectionWorkers()).toBe(0);
+    // Prewarmed workers (which run a small warm-up layout first) serve the next run, same result.
     prewarmProjectionWorkers();
+    expect(idleProjectionWorkers()).toBe(2);
+    const prewarmed = await runTsne(data, N, 50, { perplexity: 30, iterations: 20, seed: 1 }, () => {}, undefined, { threads: 2 });
+    expect(Array.from(prewarmed)).toEqual(Array.from(again));
     expect(idleProjectionWorkers()).toBe(2);
     await closeProjectionWorkers();
   });

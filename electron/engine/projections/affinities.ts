@@ -159,9 +159,10 @@ export interface JointP {
 }
 
 /**
- * P = (P_cond + P_cond^T) / 2N, as in van der Maaten (2014) and scikit-learn. Linear in N k, no
- * per-row sorting: the reverse neighbour lists come from a counting sort (P_cond's transpose), each
- * row's pairs from a scatter into a scratch row, and the (i, j) order from two stable counting sorts.
+ * P = (P_cond + P_cond^T) / 2N, as in van der Maaten (2014) and scikit-learn. Linear in N k apart
+ * from sorting each row's pairs: the reverse neighbour lists come from a counting sort (P_cond's
+ * transpose), each row's pairs from a scatter into a scratch row, then the row's partners are
+ * sorted (a native sort of ~k integers) and their values read back from the scratch row.
  */
 export function symmetrise(cond: ConditionalP): JointP {
   const { k, indices, values } = cond;
@@ -181,15 +182,17 @@ export function symmetrise(cond: ConditionalP): JointP {
     }
   }
   // Each unordered pair once, from its smaller index i: p(j|i) (+ p(i|j) when mutual), or p(i|j)
-  // alone for a reverse-only neighbour. Pairs come out grouped by i.
+  // alone for a reverse-only neighbour. A pair comes from one entry of P_cond at least, so there are
+  // at most N k of them.
   const scale = 1 / (2 * n);
-  const outI = new Int32Array(n * k);
-  const outJ = new Int32Array(n * k);
-  const outV = new Float64Array(n * k);
+  const rowStart = new Int32Array(n + 1);
+  const cols = new Int32Array(n * k);
+  const vals = new Float64Array(n * k);
   const scratch = new Float64Array(n);
   const mark = new Int32Array(n).fill(-1);
   let m = 0;
   for (let i = 0; i < n; i++) {
+    const first = m;
     const off = i * k;
     for (let t = off; t < off + k; t++) {
       const j = indices[t];
@@ -200,40 +203,19 @@ export function symmetrise(cond: ConditionalP): JointP {
       const r = tRow[u];
       if (mark[r] === i) scratch[r] += tVal[u];
       else if (r > i) {
-        outI[m] = i;
-        outJ[m] = r;
-        outV[m] = tVal[u] * scale;
-        m++;
+        scratch[r] = tVal[u];
+        cols[m++] = r;
       }
     }
     for (let t = off; t < off + k; t++) {
       const j = indices[t];
-      if (j <= i) continue;
-      outI[m] = i;
-      outJ[m] = j;
-      outV[m] = scratch[j] * scale;
-      m++;
+      if (j > i) cols[m++] = j;
     }
+    if (m - first > 1) cols.subarray(first, m).sort();
+    for (let q = first; q < m; q++) vals[q] = scratch[cols[q]] * scale;
+    rowStart[i + 1] = m;
   }
-  // Sorted by (i, j): a stable counting sort by j, then one by i.
-  const byJ = new Int32Array(n + 1);
-  for (let t = 0; t < m; t++) byJ[outJ[t] + 1]++;
-  for (let j = 0; j < n; j++) byJ[j + 1] += byJ[j];
-  const order = new Int32Array(m);
-  for (let t = 0; t < m; t++) order[byJ[outJ[t]]++] = t;
-  const rowStart = new Int32Array(n + 1);
-  for (let t = 0; t < m; t++) rowStart[outI[t] + 1]++;
-  for (let i = 0; i < n; i++) rowStart[i + 1] += rowStart[i];
-  const fill = rowStart.slice(0, n);
   const rowI = new Int32Array(m);
-  const rowJ = new Int32Array(m);
-  const vals = new Float64Array(m);
-  for (let u = 0; u < m; u++) {
-    const t = order[u];
-    const at = fill[outI[t]]++;
-    rowI[at] = outI[t];
-    rowJ[at] = outJ[t];
-    vals[at] = outV[t];
-  }
-  return { n, rowI, rowStart, rowJ, values: vals };
+  for (let i = 0; i < n; i++) rowI.fill(i, rowStart[i], rowStart[i + 1]);
+  return { n, rowI, rowStart, rowJ: cols.slice(0, m), values: vals.slice(0, m) };
 }

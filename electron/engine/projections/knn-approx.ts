@@ -200,22 +200,35 @@ export function buildForest(rows: ApproxRows, options: ApproxKnnOptions, seed: n
   return Array.from({ length: options.trees }, (_, t) => buildRpTree(rows, options.leafSize, treeSeed(seed, t)));
 }
 
+/** Trees built over the rows in input order, before the renumbering (the first two; then the others). */
+export const INPUT_ORDER_TREES = 2;
+
 /**
- * The first tree, over rows in input order, into `into`: then its order is the storage order, the
- * rows are renumbered into it (permuteRows) and the tree itself becomes, renumbered, the identity
- * order with its leaves' ranges. Returns the storage order (a copy: position -> input point).
+ * Builds trees 0 and 1 of `share` (tree t when t % parts === part) over the rows still in input
+ * order, so two threads build one each.
  */
-export function buildFirstTreeAndRenumber(rows: ApproxRows, options: ApproxKnnOptions, seed: number, into: RpTree): Int32Array {
-  const tree = buildRpTree(rows, options.leafSize, treeSeed(seed, 0), into);
-  const storage = tree.order.slice();
+export function buildInputOrderTrees(rows: ApproxRows, options: ApproxKnnOptions, seed: number, forest: RpTree[], share: [number, number]): void {
+  for (let t = share[0]; t < Math.min(INPUT_ORDER_TREES, options.trees); t += share[1]) buildRpTree(rows, options.leafSize, treeSeed(seed, t), forest[t]);
+}
+
+/**
+ * Once trees 0 and 1 are built over the rows in input order: the first tree's order becomes the
+ * storage order, the rows are renumbered into it (permuteRows) and both trees with them (the first
+ * becomes the identity order with its leaves' ranges). Returns the storage order (position -> input point).
+ */
+export function renumberIntoFirstTree(rows: ApproxRows, options: ApproxKnnOptions, forest: RpTree[]): Int32Array {
+  const storage = forest[0].order.slice();
   permuteRows(rows, storage);
-  const { order, leafStart, leafEnd } = tree;
-  // Renumbered, position p holds point p, whose leaf is the one input point storage[p] was in.
-  const start = Int32Array.from(storage, (i) => leafStart[i]);
-  const end = Int32Array.from(storage, (i) => leafEnd[i]);
-  leafStart.set(start);
-  leafEnd.set(end);
-  for (let p = 0; p < order.length; p++) order[p] = p;
+  const positions = storagePositions(storage);
+  for (let t = 0; t < Math.min(INPUT_ORDER_TREES, options.trees); t++) {
+    const { order, leafStart, leafEnd } = forest[t];
+    // Renumbered, the point at position p is storage[p], and the leaf of point q is input point storage[q]'s.
+    for (let p = 0; p < order.length; p++) order[p] = positions[order[p]];
+    const start = Int32Array.from(storage, (i) => leafStart[i]);
+    const end = Int32Array.from(storage, (i) => leafEnd[i]);
+    leafStart.set(start);
+    leafEnd.set(end);
+  }
   return storage;
 }
 
@@ -227,13 +240,12 @@ export function storagePositions(storage: Int32Array): Int32Array {
 }
 
 /**
- * Builds trees 1.. of `share` into the given storage (shared between threads), over rows already in
+ * Builds trees 2.. of `share` into the given storage (shared between threads), over rows already in
  * storage order: each starts from the input order renumbered (`positions`), so it is the tree the
- * input-order rows would give. Trees alternate between the shares from the last one down (the
- * first tree was built by share 0 alone).
+ * input-order rows would give.
  */
 export function buildTreesInto(rows: ApproxRows, options: ApproxKnnOptions, seed: number, forest: RpTree[], share: [number, number], positions: Int32Array): void {
-  for (let t = 1; t < options.trees; t++) {
+  for (let t = INPUT_ORDER_TREES; t < options.trees; t++) {
     if ((options.trees - t) % share[1] === share[0]) buildRpTree(rows, options.leafSize, treeSeed(seed, t), forest[t], positions);
   }
 }
@@ -544,7 +556,8 @@ export function knnApproxInStorageOrder(data: ArrayLike<number>, n: number, dim:
   if (k > n - 1) throw new Error(`kNN: asked for ${k} neighbours of ${n} points`);
   const shared = newApproxShared(n, dim, k, options.trees);
   fillApproxRows(data, shared.rows);
-  runApproxStage(shared, FIRST_TREE_STAGE, k, options, [0, 1], signal, seed);
+  runApproxStage(shared, INPUT_ORDER_TREES_STAGE, k, options, [0, 1], signal, seed);
+  runApproxStage(shared, RENUMBER_STAGE, k, options, [0, 1], signal, seed);
   runApproxStage(shared, FOREST_STAGE, k, options, [0, 1], signal, seed);
   runApproxStage(shared, CANDIDATES_STAGE, k, options, [0, 1], signal, seed);
   for (let r = 0; r < options.rounds; r++) runApproxStage(shared, r, k, options, [0, 1], signal, seed);
@@ -609,8 +622,10 @@ export interface ApproxShared {
 }
 
 // The stages of the search, in this order; then NN-descent rounds 0, 1, ...
-/** The first tree and the renumbering of the rows into its order (share 0 alone). */
-export const FIRST_TREE_STAGE = -3;
+/** Trees 0 and 1 over the rows in input order (one per thread). */
+export const INPUT_ORDER_TREES_STAGE = -4;
+/** The renumbering of the rows into the first tree's order (share 0 alone). */
+export const RENUMBER_STAGE = -3;
 /** The other trees, shared out between the threads. */
 export const FOREST_STAGE = -2;
 /** Each row's candidates from its leaves (graph 0). */
@@ -626,11 +641,15 @@ export interface ApproxKnnHelper {
   finishApproxStage(): boolean;
 }
 
-/** Runs the given share of one stage (FIRST_TREE_STAGE: share 0 only). */
+/** Runs the given share of one stage (RENUMBER_STAGE: share 0 only). */
 export function runApproxStage(shared: ApproxShared, stage: number, k: number, options: ApproxKnnOptions, share: [number, number], signal?: { aborted: boolean }, seed = 1): void {
   const { rows, graphs, forest } = shared;
-  if (stage === FIRST_TREE_STAGE) {
-    if (share[0] === 0) shared.storageOrder.set(buildFirstTreeAndRenumber(rows, options, seed, forest[0]));
+  if (stage === INPUT_ORDER_TREES_STAGE) {
+    buildInputOrderTrees(rows, options, seed, forest, share);
+    return;
+  }
+  if (stage === RENUMBER_STAGE) {
+    if (share[0] === 0) shared.storageOrder.set(renumberIntoFirstTree(rows, options, forest));
     return;
   }
   if (stage === FOREST_STAGE) {
@@ -650,8 +669,8 @@ export function runApproxStage(shared: ApproxShared, stage: number, k: number, o
 
 /**
  * Approximate kNN with the rows split between this thread and a helper, in storage order: the same
- * result as knnApproxInStorageOrder. This thread alone builds the first tree and renumbers the rows;
- * the other stages are shared out.
+ * result as knnApproxInStorageOrder. This thread alone renumbers the rows; the other stages are
+ * shared out.
  */
 export function knnApproxShared(data: ArrayLike<number>, n: number, dim: number, k: number, seed: number, signal: { aborted: boolean } | undefined, helper: ApproxKnnHelper, options: ApproxKnnOptions = DEFAULT_APPROX): KnnResult {
   if (k > n - 1) throw new Error(`kNN: asked for ${k} neighbours of ${n} points`);
@@ -666,7 +685,8 @@ export function knnApproxShared(data: ArrayLike<number>, n: number, dim: number,
     helperAlive = false;
     runApproxStage(shared, s, k, options, [1, 2], signal, seed);
   };
-  runApproxStage(shared, FIRST_TREE_STAGE, k, options, [0, 1], signal, seed);
+  stage(INPUT_ORDER_TREES_STAGE);
+  runApproxStage(shared, RENUMBER_STAGE, k, options, [0, 1], signal, seed);
   stage(FOREST_STAGE);
   stage(CANDIDATES_STAGE);
   for (let r = 0; r < options.rounds; r++) stage(r);

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { CancelledError } from '../../contract/errors.ts';
 import { startWorker, workerEntry, type WorkerEntry } from '../worker-entry.ts';
-import type { TsneReply } from './tsne-protocol.ts';
+import type { TsneReply, WarmupRequest } from './tsne-protocol.ts';
 import type { TsneFrame } from './tsne.ts';
 
 /** The projections' worker entry (LATENT_EXPLORER_TSNE_WORKER overrides where it is). */
@@ -57,11 +57,17 @@ export function releaseProjectionWorker(worker: Worker, reusable: boolean): void
   } else void worker.terminate();
 }
 
-/** Starts idle workers up to `count` (default: the pool's size) so the next layout starts warm. */
+/**
+ * Starts idle workers up to `count` (default: the pool's size) so the next layout starts warm: each
+ * loads the modules, then runs a small t-SNE so that V8 has compiled the hot code (a request that
+ * comes meanwhile waits for it, ~0.1-0.2 s).
+ */
 export function prewarmProjectionWorkers(count = POOL_SIZE): void {
   if (!projectionWorkerAvailable()) return;
   while (idle.length < Math.min(count, POOL_SIZE)) {
     const worker = spawn();
+    const warmup: WarmupRequest = { type: 'warmup' };
+    worker.postMessage(warmup);
     worker.unref();
     idle.push(worker);
   }
