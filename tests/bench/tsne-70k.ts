@@ -11,6 +11,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTsne, type TsneFrame } from '../../electron/engine/projections/tsne-runner.ts';
 import { knnAccuracy } from '../../electron/engine/projections/quality.ts';
+import { DEFAULT_THETA, LARGE_THETA, LARGE_THETA_MIN_POINTS } from '../../electron/engine/projections/tsne.ts';
 import { fashionPca50 } from './_fashion.ts';
 
 const args = process.argv.slice(2);
@@ -62,7 +63,7 @@ function threadCpu(): Map<string, number> {
 }
 
 async function main(): Promise<void> {
-  console.log(`Large t-SNE benchmark: Fashion-MNIST PCA-50, perplexity 30, 1,000 iterations, approximate neighbours, 2 threads${theta === undefined ? '' : `, theta ${theta}`}`);
+  console.log(`Large t-SNE benchmark: Fashion-MNIST PCA-50, perplexity 30, 1,000 iterations, approximate neighbours, 2 threads, theta ${theta ?? `${LARGE_THETA} (the default from ${LARGE_THETA_MIN_POINTS} points; ${DEFAULT_THETA} below)`}`);
   console.log(`load average at start: ${loadavg().map((v) => fmt(v)).join(' ')} (2 cores; other work on the machine slows every figure)`);
   const t0 = performance.now();
   const f = fashionPca50();

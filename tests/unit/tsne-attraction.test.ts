@@ -6,7 +6,7 @@ import { addSecondPart, attraction, attractionSplit, FIRST_HELPER_SHARE, helperS
 import { conditionalAffinities, symmetrise, type JointP } from '../../electron/engine/projections/affinities.ts';
 import { knnAll } from '../../electron/engine/projections/knn.ts';
 import { createHelperBuffers, HelperLink } from '../../electron/engine/projections/tsne-parallel.ts';
-import { neighbourCount, TsneOptimizer } from '../../electron/engine/projections/tsne.ts';
+import { defaultTheta, DEFAULT_THETA, LARGE_THETA, LARGE_THETA_MIN_POINTS, neighbourCount, TsneOptimizer } from '../../electron/engine/projections/tsne.ts';
 import { projectionWorkerEntry } from '../../electron/engine/projections/projection-worker.ts';
 import type { HelperRequest } from '../../electron/engine/projections/tsne-protocol.ts';
 import { startWorker } from '../../electron/engine/worker-entry.ts';
@@ -122,5 +122,15 @@ describe('t-SNE attraction split', () => {
       link.close();
       await worker.terminate();
     }
+  });
+});
+
+describe('t-SNE default theta', () => {
+  it('is 0.5 below LARGE_THETA_MIN_POINTS (the 10,000-point figures) and coarser from there', () => {
+    expect(defaultTheta(10_000)).toBe(DEFAULT_THETA);
+    expect(DEFAULT_THETA).toBe(0.5);
+    expect(defaultTheta(LARGE_THETA_MIN_POINTS - 1)).toBe(DEFAULT_THETA);
+    expect(defaultTheta(LARGE_THETA_MIN_POINTS)).toBe(LARGE_THETA);
+    expect(defaultTheta(70_000)).toBeGreaterThan(DEFAULT_THETA);
   });
 });

@@ -19,7 +19,7 @@ export interface TsneOptions {
   perplexity: number;
   iterations: number;
   seed: number;
-  /** Accuracy of the tree repulsion: two cells interact as wholes when (r_a + r_b) < theta sqrt(1 + distance^2). Default 0.5. */
+  /** Accuracy of the tree repulsion: two cells interact as wholes when (r_a + r_b) < theta sqrt(1 + distance^2). Default defaultTheta(N): 0.5, 0.6 from LARGE_THETA_MIN_POINTS. */
   theta?: number;
   /** Exact O(N^2) repulsion instead of the tree (reference; only for small N). */
   exact?: boolean;
@@ -72,6 +72,18 @@ export interface TsneFrame {
 
 /** At 10,000 digits: 10-NN accuracy as with exact gradients (0.952), final KL within 3% of theirs. */
 export const DEFAULT_THETA = 0.5;
+/**
+ * From this many points the default theta is LARGE_THETA: at 70,000 Fashion-MNIST points theta 0.6
+ * gave the same 10-NN accuracy as 0.5 (0.8408 vs 0.8405, scikit-learn 0.843) for 13% less CPU
+ * (the repulsion's late iterations ~25% cheaper); below it iterations are fast enough already.
+ */
+export const LARGE_THETA_MIN_POINTS = 40_000;
+export const LARGE_THETA = 0.6;
+
+/** The tree repulsion's theta when the options give none. */
+export function defaultTheta(n: number): number {
+  return n >= LARGE_THETA_MIN_POINTS ? LARGE_THETA : DEFAULT_THETA;
+}
 export const DEFAULT_FRAME_INTERVAL_MS = 100;
 /** From this many points 'auto' uses approximate neighbours (same 10-NN accuracy measured, see README). */
 export const APPROX_MIN_POINTS = 5000;
@@ -180,6 +192,7 @@ export class TsneOptimizer {
   readonly timings = { exaggeration: emptyPhaseTimings(), optimisation: emptyPhaseTimings() };
   private readonly tree: DualTreeRepulsion | null;
   private readonly learningRate: number;
+  private readonly theta: number;
   private readonly exaggeration: number;
   private readonly exaggerationIterations: number;
   private pEntropyTerm = 0; // sum over ordered pairs of P log P
@@ -210,7 +223,8 @@ export class TsneOptimizer {
     this.exaggerationIterations = Math.min(options.exaggerationIterations ?? 250, options.iterations);
     const lr = options.learningRate ?? 'auto';
     this.learningRate = lr === 'auto' ? Math.max(n / this.exaggeration / 4, 50) : lr;
-    this.tree = options.exact ? null : new DualTreeRepulsion(n, options.theta ?? DEFAULT_THETA);
+    this.theta = options.theta ?? defaultTheta(n);
+    this.tree = options.exact ? null : new DualTreeRepulsion(n, this.theta);
     if (!initial) this.y.set(initialLayout(this.data, n, dim, options));
   }
 
@@ -282,8 +296,7 @@ export class TsneOptimizer {
     const t0 = now();
     const split = attractionSplit(P, n, helperShare(P.rowStart[n], n, this.work));
     const helper = this.helper?.usable && this.helper.ready(0) ? this.helper : null;
-    const theta = this.options.theta ?? DEFAULT_THETA;
-    if (helper) helper.startGradient(y, theta, this.options.exact ?? false, split, withKl);
+    if (helper) helper.startGradient(y, this.theta, this.options.exact ?? false, split, withKl);
     grad.fill(0);
     let crossTerm = attraction(P, y, 0, split, grad, withKl); // sum over ordered pairs of P log(1 + d^2), for the KL
     const t1 = now();
