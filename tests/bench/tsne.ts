@@ -133,12 +133,12 @@ async function main(): Promise<void> {
   if (bundle) process.env.LATENT_EXPLORER_TSNE_WORKER = bundle;
   const workerKind = bundle ? 'bundled' : 'tsx source';
   await closeProjectionWorkers();
-  const cold = await viaRunner(`cold start (new ${workerKind} workers), 20 its`, all.subarray(0, largest * 50), largest, labels.subarray(0, largest), undefined, { iterations: 20 });
+  const cold = await viaRunner(`cold start (${workerKind}), 20 its`, all.subarray(0, largest * 50), largest, labels.subarray(0, largest), undefined, { iterations: 20 });
   console.log(row(cold));
   await closeProjectionWorkers();
   prewarmProjectionWorkers();
   await new Promise((resolve) => setTimeout(resolve, 2000));
-  const prewarmed = await viaRunner(`first run in prewarmed ${workerKind} workers, 20 its`, all.subarray(0, largest * 50), largest, labels.subarray(0, largest), undefined, { iterations: 20 });
+  const prewarmed = await viaRunner(`prewarmed (${workerKind}), 20 its`, all.subarray(0, largest * 50), largest, labels.subarray(0, largest), undefined, { iterations: 20 });
   console.log(row(prewarmed));
   await closeProjectionWorkers();
   if (sourceEntry === undefined) delete process.env.LATENT_EXPLORER_TSNE_WORKER;

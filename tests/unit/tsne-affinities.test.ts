@@ -3,7 +3,7 @@
 // Fast, so the mutation run (npm run test:mutation -- tsne-input) can rerun it for every change it makes to
 // affinities.ts; tsne-parts.test.ts checks the same on 1,000 digits.
 import { describe, expect, it } from 'vitest';
-import { calibrateRows, conditionalAffinities, conditionalAffinitiesShared, symmetrise, type CalibrationHelper, type ConditionalP } from '../../electron/engine/projections/affinities.ts';
+import { calibrateRows, conditionalAffinities, conditionalAffinitiesShared, symmetrise, symmetriseRows, symmetriseShared, type CalibrationHelper, type ConditionalP, type SymmetriseHelper } from '../../electron/engine/projections/affinities.ts';
 import type { KnnResult } from '../../electron/engine/projections/knn.ts';
 import { mulberry32 } from '../../electron/engine/random.ts';
 
@@ -293,5 +293,38 @@ describe('perplexity calibration split between threads', () => {
     // No shared storage for this size: calibrated here alone.
     const none: CalibrationHelper = { calibrationShared: () => null, startCalibration: () => expect.unreachable(), finishCalibration: () => true };
     expect(Array.from(conditionalAffinitiesShared(knn, 2.5, none).values)).toEqual(Array.from(whole.values));
+  });
+
+  it('symmetrises the same P, bit for bit, when a helper takes the second half of the rows (or fails)', () => {
+    const random = mulberry32(41);
+    const n = 40;
+    const k = 6;
+    // Many rows list the last points (hubs): the second half has far more pairs than N k / 2.
+    const indices = new Int32Array(n * k);
+    for (let i = 0; i < n; i++) {
+      const row = new Set<number>();
+      while (row.size < k) {
+        const j = random() < 0.6 ? n - 1 - Math.floor(random() * 8) : Math.floor(random() * n);
+        if (j !== i) row.add(j);
+      }
+      indices.set([...row], i * k);
+    }
+    const cond: ConditionalP = { k, indices, values: Float64Array.from({ length: n * k }, () => random()), betas: new Float64Array(n), entropies: new Float64Array(n) };
+    const whole = symmetrise(cond);
+    const helper = (fails: boolean): SymmetriseHelper => {
+      let storage = { cols: new Int32Array(0), vals: new Float64Array(0), counts: new Int32Array(0) };
+      let from = 0;
+      return {
+        symmetriseShared: () => (storage = { cols: new Int32Array(n * k), vals: new Float64Array(n * k), counts: new Int32Array(n) }),
+        startSymmetrise: (row) => {
+          from = row;
+        },
+        finishSymmetrise: () => (fails ? null : symmetriseRows(indices, cond.values, k, from, n, storage.cols, storage.vals, storage.counts, true)),
+      };
+    };
+    for (const fails of [false, true]) {
+      const split = symmetriseShared(cond, helper(fails));
+      for (const key of ['rowI', 'rowStart', 'rowJ', 'values'] as const) expect(Array.from(split[key])).toEqual(Array.from(whole[key]));
+    }
   });
 });

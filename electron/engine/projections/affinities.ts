@@ -167,55 +167,126 @@ export interface JointP {
 export function symmetrise(cond: ConditionalP): JointP {
   const { k, indices, values } = cond;
   const n = indices.length / k;
-  // Transpose: for each point j, the rows i that have j as a neighbour (ascending i), with p(j|i).
-  const tStart = new Int32Array(n + 1);
-  for (let t = 0; t < n * k; t++) tStart[indices[t] + 1]++;
-  for (let j = 0; j < n; j++) tStart[j + 1] += tStart[j];
-  const tFill = tStart.slice(0, n);
-  const tRow = new Int32Array(n * k);
-  const tVal = new Float64Array(n * k);
+  const cols = new Int32Array(n * k);
+  const vals = new Float64Array(n * k);
+  const counts = new Int32Array(n);
+  const m = symmetriseRows(indices, values, k, 0, n, cols, vals, counts, false);
+  return assembleP(n, counts, [cols.subarray(0, m), vals.subarray(0, m)], null);
+}
+
+/** Something that symmetrises the last rows on another thread (tsne-parallel.ts). */
+export interface SymmetriseHelper {
+  /**
+   * Shared storage to symmetrise `cond` (whose indices and values the helper must be able to read):
+   * the pairs' partners and values (N k each) and each row's pair count (N). Null if there is none.
+   */
+  symmetriseShared(cond: ConditionalP): { cols: Int32Array; vals: Float64Array; counts: Int32Array } | null;
+  /** Starts the helper on rows from..N-1, written backwards from the end of cols/vals. */
+  startSymmetrise(from: number): void;
+  /** The number of pairs the helper wrote, or null if it failed (the caller then does its rows). */
+  finishSymmetrise(): number | null;
+}
+
+/** symmetrise(cond) with the second half of the rows on a helper thread: the same P, bit for bit. */
+export function symmetriseShared(cond: ConditionalP, helper: SymmetriseHelper): JointP {
+  const { k, indices, values } = cond;
+  const n = indices.length / k;
+  const shared = helper.symmetriseShared(cond);
+  if (!shared) return symmetrise(cond);
+  const { cols, vals, counts } = shared;
+  const half = n >> 1;
+  helper.startSymmetrise(half);
+  const mine = symmetriseRows(indices, values, k, 0, half, cols, vals, counts, false);
+  let theirs = helper.finishSymmetrise();
+  if (theirs === null) theirs = symmetriseRows(indices, values, k, half, n, cols, vals, counts, true);
+  const end = cols.length;
+  return assembleP(n, counts, [cols.subarray(0, mine), vals.subarray(0, mine)], [cols.subarray(end - theirs, end), vals.subarray(end - theirs, end)]);
+}
+
+/** JointP from the rows' pair counts and their pairs, in row order (a second block of later rows optional). */
+function assembleP(n: number, counts: Int32Array, first: [Int32Array, Float64Array], second: [Int32Array, Float64Array] | null): JointP {
+  const m = first[0].length + (second ? second[0].length : 0);
+  const rowStart = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) rowStart[i + 1] = rowStart[i] + counts[i];
+  const rowI = new Int32Array(m);
+  for (let i = 0; i < n; i++) rowI.fill(i, rowStart[i], rowStart[i + 1]);
+  const rowJ = new Int32Array(m);
+  const values = new Float64Array(m);
+  rowJ.set(first[0]);
+  values.set(first[1]);
+  if (second) {
+    rowJ.set(second[0], first[0].length);
+    values.set(second[1], first[0].length);
+  }
+  return { n, rowI, rowStart, rowJ, values };
+}
+
+/**
+ * Rows lo..hi-1 of the symmetrised P: each unordered pair once, from its smaller index i, with
+ * p(j|i) (+ p(i|j) when mutual), or p(i|j) alone for a reverse-only neighbour; a row's partners
+ * ascending. Writes the pairs into cols/vals from the start (or, `backwards`, the rows from the
+ * last down, ending at the arrays' end) and each row's pair count into counts. Returns the number
+ * of pairs. All rows together have at most N k pairs (each comes from an entry of P_cond).
+ */
+export function symmetriseRows(indices: Int32Array, values: Float64Array, k: number, lo: number, hi: number, cols: Int32Array, vals: Float64Array, counts: Int32Array, backwards: boolean): number {
+  const n = indices.length / k;
+  // Transpose for rows lo..hi-1: the rows i that have j as a neighbour (ascending i), with p(j|i).
+  const tStart = new Int32Array(hi - lo + 1);
+  for (let t = 0; t < n * k; t++) {
+    const j = indices[t];
+    if (j >= lo && j < hi) tStart[j - lo + 1]++;
+  }
+  let longest = 0;
+  for (let j = 0; j < hi - lo; j++) {
+    longest = Math.max(longest, tStart[j + 1]);
+    tStart[j + 1] += tStart[j];
+  }
+  const tFill = tStart.slice(0, hi - lo);
+  const tRow = new Int32Array(tStart[hi - lo]);
+  const tVal = new Float64Array(tStart[hi - lo]);
   for (let i = 0; i < n; i++) {
     for (let t = i * k; t < i * k + k; t++) {
-      const at = tFill[indices[t]]++;
+      const j = indices[t];
+      if (j < lo || j >= hi) continue;
+      const at = tFill[j - lo]++;
       tRow[at] = i;
       tVal[at] = values[t];
     }
   }
-  // Each unordered pair once, from its smaller index i: p(j|i) (+ p(i|j) when mutual), or p(i|j)
-  // alone for a reverse-only neighbour. A pair comes from one entry of P_cond at least, so there are
-  // at most N k of them.
   const scale = 1 / (2 * n);
-  const rowStart = new Int32Array(n + 1);
-  const cols = new Int32Array(n * k);
-  const vals = new Float64Array(n * k);
   const scratch = new Float64Array(n);
   const mark = new Int32Array(n).fill(-1);
-  let m = 0;
-  for (let i = 0; i < n; i++) {
-    const first = m;
+  const row = new Int32Array(k + longest);
+  let written = 0;
+  for (let step = 0; step < hi - lo; step++) {
+    const i = backwards ? hi - 1 - step : lo + step;
     const off = i * k;
+    let c = 0;
     for (let t = off; t < off + k; t++) {
       const j = indices[t];
       mark[j] = i;
       scratch[j] = values[t];
     }
-    for (let u = tStart[i]; u < tStart[i + 1]; u++) {
+    for (let u = tStart[i - lo]; u < tStart[i - lo + 1]; u++) {
       const r = tRow[u];
       if (mark[r] === i) scratch[r] += tVal[u];
       else if (r > i) {
         scratch[r] = tVal[u];
-        cols[m++] = r;
+        row[c++] = r;
       }
     }
     for (let t = off; t < off + k; t++) {
       const j = indices[t];
-      if (j > i) cols[m++] = j;
+      if (j > i) row[c++] = j;
     }
-    if (m - first > 1) cols.subarray(first, m).sort();
-    for (let q = first; q < m; q++) vals[q] = scratch[cols[q]] * scale;
-    rowStart[i + 1] = m;
+    if (c > 1) row.subarray(0, c).sort();
+    const at = backwards ? cols.length - written - c : written;
+    for (let q = 0; q < c; q++) {
+      cols[at + q] = row[q];
+      vals[at + q] = scratch[row[q]] * scale;
+    }
+    counts[i] = c;
+    written += c;
   }
-  const rowI = new Int32Array(m);
-  for (let i = 0; i < n; i++) rowI.fill(i, rowStart[i], rowStart[i + 1]);
-  return { n, rowI, rowStart, rowJ: cols.slice(0, m), values: vals.slice(0, m) };
+  return written;
 }

@@ -9,7 +9,7 @@
 // fails is not fatal: the t-SNE thread then does the work itself.
 import { blockedTiles, paddedRows, type BlockedKnnHelper, type BlockedRows, type RowHeaps } from './knn.ts';
 import { approxRowsOver, DEFAULT_APPROX, runApproxStage, type ApproxKnnHelper, type ApproxKnnOptions, type ApproxShared } from './knn-approx.ts';
-import { calibrateRows, type CalibrationHelper, type CalibrationShared } from './affinities.ts';
+import { calibrateRows, symmetriseRows, type CalibrationHelper, type CalibrationShared, type ConditionalP, type SymmetriseHelper } from './affinities.ts';
 import { DualTreeRepulsion, repulsionExact } from './repulsion.ts';
 import { attraction, repulsionWork, type AttractionRows, type RepulsionWork } from './attraction.ts';
 
@@ -32,6 +32,7 @@ const CMD_KNN = 2;
 const CMD_KNN_APPROX = 4;
 // Preparation commands numbered apart from the others (see the calibration section below).
 const CMD_CALIBRATE = 21;
+const CMD_SYMMETRISE = 22;
 /** One iteration's share: the repulsion, then the attraction of P's last rows (attraction.ts). */
 const CMD_GRADIENT = 16;
 
@@ -64,7 +65,7 @@ export interface HelperBuffers {
   graphDist: SharedArrayBuffer; // Float64 x N k: the approximate search's second graph (heapDist/heapIndex hold the first)
   graphIndex: SharedArrayBuffer; // Int32 x N k
   forest: SharedArrayBuffer; // Int32 x (3 N x FOREST_TREES + N): the approximate search's trees (order, leaf start, leaf end), then its storage order
-  calibration: SharedArrayBuffer; // Float64 x (2 N + 3): betas, entropies, then perplexity, k and which graph buffer holds the distances
+  calibration: SharedArrayBuffer; // Float64 x (2 N + PREP_SLOTS): betas, entropies, then the preparation's scalars (PREP_*)
   // The helper's share of the attraction: P's last rows (from HelperLink.shareAttraction), its gradient.
   gradientState: SharedArrayBuffer; // Float64 x 8 (G_*)
   pairRows: SharedArrayBuffer; // Int32 x N + 1: row starts, counted from the first shared row's
@@ -98,7 +99,7 @@ export function createHelperBuffers(n: number, dim: number, k: number): HelperBu
     graphDist: new SharedArrayBuffer(n * k * 8),
     graphIndex: new SharedArrayBuffer(n * k * 4),
     forest: new SharedArrayBuffer((FOREST_TREES * 3 + 1) * n * 4),
-    calibration: new SharedArrayBuffer((2 * n + 3) * 8),
+    calibration: new SharedArrayBuffer((2 * n + PREP_SLOTS) * 8),
     gradientState: new SharedArrayBuffer(8 * 8),
     pairRows: new SharedArrayBuffer((n + 1) * 4),
     pairJ: new SharedArrayBuffer(n * k * 4),
@@ -169,6 +170,8 @@ export function serveHelper(buffers: HelperBuffers): void {
         runApproxStage(approxViews(buffers, k), stage, k, options, [1, 2], undefined, v.scalars[2]);
       } else if (cmd === CMD_CALIBRATE) {
         serveCalibration(buffers);
+      } else if (cmd === CMD_SYMMETRISE) {
+        serveSymmetrise(buffers);
       } else if (cmd === CMD_GRADIENT) {
         const start = performance.now();
         const exact = Atomics.load(ctrl, EXACT) === 1;
@@ -210,7 +213,7 @@ export interface HelperGradient {
 }
 
 /** The t-SNE thread's side of the link. */
-export class HelperLink implements BlockedKnnHelper, ApproxKnnHelper, CalibrationHelper {
+export class HelperLink implements BlockedKnnHelper, ApproxKnnHelper, CalibrationHelper, SymmetriseHelper {
   private readonly v: ReturnType<typeof views>;
   private alive = true;
   /** First row of P the helper holds (shareAttraction), -1 before. */
@@ -307,19 +310,47 @@ export class HelperLink implements BlockedKnnHelper, ApproxKnnHelper, Calibratio
     const source = new Float64Array(inGraph ? b.graphDist : b.heapDist, 0, len);
     if (distances.buffer !== source.buffer) source.set(distances.subarray(0, len));
     const c = new Float64Array(b.calibration);
-    c[2 * n + 2] = inGraph;
+    c[2 * n + PREP_DISTANCES_IN_GRAPH] = inGraph;
     return { distances: source, values: new Float64Array(inGraph ? b.heapDist : b.graphDist, 0, len), betas: c.subarray(0, n), entropies: c.subarray(n, 2 * n) };
   }
 
   startCalibration(k: number, perplexity: number): void {
     const c = new Float64Array(this.buffers.calibration);
-    c[2 * this.buffers.n] = perplexity;
-    c[2 * this.buffers.n + 1] = k;
+    c[2 * this.buffers.n + PREP_PERPLEXITY] = perplexity;
+    c[2 * this.buffers.n + PREP_K] = k;
     this.command(CMD_CALIBRATE);
   }
 
   finishCalibration(): boolean {
     return this.finished();
+  }
+
+  // Symmetrising P (SymmetriseHelper)
+  symmetriseShared(cond: ConditionalP): { cols: Int32Array; vals: Float64Array; counts: Int32Array } | null {
+    const b = this.buffers;
+    const { k, indices, values } = cond;
+    const n = indices.length / k;
+    if (n !== b.n || k > b.k || indices.byteOffset !== 0 || values.byteOffset !== 0) return null;
+    // The helper reads P_cond where the search and the calibration left it; the pairs go into the
+    // other graph buffers, the row counts where the first tree was (no longer needed).
+    const indicesIn = indices.buffer === b.heapIndex ? 0 : indices.buffer === b.graphIndex ? 1 : -1;
+    const valuesIn = values.buffer === b.heapDist ? 0 : values.buffer === b.graphDist ? 1 : -1;
+    if (indicesIn < 0 || valuesIn < 0) return null;
+    const c = new Float64Array(b.calibration);
+    c[2 * n + PREP_K] = k;
+    c[2 * n + PREP_INDICES_IN_GRAPH] = indicesIn;
+    c[2 * n + PREP_VALUES_IN_GRAPH] = valuesIn;
+    return symmetriseViews(b, k, indicesIn, valuesIn);
+  }
+
+  startSymmetrise(from: number): void {
+    new Float64Array(this.buffers.calibration)[2 * this.buffers.n + PREP_FROM_ROW] = from;
+    this.command(CMD_SYMMETRISE);
+  }
+
+  finishSymmetrise(): number | null {
+    if (!this.finished()) return null;
+    return new Float64Array(this.buffers.calibration)[2 * this.buffers.n + PREP_PAIRS];
   }
 
   /** False once the helper failed or timed out (the t-SNE thread then works alone). */
@@ -386,15 +417,46 @@ export class HelperLink implements BlockedKnnHelper, ApproxKnnHelper, Calibratio
   }
 }
 
+// The preparation's scalars, after the betas and entropies in HelperBuffers.calibration.
+const PREP_PERPLEXITY = 0;
+const PREP_K = 1;
+const PREP_DISTANCES_IN_GRAPH = 2;
+const PREP_INDICES_IN_GRAPH = 3;
+const PREP_VALUES_IN_GRAPH = 4;
+const PREP_FROM_ROW = 5;
+const PREP_PAIRS = 6;
+const PREP_SLOTS = 7;
+
 /** The helper's share of the perplexity calibration (rows i % 2 === 1), as the t-SNE thread set it up. */
 function serveCalibration(b: HelperBuffers): void {
   const c = new Float64Array(b.calibration);
   const n = b.n;
-  const perplexity = c[2 * n];
-  const k = c[2 * n + 1];
-  const inGraph = c[2 * n + 2] === 1;
+  const perplexity = c[2 * n + PREP_PERPLEXITY];
+  const k = c[2 * n + PREP_K];
+  const inGraph = c[2 * n + PREP_DISTANCES_IN_GRAPH] === 1;
   const len = n * k;
   const distances = new Float64Array(inGraph ? b.graphDist : b.heapDist, 0, len);
   const values = new Float64Array(inGraph ? b.heapDist : b.graphDist, 0, len);
   calibrateRows(distances, k, n, perplexity, values, c.subarray(0, n), c.subarray(n, 2 * n), [1, 2]);
+}
+
+/** Where symmetrising reads P_cond and writes its pairs and row counts (see HelperLink.symmetriseShared). */
+function symmetriseViews(b: HelperBuffers, k: number, indicesIn: number, valuesIn: number) {
+  const len = b.n * k;
+  return {
+    indices: new Int32Array(indicesIn ? b.graphIndex : b.heapIndex, 0, len),
+    values: new Float64Array(valuesIn ? b.graphDist : b.heapDist, 0, len),
+    cols: new Int32Array(indicesIn ? b.heapIndex : b.graphIndex, 0, len),
+    vals: new Float64Array(valuesIn ? b.heapDist : b.graphDist, 0, len),
+    counts: new Int32Array(b.forest, 0, b.n),
+  };
+}
+
+/** The helper's share of symmetrising P (the last rows, written backwards from the end). */
+function serveSymmetrise(b: HelperBuffers): void {
+  const c = new Float64Array(b.calibration);
+  const n = b.n;
+  const k = c[2 * n + PREP_K];
+  const v = symmetriseViews(b, k, c[2 * n + PREP_INDICES_IN_GRAPH], c[2 * n + PREP_VALUES_IN_GRAPH]);
+  c[2 * n + PREP_PAIRS] = symmetriseRows(v.indices, v.values, k, c[2 * n + PREP_FROM_ROW], n, v.cols, v.vals, v.counts, true);
 }

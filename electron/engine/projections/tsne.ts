@@ -7,7 +7,7 @@
 // worker_thread (tsne-runner.ts) or in a Web Worker.
 import { mulberry32 } from '../random.ts';
 import { CancelledError } from '../../contract/errors.ts';
-import { conditionalAffinities, conditionalAffinitiesShared, symmetrise, type JointP } from './affinities.ts';
+import { conditionalAffinities, conditionalAffinitiesShared, symmetrise, symmetriseShared, type JointP } from './affinities.ts';
 import { knnAll } from './knn.ts';
 import { DEFAULT_APPROX, knnApproxInStorageOrder, knnApproxShared } from './knn-approx.ts';
 import { pca } from './pca.ts';
@@ -244,7 +244,7 @@ export class TsneOptimizer {
         : knnApproxInStorageOrder(this.data, n, this.dim, k, seed, signal, DEFAULT_APPROX);
     if (signal?.aborted) throw new CancelledError('t-SNE cancelled');
     const cond = helper?.usable ? conditionalAffinitiesShared(knn, perplexity, helper) : conditionalAffinities(knn, perplexity);
-    const P = symmetrise(cond);
+    const P = helper?.usable ? symmetriseShared(cond, helper) : symmetrise(cond);
     let h = 0;
     for (let t = 0; t < P.values.length; t++) {
       const p = P.values[t];
