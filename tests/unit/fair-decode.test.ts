@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startTraining, type TrainSettings } from '../../electron/engine/training/job.ts';
 import { loadRun } from '../../electron/engine/training/run-file.ts';
+import { encodeImages } from '../../electron/engine/exports/source.ts';
 import { checkPrivateValue, parsePrivateValue, privateAttributeOf } from '../../electron/engine/explorer/private-value.ts';
 import { useWasm } from './helpers/tf.ts';
 import { mnistSlice } from './helpers/sample.ts';
@@ -183,6 +184,22 @@ describe('the engine: decode requests carry s', () => {
   });
 });
 
+describe('exports encode the dataset\'s images as the explorer does', () => {
+  it('with each image\'s own s: the codes of export anchors and tables are the explorer\'s latent means', async () => {
+    const l = await h.request('explorer.latents', { runDir: fairDir() });
+    const positions = Array.from(l.indices as Int32Array).flatMap((i, p) => (i < 2000 ? [p] : [])).slice(0, 20);
+    const loaded = await loadRun(fairDir());
+    const means = await encodeImages(loaded, ds.images, positions.map((p) => l.indices[p]));
+    positions.forEach((p, k) => {
+      for (let j = 0; j < 3; j++) expect(means[k * 3 + j]).toBeCloseTo(l.means[p * 3 + j], 4);
+    });
+    // encoded as of unknown s, the codes would differ
+    const unknown = loaded.encode(ds.images.pixels.subarray(l.indices[positions[0]] * 784, (l.indices[positions[0]] + 1) * 784), 1).means;
+    expect(Math.max(...Array.from(unknown, (v, j) => Math.abs(v - l.means[positions[0] * 3 + j])))).toBeGreaterThan(1e-3);
+    loaded.dispose();
+  });
+});
+
 describe('latent-explorer gif --private-value', () => {
   const CLI = resolve('bin/latent-explorer.mjs');
   const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, LATENT_EXPLORER_BACKEND: 'wasm', LATENT_EXPLORER_DATA: root } });
@@ -204,5 +221,10 @@ describe('latent-explorer gif --private-value', () => {
     expect(vae.stderr.trim().split('\n')).toHaveLength(1);
     expect(vae.stderr).toContain(`--private-value applies to fair VAE runs only (${vaeDir()} is vae)`);
     expect(existsSync(join(root, 'vae.gif'))).toBe(false);
+    // the manifold PNG too, by the value's name
+    const grid = cli('grid', fairDir(), '--dims', '1,2', '--n', '3', '--private-value', '4', '--out', join(root, 'four.png'));
+    expect(grid.stderr).toBe('');
+    expect(grid.status).toBe(0);
+    expect(existsSync(join(root, 'four.png'))).toBe(true);
   }, 120_000);
 });

@@ -8,6 +8,7 @@ import { choiceOption, EXIT_CANCELLED, intOption, numberOption, onePositional, O
 import { UsageError } from '../errors.ts';
 import { createOutput } from '../output.ts';
 import { dropUndefined, openRun, outputPath, parseDimension, parseImageIndex, runExport } from './_exports.ts';
+import { parsePrivateValue } from '../../engine/explorer/private-value.ts';
 
 const MANIFOLD = EXPORT_DEFAULTS['manifold-png'];
 const RECONSTRUCTIONS = EXPORT_DEFAULTS['reconstructions-png'];
@@ -19,6 +20,8 @@ const USAGE = `Usage: latent-explorer grid <run> --dims I,J [options] --out FILE
   --range R          the grid spans -R..+R in both dimensions (default ${MANIFOLD.range}, as in the Manifold view)
   --scale S          pixel scale, nearest-neighbour (default ${MANIFOLD.scale})
   --anchor INDEX     other dimensions from this image's posterior mean (0-based image index) instead of 0
+  --private-value V  fair VAE runs: decode the manifold with s = V (a value's name or 0-based index of the private
+                     attribute) instead of averaging over s with its training frequencies
   --style-of IMAGE   instead (semi-supervised runs): the image file's style (z^X) rendered in every class, after the image itself
   --reconstructions  instead: test images above their reconstructions (--count N, default ${RECONSTRUCTIONS.count}; --columns C, default ${RECONSTRUCTIONS.columns}; --split test|train)
   --force            replace FILE.png if it exists
@@ -38,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
       count: { type: 'string' },
       columns: { type: 'string' },
       split: { type: 'string' },
+      'private-value': { type: 'string' },
       ...OUT_FLAGS,
     },
     USAGE,
@@ -55,6 +59,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!recon && (values.count !== undefined || values.columns !== undefined || values.split !== undefined))
     throw new UsageError('--count, --columns and --split go with --reconstructions');
   if (!recon && styleOf === undefined && values.dims === undefined) throw new UsageError('grid needs --dims I,J (e.g. --dims 1,2)');
+  if (values['private-value'] !== undefined && (recon || styleOf !== undefined))
+    throw new UsageError('--private-value goes with --dims (the manifold); reconstructions use each image\'s own s');
   const split = choiceOption(values, 'split', ['test', 'train']);
   const force = values.force;
   const out = outputPath(values.out, '.png', force, 'grid', runArg);
@@ -82,7 +88,9 @@ export async function run(argv: string[]): Promise<number> {
     const dims = parts.map((p) => parseDimension(p, run, '--dims')) as [number, number];
     if (dims[0] === dims[1]) throw new UsageError(`--dims ${values.dims}: the two dimensions must differ`);
     const anchor = values.anchor === undefined ? null : parseImageIndex(values.anchor, run, '--anchor');
-    const options: Partial<ManifoldPngOptions> = { dims, n, range, scale, anchor };
+    // a fair VAE's decoder given one value of s (other models: one line saying it does not apply)
+    const privateValue = values['private-value'] === undefined ? undefined : parsePrivateValue(values['private-value'], run, source.runDir);
+    const options: Partial<ManifoldPngOptions> = { dims, n, range, scale, anchor, privateValue };
     spec = { kind: 'manifold-png', options: dropUndefined(options) };
   }
   const done = await runExport(source, spec, out, force, output);

@@ -3,7 +3,7 @@
 // name s: the explorer's decode requests, the exports, the CLI's --private-value.
 import { UserError } from '../../contract/errors.ts';
 import type { PrivateAttribute } from '../../contract/explorer.ts';
-import type { Dataset } from '../datasets/types.ts';
+import type { Dataset, ImageSet } from '../datasets/types.ts';
 import type { RunFile } from '../training/run-file.ts';
 import { privateValues } from '../training/settings.ts';
 
@@ -54,6 +54,20 @@ export function parsePrivateValue(text: string, run: RunFile, runDir: string, at
   if (byName >= 0) return byName;
   if (/^\d+$/.test(t) && Number(t) < attribute.values.length) return Number(t);
   throw new UserError(`--private-value '${t}': not a value of the private attribute '${attribute.name}' of ${runDir} (its values: ${listValues(attribute)}; give a name or an index).`);
+}
+
+/**
+ * A fair VAE's s for every image of its dataset, as training saw it: its images are encoded (and reconstructed)
+ * with their own s. Null for other models, or when the attribute's column is gone (the images then count as of
+ * unknown s).
+ */
+export function privateOfImages(run: RunFile, images: ImageSet): Int32Array | null {
+  if (run.model.objective !== 'fair-vae') return null;
+  try {
+    return privateValues({ ref: run.dataset.ref, images }, run.settings.private ?? 'label').values;
+  } catch {
+    return null;
+  }
 }
 
 /** s for every one of `count` codes, or undefined for the mixture. */

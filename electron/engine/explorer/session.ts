@@ -15,8 +15,7 @@ import { mulberry32 } from '../random.ts';
 import { resolveDir } from '../../../models/io.ts';
 import { inferenceBinarize } from '../../../models/pixels.ts';
 import { checkpointDir } from '../training/checkpoint.ts';
-import { privateValues } from '../training/settings.ts';
-import { checkPrivateValue, privateAttributeOf, privateRows } from './private-value.ts';
+import { checkPrivateValue, privateAttributeOf, privateOfImages, privateRows } from './private-value.ts';
 import { runLockHolder } from '../training/run-lock.ts';
 import type { RunFile } from '../training/run-file.ts';
 import { LoadedRun, loadNetworks, loadRun, readRunFile, runJsonPath, setDimensionNames } from '../training/run-file.ts';
@@ -307,12 +306,8 @@ export class RunSession {
   privateOf(ds: Dataset): Int32Array | null {
     if (this.run.model.objective !== 'fair-vae') return null;
     if (this.privateCache?.ds === ds) return this.privateCache.values;
-    let values: Int32Array | null;
-    try {
-      values = privateValues(ds, this.run.settings.private ?? 'label').values;
-    } catch {
-      values = null; // the column went missing from the folder: images are encoded as of unknown s
-    }
+    // null when the column went missing from the folder: images are then encoded as of unknown s
+    const values = privateOfImages(this.run, ds.images);
     this.privateCache = { ds, values };
     return values;
   }

@@ -13,6 +13,7 @@ import { classMeanCodes, manifoldCodes } from '../explorer/grids.ts';
 import { frameOrder, traversalFrames } from './sweeps.ts';
 import { sweepValues } from '../explorer/grids.ts';
 import { asModelSees, imageForRun, transferImages } from '../explorer/style-tools.ts';
+import { privateOfImages } from '../explorer/private-value.ts';
 
 export interface GridPlan {
   layout: GridLayout;
@@ -265,7 +266,9 @@ export async function reconstructionsPlan(source: ExportSource, o: Reconstructio
       const inputs = new Uint8Array(chosen.length * per);
       chosen.forEach((i, k) => inputs.set(images.pixels.subarray(i * per, (i + 1) * per), k * per));
       throwIfCancelled(hooks2.signal);
-      const recons = source.loaded.reconstruct(inputs, chosen.length);
+      // a fair VAE's with each image's own s, as in the Reconstructions view
+      const priv = privateOfImages(source.run, images);
+      const recons = source.loaded.reconstruct(inputs, chosen.length, priv ? Int32Array.from(chosen, (i) => priv[i]) : undefined);
       const tiles = new Uint8Array(order.length * per);
       order.forEach(({ image, recon }, t) => tiles.set((recon ? recons : inputs).subarray(image * per, (image + 1) * per), t * per));
       return [tiles];

@@ -4,6 +4,7 @@ import { openDataset } from '../datasets/open.ts';
 import type { LoadedRun, RunFile } from '../training/run-file.ts';
 import { loadRun } from '../training/run-file.ts';
 import { CancelledError, UserError } from '../../contract/errors.ts';
+import { privateOfImages } from '../explorer/private-value.ts';
 
 export interface ExportHooks {
   signal?: AbortSignal;
@@ -55,8 +56,9 @@ export function sourceFor(loaded: LoadedRun, images: ImageSet | DatasetOpener = 
 }
 
 /**
- * Posterior means of these images, row-major [count, latent], in chunks. Between chunks the engine
- * answers other requests (a Cancel among them), so a long export neither blocks the app nor ignores Stop.
+ * Posterior means of these images, row-major [count, latent], in chunks (a fair VAE's with each image's own
+ * s, as the explorer lists them). Between chunks the engine answers other requests (a Cancel among them), so a
+ * long export neither blocks the app nor ignores Stop.
  */
 export async function encodeImages(
   loaded: LoadedRun,
@@ -70,10 +72,12 @@ export async function encodeImages(
   const latent = loaded.latent;
   const means = new Float32Array(count * latent);
   const chunk = 500;
+  const priv = privateOfImages(loaded.run, images);
   for (let start = 0; start < count; start += chunk) {
     await turn();
     if (hooks.signal?.aborted) throw new CancelledError();
     const n = Math.min(chunk, count - start);
+    const own = priv ? Int32Array.from({ length: n }, (_, k) => priv[indices ? indices[start + k] : start + k]) : undefined;
     let pixels: Uint8Array;
     if (indices) {
       pixels = new Uint8Array(n * per);
@@ -82,7 +86,7 @@ export async function encodeImages(
         pixels.set(images.pixels.subarray(i * per, (i + 1) * per), k * per);
       }
     } else pixels = images.pixels.subarray(start * per, (start + n) * per);
-    means.set(loaded.encode(pixels, n).means, start * latent);
+    means.set(loaded.encode(pixels, n, n, own).means, start * latent);
     hooks.onProgress?.(progress[0] + ((progress[1] - progress[0]) * (start + n)) / count, `Encoding images (${start + n} of ${count})`);
   }
   return means;

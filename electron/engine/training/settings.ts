@@ -82,7 +82,7 @@ export const FAIR_DEFAULTS = { penalty: 'mmd', weight: { mmd: 100, adversary: 10
  * than iVAE-style quantile bins: the probe is a linear read-out, which cannot pick a middle bin out of the rest,
  * so bins would understate how much a code reveals. The training frequencies p(s) too.
  */
-export function privateValues(ds: Dataset, name: string): { values: Int32Array; count: number; prior: number[]; names: string[] } {
+export function privateValues(ds: Pick<Dataset, 'ref' | 'images'>, name: string): { values: Int32Array; count: number; prior: number[]; names: string[] } {
   const n = ds.images.count;
   const columns = ['label', ...(ds.images.factors ?? []).map((f) => f.name)];
   const withPrior = (values: Int32Array, count: number, names: string[]) => {
