@@ -14,13 +14,26 @@ export interface IcaData {
   n: number;
 }
 
-export function icaData(opts: { n: number; sources: number; segments: number; seed: number }): IcaData {
+export interface IcaDataOptions {
+  n: number;
+  sources: number;
+  segments: number;
+  seed: number;
+  /** segment means are drawn from U(−meanRange, meanRange); 0: centered sources (absent: 2) */
+  meanRange?: number;
+  /** segment standard deviations are drawn from U(lo, hi) (absent: [0.2, 2]) */
+  sdRange?: [number, number];
+}
+
+export function icaData(opts: IcaDataOptions): IcaData {
   const { n, sources: p, segments, seed } = opts;
+  const meanRange = opts.meanRange ?? 2;
+  const [sdLo, sdHi] = opts.sdRange ?? [0.2, 2];
   const D = 16;
   const rand = mulberry32(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-  const means = Array.from({ length: segments * p }, () => -2 + 4 * rand());
-  const sds = Array.from({ length: segments * p }, () => 0.2 + 1.8 * rand());
+  const means = Array.from({ length: segments * p }, () => meanRange * (2 * rand() - 1));
+  const sds = Array.from({ length: segments * p }, () => sdLo + (sdHi - sdLo) * rand());
   const layer = (rows: number, cols: number) => Array.from({ length: rows * cols }, () => gauss() / Math.sqrt(cols));
   const w1 = layer(D, p);
   const w2 = layer(D, D);

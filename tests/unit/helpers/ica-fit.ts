@@ -6,6 +6,12 @@
 // property of the ELBO's best fit, so each fit makes `restarts` starts and keeps the one with the best −ELBO on
 // the training points: a choice that looks only at the objective, never at the true sources. The plain VAE
 // gets the same restarts and the same choice.
+//
+// Decoder noise: these data are noise-free, so a learned pixel variance sinks to its floor (sd 0.01) within a
+// few thousand steps; the reconstruction term then outweighs the KL to p(z|u) ten-thousandfold and the fit
+// freezes wherever it is (seed 3: MCC 0.77 from step 2,000 to 9,000). A fixed sd (`gaussianStd`, as the authors'
+// code fixes the decoder variance at 0.01) keeps the prior's pull on the codes. `finalLrShare` decays Adam's
+// rate by a cosine so that the last steps settle instead of wandering.
 import * as tf from '@tensorflow/tfjs';
 import { defaultModelConfig } from '../../../models/config.ts';
 import { VaeModel } from '../../../models/vae.ts';
@@ -20,6 +26,14 @@ export interface IcaFitOptions {
   restarts: number;
   segments: number;
   sources: number;
+  /** learning rate at the last step as a share of `learningRate`, reached by a cosine decay (absent: 1, constant) */
+  finalLrShare?: number;
+  /** decoder pixel standard deviation: 'learned' (absent) or fixed */
+  gaussianStd?: 'learned' | number;
+  /** fixed decoder sd at the last step: the sd moves geometrically from `gaussianStd` to it (absent: constant) */
+  gaussianStdEnd?: number;
+  /** probes: print every `trace` steps the MCC and the training −ELBO so far */
+  trace?: number;
 }
 
 export interface IcaFit {
@@ -31,6 +45,24 @@ export interface IcaFit {
   starts: { negElbo: number; mcc: number }[];
 }
 
+/** TF.js's Adam reads its (TypeScript-protected) learning rate at every step. */
+function setLearningRate(optimizer: tf.AdamOptimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
+
+/** The fixed (untrained) pixel sd of a Gaussian decoder, set between steps. */
+function setPixelSd(model: VaeModel, sd: number): void {
+  tf.tidy(() => model.pixelLogVar!.assign(tf.scalar(2 * Math.log(sd))));
+}
+
+function describe(model: VaeModel, xt: tf.Tensor4D, data: IcaData, o: IcaFitOptions, objective: 'ivae' | 'vae', seed: number): string {
+  const { negElbo } = model.evaluate(xt, seed, objective === 'ivae' ? data.u : undefined);
+  const { mean, logVar } = model.encode(xt);
+  const mcc = meanCorrelationCoefficient(data.sources, o.sources, mean.dataSync(), o.sources, data.n).mcc;
+  tf.dispose([mean, logVar]);
+  return `−ELBO ${(negElbo.reduce((a, v) => a + v, 0) / data.n).toFixed(2)} MCC ${mcc.toFixed(3)} pixel sd ${Math.exp(model.pixelLogVarValue()! / 2).toFixed(4)}`;
+}
+
 export function fitIca(objective: 'ivae' | 'vae', data: IcaData, o: IcaFitOptions): IcaFit {
   if (data.n % o.batch !== 0) throw new Error(`fitIca: ${data.n} points do not split into batches of ${o.batch}`);
   const xt = tf.tensor4d(data.x, [data.n, 4, 4, 1]);
@@ -39,9 +71,14 @@ export function fitIca(objective: 'ivae' | 'vae', data: IcaData, o: IcaFitOption
     // the first start is seeded as a single fit is (the unit test's case), later ones apart from it
     const seed = r === 0 ? o.seed : o.seed * 100 + r;
     const model = VaeModel.create(
-      defaultModelConfig({ objective, imageSize: 4, channels: 1, latent: o.sources, hidden: [64, 32], likelihood: 'gaussian', auxValues: o.segments, seed, learningRate: o.learningRate }),
+      defaultModelConfig({ objective, imageSize: 4, channels: 1, latent: o.sources, hidden: [64, 32], likelihood: 'gaussian', gaussianStd: o.gaussianStd ?? 'learned', auxValues: o.segments, seed, learningRate: o.learningRate }),
     );
+    const share = o.finalLrShare ?? 1;
     for (let step = 0; step < o.steps; step++) {
+      if (share !== 1) setLearningRate(model.optimizer, o.learningRate * (share + ((1 - share) * (1 + Math.cos((Math.PI * step) / o.steps))) / 2));
+      if (typeof o.gaussianStd === 'number' && o.gaussianStdEnd !== undefined)
+        setPixelSd(model, o.gaussianStd * (o.gaussianStdEnd / o.gaussianStd) ** (step / o.steps));
+      if (o.trace && step > 0 && step % o.trace === 0) console.log(`  ${objective} start ${r} step ${step}: ${describe(model, xt, data, o, objective, seed)}`);
       const start = (step * o.batch) % data.n;
       const x = xt.slice([start, 0, 0, 0], [o.batch, -1, -1, -1]);
       model.trainStep(x, objective === 'ivae' ? data.u.slice(start, start + o.batch) : undefined, r === 0 ? step : seed * 100_000 + step);
