@@ -11,6 +11,7 @@ import {
   knnApproxInStorageOrder,
   knnApproxShared,
   knnRecall,
+  LARGE_APPROX,
   newApproxShared,
   RENUMBER_STAGE,
   runApproxStage,
@@ -133,12 +134,15 @@ describe('approximate kNN', () => {
         },
       };
     };
-    const alone = knnApproxInStorageOrder(digits, N, 50, 30, 5);
-    for (const failAt of [null, 0, 1, 2]) {
-      const split = knnApproxShared(digits, N, 50, 30, 5, undefined, helper(failAt));
-      expect(Array.from(split.storageOrder!)).toEqual(Array.from(alone.storageOrder!));
-      expect(Array.from(split.indices)).toEqual(Array.from(alone.indices));
-      expect(Array.from(split.distances)).toEqual(Array.from(alone.distances));
+    // The defaults, and the fewer trees of large N.
+    for (const options of [DEFAULT_APPROX, LARGE_APPROX]) {
+      const alone = knnApproxInStorageOrder(digits, N, 50, 30, 5, undefined, options);
+      for (const failAt of [null, 0, 1, 2]) {
+        const split = knnApproxShared(digits, N, 50, 30, 5, undefined, helper(failAt), options);
+        expect(Array.from(split.storageOrder!)).toEqual(Array.from(alone.storageOrder!));
+        expect(Array.from(split.indices)).toEqual(Array.from(alone.indices));
+        expect(Array.from(split.distances)).toEqual(Array.from(alone.distances));
+      }
     }
   });
 });

@@ -9,7 +9,7 @@ import { mulberry32 } from '../random.ts';
 import { CancelledError } from '../../contract/errors.ts';
 import { conditionalAffinities, conditionalAffinitiesShared, symmetrise, symmetriseShared, type JointP } from './affinities.ts';
 import { knnAll } from './knn.ts';
-import { DEFAULT_APPROX, knnApproxInStorageOrder, knnApproxShared } from './knn-approx.ts';
+import { approxOptionsFor, knnApproxInStorageOrder, knnApproxShared } from './knn-approx.ts';
 import { pca } from './pca.ts';
 import { DualTreeRepulsion, repulsionExact } from './repulsion.ts';
 import { addSecondPart, attraction, attractionSplit, helperShare, MAX_HELPER_SHARE, repulsionWork, type RepulsionWork } from './attraction.ts';
@@ -240,8 +240,8 @@ export class TsneOptimizer {
     const knn = !usesApproximateNeighbours(n, this.options)
       ? knnAll(this.data, n, this.dim, k, seed, signal, 'auto', helper)
       : helper
-        ? knnApproxShared(this.data, n, this.dim, k, seed, signal, helper, DEFAULT_APPROX)
-        : knnApproxInStorageOrder(this.data, n, this.dim, k, seed, signal, DEFAULT_APPROX);
+        ? knnApproxShared(this.data, n, this.dim, k, seed, signal, helper, approxOptionsFor(n))
+        : knnApproxInStorageOrder(this.data, n, this.dim, k, seed, signal, approxOptionsFor(n));
     if (signal?.aborted) throw new CancelledError('t-SNE cancelled');
     const cond = helper?.usable ? conditionalAffinitiesShared(knn, perplexity, helper) : conditionalAffinities(knn, perplexity);
     const P = helper?.usable ? symmetriseShared(cond, helper) : symmetrise(cond);
