@@ -364,14 +364,18 @@ export class HelperLink implements BlockedKnnHelper, ApproxKnnHelper, Calibratio
     const n = this.buffers.n;
     const base = P.rowStart[from];
     const { rowStart, rowJ, values } = this.v.pairs;
-    if (P.rowStart[n] - base > rowJ.length) throw new Error('helper buffers sized for fewer pairs');
+    // Cannot happen (the symmetric P has at most N k pairs), but would only cost the helper.
+    if (P.rowStart[n] - base > rowJ.length) {
+      this.alive = false;
+      return;
+    }
     for (let i = from; i <= n; i++) rowStart[i] = P.rowStart[i] - base;
     rowJ.set(P.rowJ.subarray(base, P.rowStart[n]));
     values.set(P.values.subarray(base, P.rowStart[n]));
     this.sharedFrom = from;
   }
 
-  /** Starts the repulsion and the attraction of rows [from, N) (from >= the shared rows' first). */
+  /** Starts the repulsion and the attraction of rows [from, N) (from >= the first row shareAttraction copied). */
   startGradient(y: Float64Array, theta: number, exact: boolean, from: number, withKl: boolean): void {
     if (this.sharedFrom < 0 || from < this.sharedFrom) throw new Error('helper holds fewer rows of P');
     const g = this.v.gradientState;
