@@ -2,10 +2,11 @@
 // cancellation at any moment, and errors.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runTsne, tsneWorkerEntry } from '../../electron/engine/projections/tsne-runner.ts';
-import { closeProjectionWorkers, idleProjectionWorkers, prewarmProjectionWorkers } from '../../electron/engine/projections/projection-worker.ts';
-import { FIRST_FRAME_ITERATIONS, tsne, type TsneFrame } from '../../electron/engine/projections/tsne.ts';
+import { acquireProjectionWorker, closeProjectionWorkers, idleProjectionWorkers, prewarmProjectionWorkers, releaseProjectionWorker } from '../../electron/engine/projections/projection-worker.ts';
+import { createHelperBuffers } from '../../electron/engine/projections/tsne-parallel.ts';
+import { FIRST_FRAME_ITERATIONS, neighbourCount, tsne, type TsneFrame } from '../../electron/engine/projections/tsne.ts';
 import { pca } from '../../electron/engine/projections/pca.ts';
-import { newInitialLayoutSlot, putInitialLayout, takeInitialLayout } from '../../electron/engine/projections/tsne-protocol.ts';
+import { newInitialLayoutSlot, putInitialLayout, serveWarmup, takeInitialLayout, WARMUP } from '../../electron/engine/projections/tsne-protocol.ts';
 import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
 
 let data: Float32Array; // PCA-50 of the first 2,500 sample digits
@@ -89,6 +90,22 @@ describe('t-SNE worker runner', () => {
     const prewarmed = await runTsne(data, N, 50, { perplexity: 30, iterations: 20, seed: 1 }, () => {}, undefined, { threads: 2 });
     expect(Array.from(prewarmed)).toEqual(Array.from(again));
     expect(idleProjectionWorkers()).toBe(2);
+    await closeProjectionWorkers();
+  });
+
+  it('warms a new pair up as a t-SNE thread and its helper, and the helper is free for a layout afterwards', async () => {
+    await closeProjectionWorkers();
+    const worker = acquireProjectionWorker();
+    const buffers = createHelperBuffers(WARMUP.n, WARMUP.dim, neighbourCount(WARMUP.n, WARMUP.perplexity));
+    worker.postMessage({ type: 'helper', buffers });
+    const control = new Int32Array(buffers.control);
+    Atomics.wait(control, 3, 0, 30_000); // READY: the helper worker has started (it may be slow to, under load)
+    serveWarmup({ type: 'warmup', helper: buffers });
+    expect(Atomics.load(control, 2)).toBeGreaterThan(0); // DONE: the helper served the warm-up's commands
+    // It left its helper loop: as the pool's only worker it runs the next layout (a stuck one would hang here).
+    releaseProjectionWorker(worker, true);
+    const coords = await runTsne(data, N, 50, { perplexity: 30, iterations: 20, seed: 1 }, () => {}, undefined, { threads: 1 });
+    expect(Array.from(coords)).toEqual(Array.from(tsne(data, N, 50, { perplexity: 30, iterations: 20, seed: 1 })));
     await closeProjectionWorkers();
   });
 

@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { CancelledError } from '../../contract/errors.ts';
 import { startWorker, workerEntry, type WorkerEntry } from '../worker-entry.ts';
-import type { TsneReply, WarmupRequest } from './tsne-protocol.ts';
-import type { TsneFrame } from './tsne.ts';
+import { WARMUP, type HelperRequest, type TsneReply, type WarmupRequest } from './tsne-protocol.ts';
+import { createHelperBuffers } from './tsne-parallel.ts';
+import { neighbourCount, type TsneFrame } from './tsne.ts';
 
 /** The projections' worker entry (LATENT_EXPLORER_TSNE_WORKER overrides where it is). */
 export function projectionWorkerEntry(): WorkerEntry {
@@ -64,13 +65,22 @@ export function releaseProjectionWorker(worker: Worker, reusable: boolean): void
  */
 export function prewarmProjectionWorkers(count = POOL_SIZE): void {
   if (!projectionWorkerAvailable()) return;
+  const fresh: Worker[] = [];
   while (idle.length < Math.min(count, POOL_SIZE)) {
     const worker = spawn();
-    const warmup: WarmupRequest = { type: 'warmup' };
-    worker.postMessage(warmup);
     worker.unref();
     idle.push(worker);
+    fresh.push(worker);
   }
+  // Two new workers warm up as a t-SNE thread and its helper (the pair a layout of 2,000+ points uses).
+  for (let i = 0; i + 1 < fresh.length; i += 2) {
+    const buffers = createHelperBuffers(WARMUP.n, WARMUP.dim, neighbourCount(WARMUP.n, WARMUP.perplexity));
+    const helper: HelperRequest = { type: 'helper', buffers };
+    const warmup: WarmupRequest = { type: 'warmup', helper: buffers };
+    fresh[i + 1].postMessage(helper);
+    fresh[i].postMessage(warmup);
+  }
+  if (fresh.length % 2 === 1) fresh[fresh.length - 1].postMessage({ type: 'warmup' } satisfies WarmupRequest);
 }
 
 /** Ends the idle workers (tests, shutdown). */

@@ -14,7 +14,7 @@ port.on('message', (request: TsneRequest | HelperRequest | UmapRequest | WarmupR
   else if (request.type === 'warmup') {
     // Only speed is at stake: a failed warm-up leaves the worker as it was.
     try {
-      serveWarmup();
+      serveWarmup(request);
     } catch {
       /* ignored */
     }
