@@ -11,7 +11,10 @@
 //  4. Sum over the leading axes (the bias gradients of conv layers, [N,H,W,C] -> [C]) transposes the
 //     whole tensor first; a product with a row of ones does it in one XNNPACK matmul.
 // Both are composed from the backend's own kernels, so tensors never leave wasm memory.
+// Where the native kernels are built (models/native/), they replace fixes 1 and 2 and the products and
+// convolutions themselves; 3 and 4 then run on them.
 import * as tf from '@tensorflow/tfjs';
+import { installNativeKernels } from './native/kernels.ts';
 
 type Info = tf.TensorInfo;
 type KernelArgs = { inputs: Record<string, Info>; backend: { disposeData(id: object): void }; attrs?: Record<string, unknown> };
@@ -43,13 +46,20 @@ function replace(name: string, make: (original: Fn) => Fn): void {
 export function patchWasmKernels(): void {
   if (patched || !tf.getKernel('BatchMatMul', 'wasm')) return;
   patched = true;
+  const native = installNativeKernels(replace, (name, fn) => {
+    if (tf.getKernel(name, 'wasm')) replace(name, () => fn);
+    else {
+      added.push(name);
+      tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: fn as unknown as tf.KernelFunc });
+    }
+  });
   const transpose = kernel('Transpose');
   const swapLast = (x: Info, backend: KernelArgs['backend']) => {
     const r = x.shape.length;
     const perm = [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
     return transpose({ inputs: { x }, backend, attrs: { perm } });
   };
-  for (const name of ['BatchMatMul', '_FusedMatMul']) {
+  for (const name of native ? [] : ['BatchMatMul', '_FusedMatMul']) {
     replace(name, (original) => (args) => {
       const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
       if (!transposeA && !transposeB) return original(args);

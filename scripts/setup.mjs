@@ -1,4 +1,4 @@
-// npm run setup: install packages, try to fetch the Electron binary, build the app.
+// npm run setup: install packages, try to fetch the Electron binary, build the native CPU kernels and the app.
 // Electron's binary comes from GitHub; where that is unreachable the app runs in the browser host
 // instead, and we say so in one line rather than fail.
 import { spawnSync } from 'node:child_process';
@@ -16,6 +16,9 @@ if (run('npm', ['install', '--no-audit', '--no-fund'], { ELECTRON_SKIP_BINARY_DO
 }
 
 console.log(electronStatus());
+
+// The native CPU kernels: optional, one line either way.
+run('npm', ['run', '--silent', 'build:native']);
 
 if (run('npm', ['run', 'build']) !== 0) {
   console.error('setup: the build failed');

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import type { BackendAttempt, BackendInfo } from '../contract/api.ts';
+import { nativeKernelsStatus } from '../../models/native/kernels.ts';
 
 type Rung = BackendAttempt['name'];
 const NATIVE: { name: Rung; pkg: string }[] = [
@@ -80,8 +81,10 @@ async function climbLadder(forced?: string): Promise<BackendInfo> {
         const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
         const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
         attempts.push({ name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', ok: true });
-        const label = `WebAssembly (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : 'single thread'})`;
-        return finish('wasm', label, false, attempts);
+        const native = nativeKernelsStatus();
+        const kernels = native.loaded ? ` + native CPU kernels (${native.isa})` : '';
+        const label = `WebAssembly (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : 'single thread'})${kernels}`;
+        return { ...finish('wasm', label, false, attempts), kernels: { native: native.loaded, isa: native.isa, reason: native.reason } };
       }
       skip('wasm', '@tensorflow/tfjs-backend-wasm', `the wasm backend did not start (TF.js fell back to ${tf.getBackend()})`);
     } catch (error) {

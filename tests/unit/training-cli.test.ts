@@ -155,6 +155,19 @@ describe('latent-explorer info', () => {
     const set = spawnSync(process.execPath, [CLI, 'info'], { encoding: 'utf8', env: { ...process.env, LATENT_EXPLORER_THREADS: '3' } });
     expect(set.stdout).toMatch(/Training threads: 3 \(from LATENT_EXPLORER_THREADS/);
   });
+
+  it('says whether the native CPU kernels run the products and convolutions, and why not', () => {
+    const env = { ...process.env, LATENT_EXPLORER_BACKEND: 'wasm' };
+    const on = spawnSync(process.execPath, [CLI, 'info', '--json'], { encoding: 'utf8', env: { ...env, LATENT_EXPLORER_NATIVE_KERNELS: '' } });
+    const kernels = JSON.parse(on.stdout).backend.kernels;
+    if (spawnSync('c++', ['--version']).status === 0) {
+      expect(kernels).toMatchObject({ native: true });
+      expect(JSON.parse(on.stdout).backend.label).toMatch(/\+ native CPU kernels \((avx512|avx2\+fma|128-bit)\)$/);
+    }
+    const off = spawnSync(process.execPath, [CLI, 'info'], { encoding: 'utf8', env: { ...env, LATENT_EXPLORER_NATIVE_KERNELS: '0' } });
+    expect(off.stdout).toMatch(/^Kernels: TF\.js wasm \(native CPU kernels disabled by LATENT_EXPLORER_NATIVE_KERNELS=0\)$/m);
+    expect(off.stdout).not.toMatch(/native CPU kernels \(/);
+  });
 });
 
 describe('the lectures\' other models from the command line', () => {

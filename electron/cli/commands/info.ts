@@ -12,6 +12,9 @@ export async function run(argv: string[]): Promise<number> {
     `Node ${info.node}, TF.js ${info.tfjs}, ${info.platform}`,
     `Backend: ${info.backend.backend} — ${info.backend.label}`,
     ...info.backend.attempts.map((a) => `  ${a.ok ? '✓' : '✗'} ${a.name.padEnd(15)} ${a.package}${a.reason ? ` — ${a.reason}` : ''}`),
+    info.backend.kernels
+      ? `Kernels: ${info.backend.kernels.native ? `native CPU (${info.backend.kernels.isa}) for products and convolutions, TF.js wasm for the rest` : `TF.js wasm (native CPU kernels ${info.backend.kernels.reason})`}`
+      : '',
     info.backend.threads
       ? `Training threads: ${info.backend.threads.threads} (${info.backend.threads.source === 'cores' ? `the core count; set LATENT_EXPLORER_THREADS or --threads to change` : 'from LATENT_EXPLORER_THREADS'}; ${info.backend.threads.cores} cores)`
       : '',

@@ -1,0 +1,199 @@
+// Native CPU kernels under TF.js's wasm backend: the matrix products and convolutions of a training step
+// run as AVX-512 / AVX2+FMA code (kernels.cc) directly on the wasm heap, instead of XNNPACK's 128-bit
+// wasm SIMD. The addon is built from source by `npm run setup` (node-gyp, the machine's C++ compiler); where
+// it is absent or disabled (LATENT_EXPLORER_NATIVE_KERNELS=0) the wasm kernels run as before.
+import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface Addon {
+  isa: string;
+  matmul(heap: ArrayBuffer, ...args: number[]): void;
+  conv2d(heap: ArrayBuffer, ...args: number[]): void;
+  conv2dFilterGrad(heap: ArrayBuffer, ...args: number[]): void;
+}
+
+export interface NativeKernelsStatus {
+  /** Whether the native kernels are loaded in this process (they are used on the wasm backend only). */
+  loaded: boolean;
+  /** The instruction set picked at load: avx512, avx2+fma or 128-bit. */
+  isa?: string;
+  /** Why they are not loaded, in one line. */
+  reason?: string;
+}
+
+const ADDON = join('models', 'native', 'build', 'Release', 'kernels.node');
+
+/** Where `npm run setup` puts the addon: found from the source tree and from the bundled engine in out/main. */
+export function nativeKernelsPath(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 5; up++) {
+    const candidate = join(dir, ADDON);
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return null;
+}
+
+let cached: { addon: Addon | null; status: NativeKernelsStatus } | null = null;
+
+function load(): { addon: Addon | null; status: NativeKernelsStatus } {
+  if (cached) return cached;
+  const setting = process.env.LATENT_EXPLORER_NATIVE_KERNELS;
+  if (setting === '0' || setting === 'off') {
+    cached = { addon: null, status: { loaded: false, reason: `disabled by LATENT_EXPLORER_NATIVE_KERNELS=${setting}` } };
+    return cached;
+  }
+  const path = nativeKernelsPath();
+  if (!path) {
+    cached = { addon: null, status: { loaded: false, reason: 'not built (npm run setup builds them where a C++ compiler exists)' } };
+    return cached;
+  }
+  try {
+    const addon = createRequire(import.meta.url)(path) as Addon;
+    cached = { addon, status: { loaded: true, isa: addon.isa } };
+  } catch (error) {
+    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0].slice(0, 160);
+    cached = { addon: null, status: { loaded: false, reason: `failed to load: ${message}` } };
+  }
+  return cached;
+}
+
+/** How many times each native kernel ran in this process (tests check the native path was taken). */
+export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0 };
+
+export function nativeKernelsStatus(): NativeKernelsStatus {
+  return load().status;
+}
+
+type Info = tf.TensorInfo;
+/** A kernel function as wasm-kernels.ts passes them around. */
+export type Fn = (args: { inputs: Record<string, Info>; backend: { disposeData(id: object): void }; attrs?: Record<string, unknown> }) => Info;
+/** The parts of TF.js's wasm backend the kernels use: its heap, tensors' offsets in it, and outputs. */
+interface WasmBackend {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(id: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: 'float32'): Info;
+}
+
+const offset = (backend: WasmBackend, t: Info) => backend.dataIdMap.get(t.dataId).memoryOffset;
+const size = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
+
+/** Activations the kernels apply themselves; others go to TF.js's own fused kernel. */
+function reluFlag(activation: unknown): number | null {
+  if (activation === undefined || activation === null || activation === 'linear') return 0;
+  if (activation === 'relu') return 1;
+  return null;
+}
+
+/** bias as a per-column vector of n values, or null when its shape asks for more than that. */
+function biasOffset(backend: WasmBackend, bias: Info | undefined, n: number): number | null {
+  if (!bias) return -1;
+  if (bias.dtype !== 'float32' || size(bias.shape) !== n || bias.shape[bias.shape.length - 1] !== n) return null;
+  return offset(backend, bias);
+}
+
+function matMul(original: Fn, fused: boolean, addon: Addon): Fn {
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const { a, b, bias, preluActivationWeights } = args.inputs;
+    const attrs = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean; activation?: string };
+    const relu = fused ? reluFlag(attrs.activation) : 0;
+    if (a.dtype !== 'float32' || b.dtype !== 'float32' || relu === null || preluActivationWeights) return original(args);
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const ta = !!attrs.transposeA;
+    const tb = !!attrs.transposeB;
+    const m = ta ? a.shape[ra - 1] : a.shape[ra - 2];
+    const k = ta ? a.shape[ra - 2] : a.shape[ra - 1];
+    const n = tb ? b.shape[rb - 2] : b.shape[rb - 1];
+    if ((tb ? b.shape[rb - 1] : b.shape[rb - 2]) !== k) return original(args); // let TF.js word the error
+    const batchA = size(a.shape.slice(0, -2));
+    const batchB = size(b.shape.slice(0, -2));
+    if (batchA !== batchB && batchA !== 1 && batchB !== 1) return original(args);
+    const biasAt = fused ? biasOffset(backend, bias, n) : -1;
+    if (biasAt === null) return original(args);
+    const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const batch = Math.max(batchA, batchB);
+    const out = backend.makeOutput([...outer, m, n], 'float32');
+    nativeCalls.matmul++;
+    // after makeOutput: allocating may have grown (and replaced) the heap's buffer
+    addon.matmul(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, a), offset(backend, b), offset(backend, out), batch, m, n, k, +ta, +tb,
+      batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n, biasAt, relu);
+    return out;
+  };
+}
+
+type ConvAttrs = {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat?: string;
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  activation?: string;
+};
+
+function conv2d(original: Fn, fused: boolean, addon: Addon): Fn {
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const { x, filter, bias, preluActivationWeights } = args.inputs;
+    const attrs = args.attrs as ConvAttrs;
+    const relu = fused ? reluFlag(attrs.activation) : 0;
+    if (x.dtype !== 'float32' || filter.dtype !== 'float32' || relu === null || preluActivationWeights) return original(args);
+    if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || x.shape.length !== 4) return original(args);
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+      attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+    const biasAt = fused ? biasOffset(backend, bias, info.outChannels) : -1;
+    if (biasAt === null || info.inChannels !== filter.shape[2]) return original(args);
+    const out = backend.makeOutput(info.outShape, 'float32');
+    nativeCalls.conv2d++;
+    addon.conv2d(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, x), offset(backend, filter), offset(backend, out), biasAt, relu,
+      ...convShape(info));
+    return out;
+  };
+}
+
+function convShape(info: tf.backend_util.Conv2DInfo): number[] {
+  return [info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
+    info.padInfo.top, info.padInfo.left];
+}
+
+function conv2dFilterGrad(addon: Addon): Fn {
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const { x, dy } = args.inputs;
+    const attrs = args.attrs as ConvAttrs & { filterShape: [number, number, number, number] };
+    if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') throw new Error('Conv2DBackpropFilter (wasm): only NHWC is supported');
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad,
+      attrs.dimRoundingMode, false, 'channelsLast');
+    const out = backend.makeOutput(attrs.filterShape, 'float32');
+    nativeCalls.conv2dFilterGrad++;
+    addon.conv2dFilterGrad(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, x), offset(backend, dy), offset(backend, out), ...convShape(info));
+    return out;
+  };
+}
+
+/**
+ * Registers the native kernels on the wasm backend in place of TF.js's (BatchMatMul, _FusedMatMul, Conv2D,
+ * FusedConv2D, Conv2DBackpropFilter). `replace` keeps the originals for restoreWasmKernels. Returns whether
+ * they were installed.
+ */
+export function installNativeKernels(replace: (name: string, make: (original: Fn) => Fn) => void, register: (name: string, fn: Fn) => void): boolean {
+  const { addon } = load();
+  if (!addon) return false;
+  // The wasm heap must be a plain ArrayBuffer (the single-threaded build); a shared heap would need other N-API calls.
+  const backend = tf.findBackend('wasm') as unknown as WasmBackend | null;
+  if (backend && !(backend.wasm.HEAPU8.buffer instanceof ArrayBuffer)) {
+    cached = { addon: null, status: { loaded: false, reason: 'the wasm heap is shared (threaded build); native kernels need the single-threaded one' } };
+    return false;
+  }
+  replace('BatchMatMul', (original) => matMul(original, false, addon));
+  replace('_FusedMatMul', (original) => matMul(original, true, addon));
+  replace('Conv2D', (original) => conv2d(original, false, addon));
+  replace('FusedConv2D', (original) => conv2d(original, true, addon));
+  register('Conv2DBackpropFilter', conv2dFilterGrad(addon));
+  return true;
+}

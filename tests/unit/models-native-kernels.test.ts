@@ -1,0 +1,161 @@
+// The native CPU kernels (models/native/) give the cpu backend's numbers for every shape the models ask
+// for, and for the edges of their blocking: partial row and column panels, depths across the packed
+// block size (256), transposes, batch broadcasting, bias and relu, strides, padding and dilation.
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { useWasm } from './helpers/tf.ts';
+import { patchWasmKernels } from '../../models/wasm-kernels.ts';
+import { nativeCalls, nativeKernelsStatus } from '../../models/native/kernels.ts';
+
+const compilerPresent = spawnSync('c++', ['--version']).status === 0;
+
+async function on<T>(backend: 'cpu' | 'wasm', f: () => T): Promise<T> {
+  if (backend === 'wasm') await useWasm();
+  else {
+    await tf.setBackend('cpu');
+    await tf.ready();
+  }
+  return f();
+}
+
+function expectClose(got: tf.Tensor, want: tf.Tensor, label: string, tolerance = 2e-5) {
+  expect(got.shape, label).toEqual(want.shape);
+  const g = got.dataSync();
+  const w = want.dataSync();
+  const scale = Math.max(1e-6, ...Array.from(w, Math.abs));
+  let diff = 0;
+  for (let i = 0; i < w.length; i++) diff = Math.max(diff, Math.abs(g[i] - w[i]));
+  expect(diff / scale, label).toBeLessThan(tolerance);
+}
+
+/** Runs f on cpu and on wasm with the same seeded inputs and compares every output. */
+async function compare(label: string, f: () => tf.Tensor[]) {
+  const want = await on('cpu', () => f().map((t) => tf.keep(t)));
+  const got = await on('wasm', () => f().map((t) => tf.keep(t)));
+  got.forEach((t, i) => expectClose(t, want[i], `${label} [${i}]`));
+  tf.dispose([...want, ...got]);
+}
+
+const rand = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+
+describe('native CPU kernels', () => {
+  beforeAll(async () => {
+    await useWasm();
+    patchWasmKernels();
+  });
+  afterAll(async () => {
+    await useWasm();
+  });
+
+  it('are built and loaded wherever a C++ compiler is (npm run setup builds them)', () => {
+    const status = nativeKernelsStatus();
+    if (!compilerPresent) return void expect(status.loaded).toBe(false);
+    expect(status, status.reason).toMatchObject({ loaded: true });
+    expect(['avx512', 'avx2+fma', '128-bit']).toContain(status.isa);
+  });
+
+  it.runIf(compilerPresent)('matrix products of every transpose, odd sizes, deep K and broadcast batches match the cpu backend', async () => {
+    const before = nativeCalls.matmul;
+    // [M, K, N]: partial row panels (13), one-vector columns (3), wide with a remainder (37, 100), K past the block size (600)
+    const sizes = [[13, 7, 3], [128, 784, 256], [37, 600, 100], [6, 513, 33], [1, 5, 1], [65, 64, 17]];
+    let cases = 0;
+    for (const [m, k, n] of sizes)
+      for (const ta of [false, true])
+        for (const tb of [false, true]) {
+          cases++;
+          await compare(`matMul ${m}x${k}x${n} ${ta} ${tb}`, () => [
+            tf.matMul(rand(ta ? [k, m] : [m, k], m + k), rand(tb ? [n, k] : [k, n], n + 2 * k), ta, tb),
+          ]);
+        }
+    await compare('batched and broadcast', () => [
+      tf.matMul(rand([3, 5, 7], 1), rand([3, 7, 4], 2)),
+      tf.matMul(rand([2, 3, 5, 7], 3), rand([7, 4], 4)),
+      tf.matMul(rand([6, 9], 5), rand([4, 9, 10], 6), false, false),
+      tf.matMul(rand([1, 6, 9], 7), rand([4, 10, 9], 8), false, true),
+    ]);
+    expect(nativeCalls.matmul - before).toBe(cases + 4);
+  });
+
+  it.runIf(compilerPresent)('fused products apply bias and relu; other activations fall back to TF.js and still match', async () => {
+    const before = nativeCalls.matmul;
+    await compare('fused', () => [
+      tf.fused.matMul({ a: rand([50, 40], 1), b: rand([40, 70], 2), bias: rand([70], 3), activation: 'relu' }),
+      tf.fused.matMul({ a: rand([40, 50], 4), b: rand([70, 40], 5), transposeA: true, transposeB: true, bias: rand([70], 6) }),
+      tf.fused.matMul({ a: rand([8, 30], 7), b: rand([30, 5], 8), activation: 'relu' }),
+    ]);
+    expect(nativeCalls.matmul - before).toBe(3);
+    await compare('fused elu', () => [tf.fused.matMul({ a: rand([8, 30], 9), b: rand([30, 5], 10), bias: rand([5], 11), activation: 'elu' })]);
+    expect(nativeCalls.matmul - before).toBe(3);
+  });
+
+  it.runIf(compilerPresent)('dense layers train to the same gradients as on the cpu backend', async () => {
+    await compare('dense gradients', () => {
+      const x = rand([33, 20], 1);
+      const w1 = rand([20, 40], 2);
+      const b1 = rand([40], 3);
+      const w2 = rand([40, 6], 4);
+      const f = (w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor) =>
+        tf.sum(tf.square(tf.matMul(tf.fused.matMul({ a: x, b: w1 as tf.Tensor2D, bias: b1, activation: 'relu' }), w2 as tf.Tensor2D))) as tf.Scalar;
+      return tf.grads(f)([w1, b1, w2]);
+    });
+  });
+
+  it.runIf(compilerPresent)('convolutions of every stride, padding and dilation, with bias and relu, match the cpu backend', async () => {
+    const before = nativeCalls.conv2d;
+    type Case = [number[], number[], number | [number, number], 'same' | 'valid' | tf.backend_util.ExplicitPadding, number | [number, number]];
+    const cases: Case[] = [
+      [[2, 16, 16, 3], [4, 4, 3, 32], 2, 'same', 1],
+      [[2, 9, 11, 5], [3, 3, 5, 7], 1, 'same', 1],
+      [[1, 9, 11, 5], [3, 2, 5, 40], [2, 1], 'valid', 1],
+      [[1, 12, 12, 4], [3, 3, 4, 6], 1, 'valid', 2],
+      [[2, 7, 7, 300], [1, 1, 300, 20], 1, 'valid', 1], // depth 300 crosses the 256 block inside a pixel's channels
+      [[1, 8, 8, 70], [2, 2, 70, 9], 1, 'valid', 1],
+      [[1, 6, 7, 2], [3, 3, 2, 4], 1, [[0, 0], [2, 1], [0, 2], [0, 0]], 1],
+    ];
+    for (const [xs, ws, s, pad, d] of cases)
+      await compare(`conv ${xs} ${ws} ${s} ${JSON.stringify(pad)} ${d}`, () => [tf.conv2d(rand(xs, 1) as tf.Tensor4D, rand(ws, 2) as tf.Tensor4D, s, pad, 'NHWC', d)]);
+    await compare('fused conv', () => [
+      tf.fused.conv2d({ x: rand([2, 8, 8, 3], 3) as tf.Tensor4D, filter: rand([4, 4, 3, 16], 4) as tf.Tensor4D, strides: 2, pad: 'same', bias: rand([16], 5), activation: 'relu' }),
+      tf.fused.conv2d({ x: rand([2, 8, 8, 3], 6) as tf.Tensor4D, filter: rand([3, 3, 3, 5], 7) as tf.Tensor4D, strides: 1, pad: 'valid', bias: rand([5], 8) }),
+    ]);
+    expect(nativeCalls.conv2d - before).toBe(cases.length + 2);
+  });
+
+  it.runIf(compilerPresent)('convolution gradients (filter natively, input through the sub-pixel form) match the cpu backend', async () => {
+    const before = nativeCalls.conv2dFilterGrad;
+    const cases: Array<[number[], number[], number | [number, number], 'same' | 'valid']> = [
+      [[3, 16, 16, 3], [4, 4, 3, 8], 2, 'same'],
+      [[2, 9, 11, 5], [3, 3, 5, 7], 1, 'same'],
+      [[2, 9, 11, 5], [3, 2, 5, 40], [1, 2], 'valid'],
+      [[2, 20, 20, 2], [4, 4, 2, 3], 2, 'valid'],
+    ];
+    for (const [xs, ws, s, pad] of cases)
+      await compare(`conv grads ${xs} ${ws} ${s} ${pad}`, () => {
+        const f = (x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.sin(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, pad))) as tf.Scalar;
+        return tf.grads(f)([rand(xs, 1), rand(ws, 2)]);
+      });
+    expect(nativeCalls.conv2dFilterGrad - before).toBe(cases.length);
+  });
+
+  it.runIf(compilerPresent)('leave no tensors behind', async () => {
+    await useWasm();
+    const x = rand([2, 8, 8, 3], 1) as tf.Tensor4D;
+    const w = rand([4, 4, 3, 8], 2) as tf.Tensor4D;
+    const a = rand([30, 20], 3);
+    const b = rand([30, 10], 4);
+    const step = () =>
+      tf.tidy(() => {
+        const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+          tf.add(tf.sum(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same')), tf.sum(tf.matMul(a, b as tf.Tensor2D, true, false).transpose())) as tf.Scalar;
+        return tf.grads(f)([x, w, b]).map((g) => g.shape);
+      });
+    step();
+    const tensors = tf.memory().numTensors;
+    const bytes = tf.memory().numBytes;
+    step();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.memory().numBytes).toBe(bytes);
+    tf.dispose([x, w, a, b]);
+  });
+});
