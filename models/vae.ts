@@ -6,6 +6,7 @@ import { classDims, classPriorOf, deterministicCodes, fairDims, hasClassPart, li
 import type { Networks } from './architectures.ts';
 import { buildNetworks } from './architectures.ts';
 import { patchWasmKernels } from './wasm-kernels.ts';
+import { applyAdam } from './native/adam.ts';
 import { randomOffsets, seededRandom, stopGradient, translateImages } from './augment.ts';
 import {
   adversaryConfusion,
@@ -511,7 +512,7 @@ export class VaeModel {
           const advVars = this.adversary.trainableWeights.map((w) => w.read() as tf.Variable);
           for (let k = 0; k < ADVERSARY_STEPS; k++) {
             const adv = tf.variableGrads(() => tf.div(maskedCrossEntropy(this.adversary!.apply(codes) as tf.Tensor2D, sT, mask), known) as tf.Scalar, advVars);
-            this.adversaryOptimizer!.applyGradients(adv.grads as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
+            applyAdam(this.adversaryOptimizer!, adv.grads as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
             if (k === 0) adversaryLoss = tf.keep(adv.value);
           }
         }
@@ -527,7 +528,7 @@ export class VaeModel {
         leakage = tf.keep(leak.value);
         tf.dispose(styles);
       }
-      this.optimizer.applyGradients(grads as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
+      applyAdam(this.optimizer, grads as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
     });
     if (this.mixturePrior) this.tieClassBias();
     const values = (packed as unknown as tf.Tensor).dataSync();
@@ -553,7 +554,7 @@ export class VaeModel {
   applyGradients(grads: tf.Tensor[]): void {
     const vars = this.trainableVariables();
     if (grads.length !== vars.length) throw new Error(`applyGradients: ${grads.length} gradients for ${vars.length} variables`);
-    tf.tidy(() => this.optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[i] }))));
+    tf.tidy(() => applyAdam(this.optimizer, vars.map((v, i) => ({ name: v.name, tensor: grads[i] }))));
     if (this.mixturePrior) this.tieClassBias();
   }
 

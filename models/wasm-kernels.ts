@@ -14,7 +14,7 @@
 // Where the native kernels are built (models/native/), they replace fixes 1 and 2 and the products and
 // convolutions themselves; 3 and 4 then run on them.
 import * as tf from '@tensorflow/tfjs';
-import { installNativeKernels } from './native/kernels.ts';
+import { installNativeKernels, nativeKernelsRemoved, nativeSumRows } from './native/kernels.ts';
 
 type Info = tf.TensorInfo;
 type KernelArgs = { inputs: Record<string, Info>; backend: { disposeData(id: object): void }; attrs?: Record<string, unknown> };
@@ -53,6 +53,10 @@ export function patchWasmKernels(): void {
       tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: fn as unknown as tf.KernelFunc });
     }
   });
+  // 5. Identity, and Cast to the same dtype, copy the tensor on wasm; backprop runs ~100 of them a step.
+  //    They share the data instead, as the cpu backend's do (the backend counts references).
+  replace('Identity', (original) => (args) => shareData(args) ?? original(args));
+  replace('Cast', (original) => (args) => (args.inputs.x.dtype === (args.attrs as { dtype: string }).dtype ? shareData(args) : null) ?? original(args));
   const transpose = kernel('Transpose');
   const swapLast = (x: Info, backend: KernelArgs['backend']) => {
     const r = x.shape.length;
@@ -140,13 +144,15 @@ export function patchWasmKernels(): void {
     const rows = x.shape.slice(0, axes.length).reduce((a, d) => a * d, 1);
     const inner = x.shape.slice(axes.length);
     const cols = inner.reduce((a, d) => a * d, 1);
+    const shape = keepDims ? [...axes.map(() => 1), ...inner] : inner;
+    const summed = cols > 0 ? nativeSumRows(backend, x, rows, cols, shape) : null;
+    if (summed) return summed;
     if (rows < 64 || cols === 0) return original(args);
     const ones = backend.makeOutput([1, 1, rows], 'float32');
     backend.typedArrayFromHeap(ones).fill(1);
     const x3 = reshape({ inputs: { x }, backend, attrs: { shape: [1, rows, cols] } });
     try {
       const product = matMul({ inputs: { a: ones, b: x3 }, backend, attrs: { transposeA: false, transposeB: false } });
-      const shape = keepDims ? [...axes.map(() => 1), ...inner] : inner;
       const out = reshape({ inputs: { x: product }, backend, attrs: { shape } });
       backend.disposeData(product.dataId);
       return out;
@@ -233,6 +239,13 @@ function backpropInputByPhases(args: KernelArgs, ops: Record<'pad' | 'conv' | 's
   }
 }
 
+function shareData(args: KernelArgs): Info | null {
+  const { x } = args.inputs;
+  if (x.dtype === 'string') return null;
+  (args.backend as unknown as { incRef(id: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 /** Puts TF.js's own wasm kernels back (for benchmarks that measure what the patch gains). */
 export function restoreWasmKernels(): void {
   if (!patched) return;
@@ -242,5 +255,6 @@ export function restoreWasmKernels(): void {
   }
   for (const name of added.splice(0)) tf.unregisterKernel(name, 'wasm');
   originals.clear();
+  nativeKernelsRemoved();
   patched = false;
 }

@@ -14,7 +14,8 @@ constexpr int KC = 256;  // depth of a packed block: an MR x KC panel of A stays
 struct Scratch {
   float* a = nullptr;
   float* b = nullptr;
-  long na = 0, nb = 0;
+  float* t = nullptr;
+  long na = 0, nb = 0, nt = 0;
   static float* grow(float* p, long& have, long want) {
     if (want <= have) return p;
     free(p);
@@ -24,6 +25,7 @@ struct Scratch {
     return (float*)q;
   }
   void reserve(long wa, long wb) { a = grow(a, na, wa); b = grow(b, nb, wb); }
+  float* transposed(long n) { return t = grow(t, nt, n); }
 };
 thread_local Scratch scratch;  // one per engine or worker thread
 
@@ -139,10 +141,51 @@ napi_value Conv2DFilterGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// adam(heap, w, g, m, v, n, lr, beta1, beta2, 1 − beta1, 1 − beta2, epsilon, c1, c2): the variable and its moments in place
+napi_value Adam(napi_env env, napi_callback_info info) {
+  napi_value argv[14];
+  size_t argc = 14;
+  void* data = nullptr;
+  size_t bytes = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 14 || napi_get_arraybuffer_info(env, argv[0], &data, &bytes) != napi_ok)
+    return fail(env, "adam: bad arguments");
+  double v[13];
+  for (int i = 0; i < 13; ++i)
+    if (napi_get_value_double(env, argv[i + 1], &v[i]) != napi_ok) return fail(env, "adam: bad arguments");
+  char* heap = (char*)data;
+  float *w = (float*)(heap + (long)v[0]), *m = (float*)(heap + (long)v[2]), *mv = (float*)(heap + (long)v[3]);
+  const float* g = (const float*)(heap + (long)v[1]);
+  const long n = (long)v[4];
+  switch (isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+    case AVX512: avx512::adam(w, g, m, mv, n, v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]); break;
+    case AVX2: avx2::adam(w, g, m, mv, n, v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]); break;
+#endif
+    default: base::adam(w, g, m, mv, n, v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]);
+  }
+  return nullptr;
+}
+
+// sumRows(heap, x, out, rows, cols)
+napi_value SumRows(napi_env env, napi_callback_info info) {
+  char* heap; size_t bytes; int64_t v[4];
+  if (!args(env, info, 4, &heap, &bytes, v)) return fail(env, "sumRows: bad arguments");
+  const float* x = at(heap, v[0]);
+  float* out = (float*)(heap + v[1]);
+  switch (isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+    case AVX512: avx512::sumRows(x, out, v[2], v[3], scratch.transposed(v[3])); break;
+    case AVX2: avx2::sumRows(x, out, v[2], v[3], scratch.transposed(v[3])); break;
+#endif
+    default: base::sumRows(x, out, v[2], v[3], scratch.transposed(v[3]));
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
-  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}};
+  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"adam", Adam}, {"sumRows", SumRows}};
   for (const auto& f : fns) {
     napi_value value;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &value);

@@ -13,6 +13,8 @@ interface Addon {
   matmul(heap: ArrayBuffer, ...args: number[]): void;
   conv2d(heap: ArrayBuffer, ...args: number[]): void;
   conv2dFilterGrad(heap: ArrayBuffer, ...args: number[]): void;
+  adam(heap: ArrayBuffer, ...args: number[]): void;
+  sumRows(heap: ArrayBuffer, ...args: number[]): void;
 }
 
 export interface NativeKernelsStatus {
@@ -63,6 +65,17 @@ function load(): { addon: Addon | null; status: NativeKernelsStatus } {
 
 /** How many times each native kernel ran in this process (tests check the native path was taken). */
 export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0 };
+
+/** The addon, when loaded and installed on the wasm backend (null otherwise). */
+export function nativeAddon(): Addon | null {
+  return installed ? load().addon : null;
+}
+let installed = false;
+
+/** restoreWasmKernels put TF.js's kernels back: the Adam step goes back to TF.js's too. */
+export function nativeKernelsRemoved(): void {
+  installed = false;
+}
 
 export function nativeKernelsStatus(): NativeKernelsStatus {
   return load().status;
@@ -176,6 +189,16 @@ function conv2dFilterGrad(addon: Addon): Fn {
   };
 }
 
+/** Σ over the leading rows of x viewed as [rows, cols], into a new tensor of `shape`; null without the native kernels. */
+export function nativeSumRows(backendArg: unknown, x: Info, rows: number, cols: number, shape: number[]): Info | null {
+  const addon = nativeAddon();
+  if (!addon || x.dtype !== 'float32') return null;
+  const backend = backendArg as WasmBackend;
+  const out = backend.makeOutput(shape, 'float32');
+  addon.sumRows(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, x), offset(backend, out), rows, cols);
+  return out;
+}
+
 /**
  * Registers the native kernels on the wasm backend in place of TF.js's (BatchMatMul, _FusedMatMul, Conv2D,
  * FusedConv2D, Conv2DBackpropFilter). `replace` keeps the originals for restoreWasmKernels. Returns whether
@@ -195,5 +218,6 @@ export function installNativeKernels(replace: (name: string, make: (original: Fn
   replace('Conv2D', (original) => conv2d(original, false, addon));
   replace('FusedConv2D', (original) => conv2d(original, true, addon));
   register('Conv2DBackpropFilter', conv2dFilterGrad(addon));
+  installed = true;
   return true;
 }

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useWasm } from './helpers/tf.ts';
 import { patchWasmKernels } from '../../models/wasm-kernels.ts';
 import { nativeCalls, nativeKernelsStatus } from '../../models/native/kernels.ts';
+import { applyAdam, nativeAdamCalls } from '../../models/native/adam.ts';
 
 const compilerPresent = spawnSync('c++', ['--version']).status === 0;
 
@@ -136,6 +137,46 @@ describe('native CPU kernels', () => {
         return tf.grads(f)([rand(xs, 1), rand(ws, 2)]);
       });
     expect(nativeCalls.conv2dFilterGrad - before).toBe(cases.length);
+  });
+
+  it.runIf(compilerPresent)('sums over leading axes (bias gradients) match the cpu backend, down to three columns', async () => {
+    await compare('sums', () => [
+      tf.sum(rand([128, 64, 64, 3], 1), [0, 1, 2]),
+      tf.sum(rand([600, 40], 2), 0, true),
+      tf.sum(rand([3, 5, 7, 33], 3), [0, 1]),
+    ]);
+  });
+
+  it.runIf(compilerPresent)('Adam steps in place give tf.train.adam\'s weights and moments, also when another tensor shares a weight\'s memory', async () => {
+    const run = (native: boolean) =>
+      on('wasm', () => {
+        const w = tf.variable(rand([300, 17], 1), true, `adam-w-${native}`);
+        const b = tf.variable(rand([17], 2), true, `adam-b-${native}`);
+        const opt = tf.train.adam(0.01);
+        const alias = tf.reshape(w, [17, 300]); // shares w's memory: w must not change under it
+        const before = alias.dataSync().slice();
+        for (let step = 0; step < 5; step++) {
+          const grads = tf.tidy(() => [{ name: w.name, tensor: tf.mul(rand([300, 17], 10 + step), step + 1) }, { name: b.name, tensor: rand([17], 20 + step) }]);
+          if (native) applyAdam(opt, grads);
+          else opt.applyGradients(grads);
+          tf.dispose(grads.map((g) => g.tensor));
+        }
+        expect(Array.from(alias.dataSync())).toEqual(Array.from(before));
+        const out = [w, b].map((t) => tf.keep(tf.mul(t, 1)));
+        return { out, opt, dispose: () => tf.dispose([w, b, alias]) };
+      });
+    const calls = nativeAdamCalls.variables;
+    const reference = await run(false);
+    expect(nativeAdamCalls.variables).toBe(calls);
+    const native = await run(true);
+    expect(nativeAdamCalls.variables - calls).toBe(10);
+    reference.out.forEach((t, i) => expectClose(native.out[i], t, `variable ${i}`, 1e-6));
+    const [rw, nw] = [await reference.opt.getWeights(), await native.opt.getWeights()];
+    expect(nw.map((x) => x.name.replace(/-true/, ''))).toEqual(rw.map((x) => x.name.replace(/-false/, '')));
+    rw.forEach((x, i) => expectClose(nw[i].tensor, x.tensor, `optimizer weight ${x.name}`, 1e-6));
+    tf.dispose([...reference.out, ...native.out]);
+    reference.dispose();
+    native.dispose();
   });
 
   it.runIf(compilerPresent)('leave no tensors behind', async () => {
