@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <cmath>
 
 namespace {
 
@@ -182,10 +183,26 @@ napi_value SumRows(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// softplus(heap, x, y, n)
+napi_value Softplus(napi_env env, napi_callback_info info) {
+  char* heap; size_t bytes; int64_t v[3];
+  if (!args(env, info, 3, &heap, &bytes, v)) return fail(env, "softplus: bad arguments");
+  const float* x = at(heap, v[0]);
+  float* y = (float*)(heap + v[1]);
+  switch (isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+    case AVX512: avx512::softplus(x, y, v[2]); break;
+    case AVX2: avx2::softplus(x, y, v[2]); break;
+#endif
+    default: base::softplus(x, y, v[2]);
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
-  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"adam", Adam}, {"sumRows", SumRows}};
+  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}};
   for (const auto& f : fns) {
     napi_value value;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &value);

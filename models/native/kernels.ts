@@ -15,6 +15,7 @@ interface Addon {
   conv2dFilterGrad(heap: ArrayBuffer, ...args: number[]): void;
   adam(heap: ArrayBuffer, ...args: number[]): void;
   sumRows(heap: ArrayBuffer, ...args: number[]): void;
+  softplus(heap: ArrayBuffer, ...args: number[]): void;
 }
 
 export interface NativeKernelsStatus {
@@ -64,7 +65,7 @@ function load(): { addon: Addon | null; status: NativeKernelsStatus } {
 }
 
 /** How many times each native kernel ran in this process (tests check the native path was taken). */
-export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0 };
+export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0, softplus: 0 };
 
 /** The addon, when loaded and installed on the wasm backend (null otherwise). */
 export function nativeAddon(): Addon | null {
@@ -201,7 +202,7 @@ export function nativeSumRows(backendArg: unknown, x: Info, rows: number, cols: 
 
 /**
  * Registers the native kernels on the wasm backend in place of TF.js's (BatchMatMul, _FusedMatMul, Conv2D,
- * FusedConv2D, Conv2DBackpropFilter). `replace` keeps the originals for restoreWasmKernels. Returns whether
+ * FusedConv2D, Conv2DBackpropFilter, Softplus). `replace` keeps the originals for restoreWasmKernels. Returns whether
  * they were installed.
  */
 export function installNativeKernels(replace: (name: string, make: (original: Fn) => Fn) => void, register: (name: string, fn: Fn) => void): boolean {
@@ -218,6 +219,15 @@ export function installNativeKernels(replace: (name: string, make: (original: Fn
   replace('Conv2D', (original) => conv2d(original, false, addon));
   replace('FusedConv2D', (original) => conv2d(original, true, addon));
   register('Conv2DBackpropFilter', conv2dFilterGrad(addon));
+  replace('Softplus', (original) => (args) => {
+    const { x } = args.inputs;
+    if (x.dtype !== 'float32') return original(args);
+    const backend = args.backend as unknown as WasmBackend;
+    const out = backend.makeOutput(x.shape, 'float32');
+    nativeCalls.softplus++;
+    addon.softplus(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, x), offset(backend, out), size(x.shape));
+    return out;
+  });
   installed = true;
   return true;
 }

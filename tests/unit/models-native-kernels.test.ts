@@ -139,6 +139,25 @@ describe('native CPU kernels', () => {
     expect(nativeCalls.conv2dFilterGrad - before).toBe(cases.length);
   });
 
+  it.runIf(compilerPresent)('softplus matches the cpu backend from −100 to 100, and its gradient too', async () => {
+    const before = nativeCalls.softplus;
+    await compare('softplus', () => {
+      const x = tf.concat([tf.linspace(-100, 100, 20011), rand([1000], 1), tf.tensor1d([0, -1e-8, 1e-8, 88, -88, 17, -17])]);
+      return [tf.softplus(x), tf.grad((x: tf.Tensor) => tf.sum(tf.softplus(x)))(x)];
+    });
+    expect(nativeCalls.softplus - before).toBe(2);
+    // element by element against double precision: relative error, small values included
+    await useWasm();
+    const xs = Float32Array.from({ length: 4001 }, (_, i) => -100 + i * 0.05);
+    const ys = tf.tidy(() => tf.softplus(tf.tensor1d(xs)).dataSync());
+    let worst = 0;
+    xs.forEach((x, i) => {
+      const exact = x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+      worst = Math.max(worst, Math.abs(ys[i] - exact) / exact);
+    });
+    expect(worst).toBeLessThan(1e-6);
+  });
+
   it.runIf(compilerPresent)('sums over leading axes (bias gradients) match the cpu backend, down to three columns', async () => {
     await compare('sums', () => [
       tf.sum(rand([128, 64, 64, 3], 1), [0, 1, 2]),
