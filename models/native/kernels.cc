@@ -7,6 +7,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <cmath>
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -27,8 +34,79 @@ struct Scratch {
   }
   void reserve(long wa, long wb) { a = grow(a, na, wa); b = grow(b, nb, wb); }
   float* transposed(long n) { return t = grow(t, nt, n); }
+  float* p = nullptr;
+  long np = 0;
+  float* partial(long n) { return p = grow(p, np, n); }
 };
 thread_local Scratch scratch;  // one per engine or worker thread
+
+// The threads one JS thread's kernels split their work over (setThreads): the caller runs part 0, the
+// pool's threads the others. Workers spin briefly after a job (a training step calls the kernels
+// back to back), then sleep. Each JS thread has its own pool, so data-parallel workers never share one.
+class Pool {
+ public:
+  ~Pool() { resize(1); }
+  int size() const { return (int)workers_.size() + 1; }
+  void resize(int n) {
+    if (n < 1) n = 1;
+    if (n == size()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      ++generation_;
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+    stop_ = false;
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i] { loop(i); });
+  }
+  void run(const std::function<void(int)>& job) {
+    if (workers_.empty()) return job(0);
+    job_ = &job;
+    remaining_.store((int)workers_.size(), std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++generation_;
+    }
+    cv_.notify_all();
+    job(0);
+    while (remaining_.load(std::memory_order_acquire) > 0) pause();
+  }
+
+ private:
+  static void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  void loop(int index) {
+    uint64_t seen = generation_.load();
+    for (;;) {
+      uint64_t now;
+      for (int spin = 0; (now = generation_.load(std::memory_order_acquire)) == seen; ++spin) {
+        if (spin < 20000) { pause(); continue; }
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return generation_.load() != seen; });
+      }
+      seen = now;
+      if (stop_) return;
+      (*job_)(index);
+      remaining_.fetch_sub(1, std::memory_order_release);
+    }
+  }
+  std::vector<std::thread> workers_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> remaining_{0};
+  const std::function<void(int)>* job_ = nullptr;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+};
+Pool& pool() {
+  thread_local Pool p;
+  return p;
+}
 
 struct ConvShape { int n, h, w, ci, oh, ow, co, kh, kw, sh, sw, dh, dw, top, left; };
 
@@ -199,10 +277,23 @@ napi_value Softplus(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// setThreads(n): how many threads this JS thread's kernels use (1: the caller alone); returns it.
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  size_t argc = 1;
+  int32_t n = 1;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1 || n > 64)
+    return fail(env, "setThreads: a count from 1 to 64");
+  pool().resize(n);
+  napi_value out;
+  napi_create_int32(env, pool().size(), &out);
+  return out;
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
-  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}};
+  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}, {"setThreads", SetThreads}};
   for (const auto& f : fns) {
     napi_value value;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &value);

@@ -16,6 +16,7 @@ interface Addon {
   adam(heap: ArrayBuffer, ...args: number[]): void;
   sumRows(heap: ArrayBuffer, ...args: number[]): void;
   softplus(heap: ArrayBuffer, ...args: number[]): void;
+  setThreads(n: number): number;
 }
 
 export interface NativeKernelsStatus {
@@ -72,6 +73,15 @@ export function nativeAddon(): Addon | null {
   return installed ? load().addon : null;
 }
 let installed = false;
+
+/**
+ * How many threads the native kernels of this JS thread split their work over (1: this thread alone).
+ * Returns the count in effect: 1 where the native kernels are not in use.
+ */
+export function setNativeThreads(n: number): number {
+  const addon = nativeAddon();
+  return addon ? addon.setThreads(Math.max(1, Math.min(64, Math.floor(n)))) : 1;
+}
 
 /** restoreWasmKernels put TF.js's kernels back: the Adam step goes back to TF.js's too. */
 export function nativeKernelsRemoved(): void {

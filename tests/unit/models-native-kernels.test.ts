@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from './helpers/tf.ts';
 import { patchWasmKernels } from '../../models/wasm-kernels.ts';
-import { nativeCalls, nativeKernelsStatus } from '../../models/native/kernels.ts';
+import { nativeCalls, nativeKernelsStatus, setNativeThreads } from '../../models/native/kernels.ts';
 import { applyAdam, nativeAdamCalls } from '../../models/native/adam.ts';
 
 const compilerPresent = spawnSync('c++', ['--version']).status === 0;
@@ -197,6 +197,51 @@ describe('native CPU kernels', () => {
     tf.dispose([...reference.out, ...native.out]);
     reference.dispose();
     native.dispose();
+  });
+
+  it.runIf(compilerPresent)('split over 2 and 3 threads, give the one-thread numbers: the same bits where rows or columns are split', async () => {
+    await useWasm();
+    const work = () =>
+      tf.tidy(() => {
+        const x = rand([16, 32, 32, 3], 1) as tf.Tensor4D;
+        const w = rand([4, 4, 3, 32], 2) as tf.Tensor4D;
+        const f = (x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'))) as tf.Scalar;
+        const [dx, dw] = tf.grads(f)([x, w]); // dw: a depth split (32 x 48 outputs over 4,096 pixels)
+        return [
+          tf.matMul(rand([300, 200], 3), rand([200, 150], 4)), // rows
+          tf.matMul(rand([20, 500], 5), rand([500, 700], 6)), // columns
+          tf.conv2d(x, w, 1, 'same'),
+          dx,
+          tf.softplus(rand([200_000], 7)),
+          dw,
+        ].map((t) => Array.from(t.dataSync()));
+      });
+    expect(setNativeThreads(1)).toBe(1);
+    const one = work();
+    for (const threads of [2, 3]) {
+      expect(setNativeThreads(threads)).toBe(threads);
+      const many = work();
+      for (let i = 0; i < 5; i++) expect(many[i], `output ${i} on ${threads} threads`).toEqual(one[i]);
+      const scale = Math.max(...one[5].map(Math.abs));
+      expect(Math.max(...one[5].map((v, k) => Math.abs(v - many[5][k]))) / scale).toBeLessThan(1e-5);
+    }
+    // Adam on more than 65,536 values runs split too: same bits
+    const adam = async (threads: number) => {
+      setNativeThreads(threads);
+      const v = tf.variable(rand([400, 300], 8), true, `split-adam-${threads}`);
+      const opt = tf.train.adam(0.01);
+      for (let step = 0; step < 3; step++) {
+        const g = rand([400, 300], 9 + step);
+        applyAdam(opt, [{ name: v.name, tensor: g }]);
+        g.dispose();
+      }
+      const out = Array.from(v.dataSync());
+      v.dispose();
+      opt.dispose();
+      return out;
+    };
+    expect(await adam(2)).toEqual(await adam(1));
+    expect(setNativeThreads(1)).toBe(1);
   });
 
   it.runIf(compilerPresent)('leave no tensors behind', async () => {

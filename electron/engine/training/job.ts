@@ -10,6 +10,7 @@ import { mulberry32 } from '../random.ts';
 import type { ModelConfig } from '../../../models/config.ts';
 import { VaeModel } from '../../../models/vae.ts';
 import { inferenceBinarize, pixelsToFloats, pixelsToTensor, tensorToPixels } from '../../../models/pixels.ts';
+import { nativeAddon } from '../../../models/native/kernels.ts';
 import { createStepper, type Stepper } from './parallel/stepper.ts';
 import { imagesPerPass, trainingThreads } from './parallel/threads.ts';
 import { writeDirAtomic } from '../../../models/io.ts';
@@ -213,8 +214,9 @@ class Job implements TrainingJob {
         runFile.dimensionNames = saved.dimensionNames.length === this.config.latent ? saved.dimensionNames : runFile.dimensionNames;
       }
       await saveRunFile(this.runDir, runFile);
-      const threads = trainingThreads(this.settings.threads, this.config, tf.getBackend(), this.settings.batchSize);
+      const threads = trainingThreads(this.settings.threads, this.config, tf.getBackend(), this.settings.batchSize, nativeAddon() !== null);
       stepper = await createStepper(model, threads.threads, {
+        route: threads.route,
         imagesPerPass: imagesPerPass(this.config, this.settings.batchSize),
         maxImages: this.settings.batchSize + plan.extraLabelled,
       });

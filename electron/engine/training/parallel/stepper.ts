@@ -13,6 +13,8 @@ import type { VaeModel, StepResult } from '../../../../models/vae.ts';
 import { combineStats, gradientSizes, planPasses, readWeights, shardGradients, weightCount, writeWeights, type Pass, type ShardStats } from '../../../../models/parallel/shard.ts';
 import { adamRange, adamSettings, exportAdamState, importAdamState, parameterRange, trainableSegments, type Segment } from '../../../../models/parallel/adam.ts';
 import { startWorker, workerEntry } from '../../worker-entry.ts';
+import { setNativeThreads } from '../../../../models/native/kernels.ts';
+import type { ThreadRoute } from './threads.ts';
 import type { WorkerReply, WorkerRequest } from './protocol.ts';
 
 export interface Stepper {
@@ -38,6 +40,8 @@ export interface StepperOptions {
   imagesPerPass?: number;
   /** The most images a step will be given (the batch, plus a semi-supervised run's added labelled images). */
   maxImages?: number;
+  /** 'kernels': one training thread whose native kernels use the threads (see threads.ts); default data-parallel. */
+  route?: ThreadRoute;
 }
 
 /**
@@ -45,6 +49,7 @@ export interface StepperOptions {
  * one thread (with a note) when workers cannot start.
  */
 export async function createStepper(model: VaeModel, threads: number, options: StepperOptions = {}): Promise<Stepper> {
+  if (threads > 1 && options.route === 'kernels') return kernelThreads(await createStepper(model, 1, { ...options, route: undefined }), threads);
   const passes = options.imagesPerPass !== undefined && options.maxImages !== undefined && options.imagesPerPass < options.maxImages;
   if (threads <= 1 && !passes) return singleThread(model);
   try {
@@ -52,6 +57,21 @@ export async function createStepper(model: VaeModel, threads: number, options: S
   } catch (error) {
     return singleThread(model, `training on one thread: the worker threads did not start (${error instanceof Error ? error.message : String(error)})`);
   }
+}
+
+/** `inner` (one training thread) with its native kernels split over `threads`, back to one when disposed. */
+function kernelThreads(inner: Stepper, threads: number): Stepper {
+  const used = setNativeThreads(threads);
+  return {
+    threads: used,
+    note: used > 1 ? `${used} threads inside the native kernels${inner.note ? `; ${inner.note}` : ''}` : inner.note,
+    step: (...args) => inner.step(...args),
+    beforeCheckpoint: inner.beforeCheckpoint?.bind(inner),
+    async dispose() {
+      setNativeThreads(1);
+      await inner.dispose();
+    },
+  };
 }
 
 function singleThread(model: VaeModel, note?: string): Stepper {

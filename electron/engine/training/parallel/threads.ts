@@ -12,6 +12,9 @@ export interface ThreadsDefault {
   cores: number;
 }
 
+/** How a step uses its threads: each native kernel split across them, or the batch split across worker threads. */
+export type ThreadRoute = 'kernels' | 'data-parallel';
+
 /** The default thread count of this process. A malformed LATENT_EXPLORER_THREADS throws, naming it. */
 export function defaultThreads(env: NodeJS.ProcessEnv = process.env): ThreadsDefault {
   const cores = availableParallelism();
@@ -26,11 +29,21 @@ export function defaultThreads(env: NodeJS.ProcessEnv = process.env): ThreadsDef
  * Threads for a run of `config` on TF.js backend `backend`, asked for `requested` (undefined: the default),
  * with the reason when fewer are used.
  */
-export function trainingThreads(requested: number | undefined, config: ModelConfig, backend: string, batchSize: number): { threads: number; note?: string } {
+export function trainingThreads(
+  requested: number | undefined,
+  config: ModelConfig,
+  backend: string,
+  batchSize: number,
+  nativeKernels = false,
+): { threads: number; route?: ThreadRoute; note?: string } {
   const wanted = requested ?? defaultThreads().threads;
   if (wanted <= 1) return { threads: 1 };
   if (backend !== 'wasm' && backend !== 'cpu')
     return { threads: 1, note: `one training thread: the ${backend} backend uses ${backend === 'tensorflow' ? 'every core' : 'the GPU'} by itself` };
+  // With the native kernels, each product, convolution and Adam step is split over the threads: the same
+  // model for every objective and batch (rows and columns are split, never the batch), and faster than
+  // data-parallel workers whose per-kernel overhead does not shrink with their shard (README, issue 12).
+  if (nativeKernels && backend === 'wasm') return { threads: wanted, route: 'kernels', note: `${wanted} threads inside the native kernels` };
   if (config.objective === 'dae' || config.objective === 'ivae')
     return { threads: 1, note: `one training thread: the ${config.objective === 'dae' ? "denoising autoencoder's corruption" : "iVAE's conditional prior"} is not split across threads yet` };
   if (config.objective === 'beta-tcvae')
