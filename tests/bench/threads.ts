@@ -1,6 +1,7 @@
-// Data-parallel training on worker threads against one thread, in this same process: the lectures' MLP
-// VAE (batch 128, 28x28) and the conv VAE (filters 32, 32, 64, 64) at 64x64 RGB (batch 128). Prints
-// images/s for 1 and N threads (N = LATENT_EXPLORER_THREADS or the core count) and their ratio.
+// Training on N threads against one thread, in this same process: the lectures' MLP VAE (batch 128,
+// 28x28) and the conv VAE (filters 32, 32, 64, 64) at 64x64 RGB (batch 128). Prints images/s for 1 and
+// N threads (N = LATENT_EXPLORER_THREADS or the core count) and their ratio, for the route training takes
+// (the native kernels split over N threads where they run) and for data-parallel workers.
 // Rounds alternate 1 and N threads so that load from other processes falls on both alike. Then the
 // same two models in PyTorch (tests/bench/torch_reference.py, Debian's python3-torch), when installed,
 // and our images/s as a ratio of PyTorch's.
@@ -13,6 +14,8 @@ import { initBackend } from '../../electron/engine/backend.ts';
 import { defaultModelConfig, type ModelConfig } from '../../models/config.ts';
 import { VaeModel } from '../../models/vae.ts';
 import { createStepper, type Stepper } from '../../electron/engine/training/parallel/stepper.ts';
+import { trainingThreads, type ThreadRoute } from '../../electron/engine/training/parallel/threads.ts';
+import { nativeKernelsStatus, setNativeThreads } from '../../models/native/kernels.ts';
 
 const threads = Number(process.env.LATENT_EXPLORER_THREADS) || Math.max(2, availableParallelism());
 const info = await initBackend();
@@ -39,41 +42,57 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
   const B = 128;
   const shape: [number, number, number, number] = [B, config.imageSize, config.imageSize, config.channels];
   const x = new Float32Array(shape.reduce((a, d) => a * d, 1)).map((_, i) => ((i * 2654435761) % 1000) / 1000);
-  const one = VaeModel.create(config);
-  const many = VaeModel.create(config);
-  const single = await createStepper(one, 1);
-  const parallel = await createStepper(many, threads);
-  if (parallel.note) console.log(`  ${parallel.note}`);
-  await rate(single, x, shape, 1, 0); // warm-up
-  await rate(parallel, x, shape, 1, 0);
+  // One thread; N threads the way training uses them (inside the native kernels where they run, else
+  // data-parallel workers); and, where the kernels run, N data-parallel workers too, to show the choice.
+  const native = nativeKernelsStatus().loaded && info.backend === 'wasm';
+  const chosen: ThreadRoute = trainingThreads(threads, config, info.backend, B, native).route ?? 'data-parallel';
+  const routes: ThreadRoute[] = native ? [chosen, chosen === 'kernels' ? 'data-parallel' : 'kernels'] : ['data-parallel'];
+  const models = Array.from({ length: routes.length + 1 }, () => VaeModel.create(config));
+  const single = await createStepper(models[0], 1);
+  const others: Stepper[] = [];
+  for (const [i, route] of routes.entries()) {
+    setNativeThreads(1);
+    others.push(await createStepper(models[i + 1], threads, { route }));
+  }
+  const labels = routes.map((r, i) => `${r === 'kernels' ? 'native kernels' : 'data-parallel'}${i === 0 ? ' (what training uses)' : ''}`);
+  for (const s of others) if (s.note) console.log(`  ${s.note}`);
+  // Kernel threads belong to the calling JS thread: set them before each of that stepper's rounds.
+  const useKernels = (on: boolean) => setNativeThreads(on ? threads : 1);
+  for (const [i, s] of [single, ...others].entries()) {
+    useKernels(i > 0 && routes[i - 1] === 'kernels');
+    await rate(s, x, shape, 1, 0); // warm-up
+  }
   const r1: number[] = [];
-  const rn: number[] = [];
+  const rn: number[][] = others.map(() => []);
   for (let r = 0; r < rounds; r++) {
+    useKernels(false);
     r1.push(await rate(single, x, shape, steps, 10 + r));
-    rn.push(await rate(parallel, x, shape, steps, 10 + r));
+    for (const [i, s] of others.entries()) {
+      useKernels(routes[i] === 'kernels');
+      rn[i].push(await rate(s, x, shape, steps, 10 + r));
+    }
   }
+  useKernels(false);
   const best = (a: number[]) => Math.max(...a);
-  ours[key] = { one: best(r1), many: best(rn) };
+  ours[key] = { one: best(r1), many: best(rn[0]) };
   const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-  console.log(
-    `${name}: 1 thread ${Math.round(best(r1))} images/s (mean ${Math.round(mean(r1))}), ${parallel.threads} threads ${Math.round(best(rn))} images/s (mean ${Math.round(mean(rn))}); ` +
-      `ratio best ${(best(rn) / best(r1)).toFixed(2)}x, per round ${rn.map((v, i) => (v / r1[i]).toFixed(2)).join(' ')}`,
-  );
+  console.log(`${name}: 1 thread ${Math.round(best(r1))} images/s (mean ${Math.round(mean(r1))})`);
   const cpu = (s: Stepper) => cpuPerImage.get(s)!.cpu / cpuPerImage.get(s)!.images;
-  const efficiency = cpu(single) / cpu(parallel);
-  console.log(
-    `  CPU time per image (all threads): 1 thread ${(cpu(single) * 1e3).toFixed(2)} ms, ${parallel.threads} threads ${(cpu(parallel) * 1e3).toFixed(2)} ms: ` +
-      `parallel efficiency ${efficiency.toFixed(2)}, i.e. ${(parallel.threads * efficiency).toFixed(2)}x on ${parallel.threads} free cores`,
-  );
-  if (parallel.phases) {
-    const p = parallel.phases;
-    const total = Object.values(p).reduce((a, v) => a + v, 0);
-    console.log(`  training thread, share of wall time: ${Object.entries(p).map(([k, v]) => `${k} ${((100 * v) / total).toFixed(0)}%`).join(', ')}`);
+  for (const [i, s] of others.entries()) {
+    const efficiency = cpu(single) / cpu(s);
+    console.log(
+      `  ${threads} threads, ${labels[i]}: ${Math.round(best(rn[i]))} images/s (mean ${Math.round(mean(rn[i]))}); ratio best ${(best(rn[i]) / best(r1)).toFixed(2)}x, ` +
+        `per round ${rn[i].map((v, k) => (v / r1[k]).toFixed(2)).join(' ')}; CPU time per image ${(cpu(single) * 1e3).toFixed(2)} -> ${(cpu(s) * 1e3).toFixed(2)} ms, ` +
+        `efficiency ${efficiency.toFixed(2)} (${(threads * efficiency).toFixed(2)}x on ${threads} free cores)`,
+    );
+    if (s.phases) {
+      const p = s.phases;
+      const total = Object.values(p).reduce((a, v) => a + v, 0);
+      console.log(`    training thread, share of wall time: ${Object.entries(p).map(([k, v]) => `${k} ${((100 * v) / total).toFixed(0)}%`).join(', ')}`);
+    }
   }
-  await single.dispose();
-  await parallel.dispose();
-  one.dispose();
-  many.dispose();
+  for (const s of [single, ...others]) await s.dispose();
+  for (const m of models) m.dispose();
 }
 
 await compare('mlp', 'MLP VAE 784-256-64-2, batch 128', defaultModelConfig({ latent: 2 }), 20, 4);

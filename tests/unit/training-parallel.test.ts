@@ -11,6 +11,8 @@ import { pixelsToFloats } from '../../models/pixels.ts';
 import { createStepper } from '../../electron/engine/training/parallel/stepper.ts';
 import { mulberry32 } from '../../models/random.ts';
 import { adamRange, parameterRange } from '../../models/parallel/adam.ts';
+import type { ThreadRoute } from '../../electron/engine/training/parallel/threads.ts';
+import { nativeAddon } from '../../models/native/kernels.ts';
 
 const ds = mnistSlice(96);
 const B = 32;
@@ -24,10 +26,17 @@ interface Trace {
 }
 
 /** Steps [first, first + STEPS) of a run: on a new model, or on `model` (kept) with its optimiser's state. */
-async function train(config: ModelConfig, threads: number, labels?: Int32Array, carry?: { model: VaeModel; first: number; keep?: boolean }, imagesPerPass?: number): Promise<Trace> {
+async function train(
+  config: ModelConfig,
+  threads: number,
+  labels?: Int32Array,
+  carry?: { model: VaeModel; first: number; keep?: boolean },
+  imagesPerPass?: number,
+  route?: ThreadRoute,
+): Promise<Trace> {
   await useWasm();
   const model = carry?.model ?? VaeModel.create(config);
-  const stepper = await createStepper(model, threads, { imagesPerPass, maxImages: B });
+  const stepper = await createStepper(model, threads, { imagesPerPass, maxImages: B, route });
   const losses: number[] = [];
   const recon: number[] = [];
   try {
@@ -178,6 +187,30 @@ describe('training threads', () => {
     expect(trainingThreads(4, vae, 'tensorflow', 128).threads).toBe(1);
     expect(trainingThreads(4, defaultModelConfig({ objective: 'beta-tcvae', latent: 4 }), 'wasm', 128).note).toMatch(/β-TCVAE/);
     expect(trainingThreads(4, vae, 'wasm', 16)).toMatchObject({ threads: 2 });
+    // with the native kernels: split inside them for every objective, except conv runs data-parallel may take
+    const conv = defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 8 });
+    const tcvae = (arch: 'mlp' | 'conv') => defaultModelConfig({ objective: 'beta-tcvae', arch, latent: 4 });
+    expect(trainingThreads(4, vae, 'wasm', 128, true)).toMatchObject({ threads: 4, route: 'kernels' });
+    expect(trainingThreads(4, vae, 'wasm', 16, true)).toMatchObject({ threads: 4, route: 'kernels' });
+    expect(trainingThreads(4, tcvae('mlp'), 'wasm', 128, true)).toMatchObject({ threads: 4, route: 'kernels' });
+    expect(trainingThreads(4, tcvae('conv'), 'wasm', 128, true)).toMatchObject({ threads: 4, route: 'kernels' });
+    expect(trainingThreads(4, conv, 'wasm', 128, true)).toEqual({ threads: 4 });
+    expect(trainingThreads(4, vae, 'cpu', 128, true)).toEqual({ threads: 4 });
+    expect(trainingThreads(4, vae, 'tensorflow', 128, true).threads).toBe(1);
+  });
+
+  it('native kernel threads take exactly the one-thread steps (MLP VAE, and β-TCVAE which data-parallel workers cannot split)', async () => {
+    await useWasm();
+    VaeModel.create(defaultModelConfig({ latent: 2 })).dispose(); // installs the kernels
+    if (!nativeAddon()) return; // no compiler here: models-native-kernels.test.ts says so
+    // the default 784-256-64 networks: their products and Adam steps are big enough to be split
+    for (const config of [defaultModelConfig({ latent: 2 }), defaultModelConfig({ objective: 'beta-tcvae', latent: 3 })]) {
+      const one = await train(config, 1);
+      const two = await train(config, 2, undefined, undefined, undefined, 'kernels');
+      expect(two.threads).toBe(2);
+      expect(two.losses).toEqual(one.losses);
+      expect(Array.from(two.weights)).toEqual(Array.from(one.weights));
+    }
   });
 
   it('a training job on two threads reports them and finishes its run', async () => {

@@ -40,10 +40,18 @@ export function trainingThreads(
   if (wanted <= 1) return { threads: 1 };
   if (backend !== 'wasm' && backend !== 'cpu')
     return { threads: 1, note: `one training thread: the ${backend} backend uses ${backend === 'tensorflow' ? 'every core' : 'the GPU'} by itself` };
-  // With the native kernels, each product, convolution and Adam step is split over the threads: the same
-  // model for every objective and batch (rows and columns are split, never the batch), and faster than
-  // data-parallel workers whose per-kernel overhead does not shrink with their shard (README, issue 12).
-  if (nativeKernels && backend === 'wasm') return { threads: wanted, route: 'kernels', note: `${wanted} threads inside the native kernels` };
+  const dataParallel = dataParallelThreads(wanted, config, batchSize);
+  // With the native kernels, each product, convolution and Adam step can be split over the threads instead:
+  // the same model for every objective and batch. Measured (tests/bench/threads.ts, README): for the MLP
+  // VAE that is 1.2x on two cores where data-parallel workers are slower than one thread (their per-kernel
+  // overhead does not shrink with the shard); for the conv VAE data-parallel workers are faster (1.6x
+  // against 1.3x: they split the elementwise kernels too), so conv runs keep them where they are allowed.
+  if (nativeKernels && backend === 'wasm' && !(config.arch === 'conv' && dataParallel.threads === wanted))
+    return { threads: wanted, route: 'kernels', note: `${wanted} threads inside the native kernels` };
+  return dataParallel;
+}
+
+function dataParallelThreads(wanted: number, config: ModelConfig, batchSize: number): { threads: number; note?: string } {
   if (config.objective === 'dae' || config.objective === 'ivae')
     return { threads: 1, note: `one training thread: the ${config.objective === 'dae' ? "denoising autoencoder's corruption" : "iVAE's conditional prior"} is not split across threads yet` };
   if (config.objective === 'beta-tcvae')
