@@ -59,7 +59,10 @@ class Pool {
     for (auto& t : workers_) t.join();
     workers_.clear();
     stop_ = false;
-    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i] { loop(i); });
+    // The generation a worker waits past is read here, not by the worker: one that starts late must
+    // still see a job or stop posted before it ran (else resize could wait forever in join).
+    const uint64_t start = generation_.load();
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, start] { loop(i, start); });
   }
   void run(const std::function<void(int)>& job) {
     if (workers_.empty()) return job(0);
@@ -80,8 +83,7 @@ class Pool {
     __builtin_ia32_pause();
 #endif
   }
-  void loop(int index) {
-    uint64_t seen = generation_.load();
+  void loop(int index, uint64_t seen) {
     for (;;) {
       uint64_t now;
       for (int spin = 0; (now = generation_.load(std::memory_order_acquire)) == seen; ++spin) {

@@ -244,6 +244,28 @@ describe('native CPU kernels', () => {
     expect(setNativeThreads(1)).toBe(1);
   });
 
+  it.runIf(compilerPresent)('threads can be changed at any moment, also right after they start (no hang)', () => {
+    // in a child process with a deadline: a hang inside the addon would block this one's event loop
+    const script = `
+      import * as tf from '@tensorflow/tfjs';
+      import { useWasm } from './tests/unit/helpers/tf.ts';
+      import { patchWasmKernels } from './models/wasm-kernels.ts';
+      import { setNativeThreads } from './models/native/kernels.ts';
+      await useWasm();
+      patchWasmKernels();
+      const a = tf.randomNormal([200, 300], 0, 1, 'float32', 1), b = tf.randomNormal([300, 200], 0, 1, 'float32', 2);
+      const want = tf.matMul(a, b).dataSync().join();
+      for (let i = 0; i < 300; i++) {
+        setNativeThreads(2 + (i % 3)); // workers start ...
+        if (i % 2 && tf.tidy(() => tf.matMul(a, b).dataSync().join()) !== want) throw new Error('different product at ' + i);
+        setNativeThreads(1); // ... and are stopped, often before they ran
+      }
+      console.log('ok');`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.signal, 'hung: killed after 60 s').toBeNull();
+    expect(r.stdout.trim(), r.stderr).toBe('ok');
+  });
+
   it.runIf(compilerPresent)('leave no tensors behind', async () => {
     await useWasm();
     const x = rand([2, 8, 8, 3], 1) as tf.Tensor4D;
