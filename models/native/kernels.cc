@@ -110,6 +110,18 @@ Pool& pool() {
   return p;
 }
 
+// f(lo, hi) over [0, n) in one contiguous range per thread of the pool.
+template <class F>
+void parallelFor(long n, F f) {
+  const int parts = pool().size();
+  if (parts <= 1 || n < 65536) return f(0, n);
+  const long per = (n / parts + 63) / 64 * 64;
+  pool().run([&](int p) {
+    const long lo = p * per < n ? p * per : n, hi = (p + 1) * per < n ? (p + 1) * per : n;
+    if (lo < hi) f(lo, hi);
+  });
+}
+
 struct ConvShape { int n, h, w, ci, oh, ow, co, kh, kw, sh, sw, dh, dw, top, left; };
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -279,6 +291,56 @@ napi_value Softplus(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// No fused multiply-adds here: JavaScript rounds every product, and the bits must match its loop's.
+__attribute__((optimize("fp-contract=off"))) void adamSharedRange(float* w, float* m, float* v, const float* const* slots, const double* scales, uint32_t k,
+                                                                 long lo, long hi, const double* h) {
+  const double lr = h[0], beta1 = h[1], beta2 = h[2], epsilon = h[3], c1 = h[4], c2 = h[5];
+  for (long i = lo; i < hi; ++i) {
+    double g = 0;
+    for (uint32_t s = 0; s < k; ++s) g += scales[s] * (double)slots[s][i];
+    const double mi = beta1 * (double)m[i] + (1 - beta1) * g;
+    const double vi = beta2 * (double)v[i] + (1 - beta2) * g * g;
+    m[i] = (float)mi;
+    v[i] = (float)vi;
+    w[i] = (float)((double)w[i] - (lr * (mi / c1)) / (std::sqrt(vi / c2) + epsilon));
+  }
+}
+
+// adamShared(w, m, v, slots[], scales[], lr, beta1, beta2, epsilon, c1, c2): the data-parallel trainer's
+// Adam step over flat Float32Arrays (SharedArrayBuffers), the same double-precision operations in the same
+// order as models/parallel/adam.ts's loop, so the bits match it: g = Σ_s scales[s]·slots[s][i].
+napi_value AdamShared(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
+  size_t argc = 11;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 11) return fail(env, "adamShared: bad arguments");
+  auto floats = [&](napi_value value, size_t* length) -> float* {
+    napi_typedarray_type type;
+    void* data = nullptr;
+    if (napi_get_typedarray_info(env, value, &type, length, &data, nullptr, nullptr) != napi_ok || type != napi_float32_array) return nullptr;
+    return (float*)data;
+  };
+  size_t n = 0, nm = 0, nv = 0, slotCount = 0, scaleCount = 0;
+  float *w = floats(argv[0], &n), *m = floats(argv[1], &nm), *v = floats(argv[2], &nv);
+  if (!w || !m || !v || nm != n || nv != n) return fail(env, "adamShared: w, m and v must be Float32Arrays of one length");
+  uint32_t k = 0;
+  if (napi_get_array_length(env, argv[3], &k) != napi_ok || napi_get_array_length(env, argv[4], &k) != napi_ok || k > 64) return fail(env, "adamShared: slots and scales");
+  std::vector<const float*> slots(k);
+  std::vector<double> scales(k);
+  for (uint32_t s = 0; s < k; ++s) {
+    napi_value item;
+    napi_get_element(env, argv[3], s, &item);
+    slots[s] = floats(item, &slotCount);
+    napi_get_element(env, argv[4], s, &item);
+    if (!slots[s] || slotCount != n || napi_get_value_double(env, item, &scales[s]) != napi_ok) return fail(env, "adamShared: a slot or scale");
+  }
+  (void)scaleCount;
+  double h[6];
+  for (int i = 0; i < 6; ++i)
+    if (napi_get_value_double(env, argv[5 + i], &h[i]) != napi_ok) return fail(env, "adamShared: bad arguments");
+  parallelFor((long)n, [&](long lo, long hi) { adamSharedRange(w, m, v, slots.data(), scales.data(), k, lo, hi, h); });
+  return nullptr;
+}
+
 // setThreads(n): how many threads this JS thread's kernels use (1: the caller alone); returns it.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -295,7 +357,7 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 }  // namespace
 
 NAPI_MODULE_INIT() {
-  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}, {"setThreads", SetThreads}};
+  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}, {"setThreads", SetThreads}, {"adamShared", AdamShared}};
   for (const auto& f : fns) {
     napi_value value;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &value);

@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-interface Addon {
+/** The addon's functions (models/native/kernels.cc). */
+export interface NativeAddon {
   isa: string;
   matmul(heap: ArrayBuffer, ...args: number[]): void;
   conv2d(heap: ArrayBuffer, ...args: number[]): void;
@@ -17,6 +18,7 @@ interface Addon {
   sumRows(heap: ArrayBuffer, ...args: number[]): void;
   softplus(heap: ArrayBuffer, ...args: number[]): void;
   setThreads(n: number): number;
+  adamShared(w: Float32Array, m: Float32Array, v: Float32Array, slots: Float32Array[], scales: number[], lr: number, beta1: number, beta2: number, epsilon: number, c1: number, c2: number): void;
 }
 
 export interface NativeKernelsStatus {
@@ -41,9 +43,9 @@ export function nativeKernelsPath(): string | null {
   return null;
 }
 
-let cached: { addon: Addon | null; status: NativeKernelsStatus } | null = null;
+let cached: { addon: NativeAddon | null; status: NativeKernelsStatus } | null = null;
 
-function load(): { addon: Addon | null; status: NativeKernelsStatus } {
+function load(): { addon: NativeAddon | null; status: NativeKernelsStatus } {
   if (cached) return cached;
   const setting = process.env.LATENT_EXPLORER_NATIVE_KERNELS;
   if (setting === '0' || setting === 'off') {
@@ -56,7 +58,7 @@ function load(): { addon: Addon | null; status: NativeKernelsStatus } {
     return cached;
   }
   try {
-    const addon = createRequire(import.meta.url)(path) as Addon;
+    const addon = createRequire(import.meta.url)(path) as NativeAddon;
     cached = { addon, status: { loaded: true, isa: addon.isa } };
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)).split('\n')[0].slice(0, 160);
@@ -66,10 +68,10 @@ function load(): { addon: Addon | null; status: NativeKernelsStatus } {
 }
 
 /** How many times each native kernel ran in this process (tests check the native path was taken). */
-export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0, softplus: 0 };
+export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0, softplus: 0, adamShared: 0 };
 
 /** The addon, when loaded and installed on the wasm backend (null otherwise). */
-export function nativeAddon(): Addon | null {
+export function nativeAddon(): NativeAddon | null {
   return installed ? load().addon : null;
 }
 let installed = false;
@@ -119,7 +121,7 @@ function biasOffset(backend: WasmBackend, bias: Info | undefined, n: number): nu
   return offset(backend, bias);
 }
 
-function matMul(original: Fn, fused: boolean, addon: Addon): Fn {
+function matMul(original: Fn, fused: boolean, addon: NativeAddon): Fn {
   return (args) => {
     const backend = args.backend as unknown as WasmBackend;
     const { a, b, bias, preluActivationWeights } = args.inputs;
@@ -159,7 +161,7 @@ type ConvAttrs = {
   activation?: string;
 };
 
-function conv2d(original: Fn, fused: boolean, addon: Addon): Fn {
+function conv2d(original: Fn, fused: boolean, addon: NativeAddon): Fn {
   return (args) => {
     const backend = args.backend as unknown as WasmBackend;
     const { x, filter, bias, preluActivationWeights } = args.inputs;
@@ -185,7 +187,7 @@ function convShape(info: tf.backend_util.Conv2DInfo): number[] {
     info.padInfo.top, info.padInfo.left];
 }
 
-function conv2dFilterGrad(addon: Addon): Fn {
+function conv2dFilterGrad(addon: NativeAddon): Fn {
   return (args) => {
     const backend = args.backend as unknown as WasmBackend;
     const { x, dy } = args.inputs;

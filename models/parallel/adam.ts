@@ -4,6 +4,7 @@
 // AdamOptimizer's (tf.train.adam), and its moments go to and from that optimiser's weights, so a
 // checkpoint does not depend on the thread count it was written with.
 import * as tf from '@tensorflow/tfjs';
+import { nativeAddon, nativeCalls } from '../native/kernels.ts';
 import type { VaeModel } from '../vae.ts';
 import { replicaVariables } from './shard.ts';
 
@@ -66,11 +67,18 @@ export function adamRange(
   const c2 = 1 - Math.fround(beta2 ** t);
   const { m, v } = moments;
   const k = slots.length;
+  const native = nativeAddon();
   for (const seg of segments) {
     const lo = Math.max(from, seg.grad);
     const hi = Math.min(to, seg.grad + seg.size);
     if (lo >= hi) continue;
     const shift = seg.weight - seg.grad;
+    if (native) {
+      // the same operations in the same order, natively (the same bits; ~20x faster than this loop)
+      nativeCalls.adamShared++;
+      native.adamShared(weights.subarray(lo + shift, hi + shift), m.subarray(lo, hi), v.subarray(lo, hi), slots.map((s) => s.subarray(lo, hi)), scales, lr, beta1, beta2, epsilon, c1, c2);
+      continue;
+    }
     for (let i = lo; i < hi; i++) {
       let g = 0;
       for (let s = 0; s < k; s++) g += scales[s] * slots[s][i];

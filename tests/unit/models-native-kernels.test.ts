@@ -8,6 +8,7 @@ import { useWasm } from './helpers/tf.ts';
 import { patchWasmKernels } from '../../models/wasm-kernels.ts';
 import { nativeCalls, nativeKernelsStatus, setNativeThreads } from '../../models/native/kernels.ts';
 import { applyAdam, nativeAdamCalls } from '../../models/native/adam.ts';
+import { adamRange } from '../../models/parallel/adam.ts';
 
 const compilerPresent = spawnSync('c++', ['--version']).status === 0;
 
@@ -264,6 +265,49 @@ describe('native CPU kernels', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
     expect(r.signal, 'hung: killed after 60 s').toBeNull();
     expect(r.stdout.trim(), r.stderr).toBe('ok');
+  });
+
+  it.runIf(compilerPresent)('the data-parallel Adam over shared memory gives the bits of its JavaScript loop, on 1 or 2 kernel threads', async () => {
+    await useWasm();
+    const n = 150_000;
+    const random = (seed: number) => Float32Array.from(rand([n], seed).dataSync());
+    const shared = (a: Float32Array) => {
+      const out = new Float32Array(new SharedArrayBuffer(a.length * 4));
+      out.set(a);
+      return out;
+    };
+    const settings = { learningRate: 0.003, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+    const slots = [shared(random(1)), shared(random(2)), shared(random(3))];
+    const scales = [0.25, 0.5, 0.25];
+    const segments = [{ grad: 0, weight: 0, size: 100_000 }, { grad: 100_000, weight: 100_007, size: 50_000 }];
+    // the loop of models/parallel/adam.ts, written out here as the oracle
+    const reference = { w: new Float32Array(n + 7), m: random(4).map(Math.abs), v: random(5).map((x) => x * x) };
+    reference.w.set(random(6));
+    const c1 = 1 - Math.fround(settings.beta1 ** 3);
+    const c2 = 1 - Math.fround(settings.beta2 ** 3);
+    for (const seg of segments)
+      for (let i = seg.grad; i < seg.grad + seg.size; i++) {
+        let g = 0;
+        for (let s = 0; s < 3; s++) g += scales[s] * slots[s][i];
+        const mi = settings.beta1 * reference.m[i] + (1 - settings.beta1) * g;
+        const vi = settings.beta2 * reference.v[i] + (1 - settings.beta2) * g * g;
+        reference.m[i] = mi;
+        reference.v[i] = vi;
+        reference.w[i + seg.weight - seg.grad] -= (settings.learningRate * (mi / c1)) / (Math.sqrt(vi / c2) + settings.epsilon);
+      }
+    for (const threads of [1, 2]) {
+      setNativeThreads(threads);
+      const weights = new Float32Array(new SharedArrayBuffer((n + 7) * 4));
+      weights.set(random(6));
+      const moments = { m: shared(random(4).map(Math.abs)), v: shared(random(5).map((x) => x * x)) };
+      const calls = nativeCalls.adamShared;
+      adamRange(3, settings, slots, scales, moments, weights, segments, 0, n);
+      expect(nativeCalls.adamShared - calls).toBe(2); // one per segment
+      expect(weights, `weights, ${threads} threads`).toEqual(reference.w);
+      expect(moments.m).toEqual(reference.m);
+      expect(moments.v).toEqual(reference.v);
+    }
+    setNativeThreads(1);
   });
 
   it.runIf(compilerPresent)('leave no tensors behind', async () => {
