@@ -8,6 +8,7 @@
 #include <cstring>
 #include <cmath>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -41,9 +42,11 @@ struct Scratch {
 thread_local Scratch scratch;  // one per engine or worker thread
 
 // The threads one JS thread's kernels split their work over (setThreads): the caller runs part 0, the
-// pool's threads the others. Workers spin briefly after a job (a training step calls the kernels
-// back to back), then sleep. Each JS thread has its own pool, so data-parallel workers never share one.
+// pool's threads the others. Workers spin for a few milliseconds after a job (a training step calls
+// the kernels back to back), then sleep. Each JS thread has its own pool, so data-parallel workers never share one.
 class Pool {
+  static constexpr int SPIN_MS = 5;
+
  public:
   ~Pool() { resize(1); }
   int size() const { return (int)workers_.size() + 1; }
@@ -86,8 +89,11 @@ class Pool {
   void loop(int index, uint64_t seen) {
     for (;;) {
       uint64_t now;
+      auto idleSince = std::chrono::steady_clock::now();
       for (int spin = 0; (now = generation_.load(std::memory_order_acquire)) == seen; ++spin) {
-        if (spin < 20000) { pause(); continue; }
+        // A training step calls kernels between short stretches of JavaScript: a worker that slept
+        // through them would be woken (~50 µs) for every product. Spin for SPIN_MS, then sleep.
+        if ((spin & 255) != 0 || std::chrono::steady_clock::now() - idleSince < std::chrono::milliseconds(SPIN_MS)) { pause(); continue; }
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [&] { return generation_.load() != seen; });
       }
