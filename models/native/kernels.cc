@@ -325,7 +325,7 @@ napi_value AdamShared(napi_env env, napi_callback_info info) {
     if (napi_get_typedarray_info(env, value, &type, length, &data, nullptr, nullptr) != napi_ok || type != napi_float32_array) return nullptr;
     return (float*)data;
   };
-  size_t n = 0, nm = 0, nv = 0, slotCount = 0, scaleCount = 0;
+  size_t n = 0, nm = 0, nv = 0, slotCount = 0;
   float *w = floats(argv[0], &n), *m = floats(argv[1], &nm), *v = floats(argv[2], &nv);
   if (!w || !m || !v || nm != n || nv != n) return fail(env, "adamShared: w, m and v must be Float32Arrays of one length");
   uint32_t k = 0;
@@ -339,7 +339,6 @@ napi_value AdamShared(napi_env env, napi_callback_info info) {
     napi_get_element(env, argv[4], s, &item);
     if (!slots[s] || slotCount != n || napi_get_value_double(env, item, &scales[s]) != napi_ok) return fail(env, "adamShared: a slot or scale");
   }
-  (void)scaleCount;
   double h[6];
   for (int i = 0; i < 6; ++i)
     if (napi_get_value_double(env, argv[5 + i], &h[i]) != napi_ok) return fail(env, "adamShared: bad arguments");
