@@ -165,6 +165,20 @@ Isa detect() {
 }
 Isa isa = detect();
 
+// Calls one of the ops above in the namespace compiled for this CPU's instruction set.
+#if defined(__x86_64__) || defined(_M_X64)
+#define ON_ISA(call)                          \
+  do {                                        \
+    switch (isa) {                            \
+      case AVX512: avx512::call; break;       \
+      case AVX2: avx2::call; break;           \
+      default: base::call;                    \
+    }                                         \
+  } while (0)
+#else
+#define ON_ISA(call) base::call
+#endif
+
 // Arguments: the heap (ArrayBuffer), then integers; byte offsets into the heap, -1 for "none".
 bool args(napi_env env, napi_callback_info info, size_t want, char** heap, size_t* heapBytes, int64_t* v) {
   napi_value argv[32];
@@ -191,13 +205,7 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
   float* C = (float*)(heap + v[2]);
   const int batch = v[3], M = v[4], N = v[5], K = v[6];
   const bool ta = v[7], tb = v[8], relu = v[12];
-  switch (isa) {
-#if defined(__x86_64__) || defined(_M_X64)
-    case AVX512: avx512::matmul(A, B, C, batch, M, N, K, ta, tb, v[9], v[10], bias, relu, scratch); break;
-    case AVX2: avx2::matmul(A, B, C, batch, M, N, K, ta, tb, v[9], v[10], bias, relu, scratch); break;
-#endif
-    default: base::matmul(A, B, C, batch, M, N, K, ta, tb, v[9], v[10], bias, relu, scratch);
-  }
+  ON_ISA(matmul(A, B, C, batch, M, N, K, ta, tb, v[9], v[10], bias, relu, scratch));
   return nullptr;
 }
 
@@ -214,13 +222,7 @@ napi_value Conv2D(napi_env env, napi_callback_info info) {
   if (!args(env, info, 20, &heap, &bytes, v) || !convShape(v + 5, g)) return fail(env, "conv2d: bad arguments");
   const float *x = at(heap, v[0]), *f = at(heap, v[1]), *bias = at(heap, v[3]);
   float* out = (float*)(heap + v[2]);
-  switch (isa) {
-#if defined(__x86_64__) || defined(_M_X64)
-    case AVX512: avx512::conv2d(x, f, out, g, bias, v[4], scratch); break;
-    case AVX2: avx2::conv2d(x, f, out, g, bias, v[4], scratch); break;
-#endif
-    default: base::conv2d(x, f, out, g, bias, v[4], scratch);
-  }
+  ON_ISA(conv2d(x, f, out, g, bias, v[4], scratch));
   return nullptr;
 }
 
@@ -230,13 +232,7 @@ napi_value Conv2DFilterGrad(napi_env env, napi_callback_info info) {
   if (!args(env, info, 18, &heap, &bytes, v) || !convShape(v + 3, g)) return fail(env, "conv2dFilterGrad: bad arguments");
   const float *x = at(heap, v[0]), *dy = at(heap, v[1]);
   float* dw = (float*)(heap + v[2]);
-  switch (isa) {
-#if defined(__x86_64__) || defined(_M_X64)
-    case AVX512: avx512::conv2dFilterGrad(x, dy, dw, g, scratch); break;
-    case AVX2: avx2::conv2dFilterGrad(x, dy, dw, g, scratch); break;
-#endif
-    default: base::conv2dFilterGrad(x, dy, dw, g, scratch);
-  }
+  ON_ISA(conv2dFilterGrad(x, dy, dw, g, scratch));
   return nullptr;
 }
 
@@ -255,13 +251,7 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   float *w = (float*)(heap + (long)v[0]), *m = (float*)(heap + (long)v[2]), *mv = (float*)(heap + (long)v[3]);
   const float* g = (const float*)(heap + (long)v[1]);
   const long n = (long)v[4];
-  switch (isa) {
-#if defined(__x86_64__) || defined(_M_X64)
-    case AVX512: avx512::adam(w, g, m, mv, n, v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]); break;
-    case AVX2: avx2::adam(w, g, m, mv, n, v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]); break;
-#endif
-    default: base::adam(w, g, m, mv, n, v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]);
-  }
+  ON_ISA(adam(w, g, m, mv, n, v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]));
   return nullptr;
 }
 
@@ -271,13 +261,7 @@ napi_value SumRows(napi_env env, napi_callback_info info) {
   if (!args(env, info, 4, &heap, &bytes, v)) return fail(env, "sumRows: bad arguments");
   const float* x = at(heap, v[0]);
   float* out = (float*)(heap + v[1]);
-  switch (isa) {
-#if defined(__x86_64__) || defined(_M_X64)
-    case AVX512: avx512::sumRows(x, out, v[2], v[3], scratch.transposed(v[3])); break;
-    case AVX2: avx2::sumRows(x, out, v[2], v[3], scratch.transposed(v[3])); break;
-#endif
-    default: base::sumRows(x, out, v[2], v[3], scratch.transposed(v[3]));
-  }
+  ON_ISA(sumRows(x, out, v[2], v[3], scratch.transposed(v[3])));
   return nullptr;
 }
 
@@ -287,13 +271,7 @@ napi_value Softplus(napi_env env, napi_callback_info info) {
   if (!args(env, info, 3, &heap, &bytes, v)) return fail(env, "softplus: bad arguments");
   const float* x = at(heap, v[0]);
   float* y = (float*)(heap + v[1]);
-  switch (isa) {
-#if defined(__x86_64__) || defined(_M_X64)
-    case AVX512: avx512::softplus(x, y, v[2]); break;
-    case AVX2: avx2::softplus(x, y, v[2]); break;
-#endif
-    default: base::softplus(x, y, v[2]);
-  }
+  ON_ISA(softplus(x, y, v[2]));
   return nullptr;
 }
 
