@@ -4,7 +4,7 @@
 // data-parallel trainer's import/export see no difference. Falls back to TF.js's own step where the
 // native kernels are not in use.
 import * as tf from '@tensorflow/tfjs';
-import { nativeAddon } from './kernels.ts';
+import { nativeAddon, offset, type WasmBackend } from './kernels.ts';
 
 type Named = { originalName: string; variable: tf.Variable };
 /** The fields of tf.AdamOptimizer this step reads and writes (TF.js 4.22; private in its typings). */
@@ -18,10 +18,6 @@ interface AdamInternals {
   accumulatedFirstMoment: Named[];
   accumulatedSecondMoment: Named[];
   incrementIterations(): void;
-}
-interface WasmBackend {
-  wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(id: object): { memoryOffset: number; refCount: number } | undefined };
 }
 
 type Gradients = Parameters<tf.AdamOptimizer['applyGradients']>[0];
@@ -49,8 +45,8 @@ export function applyAdam(optimizer: tf.AdamOptimizer, grads: Gradients): void {
     const v = o.accumulatedSecondMoment[i].variable;
     if (value.dtype !== 'float32' || gradient.dtype !== 'float32' || gradient.size !== value.size) throw new Error(`Adam: gradient of ${name} does not match it`);
     // In place only on memory nobody else holds: a tensor sharing it keeps its value.
-    for (const t of [value, m, v]) if ((backend.dataIdMap.get(t.dataId)?.refCount ?? 0) !== 1) own(t);
-    const at = (t: tf.Tensor) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+    for (const t of [value, m, v]) if (backend.dataIdMap.get(t.dataId).refCount !== 1) own(t);
+    const at = (t: tf.Tensor) => offset(backend, t);
     addon.adam(backend.wasm.HEAPU8.buffer as ArrayBuffer, at(value), at(gradient), at(m), at(v), value.size, o.learningRate, o.beta1, o.beta2, 1 - o.beta1, 1 - o.beta2, o.epsilon, c1, c2);
     nativeAdamCalls.variables++;
   });

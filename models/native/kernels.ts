@@ -98,13 +98,14 @@ type Info = tf.TensorInfo;
 /** A kernel function as wasm-kernels.ts passes them around. */
 export type Fn = (args: { inputs: Record<string, Info>; backend: { disposeData(id: object): void }; attrs?: Record<string, unknown> }) => Info;
 /** The parts of TF.js's wasm backend the kernels use: its heap, tensors' offsets in it, and outputs. */
-interface WasmBackend {
+export interface WasmBackend {
   wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(id: object): { memoryOffset: number } };
+  dataIdMap: { get(id: object): { memoryOffset: number; refCount: number } };
   makeOutput(shape: number[], dtype: 'float32'): Info;
 }
 
-const offset = (backend: WasmBackend, t: Info) => backend.dataIdMap.get(t.dataId).memoryOffset;
+/** Where a tensor's data starts on the wasm heap, in bytes. */
+export const offset = (backend: WasmBackend, t: Info) => backend.dataIdMap.get(t.dataId).memoryOffset;
 const size = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
 
 /** Activations the kernels apply themselves; others go to TF.js's own fused kernel. */
