@@ -12,9 +12,10 @@
 //     whole tensor first; a product with a row of ones does it in one XNNPACK matmul.
 // Both are composed from the backend's own kernels, so tensors never leave wasm memory.
 // Where the native kernels are built (models/native/), they replace fixes 1 and 2 and the products and
-// convolutions themselves; 3 and 4 then run on them.
+// convolutions themselves, and fix 3 (they compute Conv2DBackpropInput directly); 4 then runs on them.
 import * as tf from '@tensorflow/tfjs';
 import { installNativeKernels, nativeKernelsRemoved, nativeSumRows } from './native/kernels.ts';
+import { nativeSumInner } from './native/elementwise.ts';
 
 type Info = tf.TensorInfo;
 type KernelArgs = { inputs: Record<string, Info>; backend: { disposeData(id: object): void }; attrs?: Record<string, unknown> };
@@ -127,7 +128,7 @@ export function patchWasmKernels(): void {
     });
   }
 
-  if (tf.getKernel('Conv2D', 'wasm')) {
+  if (tf.getKernel('Conv2D', 'wasm') && !native) {
     const ops = { pad: kernel('PadV2'), conv: kernel('Conv2D'), slice: kernel('Slice'), transpose, reshape: kernel('Reshape') };
     replace('Conv2DBackpropInput', (original) => (args) => backpropInputByPhases(args, ops) ?? original(args));
   }
@@ -136,12 +137,16 @@ export function patchWasmKernels(): void {
   const matMul = kernel('BatchMatMul');
   replace('Sum', (original) => (args) => {
     const { x } = args.inputs;
-    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims?: boolean };
+    const { axis, keepDims } = args.attrs as { axis: number | number[] | null; keepDims?: boolean };
     const rank = x.shape.length;
-    const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
+    const axes = (axis == null ? x.shape.map((_, i) => i) : Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
     const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
-    if (!leading || x.dtype !== 'float32') return original(args);
     const backend = args.backend as WasmBackendLike;
+    if (!leading) {
+      const inner = nativeSumInner(backend, x, axes, keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i)));
+      return inner ?? original(args);
+    }
+    if (x.dtype !== 'float32') return original(args);
     const rows = x.shape.slice(0, axes.length).reduce((a, d) => a * d, 1);
     const inner = x.shape.slice(axes.length);
     const cols = inner.reduce((a, d) => a * d, 1);

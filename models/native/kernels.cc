@@ -38,6 +38,9 @@ struct Scratch {
   float* p = nullptr;
   long np = 0;
   float* partial(long n) { return p = grow(p, np, n); }
+  float* c = nullptr;
+  long nc = 0;
+  float* columns(long n) { return c = grow(c, nc, n); }
 };
 thread_local Scratch scratch;  // one per engine or worker thread
 
@@ -128,6 +131,18 @@ void parallelFor(long n, F f) {
   });
 }
 
+// f(r0, r1) over [0, rows), split across the pool when there is enough work.
+template <class F>
+static void parallelRows(long rows, long inner, F f) {
+  const int parts = pool().size();
+  if (parts <= 1 || rows < parts || rows * inner < 65536) return f(0, rows);
+  const long per = (rows + parts - 1) / parts;
+  pool().run([&](int p) {
+    const long lo = p * per < rows ? p * per : rows, hi = (p + 1) * per < rows ? (p + 1) * per : rows;
+    if (lo < hi) f(lo, hi);
+  });
+}
+
 struct ConvShape { int n, h, w, ci, oh, ow, co, kh, kw, sh, sw, dh, dw, top, left; };
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -137,6 +152,7 @@ namespace avx512 {
 constexpr int W = 16;
 #include "gemm-core.inc"
 #include "ops.inc"
+#include "elementwise.inc"
 #pragma GCC pop_options
 }  // namespace avx512
 namespace avx2 {
@@ -145,6 +161,7 @@ namespace avx2 {
 constexpr int W = 8;
 #include "gemm-core.inc"
 #include "ops.inc"
+#include "elementwise.inc"
 #pragma GCC pop_options
 }  // namespace avx2
 #endif
@@ -152,6 +169,7 @@ namespace base {
 constexpr int W = 4;  // SSE2 on x86-64, NEON on arm64
 #include "gemm-core.inc"
 #include "ops.inc"
+#include "elementwise.inc"
 }  // namespace base
 
 enum Isa { BASE = 0, AVX2 = 1, AVX512 = 2 };
@@ -236,6 +254,50 @@ napi_value Conv2DFilterGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// conv2dInputGrad(heap, dy, filter, dx, n, h, w, ci, oh, ow, co, kh, kw, sh, sw, dh, dw, top, left): dx's shape is (n, h, w, ci)
+napi_value Conv2DInputGrad(napi_env env, napi_callback_info info) {
+  char* heap; size_t bytes; int64_t v[18]; ConvShape g;
+  if (!args(env, info, 18, &heap, &bytes, v) || !convShape(v + 3, g)) return fail(env, "conv2dInputGrad: bad arguments");
+  const float *dy = at(heap, v[0]), *f = at(heap, v[1]);
+  float* dx = (float*)(heap + v[2]);
+  ON_ISA(conv2dInputGrad(dy, f, dx, g));
+  return nullptr;
+}
+
+// binary(heap, op, modeA, modeB, a, b, y, n, inner): y = a op b over n values viewed as [n / inner, inner] (elementwise.inc)
+napi_value Binary(napi_env env, napi_callback_info info) {
+  char* heap; size_t bytes; int64_t v[8];
+  if (!args(env, info, 8, &heap, &bytes, v) || v[7] <= 0 || v[6] % v[7] != 0) return fail(env, "binary: bad arguments");
+  bool done = false;
+  ON_ISA(binary((int)v[0], (int)v[1], (int)v[2], at(heap, v[3]), at(heap, v[4]), (float*)(heap + v[5]), v[6], v[7], &done));
+  return done ? nullptr : fail(env, "binary: unknown operation or operand modes");
+}
+
+// unary(heap, op, x, y, n, alpha)
+napi_value Unary(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  size_t argc = 6;
+  void* data = nullptr;
+  size_t bytes = 0;
+  double v[5];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 6 || napi_get_arraybuffer_info(env, argv[0], &data, &bytes) != napi_ok)
+    return fail(env, "unary: bad arguments");
+  for (int i = 0; i < 5; ++i)
+    if (napi_get_value_double(env, argv[i + 1], &v[i]) != napi_ok) return fail(env, "unary: bad arguments");
+  char* heap = (char*)data;
+  bool done = false;
+  ON_ISA(unary((int)v[0], (const float*)(heap + (long)v[1]), (float*)(heap + (long)v[2]), (long)v[3], (float)v[4], &done));
+  return done ? nullptr : fail(env, "unary: unknown operation");
+}
+
+// sumInner(heap, x, out, rows, cols): out[r] = Σ_j x[r, j]
+napi_value SumInner(napi_env env, napi_callback_info info) {
+  char* heap; size_t bytes; int64_t v[4];
+  if (!args(env, info, 4, &heap, &bytes, v)) return fail(env, "sumInner: bad arguments");
+  ON_ISA(sumInner(at(heap, v[0]), (float*)(heap + v[1]), v[2], v[3]));
+  return nullptr;
+}
+
 // adam(heap, w, g, m, v, n, lr, beta1, beta2, 1 − beta1, 1 − beta2, epsilon, c1, c2): the variable and its moments in place
 napi_value Adam(napi_env env, napi_callback_info info) {
   napi_value argv[14];
@@ -261,7 +323,7 @@ napi_value SumRows(napi_env env, napi_callback_info info) {
   if (!args(env, info, 4, &heap, &bytes, v)) return fail(env, "sumRows: bad arguments");
   const float* x = at(heap, v[0]);
   float* out = (float*)(heap + v[1]);
-  ON_ISA(sumRows(x, out, v[2], v[3], scratch.transposed(v[3])));
+  ON_ISA(sumRows(x, out, v[2], v[3]));
   return nullptr;
 }
 
@@ -340,7 +402,7 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 }  // namespace
 
 NAPI_MODULE_INIT() {
-  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}, {"setThreads", SetThreads}, {"adamShared", AdamShared}};
+  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"conv2dInputGrad", Conv2DInputGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}, {"binary", Binary}, {"unary", Unary}, {"sumInner", SumInner}, {"setThreads", SetThreads}, {"adamShared", AdamShared}};
   for (const auto& f : fns) {
     napi_value value;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &value);

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installElementwise } from './elementwise.ts';
 
 /** The addon's functions (models/native/kernels.cc). */
 export interface NativeAddon {
@@ -14,9 +15,13 @@ export interface NativeAddon {
   matmul(heap: ArrayBuffer, ...args: number[]): void;
   conv2d(heap: ArrayBuffer, ...args: number[]): void;
   conv2dFilterGrad(heap: ArrayBuffer, ...args: number[]): void;
+  conv2dInputGrad(heap: ArrayBuffer, ...args: number[]): void;
   adam(heap: ArrayBuffer, ...args: number[]): void;
   sumRows(heap: ArrayBuffer, ...args: number[]): void;
   softplus(heap: ArrayBuffer, ...args: number[]): void;
+  binary(heap: ArrayBuffer, ...args: number[]): void;
+  unary(heap: ArrayBuffer, ...args: number[]): void;
+  sumInner(heap: ArrayBuffer, ...args: number[]): void;
   setThreads(n: number): number;
   adamShared(w: Float32Array, m: Float32Array, v: Float32Array, slots: Float32Array[], scales: number[], lr: number, beta1: number, beta2: number, epsilon: number, c1: number, c2: number): void;
 }
@@ -68,7 +73,7 @@ function load(): { addon: NativeAddon | null; status: NativeKernelsStatus } {
 }
 
 /** How many times each native kernel ran in this process (tests check the native path was taken). */
-export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0, softplus: 0, adamShared: 0 };
+export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0, conv2dInputGrad: 0, softplus: 0, elementwise: 0, adamShared: 0 };
 
 /** The addon, when loaded and installed on the wasm backend (null otherwise). */
 export function nativeAddon(): NativeAddon | null {
@@ -203,6 +208,23 @@ function conv2dFilterGrad(addon: NativeAddon): Fn {
   };
 }
 
+/** The transposed convolution (and a convolution's input gradient) as dy · fᵀ then col2im, on any stride and padding. */
+function conv2dInputGrad(original: Fn, addon: NativeAddon): Fn {
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const { dy, filter } = args.inputs;
+    const attrs = args.attrs as ConvAttrs & { inputShape: [number, number, number, number] };
+    if (dy.dtype !== 'float32' || filter.dtype !== 'float32' || (attrs.dataFormat ?? 'NHWC') !== 'NHWC' || dy.shape.length !== 4) return original(args);
+    const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad,
+      attrs.dimRoundingMode, false, 'channelsLast');
+    if (info.outShape.some((d, i) => d !== dy.shape[i])) return original(args); // let TF.js word the error
+    const out = backend.makeOutput(info.inShape, 'float32');
+    nativeCalls.conv2dInputGrad++;
+    addon.conv2dInputGrad(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, dy), offset(backend, filter), offset(backend, out), ...convShape(info));
+    return out;
+  };
+}
+
 /** Σ over the leading rows of x viewed as [rows, cols], into a new tensor of `shape`; null without the native kernels. */
 export function nativeSumRows(backendArg: unknown, x: Info, rows: number, cols: number, shape: number[]): Info | null {
   const addon = nativeAddon();
@@ -215,7 +237,7 @@ export function nativeSumRows(backendArg: unknown, x: Info, rows: number, cols: 
 
 /**
  * Registers the native kernels on the wasm backend in place of TF.js's (BatchMatMul, _FusedMatMul, Conv2D,
- * FusedConv2D, Conv2DBackpropFilter, Softplus). `replace` keeps the originals for restoreWasmKernels. Returns whether
+ * FusedConv2D, Conv2DBackpropFilter, Conv2DBackpropInput, Softplus, and the elementwise ops of elementwise.ts). `replace` keeps the originals for restoreWasmKernels. Returns whether
  * they were installed.
  */
 export function installNativeKernels(replace: (name: string, make: (original: Fn) => Fn) => void, register: (name: string, fn: Fn) => void): boolean {
@@ -232,6 +254,7 @@ export function installNativeKernels(replace: (name: string, make: (original: Fn
   replace('Conv2D', (original) => conv2d(original, false, addon));
   replace('FusedConv2D', (original) => conv2d(original, true, addon));
   register('Conv2DBackpropFilter', conv2dFilterGrad(addon));
+  replace('Conv2DBackpropInput', (original) => conv2dInputGrad(original, addon));
   replace('Softplus', (original) => (args) => {
     const { x } = args.inputs;
     if (x.dtype !== 'float32') return original(args);
@@ -241,6 +264,7 @@ export function installNativeKernels(replace: (name: string, make: (original: Fn
     addon.softplus(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, x), offset(backend, out), size(x.shape));
     return out;
   });
+  installElementwise(replace, addon);
   installed = true;
   return true;
 }

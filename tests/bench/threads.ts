@@ -14,7 +14,7 @@ import { initBackend } from '../../electron/engine/backend.ts';
 import { defaultModelConfig, type ModelConfig } from '../../models/config.ts';
 import { VaeModel } from '../../models/vae.ts';
 import { createStepper, type Stepper } from '../../electron/engine/training/parallel/stepper.ts';
-import { trainingThreads, type ThreadRoute } from '../../electron/engine/training/parallel/threads.ts';
+import { imagesPerPass, trainingThreads, type ThreadRoute } from '../../electron/engine/training/parallel/threads.ts';
 import { nativeKernelsStatus, setNativeThreads } from '../../models/native/kernels.ts';
 
 const threads = Number(process.env.LATENT_EXPLORER_THREADS) || Math.max(2, availableParallelism());
@@ -48,11 +48,14 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
   const chosen: ThreadRoute = trainingThreads(threads, config, info.backend, B, native).route ?? 'data-parallel';
   const routes: ThreadRoute[] = native ? [chosen, chosen === 'kernels' ? 'data-parallel' : 'kernels'] : ['data-parallel'];
   const models = Array.from({ length: routes.length + 1 }, () => VaeModel.create(config));
-  const single = await createStepper(models[0], 1);
+  // in passes where training takes them (big conv batches, to bound memory), as job.ts does
+  const passes = { imagesPerPass: imagesPerPass(config, B), maxImages: B };
+  if (passes.imagesPerPass) console.log(`  each step in passes of ${passes.imagesPerPass} images, as training takes it`);
+  const single = await createStepper(models[0], 1, passes);
   const others: Stepper[] = [];
   for (const [i, route] of routes.entries()) {
     setNativeThreads(1);
-    others.push(await createStepper(models[i + 1], threads, { route }));
+    others.push(await createStepper(models[i + 1], threads, { route, ...passes }));
   }
   const labels = routes.map((r, i) => `${r === 'kernels' ? 'native kernels' : 'data-parallel'}${i === 0 ? ' (what training uses)' : ''}`);
   for (const s of others) if (s.note) console.log(`  ${s.note}`);

@@ -168,6 +168,58 @@ describe('native CPU kernels', () => {
     ]);
   });
 
+  it.runIf(compilerPresent)('transposed convolutions (the input gradient) of every stride and padding match the cpu backend', async () => {
+    const before = nativeCalls.conv2dInputGrad;
+    // [dy, filter, dx, stride, padding]: the conv VAE's decoder shapes, odd sizes, 'valid', stride 1, k not divisible by s
+    const cases: Array<[number[], number[], [number, number, number, number], number | [number, number], 'same' | 'valid']> = [
+      [[4, 32, 32, 32], [4, 4, 3, 32], [4, 64, 64, 3], 2, 'same'],
+      [[3, 4, 4, 64], [4, 4, 64, 64], [3, 8, 8, 64], 2, 'same'],
+      [[2, 4, 4, 6], [4, 4, 3, 6], [2, 7, 7, 3], 2, 'same'],
+      [[2, 3, 4, 5], [4, 2, 3, 5], [2, 8, 9, 3], [2, 2], 'valid'],
+      [[1, 5, 5, 4], [3, 3, 2, 4], [1, 5, 5, 2], 1, 'same'],
+      [[1, 3, 3, 4], [3, 3, 2, 4], [1, 6, 6, 2], 2, 'same'],
+      [[2, 2, 3, 300], [6, 3, 2, 300], [2, 6, 9, 2], [3, 3], 'same'], // depth past the 256 block
+    ];
+    for (const [dys, ws, xs, s, pad] of cases)
+      await compare(`conv2dTranspose ${dys} ${ws} ${xs} ${s} ${pad}`, () => [tf.conv2dTranspose(rand(dys, 1) as tf.Tensor4D, rand(ws, 2) as tf.Tensor4D, xs, s, pad)]);
+    expect(nativeCalls.conv2dInputGrad - before).toBe(cases.length);
+  });
+
+  it.runIf(compilerPresent)('elementwise ops with every broadcast the layers use match the cpu backend; small tensors stay on TF.js', async () => {
+    const before = nativeCalls.elementwise;
+    const shape = [16, 18, 18, 5]; // 25,920 values; 5,184 rows of 5
+    const ops = [tf.add, tf.sub, tf.mul];
+    await compare('binary', () =>
+      ops.flatMap((op) => {
+        return [
+          op(rand(shape, 1), rand(shape, 2)), // same shape
+          op(rand(shape, 3), rand([5], 4)), // a bias
+          op(rand([1, 1, 1, 5], 5), rand(shape, 6)), // a bias, on the left
+          op(rand([4099, 3], 7), rand([3], 8)), // a short bias over a prime number of rows
+          op(rand(shape, 9), rand([16, 1, 1, 1], 10)), // one value per image
+          op(rand([16, 1, 1, 1], 11), rand(shape, 12)),
+          op(rand(shape, 13), tf.scalar(0.5)), // a scalar
+        ];
+      }),
+    );
+    await compare('unary', () => {
+      const x = tf.concat([rand([5000], 20), tf.linspace(-100, 100, 1001), tf.tensor1d([0, -0, -87.5, 87.5, -1e-8])]);
+      return [tf.relu(x), tf.step(x), tf.step(x, 0.25), tf.neg(x), tf.square(x), tf.sigmoid(x), tf.sigmoid(tf.mul(x, 0.01)), tf.add(x, x)]; // 9 native calls
+    });
+    await compare('trailing sums', () => {
+      return [tf.sum(rand([64, 9, 9, 5], 30), [1, 2, 3]), tf.sum(rand([40, 300], 31), 1, true), tf.sum(rand([50, 90], 32))];
+    });
+    expect(nativeCalls.elementwise - before).toBe(3 * 7 + 9 + 3); // on wasm only
+    // NaN stays NaN, as on the cpu backend: a diverging run must show it
+    await useWasm();
+    const withNaN = tf.concat([rand([5000], 40), tf.tensor1d([NaN])]);
+    for (const f of [tf.relu, tf.step, tf.sigmoid]) expect(Number.isNaN(f(withNaN).dataSync()[5000]), f.name).toBe(true);
+    // under 4,096 values, or shapes no mode covers ([n, 1] + [1, m]), TF.js's kernels run
+    const calls = nativeCalls.elementwise;
+    await compare('not native', () => [tf.add(rand([100, 40], 41), rand([40], 42)), tf.mul(rand([300, 1], 43), rand([1, 300], 44)), tf.relu(rand([4000], 45))]);
+    expect(nativeCalls.elementwise).toBe(calls);
+  });
+
   it.runIf(compilerPresent)('Adam steps in place give tf.train.adam\'s weights and moments, also when another tensor shares a weight\'s memory', async () => {
     const run = (native: boolean) =>
       on('wasm', () => {
@@ -214,6 +266,11 @@ describe('native CPU kernels', () => {
           tf.conv2d(x, w, 1, 'same'),
           dx,
           tf.softplus(rand([200_000], 7)),
+          tf.add(rand([64, 32, 32, 8], 10), rand([8], 11)), // elementwise: rows split
+          tf.sigmoid(rand([100_000], 12)),
+          tf.sum(rand([300, 40, 20], 13), [0, 1]), // bias gradient: blocks of rows split, added in order
+          tf.sum(rand([64, 4000], 14), 1), // per-image sums
+          tf.conv2dTranspose(rand([16, 8, 8, 32], 15) as tf.Tensor4D, rand([4, 4, 3, 32], 16) as tf.Tensor4D, [16, 16, 16, 3], 2, 'same'), // images split
           dw,
         ].map((t) => Array.from(t.dataSync()));
       });
@@ -222,9 +279,10 @@ describe('native CPU kernels', () => {
     for (const threads of [2, 3]) {
       expect(setNativeThreads(threads)).toBe(threads);
       const many = work();
-      for (let i = 0; i < 5; i++) expect(many[i], `output ${i} on ${threads} threads`).toEqual(one[i]);
-      const scale = Math.max(...one[5].map(Math.abs));
-      expect(Math.max(...one[5].map((v, k) => Math.abs(v - many[5][k]))) / scale).toBeLessThan(1e-5);
+      const last = one.length - 1;
+      for (let i = 0; i < last; i++) expect(many[i], `output ${i} on ${threads} threads`).toEqual(one[i]);
+      const scale = Math.max(...one[last].map(Math.abs));
+      expect(Math.max(...one[last].map((v, k) => Math.abs(v - many[last][k]))) / scale).toBeLessThan(1e-5);
     }
     // Adam on more than 65,536 values runs split too: same bits
     const adam = async (threads: number) => {

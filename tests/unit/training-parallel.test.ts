@@ -12,7 +12,7 @@ import { createStepper } from '../../electron/engine/training/parallel/stepper.t
 import { mulberry32 } from '../../models/random.ts';
 import { adamRange, parameterRange } from '../../models/parallel/adam.ts';
 import type { ThreadRoute } from '../../electron/engine/training/parallel/threads.ts';
-import { nativeAddon } from '../../models/native/kernels.ts';
+import { nativeAddon, nativeCalls } from '../../models/native/kernels.ts';
 
 const ds = mnistSlice(96);
 const B = 32;
@@ -187,14 +187,15 @@ describe('training threads', () => {
     expect(trainingThreads(4, vae, 'tensorflow', 128).threads).toBe(1);
     expect(trainingThreads(4, defaultModelConfig({ objective: 'beta-tcvae', latent: 4 }), 'wasm', 128).note).toMatch(/β-TCVAE/);
     expect(trainingThreads(4, vae, 'wasm', 16)).toMatchObject({ threads: 2 });
-    // with the native kernels: split inside them for every objective, except conv runs data-parallel may take
+    // with the native kernels: split inside them, for every objective and architecture
     const conv = defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 8 });
     const tcvae = (arch: 'mlp' | 'conv') => defaultModelConfig({ objective: 'beta-tcvae', arch, latent: 4 });
     expect(trainingThreads(4, vae, 'wasm', 128, true)).toMatchObject({ threads: 4, route: 'kernels' });
     expect(trainingThreads(4, vae, 'wasm', 16, true)).toMatchObject({ threads: 4, route: 'kernels' });
     expect(trainingThreads(4, tcvae('mlp'), 'wasm', 128, true)).toMatchObject({ threads: 4, route: 'kernels' });
     expect(trainingThreads(4, tcvae('conv'), 'wasm', 128, true)).toMatchObject({ threads: 4, route: 'kernels' });
-    expect(trainingThreads(4, conv, 'wasm', 128, true)).toEqual({ threads: 4 });
+    expect(trainingThreads(4, conv, 'wasm', 128, true)).toMatchObject({ threads: 4, route: 'kernels' });
+    expect(trainingThreads(4, conv, 'wasm', 128, false)).toEqual({ threads: 4 });
     expect(trainingThreads(4, vae, 'cpu', 128, true)).toEqual({ threads: 4 });
     expect(trainingThreads(4, vae, 'tensorflow', 128, true).threads).toBe(1);
   });
@@ -211,6 +212,26 @@ describe('training threads', () => {
       expect(two.losses).toEqual(one.losses);
       expect(Array.from(two.weights)).toEqual(Array.from(one.weights));
     }
+  });
+
+  it('native kernel threads take the one-thread steps of a conv VAE, in passes too (within float tolerance: filter gradients split their depth)', async () => {
+    await useWasm();
+    VaeModel.create(defaultModelConfig({ latent: 2 })).dispose(); // installs the kernels
+    if (!nativeAddon()) return; // no compiler here: models-native-kernels.test.ts says so
+    const config = defaultModelConfig({ arch: 'conv', imageSize: 28, channels: 1, latent: 4, learningRate: 3e-3 });
+    const calls = nativeCalls.conv2dInputGrad;
+    const one = await train(config, 1);
+    expect(nativeCalls.conv2dInputGrad).toBeGreaterThan(calls); // the transposed convolutions ran natively
+    const two = await train(config, 2, undefined, undefined, undefined, 'kernels');
+    const passes = await train(config, 2, undefined, undefined, 8, 'kernels');
+    expect(two.threads).toBe(2);
+    expect(new Set(one.losses).size).toBe(STEPS); // the steps moved the model
+    expectClose(two.losses, one.losses, 1e-4);
+    expectClose(passes.losses, one.losses, 1e-4);
+    let scale = 0;
+    let diff = 0;
+    one.weights.forEach((w, i) => ((scale = Math.max(scale, Math.abs(w))), (diff = Math.max(diff, Math.abs(w - two.weights[i])))));
+    expect(diff / scale).toBeLessThan(1e-4);
   });
 
   it('a training job on two threads reports them and finishes its run', async () => {

@@ -1,0 +1,70 @@
+// Where a training step's time goes: milliseconds per kernel (by name, or by name and input shapes), and
+// what is left outside the kernels (TF.js's bookkeeping: tape, scopes, tensor tracking). Used to find what
+// to make native next and what stays serial when kernels are split over threads.
+//   node --import tsx tests/bench/step-profile.ts [mlp|conv] [--threads T] [--passes] [--shapes]
+// --threads T splits the native kernels over T threads (the route training takes with them); --passes
+// computes big conv batches in passes as training does (imagesPerPass).
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../electron/engine/backend.ts';
+import { defaultModelConfig } from '../../models/config.ts';
+import { VaeModel } from '../../models/vae.ts';
+import { createStepper } from '../../electron/engine/training/parallel/stepper.ts';
+import { imagesPerPass } from '../../electron/engine/training/parallel/threads.ts';
+import { setNativeThreads } from '../../models/native/kernels.ts';
+
+const args = process.argv.slice(2);
+const arch = args.includes('conv') ? 'conv' : 'mlp';
+const threads = Number(args[args.indexOf('--threads') + 1]) || 1;
+const byShape = args.includes('--shapes');
+const info = await initBackend();
+const config = arch === 'conv' ? defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 32 }) : defaultModelConfig({ latent: 2 });
+const B = 128;
+const shape: [number, number, number, number] = [B, config.imageSize, config.imageSize, config.channels];
+const x = new Float32Array(shape.reduce((a, d) => a * d, 1)).map((_, i) => ((i * 2654435761) % 1000) / 1000);
+const model = VaeModel.create(config);
+const perPass = args.includes('--passes') ? imagesPerPass(config, B) : undefined;
+const stepper = await createStepper(model, 1, perPass ? { imagesPerPass: perPass, maxImages: B } : {});
+const used = setNativeThreads(threads);
+
+// every wasm kernel wrapped in a timer (TF.js looks kernels up on each call)
+const times = new Map<string, { ms: number; calls: number }>();
+let profiling = false;
+for (const k of tf.getKernelsForBackend(tf.getBackend())) {
+  const run = k.kernelFunc as (a: unknown) => tf.TensorInfo;
+  tf.unregisterKernel(k.kernelName, k.backendName);
+  tf.registerKernel({
+    ...k,
+    kernelFunc: ((a: { inputs: Record<string, tf.TensorInfo | undefined> }) => {
+      if (!profiling) return run(a);
+      const t0 = performance.now();
+      try {
+        return run(a);
+      } finally {
+        const key = byShape ? `${k.kernelName} ${Object.values(a.inputs).map((t) => t?.shape.join('x') ?? '-').join(' ')}` : k.kernelName;
+        const e = times.get(key) ?? { ms: 0, calls: 0 };
+        e.ms += performance.now() - t0;
+        e.calls++;
+        times.set(key, e);
+      }
+    }) as unknown as tf.KernelFunc,
+  });
+}
+const steps = arch === 'conv' ? 4 : 50;
+const timeSteps = async () => {
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) await stepper.step(x, shape, undefined, i);
+  return (performance.now() - t0) / steps;
+};
+for (let i = 0; i < 3; i++) await stepper.step(x, shape, undefined, i);
+const plain = await timeSteps();
+profiling = true;
+const wall = await timeSteps();
+profiling = false;
+const rows = [...times].map(([k, v]) => ({ k, ms: v.ms / steps, calls: v.calls / steps })).sort((a, b) => b.ms - a.ms);
+const inKernels = rows.reduce((a, r) => a + r.ms, 0);
+console.log(`${arch} VAE, batch ${B}${perPass ? ` in passes of ${perPass}` : ''}, ${info.label}, ${used} thread${used > 1 ? 's' : ''}`);
+console.log(`step ${plain.toFixed(2)} ms (${wall.toFixed(2)} ms with the timers): ${inKernels.toFixed(2)} ms in ${rows.reduce((a, r) => a + r.calls, 0)} kernel calls, ${(wall - inKernels).toFixed(2)} ms outside them`);
+for (const r of rows.slice(0, 40)) console.log(`  ${r.k.padEnd(byShape ? 48 : 24)} ${r.ms.toFixed(3).padStart(8)} ms  ${r.calls} calls`);
+setNativeThreads(1);
+await stepper.dispose();
+model.dispose();
