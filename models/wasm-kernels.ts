@@ -14,7 +14,7 @@
 // Where the native kernels are built (models/native/), they replace fixes 1 and 2 and the products and
 // convolutions themselves, and fix 3 (they compute Conv2DBackpropInput directly); 4 then runs on them.
 import * as tf from '@tensorflow/tfjs';
-import { installNativeKernels, nativeKernelsRemoved, nativeSumRows } from './native/kernels.ts';
+import { installNativeKernels, nativeAddon, nativeKernelsRemoved, nativeSumRows } from './native/kernels.ts';
 import { nativeSumInner } from './native/elementwise.ts';
 
 type Info = tf.TensorInfo;
@@ -143,7 +143,7 @@ export function patchWasmKernels(): void {
     const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
     const backend = args.backend as WasmBackendLike;
     if (!leading) {
-      const inner = nativeSumInner(backend, x, axes, keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i)));
+      const inner = nativeSumInner(nativeAddon(), backend, x, axes, keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i)));
       return inner ?? original(args);
     }
     if (x.dtype !== 'float32') return original(args);

@@ -5,7 +5,7 @@
 // [1, 1, 1, 3] bias alone took 9 ms); here they split over the kernel threads. Small tensors stay on TF.js's
 // kernels, where a call costs less.
 import * as tf from '@tensorflow/tfjs';
-import { nativeAddon, nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend } from './kernels.ts';
+import { nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend } from './heap.ts';
 
 type Info = tf.TensorInfo;
 /** Below this many values a native call is not worth its crossing. */
@@ -70,8 +70,7 @@ function unary(name: 'Relu' | 'Step' | 'Neg' | 'Square' | 'Sigmoid', original: F
 }
 
 /** Σ over the trailing axes of x (sorted; every axis included), into a tensor of `shape`; null when not that case or without the native kernels. */
-export function nativeSumInner(backendArg: unknown, x: Info, axes: number[], shape: number[]): Info | null {
-  const addon = nativeAddon();
+export function nativeSumInner(addon: NativeAddon | null, backendArg: unknown, x: Info, axes: number[], shape: number[]): Info | null {
   if (!addon) return null;
   const rank = x.shape.length;
   const trailing = axes.length > 0 && axes.every((a, i) => a === rank - axes.length + i);

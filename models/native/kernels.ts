@@ -8,23 +8,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installElementwise } from './elementwise.ts';
+import { nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend } from './heap.ts';
 
-/** The addon's functions (models/native/kernels.cc). */
-export interface NativeAddon {
-  isa: string;
-  matmul(heap: ArrayBuffer, ...args: number[]): void;
-  conv2d(heap: ArrayBuffer, ...args: number[]): void;
-  conv2dFilterGrad(heap: ArrayBuffer, ...args: number[]): void;
-  conv2dInputGrad(heap: ArrayBuffer, ...args: number[]): void;
-  adam(heap: ArrayBuffer, ...args: number[]): void;
-  sumRows(heap: ArrayBuffer, ...args: number[]): void;
-  softplus(heap: ArrayBuffer, ...args: number[]): void;
-  binary(heap: ArrayBuffer, ...args: number[]): void;
-  unary(heap: ArrayBuffer, ...args: number[]): void;
-  sumInner(heap: ArrayBuffer, ...args: number[]): void;
-  setThreads(n: number): number;
-  adamShared(w: Float32Array, m: Float32Array, v: Float32Array, slots: Float32Array[], scales: number[], lr: number, beta1: number, beta2: number, epsilon: number, c1: number, c2: number): void;
-}
+export { nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend };
 
 export interface NativeKernelsStatus {
   /** Whether the native kernels are loaded in this process (they are used on the wasm backend only). */
@@ -72,9 +58,6 @@ function load(): { addon: NativeAddon | null; status: NativeKernelsStatus } {
   return cached;
 }
 
-/** How many times each native kernel ran in this process (tests check the native path was taken). */
-export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0, conv2dInputGrad: 0, softplus: 0, elementwise: 0, adamShared: 0 };
-
 /** The addon, when loaded and installed on the wasm backend (null otherwise). */
 export function nativeAddon(): NativeAddon | null {
   return installed ? load().addon : null;
@@ -100,17 +83,6 @@ export function nativeKernelsStatus(): NativeKernelsStatus {
 }
 
 type Info = tf.TensorInfo;
-/** A kernel function as wasm-kernels.ts passes them around. */
-export type Fn = (args: { inputs: Record<string, Info>; backend: { disposeData(id: object): void }; attrs?: Record<string, unknown> }) => Info;
-/** The parts of TF.js's wasm backend the kernels use: its heap, tensors' offsets in it, and outputs. */
-export interface WasmBackend {
-  wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(id: object): { memoryOffset: number; refCount: number } };
-  makeOutput(shape: number[], dtype: 'float32'): Info;
-}
-
-/** Where a tensor's data starts on the wasm heap, in bytes. */
-export const offset = (backend: WasmBackend, t: Info) => backend.dataIdMap.get(t.dataId).memoryOffset;
 const size = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
 
 /** Activations the kernels apply themselves; others go to TF.js's own fused kernel. */

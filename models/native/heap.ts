@@ -1,0 +1,36 @@
+// What the native kernels share: the addon's functions, the parts of TF.js's wasm backend they compute on
+// (its heap and tensors' offsets in it), and call counters for tests. kernels.ts loads and installs them.
+import type * as tf from '@tensorflow/tfjs';
+
+/** The addon's functions (models/native/kernels.cc). */
+export interface NativeAddon {
+  isa: string;
+  matmul(heap: ArrayBuffer, ...args: number[]): void;
+  conv2d(heap: ArrayBuffer, ...args: number[]): void;
+  conv2dFilterGrad(heap: ArrayBuffer, ...args: number[]): void;
+  conv2dInputGrad(heap: ArrayBuffer, ...args: number[]): void;
+  adam(heap: ArrayBuffer, ...args: number[]): void;
+  sumRows(heap: ArrayBuffer, ...args: number[]): void;
+  softplus(heap: ArrayBuffer, ...args: number[]): void;
+  binary(heap: ArrayBuffer, ...args: number[]): void;
+  unary(heap: ArrayBuffer, ...args: number[]): void;
+  sumInner(heap: ArrayBuffer, ...args: number[]): void;
+  setThreads(n: number): number;
+  adamShared(w: Float32Array, m: Float32Array, v: Float32Array, slots: Float32Array[], scales: number[], lr: number, beta1: number, beta2: number, epsilon: number, c1: number, c2: number): void;
+}
+
+type Info = tf.TensorInfo;
+/** A kernel function as wasm-kernels.ts passes them around. */
+export type Fn = (args: { inputs: Record<string, Info>; backend: { disposeData(id: object): void }; attrs?: Record<string, unknown> }) => Info;
+/** The parts of TF.js's wasm backend the kernels use: its heap, tensors' offsets in it, and outputs. */
+export interface WasmBackend {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(id: object): { memoryOffset: number; refCount: number } };
+  makeOutput(shape: number[], dtype: 'float32'): Info;
+}
+
+/** Where a tensor's data starts on the wasm heap, in bytes. */
+export const offset = (backend: WasmBackend, t: Info) => backend.dataIdMap.get(t.dataId).memoryOffset;
+/** How many times each native kernel ran in this process (tests check the native path was taken). */
+export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0, conv2dInputGrad: 0, softplus: 0, elementwise: 0, adamShared: 0 };
+
