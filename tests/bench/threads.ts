@@ -79,13 +79,14 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
   const best = (a: number[]) => Math.max(...a);
   ours[key] = { one: best(r1), many: best(rn[0]) };
   const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+  const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
   console.log(`${name}: 1 thread ${Math.round(best(r1))} images/s (mean ${Math.round(mean(r1))})`);
   const cpu = (s: Stepper) => cpuPerImage.get(s)!.cpu / cpuPerImage.get(s)!.images;
   for (const [i, s] of others.entries()) {
     const efficiency = cpu(single) / cpu(s);
     console.log(
       `  ${threads} threads, ${labels[i]}: ${Math.round(best(rn[i]))} images/s (mean ${Math.round(mean(rn[i]))}); ratio best ${(best(rn[i]) / best(r1)).toFixed(2)}x, ` +
-        `per round ${rn[i].map((v, k) => (v / r1[k]).toFixed(2)).join(' ')}; CPU time per image ${(cpu(single) * 1e3).toFixed(2)} -> ${(cpu(s) * 1e3).toFixed(2)} ms, ` +
+        `per round ${rn[i].map((v, k) => (v / r1[k]).toFixed(2)).join(' ')} (median ${median(rn[i].map((v, k) => v / r1[k])).toFixed(2)}); CPU time per image ${(cpu(single) * 1e3).toFixed(2)} -> ${(cpu(s) * 1e3).toFixed(2)} ms, ` +
         `efficiency ${efficiency.toFixed(2)} (${(threads * efficiency).toFixed(2)}x on ${threads} free cores)`,
     );
     if (s.phases) {
@@ -98,8 +99,8 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
   for (const m of models) m.dispose();
 }
 
-await compare('mlp', 'MLP VAE 784-256-64-2, batch 128', defaultModelConfig({ latent: 2 }), 20, 4);
-await compare('conv', 'conv VAE 32-32-64-64, 64x64 RGB, batch 128', defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 32 }), 2, 3);
+await compare('mlp', 'MLP VAE 784-256-64-2, batch 128', defaultModelConfig({ latent: 2 }), 20, 6);
+await compare('conv', 'conv VAE 32-32-64-64, 64x64 RGB, batch 128', defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 32 }), 3, 5);
 
 // PyTorch reference: Debian's python3-torch lives in /usr/bin/python3's dist-packages.
 const python = ['/usr/bin/python3', 'python3'].find((p) => p === 'python3' || existsSync(p))!;

@@ -187,15 +187,14 @@ describe('training threads', () => {
     expect(trainingThreads(4, vae, 'tensorflow', 128).threads).toBe(1);
     expect(trainingThreads(4, defaultModelConfig({ objective: 'beta-tcvae', latent: 4 }), 'wasm', 128).note).toMatch(/β-TCVAE/);
     expect(trainingThreads(4, vae, 'wasm', 16)).toMatchObject({ threads: 2 });
-    // with the native kernels: split inside them, for every objective and architecture
+    // with the native kernels: split inside them for every objective, except conv runs data-parallel may take
     const conv = defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 8 });
     const tcvae = (arch: 'mlp' | 'conv') => defaultModelConfig({ objective: 'beta-tcvae', arch, latent: 4 });
     expect(trainingThreads(4, vae, 'wasm', 128, true)).toMatchObject({ threads: 4, route: 'kernels' });
     expect(trainingThreads(4, vae, 'wasm', 16, true)).toMatchObject({ threads: 4, route: 'kernels' });
     expect(trainingThreads(4, tcvae('mlp'), 'wasm', 128, true)).toMatchObject({ threads: 4, route: 'kernels' });
     expect(trainingThreads(4, tcvae('conv'), 'wasm', 128, true)).toMatchObject({ threads: 4, route: 'kernels' });
-    expect(trainingThreads(4, conv, 'wasm', 128, true)).toMatchObject({ threads: 4, route: 'kernels' });
-    expect(trainingThreads(4, conv, 'wasm', 128, false)).toEqual({ threads: 4 });
+    expect(trainingThreads(4, conv, 'wasm', 128, true)).toEqual({ threads: 4 });
     expect(trainingThreads(4, vae, 'cpu', 128, true)).toEqual({ threads: 4 });
     expect(trainingThreads(4, vae, 'tensorflow', 128, true).threads).toBe(1);
   });

@@ -41,12 +41,14 @@ export function trainingThreads(
   if (backend !== 'wasm' && backend !== 'cpu')
     return { threads: 1, note: `one training thread: the ${backend} backend uses ${backend === 'tensorflow' ? 'every core' : 'the GPU'} by itself` };
   const dataParallel = dataParallelThreads(wanted, config, batchSize);
-  // With the native kernels, each product, convolution, elementwise op and Adam step is split over the
-  // threads instead: the same model for every objective and batch, and faster than data-parallel workers
-  // for both VAEs (tests/bench/threads.ts, README): the MLP VAE's workers are slower than one thread (their
-  // per-kernel overhead does not shrink with the shard), and the conv VAE's two workers contend for memory
-  // (1.5x against 1.7x).
-  if (nativeKernels && backend === 'wasm') return { threads: wanted, route: 'kernels', note: `${wanted} threads inside the native kernels` };
+  // With the native kernels, each product, convolution, elementwise op and Adam step can be split over the
+  // threads instead: the same model for every objective and batch. Measured (tests/bench/threads.ts, README):
+  // for the MLP VAE that is 1.3x on two cores where data-parallel workers are slower than one thread (their
+  // per-kernel overhead does not shrink with the shard); for the conv VAE, whose big batches go in passes,
+  // data-parallel workers are faster (1.66x against 1.55x: they split TF.js's bookkeeping too), so conv
+  // runs keep them where they are allowed.
+  if (nativeKernels && backend === 'wasm' && !(config.arch === 'conv' && dataParallel.threads === wanted))
+    return { threads: wanted, route: 'kernels', note: `${wanted} threads inside the native kernels` };
   return dataParallel;
 }
 
