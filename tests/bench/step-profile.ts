@@ -64,6 +64,10 @@ const rows = [...times].map(([k, v]) => ({ k, ms: v.ms / steps, calls: v.calls /
 const inKernels = rows.reduce((a, r) => a + r.ms, 0);
 console.log(`${arch} VAE, batch ${B}${perPass ? ` in passes of ${perPass}` : ''}, ${info.label}, ${used} thread${used > 1 ? 's' : ''}`);
 console.log(`step ${plain.toFixed(2)} ms (${wall.toFixed(2)} ms with the timers): ${inKernels.toFixed(2)} ms in ${rows.reduce((a, r) => a + r.calls, 0)} kernel calls, ${(wall - inKernels).toFixed(2)} ms outside them`);
+if (stepper.phases) {
+  const total = Object.values(stepper.phases).reduce((a, v) => a + v, 0);
+  console.log(`phases of the passes' stepper: ${Object.entries(stepper.phases).map(([k, v]) => `${k} ${((100 * v) / total).toFixed(1)}%`).join(', ')}`);
+}
 for (const r of rows.slice(0, 40)) console.log(`  ${r.k.padEnd(byShape ? 48 : 24)} ${r.ms.toFixed(3).padStart(8)} ms  ${r.calls} calls`);
 setNativeThreads(1);
 await stepper.dispose();
