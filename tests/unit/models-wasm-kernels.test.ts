@@ -89,4 +89,32 @@ describe('wasm kernel fixes', () => {
       expect(diff / scale, `gradient ${i}`).toBeLessThan(1e-5);
     });
   });
+
+  it('tensors saved for the gradient share their data instead of being copied, and are all freed after it', async () => {
+    patchWasmKernels();
+    const run = () =>
+      tf.tidy(() => {
+        const x = tf.randomNormal([64, 80], 0, 1, 'float32', 1);
+        const w = tf.variable(tf.randomNormal([80, 30], 0, 1, 'float32', 2), true, `saved-w-${tf.getBackend()}`);
+        // relu and sigmoid save their input or output; the intermediate tensors are freed by tidy before backprop
+        const f = () => tf.tidy(() => tf.sum(tf.sigmoid(tf.relu(tf.matMul(x, w))))) as tf.Scalar;
+        const { value, grads } = tf.variableGrads(f, [w]);
+        const out = [value.dataSync()[0], ...grads[w.name].dataSync()];
+        w.dispose();
+        return out;
+      });
+    await tf.setBackend('cpu');
+    const want = run();
+    await useWasm();
+    const tensors = tf.memory().numTensors;
+    const bytes = tf.memory().numBytes;
+    const profile = await tf.profile(() => void run());
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.memory().numBytes).toBe(bytes);
+    // no Identity kernel ran to keep a copy of what the gradients need
+    expect(profile.kernels.filter((k) => k.name === 'Identity').length).toBe(0);
+    const got = run();
+    const scale = Math.max(...want.map(Math.abs));
+    expect(Math.max(...want.map((v, i) => Math.abs(v - got[i]))) / scale).toBeLessThan(1e-5);
+  });
 });
