@@ -55,7 +55,7 @@ const timeSteps = async () => {
   for (let i = 0; i < steps; i++) await stepper.step(x, shape, undefined, i);
   return (performance.now() - t0) / steps;
 };
-for (let i = 0; i < 3; i++) await stepper.step(x, shape, undefined, i);
+for (let i = 0; i < (arch === 'conv' ? 3 : 100); i++) await stepper.step(x, shape, undefined, i); // past V8's tiering
 const plain = await timeSteps();
 profiling = true;
 const wall = await timeSteps();
