@@ -1,7 +1,8 @@
-// Native CPU kernels for the TF.js wasm backend: matrix products and convolutions computed in place on
-// the backend's wasm heap, with AVX-512, AVX2+FMA or 128-bit vectors chosen at run time. They replace
-// XNNPACK's 128-bit wasm SIMD kernels, which run at ~20 GFLOP/s here against ~85 for AVX-512 (see
-// models/native/README.md). Plain N-API (node_api.h), so the same build loads in Node and Electron.
+// Native CPU kernels for the TF.js wasm backend: matrix products, convolutions (and their gradients),
+// large elementwise ops, sums and Adam, computed in place on the backend's wasm heap, with AVX-512,
+// AVX2+FMA or 128-bit vectors chosen at run time. They replace XNNPACK's 128-bit wasm SIMD kernels, which
+// run at ~20 GFLOP/s here against ~85 for AVX-512 (README.md, "Native CPU kernels"). Plain N-API
+// (node_api.h), so the same build loads in Node and Electron.
 #include <node_api.h>
 #include <cstdint>
 #include <cstdlib>
