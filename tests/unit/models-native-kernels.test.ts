@@ -114,14 +114,20 @@ describe('native CPU kernels', () => {
       [[2, 7, 7, 300], [1, 1, 300, 20], 1, 'valid', 1], // depth 300 crosses the 256 block inside a pixel's channels
       [[1, 8, 8, 70], [2, 2, 70, 9], 1, 'valid', 1],
       [[1, 6, 7, 2], [3, 3, 2, 4], 1, [[0, 0], [2, 1], [0, 2], [0, 0]], 1],
+      // few input channels: rows wide enough for windows inside the image, read directly (conv2dThin)
+      [[2, 40, 40, 3], [4, 4, 3, 32], 2, 'same', 1],
+      [[1, 30, 37, 1], [3, 3, 1, 20], 1, 'same', 1], // 20 outputs: a partial panel
+      [[1, 30, 33, 3], [3, 3, 3, 33], 1, 'valid', [2, 1]],
+      [[1, 20, 41, 2], [2, 5, 2, 24], [1, 3], 'valid', 1],
     ];
     for (const [xs, ws, s, pad, d] of cases)
       await compare(`conv ${xs} ${ws} ${s} ${JSON.stringify(pad)} ${d}`, () => [tf.conv2d(rand(xs, 1) as tf.Tensor4D, rand(ws, 2) as tf.Tensor4D, s, pad, 'NHWC', d)]);
     await compare('fused conv', () => [
       tf.fused.conv2d({ x: rand([2, 8, 8, 3], 3) as tf.Tensor4D, filter: rand([4, 4, 3, 16], 4) as tf.Tensor4D, strides: 2, pad: 'same', bias: rand([16], 5), activation: 'relu' }),
+      tf.fused.conv2d({ x: rand([2, 30, 30, 3], 9) as tf.Tensor4D, filter: rand([4, 4, 3, 32], 10) as tf.Tensor4D, strides: 2, pad: 'same', bias: rand([32], 11), activation: 'relu' }),
       tf.fused.conv2d({ x: rand([2, 8, 8, 3], 6) as tf.Tensor4D, filter: rand([3, 3, 3, 5], 7) as tf.Tensor4D, strides: 1, pad: 'valid', bias: rand([5], 8) }),
     ]);
-    expect(nativeCalls.conv2d - before).toBe(cases.length + 2);
+    expect(nativeCalls.conv2d - before).toBe(cases.length + 3);
   });
 
   it.runIf(compilerPresent)('convolution gradients (filter natively, input through the sub-pixel form) match the cpu backend', async () => {
