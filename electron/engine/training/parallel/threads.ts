@@ -43,10 +43,10 @@ export function trainingThreads(
   const dataParallel = dataParallelThreads(wanted, config, batchSize);
   // With the native kernels, each product, convolution, elementwise op and Adam step can be split over the
   // threads instead: the same model for every objective and batch. Measured (tests/bench/threads.ts, README):
-  // for the MLP VAE that is 1.3x on two cores where data-parallel workers are slower than one thread (their
-  // per-kernel overhead does not shrink with the shard); for the conv VAE, whose big batches go in passes,
-  // data-parallel workers are faster (1.66x against 1.55x: they split TF.js's bookkeeping too), so conv
-  // runs keep them where they are allowed.
+  // for the MLP VAE that is 1.2-1.5x on two cores where data-parallel workers are slower than one thread
+  // (their per-kernel overhead does not shrink with the shard); for the conv VAE, whose big batches go in
+  // passes, data-parallel workers are a little faster (per-run medians 1.56x against 1.50x on average over
+  // ten runs: they split TF.js's bookkeeping too), so conv runs keep them where they are allowed.
   if (nativeKernels && backend === 'wasm' && !(config.arch === 'conv' && dataParallel.threads === wanted))
     return { threads: wanted, route: 'kernels', note: `${wanted} threads inside the native kernels` };
   return dataParallel;
