@@ -58,8 +58,8 @@ export function patchWasmKernels(): void {
   // 5. Identity, and Cast to the same dtype, copy the tensor on wasm; backprop runs ~100 of them a step.
   //    They share the data instead, as the cpu backend's do (the backend counts references).
   replace('Identity', (original) => (args) => shareData(args) ?? original(args));
-  shareSavedTensors();
   replace('Cast', (original) => (args) => (args.inputs.x.dtype === (args.attrs as { dtype: string }).dtype ? shareData(args) : null) ?? original(args));
+  shareSavedTensors(); // 7, below
   const transpose = kernel('Transpose');
   const swapLast = (x: Info, backend: KernelArgs['backend']) => {
     const r = x.shape.length;
@@ -143,15 +143,11 @@ export function patchWasmKernels(): void {
     const axes = (axis == null ? x.shape.map((_, i) => i) : Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
     const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
     const backend = args.backend as WasmBackendLike;
-    if (!leading) {
-      const inner = nativeSumInner(nativeAddon(), backend, x, axes, keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i)));
-      return inner ?? original(args);
-    }
+    const shape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+    if (!leading) return nativeSumInner(nativeAddon(), backend, x, axes, shape) ?? original(args);
     if (x.dtype !== 'float32') return original(args);
     const rows = x.shape.slice(0, axes.length).reduce((a, d) => a * d, 1);
-    const inner = x.shape.slice(axes.length);
-    const cols = inner.reduce((a, d) => a * d, 1);
-    const shape = keepDims ? [...axes.map(() => 1), ...inner] : inner;
+    const cols = x.shape.slice(axes.length).reduce((a, d) => a * d, 1);
     const summed = cols > 0 ? nativeSumRows(backend, x, rows, cols, shape) : null;
     if (summed) return summed;
     if (rows < 64 || cols === 0) return original(args);

@@ -210,6 +210,19 @@ bool args(napi_env env, napi_callback_info info, size_t want, char** heap, size_
     if (napi_get_value_int64(env, argv[i + 1], &v[i]) != napi_ok) return false;
   return true;
 }
+// Arguments: the heap (ArrayBuffer), then numbers read as doubles (offsets and float settings alike).
+bool doubleArgs(napi_env env, napi_callback_info info, size_t want, char** heap, double* v) {
+  napi_value argv[32];
+  size_t argc = want + 1;
+  void* data = nullptr;
+  size_t bytes = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != want + 1 || napi_get_arraybuffer_info(env, argv[0], &data, &bytes) != napi_ok)
+    return false;
+  *heap = (char*)data;
+  for (size_t i = 0; i < want; ++i)
+    if (napi_get_value_double(env, argv[i + 1], &v[i]) != napi_ok) return false;
+  return true;
+}
 napi_value fail(napi_env env, const char* what) {
   napi_throw_type_error(env, nullptr, what);
   return nullptr;
@@ -276,16 +289,8 @@ napi_value Binary(napi_env env, napi_callback_info info) {
 
 // unary(heap, op, x, y, n, alpha)
 napi_value Unary(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
-  size_t argc = 6;
-  void* data = nullptr;
-  size_t bytes = 0;
-  double v[5];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 6 || napi_get_arraybuffer_info(env, argv[0], &data, &bytes) != napi_ok)
-    return fail(env, "unary: bad arguments");
-  for (int i = 0; i < 5; ++i)
-    if (napi_get_value_double(env, argv[i + 1], &v[i]) != napi_ok) return fail(env, "unary: bad arguments");
-  char* heap = (char*)data;
+  char* heap; double v[5];
+  if (!doubleArgs(env, info, 5, &heap, v)) return fail(env, "unary: bad arguments");
   bool done = false;
   ON_ISA(unary((int)v[0], (const float*)(heap + (long)v[1]), (float*)(heap + (long)v[2]), (long)v[3], (float)v[4], &done));
   return done ? nullptr : fail(env, "unary: unknown operation");
@@ -301,16 +306,8 @@ napi_value SumInner(napi_env env, napi_callback_info info) {
 
 // adam(heap, w, g, m, v, n, lr, beta1, beta2, 1 − beta1, 1 − beta2, epsilon, c1, c2): the variable and its moments in place
 napi_value Adam(napi_env env, napi_callback_info info) {
-  napi_value argv[14];
-  size_t argc = 14;
-  void* data = nullptr;
-  size_t bytes = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 14 || napi_get_arraybuffer_info(env, argv[0], &data, &bytes) != napi_ok)
-    return fail(env, "adam: bad arguments");
-  double v[13];
-  for (int i = 0; i < 13; ++i)
-    if (napi_get_value_double(env, argv[i + 1], &v[i]) != napi_ok) return fail(env, "adam: bad arguments");
-  char* heap = (char*)data;
+  char* heap; double v[13];
+  if (!doubleArgs(env, info, 13, &heap, v)) return fail(env, "adam: bad arguments");
   float *w = (float*)(heap + (long)v[0]), *m = (float*)(heap + (long)v[2]), *mv = (float*)(heap + (long)v[3]);
   const float* g = (const float*)(heap + (long)v[1]);
   const long n = (long)v[4];
