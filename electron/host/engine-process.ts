@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Message } from '../contract/messages.ts';
 import { isMessage } from '../contract/messages.ts';
 import type { EngineChild } from './engine-supervisor.ts';
+import { ENGINE_V8_FLAGS } from './engine-flags.ts';
 
 export interface EngineProcess extends EngineChild {
   readonly child: ChildProcess;
@@ -19,7 +20,7 @@ export function forkEngine(env: NodeJS.ProcessEnv = process.env): EngineProcess 
   const fromSource = existsSync(source);
   const child = fork(fromSource ? source : built, [], {
     // Absolute loader URL: the engine must start whatever the working directory.
-    execArgv: fromSource ? ['--import', import.meta.resolve('tsx')] : [],
+    execArgv: [...ENGINE_V8_FLAGS, ...(fromSource ? ['--import', import.meta.resolve('tsx')] : [])],
     serialization: 'advanced', // structured clone: typed arrays stay typed arrays
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env,

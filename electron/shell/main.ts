@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Params, Result } from '../contract/api.ts';
 import type { Message, ReplyMessage } from '../contract/messages.ts';
 import { isMessage } from '../contract/messages.ts';
+import { ENGINE_V8_FLAGS } from '../host/engine-flags.ts';
 import { superviseEngine, type EngineChild, type EngineSupervisor } from '../host/engine-supervisor.ts';
 import { loadBounds, trackBounds } from './window-state.ts';
 import { APP_SCHEME, appMimeType, appRequestFile, appStartUrl, isTrustedSender, permissionAllowed, refusedFromRenderer, SaveGrants, windowOpenDecision } from './security.ts';
@@ -24,7 +25,7 @@ const toWindow = (message: Message) => win?.webContents.send(CHANNEL, message);
 
 /** The engine in Electron's utility process; its lifecycle (restarts, failed requests) is the supervisor's. */
 function startEngine(): EngineChild {
-  const child = utilityProcess.fork(join(here, 'engine.js'), [], { serviceName: 'Latent Explorer engine', stdio: 'inherit' });
+  const child = utilityProcess.fork(join(here, 'engine.js'), [], { serviceName: 'Latent Explorer engine', stdio: 'inherit', execArgv: [...ENGINE_V8_FLAGS] });
   return {
     get pid() {
       return child.pid;

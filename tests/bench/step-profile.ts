@@ -3,7 +3,9 @@
 // to make native next and what stays serial when kernels are split over threads.
 //   node --import tsx tests/bench/step-profile.ts [mlp|conv] [--threads T] [--passes] [--shapes]
 // --threads T splits the native kernels over T threads (the route training takes with them); --passes
-// computes big conv batches in passes as training does (imagesPerPass).
+// computes big conv batches in passes as training does (imagesPerPass). PROFILE_STEPS=n times n steps
+// (default 50 MLP, 4 conv; single kernels' figures settle only over hundreds); TRACE="<kernel> <shapes>"
+// prints every matching call's time and attributes.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../electron/engine/backend.ts';
 import { defaultModelConfig } from '../../models/config.ts';
@@ -43,6 +45,7 @@ for (const k of tf.getKernelsForBackend(tf.getBackend())) {
         const key = byShape ? `${k.kernelName} ${Object.values(a.inputs).map((t) => t?.shape.join('x') ?? '-').join(' ')}` : k.kernelName;
         const e = times.get(key) ?? { ms: 0, calls: 0 };
         e.ms += performance.now() - t0;
+        if (process.env.TRACE && key.startsWith(process.env.TRACE)) console.log('trace', key, (performance.now() - t0).toFixed(2), JSON.stringify((a as { attrs?: unknown }).attrs));
         e.calls++;
         times.set(key, e);
       }

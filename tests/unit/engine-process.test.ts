@@ -13,6 +13,8 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 describe('engine process', () => {
   it('saves a training run as stopped, mid-epoch, when its host disconnects', async () => {
     const engine = forkEngine({ ...process.env, LATENT_EXPLORER_DATA: dataDir });
+    // started with the engine's V8 flags (a small young generation: see electron/host/engine-flags.ts)
+    expect(engine.child.spawnargs).toContain('--max-semi-space-size=4');
     const inbox: Message[] = [];
     engine.onMessage((m) => inbox.push(m));
     const exited = new Promise<number | null>((resolve) => engine.onExit((code) => resolve(code)));
