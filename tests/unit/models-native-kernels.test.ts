@@ -137,6 +137,12 @@ describe('native CPU kernels', () => {
       [[2, 9, 11, 5], [3, 3, 5, 7], 1, 'same'],
       [[2, 9, 11, 5], [3, 2, 5, 40], [1, 2], 'valid'],
       [[2, 20, 20, 2], [4, 4, 2, 3], 2, 'valid'],
+      // the app's shapes (few input channels, outputs in whole vectors) and others: windows over the edges,
+      // more than 256 pixels, partial panels
+      [[3, 20, 21, 3], [4, 4, 3, 32], 2, 'same'],
+      [[2, 17, 19, 5], [3, 3, 5, 16], 1, 'valid'],
+      [[2, 12, 13, 2], [5, 5, 2, 48], [2, 1], 'same'],
+      [[1, 30, 30, 1], [4, 4, 1, 64], 2, 'same'],
     ];
     for (const [xs, ws, s, pad] of cases)
       await compare(`conv grads ${xs} ${ws} ${s} ${pad}`, () => {
