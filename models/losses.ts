@@ -60,6 +60,11 @@ export interface BatchRows {
  * z = mean + exp(logVar/2) * eps, for M samples per image: [M*N, L] (sample-major).
  * rows: the images are rows offset.. of a batch of `total`; eps is the whole batch's (same seed), cut to them.
  */
+/** The standard normal noise reparameterize draws for one sample per row, for the fused step (models/native/mlp-vae.ts). */
+export function randomNormalFromSeed(shape: [number, number], seed?: number): tf.Tensor2D {
+  return tf.randomNormal(shape, 0, 1, 'float32', tfSeed(seed));
+}
+
 export function reparameterize(mean: tf.Tensor2D, logVar: tf.Tensor2D, samples: number, seed?: number, rows?: BatchRows): tf.Tensor2D {
   const [n, l] = mean.shape;
   const eps = rows

@@ -7,6 +7,7 @@ import type { Networks } from './architectures.ts';
 import { buildNetworks } from './architectures.ts';
 import { patchWasmKernels } from './wasm-kernels.ts';
 import { applyAdam } from './native/adam.ts';
+import { fusedMlpVaeStep } from './native/mlp-vae.ts';
 import { randomOffsets, seededRandom, stopGradient, translateImages } from './augment.ts';
 import {
   adversaryConfusion,
@@ -485,6 +486,9 @@ export class VaeModel {
 
   /** One Adam step on a batch; returns plain numbers and leaves no tensors behind. */
   trainStep(x: tf.Tensor4D, labels?: Int32Array, seed?: number, priv?: Int32Array): StepResult {
+    // the MLP VAE's whole step as one native call where it applies (the same step; models/native/mlp-vae.ts)
+    const fused = fusedMlpVaeStep(this, x, seed);
+    if (fused) return fused;
     let packed: tf.Tensor | null = null;
     let extraKeys: string[] = [];
     const leakW = this.prototypeClass ? this.config.leakageWeight ?? 0 : 0;

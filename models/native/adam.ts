@@ -29,32 +29,53 @@ export const nativeAdamCalls = { variables: 0 };
 export function applyAdam(optimizer: tf.AdamOptimizer, grads: Gradients): void {
   const addon = nativeAddon();
   if (!addon || tf.getBackend() !== 'wasm') return optimizer.applyGradients(grads);
-  const o = optimizer as unknown as AdamInternals;
   const backend = tf.backend() as unknown as WasmBackend;
   const names = Array.isArray(grads) ? grads.map((g) => g.name) : Object.keys(grads);
+  const step = adamStepState(optimizer, names.map((name) => tf.engine().registeredVariables[name]));
+  names.forEach((name, i) => {
+    const gradient = Array.isArray(grads) ? grads[i].tensor : grads[name];
+    if (!gradient) return;
+    const { value, m, v } = step.moments[i];
+    if (gradient.dtype !== 'float32' || gradient.size !== value.size) throw new Error(`Adam: gradient of ${name} does not match it`);
+    const at = (t: tf.Tensor) => offset(backend, t);
+    addon.adam(backend.wasm.HEAPU8.buffer as ArrayBuffer, at(value), at(gradient), at(m), at(v), value.size, ...step.settings);
+    nativeAdamCalls.variables++;
+  });
+  step.finish();
+}
+
+/**
+ * What a native Adam step over `variables` (in the order the optimizer first saw them) needs from
+ * tf.train.adam's state: each variable with its moments (made on the first step, as TF.js does), each
+ * given memory of its own so that writing in place changes nobody else's tensor; the settings the native
+ * step takes after the offsets (lr, β1, β2, 1 − β1, 1 − β2, ε, c1, c2); and finish(), which advances the
+ * optimizer's step count and β powers as applyGradients would.
+ */
+export function adamStepState(optimizer: tf.AdamOptimizer, variables: tf.Variable[]) {
+  const o = optimizer as unknown as AdamInternals;
+  const backend = tf.backend() as unknown as WasmBackend;
   // TF.js divides by 1 − accBeta in float32
   const c1 = Math.fround(1 - o.accBeta1.dataSync()[0]);
   const c2 = Math.fround(1 - o.accBeta2.dataSync()[0]);
-  names.forEach((name, i) => {
-    const value = tf.engine().registeredVariables[name];
-    o.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-    o.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-    const gradient = Array.isArray(grads) ? grads[i].tensor : grads[name];
-    if (!gradient) return;
+  const moments = variables.map((value, i) => {
+    o.accumulatedFirstMoment[i] ??= { originalName: `${value.name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+    o.accumulatedSecondMoment[i] ??= { originalName: `${value.name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
     const m = o.accumulatedFirstMoment[i].variable;
     const v = o.accumulatedSecondMoment[i].variable;
-    if (value.dtype !== 'float32' || gradient.dtype !== 'float32' || gradient.size !== value.size) throw new Error(`Adam: gradient of ${name} does not match it`);
+    if (value.dtype !== 'float32') throw new Error(`Adam: ${value.name} is not float32`);
     // In place only on memory nobody else holds: a tensor sharing it keeps its value.
     for (const t of [value, m, v]) if (backend.dataIdMap.get(t.dataId).refCount !== 1) own(t);
-    const at = (t: tf.Tensor) => offset(backend, t);
-    addon.adam(backend.wasm.HEAPU8.buffer as ArrayBuffer, at(value), at(gradient), at(m), at(v), value.size, o.learningRate, o.beta1, o.beta2, 1 - o.beta1, 1 - o.beta2, o.epsilon, c1, c2);
-    nativeAdamCalls.variables++;
+    return { value, m, v };
   });
-  tf.tidy(() => {
-    o.accBeta1.assign(tf.mul(o.accBeta1, o.beta1));
-    o.accBeta2.assign(tf.mul(o.accBeta2, o.beta2));
-  });
-  o.incrementIterations();
+  const settings = [o.learningRate, o.beta1, o.beta2, 1 - o.beta1, 1 - o.beta2, o.epsilon, c1, c2] as const;
+  const finish = () => {
+    tf.tidy(() => {
+      o.accBeta1.assign(tf.mul(o.accBeta1, o.beta1));
+      o.accBeta2.assign(tf.mul(o.accBeta2, o.beta2));
+    });
+    o.incrementIterations();
+  };
+  return { moments, settings, finish };
 }
 
 /** Gives a variable memory of its own (a copy of its value). */

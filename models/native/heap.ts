@@ -16,6 +16,7 @@ export interface NativeAddon {
   unary(heap: ArrayBuffer, ...args: number[]): void;
   sumInner(heap: ArrayBuffer, ...args: number[]): void;
   setThreads(n: number): number;
+  mlpVaeStep(heap: ArrayBuffer, spec: Float64Array, out: Float64Array): void;
   adamShared(w: Float32Array, m: Float32Array, v: Float32Array, slots: Float32Array[], scales: number[], lr: number, beta1: number, beta2: number, epsilon: number, c1: number, c2: number): void;
 }
 
@@ -32,5 +33,5 @@ export interface WasmBackend {
 /** Where a tensor's data starts on the wasm heap, in bytes. */
 export const offset = (backend: WasmBackend, t: Info) => backend.dataIdMap.get(t.dataId).memoryOffset;
 /** How many times each native kernel ran in this process (tests check the native path was taken). */
-export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0, conv2dInputGrad: 0, softplus: 0, elementwise: 0, adamShared: 0 };
+export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0, conv2dInputGrad: 0, softplus: 0, elementwise: 0, adamShared: 0, mlpVaeStep: 0 };
 

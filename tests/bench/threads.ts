@@ -112,7 +112,12 @@ for (const t of [1, threads]) {
     console.log(`PyTorch reference skipped: ${python} could not run it (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); install python3-torch to compare`);
     break;
   }
-  const torch = JSON.parse(line) as { torch: string; threads: number; mlp: number; conv: number };
+  const torch = JSON.parse(line) as { torch: string; threads: number; mlp: number; conv: number; blas: string[] };
+  // Debian's python3-torch takes whatever libblas.so.3 is installed: the reference BLAS unless OpenBLAS is.
+  if (t === 1) {
+    const openblas = torch.blas.some((p) => p.includes('openblas'));
+    console.log(`PyTorch's BLAS: ${torch.blas.join(', ') || 'none found'}${openblas ? '' : ' -- NOT OpenBLAS: the reference BLAS makes PyTorch ~10x slower; install libopenblas0-pthread for a fair comparison'}`);
+  }
   const ourRate = (k: 'mlp' | 'conv') => (t === 1 ? ours[k].one : ours[k].many);
   console.log(
     `PyTorch ${torch.torch} CPU, ${t} thread${t > 1 ? 's' : ''}: MLP ${Math.round(torch.mlp)} images/s (ours on ${t}: ${Math.round(ourRate('mlp'))}, ratio ${(ourRate('mlp') / torch.mlp).toFixed(2)}x), ` +

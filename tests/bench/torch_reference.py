@@ -88,4 +88,14 @@ def rate(model, x, steps, rounds):
 
 mlp = rate(MlpVae(), torch.rand(B, 1, 28, 28).round(), 20, 4)
 conv = rate(ConvVae(), torch.rand(B, 3, 64, 64), 2, 3)
-print(json.dumps({"torch": torch.__version__, "threads": threads, "mlp": round(mlp, 1), "conv": round(conv, 1)}))
+
+
+def blas_library():
+    """The BLAS the process loaded. Debian's python3-torch is built against the generic libblas.so.3,
+    which is the reference BLAS (about 10x slower here) unless OpenBLAS is installed; say which."""
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line}
+    return sorted(paths)
+
+
+print(json.dumps({"torch": torch.__version__, "threads": threads, "mlp": round(mlp, 1), "conv": round(conv, 1), "blas": blas_library()}))

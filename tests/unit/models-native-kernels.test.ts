@@ -172,6 +172,27 @@ describe('native CPU kernels', () => {
     expect(worst).toBeLessThan(1e-6);
   });
 
+  it.runIf(compilerPresent)('read and write denormals as zero, on every thread, and leave JavaScript\'s arithmetic IEEE', async () => {
+    await useWasm();
+    // 1e-39 is below float32's normal range: a dead unit's Adam moment reaches such values and each
+    // operation on one cost ~100 cycles (training 1.8x slower after ~800 steps)
+    for (const threads of [1, 2]) {
+      setNativeThreads(threads);
+      const before = nativeCalls.matmul;
+      const product = tf.tidy(() => tf.matMul(tf.fill([256, 256], 1e-39), tf.ones([256, 256])).dataSync());
+      expect(nativeCalls.matmul - before).toBe(1);
+      expect(product.every((v) => v === 0)).toBe(true);
+    }
+    setNativeThreads(1);
+    // the same product on the cpu backend keeps them: 256 · 1e-39
+    const kept = await on('cpu', () => tf.tidy(() => tf.matMul(tf.fill([4, 256], 1e-39), tf.ones([256, 4])).dataSync()[0]));
+    expect(kept).toBeGreaterThan(2e-37);
+    // the caller's floating-point mode is back: doubles below the normal range still compute
+    const tiny = [5e-324, 2];
+    expect(tiny[0] * tiny[1]).toBe(1e-323);
+    expect(Math.fround(1e-39) * 2).toBeCloseTo(2e-39, 45);
+  });
+
   it.runIf(compilerPresent)('sums over leading axes (bias gradients) match the cpu backend, down to three columns', async () => {
     await compare('sums', () => [
       tf.sum(rand([128, 64, 64, 3], 1), [0, 1, 2]),

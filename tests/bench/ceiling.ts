@@ -1,0 +1,101 @@
+// What two cores can give at best: the same one-thread training run in one process alone, then in two
+// processes side by side. Separate processes share nothing but the machine (no locks, no gradient sums,
+// no TF.js bookkeeping on a common thread), so their summed images/s over one process's is the most any
+// split of one run over two threads could reach here: the memory bandwidth, caches and clocks the two
+// cores share. Models and batches as in threads.ts (MLP VAE, batch 128; conv VAE at 64x64 RGB in passes
+// of 32). Rounds alternate alone and side by side, so load from other work falls on both alike.
+// Child mode: `ceiling.ts child <mlp|conv> <seconds>` trains for that long and prints its images/s.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
+import { ENGINE_V8_FLAGS } from '../../electron/host/engine-flags.ts';
+
+type Which = 'mlp' | 'conv';
+
+async function child(which: Which, seconds: number) {
+  const tf = await import('@tensorflow/tfjs');
+  const { initBackend } = await import('../../electron/engine/backend.ts');
+  const { defaultModelConfig } = await import('../../models/config.ts');
+  const { VaeModel } = await import('../../models/vae.ts');
+  const { createStepper } = await import('../../electron/engine/training/parallel/stepper.ts');
+  const { imagesPerPass } = await import('../../electron/engine/training/parallel/threads.ts');
+  const { setNativeThreads } = await import('../../models/native/kernels.ts');
+  await initBackend();
+  setNativeThreads(1);
+  const config = which === 'mlp' ? defaultModelConfig({ latent: 2 }) : defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 32 });
+  const B = 128;
+  const shape: [number, number, number, number] = [B, config.imageSize, config.imageSize, config.channels];
+  const x = new Float32Array(shape.reduce((a, d) => a * d, 1)).map((_, i) => ((i * 2654435761) % 1000) / 1000);
+  const model = VaeModel.create(config);
+  const stepper = await createStepper(model, 1, { imagesPerPass: imagesPerPass(config, B), maxImages: B });
+  await stepper.step(x, shape, undefined, 0); // warm-up
+  // start together: the parent releases every child at once through stdin
+  process.stdout.write('ready\n');
+  await new Promise((r) => process.stdin.once('data', r));
+  let images = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    await stepper.step(x, shape, undefined, images);
+    images += B;
+  }
+  const rate = (images * 1000) / (performance.now() - t0);
+  await stepper.dispose();
+  model.dispose();
+  process.stdout.write(`${JSON.stringify({ rate, tensors: tf.memory().numTensors })}\n`);
+  process.exit(0);
+}
+
+/** Runs `count` children side by side for `seconds`; returns each one's images/s. */
+async function together(which: Which, count: number, seconds: number): Promise<number[]> {
+  const script = fileURLToPath(import.meta.url);
+  const kids = Array.from({ length: count }, () =>
+    spawn(process.execPath, [...ENGINE_V8_FLAGS, '--import', 'tsx', script, 'child', which, String(seconds)], { stdio: ['pipe', 'pipe', 'inherit'] }),
+  );
+  const lines = kids.map((k) => {
+    let buf = '';
+    const waiters: ((line: string) => void)[] = [];
+    k.stdout.on('data', (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        waiters.shift()?.(line);
+      }
+    });
+    return () => new Promise<string>((r) => waiters.push(r));
+  });
+  const next = kids.map((_, i) => lines[i]);
+  const ready = next.map((n) => n());
+  await Promise.all(ready);
+  const results = next.map((n) => n());
+  for (const k of kids) k.stdin.write('go\n');
+  return (await Promise.all(results)).map((l) => (JSON.parse(l) as { rate: number }).rate);
+}
+
+async function main() {
+  console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (machine shared with other work)`);
+  const rounds = Number(process.env.CEILING_ROUNDS) || 3;
+  for (const [which, name, seconds] of [
+    ['mlp', 'MLP VAE 784-256-64-2, batch 128', 8],
+    ['conv', 'conv VAE 32-32-64-64, 64x64 RGB, batch 128', 20],
+  ] as const) {
+    const ratios: number[] = [];
+    const alone: number[] = [];
+    const pair: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const [one] = await together(which, 1, seconds);
+      const two = await together(which, 2, seconds);
+      alone.push(one);
+      pair.push(two[0] + two[1]);
+      ratios.push((two[0] + two[1]) / one);
+      console.log(`  ${name}, round ${r + 1}: alone ${Math.round(one)} images/s; side by side ${two.map(Math.round).join(' + ')} = ${Math.round(two[0] + two[1])} (${ratios.at(-1)!.toFixed(2)}x)`);
+    }
+    const sorted = [...ratios].sort((a, b) => a - b);
+    console.log(`${name}: two one-thread processes side by side give ${sorted[Math.floor(sorted.length / 2)].toFixed(2)}x one alone (median of ${rounds} rounds; range ${sorted[0].toFixed(2)}-${sorted.at(-1)!.toFixed(2)}x): the most two threads can give this model here`);
+  }
+  console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+}
+
+if (process.argv[2] === 'child') await child(process.argv[3] as Which, Number(process.argv[4]));
+else await main();

@@ -1,0 +1,148 @@
+// The MLP VAE's fused training step (models/native/mlp-vae.ts) is the TF.js step: the same losses and
+// the same weights after several Adam steps, for the plain VAE, a β-VAE, deeper and shallower networks;
+// the same bits again for the same thread count and within float tolerance for another; no tensor left.
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { useWasm } from './helpers/tf.ts';
+import { defaultModelConfig, type ModelConfig } from '../../models/config.ts';
+import { VaeModel } from '../../models/vae.ts';
+import { nativeCalls, nativeKernelsStatus, setNativeThreads, nativeAddon } from '../../models/native/kernels.ts';
+import { fusedStep, fusedStepCovers } from '../../models/native/mlp-vae.ts';
+
+const compilerPresent = spawnSync('c++', ['--version']).status === 0;
+
+/** A batch of binary images, the same for every call. */
+function batch(n: number, size: number): tf.Tensor4D {
+  const values = new Float32Array(n * size * size).map((_, i) => (((i * 2654435761) >>> 7) % 5 < 2 ? 1 : 0));
+  return tf.tensor4d(values, [n, size, size, 1]);
+}
+
+/** Trains a fresh model for `steps` steps (fused or through TF.js) and returns its losses and weights. */
+function run(config: ModelConfig, fused: boolean, steps: number, threads = 1) {
+  fusedStep.enabled = fused;
+  setNativeThreads(threads);
+  const model = VaeModel.create(config);
+  const x = batch(64, config.imageSize);
+  const before = nativeCalls.mlpVaeStep;
+  const losses: { loss: number; recon: number; kl: number; klPerDim: number[] }[] = [];
+  for (let s = 0; s < steps; s++) losses.push(model.trainStep(x, undefined, 100 + s));
+  const calls = nativeCalls.mlpVaeStep - before;
+  const weights = model.trainableVariables().map((v) => Float32Array.from(v.dataSync()));
+  x.dispose();
+  model.dispose();
+  fusedStep.enabled = true;
+  setNativeThreads(1);
+  return { losses, weights, calls };
+}
+
+function expectCloseArrays(got: Float32Array[], want: Float32Array[], tolerance: number) {
+  expect(got.length).toBe(want.length);
+  got.forEach((g, k) => {
+    const w = want[k];
+    let scale = 1e-3;
+    let diff = 0;
+    for (let i = 0; i < w.length; i++) {
+      scale = Math.max(scale, Math.abs(w[i]));
+      diff = Math.max(diff, Math.abs(g[i] - w[i]));
+    }
+    expect(diff / scale, `variable ${k}`).toBeLessThan(tolerance);
+  });
+}
+
+describe('fused MLP VAE step', () => {
+  beforeAll(async () => {
+    await useWasm();
+  });
+  afterAll(() => {
+    fusedStep.enabled = true;
+    setNativeThreads(1);
+  });
+
+  it('runs wherever the native kernels are built', () => {
+    if (compilerPresent) expect(nativeKernelsStatus().loaded).toBe(true);
+  });
+
+  const cases: [string, Partial<ModelConfig>][] = [
+    ["the lectures' 2-D VAE (784-256-64-2)", { latent: 2 }],
+    ['a β-VAE (β 4) with one hidden layer and 5 dimensions', { objective: 'beta-vae', beta: 4, hidden: [48], latent: 5 }],
+    ['three hidden layers, PyTorch initialisation', { hidden: [128, 64, 32], latent: 3, init: 'torch' }],
+  ];
+  for (const [name, overrides] of cases) {
+    it(`gives the TF.js step's losses and weights: ${name}`, () => {
+      if (!nativeKernelsStatus().loaded) return;
+      const config = defaultModelConfig(overrides);
+      const want = run(config, false, 6);
+      const got = run(config, true, 6);
+      expect(want.calls).toBe(0);
+      expect(got.calls).toBe(6);
+      got.losses.forEach((l, i) => {
+        const w = want.losses[i];
+        expect(l.recon).toBeCloseTo(w.recon, 2);
+        expect(l.kl).toBeCloseTo(w.kl, 3);
+        expect(l.loss).toBeCloseTo(w.loss, 2);
+        l.klPerDim.forEach((v, d) => expect(v).toBeCloseTo(w.klPerDim[d], 3));
+      });
+      // the losses moved: the steps trained the model
+      expect(got.losses[5].loss).toBeLessThan(got.losses[0].loss);
+      expectCloseArrays(got.weights, want.weights, 1e-4);
+    });
+  }
+
+  it('gives the same bits again on two threads, and one thread\'s numbers within float tolerance', () => {
+    if (!nativeKernelsStatus().loaded) return;
+    const config = defaultModelConfig({ latent: 2 });
+    const one = run(config, true, 4, 1);
+    const two = run(config, true, 4, 2);
+    const again = run(config, true, 4, 2);
+    expect(two.weights).toEqual(again.weights);
+    expect(two.losses).toEqual(again.losses);
+    expectCloseArrays(two.weights, one.weights, 1e-5);
+    two.losses.forEach((l, i) => expect(l.loss).toBeCloseTo(one.losses[i].loss, 3));
+  });
+
+  it('leaves no tensor behind', () => {
+    if (!nativeKernelsStatus().loaded) return;
+    const model = VaeModel.create(defaultModelConfig({ latent: 2 }));
+    const x = batch(32, 28);
+    model.trainStep(x, undefined, 1); // the first step makes Adam's moments
+    const before = tf.memory().numTensors;
+    for (let s = 0; s < 3; s++) model.trainStep(x, undefined, 2 + s);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    model.dispose();
+  });
+
+  it('covers the plain and β-weighted Bernoulli MLP VAE only; other models take the TF.js step', () => {
+    expect(fusedStepCovers(defaultModelConfig({}))).toBe(true);
+    expect(fusedStepCovers(defaultModelConfig({ objective: 'beta-vae', beta: 4 }))).toBe(true);
+    expect(fusedStepCovers(defaultModelConfig({ likelihood: 'gaussian' }))).toBe(false);
+    expect(fusedStepCovers(defaultModelConfig({ arch: 'conv' }))).toBe(false);
+    expect(fusedStepCovers(defaultModelConfig({ objective: 'iwae', samples: 5 }))).toBe(false);
+    expect(fusedStepCovers(defaultModelConfig({ objective: 'beta-tcvae' }))).toBe(false);
+    if (!nativeKernelsStatus().loaded) return;
+    const before = nativeCalls.mlpVaeStep;
+    const model = VaeModel.create(defaultModelConfig({ likelihood: 'gaussian', latent: 2 }));
+    const x = batch(16, 28);
+    model.trainStep(x, undefined, 1);
+    expect(nativeCalls.mlpVaeStep).toBe(before);
+    x.dispose();
+    model.dispose();
+  });
+
+  it('refuses tensors outside the heap and shapes that do not chain, before computing anything', () => {
+    const addon = nativeAddon();
+    if (!addon) return;
+    const heap = new ArrayBuffer(1 << 16);
+    // batch 2, 4 pixels, 1 dimension, no hidden layer, one decoder layer
+    const head = [2, 4, 1, 0, 1, 1, 0, 64, 1e-3, 0.9, 0.999, 0.1, 0.001, 1e-7, 0.1, 0.001];
+    const layer = (inp: number, out: number, at: number) => [inp, out, at, at + 256, at + 512, at + 768, at + 1024, at + 1280, 0];
+    const good = [...head, ...layer(4, 1, 1024), ...layer(4, 1, 4096), ...layer(1, 4, 8192)];
+    expect(() => addon.mlpVaeStep(heap, Float64Array.from(good), new Float64Array(2))).not.toThrow();
+    const outside = [...good];
+    outside[16 + 2] = (1 << 16) - 4; // the first head's kernel runs past the heap's end
+    expect(() => addon.mlpVaeStep(heap, Float64Array.from(outside), new Float64Array(2))).toThrow(/outside the heap/);
+    const unchained = [...head, ...layer(4, 1, 1024), ...layer(4, 1, 4096), ...layer(1, 3, 8192)];
+    expect(() => addon.mlpVaeStep(heap, Float64Array.from(unchained), new Float64Array(2))).toThrow(/do not chain/);
+  });
+});
