@@ -89,7 +89,7 @@ describe('fused MLP VAE step', () => {
     });
   }
 
-  it('gives the same bits again on two threads, and one thread\'s numbers within float tolerance', () => {
+  it('gives the same weights, bit for bit, on one, two and three threads', () => {
     if (!nativeKernelsStatus().loaded) return;
     const config = defaultModelConfig({ latent: 2 });
     const one = run(config, true, 4, 1);
@@ -97,8 +97,10 @@ describe('fused MLP VAE step', () => {
     const again = run(config, true, 4, 2);
     expect(two.weights).toEqual(again.weights);
     expect(two.losses).toEqual(again.losses);
-    expectCloseArrays(two.weights, one.weights, 1e-5);
-    two.losses.forEach((l, i) => expect(l.loss).toBeCloseTo(one.losses[i].loss, 3));
+    // every gradient is one sum over the batch in row order, whichever thread computes it
+    expect(two.weights).toEqual(one.weights);
+    expect(run(config, true, 4, 3).weights).toEqual(one.weights);
+    two.losses.forEach((l, i) => expect(l.loss).toBeCloseTo(one.losses[i].loss, 9));
   });
 
   it('leaves no tensor behind', () => {
