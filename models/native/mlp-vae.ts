@@ -41,6 +41,42 @@ export interface FusedStepResult {
   klPerDim: number[];
 }
 
+/** What a step needs of a model's layers, found once per model: each dense layer's variables and shape. */
+interface Plan {
+  variables: tf.Variable[];
+  /** per layer (encoder's hidden, mean, log-variance, decoder's): index of kernel and bias in variables, in, out, relu */
+  layers: { kernel: number; bias: number; in: number; out: number; relu: number }[];
+  spec: Float64Array;
+  out: Float64Array;
+}
+const plans = new WeakMap<FusedModel, Plan>();
+const HEAD = 16;
+const PER_LAYER = 9;
+
+function planFor(model: FusedModel): Plan | null {
+  const cached = plans.get(model);
+  if (cached && cached.variables.every((v) => !v.isDisposed)) return cached;
+  const c = model.config;
+  const encNames = [...c.hidden.map((_, i) => `enc_dense_${i + 1}`), 'z_mean', 'z_log_var'];
+  const decNames = [...c.hidden.map((_, i) => `dec_dense_${i + 1}`), 'dec_logits'];
+  const layers = [...encNames.map((n) => model.encoder.getLayer(n)), ...decNames.map((n) => model.decoder.getLayer(n))];
+  const variables = model.trainableVariables();
+  if (variables.length !== 2 * layers.length) return null;
+  const index = new Map(variables.map((v, i) => [v, i]));
+  const described: Plan['layers'] = [];
+  for (const layer of layers) {
+    const [kernel, bias] = layer.trainableWeights.map((lw) => lw.read() as tf.Variable);
+    const k = index.get(kernel);
+    const b = index.get(bias);
+    if (k === undefined || b === undefined || kernel.shape.length !== 2) return null;
+    const relu = (layer.getConfig() as { activation?: string }).activation === 'relu' ? 1 : 0;
+    described.push({ kernel: k, bias: b, in: kernel.shape[0], out: kernel.shape[1], relu });
+  }
+  const plan: Plan = { variables, layers: described, spec: new Float64Array(HEAD + PER_LAYER * described.length), out: new Float64Array(1 + c.latent) };
+  plans.set(model, plan);
+  return plan;
+}
+
 /**
  * One training step of `model` on x [N, H, W, C] with the noise TF.js's reparameterisation would draw for
  * this seed; null where the fused step does not apply (then the caller takes TF.js's step).
@@ -49,35 +85,28 @@ export function fusedMlpVaeStep(model: FusedModel, x: tf.Tensor4D, seed?: number
   const addon = nativeAddon();
   const c = model.config;
   if (!fusedStep.enabled || !addon || tf.getBackend() !== 'wasm' || !fusedStepCovers(c) || x.dtype !== 'float32') return null;
+  const plan = planFor(model);
+  if (!plan) return null;
   const backend = tf.backend() as unknown as WasmBackend;
-  const names = [...c.hidden.map((_, i) => `enc_dense_${i + 1}`), 'z_mean', 'z_log_var'];
-  const decNames = [...c.hidden.map((_, i) => `dec_dense_${i + 1}`), 'dec_logits'];
-  const layers = [...names.map((n) => model.encoder.getLayer(n)), ...decNames.map((n) => model.decoder.getLayer(n))];
-  const variables = model.trainableVariables();
-  if (variables.length !== 2 * layers.length) return null;
   const [n, h, w, ch] = x.shape;
-  const pixels = h * w * ch;
   const eps = randomNormalFromSeed([n, c.latent], seed);
   try {
-    const adam = adamStepState(model.optimizer, variables);
-    const index = new Map(variables.map((v, i) => [v, i]));
+    // Adam's moments first: it may give a variable memory of its own, which moves its offset
+    const adam = adamStepState(model.optimizer, plan.variables);
     const at = (t: tf.Tensor) => offset(backend, t);
-    const spec: number[] = [n, pixels, c.latent, c.hidden.length, c.hidden.length + 1, c.objective === 'beta-vae' ? c.beta : 1, at(x), at(eps), ...adam.settings];
-    for (const layer of layers) {
-      const [kernel, bias] = layer.trainableWeights.map((lw) => lw.read() as tf.Variable);
-      const k = index.get(kernel);
-      const b = index.get(bias);
-      if (k === undefined || b === undefined || kernel.shape.length !== 2) return null;
-      const relu = (layer.getConfig() as { activation?: string }).activation === 'relu' ? 1 : 0;
-      spec.push(kernel.shape[0], kernel.shape[1], at(kernel), at(bias), at(adam.moments[k].m), at(adam.moments[k].v), at(adam.moments[b].m), at(adam.moments[b].v), relu);
-    }
-    const out = new Float64Array(1 + c.latent);
-    addon.mlpVaeStep(backend.wasm.HEAPU8.buffer as ArrayBuffer, Float64Array.from(spec), out);
+    const weight = c.objective === 'beta-vae' ? c.beta : 1;
+    const { spec, out } = plan;
+    spec.set([n, h * w * ch, c.latent, c.hidden.length, c.hidden.length + 1, weight, at(x), at(eps), ...adam.settings]);
+    plan.layers.forEach((l, i) => {
+      const kernel = adam.moments[l.kernel];
+      const bias = adam.moments[l.bias];
+      spec.set([l.in, l.out, at(kernel.value), at(bias.value), at(kernel.m), at(kernel.v), at(bias.m), at(bias.v), l.relu], HEAD + PER_LAYER * i);
+    });
+    addon.mlpVaeStep(backend.wasm.HEAPU8.buffer as ArrayBuffer, spec, out);
     nativeCalls.mlpVaeStep++;
     adam.finish();
     const klPerDim = Array.from(out.subarray(1));
     const kl = klPerDim.reduce((a, v) => a + v, 0);
-    const weight = c.objective === 'beta-vae' ? c.beta : 1;
     return { loss: out[0] + weight * kl, recon: out[0], kl, klPerDim };
   } finally {
     eps.dispose();
