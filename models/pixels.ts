@@ -27,23 +27,42 @@ export function pixelsToFloats(
   channels: number,
   binarize: BinarizeMode = 'off',
   random?: () => number,
+  into?: Float32Array,
 ): Float32Array {
   const per = size * size * channels;
-  const out = new Float32Array(indices.length * per);
+  // `into`, when it is the batch's size: a fresh 400 KB array per step cost ~0.25 ms (the MLP VAE's whole
+  // step takes ~2-3 ms), for memory the kernel hands out zeroed and the loop below overwrites anyway
+  const out = into && into.length === indices.length * per ? into : new Float32Array(indices.length * per);
+  if (binarize === 'dynamic' && !random) throw new Error("'dynamic' binarization needs a random source");
+  // one small loop per mode, each kept monomorphic for V8: a batch is converted before every training
+  // step, on the thread that then waits for it (0.3-0.9 ms for 128 MNIST images in one shared loop)
   for (let k = 0; k < indices.length; k++) {
     const src = indices[k] * per;
     const dst = k * per;
-    if (binarize === 'off') {
-      for (let p = 0; p < per; p++) out[dst + p] = pixels[src + p] / 255;
-    } else if (binarize === 'dynamic') {
-      if (!random) throw new Error("'dynamic' binarization needs a random source");
-      for (let p = 0; p < per; p++) out[dst + p] = random() * 255 < pixels[src + p] ? 1 : 0;
-    } else {
-      const t = binarize * 255;
-      for (let p = 0; p < per; p++) out[dst + p] = pixels[src + p] > t ? 1 : 0;
-    }
+    if (binarize === 'off') scaled(pixels, src, out, dst, per);
+    else if (binarize === 'dynamic') sampled(pixels, src, out, dst, per, random!);
+    else thresholded(pixels, src, out, dst, per, binarize * 255);
   }
   return out;
+}
+
+/** v / 255 for every uint8 v, as float32: the same values the division gives, without dividing. */
+const BY_255 = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+
+function scaled(pixels: Uint8Array, src: number, out: Float32Array, dst: number, per: number): void {
+  for (let p = 0; p < per; p++) out[dst + p] = BY_255[pixels[src + p]];
+}
+
+// 0 never fires and 255 always does: no draw for them (81% of MNIST's pixels are 0)
+function sampled(pixels: Uint8Array, src: number, out: Float32Array, dst: number, per: number, random: () => number): void {
+  for (let p = 0; p < per; p++) {
+    const v = pixels[src + p];
+    out[dst + p] = v === 0 ? 0 : v === 255 ? 1 : random() * 255 < v ? 1 : 0;
+  }
+}
+
+function thresholded(pixels: Uint8Array, src: number, out: Float32Array, dst: number, per: number, t: number): void {
+  for (let p = 0; p < per; p++) out[dst + p] = pixels[src + p] > t ? 1 : 0;
 }
 
 /** Float images in [0,1] -> uint8 HWC pixels (disposes nothing; reads synchronously). */

@@ -99,7 +99,7 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
   for (const m of models) m.dispose();
 }
 
-await compare('mlp', 'MLP VAE 784-256-64-2, batch 128', defaultModelConfig({ latent: 2 }), 20, 6);
+await compare('mlp', 'MLP VAE 784-256-64-2, batch 128', defaultModelConfig({ latent: 2 }), 100, 6);
 await compare('conv', 'conv VAE 32-32-64-64, 64x64 RGB, batch 128', defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 32 }), 3, 5);
 
 // PyTorch reference: Debian's python3-torch lives in /usr/bin/python3's dist-packages.

@@ -485,6 +485,8 @@ class TrainingLoop {
   private readonly clock: TrainingClock;
   private readonly budget: EpochBudget | null;
   private lastProgress = 0;
+  /** The last batch's floats, refilled by the next step's (pixelsToFloats) */
+  private batchBuffer: Float32Array | undefined;
   private lastRecon = 0;
 
   constructor(
@@ -544,7 +546,9 @@ class TrainingLoop {
       const rand = mulberry32(hashSeed(settings.seed, position.step));
       for (let k = 0; k < plan.extraLabelled; k++) batch.push(plan.labelledTrain[Math.floor(rand() * plan.labelledTrain.length)]);
       // uint8 pixels -> this batch's floats only; never a float copy of the whole set
-      const x = pixelsToFloats(pixels, batch, size, channels, job.ds.options.binarize, rand);
+      // into the previous step's array: every stepper is done with x when its step resolves
+      const x = pixelsToFloats(pixels, batch, size, channels, job.ds.options.binarize, rand, this.batchBuffer);
+      this.batchBuffer = x;
       const batchLabels = Int32Array.from(batch, (i) => plan.labels[i]);
       const stepSeed = hashSeed(settings.seed + 1, position.step);
       const priv = plan.priv ? Int32Array.from(batch, (i) => plan.priv!.values[i]) : undefined;
