@@ -287,7 +287,8 @@ test('a run in training: the views follow each model it saves', async () => {
   test.setTimeout(300_000);
   const { jobId, runDir } = await conn.client.request('train.start', {
     ref: 'sample:mnist',
-    settings: { model: 'vae', arch: 'mlp', latent: 4, epochs: 3, batchSize: 128, lr: 0.002, seed: 5 },
+    // 30 epochs: an epoch of the sample takes ~0.3 s with the fused MLP step, and the views must catch it training
+    settings: { model: 'vae', arch: 'mlp', latent: 4, epochs: 30, batchSize: 128, lr: 0.002, seed: 5 },
   });
   const done = jobDone(conn.client, jobId);
   await expect.poll(async () => (await conn.client.request('explorer.runs', {})).runs.some((r) => r.runDir === runDir)).toBe(true);
@@ -306,5 +307,5 @@ test('a run in training: the views follow each model it saves', async () => {
   await changed(canvas, stats.hash);
   await done;
   await expect(page.getByRole('status', { name: 'Run in training' })).toHaveCount(0, { timeout: 15_000 });
-  await expect(summary).toContainText('after epoch 3 of 3');
+  await expect(summary).toContainText('after epoch 30 of 30');
 });
