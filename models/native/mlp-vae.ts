@@ -84,7 +84,8 @@ function planFor(model: FusedModel): Plan | null {
 export function fusedMlpVaeStep(model: FusedModel, x: tf.Tensor4D, seed?: number): FusedStepResult | null {
   const addon = nativeAddon();
   const c = model.config;
-  if (!fusedStep.enabled || !addon || tf.getBackend() !== 'wasm' || !fusedStepCovers(c) || x.dtype !== 'float32') return null;
+  // an addon built before the fused step existed (code updated without `npm run setup`) lacks the call
+  if (!fusedStep.enabled || typeof addon?.mlpVaeStep !== 'function' || tf.getBackend() !== 'wasm' || !fusedStepCovers(c) || x.dtype !== 'float32') return null;
   const plan = planFor(model);
   if (!plan) return null;
   const backend = tf.backend() as unknown as WasmBackend;
@@ -102,7 +103,7 @@ export function fusedMlpVaeStep(model: FusedModel, x: tf.Tensor4D, seed?: number
       const bias = adam.moments[l.bias];
       spec.set([l.in, l.out, at(kernel.value), at(bias.value), at(kernel.m), at(kernel.v), at(bias.m), at(bias.v), l.relu], HEAD + PER_LAYER * i);
     });
-    addon.mlpVaeStep(backend.wasm.HEAPU8.buffer as ArrayBuffer, spec, out);
+    addon!.mlpVaeStep(backend.wasm.HEAPU8.buffer as ArrayBuffer, spec, out);
     nativeCalls.mlpVaeStep++;
     adam.finish();
     const klPerDim = Array.from(out.subarray(1));

@@ -103,6 +103,32 @@ describe('fused MLP VAE step', () => {
     two.losses.forEach((l, i) => expect(l.loss).toBeCloseTo(one.losses[i].loss, 9));
   });
 
+  it('takes batches of 1, 5 and 130 images (fewer rows than threads, uneven shares) as the TF.js step does', () => {
+    if (!nativeKernelsStatus().loaded) return;
+    const config = defaultModelConfig({ latent: 3, hidden: [40, 20] });
+    for (const n of [1, 5, 130]) {
+      const steps = (fused: boolean, threads: number) => {
+        fusedStep.enabled = fused;
+        setNativeThreads(threads);
+        const model = VaeModel.create(config);
+        const x = batch(n, 28);
+        const losses = [1, 2, 3].map((s) => model.trainStep(x, undefined, s).loss);
+        const weights = model.trainableVariables().map((v) => Float32Array.from(v.dataSync()));
+        x.dispose();
+        model.dispose();
+        fusedStep.enabled = true;
+        setNativeThreads(1);
+        return { losses, weights };
+      };
+      const reference = steps(false, 1);
+      const one = steps(true, 1);
+      const two = steps(true, 2);
+      expect(two.weights).toEqual(one.weights);
+      one.losses.forEach((l, i) => expect(l).toBeCloseTo(reference.losses[i], 2));
+      expectCloseArrays(one.weights, reference.weights, 1e-4);
+    }
+  });
+
   it('leaves no tensor behind', () => {
     if (!nativeKernelsStatus().loaded) return;
     const model = VaeModel.create(defaultModelConfig({ latent: 2 }));
@@ -130,6 +156,24 @@ describe('fused MLP VAE step', () => {
     expect(nativeCalls.mlpVaeStep).toBe(before);
     x.dispose();
     model.dispose();
+  });
+
+  it('falls back to the TF.js step with an addon built before the fused step (code updated without setup)', () => {
+    const addon = nativeAddon() as unknown as Record<string, unknown> | null;
+    if (!addon) return;
+    const saved = addon.mlpVaeStep;
+    delete addon.mlpVaeStep;
+    try {
+      const before = nativeCalls.mlpVaeStep;
+      const model = VaeModel.create(defaultModelConfig({ latent: 2 }));
+      const x = batch(16, 28);
+      expect(Number.isFinite(model.trainStep(x, undefined, 1).loss)).toBe(true);
+      expect(nativeCalls.mlpVaeStep).toBe(before);
+      x.dispose();
+      model.dispose();
+    } finally {
+      addon.mlpVaeStep = saved;
+    }
   });
 
   it('refuses tensors outside the heap and shapes that do not chain, before computing anything', () => {
