@@ -5,7 +5,6 @@
 // (node_api.h), so the same build loads in Node and Electron.
 #include <node_api.h>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <cmath>

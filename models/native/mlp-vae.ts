@@ -2,8 +2,8 @@
 // model's own TF.js variables and tf.train.adam's own moments, in place on the wasm heap. The model stays
 // plain TF.js (models/vae.ts is the definition, and what every other objective, evaluation and export
 // runs); this computes the same step for the models it covers, without TF.js's ~170 kernel calls and the
-// JavaScript around them, which stays on one thread and held two threads to ~1.25x one (README, "Fused MLP
-// VAE step"). Tests compare it with the TF.js step: the same losses and weights within float tolerance.
+// JavaScript around them, which stays on one thread and held two threads to ~1.25x one (README, "Native
+// CPU kernels": "The MLP VAE's whole training step as one call"). Tests compare it with the TF.js step: the same losses and weights within float tolerance.
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config.ts';
 import { randomNormalFromSeed } from '../losses.ts';
