@@ -65,10 +65,8 @@ async function together(which: Which, count: number, seconds: number): Promise<n
     });
     return () => new Promise<string>((r) => waiters.push(r));
   });
-  const next = kids.map((_, i) => lines[i]);
-  const ready = next.map((n) => n());
-  await Promise.all(ready);
-  const results = next.map((n) => n());
+  await Promise.all(lines.map((line) => line()));
+  const results = lines.map((line) => line());
   for (const k of kids) k.stdin.write('go\n');
   return (await Promise.all(results)).map((l) => (JSON.parse(l) as { rate: number }).rate);
 }
