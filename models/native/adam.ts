@@ -5,6 +5,7 @@
 // native kernels are not in use.
 import * as tf from '@tensorflow/tfjs';
 import { nativeAddon, offset, type WasmBackend } from './kernels.ts';
+import { inPlaceWrites } from './heap.ts';
 
 type Named = { originalName: string; variable: tf.Variable };
 /** The fields of tf.AdamOptimizer this step reads and writes (TF.js 4.22; private in its typings). */
@@ -40,6 +41,7 @@ export function applyAdam(optimizer: tf.AdamOptimizer, grads: Gradients): void {
     const at = (t: tf.Tensor) => offset(backend, t);
     addon.adam(backend.wasm.HEAPU8.buffer as ArrayBuffer, at(value), at(gradient), at(m), at(v), value.size, ...step.settings);
     nativeAdamCalls.variables++;
+    inPlaceWrites.count++;
   });
   step.finish();
 }

@@ -35,3 +35,10 @@ export const offset = (backend: WasmBackend, t: Info) => backend.dataIdMap.get(t
 /** How many times each native kernel ran in this process (tests check the native path was taken). */
 export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0, conv2dInputGrad: 0, softplus: 0, elementwise: 0, adamShared: 0, mlpVaeStep: 0 };
 
+/**
+ * Writes into a variable's memory in place on the heap (native Adam, the fused MLP step, the data-parallel
+ * trainer's writeWeights). A variable that was neither assigned nor written in place since a moment holds
+ * the same values: the data-parallel trainer then skips reading them again (models/parallel/shard.ts,
+ * weightsUnchanged). Every new in-place writer must count here.
+ */
+export const inPlaceWrites = { count: 0 };

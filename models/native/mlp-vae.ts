@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config.ts';
 import { randomNormalFromSeed } from '../losses.ts';
 import { adamStepState } from './adam.ts';
-import { nativeCalls, offset, type WasmBackend } from './heap.ts';
+import { inPlaceWrites, nativeCalls, offset, type WasmBackend } from './heap.ts';
 import { nativeAddon } from './kernels.ts';
 
 /** Off to compare with the TF.js step (tests, `FUSED_STEP=0` in the benchmarks); on by default. */
@@ -105,6 +105,7 @@ export function fusedMlpVaeStep(model: FusedModel, x: tf.Tensor4D, seed?: number
     });
     addon!.mlpVaeStep(backend.wasm.HEAPU8.buffer as ArrayBuffer, spec, out);
     nativeCalls.mlpVaeStep++;
+    inPlaceWrites.count++;
     adam.finish();
     const klPerDim = Array.from(out.subarray(1));
     const kl = klPerDim.reduce((a, v) => a + v, 0);

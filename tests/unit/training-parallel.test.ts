@@ -11,6 +11,7 @@ import { pixelsToFloats } from '../../models/pixels.ts';
 import { createStepper } from '../../electron/engine/training/parallel/stepper.ts';
 import { mulberry32 } from '../../models/random.ts';
 import { adamRange, parameterRange } from '../../models/parallel/adam.ts';
+import { readWeights, replicaVariables, weightCount, writeWeights } from '../../models/parallel/shard.ts';
 import type { ThreadRoute } from '../../electron/engine/training/parallel/threads.ts';
 import { nativeAddon, nativeCalls } from '../../models/native/kernels.ts';
 
@@ -104,6 +105,72 @@ describe('data-parallel training', () => {
     }
     expect(tf.memory().numTensors).toBe(tensorsBefore);
   }, 240_000);
+
+  it("reads the model's weights again when they changed between steps: assigned (a checkpoint loaded) or written in place", async () => {
+    const config = defaultModelConfig({ latent: 2, hidden: [64, 16], learningRate: 3e-3 });
+    await useWasm();
+    const idx = Array.from({ length: B }, (_, k) => k);
+    const x = pixelsToFloats(ds.images.pixels, idx, 28, 1, 'threshold');
+    const shape: [number, number, number, number] = [B, 28, 28, 1];
+    /** The loss a step on `m` reports (computed before its update, so the optimiser's state does not enter). */
+    const lossOf = async (m: VaeModel) => {
+      const s = await createStepper(m, 1);
+      try {
+        return (await s.step(x, shape, undefined, 7)).loss;
+      } finally {
+        await s.dispose();
+      }
+    };
+    const model = VaeModel.create(config);
+    const assigned = VaeModel.create(config);
+    const inPlace = VaeModel.create(config);
+    const flat = new Float32Array(weightCount(inPlace));
+    readWeights(inPlace, flat);
+    // larger weights: a loss far from a freshly initialised model's (those all start near 784 ln 2)
+    flat.forEach((v, i) => (flat[i] = 3 * v));
+    writeWeights(inPlace, flat);
+    const stepper = await createStepper(model, 2);
+    try {
+      await stepper.step(x, shape, undefined, 6);
+      const stale = (await stepper.step(x, shape, undefined, 7)).loss;
+      replicaVariables(model).forEach((v, i) => v.assign(replicaVariables(assigned)[i].clone()));
+      const afterAssign = (await stepper.step(x, shape, undefined, 7)).loss;
+      writeWeights(model, flat);
+      const afterWrite = (await stepper.step(x, shape, undefined, 7)).loss;
+      const wantAssigned = await lossOf(assigned);
+      const wantInPlace = await lossOf(inPlace);
+      // different initial weights give clearly different losses, so stale weights could not pass
+      expect(Math.abs(wantAssigned - stale) / stale).toBeGreaterThan(1e-3);
+      expect(Math.abs(wantInPlace - wantAssigned) / wantAssigned).toBeGreaterThan(1e-3);
+      expectClose([afterAssign, afterWrite], [wantAssigned, wantInPlace], 1e-5);
+    } finally {
+      await stepper.dispose();
+      for (const m of [model, assigned, inPlace]) m.dispose();
+    }
+  }, 120_000);
+
+  it('writes weights in place where the memory is the variable\'s own, and never into a tensor that shares it', async () => {
+    await useWasm();
+    const model = VaeModel.create(defaultModelConfig({ latent: 2, hidden: [16] }));
+    try {
+      const vars = replicaVariables(model);
+      const flat = new Float32Array(weightCount(model)).map((_, i) => (i % 7) / 7);
+      const shared = vars[0].clone(); // shares the first variable's data: must keep its value
+      const before = shared.dataSync().slice();
+      const ids = vars.map((v) => v.dataId);
+      writeWeights(model, flat);
+      const back = new Float32Array(flat.length);
+      readWeights(model, back);
+      expect(Array.from(back)).toEqual(Array.from(flat));
+      expect(Array.from(shared.dataSync())).toEqual(Array.from(before));
+      // the others were overwritten where they lay; the shared one was given new data
+      expect(vars.slice(1).every((v, i) => v.dataId === ids[i + 1])).toBe(true);
+      expect(vars[0].dataId).not.toBe(ids[0]);
+      shared.dispose();
+    } finally {
+      model.dispose();
+    }
+  });
 
   it('the threads\' Adam is TF.js\'s: three steps on flat arrays match tf.train.adam, whatever the split', async () => {
     await useWasm();
