@@ -1,5 +1,7 @@
 // uint8 HWC pixels <-> float tensors in [0,1], with the binarization the dataset asks for.
 import * as tf from '@tensorflow/tfjs';
+import { loadedAddon } from './native/kernels.ts';
+import type { SeededRandom } from './random.ts';
 
 /** 'off' keeps grey values, a number is a fixed threshold in (0,1), 'dynamic' draws each pixel ~ Bernoulli(value). */
 export type BinarizeMode = 'off' | 'dynamic' | number;
@@ -33,6 +35,7 @@ export function pixelsToFloats(
   // `into`, when it is the batch's size: training refills one array instead of allocating 400 KB a step
   const out = into && into.length === indices.length * per ? into : new Float32Array(indices.length * per);
   if (binarize === 'dynamic' && !random) throw new Error("'dynamic' binarization needs a random source");
+  if (nativeConversion(pixels, indices, per, binarize, random, out)) return out;
   // a batch is converted before every training step, on the thread that then waits for it
   for (let k = 0; k < indices.length; k++) {
     const src = indices[k] * per;
@@ -42,6 +45,23 @@ export function pixelsToFloats(
     else thresholded(pixels, src, out, dst, per, binarize * 255);
   }
   return out;
+}
+
+/**
+ * The conversion in the native kernels, where they run: the same floats, ~10x faster (a batch of 128 MNIST
+ * images with dynamic binarization: 0.52 ms in the loops below). Dynamic binarization takes its draws from
+ * `random`'s own sequence, so it needs a mulberry32 (models/random.ts); false where it cannot run.
+ */
+function nativeConversion(pixels: Uint8Array, indices: ArrayLike<number>, per: number, binarize: BinarizeMode, random: (() => number) | undefined, out: Float32Array): boolean {
+  const addon = loadedAddon();
+  if (typeof addon?.pixelsToFloats !== 'function') return false;
+  const seeded = random as SeededRandom | undefined;
+  if (binarize === 'dynamic' && typeof seeded?.advance !== 'function') return false;
+  const idx = indices instanceof Int32Array ? indices : Int32Array.from(indices);
+  const mode = binarize === 'off' ? 0 : binarize === 'dynamic' ? 2 : 1;
+  const draws = addon.pixelsToFloats(pixels, idx, per, mode, typeof binarize === 'number' ? binarize * 255 : 0, seeded?.state ?? 0, out);
+  if (mode === 2) seeded!.advance(draws);
+  return true;
 }
 
 /** v / 255 for every uint8 v, as float32: the same values the division gives, without dividing. */

@@ -17,6 +17,8 @@ export interface NativeAddon {
   sumInner(heap: ArrayBuffer, ...args: number[]): void;
   setThreads(n: number): number;
   mlpVaeStep(heap: ArrayBuffer, spec: Float64Array, out: Float64Array): void;
+  /** models/pixels.ts's conversion; returns the draws dynamic binarization took (absent in addons built before it) */
+  pixelsToFloats?(pixels: Uint8Array, indices: Int32Array, per: number, mode: number, threshold: number, state: number, out: Float32Array): number;
   adamShared(w: Float32Array, m: Float32Array, v: Float32Array, slots: Float32Array[], scales: number[], lr: number, beta1: number, beta2: number, epsilon: number, c1: number, c2: number): void;
 }
 

@@ -64,6 +64,11 @@ export function nativeAddon(): NativeAddon | null {
 }
 let installed = false;
 
+/** The addon when it loaded, whatever the TF.js backend: for the work that does not touch tensors (models/pixels.ts). */
+export function loadedAddon(): NativeAddon | null {
+  return load().addon;
+}
+
 /**
  * How many threads the native kernels of this JS thread split their work over (1: this thread alone).
  * Returns the count in effect: 1 where the native kernels are not in use.
