@@ -110,7 +110,7 @@ describe('data-parallel training', () => {
     const config = defaultModelConfig({ latent: 2, hidden: [64, 16], learningRate: 3e-3 });
     await useWasm();
     const idx = Array.from({ length: B }, (_, k) => k);
-    const x = pixelsToFloats(ds.images.pixels, idx, 28, 1, 'threshold');
+    const x = pixelsToFloats(ds.images.pixels, idx, 28, 1, 0.5);
     const shape: [number, number, number, number] = [B, 28, 28, 1];
     /** The loss a step on `m` reports (computed before its update, so the optimiser's state does not enter). */
     const lossOf = async (m: VaeModel) => {
