@@ -76,6 +76,12 @@ describe.skipIf(!addon)(`native batch conversion${reason ? ` (${reason})` : ''}`
     expect(Array.from(got)).toEqual(Array.from(reference(px, indices, per, 'off', Math.random)));
   });
 
+  it('converts clamped pixel arrays too (through the loops)', () => {
+    const px = images(2, 784);
+    const clamped = new Uint8ClampedArray(px.buffer);
+    expect(Array.from(pixelsToFloats(clamped as unknown as Uint8Array, [1, 0], 28, 1, 'off'))).toEqual(Array.from(reference(px, [1, 0], 784, 'off', Math.random)));
+  });
+
   it('refuses an index outside the images, naming it', () => {
     const px = images(3, 16);
     expect(() => pixelsToFloats(px, [0, 3], 4, 1, 'off')).toThrow(/index lies outside the images/);
