@@ -175,7 +175,6 @@ struct Dense {
   int in, out;
   float *w, *b, *mw, *vw, *mb, *vb;  // kernel [in, out] and bias [out], and their Adam moments
   bool relu;
-  long grad;  // where its gradient starts in a share's flat buffer (kernel, then bias)
 };
 struct MlpVae {
   int batch, pixels, latent;
@@ -185,7 +184,6 @@ struct MlpVae {
   float beta;
   const float* x;    // [batch, pixels] in [0, 1]
   const float* eps;  // [batch, latent] standard normal noise, drawn by TF.js from the step's seed
-  long params;       // floats in every layer's kernel and bias
 };
 // Adam's settings for a step (tf.train.adam's, with c1 = 1 − β1^t and c2 = 1 − β2^t)
 struct AdamStep { float lr, b1, b2, a1, a2, eps, c1, c2; };
@@ -280,6 +278,14 @@ napi_value fail(napi_env env, const char* what) {
   return nullptr;
 }
 const float* at(char* heap, int64_t offset) { return offset < 0 ? nullptr : (const float*)(heap + offset); }
+// The data of `value` if it is a typed array of type `want` (its length in *length), else null.
+template <class T>
+T* typedArray(napi_env env, napi_value value, napi_typedarray_type want, size_t* length) {
+  napi_typedarray_type type;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, value, &type, length, &data, nullptr, nullptr) != napi_ok || type != want) return nullptr;
+  return (T*)data;
+}
 
 // matmul(heap, a, b, c, batch, M, N, K, transA, transB, aBatchStride, bBatchStride, bias, relu)
 napi_value MatMul(napi_env env, napi_callback_info info) {
@@ -409,12 +415,7 @@ napi_value AdamShared(napi_env env, napi_callback_info info) {
   napi_value argv[11];
   size_t argc = 11;
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 11) return fail(env, "adamShared: bad arguments");
-  auto floats = [&](napi_value value, size_t* length) -> float* {
-    napi_typedarray_type type;
-    void* data = nullptr;
-    if (napi_get_typedarray_info(env, value, &type, length, &data, nullptr, nullptr) != napi_ok || type != napi_float32_array) return nullptr;
-    return (float*)data;
-  };
+  auto floats = [&](napi_value value, size_t* length) { return typedArray<float>(env, value, napi_float32_array, length); };
   size_t n = 0, nm = 0, nv = 0, slotCount = 0;
   float *w = floats(argv[0], &n), *m = floats(argv[1], &nm), *v = floats(argv[2], &nv);
   if (!w || !m || !v || nm != n || nv != n) return fail(env, "adamShared: w, m and v must be Float32Arrays of one length");
@@ -446,16 +447,10 @@ napi_value PixelsToFloats(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   size_t argc = 7;
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 7) return fail(env, "pixelsToFloats: bad arguments");
-  auto typed = [&](napi_value value, napi_typedarray_type want, size_t* length) -> void* {
-    napi_typedarray_type type;
-    void* data = nullptr;
-    if (napi_get_typedarray_info(env, value, &type, length, &data, nullptr, nullptr) != napi_ok || type != want) return nullptr;
-    return data;
-  };
   size_t nPixels = 0, count = 0, nOut = 0;
-  const uint8_t* pixels = (const uint8_t*)typed(argv[0], napi_uint8_array, &nPixels);
-  const int32_t* indices = (const int32_t*)typed(argv[1], napi_int32_array, &count);
-  float* out = (float*)typed(argv[6], napi_float32_array, &nOut);
+  const uint8_t* pixels = typedArray<uint8_t>(env, argv[0], napi_uint8_array, &nPixels);
+  const int32_t* indices = typedArray<int32_t>(env, argv[1], napi_int32_array, &count);
+  float* out = typedArray<float>(env, argv[6], napi_float32_array, &nOut);
   double per = 0, mode = 0, threshold = 0, state = 0;
   if (!pixels || !indices || !out || napi_get_value_double(env, argv[2], &per) != napi_ok || napi_get_value_double(env, argv[3], &mode) != napi_ok ||
       napi_get_value_double(env, argv[4], &threshold) != napi_ok || napi_get_value_double(env, argv[5], &state) != napi_ok)
@@ -539,12 +534,7 @@ napi_value MlpVaeStep(napi_env env, napi_callback_info info) {
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 3 || napi_get_arraybuffer_info(env, argv[0], &data, &heapBytes) != napi_ok)
     return fail(env, "mlpVaeStep: bad arguments");
   char* heap = (char*)data;
-  auto doubles = [&](napi_value value, size_t* length) -> double* {
-    napi_typedarray_type type;
-    void* p = nullptr;
-    if (napi_get_typedarray_info(env, value, &type, length, &p, nullptr, nullptr) != napi_ok || type != napi_float64_array) return nullptr;
-    return (double*)p;
-  };
+  auto doubles = [&](napi_value value, size_t* length) { return typedArray<double>(env, value, napi_float64_array, length); };
   size_t specLength = 0, outLength = 0;
   const double* v = doubles(argv[1], &specLength);
   double* out = doubles(argv[2], &outLength);
@@ -565,15 +555,13 @@ napi_value MlpVaeStep(napi_env env, napi_callback_info info) {
   m.beta = (float)v[5];
   m.x = floats(v[6], (double)batch * pixels);
   m.eps = floats(v[7], (double)batch * latent);
-  m.params = 0;
   size_t next = 0;
   auto layer = [&]() {
     const double* l = v + HEAD + PER_LAYER * next++;
     const int in = (int)l[0], outs = (int)l[1];
     if (in < 1 || outs < 1) inside = false;
     const double n = (double)in * outs;
-    Dense d{in, outs, floats(l[2], n), floats(l[3], outs), floats(l[4], n), floats(l[5], n), floats(l[6], outs), floats(l[7], outs), l[8] != 0, m.params};
-    m.params += (long)in * outs + outs;
+    Dense d{in, outs, floats(l[2], n), floats(l[3], outs), floats(l[4], n), floats(l[5], n), floats(l[6], outs), floats(l[7], outs), l[8] != 0};
     return d;
   };
   for (int k = 0; k < nEnc; ++k) m.enc.push_back(layer());
