@@ -57,19 +57,22 @@ export interface BatchRows {
 }
 
 /**
- * z = mean + exp(logVar/2) * eps, for M samples per image: [M*N, L] (sample-major).
- * rows: the images are rows offset.. of a batch of `total`; eps is the whole batch's (same seed), cut to them.
+ * The standard normal noise of a step's seed: reparameterize's, and the fused step's (models/native/mlp-vae.ts),
+ * which must draw the same values. Its values do not depend on the shape, only on how many.
  */
-/** The standard normal noise reparameterize draws for one sample per row, for the fused step (models/native/mlp-vae.ts). */
-export function randomNormalFromSeed(shape: [number, number], seed?: number): tf.Tensor2D {
+export function randomNormalFromSeed<R extends tf.Rank>(shape: tf.ShapeMap[R], seed?: number): tf.Tensor<R> {
   return tf.randomNormal(shape, 0, 1, 'float32', tfSeed(seed));
 }
 
+/**
+ * z = mean + exp(logVar/2) * eps, for M samples per image: [M*N, L] (sample-major).
+ * rows: the images are rows offset.. of a batch of `total`; eps is the whole batch's (same seed), cut to them.
+ */
 export function reparameterize(mean: tf.Tensor2D, logVar: tf.Tensor2D, samples: number, seed?: number, rows?: BatchRows): tf.Tensor2D {
   const [n, l] = mean.shape;
   const eps = rows
-    ? tf.slice(tf.randomNormal([samples, rows.total, l], 0, 1, 'float32', tfSeed(seed)), [0, rows.offset, 0], [samples, n, l])
-    : tf.randomNormal([samples, n, l], 0, 1, 'float32', tfSeed(seed));
+    ? tf.slice(randomNormalFromSeed<tf.Rank.R3>([samples, rows.total, l], seed), [0, rows.offset, 0], [samples, n, l])
+    : randomNormalFromSeed<tf.Rank.R3>([samples, n, l], seed);
   const z = tf.add(mean.expandDims(0), tf.mul(tf.exp(tf.mul(0.5, logVar)).expandDims(0), eps));
   return z.reshape([samples * n, l]) as tf.Tensor2D;
 }
