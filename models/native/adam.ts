@@ -5,7 +5,7 @@
 // native kernels are not in use.
 import * as tf from '@tensorflow/tfjs';
 import { nativeAddon, offset, type WasmBackend } from './kernels.ts';
-import { inPlaceWrites } from './heap.ts';
+import { inPlaceWrites, ownsItsMemory } from './heap.ts';
 
 type Named = { originalName: string; variable: tf.Variable };
 /** The fields of tf.AdamOptimizer this step reads and writes (TF.js 4.22; private in its typings). */
@@ -58,7 +58,7 @@ export function adamStepState(optimizer: tf.AdamOptimizer, variables: tf.Variabl
   const backend = tf.backend() as unknown as WasmBackend;
   // β1^t and β2^t read and advanced in place on the heap: through TF.js (dataSync, then mul and assign in
   // a tidy) they took ~0.08 ms a step, ~4 % of the fused MLP step on two threads.
-  for (const t of [o.accBeta1, o.accBeta2]) if (backend.dataIdMap.get(t.dataId).refCount !== 1) own(t);
+  for (const t of [o.accBeta1, o.accBeta2]) if (!ownsItsMemory(backend, t)) own(t);
   const heap = new Float32Array(backend.wasm.HEAPU8.buffer);
   const acc1 = offset(backend, o.accBeta1) / 4;
   const acc2 = offset(backend, o.accBeta2) / 4;
@@ -72,7 +72,7 @@ export function adamStepState(optimizer: tf.AdamOptimizer, variables: tf.Variabl
     const v = o.accumulatedSecondMoment[i].variable;
     if (value.dtype !== 'float32') throw new Error(`Adam: ${value.name} is not float32`);
     // In place only on memory nobody else holds: a tensor sharing it keeps its value.
-    for (const t of [value, m, v]) if (backend.dataIdMap.get(t.dataId).refCount !== 1) own(t);
+    for (const t of [value, m, v]) if (!ownsItsMemory(backend, t)) own(t);
     return { value, m, v };
   });
   const settings = [o.learningRate, o.beta1, o.beta2, 1 - o.beta1, 1 - o.beta2, o.epsilon, c1, c2] as const;

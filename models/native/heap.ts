@@ -34,6 +34,8 @@ export interface WasmBackend {
 
 /** Where a tensor's data starts on the wasm heap, in bytes. */
 export const offset = (backend: WasmBackend, t: Info) => backend.dataIdMap.get(t.dataId).memoryOffset;
+/** Whether no other tensor shares t's memory: only then may it be written in place. */
+export const ownsItsMemory = (backend: WasmBackend, t: Info) => backend.dataIdMap.get(t.dataId).refCount === 1;
 /** How many times each native kernel ran in this process (tests check the native path was taken). */
 export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0, conv2dInputGrad: 0, softplus: 0, elementwise: 0, adamShared: 0, mlpVaeStep: 0 };
 

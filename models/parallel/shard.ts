@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BatchRows } from '../losses.ts';
 import type { StepResult, VaeModel } from '../vae.ts';
-import { inPlaceWrites, offset, type WasmBackend } from '../native/heap.ts';
+import { inPlaceWrites, offset, ownsItsMemory, type WasmBackend } from '../native/heap.ts';
 
 /** Sizes of the trainable variables, in trainableVariables() order: the layout of a gradient slot. */
 export function gradientSizes(model: VaeModel): number[] {
@@ -43,7 +43,7 @@ export function writeWeights(model: VaeModel, from: Float32Array): void {
   for (const v of replicaVariables(model)) {
     const values = from.subarray(at, at + v.size);
     // in place only on memory nobody else holds (a tensor sharing it keeps its value)
-    if (backend && v.dtype === 'float32' && backend.dataIdMap.get(v.dataId).refCount === 1) {
+    if (backend && v.dtype === 'float32' && ownsItsMemory(backend, v)) {
       new Float32Array(backend.wasm.HEAPU8.buffer, offset(backend, v), v.size).set(values);
       inPlaceWrites.count++;
     } else tf.tidy(() => v.assign(tf.tensor(values, v.shape, 'float32')));
@@ -51,14 +51,21 @@ export function writeWeights(model: VaeModel, from: Float32Array): void {
   }
 }
 
-/**
- * What readWeights would give is already in the flat array it filled last: the model's variables still hold
- * the data they held when `since` was taken (none assigned, nothing written in place since).
- */
-export function weightsSince(model: VaeModel): { data: object[]; writes: number } {
+/** The model's weights at a moment: each variable's data (assigning gives it new data) and the in-place write count. */
+export interface WeightsMoment {
+  data: object[];
+  writes: number;
+}
+
+export function weightsSince(model: VaeModel): WeightsMoment {
   return { data: replicaVariables(model).map((v) => v.dataId), writes: inPlaceWrites.count };
 }
-export function weightsUnchanged(model: VaeModel, since: { data: object[]; writes: number } | null): boolean {
+
+/**
+ * Whether the model's variables still hold the data they held at `since` (none assigned, nothing written in
+ * place since): then what readWeights would give is already in the flat array it filled last.
+ */
+export function weightsUnchanged(model: VaeModel, since: WeightsMoment | null): boolean {
   if (!since || since.writes !== inPlaceWrites.count) return false;
   const vars = replicaVariables(model);
   return vars.length === since.data.length && vars.every((v, i) => v.dataId === since.data[i]);

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Worker } from 'node:worker_threads';
 import type { VaeModel, StepResult } from '../../../../models/vae.ts';
-import { combineStats, gradientSizes, planPasses, readWeights, shardGradients, weightCount, weightsSince, weightsUnchanged, writeWeights, type Pass, type ShardStats } from '../../../../models/parallel/shard.ts';
+import { combineStats, gradientSizes, planPasses, readWeights, shardGradients, weightCount, weightsSince, weightsUnchanged, writeWeights, type Pass, type ShardStats, type WeightsMoment } from '../../../../models/parallel/shard.ts';
 import { adamRange, adamSettings, exportAdamState, importAdamState, parameterRange, trainableSegments, type Segment } from '../../../../models/parallel/adam.ts';
 import { startWorker, workerEntry } from '../../worker-entry.ts';
 import { setNativeThreads } from '../../../../models/native/kernels.ts';
@@ -101,7 +101,7 @@ class DataParallel implements Stepper {
   /** Adam steps taken (the optimiser's iteration count). */
   private steps = 0;
   /** The model's weights as the last step left them in `weights` (unchanged since: not read again). */
-  private applied: ReturnType<typeof weightsSince> | null = null;
+  private applied: WeightsMoment | null = null;
   private pending = new Map<Worker, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
   private disposed = false;
