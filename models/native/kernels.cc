@@ -393,21 +393,6 @@ napi_value Softplus(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// No fused multiply-adds here: JavaScript rounds every product, and the bits must match its loop's.
-__attribute__((optimize("fp-contract=off"))) void adamSharedRange(float* w, float* m, float* v, const float* const* slots, const double* scales, uint32_t k,
-                                                                 long lo, long hi, const double* h) {
-  const double lr = h[0], beta1 = h[1], beta2 = h[2], epsilon = h[3], c1 = h[4], c2 = h[5];
-  for (long i = lo; i < hi; ++i) {
-    double g = 0;
-    for (uint32_t s = 0; s < k; ++s) g += scales[s] * (double)slots[s][i];
-    const double mi = beta1 * (double)m[i] + (1 - beta1) * g;
-    const double vi = beta2 * (double)v[i] + (1 - beta2) * g * g;
-    m[i] = (float)mi;
-    v[i] = (float)vi;
-    w[i] = (float)((double)w[i] - (lr * (mi / c1)) / (std::sqrt(vi / c2) + epsilon));
-  }
-}
-
 // adamShared(w, m, v, slots[], scales[], lr, beta1, beta2, epsilon, c1, c2): the data-parallel trainer's
 // Adam step over flat Float32Arrays (SharedArrayBuffers), the same double-precision operations in the same
 // order as models/parallel/adam.ts's loop, so the bits match it: g = Σ_s scales[s]·slots[s][i].
@@ -433,7 +418,14 @@ napi_value AdamShared(napi_env env, napi_callback_info info) {
   double h[6];
   for (int i = 0; i < 6; ++i)
     if (napi_get_value_double(env, argv[5 + i], &h[i]) != napi_ok) return fail(env, "adamShared: bad arguments");
-  parallelFor((long)n, [&](long lo, long hi) { adamSharedRange(w, m, v, slots.data(), scales.data(), k, lo, hi, h); });
+  // ops.inc's loop for this CPU, denormals kept (not ON_ISA): JavaScript's loop keeps them, and the bits must match
+  parallelFor((long)n, [&](long lo, long hi) {
+#if defined(__x86_64__) || defined(_M_X64)
+    if (isa == AVX512) return avx512::adamSharedRange(w, m, v, slots.data(), scales.data(), k, lo, hi, h);
+    if (isa == AVX2) return avx2::adamSharedRange(w, m, v, slots.data(), scales.data(), k, lo, hi, h);
+#endif
+    base::adamSharedRange(w, m, v, slots.data(), scales.data(), k, lo, hi, h);
+  });
   return nullptr;
 }
 
