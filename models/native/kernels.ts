@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installElementwise } from './elementwise.ts';
+import { BIAS_RELU, RELU_GRAD, biasReluKernel, reluGradKernel } from './fused-layers.ts';
 import { nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend } from './heap.ts';
 
 export { nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend };
@@ -242,6 +243,8 @@ export function installNativeKernels(replace: (name: string, make: (original: Fn
     return out;
   });
   installElementwise(replace, addon);
+  register(RELU_GRAD, reluGradKernel(addon));
+  register(BIAS_RELU, biasReluKernel(addon));
   installed = true;
   return true;
 }

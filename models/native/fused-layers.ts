@@ -1,0 +1,215 @@
+// Two fusions TF.js leaves undone while it records gradients (its tf.fused ops fuse only outside training,
+// so a training step runs a layer's bias add and relu as kernels of their own):
+//  1. Relu's gradient is dy · step(x): a Step kernel and a Multiply, two passes over the tensor. One native
+//     pass (elementwise.inc's MASK) computes the same product, bit for bit.
+//  2. A Conv2D layer with a bias and relu ran as Conv2D, Add and Relu, three passes over its output and three
+//     tape entries. Here it runs as one FusedConv2D (the native conv's epilogue adds the bias and applies relu
+//     as the separate kernels do) under one custom gradient that calls the kernels TF.js's own gradients
+//     call: the mask above, Conv2DBackpropInput, Conv2DBackpropFilter and a Sum over the leading axes.
+// A conv VAE step at 64x64 RGB spent ~25 ms of ~270 in those Step, Multiply, Add and Relu kernels
+// (tests/bench/step-profile.ts conv --passes): memory-bound passes, which two threads share worst.
+// Both apply on the wasm backend with the native kernels; elsewhere TF.js's own path runs unchanged.
+import * as tf from '@tensorflow/tfjs';
+import { nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend } from './heap.ts';
+
+/** The kernel of relu's gradient: inputs dy and x (relu's input, or its output: step() of either is the same). */
+export const RELU_GRAD = 'LatentExplorerReluGrad';
+/** The kernel of a layer's bias and relu: inputs x and bias (a vector along x's last axis). */
+export const BIAS_RELU = 'LatentExplorerBiasRelu';
+// elementwise.inc's BinaryOp and Operand
+const MASK = 3;
+const ADD_RELU = 4;
+const FULL = 0;
+const COLUMN = 2;
+
+const size = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
+
+/** dy · step(x) natively (the kernel registered as RELU_GRAD on wasm). */
+export function reluGradKernel(addon: NativeAddon): Fn {
+  return (args) => {
+    const { dy, x } = args.inputs;
+    if (dy.dtype !== 'float32' || x.dtype !== 'float32' || size(dy.shape) !== size(x.shape)) throw new Error(`${RELU_GRAD}: dy and x must be float32 tensors of one size`);
+    const backend = args.backend as unknown as WasmBackend;
+    const out = backend.makeOutput(dy.shape, 'float32');
+    const n = size(dy.shape);
+    nativeCalls.elementwise++;
+    if (n > 0) addon.binary(backend.wasm.HEAPU8.buffer as ArrayBuffer, MASK, FULL, FULL, offset(backend, dy), offset(backend, x), offset(backend, out), n, n);
+    return out;
+  };
+}
+
+/** relu(x + bias) natively (the kernel registered as BIAS_RELU on wasm): the Add and Relu kernels' values in one pass. */
+export function biasReluKernel(addon: NativeAddon): Fn {
+  return (args) => {
+    const { x, bias } = args.inputs;
+    const channels = x.shape[x.shape.length - 1];
+    if (x.dtype !== 'float32' || bias.dtype !== 'float32' || size(bias.shape) !== channels) throw new Error(`${BIAS_RELU}: a float32 bias of x's last axis`);
+    const backend = args.backend as unknown as WasmBackend;
+    const out = backend.makeOutput(x.shape, 'float32');
+    const n = size(x.shape);
+    nativeCalls.elementwise++;
+    if (n > 0) addon.binary(backend.wasm.HEAPU8.buffer as ArrayBuffer, ADD_RELU, FULL, COLUMN, offset(backend, x), offset(backend, bias), offset(backend, out), n, channels);
+    return out;
+  };
+}
+
+/** Relu's gradient: natively where the kernel is registered for the current backend, else TF.js's own formula. */
+export function reluGradient(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
+  if (tf.getKernel(RELU_GRAD, tf.getBackend())) return tf.engine().runKernel(RELU_GRAD, { dy, x }) as tf.Tensor;
+  return tf.mul(dy, tf.cast(tf.step(x), 'float32'));
+}
+
+let reluGradientReplaced = false;
+/** Relu's gradient through reluGradient (global to TF.js, like every gradient; the same values on any backend). */
+export function replaceReluGradient(): void {
+  if (reluGradientReplaced) return;
+  reluGradientReplaced = true;
+  tf.unregisterGradient('Relu');
+  tf.registerGradient({
+    kernelName: 'Relu',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved;
+      return { x: () => reluGradient(dy as tf.Tensor, x) };
+    },
+  });
+}
+
+/** The parts of tfjs-layers' Conv2D layer read here. */
+interface ConvLayer {
+  rank: number;
+  kernelSize: number[];
+  dataFormat: string;
+  strides: number[];
+  padding: 'same' | 'valid';
+  dilationRate: number | number[];
+  activation: { getClassName(): string };
+  kernel: { read(): tf.Tensor };
+  bias: { read(): tf.Tensor } | null;
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): tf.Tensor;
+}
+
+/** A 2-D, channels-last conv layer with a bias and relu, on wasm with the native kernels. */
+function fusable(layer: ConvLayer, x: tf.Tensor): boolean {
+  const dilations = Array.isArray(layer.dilationRate) ? layer.dilationRate : [layer.dilationRate, layer.dilationRate];
+  return (
+    layer.rank === 2 &&
+    layer.dataFormat === 'channelsLast' &&
+    layer.bias !== null &&
+    layer.activation.getClassName() === 'relu' &&
+    dilations.every((d) => d === 1) &&
+    x.rank === 4 &&
+    x.dtype === 'float32' &&
+    tf.getBackend() === 'wasm' &&
+    !!tf.getKernel(RELU_GRAD, 'wasm') &&
+    !!tf.getKernel(BIAS_RELU, 'wasm')
+  );
+}
+
+/** TF.js's engine entry for a kernel with its own gradient (what tf.customGrad calls), whose gradients are lazy. */
+type Engine = {
+  runKernelFunc(invocation: {
+    forwardFunc: (backend: unknown, save: (tensors: tf.Tensor[]) => void) => tf.Tensor;
+    backwardsFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => Record<string, () => tf.Tensor>;
+    inputs: Record<string, tf.Tensor>;
+  }): tf.Tensor;
+};
+
+/**
+ * relu(conv2d(x, filter) + bias) as one kernel, with the gradients of Conv2D, Add and Relu in one tape entry.
+ * Not tf.customGrad: it computes every input's gradient, and the first layer's input (the images) needs none
+ * (four more Conv2DBackpropInput calls a conv VAE step, ~10 ms); the engine calls only the ones it needs.
+ */
+function convBiasRelu(layer: ConvLayer, x: tf.Tensor4D): tf.Tensor4D {
+  const strides = layer.strides as [number, number];
+  const pad = layer.padding;
+  const filter = layer.kernel.read();
+  const bias = layer.bias!.read();
+  const attrs = { strides, pad, dataFormat: 'NHWC' };
+  return (tf.engine() as unknown as Engine).runKernelFunc({
+    inputs: { x, filter, bias },
+    forwardFunc: (_, save) => {
+      const y = tf.engine().runKernel('FusedConv2D', { x, filter, bias }, { ...attrs, dilations: [1, 1], activation: 'relu' }) as tf.Tensor;
+      save([x, filter, y]);
+      return y;
+    },
+    backwardsFunc: (dy, saved) => {
+      const [savedX, savedFilter, y] = saved;
+      const dz = reluGradient(dy, y); // step(relu(v)) = step(v); kept until the backward pass ends
+      return {
+        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: dz, filter: savedFilter }, { ...attrs, inputShape: savedX.shape }) as tf.Tensor,
+        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x: savedX, dy: dz }, { ...attrs, filterShape: savedFilter.shape }) as tf.Tensor,
+        bias: () => tf.sum(dz, [0, 1, 2]),
+      };
+    },
+  }) as tf.Tensor4D;
+}
+
+/**
+ * A Conv2DTranspose layer's relu(conv2dTranspose(x, filter) + bias): the transposed convolution, then bias and
+ * relu in one pass (BIAS_RELU), with the gradients of Conv2DBackpropInput, Add and Relu in one tape entry.
+ */
+function deconvBiasRelu(layer: ConvLayer, x: tf.Tensor4D): tf.Tensor4D {
+  const strides = layer.strides as [number, number];
+  const pad = layer.padding;
+  const filter = layer.kernel.read();
+  const bias = layer.bias!.read();
+  const attrs = { strides, pad, dataFormat: 'NHWC' };
+  // tfjs-layers' deconvLength: the output's height and width
+  const grow = (d: number, s: number, k: number) => (pad === 'valid' ? d * s + Math.max(k - s, 0) : d * s);
+  const outputShape: number[] = [x.shape[0], grow(x.shape[1], strides[0], layer.kernelSize[0]), grow(x.shape[2], strides[1], layer.kernelSize[1]), filter.shape[2]];
+  return (tf.engine() as unknown as Engine).runKernelFunc({
+    inputs: { x, filter, bias },
+    forwardFunc: (_, save) => {
+      const t = tf.engine().runKernel('Conv2DBackpropInput', { dy: x, filter }, { ...attrs, inputShape: outputShape }) as tf.Tensor;
+      const y = tf.engine().runKernel(BIAS_RELU, { x: t, bias }) as tf.Tensor;
+      t.dispose();
+      save([x, filter, y]);
+      return y;
+    },
+    backwardsFunc: (dy, saved) => {
+      const [savedX, savedFilter, y] = saved;
+      const dz = reluGradient(dy, y);
+      return {
+        // Conv2DBackpropInput's own gradients (TF.js's Conv2DBackpropInput_grad)
+        x: () => tf.engine().runKernel('Conv2D', { x: dz, filter: savedFilter }, { ...attrs, dilations: [1, 1] }) as tf.Tensor,
+        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x: dz, dy: savedX }, { ...attrs, filterShape: savedFilter.shape }) as tf.Tensor,
+        bias: () => tf.sum(dz, [0, 1, 2]),
+      };
+    },
+  }) as tf.Tensor4D;
+}
+
+/** Replaces `className`'s call with `fused` where fusable; returns what puts it back. */
+function patchLayer(className: string, fused: (layer: ConvLayer, x: tf.Tensor4D) => tf.Tensor4D): () => void {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  if (!entry) return () => {};
+  const proto = (entry[0] as unknown as { prototype: ConvLayer }).prototype;
+  const own = Object.prototype.hasOwnProperty.call(proto, 'call');
+  const original = proto.call;
+  proto.call = function (this: ConvLayer, inputs: tf.Tensor | tf.Tensor[], kwargs: unknown) {
+    const x = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : null) : inputs;
+    if (x && fusable(this, x)) return tf.tidy(() => fused(this, x as tf.Tensor4D));
+    return original.call(this, inputs, kwargs);
+  };
+  return () => {
+    if (own) proto.call = original;
+    else delete (proto as { call?: unknown }).call; // inherited from a tfjs-layers base class
+  };
+}
+
+let restoreLayers: (() => void) | null = null;
+/** Conv2D and Conv2DTranspose layers with a bias and relu run fused where fusable (every model, from now on). */
+export function fuseConvLayers(): void {
+  if (restoreLayers) return;
+  const undo = [patchLayer('Conv2D', convBiasRelu), patchLayer('Conv2DTranspose', deconvBiasRelu)];
+  restoreLayers = () => {
+    for (const u of undo) u();
+    restoreLayers = null;
+  };
+}
+
+/** The layers back to tfjs-layers' own call (benchmarks that measure what the fusion gains). */
+export function unfuseConvLayers(): void {
+  restoreLayers?.();
+}

@@ -1,0 +1,143 @@
+// Conv layers with a bias and relu, fused while training on wasm with the native kernels
+// (models/native/fused-layers.ts): the same outputs and gradients, bit for bit, as tfjs-layers' own path
+// (Conv2D or Conv2DBackpropInput, then Add, then Relu, with Step and Multiply for relu's gradient) on the
+// same backend, and the cpu backend's within float tolerance; fewer kernel calls; no tensor left behind.
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { useWasm } from './helpers/tf.ts';
+import { patchWasmKernels } from '../../models/wasm-kernels.ts';
+import { fuseConvLayers, reluGradient, unfuseConvLayers } from '../../models/native/fused-layers.ts';
+
+const compilerPresent = spawnSync('c++', ['--version']).status === 0;
+
+type LayerArgs = { kind: 'conv' | 'deconv'; filters: number; kernelSize: number; strides: number; padding: 'same' | 'valid'; activation: 'relu' | 'linear' };
+
+/** A seeded layer on [n, h, w, c] inputs: its output, and the gradients of Σ output·weights for the input, kernel and bias. */
+function run(args: LayerArgs, inputShape: number[], seed: number): tf.Tensor[] {
+  const make = args.kind === 'conv' ? tf.layers.conv2d : tf.layers.conv2dTranspose;
+  const layer = make({ ...args, kernelInitializer: tf.initializers.randomNormal({ seed }), biasInitializer: tf.initializers.randomNormal({ seed: seed + 1 }) });
+  const x = tf.randomNormal(inputShape, 0, 1, 'float32', seed + 2);
+  layer.build(inputShape);
+  const y = layer.apply(x) as tf.Tensor;
+  const w = tf.randomNormal(y.shape, 0, 1, 'float32', seed + 3);
+  const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, w)) as tf.Scalar, layer.trainableWeights.map((v) => v.read() as tf.Variable));
+  const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, w)))(x);
+  const out = [y, value, dx, ...layer.trainableWeights.map((v) => grads[v.read().name])];
+  tf.dispose([x, w]);
+  for (const v of layer.weights) v.dispose(); // layer.dispose() refuses a layer never called symbolically
+  return out;
+}
+
+const cases: [string, LayerArgs, number[]][] = [
+  ['conv, stride 2, same (the conv VAE encoder)', { kind: 'conv', filters: 8, kernelSize: 4, strides: 2, padding: 'same', activation: 'relu' }, [3, 16, 16, 3]],
+  ['conv, stride 1, valid, odd sizes', { kind: 'conv', filters: 5, kernelSize: 3, strides: 1, padding: 'valid', activation: 'relu' }, [2, 11, 9, 7]],
+  ['transposed conv, stride 2, same (the decoder)', { kind: 'deconv', filters: 6, kernelSize: 4, strides: 2, padding: 'same', activation: 'relu' }, [3, 8, 8, 5]],
+  ['transposed conv, stride 1, valid', { kind: 'deconv', filters: 4, kernelSize: 3, strides: 1, padding: 'valid', activation: 'relu' }, [2, 7, 5, 3]],
+];
+
+describe.runIf(compilerPresent)('fused conv layers (wasm, native kernels)', () => {
+  beforeAll(async () => {
+    await useWasm();
+    patchWasmKernels();
+  });
+  afterAll(async () => {
+    await useWasm();
+    fuseConvLayers();
+  });
+
+  for (const [label, args, shape] of cases) {
+    it(`${label}: the unfused path's output and gradients, bit for bit, and the cpu backend's`, async () => {
+      await useWasm();
+      fuseConvLayers();
+      const fused = tf.tidy(() => run(args, shape, 7).map((t) => tf.keep(t)));
+      unfuseConvLayers();
+      const plain = tf.tidy(() => run(args, shape, 7).map((t) => tf.keep(t)));
+      fuseConvLayers();
+      await tf.setBackend('cpu');
+      const cpu = tf.tidy(() => run(args, shape, 7).map((t) => tf.keep(t)));
+      await useWasm();
+      expect(fused.length).toBe(5);
+      fused.forEach((t, i) => {
+        expect(t.shape, `${label} [${i}]`).toEqual(plain[i].shape);
+        expect(Array.from(t.dataSync()), `${label} [${i}] against the unfused kernels`).toEqual(Array.from(plain[i].dataSync()));
+        const want = cpu[i].dataSync();
+        const got = t.dataSync();
+        const scale = Math.max(1e-6, ...Array.from(want, Math.abs));
+        let diff = 0;
+        for (let k = 0; k < want.length; k++) diff = Math.max(diff, Math.abs(got[k] - want[k]));
+        expect(diff / scale, `${label} [${i}] against cpu`).toBeLessThan(2e-5);
+      });
+      // relu clipped something, so the mask is exercised
+      expect(Array.from(fused[0].dataSync()).filter((v) => v === 0).length).toBeGreaterThan(0);
+      tf.dispose([...fused, ...plain, ...cpu]);
+    });
+  }
+
+  it('run as one fused kernel forward, no Step or Relu, and no input gradient for the first layer', async () => {
+    await useWasm();
+    fuseConvLayers();
+    const counts = new Map<string, number>();
+    const profile = async (f: () => void) => {
+      counts.clear();
+      const info = await tf.profile(f);
+      for (const k of info.kernels) counts.set(k.name, (counts.get(k.name) ?? 0) + 1);
+    };
+    const layer = tf.layers.conv2d({ filters: 8, kernelSize: 4, strides: 2, padding: 'same', activation: 'relu' });
+    const x = tf.randomNormal([2, 16, 16, 3]);
+    layer.build(x.shape);
+    await profile(() => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar, layer.trainableWeights.map((v) => v.read() as tf.Variable));
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    expect(counts.get('FusedConv2D')).toBe(1);
+    expect(counts.get('Conv2DBackpropFilter')).toBe(1);
+    expect(counts.has('Conv2DBackpropInput')).toBe(false); // x is data: no gradient asked for it
+    for (const name of ['Relu', 'Step', 'Conv2D']) expect(counts.has(name), name).toBe(false);
+    unfuseConvLayers();
+    await profile(() => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar, layer.trainableWeights.map((v) => v.read() as tf.Variable));
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    expect(counts.get('Conv2D')).toBe(1); // tfjs-layers' own path, back
+    expect(counts.get('Relu')).toBe(1);
+    fuseConvLayers();
+    tf.dispose(x);
+    for (const v of layer.weights) v.dispose();
+  });
+
+  it('leave no tensors behind', async () => {
+    await useWasm();
+    fuseConvLayers();
+    for (const [, args, shape] of cases) tf.dispose(run(args, shape, 3)); // warm-up: variables, initialisers
+    const before = tf.memory().numTensors;
+    for (const [, args, shape] of cases) tf.dispose(run(args, shape, 3));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("relu's gradient: the cpu backend's dy·step(x) bit for bit, NaN, ±0, infinities and denormals included", async () => {
+    await useWasm();
+    // every pair of special values; x never denormal: the native kernels read denormal inputs as 0 (DAZ,
+    // README "Denormals flushed"), so step() of one is 0 there and 1 on cpu, for the Step kernel as for this
+    const dySpecial = [NaN, 0, -0, Infinity, -Infinity, 1e-39, -1e-39, 3.5, -2.25];
+    const xSpecial = [NaN, 0, -0, Infinity, -Infinity, 1e-30, -1e-30, 3.5, -2.25];
+    const pairs = dySpecial.length * xSpecial.length;
+    const n = 5000; // past the elementwise kernels' lower bound and not a multiple of any vector width
+    const xs = new Float32Array(n).map((_, i) => (i < pairs ? xSpecial[i % xSpecial.length] : Math.sin(i * 7.1) * 3));
+    const dys = new Float32Array(n).map((_, i) => (i < pairs ? dySpecial[Math.floor(i / xSpecial.length)] : Math.cos(i * 3.3)));
+    const x = tf.tensor(xs);
+    const dy = tf.tensor(dys);
+    const native = reluGradient(dy, x);
+    const got = native.dataSync();
+    await tf.setBackend('cpu');
+    const plain = tf.tidy(() => tf.mul(tf.tensor(dys), tf.cast(tf.step(tf.tensor(xs)), 'float32')));
+    const want = plain.dataSync();
+    await useWasm();
+    expect(Array.from(want.slice(0, 81)).filter((v) => v !== 0 && Math.abs(v) < 1.2e-38).length).toBeGreaterThan(0); // a denormal survives on cpu
+    const same = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
+    const bad = Array.from(got).findIndex((v, i) => !same(v, want[i]));
+    expect(bad, bad >= 0 ? `x ${xs[bad]}, dy ${dys[bad]}: ${got[bad]} against ${want[bad]}` : '').toBe(-1);
+    tf.dispose([x, dy, native]);
+    plain.dispose();
+  });
+});
