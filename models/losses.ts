@@ -2,6 +2,7 @@
 // Callers run these inside tf.tidy.
 import * as tf from '@tensorflow/tfjs';
 import { tfSeed } from './random.ts';
+import { nativeSigmoidSquaredError, sigmoidSquaredError } from './native/fused-likelihood.ts';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -21,6 +22,20 @@ export function gaussianLogLikelihood(x: tf.Tensor, mean: tf.Tensor, logVar: tf.
   // sub+square, not squaredDifference: its gradient in TF.js 4.22 does not reduce broadcast shapes
   const sq = tf.mul(tf.square(tf.sub(x, mean)), tf.exp(tf.neg(logVar)));
   return sumAllButBatch(tf.mul(-0.5, tf.add(tf.add(sq, logVar), LOG_2PI)));
+}
+
+/**
+ * gaussianLogLikelihood(x, sigmoid(logits), logVar) for one shared logVar (a scalar): −½ (S·e^(−logVar) +
+ * P·(logVar + log 2π)) per image, with S = Σ (x − sigmoid(logits))² over its P values computed in one native
+ * pass where the kernels run (native/fused-likelihood.ts); elsewhere, or with a logVar per value, the plain
+ * chain above. The two differ only in the order of float sums.
+ */
+export function gaussianLogLikelihoodOfLogits(x: tf.Tensor, logits: tf.Tensor, logVar: tf.Tensor): tf.Tensor1D {
+  if (logVar.size !== 1 || x.rank < 2 || !nativeSigmoidSquaredError()) return gaussianLogLikelihood(x, tf.sigmoid(logits), logVar);
+  const pixels = x.size / x.shape[0];
+  const lv = tf.reshape(logVar, []);
+  const s = sigmoidSquaredError(x, logits);
+  return tf.mul(-0.5, tf.add(tf.mul(s, tf.exp(tf.neg(lv))), tf.mul(pixels, tf.add(lv, LOG_2PI)))) as tf.Tensor1D;
 }
 
 /** Analytic KL(N(mean, exp(logVar)) || N(0, 1)) per dimension: [N, L]. */

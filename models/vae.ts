@@ -15,6 +15,7 @@ import {
   bernoulliLogLikelihood,
   corrupt,
   gaussianLogLikelihood,
+  gaussianLogLikelihoodOfLogits,
   klToDiagGaussian,
   iwaeFromLogWeights,
   klToStdNormal,
@@ -294,7 +295,7 @@ export class VaeModel {
   private logLikelihood(x: tf.Tensor, logits: tf.Tensor): tf.Tensor1D {
     if (this.config.likelihood === 'bernoulli') return bernoulliLogLikelihood(x, logits);
     const logVar = tf.maximum(this.pixelLogVar as tf.Tensor, MIN_LOG_VAR);
-    return gaussianLogLikelihood(x, linearDecoder(this.config) ? logits : tf.sigmoid(logits), logVar);
+    return linearDecoder(this.config) ? gaussianLogLikelihood(x, logits, logVar) : gaussianLogLikelihoodOfLogits(x, logits, logVar);
   }
 
   /** ivae: the prior's means and log-variances [N, L] for auxiliary values u (−1: unknown, N(0, I)). */

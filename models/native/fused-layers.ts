@@ -157,7 +157,7 @@ function deconvBiasRelu(layer: ConvLayer, x: tf.Tensor4D): tf.Tensor4D {
   const attrs = { strides, pad, dataFormat: 'NHWC' };
   // tfjs-layers' deconvLength: the output's height and width
   const grow = (d: number, s: number, k: number) => (pad === 'valid' ? d * s + Math.max(k - s, 0) : d * s);
-  const outputShape: number[] = [x.shape[0], grow(x.shape[1], strides[0], layer.kernelSize[0]), grow(x.shape[2], strides[1], layer.kernelSize[1]), filter.shape[2]];
+  const outputShape: number[] = [x.shape[0], grow(x.shape[1], strides[0], layer.kernelSize[0]), grow(x.shape[2], strides[1], layer.kernelSize[1]), filter.shape[2] as number];
   return (tf.engine() as unknown as Engine).runKernelFunc({
     inputs: { x, filter, bias },
     forwardFunc: (_, save) => {

@@ -15,6 +15,8 @@ export interface NativeAddon {
   binary(heap: ArrayBuffer, ...args: number[]): void;
   unary(heap: ArrayBuffer, ...args: number[]): void;
   sumInner(heap: ArrayBuffer, ...args: number[]): void;
+  sigmoidSquaredError(heap: ArrayBuffer, ...args: number[]): void;
+  sigmoidSquaredErrorGrad(heap: ArrayBuffer, ...args: number[]): void;
   setThreads(n: number): number;
   mlpVaeStep(heap: ArrayBuffer, spec: Float64Array, out: Float64Array): void;
   /** models/pixels.ts's conversion; returns the draws dynamic binarization took (absent in addons built before it) */

@@ -362,6 +362,22 @@ napi_value SumInner(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// sigmoidSquaredError(heap, x, logits, out, rows, cols): out[r] = Σ_j (x − sigmoid(logits))² over row r (elementwise.inc)
+napi_value SigmoidSquaredError(napi_env env, napi_callback_info info) {
+  char* heap; size_t bytes; int64_t v[5];
+  if (!args(env, info, 5, &heap, &bytes, v)) return fail(env, "sigmoidSquaredError: bad arguments");
+  ON_ISA(sigmoidSquaredError(at(heap, v[0]), at(heap, v[1]), (float*)(heap + v[2]), v[3], v[4]));
+  return nullptr;
+}
+
+// sigmoidSquaredErrorGrad(heap, dy, x, logits, out, rows, cols): its gradient for the logits, dy[r] · −2 (x − s) s (1 − s)
+napi_value SigmoidSquaredErrorGrad(napi_env env, napi_callback_info info) {
+  char* heap; size_t bytes; int64_t v[6];
+  if (!args(env, info, 6, &heap, &bytes, v)) return fail(env, "sigmoidSquaredErrorGrad: bad arguments");
+  ON_ISA(sigmoidSquaredErrorGrad(at(heap, v[0]), at(heap, v[1]), at(heap, v[2]), (float*)(heap + v[3]), v[4], v[5]));
+  return nullptr;
+}
+
 // adam(heap, w, g, m, v, n, lr, beta1, beta2, 1 − beta1, 1 − beta2, epsilon, c1, c2): the variable and its moments in place
 napi_value Adam(napi_env env, napi_callback_info info) {
   char* heap; double v[13];
@@ -588,7 +604,7 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 }  // namespace
 
 NAPI_MODULE_INIT() {
-  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"conv2dInputGrad", Conv2DInputGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}, {"binary", Binary}, {"unary", Unary}, {"sumInner", SumInner}, {"setThreads", SetThreads}, {"adamShared", AdamShared}, {"mlpVaeStep", MlpVaeStep}, {"pixelsToFloats", PixelsToFloats}};
+  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"conv2dInputGrad", Conv2DInputGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}, {"binary", Binary}, {"unary", Unary}, {"sumInner", SumInner}, {"setThreads", SetThreads}, {"adamShared", AdamShared}, {"mlpVaeStep", MlpVaeStep}, {"pixelsToFloats", PixelsToFloats}, {"sigmoidSquaredError", SigmoidSquaredError}, {"sigmoidSquaredErrorGrad", SigmoidSquaredErrorGrad}};
   for (const auto& f : fns) {
     napi_value value;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &value);

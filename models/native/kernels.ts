@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installElementwise } from './elementwise.ts';
 import { BIAS_RELU, RELU_GRAD, biasReluKernel, reluGradKernel } from './fused-layers.ts';
+import { SIGMOID_SQUARED_ERROR, SIGMOID_SQUARED_ERROR_GRAD, sigmoidSquaredErrorGradKernel, sigmoidSquaredErrorKernel } from './fused-likelihood.ts';
 import { nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend } from './heap.ts';
 
 export { nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend };
@@ -245,6 +246,8 @@ export function installNativeKernels(replace: (name: string, make: (original: Fn
   installElementwise(replace, addon);
   register(RELU_GRAD, reluGradKernel(addon));
   register(BIAS_RELU, biasReluKernel(addon));
+  register(SIGMOID_SQUARED_ERROR, sigmoidSquaredErrorKernel(addon));
+  register(SIGMOID_SQUARED_ERROR_GRAD, sigmoidSquaredErrorGradKernel(addon));
   installed = true;
   return true;
 }

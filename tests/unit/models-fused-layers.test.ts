@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useWasm } from './helpers/tf.ts';
 import { patchWasmKernels } from '../../models/wasm-kernels.ts';
 import { fuseConvLayers, reluGradient, unfuseConvLayers } from '../../models/native/fused-layers.ts';
+import { gaussianLogLikelihood, gaussianLogLikelihoodOfLogits } from '../../models/losses.ts';
 
 const compilerPresent = spawnSync('c++', ['--version']).status === 0;
 
@@ -23,7 +24,7 @@ function run(args: LayerArgs, inputShape: number[], seed: number): tf.Tensor[] {
   const w = tf.randomNormal(y.shape, 0, 1, 'float32', seed + 3);
   const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, w)) as tf.Scalar, layer.trainableWeights.map((v) => v.read() as tf.Variable));
   const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, w)))(x);
-  const out = [y, value, dx, ...layer.trainableWeights.map((v) => grads[v.read().name])];
+  const out = [y, value, dx, ...layer.trainableWeights.map((v) => grads[(v.read() as tf.Variable).name])];
   tf.dispose([x, w]);
   for (const v of layer.weights) v.dispose(); // layer.dispose() refuses a layer never called symbolically
   return out;
@@ -139,5 +140,71 @@ describe.runIf(compilerPresent)('fused conv layers (wasm, native kernels)', () =
     expect(bad, bad >= 0 ? `x ${xs[bad]}, dy ${dys[bad]}: ${got[bad]} against ${want[bad]}` : '').toBe(-1);
     tf.dispose([x, dy, native]);
     plain.dispose();
+  });
+});
+
+describe.runIf(compilerPresent)('the Gaussian likelihood under sigmoid means, fused (wasm, native kernels)', () => {
+  beforeAll(async () => {
+    await useWasm();
+    patchWasmKernels();
+  });
+
+  /** −log-likelihood summed with per-image weights, its value per image, and gradients for logits, logVar and x. */
+  function likelihood(f: typeof gaussianLogLikelihoodOfLogits, shape: number[], logVar: number | number[], seed: number) {
+    return tf.tidy(() => {
+      const x = tf.randomUniform(shape, 0, 1, 'float32', seed);
+      // logits past ±87 (sigmoid's underflow) and around 0
+      const logits = tf.mul(tf.randomNormal(shape, 0, 1, 'float32', seed + 1), tf.tensor(Array.from({ length: shape[shape.length - 2] * shape[shape.length - 1] }, (_, i) => [40, 1, 0.01, 120][i % 4]), shape.slice(-2)));
+      const lv = Array.isArray(logVar) ? tf.tensor(logVar) : tf.scalar(logVar);
+      const weights = tf.randomUniform([shape[0]], 0.5, 2, 'float32', seed + 2);
+      const per = f(x, logits, lv);
+      const g = tf.grads((l: tf.Tensor, v: tf.Tensor, xx: tf.Tensor) => tf.sum(tf.mul(f(xx, l, v), weights)))([logits, lv, x]);
+      return [per, ...g].map((t) => tf.keep(t));
+    });
+  }
+
+  const plain = (x: tf.Tensor, l: tf.Tensor, v: tf.Tensor) => gaussianLogLikelihood(x, tf.sigmoid(l), v);
+
+  it("matches the plain chain on the cpu backend: values and the gradients for logits, logVar and x", async () => {
+    // 64x64 RGB rows (12,288 values: many sum blocks of 256) and odd rows (not a multiple of any vector width)
+    for (const shape of [[5, 64, 64, 3], [3, 7, 9, 4]]) {
+      await useWasm();
+      const calls = { sq: 0, sigmoid: 0 };
+      const info = await tf.profile(() => tf.dispose(likelihood(gaussianLogLikelihoodOfLogits, shape, -2.3, 4)));
+      for (const k of info.kernels) {
+        if (k.name === 'LatentExplorerSigmoidSquaredError') calls.sq++;
+        if (k.name === 'Sigmoid') calls.sigmoid++;
+      }
+      expect(calls.sq, 'the fused kernel runs').toBeGreaterThan(0);
+      const got = likelihood(gaussianLogLikelihoodOfLogits, shape, -2.3, 4);
+      await tf.setBackend('cpu');
+      const want = likelihood(plain, shape, -2.3, 4);
+      await useWasm();
+      ['per image', 'logits', 'logVar', 'x'].forEach((label, i) => {
+        expect(got[i].shape, label).toEqual(want[i].shape);
+        const g = got[i].dataSync();
+        const w = want[i].dataSync();
+        const scale = Math.max(1e-6, ...Array.from(w, Math.abs));
+        let diff = 0;
+        for (let k = 0; k < w.length; k++) diff = Math.max(diff, Math.abs(g[k] - w[k]));
+        expect(diff / scale, `${shape.join('x')}: ${label}`).toBeLessThan(2e-5);
+      });
+      tf.dispose([...got, ...want]);
+    }
+  });
+
+  it('falls back to the plain chain for a logVar per value, and leaves no tensors', async () => {
+    await useWasm();
+    tf.dispose(likelihood(gaussianLogLikelihoodOfLogits, [2, 4, 4, 4], -1, 1));
+    const before = tf.memory().numTensors;
+    const perValue = Array.from({ length: 4 }, (_, i) => -1 - i / 4);
+    const info = await tf.profile(() => tf.dispose(likelihood(gaussianLogLikelihoodOfLogits, [2, 4, 4, 4], perValue, 1)));
+    expect(info.kernels.some((k) => k.name === 'LatentExplorerSigmoidSquaredError')).toBe(false);
+    const a = likelihood(gaussianLogLikelihoodOfLogits, [2, 4, 4, 4], perValue, 1);
+    const b = likelihood(plain, [2, 4, 4, 4], perValue, 1);
+    a.forEach((t, i) => expect(Array.from(t.dataSync())).toEqual(Array.from(b[i].dataSync())));
+    tf.dispose([...a, ...b]);
+    tf.dispose(likelihood(gaussianLogLikelihoodOfLogits, [2, 4, 4, 4], -1, 1));
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
