@@ -5,13 +5,12 @@
 // [1, 1, 1, 3] bias alone took 9 ms); here they split over the kernel threads. Small tensors stay on TF.js's
 // kernels, where a call costs less.
 import * as tf from '@tensorflow/tfjs';
-import { nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend } from './heap.ts';
+import { elementCount, nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend } from './heap.ts';
 
 type Info = tf.TensorInfo;
 /** Below this many values a native call is not worth its crossing. */
 const MIN_VALUES = 4096;
 
-const size = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
 const enum Operand {
   Full = 0,
   Scalar = 1,
@@ -23,14 +22,14 @@ const enum Operand {
 
 /** How operand t is read over the output `out` viewed as [rows, inner]; null when no mode fits. */
 function operand(t: Info, out: number[]): { mode: Operand; inner?: number } | null {
-  const n = size(t.shape);
-  if (n === size(out)) return { mode: Operand.Full };
+  const n = elementCount(t.shape);
+  if (n === elementCount(out)) return { mode: Operand.Full };
   if (n === 1) return { mode: Operand.Scalar };
   const r = out.length;
   if (t.shape.length > r) return null;
   const aligned = [...Array(r - t.shape.length).fill(1), ...t.shape];
   if (aligned.every((d, i) => (i === r - 1 ? d === out[r - 1] : d === 1))) return { mode: Operand.Column, inner: out[r - 1] };
-  if (aligned.every((d, i) => (i === 0 ? d === out[0] : d === 1))) return { mode: Operand.Row, inner: size(out) / out[0] };
+  if (aligned.every((d, i) => (i === 0 ? d === out[0] : d === 1))) return { mode: Operand.Row, inner: elementCount(out) / out[0] };
   return null;
 }
 
@@ -40,7 +39,7 @@ function binary(name: 'Add' | 'Sub' | 'Multiply', original: Fn, addon: NativeAdd
     const { a, b } = args.inputs;
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original(args);
     const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const n = size(shape);
+    const n = elementCount(shape);
     if (n < MIN_VALUES) return original(args);
     const ma = operand(a, shape);
     const mb = operand(b, shape);
@@ -59,7 +58,7 @@ function unary(name: 'Relu' | 'Step' | 'Neg' | 'Square' | 'Sigmoid', original: F
   const op = { Relu: 0, Step: 1, Neg: 2, Square: 3, Sigmoid: 4 }[name];
   return (args) => {
     const { x } = args.inputs;
-    const n = size(x.shape);
+    const n = elementCount(x.shape);
     if (x.dtype !== 'float32' || n < MIN_VALUES) return original(args);
     const backend = args.backend as unknown as WasmBackend;
     const out = backend.makeOutput(x.shape, 'float32');
@@ -74,9 +73,9 @@ export function nativeSumInner(addon: NativeAddon | null, backendArg: unknown, x
   if (!addon) return null;
   const rank = x.shape.length;
   const trailing = axes.length > 0 && axes.every((a, i) => a === rank - axes.length + i);
-  const n = size(x.shape);
+  const n = elementCount(x.shape);
   if (!trailing || x.dtype !== 'float32' || n < MIN_VALUES) return null;
-  const cols = size(x.shape.slice(rank - axes.length));
+  const cols = elementCount(x.shape.slice(rank - axes.length));
   const backend = backendArg as WasmBackend;
   const out = backend.makeOutput(shape, 'float32');
   nativeCalls.elementwise++;

@@ -10,7 +10,7 @@
 // (tests/bench/step-profile.ts conv --passes): memory-bound passes, which two threads share worst.
 // Both apply on the wasm backend with the native kernels; elsewhere TF.js's own path runs unchanged.
 import * as tf from '@tensorflow/tfjs';
-import { nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend } from './heap.ts';
+import { elementCount, nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend } from './heap.ts';
 
 /** The kernel of relu's gradient: inputs dy and x (relu's input, or its output: step() of either is the same). */
 export const RELU_GRAD = 'LatentExplorerReluGrad';
@@ -22,19 +22,23 @@ const ADD_RELU = 4;
 const FULL = 0;
 const COLUMN = 2;
 
-const size = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
+/** y = a op b natively (elementwise.inc's binary), b the whole tensor or a vector along a's last axis. */
+function binaryKernel(addon: NativeAddon, name: string, op: number, a: tf.TensorInfo, b: tf.TensorInfo, backend: WasmBackend): tf.TensorInfo {
+  const n = elementCount(a.shape);
+  const inner = a.shape[a.shape.length - 1] ?? 1;
+  const nb = elementCount(b.shape);
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || (nb !== n && nb !== inner)) throw new Error(`${name}: float32 tensors, the second of the first's size or of its last axis`);
+  const out = backend.makeOutput(a.shape, 'float32');
+  nativeCalls.elementwise++;
+  if (n > 0) addon.binary(backend.wasm.HEAPU8.buffer as ArrayBuffer, op, FULL, nb === n ? FULL : COLUMN, offset(backend, a), offset(backend, b), offset(backend, out), n, nb === n ? n : inner);
+  return out;
+}
 
 /** dy · step(x) natively (the kernel registered as RELU_GRAD on wasm). */
 export function reluGradKernel(addon: NativeAddon): Fn {
   return (args) => {
-    const { dy, x } = args.inputs;
-    if (dy.dtype !== 'float32' || x.dtype !== 'float32' || size(dy.shape) !== size(x.shape)) throw new Error(`${RELU_GRAD}: dy and x must be float32 tensors of one size`);
-    const backend = args.backend as unknown as WasmBackend;
-    const out = backend.makeOutput(dy.shape, 'float32');
-    const n = size(dy.shape);
-    nativeCalls.elementwise++;
-    if (n > 0) addon.binary(backend.wasm.HEAPU8.buffer as ArrayBuffer, MASK, FULL, FULL, offset(backend, dy), offset(backend, x), offset(backend, out), n, n);
-    return out;
+    if (elementCount(args.inputs.x.shape) !== elementCount(args.inputs.dy.shape)) throw new Error(`${RELU_GRAD}: dy and x must be of one size`);
+    return binaryKernel(addon, RELU_GRAD, MASK, args.inputs.dy, args.inputs.x, args.backend as unknown as WasmBackend);
   };
 }
 
@@ -42,14 +46,8 @@ export function reluGradKernel(addon: NativeAddon): Fn {
 export function biasReluKernel(addon: NativeAddon): Fn {
   return (args) => {
     const { x, bias } = args.inputs;
-    const channels = x.shape[x.shape.length - 1];
-    if (x.dtype !== 'float32' || bias.dtype !== 'float32' || size(bias.shape) !== channels) throw new Error(`${BIAS_RELU}: a float32 bias of x's last axis`);
-    const backend = args.backend as unknown as WasmBackend;
-    const out = backend.makeOutput(x.shape, 'float32');
-    const n = size(x.shape);
-    nativeCalls.elementwise++;
-    if (n > 0) addon.binary(backend.wasm.HEAPU8.buffer as ArrayBuffer, ADD_RELU, FULL, COLUMN, offset(backend, x), offset(backend, bias), offset(backend, out), n, channels);
-    return out;
+    if (elementCount(bias.shape) !== x.shape[x.shape.length - 1]) throw new Error(`${BIAS_RELU}: a bias of x's last axis`);
+    return binaryKernel(addon, BIAS_RELU, ADD_RELU, x, bias, args.backend as unknown as WasmBackend);
   };
 }
 
@@ -106,7 +104,6 @@ function fusable(layer: ConvLayer, x: tf.Tensor): boolean {
   );
 }
 
-/** TF.js's engine entry for a kernel with its own gradient (what tf.customGrad calls), whose gradients are lazy. */
 type Engine = {
   runKernelFunc(invocation: {
     forwardFunc: (backend: unknown, save: (tensors: tf.Tensor[]) => void) => tf.Tensor;
@@ -116,24 +113,40 @@ type Engine = {
 };
 
 /**
- * relu(conv2d(x, filter) + bias) as one kernel, with the gradients of Conv2D, Add and Relu in one tape entry.
- * Not tf.customGrad: it computes every input's gradient, and the first layer's input (the images) needs none
- * (four more Conv2DBackpropInput calls a conv VAE step, ~10 ms); the engine calls only the ones it needs.
+ * An op with its own gradient through TF.js's engine (what tf.customGrad calls), but whose input gradients
+ * are lazy: `backward` returns one function per input, and the engine calls only those it needs.
+ * tf.customGrad computes them all (for a first layer, the images' gradient nobody asked for).
  */
-function convBiasRelu(layer: ConvLayer, x: tf.Tensor4D): tf.Tensor4D {
+export function opWithLazyGradients(
+  inputs: Record<string, tf.Tensor>,
+  forward: (save: (tensors: tf.Tensor[]) => void) => tf.Tensor,
+  backward: (dy: tf.Tensor, saved: tf.Tensor[]) => Record<string, () => tf.Tensor>,
+): tf.Tensor {
+  return (tf.engine() as unknown as Engine).runKernelFunc({ inputs, forwardFunc: (_, save) => forward(save), backwardsFunc: backward });
+}
+
+/** A fusable layer's weights and its convolution's attributes (channels last, dilation 1: fusable() checked). */
+function convParts(layer: ConvLayer) {
   const strides = layer.strides as [number, number];
   const pad = layer.padding;
-  const filter = layer.kernel.read();
-  const bias = layer.bias!.read();
-  const attrs = { strides, pad, dataFormat: 'NHWC' };
-  return (tf.engine() as unknown as Engine).runKernelFunc({
-    inputs: { x, filter, bias },
-    forwardFunc: (_, save) => {
+  return { strides, pad, filter: layer.kernel.read(), bias: layer.bias!.read(), attrs: { strides, pad, dataFormat: 'NHWC' } };
+}
+
+/**
+ * relu(conv2d(x, filter) + bias) as one kernel, with the gradients of Conv2D, Add and Relu in one tape entry.
+ * Lazy gradients: the first layer's input (the images) needs none (four Conv2DBackpropInput calls a conv VAE
+ * step, ~10 ms, had tf.customGrad computed it).
+ */
+function convBiasRelu(layer: ConvLayer, x: tf.Tensor4D): tf.Tensor4D {
+  const { strides, pad, filter, bias, attrs } = convParts(layer);
+  return opWithLazyGradients(
+    { x, filter, bias },
+    (save) => {
       const y = tf.engine().runKernel('FusedConv2D', { x, filter, bias }, { ...attrs, dilations: [1, 1], activation: 'relu' }) as tf.Tensor;
       save([x, filter, y]);
       return y;
     },
-    backwardsFunc: (dy, saved) => {
+    (dy, saved) => {
       const [savedX, savedFilter, y] = saved;
       const dz = reluGradient(dy, y); // step(relu(v)) = step(v); kept until the backward pass ends
       return {
@@ -142,7 +155,7 @@ function convBiasRelu(layer: ConvLayer, x: tf.Tensor4D): tf.Tensor4D {
         bias: () => tf.sum(dz, [0, 1, 2]),
       };
     },
-  }) as tf.Tensor4D;
+  ) as tf.Tensor4D;
 }
 
 /**
@@ -150,24 +163,20 @@ function convBiasRelu(layer: ConvLayer, x: tf.Tensor4D): tf.Tensor4D {
  * relu in one pass (BIAS_RELU), with the gradients of Conv2DBackpropInput, Add and Relu in one tape entry.
  */
 function deconvBiasRelu(layer: ConvLayer, x: tf.Tensor4D): tf.Tensor4D {
-  const strides = layer.strides as [number, number];
-  const pad = layer.padding;
-  const filter = layer.kernel.read();
-  const bias = layer.bias!.read();
-  const attrs = { strides, pad, dataFormat: 'NHWC' };
+  const { strides, pad, filter, bias, attrs } = convParts(layer);
   // tfjs-layers' deconvLength: the output's height and width
   const grow = (d: number, s: number, k: number) => (pad === 'valid' ? d * s + Math.max(k - s, 0) : d * s);
   const outputShape: number[] = [x.shape[0], grow(x.shape[1], strides[0], layer.kernelSize[0]), grow(x.shape[2], strides[1], layer.kernelSize[1]), filter.shape[2] as number];
-  return (tf.engine() as unknown as Engine).runKernelFunc({
-    inputs: { x, filter, bias },
-    forwardFunc: (_, save) => {
+  return opWithLazyGradients(
+    { x, filter, bias },
+    (save) => {
       const t = tf.engine().runKernel('Conv2DBackpropInput', { dy: x, filter }, { ...attrs, inputShape: outputShape }) as tf.Tensor;
       const y = tf.engine().runKernel(BIAS_RELU, { x: t, bias }) as tf.Tensor;
       t.dispose();
       save([x, filter, y]);
       return y;
     },
-    backwardsFunc: (dy, saved) => {
+    (dy, saved) => {
       const [savedX, savedFilter, y] = saved;
       const dz = reluGradient(dy, y);
       return {
@@ -177,7 +186,7 @@ function deconvBiasRelu(layer: ConvLayer, x: tf.Tensor4D): tf.Tensor4D {
         bias: () => tf.sum(dz, [0, 1, 2]),
       };
     },
-  }) as tf.Tensor4D;
+  ) as tf.Tensor4D;
 }
 
 /** Replaces `className`'s call with `fused` where fusable; returns what puts it back. */

@@ -4,13 +4,12 @@
 // (tests/bench/step-profile.ts conv --passes). Here S and its gradient for the logits are one native pass
 // each (elementwise.inc); the rest of the likelihood is arithmetic on [N] values (models/losses.ts).
 import * as tf from '@tensorflow/tfjs';
-import { nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend } from './heap.ts';
+import { elementCount, nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend } from './heap.ts';
+import { opWithLazyGradients } from './fused-layers.ts';
 
 /** The kernels: S per image (inputs x, logits), and S's gradient for the logits (inputs dy, x, logits). */
 export const SIGMOID_SQUARED_ERROR = 'LatentExplorerSigmoidSquaredError';
 export const SIGMOID_SQUARED_ERROR_GRAD = 'LatentExplorerSigmoidSquaredErrorGrad';
-
-const size = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
 
 function check(name: string, x: tf.TensorInfo, logits: tf.TensorInfo): void {
   if (x.dtype !== 'float32' || logits.dtype !== 'float32' || x.shape.length < 2 || x.shape.join() !== logits.shape.join())
@@ -25,7 +24,7 @@ export function sigmoidSquaredErrorKernel(addon: NativeAddon): Fn {
     const rows = x.shape[0];
     const out = backend.makeOutput([rows], 'float32');
     nativeCalls.elementwise++;
-    if (rows > 0) addon.sigmoidSquaredError(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, x), offset(backend, logits), offset(backend, out), rows, size(x.shape) / rows);
+    if (rows > 0) addon.sigmoidSquaredError(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, x), offset(backend, logits), offset(backend, out), rows, elementCount(x.shape) / rows);
     return out;
   };
 }
@@ -35,23 +34,15 @@ export function sigmoidSquaredErrorGradKernel(addon: NativeAddon): Fn {
     const { dy, x, logits } = args.inputs;
     check(SIGMOID_SQUARED_ERROR_GRAD, x, logits);
     const rows = x.shape[0];
-    if (dy.dtype !== 'float32' || size(dy.shape) !== rows) throw new Error(`${SIGMOID_SQUARED_ERROR_GRAD}: dy must hold one float32 per image`);
+    if (dy.dtype !== 'float32' || elementCount(dy.shape) !== rows) throw new Error(`${SIGMOID_SQUARED_ERROR_GRAD}: dy must hold one float32 per image`);
     const backend = args.backend as unknown as WasmBackend;
     const out = backend.makeOutput(x.shape, 'float32');
     nativeCalls.elementwise++;
     if (rows > 0)
-      addon.sigmoidSquaredErrorGrad(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, dy), offset(backend, x), offset(backend, logits), offset(backend, out), rows, size(x.shape) / rows);
+      addon.sigmoidSquaredErrorGrad(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, dy), offset(backend, x), offset(backend, logits), offset(backend, out), rows, elementCount(x.shape) / rows);
     return out;
   };
 }
-
-type Engine = {
-  runKernelFunc(invocation: {
-    forwardFunc: (backend: unknown, save: (tensors: tf.Tensor[]) => void) => tf.Tensor;
-    backwardsFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => Record<string, () => tf.Tensor>;
-    inputs: Record<string, tf.Tensor>;
-  }): tf.Tensor;
-};
 
 /** Whether the current backend computes sigmoidSquaredError natively. */
 export function nativeSigmoidSquaredError(): boolean {
@@ -65,13 +56,13 @@ export function nativeSigmoidSquaredError(): boolean {
  * (lazy: the engine asks only for those it needs, and x is the batch).
  */
 export function sigmoidSquaredError(x: tf.Tensor, logits: tf.Tensor): tf.Tensor1D {
-  return (tf.engine() as unknown as Engine).runKernelFunc({
-    inputs: { x, logits },
-    forwardFunc: (_, save) => {
+  return opWithLazyGradients(
+    { x, logits },
+    (save) => {
       save([x, logits]);
       return tf.engine().runKernel(SIGMOID_SQUARED_ERROR, { x, logits }) as tf.Tensor;
     },
-    backwardsFunc: (dy, saved) => {
+    (dy, saved) => {
       const [savedX, savedLogits] = saved;
       return {
         logits: () => tf.engine().runKernel(SIGMOID_SQUARED_ERROR_GRAD, { dy, x: savedX, logits: savedLogits }) as tf.Tensor,
@@ -81,5 +72,5 @@ export function sigmoidSquaredError(x: tf.Tensor, logits: tf.Tensor): tf.Tensor1
         },
       };
     },
-  }) as tf.Tensor1D;
+  ) as tf.Tensor1D;
 }

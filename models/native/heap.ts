@@ -39,6 +39,9 @@ export const offset = (backend: WasmBackend, t: Info) => backend.dataIdMap.get(t
 /** Whether no other tensor shares t's memory: only then may it be written in place. */
 export const ownsItsMemory = (backend: WasmBackend, t: Info) => backend.dataIdMap.get(t.dataId).refCount === 1;
 /** How many times each native kernel ran in this process (tests check the native path was taken). */
+/** The number of values of a tensor of this shape. */
+export const elementCount = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
+
 export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0, conv2dInputGrad: 0, softplus: 0, elementwise: 0, adamShared: 0, mlpVaeStep: 0 };
 
 /**

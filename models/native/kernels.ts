@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { installElementwise } from './elementwise.ts';
 import { BIAS_RELU, RELU_GRAD, biasReluKernel, reluGradKernel } from './fused-layers.ts';
 import { SIGMOID_SQUARED_ERROR, SIGMOID_SQUARED_ERROR_GRAD, sigmoidSquaredErrorGradKernel, sigmoidSquaredErrorKernel } from './fused-likelihood.ts';
-import { nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend } from './heap.ts';
+import { elementCount, nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend } from './heap.ts';
 
 export { nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend };
 
@@ -90,7 +90,6 @@ export function nativeKernelsStatus(): NativeKernelsStatus {
 }
 
 type Info = tf.TensorInfo;
-const size = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
 
 /** Activations the kernels apply themselves; others go to TF.js's own fused kernel. */
 function reluFlag(activation: unknown): number | null {
@@ -102,7 +101,7 @@ function reluFlag(activation: unknown): number | null {
 /** bias as a per-column vector of n values, or null when its shape asks for more than that. */
 function biasOffset(backend: WasmBackend, bias: Info | undefined, n: number): number | null {
   if (!bias) return -1;
-  if (bias.dtype !== 'float32' || size(bias.shape) !== n || bias.shape[bias.shape.length - 1] !== n) return null;
+  if (bias.dtype !== 'float32' || elementCount(bias.shape) !== n || bias.shape[bias.shape.length - 1] !== n) return null;
   return offset(backend, bias);
 }
 
@@ -121,8 +120,8 @@ function matMul(original: Fn, fused: boolean, addon: NativeAddon): Fn {
     const k = ta ? a.shape[ra - 2] : a.shape[ra - 1];
     const n = tb ? b.shape[rb - 2] : b.shape[rb - 1];
     if ((tb ? b.shape[rb - 1] : b.shape[rb - 2]) !== k) return original(args); // let TF.js word the error
-    const batchA = size(a.shape.slice(0, -2));
-    const batchB = size(b.shape.slice(0, -2));
+    const batchA = elementCount(a.shape.slice(0, -2));
+    const batchB = elementCount(b.shape.slice(0, -2));
     if (batchA !== batchB && batchA !== 1 && batchB !== 1) return original(args);
     const biasAt = fused ? biasOffset(backend, bias, n) : -1;
     if (biasAt === null) return original(args);
@@ -240,7 +239,7 @@ export function installNativeKernels(replace: (name: string, make: (original: Fn
     const backend = args.backend as unknown as WasmBackend;
     const out = backend.makeOutput(x.shape, 'float32');
     nativeCalls.softplus++;
-    addon.softplus(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, x), offset(backend, out), size(x.shape));
+    addon.softplus(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, x), offset(backend, out), elementCount(x.shape));
     return out;
   });
   installElementwise(replace, addon);
