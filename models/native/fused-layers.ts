@@ -1,14 +1,17 @@
-// Two fusions TF.js leaves undone while it records gradients (its tf.fused ops fuse only outside training,
-// so a training step runs a layer's bias add and relu as kernels of their own):
+// Fusions TF.js leaves undone while it records gradients (its tf.fused ops fuse only outside training, so a
+// training step runs a layer's bias add and relu as kernels of their own):
 //  1. Relu's gradient is dy · step(x): a Step kernel and a Multiply, two passes over the tensor. One native
 //     pass (elementwise.inc's MASK) computes the same product, bit for bit.
 //  2. A Conv2D layer with a bias and relu ran as Conv2D, Add and Relu, three passes over its output and three
 //     tape entries. Here it runs as one FusedConv2D (the native conv's epilogue adds the bias and applies relu
-//     as the separate kernels do) under one custom gradient that calls the kernels TF.js's own gradients
-//     call: the mask above, Conv2DBackpropInput, Conv2DBackpropFilter and a Sum over the leading axes.
+//     as the separate kernels do) under one gradient that calls the kernels TF.js's own gradients call: the
+//     mask above, Conv2DBackpropInput, Conv2DBackpropFilter and a Sum over the leading axes. A Conv2DTranspose
+//     layer's bias and relu become one pass; a Dense layer's product, bias and relu one _FusedMatMul.
 // A conv VAE step at 64x64 RGB spent ~25 ms of ~270 in those Step, Multiply, Add and Relu kernels
-// (tests/bench/step-profile.ts conv --passes): memory-bound passes, which two threads share worst.
-// Both apply on the wasm backend with the native kernels; elsewhere TF.js's own path runs unchanged.
+// (tests/bench/step-profile.ts conv --passes): memory-bound passes, which two threads share worst. The MLP
+// objectives that train through TF.js (β-TCVAE, the semi-supervised model) save two kernel calls and tape
+// entries per dense layer.
+// All apply on the wasm backend with the native kernels; elsewhere TF.js's own path runs unchanged.
 import * as tf from '@tensorflow/tfjs';
 import { elementCount, nativeCalls, offset, type Fn, type NativeAddon, type WasmBackend } from './heap.ts';
 
@@ -73,6 +76,15 @@ export function replaceReluGradient(): void {
   });
 }
 
+/** The parts of tfjs-layers' Dense layer read here. */
+interface DenseLayer {
+  activation: { getClassName(): string };
+  kernel: { read(): tf.Tensor };
+  bias: { read(): tf.Tensor } | null;
+  invokeCallHook(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): void;
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): tf.Tensor;
+}
+
 /** The parts of tfjs-layers' Conv2D layer read here. */
 interface ConvLayer {
   rank: number;
@@ -87,21 +99,22 @@ interface ConvLayer {
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): tf.Tensor;
 }
 
-/** A 2-D, channels-last conv layer with a bias and relu, on wasm with the native kernels. */
-function fusable(layer: ConvLayer, x: tf.Tensor): boolean {
-  const dilations = Array.isArray(layer.dilationRate) ? layer.dilationRate : [layer.dilationRate, layer.dilationRate];
+/** A layer with a bias and relu on float32 input, on wasm with the native kernels. */
+function fusableLayer(layer: Pick<DenseLayer, 'bias' | 'activation'>, x: tf.Tensor): boolean {
   return (
-    layer.rank === 2 &&
-    layer.dataFormat === 'channelsLast' &&
     layer.bias !== null &&
     layer.activation.getClassName() === 'relu' &&
-    dilations.every((d) => d === 1) &&
-    x.rank === 4 &&
     x.dtype === 'float32' &&
     tf.getBackend() === 'wasm' &&
     !!tf.getKernel(RELU_GRAD, 'wasm') &&
     !!tf.getKernel(BIAS_RELU, 'wasm')
   );
+}
+
+/** A 2-D, channels-last conv layer with dilation 1 on images, fusableLayer besides. */
+function fusableConv(layer: ConvLayer, x: tf.Tensor): boolean {
+  const dilations = Array.isArray(layer.dilationRate) ? layer.dilationRate : [layer.dilationRate, layer.dilationRate];
+  return layer.rank === 2 && layer.dataFormat === 'channelsLast' && dilations.every((d) => d === 1) && x.rank === 4 && fusableLayer(layer, x);
 }
 
 type Engine = {
@@ -189,16 +202,47 @@ function deconvBiasRelu(layer: ConvLayer, x: tf.Tensor4D): tf.Tensor4D {
   ) as tf.Tensor4D;
 }
 
-/** Replaces `className`'s call with `fused` where fusable; returns what puts it back. */
-function patchLayer(className: string, fused: (layer: ConvLayer, x: tf.Tensor4D) => tf.Tensor4D): () => void {
+/**
+ * A Dense layer's relu(x · kernel + bias) as one _FusedMatMul (the native product's epilogue), with the
+ * gradients of MatMul, Add and Relu in one tape entry: the products TF.js's BatchMatMul gradient takes
+ * (dy · kernelᵀ, xᵀ · dy) and its Add gradient's sum, over relu's gradient.
+ */
+function denseBiasRelu(layer: DenseLayer, x: tf.Tensor): tf.Tensor {
+  const kernel = layer.kernel.read();
+  const bias = layer.bias!.read();
+  return opWithLazyGradients(
+    { x, kernel, bias },
+    (save) => {
+      const y = tf.engine().runKernel('_FusedMatMul', { a: x, b: kernel, bias }, { transposeA: false, transposeB: false, activation: 'relu' }) as tf.Tensor;
+      save([x, kernel, y]);
+      return y;
+    },
+    (dy, saved) => {
+      const [savedX, savedKernel, y] = saved;
+      const dz = reluGradient(dy, y);
+      return {
+        x: () => tf.matMul(dz, savedKernel, false, true),
+        kernel: () => tf.matMul(savedX, dz, true, false),
+        bias: () => tf.sum(dz, [0]),
+      };
+    },
+  );
+}
+
+/** Replaces `className`'s call with `fused` where `can` says so; returns what puts it back. */
+function patchLayer<L extends { call(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): tf.Tensor }>(
+  className: string,
+  can: (layer: L, x: tf.Tensor) => boolean,
+  fused: (layer: L, x: tf.Tensor, inputs: tf.Tensor | tf.Tensor[], kwargs: unknown) => tf.Tensor,
+): () => void {
   const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
   if (!entry) return () => {};
-  const proto = (entry[0] as unknown as { prototype: ConvLayer }).prototype;
+  const proto = (entry[0] as unknown as { prototype: L }).prototype;
   const own = Object.prototype.hasOwnProperty.call(proto, 'call');
   const original = proto.call;
-  proto.call = function (this: ConvLayer, inputs: tf.Tensor | tf.Tensor[], kwargs: unknown) {
+  proto.call = function (this: L, inputs: tf.Tensor | tf.Tensor[], kwargs: unknown) {
     const x = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : null) : inputs;
-    if (x && fusable(this, x)) return tf.tidy(() => fused(this, x as tf.Tensor4D));
+    if (x && can(this, x)) return tf.tidy(() => fused(this, x, inputs, kwargs));
     return original.call(this, inputs, kwargs);
   };
   return () => {
@@ -208,10 +252,17 @@ function patchLayer(className: string, fused: (layer: ConvLayer, x: tf.Tensor4D)
 }
 
 let restoreLayers: (() => void) | null = null;
-/** Conv2D and Conv2DTranspose layers with a bias and relu run fused where fusable (every model, from now on). */
+/** Conv2D, Conv2DTranspose and Dense layers with a bias and relu run fused where fusable (every model, from now on). */
 export function fuseConvLayers(): void {
   if (restoreLayers) return;
-  const undo = [patchLayer('Conv2D', convBiasRelu), patchLayer('Conv2DTranspose', deconvBiasRelu)];
+  const undo = [
+    patchLayer<ConvLayer>('Conv2D', fusableConv, (layer, x) => convBiasRelu(layer, x as tf.Tensor4D)),
+    patchLayer<ConvLayer>('Conv2DTranspose', fusableConv, (layer, x) => deconvBiasRelu(layer, x as tf.Tensor4D)),
+    patchLayer<DenseLayer>('Dense', (layer, x) => x.rank === 2 && fusableLayer(layer, x), (layer, x, inputs, kwargs) => {
+      layer.invokeCallHook(inputs, kwargs); // as Dense.call does
+      return denseBiasRelu(layer, x);
+    }),
+  ];
   restoreLayers = () => {
     for (const u of undo) u();
     restoreLayers = null;

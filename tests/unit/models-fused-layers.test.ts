@@ -12,12 +12,15 @@ import { gaussianLogLikelihood, gaussianLogLikelihoodOfLogits } from '../../mode
 
 const compilerPresent = spawnSync('c++', ['--version']).status === 0;
 
-type LayerArgs = { kind: 'conv' | 'deconv'; filters: number; kernelSize: number; strides: number; padding: 'same' | 'valid'; activation: 'relu' | 'linear' };
+type LayerArgs =
+  | { kind: 'conv' | 'deconv'; filters: number; kernelSize: number; strides: number; padding: 'same' | 'valid'; activation: 'relu' | 'linear' }
+  | { kind: 'dense'; units: number; activation: 'relu' | 'linear' };
 
 /** A seeded layer on [n, h, w, c] inputs: its output, and the gradients of Σ output·weights for the input, kernel and bias. */
 function run(args: LayerArgs, inputShape: number[], seed: number): tf.Tensor[] {
-  const make = args.kind === 'conv' ? tf.layers.conv2d : tf.layers.conv2dTranspose;
-  const layer = make({ ...args, kernelInitializer: tf.initializers.randomNormal({ seed }), biasInitializer: tf.initializers.randomNormal({ seed: seed + 1 }) });
+  const init = { kernelInitializer: tf.initializers.randomNormal({ seed }), biasInitializer: tf.initializers.randomNormal({ seed: seed + 1 }) };
+  const { kind, ...rest } = args;
+  const layer = kind === 'dense' ? tf.layers.dense({ ...(rest as { units: number }), ...init }) : (kind === 'conv' ? tf.layers.conv2d : tf.layers.conv2dTranspose)({ ...(rest as Parameters<typeof tf.layers.conv2d>[0]), ...init });
   const x = tf.randomNormal(inputShape, 0, 1, 'float32', seed + 2);
   layer.build(inputShape);
   const y = layer.apply(x) as tf.Tensor;
@@ -35,6 +38,8 @@ const cases: [string, LayerArgs, number[]][] = [
   ['conv, stride 1, valid, odd sizes', { kind: 'conv', filters: 5, kernelSize: 3, strides: 1, padding: 'valid', activation: 'relu' }, [2, 11, 9, 7]],
   ['transposed conv, stride 2, same (the decoder)', { kind: 'deconv', filters: 6, kernelSize: 4, strides: 2, padding: 'same', activation: 'relu' }, [3, 8, 8, 5]],
   ['transposed conv, stride 1, valid', { kind: 'deconv', filters: 4, kernelSize: 3, strides: 1, padding: 'valid', activation: 'relu' }, [2, 7, 5, 3]],
+  ['dense (the MLP layers)', { kind: 'dense', units: 256, activation: 'relu' }, [32, 784]],
+  ['dense, odd sizes', { kind: 'dense', units: 7, activation: 'relu' }, [5, 13]],
 ];
 
 describe.runIf(compilerPresent)('fused conv layers (wasm, native kernels)', () => {
@@ -64,9 +69,12 @@ describe.runIf(compilerPresent)('fused conv layers (wasm, native kernels)', () =
         expect(Array.from(t.dataSync()), `${label} [${i}] against the unfused kernels`).toEqual(Array.from(plain[i].dataSync()));
         const want = cpu[i].dataSync();
         const got = t.dataSync();
-        const scale = Math.max(1e-6, ...Array.from(want, Math.abs));
         let diff = 0;
-        for (let k = 0; k < want.length; k++) diff = Math.max(diff, Math.abs(got[k] - want[k]));
+        let scale = 1e-6;
+        for (let k = 0; k < want.length; k++) {
+          diff = Math.max(diff, Math.abs(got[k] - want[k]));
+          scale = Math.max(scale, Math.abs(want[k]));
+        }
         expect(diff / scale, `${label} [${i}] against cpu`).toBeLessThan(2e-5);
       });
       // relu clipped something, so the mask is exercised
@@ -102,6 +110,32 @@ describe.runIf(compilerPresent)('fused conv layers (wasm, native kernels)', () =
     });
     expect(counts.get('Conv2D')).toBe(1); // tfjs-layers' own path, back
     expect(counts.get('Relu')).toBe(1);
+    fuseConvLayers();
+    tf.dispose(x);
+    for (const v of layer.weights) v.dispose();
+  });
+
+  it('a dense layer runs as one _FusedMatMul forward, no Add or Relu, and back through two products', async () => {
+    await useWasm();
+    fuseConvLayers();
+    const layer = tf.layers.dense({ units: 64, activation: 'relu' });
+    const x = tf.randomNormal([32, 200]);
+    layer.build(x.shape);
+    const vars = layer.trainableWeights.map((v) => v.read() as tf.Variable);
+    const names = async () => {
+      const info = await tf.profile(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar, vars);
+        tf.dispose([value, ...Object.values(grads)]);
+      });
+      return info.kernels.map((k) => k.name);
+    };
+    const fused = await names();
+    expect(fused.filter((n) => n === '_FusedMatMul').length).toBe(1);
+    expect(fused.filter((n) => n === 'BatchMatMul').length).toBe(1); // the kernel's gradient; x is data
+    for (const name of ['Add', 'Relu', 'Step']) expect(fused.includes(name), name).toBe(false);
+    unfuseConvLayers();
+    const plain = await names();
+    expect(plain.filter((n) => n === 'Relu').length).toBe(1); // tfjs-layers' own path, back
     fuseConvLayers();
     tf.dispose(x);
     for (const v of layer.weights) v.dispose();
