@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { installNativeKernels, nativeAddon, nativeKernelsRemoved, nativeSumRows } from './native/kernels.ts';
 import { nativeSumInner } from './native/elementwise.ts';
-import { fuseConvLayers, replaceReluGradient, unfuseConvLayers } from './native/fused-layers.ts';
+import { fuseLayers, replaceReluGradient, unfuseLayers } from './native/fused-layers.ts';
 
 type Info = tf.TensorInfo;
 type KernelArgs = { inputs: Record<string, Info>; backend: { disposeData(id: object): void }; attrs?: Record<string, unknown> };
@@ -63,7 +63,7 @@ export function patchWasmKernels(): void {
   shareSavedTensors(); // 7, below
   // 8. Relu's gradient in one pass, and conv layers' bias and relu fused while training (native/fused-layers.ts)
   replaceReluGradient();
-  if (native) fuseConvLayers();
+  if (native) fuseLayers();
   const transpose = kernel('Transpose');
   const swapLast = (x: Info, backend: KernelArgs['backend']) => {
     const r = x.shape.length;
@@ -314,7 +314,7 @@ export function restoreWasmKernels(): void {
   for (const name of added.splice(0)) tf.unregisterKernel(name, 'wasm');
   originals.clear();
   restoreSaved();
-  unfuseConvLayers();
+  unfuseLayers();
   nativeKernelsRemoved();
   patched = false;
 }

@@ -76,31 +76,31 @@ export function replaceReluGradient(): void {
   });
 }
 
-/** The parts of tfjs-layers' Dense layer read here. */
-interface DenseLayer {
+/** The parts of a tfjs-layers layer with a kernel, a bias and an activation read here. */
+interface FusableLayer {
   activation: { getClassName(): string };
   kernel: { read(): tf.Tensor };
   bias: { read(): tf.Tensor } | null;
-  invokeCallHook(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): void;
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): tf.Tensor;
 }
 
-/** The parts of tfjs-layers' Conv2D layer read here. */
-interface ConvLayer {
+/** tfjs-layers' Dense layer. */
+interface DenseLayer extends FusableLayer {
+  invokeCallHook(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): void;
+}
+
+/** tfjs-layers' Conv2D and Conv2DTranspose layers. */
+interface ConvLayer extends FusableLayer {
   rank: number;
   kernelSize: number[];
   dataFormat: string;
   strides: number[];
   padding: 'same' | 'valid';
   dilationRate: number | number[];
-  activation: { getClassName(): string };
-  kernel: { read(): tf.Tensor };
-  bias: { read(): tf.Tensor } | null;
-  call(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): tf.Tensor;
 }
 
 /** A layer with a bias and relu on float32 input, on wasm with the native kernels. */
-function fusableLayer(layer: Pick<DenseLayer, 'bias' | 'activation'>, x: tf.Tensor): boolean {
+function fusableLayer(layer: FusableLayer, x: tf.Tensor): boolean {
   return (
     layer.bias !== null &&
     layer.activation.getClassName() === 'relu' &&
@@ -138,7 +138,38 @@ export function opWithLazyGradients(
   return (tf.engine() as unknown as Engine).runKernelFunc({ inputs, forwardFunc: (_, save) => forward(save), backwardsFunc: backward });
 }
 
-/** A fusable layer's weights and its convolution's attributes (channels last, dilation 1: fusable() checked). */
+/**
+ * A layer's y = relu(f(x, kernel) + bias), with `forward` computing y in as few kernels as it can, and one
+ * tape entry whose gradients all start from dz = dy·step(y) (step(relu(v)) = step(v); dz is kept until the
+ * backward pass ends): f's gradients for x and the kernel, lazy, and the bias's, dz summed over every axis
+ * but the last, as TF.js's Add gradient sums a broadcast bias.
+ */
+function biasReluOp(
+  x: tf.Tensor,
+  kernel: tf.Tensor,
+  bias: tf.Tensor,
+  forward: () => tf.Tensor,
+  grads: { x: (dz: tf.Tensor, x: tf.Tensor, kernel: tf.Tensor) => tf.Tensor; kernel: (dz: tf.Tensor, x: tf.Tensor, kernel: tf.Tensor) => tf.Tensor },
+): tf.Tensor {
+  return opWithLazyGradients(
+    { x, kernel, bias },
+    (save) => {
+      const y = forward();
+      save([x, kernel, y]);
+      return y;
+    },
+    (dy, [savedX, savedKernel, y]) => {
+      const dz = reluGradient(dy, y);
+      return {
+        x: () => grads.x(dz, savedX, savedKernel),
+        kernel: () => grads.kernel(dz, savedX, savedKernel),
+        bias: () => tf.sum(dz, Array.from({ length: dz.rank - 1 }, (_, i) => i)),
+      };
+    },
+  );
+}
+
+/** A conv layer's weights and its convolution's attributes (channels last, dilation 1: fusableConv() checked). */
 function convParts(layer: ConvLayer) {
   const strides = layer.strides as [number, number];
   const pad = layer.padding;
@@ -146,87 +177,52 @@ function convParts(layer: ConvLayer) {
 }
 
 /**
- * relu(conv2d(x, filter) + bias) as one kernel, with the gradients of Conv2D, Add and Relu in one tape entry.
- * Lazy gradients: the first layer's input (the images) needs none (four Conv2DBackpropInput calls a conv VAE
- * step, ~10 ms, had tf.customGrad computed it).
+ * relu(conv2d(x, filter) + bias) as one kernel, with the gradients of Conv2D, Add and Relu. Lazy gradients:
+ * the first layer's input (the images) needs none (four Conv2DBackpropInput calls a conv VAE step, ~10 ms,
+ * had tf.customGrad computed it).
  */
-function convBiasRelu(layer: ConvLayer, x: tf.Tensor4D): tf.Tensor4D {
-  const { strides, pad, filter, bias, attrs } = convParts(layer);
-  return opWithLazyGradients(
-    { x, filter, bias },
-    (save) => {
-      const y = tf.engine().runKernel('FusedConv2D', { x, filter, bias }, { ...attrs, dilations: [1, 1], activation: 'relu' }) as tf.Tensor;
-      save([x, filter, y]);
-      return y;
-    },
-    (dy, saved) => {
-      const [savedX, savedFilter, y] = saved;
-      const dz = reluGradient(dy, y); // step(relu(v)) = step(v); kept until the backward pass ends
-      return {
-        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: dz, filter: savedFilter }, { ...attrs, inputShape: savedX.shape }) as tf.Tensor,
-        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x: savedX, dy: dz }, { ...attrs, filterShape: savedFilter.shape }) as tf.Tensor,
-        bias: () => tf.sum(dz, [0, 1, 2]),
-      };
-    },
-  ) as tf.Tensor4D;
+function convBiasRelu(layer: ConvLayer, x: tf.Tensor4D): tf.Tensor {
+  const { filter, bias, attrs } = convParts(layer);
+  return biasReluOp(x, filter, bias, () => tf.engine().runKernel('FusedConv2D', { x, filter, bias }, { ...attrs, dilations: [1, 1], activation: 'relu' }) as tf.Tensor, {
+    x: (dz, input, f) => tf.engine().runKernel('Conv2DBackpropInput', { dy: dz, filter: f }, { ...attrs, inputShape: input.shape }) as tf.Tensor,
+    kernel: (dz, input, f) => tf.engine().runKernel('Conv2DBackpropFilter', { x: input, dy: dz }, { ...attrs, filterShape: f.shape }) as tf.Tensor,
+  });
 }
 
 /**
  * A Conv2DTranspose layer's relu(conv2dTranspose(x, filter) + bias): the transposed convolution, then bias and
- * relu in one pass (BIAS_RELU), with the gradients of Conv2DBackpropInput, Add and Relu in one tape entry.
+ * relu in one pass (BIAS_RELU), with the gradients of Conv2DBackpropInput, Add and Relu.
  */
-function deconvBiasRelu(layer: ConvLayer, x: tf.Tensor4D): tf.Tensor4D {
+function deconvBiasRelu(layer: ConvLayer, x: tf.Tensor4D): tf.Tensor {
   const { strides, pad, filter, bias, attrs } = convParts(layer);
   // tfjs-layers' deconvLength: the output's height and width
   const grow = (d: number, s: number, k: number) => (pad === 'valid' ? d * s + Math.max(k - s, 0) : d * s);
   const outputShape: number[] = [x.shape[0], grow(x.shape[1], strides[0], layer.kernelSize[0]), grow(x.shape[2], strides[1], layer.kernelSize[1]), filter.shape[2] as number];
-  return opWithLazyGradients(
-    { x, filter, bias },
-    (save) => {
-      const t = tf.engine().runKernel('Conv2DBackpropInput', { dy: x, filter }, { ...attrs, inputShape: outputShape }) as tf.Tensor;
-      const y = tf.engine().runKernel(BIAS_RELU, { x: t, bias }) as tf.Tensor;
-      t.dispose();
-      save([x, filter, y]);
-      return y;
-    },
-    (dy, saved) => {
-      const [savedX, savedFilter, y] = saved;
-      const dz = reluGradient(dy, y);
-      return {
-        // Conv2DBackpropInput's own gradients (TF.js's Conv2DBackpropInput_grad)
-        x: () => tf.engine().runKernel('Conv2D', { x: dz, filter: savedFilter }, { ...attrs, dilations: [1, 1] }) as tf.Tensor,
-        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x: dz, dy: savedX }, { ...attrs, filterShape: savedFilter.shape }) as tf.Tensor,
-        bias: () => tf.sum(dz, [0, 1, 2]),
-      };
-    },
-  ) as tf.Tensor4D;
+  const forward = () => {
+    const t = tf.engine().runKernel('Conv2DBackpropInput', { dy: x, filter }, { ...attrs, inputShape: outputShape }) as tf.Tensor;
+    const y = tf.engine().runKernel(BIAS_RELU, { x: t, bias }) as tf.Tensor;
+    t.dispose();
+    return y;
+  };
+  // Conv2DBackpropInput's own gradients (TF.js's Conv2DBackpropInput_grad)
+  return biasReluOp(x, filter, bias, forward, {
+    x: (dz, _, f) => tf.engine().runKernel('Conv2D', { x: dz, filter: f }, { ...attrs, dilations: [1, 1] }) as tf.Tensor,
+    kernel: (dz, input, f) => tf.engine().runKernel('Conv2DBackpropFilter', { x: dz, dy: input }, { ...attrs, filterShape: f.shape }) as tf.Tensor,
+  });
 }
 
 /**
  * A Dense layer's relu(x · kernel + bias) as one _FusedMatMul (the native product's epilogue), with the
- * gradients of MatMul, Add and Relu in one tape entry: the products TF.js's BatchMatMul gradient takes
- * (dy · kernelᵀ, xᵀ · dy) and its Add gradient's sum, over relu's gradient.
+ * products TF.js's BatchMatMul gradient takes (dz · kernelᵀ, xᵀ · dz).
  */
 function denseBiasRelu(layer: DenseLayer, x: tf.Tensor): tf.Tensor {
   const kernel = layer.kernel.read();
   const bias = layer.bias!.read();
-  return opWithLazyGradients(
-    { x, kernel, bias },
-    (save) => {
-      const y = tf.engine().runKernel('_FusedMatMul', { a: x, b: kernel, bias }, { transposeA: false, transposeB: false, activation: 'relu' }) as tf.Tensor;
-      save([x, kernel, y]);
-      return y;
-    },
-    (dy, saved) => {
-      const [savedX, savedKernel, y] = saved;
-      const dz = reluGradient(dy, y);
-      return {
-        x: () => tf.matMul(dz, savedKernel, false, true),
-        kernel: () => tf.matMul(savedX, dz, true, false),
-        bias: () => tf.sum(dz, [0]),
-      };
-    },
-  );
+  const forward = () => tf.engine().runKernel('_FusedMatMul', { a: x, b: kernel, bias }, { transposeA: false, transposeB: false, activation: 'relu' }) as tf.Tensor;
+  return biasReluOp(x, kernel, bias, forward, {
+    x: (dz, _, k) => tf.matMul(dz, k, false, true),
+    kernel: (dz, input) => tf.matMul(input, dz, true, false),
+  });
 }
 
 /** Replaces `className`'s call with `fused` where `can` says so; returns what puts it back. */
@@ -253,7 +249,7 @@ function patchLayer<L extends { call(inputs: tf.Tensor | tf.Tensor[], kwargs: un
 
 let restoreLayers: (() => void) | null = null;
 /** Conv2D, Conv2DTranspose and Dense layers with a bias and relu run fused where fusable (every model, from now on). */
-export function fuseConvLayers(): void {
+export function fuseLayers(): void {
   if (restoreLayers) return;
   const undo = [
     patchLayer<ConvLayer>('Conv2D', fusableConv, (layer, x) => convBiasRelu(layer, x as tf.Tensor4D)),
@@ -270,6 +266,6 @@ export function fuseConvLayers(): void {
 }
 
 /** The layers back to tfjs-layers' own call (benchmarks that measure what the fusion gains). */
-export function unfuseConvLayers(): void {
+export function unfuseLayers(): void {
   restoreLayers?.();
 }

@@ -229,24 +229,25 @@ Isa detect() {
 }
 Isa isa = detect();
 
-// Calls one of the ops above in the namespace compiled for this CPU's instruction set, denormals flushed.
+// Calls one of the ops above in the namespace compiled for this CPU's instruction set (ON_ISA_KEEPING_DENORMALS),
+// denormals flushed (ON_ISA).
 #if defined(__x86_64__) || defined(_M_X64)
-#define ON_ISA(call)                          \
-  do {                                        \
-    FlushDenormals flush;                     \
-    switch (isa) {                            \
-      case AVX512: avx512::call; break;       \
-      case AVX2: avx2::call; break;           \
-      default: base::call;                    \
-    }                                         \
+#define ON_ISA_KEEPING_DENORMALS(call)  \
+  do {                                  \
+    switch (isa) {                      \
+      case AVX512: avx512::call; break; \
+      case AVX2: avx2::call; break;     \
+      default: base::call;              \
+    }                                   \
   } while (0)
 #else
-#define ON_ISA(call)   \
-  do {                 \
-    FlushDenormals flush; \
-    base::call;        \
-  } while (0)
+#define ON_ISA_KEEPING_DENORMALS(call) base::call
 #endif
+#define ON_ISA(call)                   \
+  do {                                 \
+    FlushDenormals flush;              \
+    ON_ISA_KEEPING_DENORMALS(call);    \
+  } while (0)
 
 // Arguments: the heap (ArrayBuffer), then integers; byte offsets into the heap, -1 for "none".
 bool args(napi_env env, napi_callback_info info, size_t want, char** heap, size_t* heapBytes, int64_t* v) {
@@ -434,14 +435,8 @@ napi_value AdamShared(napi_env env, napi_callback_info info) {
   double h[6];
   for (int i = 0; i < 6; ++i)
     if (napi_get_value_double(env, argv[5 + i], &h[i]) != napi_ok) return fail(env, "adamShared: bad arguments");
-  // ops.inc's loop for this CPU, denormals kept (not ON_ISA): JavaScript's loop keeps them, and the bits must match
-  parallelFor((long)n, [&](long lo, long hi) {
-#if defined(__x86_64__) || defined(_M_X64)
-    if (isa == AVX512) return avx512::adamSharedRange(w, m, v, slots.data(), scales.data(), k, lo, hi, h);
-    if (isa == AVX2) return avx2::adamSharedRange(w, m, v, slots.data(), scales.data(), k, lo, hi, h);
-#endif
-    base::adamSharedRange(w, m, v, slots.data(), scales.data(), k, lo, hi, h);
-  });
+  // ops.inc's loop for this CPU, denormals kept: JavaScript's loop keeps them, and the bits must match
+  parallelFor((long)n, [&](long lo, long hi) { ON_ISA_KEEPING_DENORMALS(adamSharedRange(w, m, v, slots.data(), scales.data(), k, lo, hi, h)); });
   return nullptr;
 }
 

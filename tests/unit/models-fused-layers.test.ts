@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from './helpers/tf.ts';
 import { patchWasmKernels } from '../../models/wasm-kernels.ts';
-import { fuseConvLayers, reluGradient, unfuseConvLayers } from '../../models/native/fused-layers.ts';
+import { fuseLayers, reluGradient, unfuseLayers } from '../../models/native/fused-layers.ts';
 import { gaussianLogLikelihood, gaussianLogLikelihoodOfLogits } from '../../models/losses.ts';
 
 const compilerPresent = spawnSync('c++', ['--version']).status === 0;
@@ -42,6 +42,18 @@ const cases: [string, LayerArgs, number[]][] = [
   ['dense, odd sizes', { kind: 'dense', units: 7, activation: 'relu' }, [5, 13]],
 ];
 
+/** How many times each kernel runs in one gradient step of Σ layer(x) for the layer's weights. */
+async function kernelCounts(layer: tf.layers.Layer, x: tf.Tensor): Promise<Map<string, number>> {
+  const vars = layer.trainableWeights.map((v) => v.read() as tf.Variable);
+  const info = await tf.profile(() => {
+    const { value, grads } = tf.variableGrads(() => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar, vars);
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  const counts = new Map<string, number>();
+  for (const k of info.kernels) counts.set(k.name, (counts.get(k.name) ?? 0) + 1);
+  return counts;
+}
+
 describe.runIf(compilerPresent)('fused conv layers (wasm, native kernels)', () => {
   beforeAll(async () => {
     await useWasm();
@@ -49,17 +61,17 @@ describe.runIf(compilerPresent)('fused conv layers (wasm, native kernels)', () =
   });
   afterAll(async () => {
     await useWasm();
-    fuseConvLayers();
+    fuseLayers();
   });
 
   for (const [label, args, shape] of cases) {
     it(`${label}: the unfused path's output and gradients, bit for bit, and the cpu backend's`, async () => {
       await useWasm();
-      fuseConvLayers();
+      fuseLayers();
       const fused = tf.tidy(() => run(args, shape, 7).map((t) => tf.keep(t)));
-      unfuseConvLayers();
+      unfuseLayers();
       const plain = tf.tidy(() => run(args, shape, 7).map((t) => tf.keep(t)));
-      fuseConvLayers();
+      fuseLayers();
       await tf.setBackend('cpu');
       const cpu = tf.tidy(() => run(args, shape, 7).map((t) => tf.keep(t)));
       await useWasm();
@@ -85,65 +97,45 @@ describe.runIf(compilerPresent)('fused conv layers (wasm, native kernels)', () =
 
   it('run as one fused kernel forward, no Step or Relu, and no input gradient for the first layer', async () => {
     await useWasm();
-    fuseConvLayers();
-    const counts = new Map<string, number>();
-    const profile = async (f: () => void) => {
-      counts.clear();
-      const info = await tf.profile(f);
-      for (const k of info.kernels) counts.set(k.name, (counts.get(k.name) ?? 0) + 1);
-    };
+    fuseLayers();
     const layer = tf.layers.conv2d({ filters: 8, kernelSize: 4, strides: 2, padding: 'same', activation: 'relu' });
     const x = tf.randomNormal([2, 16, 16, 3]);
     layer.build(x.shape);
-    await profile(() => {
-      const { value, grads } = tf.variableGrads(() => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar, layer.trainableWeights.map((v) => v.read() as tf.Variable));
-      tf.dispose([value, ...Object.values(grads)]);
-    });
-    expect(counts.get('FusedConv2D')).toBe(1);
-    expect(counts.get('Conv2DBackpropFilter')).toBe(1);
-    expect(counts.has('Conv2DBackpropInput')).toBe(false); // x is data: no gradient asked for it
-    for (const name of ['Relu', 'Step', 'Conv2D']) expect(counts.has(name), name).toBe(false);
-    unfuseConvLayers();
-    await profile(() => {
-      const { value, grads } = tf.variableGrads(() => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar, layer.trainableWeights.map((v) => v.read() as tf.Variable));
-      tf.dispose([value, ...Object.values(grads)]);
-    });
-    expect(counts.get('Conv2D')).toBe(1); // tfjs-layers' own path, back
-    expect(counts.get('Relu')).toBe(1);
-    fuseConvLayers();
+    const fused = await kernelCounts(layer, x);
+    expect(fused.get('FusedConv2D')).toBe(1);
+    expect(fused.get('Conv2DBackpropFilter')).toBe(1);
+    expect(fused.has('Conv2DBackpropInput')).toBe(false); // x is data: no gradient asked for it
+    for (const name of ['Relu', 'Step', 'Conv2D']) expect(fused.has(name), name).toBe(false);
+    unfuseLayers();
+    const plain = await kernelCounts(layer, x);
+    expect(plain.get('Conv2D')).toBe(1); // tfjs-layers' own path, back
+    expect(plain.get('Relu')).toBe(1);
+    fuseLayers();
     tf.dispose(x);
     for (const v of layer.weights) v.dispose();
   });
 
   it('a dense layer runs as one _FusedMatMul forward, no Add or Relu, and back through two products', async () => {
     await useWasm();
-    fuseConvLayers();
+    fuseLayers();
     const layer = tf.layers.dense({ units: 64, activation: 'relu' });
     const x = tf.randomNormal([32, 200]);
     layer.build(x.shape);
-    const vars = layer.trainableWeights.map((v) => v.read() as tf.Variable);
-    const names = async () => {
-      const info = await tf.profile(() => {
-        const { value, grads } = tf.variableGrads(() => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar, vars);
-        tf.dispose([value, ...Object.values(grads)]);
-      });
-      return info.kernels.map((k) => k.name);
-    };
-    const fused = await names();
-    expect(fused.filter((n) => n === '_FusedMatMul').length).toBe(1);
-    expect(fused.filter((n) => n === 'BatchMatMul').length).toBe(1); // the kernel's gradient; x is data
-    for (const name of ['Add', 'Relu', 'Step']) expect(fused.includes(name), name).toBe(false);
-    unfuseConvLayers();
-    const plain = await names();
-    expect(plain.filter((n) => n === 'Relu').length).toBe(1); // tfjs-layers' own path, back
-    fuseConvLayers();
+    const fused = await kernelCounts(layer, x);
+    expect(fused.get('_FusedMatMul')).toBe(1);
+    expect(fused.get('BatchMatMul')).toBe(1); // the kernel's gradient; x is data
+    for (const name of ['Add', 'Relu', 'Step']) expect(fused.has(name), name).toBe(false);
+    unfuseLayers();
+    const plain = await kernelCounts(layer, x);
+    expect(plain.get('Relu')).toBe(1); // tfjs-layers' own path, back
+    fuseLayers();
     tf.dispose(x);
     for (const v of layer.weights) v.dispose();
   });
 
   it('leave no tensors behind', async () => {
     await useWasm();
-    fuseConvLayers();
+    fuseLayers();
     for (const [, args, shape] of cases) tf.dispose(run(args, shape, 3)); // warm-up: variables, initialisers
     const before = tf.memory().numTensors;
     for (const [, args, shape] of cases) tf.dispose(run(args, shape, 3));
