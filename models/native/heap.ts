@@ -18,6 +18,10 @@ export interface NativeAddon {
   sigmoidSquaredError(heap: ArrayBuffer, ...args: number[]): void;
   sigmoidSquaredErrorGrad(heap: ArrayBuffer, ...args: number[]): void;
   setThreads(n: number): number;
+  /** kernels.ts helpUntil (absent in addons built before it) */
+  help?(counter: Int32Array, index: number, target: number, idleMs: number): number;
+  /** kernels.ts setLending (absent in addons built before it) */
+  setLending?(on: boolean): void;
   mlpVaeStep(heap: ArrayBuffer, spec: Float64Array, out: Float64Array): void;
   /** models/pixels.ts's conversion; returns the draws dynamic binarization took (absent in addons built before it) */
   pixelsToFloats?(pixels: Uint8Array, indices: Int32Array, per: number, mode: number, threshold: number, state: number, out: Float32Array): number;

@@ -106,12 +106,14 @@ class Pool {
     while (remaining_.load(std::memory_order_acquire) > 0) pause();
   }
 
- private:
+ public:
   static void pause() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
   }
+
+ private:
   void loop(int index, uint64_t seen) {
     for (;;) {
       uint64_t now;
@@ -144,25 +146,131 @@ Pool& pool() {
   return p;
 }
 
+// Cores lent between data-parallel threads (help()). Each thread computes its own shard of a step, and
+// the step waits for the slowest: a thread whose shard is done calls help() and runs parts of the kernels
+// the other threads are still in, until every shard is done. A kernel on a pool of one (a data-parallel
+// thread) offers its work in LENT_PARTS parts whenever some thread is helping; the parts are cut from the
+// problem alone, each writes its own rows (or columns) of the output, and a split that would change the
+// sums (gemm's depth split) is never offered: so the bits are the same whoever runs which part.
+constexpr int LENT_PARTS = 4;
+class Desk {
+  struct Offer {
+    // generation << 32 | next part: a part is taken by a compare-and-swap, which fails once the owner
+    // has posted another job, so a late helper never runs a stale one
+    std::atomic<uint64_t> state{0};
+    std::atomic<int> parts{0};
+    std::atomic<const std::function<void(int)>*> job{nullptr};
+    std::atomic<unsigned> mode{0};
+    std::atomic<int> finished{0};
+  };
+  static constexpr int OFFERS = 64;
+  Offer offers_[OFFERS];
+  std::atomic<int> used_{0};
+  std::atomic<int> helpers_{0};
+
+  // Runs one part of offer o if there is one left; whether it did.
+  bool take(Offer& o) {
+    uint64_t s = o.state.load(std::memory_order_acquire);
+    const int parts = o.parts.load(std::memory_order_relaxed);
+    const auto* job = o.job.load(std::memory_order_relaxed);
+    if ((int)(s & 0xffffffffu) >= parts || !job) return false;
+    if (!o.state.compare_exchange_strong(s, s + 1, std::memory_order_acq_rel)) return false;
+    const unsigned saved = floatMode();
+    setFloatMode(o.mode.load(std::memory_order_relaxed));
+    (*job)((int)(s & 0xffffffffu));
+    setFloatMode(saved);
+    o.finished.fetch_add(1, std::memory_order_release);
+    return true;
+  }
+
+ public:
+  bool helped() const { return helpers_.load(std::memory_order_relaxed) > 0; }
+
+  // job(0 .. parts − 1), on this thread and any helper's; returns when every part is done.
+  void offer(int parts, const std::function<void(int)>& job) {
+    thread_local int mine = -1;
+    if (mine < 0) mine = used_.fetch_add(1);
+    if (mine >= OFFERS) { for (int p = 0; p < parts; ++p) job(p); return; }
+    Offer& o = offers_[mine];
+    o.finished.store(0, std::memory_order_relaxed);
+    o.parts.store(parts, std::memory_order_relaxed);
+    o.job.store(&job, std::memory_order_relaxed);
+    o.mode.store(floatMode(), std::memory_order_relaxed);
+    const uint64_t generation = (o.state.load(std::memory_order_relaxed) >> 32) + 1;
+    o.state.store(generation << 32, std::memory_order_release);  // publishes the fields above
+    while (take(o)) {}
+    while (o.finished.load(std::memory_order_acquire) < parts) Pool::pause();
+  }
+
+  // Runs parts of other threads' kernels until *counter >= target, or until `idleMs` pass without a part
+  // to run (a thread stuck elsewhere, or a worker that died: the caller then waits as it would have).
+  // Returns the parts run.
+  long help(const int32_t* counter, int32_t target, int idleMs) {
+    helpers_.fetch_add(1);
+    long ran = 0;
+    auto idleSince = std::chrono::steady_clock::now();
+    for (int spin = 0; __atomic_load_n(counter, __ATOMIC_ACQUIRE) < target; ++spin) {
+      bool any = false;
+      const int n = std::min(used_.load(std::memory_order_acquire), OFFERS);
+      for (int i = 0; i < n; ++i)
+        while (take(offers_[i])) any = true, ++ran;
+      if (any) { idleSince = std::chrono::steady_clock::now(); continue; }
+      Pool::pause();
+      if ((spin & 255) == 0 && std::chrono::steady_clock::now() - idleSince > std::chrono::milliseconds(idleMs)) break;
+    }
+    helpers_.fetch_sub(1);
+    return ran;
+  }
+};
+Desk& desk() {
+  static Desk d;
+  return d;
+}
+
+// Whether this thread computes data-parallel shards (setLending): its kernels then offer their parts.
+thread_local bool lending = false;
+
+// How a kernel on this thread splits its work: over its pool, or (a data-parallel thread, pool of one)
+// into LENT_PARTS parts offered on the desk; else 1, the caller alone. A split by rows or columns gives
+// the bits of the whole, so a lending kernel takes it only while some thread helps (helpedNow); a depth
+// split changes the order of the sums, so a lending kernel always takes it, helped or not.
+struct Split {
+  int parts;
+  bool lent;
+  bool helpedNow() const { return !lent || desk().helped(); }
+};
+Split split() {
+  const int n = pool().size();
+  if (n > 1) return {n, false};
+  if (lending) return {LENT_PARTS, true};
+  return {1, false};
+}
+void runSplit(const Split& s, const std::function<void(int)>& job) {
+  if (s.lent) desk().offer(s.parts, job);
+  else pool().run(job);
+}
+
 // f(lo, hi) over [0, n) in one contiguous range per thread of the pool.
 template <class F>
 void parallelFor(long n, F f) {
-  const int parts = pool().size();
-  if (parts <= 1 || n < 65536) return f(0, n);
+  const Split s = split();
+  const int parts = s.parts;
+  if (parts <= 1 || n < 65536 || !s.helpedNow()) return f(0, n);
   const long per = (n / parts + 63) / 64 * 64;
-  pool().run([&](int p) {
+  runSplit(s, [&](int p) {
     const long lo = p * per < n ? p * per : n, hi = (p + 1) * per < n ? (p + 1) * per : n;
     if (lo < hi) f(lo, hi);
   });
 }
 
-// f(r0, r1) over [0, rows), split across the pool when there is enough work.
+// f(r0, r1) over [0, rows), split across the pool (or lent cores) when there is enough work.
 template <class F>
 static void parallelRows(long rows, long inner, F f) {
-  const int parts = pool().size();
-  if (parts <= 1 || rows < parts || rows * inner < 65536) return f(0, rows);
+  const Split s = split();
+  const int parts = s.parts;
+  if (parts <= 1 || rows < parts || rows * inner < 65536 || !s.helpedNow()) return f(0, rows);
   const long per = (rows + parts - 1) / parts;
-  pool().run([&](int p) {
+  runSplit(s, [&](int p) {
     const long lo = p * per < rows ? p * per : rows, hi = (p + 1) * per < rows ? (p + 1) * per : rows;
     if (lo < hi) f(lo, hi);
   });
@@ -583,6 +691,33 @@ napi_value MlpVaeStep(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// help(counter, index, target, idleMs): lends this thread to the kernels of the other data-parallel
+// threads (Desk::help) until Atomics.load(counter, index) >= target; returns the parts it ran.
+napi_value Help(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  size_t argc = 4, length = 0;
+  int32_t index = 0, target = 0, idleMs = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 4) return fail(env, "help: counter, index, target, idleMs");
+  const int32_t* counter = typedArray<int32_t>(env, argv[0], napi_int32_array, &length);
+  if (!counter || napi_get_value_int32(env, argv[1], &index) != napi_ok || napi_get_value_int32(env, argv[2], &target) != napi_ok ||
+      napi_get_value_int32(env, argv[3], &idleMs) != napi_ok || index < 0 || (size_t)index >= length)
+    return fail(env, "help: counter must be an Int32Array and index inside it");
+  napi_value out;
+  napi_create_double(env, (double)desk().help(counter + index, target, idleMs), &out);
+  return out;
+}
+
+// setLending(on): whether this thread computes data-parallel shards, whose kernels offer parts to helpers.
+napi_value SetLending(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  size_t argc = 1;
+  bool on = false;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 1 || napi_get_value_bool(env, argv[0], &on) != napi_ok)
+    return fail(env, "setLending: a boolean");
+  lending = on;
+  return nullptr;
+}
+
 // setThreads(n): how many threads this JS thread's kernels use (1: the caller alone); returns it.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -599,7 +734,7 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 }  // namespace
 
 NAPI_MODULE_INIT() {
-  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"conv2dInputGrad", Conv2DInputGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}, {"binary", Binary}, {"unary", Unary}, {"sumInner", SumInner}, {"setThreads", SetThreads}, {"adamShared", AdamShared}, {"mlpVaeStep", MlpVaeStep}, {"pixelsToFloats", PixelsToFloats}, {"sigmoidSquaredError", SigmoidSquaredError}, {"sigmoidSquaredErrorGrad", SigmoidSquaredErrorGrad}};
+  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"conv2dInputGrad", Conv2DInputGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}, {"binary", Binary}, {"unary", Unary}, {"sumInner", SumInner}, {"setThreads", SetThreads}, {"help", Help}, {"setLending", SetLending}, {"adamShared", AdamShared}, {"mlpVaeStep", MlpVaeStep}, {"pixelsToFloats", PixelsToFloats}, {"sigmoidSquaredError", SigmoidSquaredError}, {"sigmoidSquaredErrorGrad", SigmoidSquaredErrorGrad}};
   for (const auto& f : fns) {
     napi_value value;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &value);

@@ -80,6 +80,28 @@ export function setNativeThreads(n: number): number {
   return addon ? addon.setThreads(Math.max(1, Math.min(64, Math.floor(n)))) : 1;
 }
 
+/**
+ * Lending this thread's core (data-parallel training): once its own shard of a step is done, a thread runs
+ * parts of the native kernels the other threads are still in, until `counter[index]` reaches `target` (the
+ * shards done), or until `idleMs` pass with nothing to run (a thread busy in JavaScript, or one that failed: the
+ * caller then waits as before). Each kernel cuts its parts from the problem alone, so who runs them never
+ * changes a bit. Returns the parts run; 0 at once where the native kernels are not in use.
+ */
+export function helpUntil(counter: Int32Array, index: number, target: number, idleMs: number): number {
+  const addon = nativeAddon();
+  if (!addon?.help) return 0;
+  return addon.help(counter, index, target, Math.max(0, Math.round(idleMs)));
+}
+
+/**
+ * Marks this thread as one computing data-parallel shards (or not): its native kernels then cut their work
+ * into parts that helpUntil() on another thread may run. Kernels whose split changes the order of a sum
+ * split the same way whether helped or not, so a lending thread's results never depend on timing.
+ */
+export function setLending(on: boolean): void {
+  nativeAddon()?.setLending?.(on);
+}
+
 /** restoreWasmKernels put TF.js's kernels back: the Adam step goes back to TF.js's too. */
 export function nativeKernelsRemoved(): void {
   installed = false;

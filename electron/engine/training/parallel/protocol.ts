@@ -1,6 +1,7 @@
 // Messages between the training thread and its data-parallel workers. Weights and gradients travel
 // through SharedArrayBuffers (written before a message says they are ready); messages carry the batch
-// shard and the shard's figures.
+// shard, the worker's share of the Adam step, and the shard's figures. Within a step the threads meet
+// through the done counter (InitRequest.meeting, meeting.ts), not messages.
 import type { ModelConfig } from '../../../../models/config.ts';
 import type { Pass, ShardStats } from '../../../../models/parallel/shard.ts';
 import type { AdamSettings } from '../../../../models/parallel/adam.ts';
@@ -16,6 +17,11 @@ export interface InitRequest {
   gradients: SharedArrayBuffer;
   /** Float32 x 2 x gradientCount: Adam's first moments, then its second moments */
   moments: SharedArrayBuffer;
+  /** Int32 x 2: the shards of the current step done so far, and those that failed (written before they count as
+   * done). A thread whose shard is done lends its core until all are, then takes its share of the Adam step. */
+  meeting: SharedArrayBuffer;
+  /** whether a thread whose shard is done runs parts of the others' kernels (benchmarks compare both) */
+  lend: boolean;
 }
 
 export interface StepRequest {
@@ -30,11 +36,14 @@ export interface StepRequest {
   first: number;
   /** the thread's passes (offsets in the whole batch), each into its gradient slot */
   passes: Pass[];
+  /** the threads computing this step: when the done counter reaches it, every shard is in */
+  parts: number;
+  /** once every shard is in (and none failed), the worker's share of the Adam step, then its reply */
+  update: UpdateOrder;
 }
 
-/** Adam step t on the parameters [from, to): the shards' gradients weighted by `scales`, into the shared weights and moments. */
-export interface UpdateRequest {
-  type: 'update';
+/** Adam step t on the parameters [from, to): the passes' gradients weighted by `scales`, into the shared weights and moments. */
+export interface UpdateOrder {
   t: number;
   settings: AdamSettings;
   scales: number[];
@@ -42,6 +51,6 @@ export interface UpdateRequest {
   to: number;
 }
 
-export type WorkerRequest = InitRequest | StepRequest | UpdateRequest | { type: 'exit' };
+export type WorkerRequest = InitRequest | StepRequest | { type: 'exit' };
 
-export type WorkerReply = { type: 'ready' } | { type: 'done'; stats: ShardStats[] } | { type: 'updated' } | { type: 'error'; message: string };
+export type WorkerReply = { type: 'ready' } | { type: 'done'; stats: ShardStats[] } | { type: 'error'; message: string };

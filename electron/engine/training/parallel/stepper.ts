@@ -13,7 +13,8 @@ import type { VaeModel, StepResult } from '../../../../models/vae.ts';
 import { combineStats, gradientSizes, planPasses, readWeights, shardGradients, weightCount, weightsSince, weightsUnchanged, writeWeights, type Pass, type ShardStats, type WeightsMoment } from '../../../../models/parallel/shard.ts';
 import { adamRange, adamSettings, exportAdamState, importAdamState, parameterRange, trainableSegments, type Segment } from '../../../../models/parallel/adam.ts';
 import { startWorker, workerEntry } from '../../worker-entry.ts';
-import { setNativeThreads } from '../../../../models/native/kernels.ts';
+import { setLending, setNativeThreads } from '../../../../models/native/kernels.ts';
+import { allInAndWell, lendUntilIn, meetingBuffer, shardIn, startStep } from './meeting.ts';
 import type { ThreadRoute } from './threads.ts';
 import type { WorkerReply, WorkerRequest } from './protocol.ts';
 
@@ -32,6 +33,8 @@ export interface Stepper {
   readonly phases?: Record<'weights' | 'ownShard' | 'wait' | 'update' | 'apply', number>;
 }
 
+/** How long the training thread lends its core or blocks for the workers' shards without progress, before it waits for their messages. */
+const PATIENCE_MS = 50;
 /** How long a worker may take to load TF.js and its backend. */
 const START_TIMEOUT_MS = 120_000;
 
@@ -42,6 +45,8 @@ export interface StepperOptions {
   maxImages?: number;
   /** 'kernels': one training thread whose native kernels use the threads (see threads.ts); default data-parallel. */
   route?: ThreadRoute;
+  /** Data-parallel: a thread whose shard is done runs parts of the other threads' native kernels (default true). */
+  lendCores?: boolean;
 }
 
 /**
@@ -94,6 +99,8 @@ class DataParallel implements Stepper {
   private readonly weights: Float32Array;
   private readonly slots: Float32Array[];
   private readonly moments: { m: Float32Array; v: Float32Array };
+  /** where the step's threads meet (meeting.ts) */
+  private readonly meeting: Int32Array;
   private readonly segments: Segment[];
   private readonly count: number;
   private readonly perPass: number;
@@ -106,12 +113,15 @@ class DataParallel implements Stepper {
   private failure: Error | null = null;
   private disposed = false;
   readonly phases = { weights: 0, ownShard: 0, wait: 0, update: 0, apply: 0 };
+  /** Parts of the workers' native kernels the training thread ran while it waited (benchmarks). */
+  lentParts = 0;
 
   private constructor(
     private readonly model: VaeModel,
     private readonly workers: Worker[],
-    buffers: { weights: SharedArrayBuffer; gradients: SharedArrayBuffer; moments: SharedArrayBuffer },
+    buffers: { weights: SharedArrayBuffer; gradients: SharedArrayBuffer; moments: SharedArrayBuffer; meeting: SharedArrayBuffer },
     perPass: number,
+    readonly lend: boolean,
   ) {
     this.perPass = perPass;
     if (Number.isFinite(perPass)) this.note = `each step in passes of at most ${perPass} images, to bound memory`;
@@ -121,6 +131,7 @@ class DataParallel implements Stepper {
     this.slots = Array.from({ length: buffers.gradients.byteLength / (count * 4) }, (_, s) => new Float32Array(buffers.gradients, s * count * 4, count));
     this.moments = { m: new Float32Array(buffers.moments, 0, count), v: new Float32Array(buffers.moments, count * 4, count) };
     this.segments = trainableSegments(model);
+    this.meeting = new Int32Array(buffers.meeting);
     for (const w of workers) {
       w.on('message', (r: WorkerReply) => this.settle(w, r));
       w.on('error', (e) => this.fail(w, e));
@@ -141,13 +152,14 @@ class DataParallel implements Stepper {
       weights: new SharedArrayBuffer(weightCount(model) * 4),
       gradients: new SharedArrayBuffer(Math.max(slots, threads) * gradientCount * 4),
       moments: new SharedArrayBuffer(2 * gradientCount * 4),
+      meeting: meetingBuffer(),
     };
     const entry = workerEntry('train-worker', import.meta.url, process.env.LATENT_EXPLORER_TRAIN_WORKER);
     const workers = Array.from({ length: threads - 1 }, () => startWorker(entry));
-    const trainer = new DataParallel(model, workers, buffers, perPass);
+    const trainer = new DataParallel(model, workers, buffers, perPass, options.lendCores ?? true);
     try {
       const started = workers.map((w, i) =>
-        trainer.request(w, { type: 'init', config: model.config, backend: tf.getBackend(), weights: buffers.weights, gradients: buffers.gradients, moments: buffers.moments }),
+        trainer.request(w, { type: 'init', config: model.config, backend: tf.getBackend(), weights: buffers.weights, gradients: buffers.gradients, moments: buffers.moments, meeting: buffers.meeting, lend: trainer.lend }),
       );
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not ready after ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS)));
@@ -207,42 +219,59 @@ class DataParallel implements Stepper {
     // ~1 ms a step of the conv VAE; only needed when the model's weights changed since the last step (a checkpoint loaded)
     if (!weightsUnchanged(this.model, this.applied)) readWeights(this.model, this.weights);
     lap('weights');
+    // The Adam step each thread takes once every shard is in: on its own range of the parameters, the
+    // passes' gradients weighted by their images (slots are in batch order, as plan.flat() is).
+    const adamStep = this.steps + 1;
+    const settings = adamSettings(this.model.optimizer);
+    const scales = plan.flat().map((pass) => pass.size / n);
+    const order = (p: number) => {
+      const [from, to] = parameterRange(this.count, parts, p);
+      return { t: adamStep, settings, scales, from, to };
+    };
+    startStep(this.meeting); // before any worker hears of this step
     const replies = plan.slice(1).map((passes, p) => {
       const first = passes[0].offset;
       const end = passes[passes.length - 1].offset + passes[passes.length - 1].size;
       const part = x.slice(first * per, end * per);
       return this.request(
         this.workers[p],
-        { type: 'step', x: part, shape: [end - first, h, w, c], labels: labels?.slice(first, end), seed, total: n, first, passes },
+        { type: 'step', x: part, shape: [end - first, h, w, c], labels: labels?.slice(first, end), seed, total: n, first, passes, parts, update: order(p + 1) },
         [part.buffer as ArrayBuffer],
       );
     });
     // awaited below; if this thread's shard throws first, a worker's failure must not go unhandled
     for (const r of replies) r.catch(() => {});
-    const own = plan[0].map((pass: Pass) => {
-      const xp = tf.tensor4d(x.subarray(pass.offset * per, (pass.offset + pass.size) * per), [pass.size, h, w, c]);
-      try {
-        return shardGradients(this.model, xp, labels?.slice(pass.offset, pass.offset + pass.size), seed, { offset: pass.offset, total: n }, this.slots[pass.slot]);
-      } finally {
-        xp.dispose();
-      }
-    });
+    let own: ShardStats[] = [];
+    let ok = false;
+    setLending(this.lend);
+    try {
+      own = plan[0].map((pass: Pass) => {
+        const xp = tf.tensor4d(x.subarray(pass.offset * per, (pass.offset + pass.size) * per), [pass.size, h, w, c]);
+        try {
+          return shardGradients(this.model, xp, labels?.slice(pass.offset, pass.offset + pass.size), seed, { offset: pass.offset, total: n }, this.slots[pass.slot]);
+        } finally {
+          xp.dispose();
+        }
+      });
+      ok = true;
+    } finally {
+      setLending(false);
+      shardIn(this.meeting, ok);
+    }
     lap('ownShard');
+    // the slower threads' kernels take this core until every shard is in
+    this.lentParts += lendUntilIn(this.meeting, parts, this.lend, PATIENCE_MS);
+    lap('wait');
+    // Every shard in: this thread's share of the Adam step, beside the workers' (they reply after theirs).
+    // Else (lending gave up) the replies say every shard is in, and the share follows them.
+    const [from, to] = parameterRange(this.count, parts, 0);
+    const adam = () => adamRange(adamStep, settings, this.slots.slice(0, passCount), scales, this.moments, this.weights, this.segments, from, to);
+    const early = allInAndWell(this.meeting, parts);
+    if (early) adam();
     // in slot order: the passes of thread 0, then thread 1's, ...
     const stats: ShardStats[] = [...own, ...(await Promise.all(replies)).flatMap((r) => (r as { stats: ShardStats[] }).stats)];
-    lap('wait');
-    // Each thread averages the gradients and takes the Adam step on its own range of the parameters.
-    const adamStep = ++this.steps;
-    const settings = adamSettings(this.model.optimizer);
-    const scales = stats.map((s) => s.images / n);
-    const updates = this.workers.slice(0, parts - 1).map((w, p) => {
-      const [from, to] = parameterRange(this.count, parts, p + 1);
-      return this.request(w, { type: 'update', t: adamStep, settings, scales, from, to });
-    });
-    for (const u of updates) u.catch(() => {});
-    const [from, to] = parameterRange(this.count, parts, 0);
-    adamRange(adamStep, settings, this.slots.slice(0, passCount), scales, this.moments, this.weights, this.segments, from, to);
-    await Promise.all(updates);
+    if (!early) adam();
+    this.steps = adamStep;
     lap('update');
     writeWeights(this.model, this.weights);
     this.model.syncTiedWeights();

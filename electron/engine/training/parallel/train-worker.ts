@@ -7,11 +7,17 @@ import { initBackend } from '../../backend.ts';
 import { VaeModel } from '../../../../models/vae.ts';
 import { gradientSizes, shardGradients, weightCount, writeWeights } from '../../../../models/parallel/shard.ts';
 import { adamRange, trainableSegments, type Segment } from '../../../../models/parallel/adam.ts';
+import { setLending } from '../../../../models/native/kernels.ts';
+import { lendUntilIn, shardIn, waitUntilIn } from './meeting.ts';
 import type { WorkerReply, WorkerRequest } from './protocol.ts';
 
 if (!parentPort) throw new Error('train-worker must run as a worker thread');
 const port = parentPort;
 const reply = (r: WorkerReply) => port.postMessage(r);
+/** How long a worker waits for the other threads' shards of a step before it gives the step up. */
+const SHARD_TIMEOUT_MS = 600_000;
+/** How long lending goes on without a part to run or a shard coming in (then a plain wait). */
+const PATIENCE_MS = 50;
 
 let model: VaeModel | null = null;
 let weights: Float32Array;
@@ -19,6 +25,9 @@ let weights: Float32Array;
 let slots: Float32Array[];
 let moments: { m: Float32Array; v: Float32Array };
 let segments: Segment[];
+/** where the step's threads meet (meeting.ts), and whether this one lends its core there */
+let meeting: Int32Array;
+let lend = true;
 
 port.on('message', async (request: WorkerRequest) => {
   try {
@@ -33,25 +42,37 @@ port.on('message', async (request: WorkerRequest) => {
       slots = Array.from({ length: request.gradients.byteLength / (count * 4) }, (_, s) => new Float32Array(request.gradients, s * count * 4, count));
       moments = { m: new Float32Array(request.moments, 0, count), v: new Float32Array(request.moments, count * 4, count) };
       segments = trainableSegments(model);
+      meeting = new Int32Array(request.meeting);
+      lend = request.lend;
+      setLending(lend);
       reply({ type: 'ready' });
     } else if (request.type === 'step') {
       if (!model) throw new Error('step before init');
-      writeWeights(model, weights);
-      const [, h, w, c] = request.shape;
-      const per = h * w * c;
-      const stats = request.passes.map((pass) => {
-        const from = pass.offset - request.first;
-        const x = tf.tensor4d(request.x.subarray(from * per, (from + pass.size) * per), [pass.size, h, w, c]);
-        try {
-          return shardGradients(model!, x, request.labels?.slice(from, from + pass.size), request.seed, { offset: pass.offset, total: request.total }, slots[pass.slot]);
-        } finally {
-          x.dispose();
-        }
-      });
+      let ok = false;
+      let stats;
+      try {
+        writeWeights(model, weights);
+        const [, h, w, c] = request.shape;
+        const per = h * w * c;
+        stats = request.passes.map((pass) => {
+          const from = pass.offset - request.first;
+          const x = tf.tensor4d(request.x.subarray(from * per, (from + pass.size) * per), [pass.size, h, w, c]);
+          try {
+            return shardGradients(model!, x, request.labels?.slice(from, from + pass.size), request.seed, { offset: pass.offset, total: request.total }, slots[pass.slot]);
+          } finally {
+            x.dispose();
+          }
+        });
+        ok = true;
+      } finally {
+        shardIn(meeting, ok);
+      }
+      // the slower threads' kernels take this core until every shard is in; then this thread's share of Adam
+      lendUntilIn(meeting, request.parts, lend, PATIENCE_MS);
+      waitUntilIn(meeting, request.parts, SHARD_TIMEOUT_MS);
+      const u = request.update;
+      adamRange(u.t, u.settings, slots.slice(0, u.scales.length), u.scales, moments, weights, segments, u.from, u.to);
       reply({ type: 'done', stats });
-    } else if (request.type === 'update') {
-      adamRange(request.t, request.settings, slots.slice(0, request.scales.length), request.scales, moments, weights, segments, request.from, request.to);
-      reply({ type: 'updated' });
     } else {
       model?.dispose();
       process.exit(0);
