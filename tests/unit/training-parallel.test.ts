@@ -13,6 +13,7 @@ import { mulberry32 } from '../../models/random.ts';
 import { adamRange, parameterRange } from '../../models/parallel/adam.ts';
 import { readWeights, replicaVariables, weightCount, writeWeights } from '../../models/parallel/shard.ts';
 import type { ThreadRoute } from '../../electron/engine/training/parallel/threads.ts';
+import type { Lending } from '../../electron/engine/training/parallel/protocol.ts';
 import { nativeAddon, nativeCalls } from '../../models/native/kernels.ts';
 
 const ds = mnistSlice(96);
@@ -24,6 +25,8 @@ interface Trace {
   recon: number[];
   weights: Float32Array;
   threads: number;
+  /** parts of other threads' native kernels run by threads that waited (data-parallel lending) */
+  lentParts: number;
 }
 
 /** Steps [first, first + STEPS) of a run: on a new model, or on `model` (kept) with its optimiser's state. */
@@ -34,14 +37,16 @@ async function train(
   carry?: { model: VaeModel; first: number; keep?: boolean },
   imagesPerPass?: number,
   route?: ThreadRoute,
+  lending?: Lending,
+  steps = STEPS,
 ): Promise<Trace> {
   await useWasm();
   const model = carry?.model ?? VaeModel.create(config);
-  const stepper = await createStepper(model, threads, { imagesPerPass, maxImages: B, route });
+  const stepper = await createStepper(model, threads, { imagesPerPass, maxImages: B, route, lending });
   const losses: number[] = [];
   const recon: number[] = [];
   try {
-    for (let s = carry?.first ?? 0; s < (carry?.first ?? 0) + STEPS; s++) {
+    for (let s = carry?.first ?? 0; s < (carry?.first ?? 0) + steps; s++) {
       const idx = Array.from({ length: B }, (_, k) => (s * B + k) % ds.images.count);
       const x = pixelsToFloats(ds.images.pixels, idx, 28, 1, 'dynamic', mulberry32(s));
       const r = await stepper.step(x, [B, 28, 28, 1], labels ? Int32Array.from(idx, (i) => labels[i]) : undefined, 1000 + s);
@@ -51,7 +56,7 @@ async function train(
     const weights = new Float32Array(model.trainableVariables().flatMap((v) => Array.from(v.dataSync())));
     // what a checkpoint does: the optimiser's state where it reads it
     await stepper.beforeCheckpoint?.();
-    return { losses, recon, weights, threads: stepper.threads };
+    return { losses, recon, weights, threads: stepper.threads, lentParts: (stepper as { lentParts?: number }).lentParts ?? 0 };
   } finally {
     await stepper.dispose();
     if (!carry?.keep) model.dispose();
@@ -299,6 +304,47 @@ describe('training threads', () => {
     one.weights.forEach((w, i) => ((scale = Math.max(scale, Math.abs(w))), (diff = Math.max(diff, Math.abs(w - two.weights[i])))));
     expect(diff / scale).toBeLessThan(1e-4);
   });
+
+  it("threads whose shard is done run parts of the slower shard's native kernels: the same bits whoever runs them (conv VAE)", async () => {
+    await useWasm();
+    VaeModel.create(defaultModelConfig({ latent: 2 })).dispose(); // installs the kernels
+    if (!nativeAddon()?.help) return; // no compiler here: models-native-kernels.test.ts says so
+    // 64x64 RGB, so that the first layer's filter gradient splits its depth (the parts' sums are added in order)
+    const config = defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 4, learningRate: 3e-3 });
+    const run = async (threads: number, lending?: Lending) => {
+      const model = VaeModel.create(config);
+      const stepper = await createStepper(model, threads, { maxImages: B, lending, imagesPerPass: threads > 1 ? undefined : B });
+      const random = mulberry32(7);
+      const losses: number[] = [];
+      try {
+        for (let s = 0; s < 6; s++) {
+          const x = Float32Array.from({ length: B * 64 * 64 * 3 }, () => random());
+          losses.push((await stepper.step(x, [B, 64, 64, 3], undefined, 50 + s)).loss);
+        }
+        const weights = new Float32Array(model.trainableVariables().flatMap((v) => Array.from(v.dataSync())));
+        return { losses, weights, lentParts: (stepper as { lentParts?: number }).lentParts ?? 0 };
+      } finally {
+        await stepper.dispose();
+        model.dispose();
+      }
+    };
+    const tensorsBefore = tf.memory().numTensors;
+    const one = await run(1);
+    // 'split': the kernels cut their work into the parts a helper could take, but no thread helps
+    const split = await run(2, 'split');
+    const helped = await run(2, 'help');
+    const again = await run(2, 'help');
+    expect(split.lentParts).toBe(0);
+    // parts really changed threads (a waiting thread ran some), and the run is the same bit for bit
+    expect(helped.lentParts + again.lentParts).toBeGreaterThan(0);
+    expect(helped.losses).toEqual(split.losses);
+    expect(Array.from(helped.weights)).toEqual(Array.from(split.weights));
+    expect(Array.from(again.weights)).toEqual(Array.from(split.weights));
+    // and the same steps as one thread, within float tolerance
+    expect(new Set(one.losses).size).toBe(one.losses.length);
+    expectClose(helped.losses, one.losses, 1e-4);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+  }, 180_000);
 
   it('a training job on two threads reports them and finishes its run', async () => {
     const { startTraining } = await import('../../electron/engine/training/job.ts');

@@ -6,6 +6,13 @@ import type { ModelConfig } from '../../../../models/config.ts';
 import type { Pass, ShardStats } from '../../../../models/parallel/shard.ts';
 import type { AdamSettings } from '../../../../models/parallel/adam.ts';
 
+/**
+ * How data-parallel threads share their cores (stepper.ts StepperOptions.lending): 'help', a thread whose
+ * shard is done runs parts of the others' native kernels; 'split', the kernels cut their work into those
+ * parts but no thread helps (tests: the bits must be the same as 'help''s); 'off', neither.
+ */
+export type Lending = 'help' | 'split' | 'off';
+
 export interface InitRequest {
   type: 'init';
   config: ModelConfig;
@@ -20,8 +27,7 @@ export interface InitRequest {
   /** Int32 x 2: the shards of the current step done so far, and those that failed (written before they count as
    * done). A thread whose shard is done lends its core until all are, then takes its share of the Adam step. */
   meeting: SharedArrayBuffer;
-  /** whether a thread whose shard is done runs parts of the others' kernels (benchmarks compare both) */
-  lend: boolean;
+  lending: Lending;
 }
 
 export interface StepRequest {
@@ -53,4 +59,4 @@ export interface UpdateOrder {
 
 export type WorkerRequest = InitRequest | StepRequest | { type: 'exit' };
 
-export type WorkerReply = { type: 'ready' } | { type: 'done'; stats: ShardStats[] } | { type: 'error'; message: string };
+export type WorkerReply = { type: 'ready' } | { type: 'done'; stats: ShardStats[]; lentParts: number } | { type: 'error'; message: string };

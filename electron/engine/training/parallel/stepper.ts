@@ -16,7 +16,7 @@ import { startWorker, workerEntry } from '../../worker-entry.ts';
 import { setLending, setNativeThreads } from '../../../../models/native/kernels.ts';
 import { allInAndWell, lendUntilIn, meetingBuffer, shardIn, startStep } from './meeting.ts';
 import type { ThreadRoute } from './threads.ts';
-import type { WorkerReply, WorkerRequest } from './protocol.ts';
+import type { Lending, WorkerReply, WorkerRequest } from './protocol.ts';
 
 export interface Stepper {
   /** Threads that compute each step (1: the training thread alone). */
@@ -45,8 +45,8 @@ export interface StepperOptions {
   maxImages?: number;
   /** 'kernels': one training thread whose native kernels use the threads (see threads.ts); default data-parallel. */
   route?: ThreadRoute;
-  /** Data-parallel: a thread whose shard is done runs parts of the other threads' native kernels (default true). */
-  lendCores?: boolean;
+  /** Data-parallel: how the threads share their cores (protocol.ts Lending; default 'help'). */
+  lending?: Lending;
 }
 
 /**
@@ -113,7 +113,7 @@ class DataParallel implements Stepper {
   private failure: Error | null = null;
   private disposed = false;
   readonly phases = { weights: 0, ownShard: 0, wait: 0, update: 0, apply: 0 };
-  /** Parts of the workers' native kernels the training thread ran while it waited (benchmarks). */
+  /** Parts of other threads' native kernels that threads ran while they waited (tests, benchmarks). */
   lentParts = 0;
 
   private constructor(
@@ -121,7 +121,7 @@ class DataParallel implements Stepper {
     private readonly workers: Worker[],
     buffers: { weights: SharedArrayBuffer; gradients: SharedArrayBuffer; moments: SharedArrayBuffer; meeting: SharedArrayBuffer },
     perPass: number,
-    readonly lend: boolean,
+    readonly lending: Lending,
   ) {
     this.perPass = perPass;
     if (Number.isFinite(perPass)) this.note = `each step in passes of at most ${perPass} images, to bound memory`;
@@ -156,10 +156,10 @@ class DataParallel implements Stepper {
     };
     const entry = workerEntry('train-worker', import.meta.url, process.env.LATENT_EXPLORER_TRAIN_WORKER);
     const workers = Array.from({ length: threads - 1 }, () => startWorker(entry));
-    const trainer = new DataParallel(model, workers, buffers, perPass, options.lendCores ?? true);
+    const trainer = new DataParallel(model, workers, buffers, perPass, options.lending ?? 'help');
     try {
       const started = workers.map((w, i) =>
-        trainer.request(w, { type: 'init', config: model.config, backend: tf.getBackend(), weights: buffers.weights, gradients: buffers.gradients, moments: buffers.moments, meeting: buffers.meeting, lend: trainer.lend }),
+        trainer.request(w, { type: 'init', config: model.config, backend: tf.getBackend(), weights: buffers.weights, gradients: buffers.gradients, moments: buffers.moments, meeting: buffers.meeting, lending: trainer.lending }),
       );
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not ready after ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS)));
@@ -243,7 +243,7 @@ class DataParallel implements Stepper {
     for (const r of replies) r.catch(() => {});
     let own: ShardStats[] = [];
     let ok = false;
-    setLending(this.lend);
+    setLending(this.lending !== 'off');
     try {
       own = plan[0].map((pass: Pass) => {
         const xp = tf.tensor4d(x.subarray(pass.offset * per, (pass.offset + pass.size) * per), [pass.size, h, w, c]);
@@ -260,7 +260,7 @@ class DataParallel implements Stepper {
     }
     lap('ownShard');
     // the slower threads' kernels take this core until every shard is in
-    this.lentParts += lendUntilIn(this.meeting, parts, this.lend, PATIENCE_MS);
+    this.lentParts += lendUntilIn(this.meeting, parts, this.lending === 'help', PATIENCE_MS);
     lap('wait');
     // Every shard in: this thread's share of the Adam step, beside the workers' (they reply after theirs).
     // Else (lending gave up) the replies say every shard is in, and the share follows them.
@@ -269,7 +269,9 @@ class DataParallel implements Stepper {
     const early = allInAndWell(this.meeting, parts);
     if (early) adam();
     // in slot order: the passes of thread 0, then thread 1's, ...
-    const stats: ShardStats[] = [...own, ...(await Promise.all(replies)).flatMap((r) => (r as { stats: ShardStats[] }).stats)];
+    const done = (await Promise.all(replies)) as Extract<WorkerReply, { type: 'done' }>[];
+    const stats: ShardStats[] = [...own, ...done.flatMap((r) => r.stats)];
+    for (const r of done) this.lentParts += r.lentParts;
     if (!early) adam();
     this.steps = adamStep;
     lap('update');

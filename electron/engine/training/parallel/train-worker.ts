@@ -9,7 +9,7 @@ import { gradientSizes, shardGradients, weightCount, writeWeights } from '../../
 import { adamRange, trainableSegments, type Segment } from '../../../../models/parallel/adam.ts';
 import { setLending } from '../../../../models/native/kernels.ts';
 import { lendUntilIn, shardIn, waitUntilIn } from './meeting.ts';
-import type { WorkerReply, WorkerRequest } from './protocol.ts';
+import type { Lending, WorkerReply, WorkerRequest } from './protocol.ts';
 
 if (!parentPort) throw new Error('train-worker must run as a worker thread');
 const port = parentPort;
@@ -25,9 +25,9 @@ let weights: Float32Array;
 let slots: Float32Array[];
 let moments: { m: Float32Array; v: Float32Array };
 let segments: Segment[];
-/** where the step's threads meet (meeting.ts), and whether this one lends its core there */
+/** where the step's threads meet (meeting.ts), and how this one shares its core (protocol.ts Lending) */
 let meeting: Int32Array;
-let lend = true;
+let lending: Lending = 'help';
 
 port.on('message', async (request: WorkerRequest) => {
   try {
@@ -43,8 +43,8 @@ port.on('message', async (request: WorkerRequest) => {
       moments = { m: new Float32Array(request.moments, 0, count), v: new Float32Array(request.moments, count * 4, count) };
       segments = trainableSegments(model);
       meeting = new Int32Array(request.meeting);
-      lend = request.lend;
-      setLending(lend);
+      lending = request.lending;
+      setLending(lending !== 'off');
       reply({ type: 'ready' });
     } else if (request.type === 'step') {
       if (!model) throw new Error('step before init');
@@ -68,11 +68,11 @@ port.on('message', async (request: WorkerRequest) => {
         shardIn(meeting, ok);
       }
       // the slower threads' kernels take this core until every shard is in; then this thread's share of Adam
-      lendUntilIn(meeting, request.parts, lend, PATIENCE_MS);
+      const lentParts = lendUntilIn(meeting, request.parts, lending === 'help', PATIENCE_MS);
       waitUntilIn(meeting, request.parts, SHARD_TIMEOUT_MS);
       const u = request.update;
       adamRange(u.t, u.settings, slots.slice(0, u.scales.length), u.scales, moments, weights, segments, u.from, u.to);
-      reply({ type: 'done', stats });
+      reply({ type: 'done', stats, lentParts });
     } else {
       model?.dispose();
       process.exit(0);
