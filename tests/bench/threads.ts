@@ -92,7 +92,11 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
     if (s.phases) {
       const p = s.phases;
       const total = Object.values(p).reduce((a, v) => a + v, 0);
-      console.log(`    training thread, share of wall time: ${Object.entries(p).map(([k, v]) => `${k} ${((100 * v) / total).toFixed(0)}%`).join(', ')}`);
+      const lent = (s as { lentParts?: number }).lentParts;
+      console.log(
+        `    training thread, share of wall time: ${Object.entries(p).map(([k, v]) => `${k} ${((100 * v) / total).toFixed(0)}%`).join(', ')}` +
+          (lent !== undefined ? `; kernel parts run by a waiting thread: ${lent}` : ''),
+      );
     }
   }
   for (const s of [single, ...others]) await s.dispose();
