@@ -6,15 +6,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from '../../electron/contract/messages.ts';
 import { forkEngine } from '../../electron/host/engine-process.ts';
+import { ENGINE_V8_FLAGS } from '../../electron/host/engine-flags.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'le-engine-proc-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('engine process', () => {
+  it("the CLI started as a command takes the engine's V8 flags (its first line)", () => {
+    const shebang = readFileSync('bin/latent-explorer.mjs', 'utf8').split('\n')[0];
+    expect(shebang).toBe(`#!/usr/bin/env -S node ${ENGINE_V8_FLAGS.join(' ')}`);
+  });
+
   it('saves a training run as stopped, mid-epoch, when its host disconnects', async () => {
     const engine = forkEngine({ ...process.env, LATENT_EXPLORER_DATA: dataDir });
-    // started with the engine's V8 flags (a small young generation: see electron/host/engine-flags.ts)
+    // started with the engine's V8 flags (a small young generation, and no GC helper threads to take a
+    // training thread's core: see electron/host/engine-flags.ts)
     expect(engine.child.spawnargs).toContain('--max-semi-space-size=4');
+    expect(engine.child.spawnargs).toContain('--single-threaded-gc');
     const inbox: Message[] = [];
     engine.onMessage((m) => inbox.push(m));
     const exited = new Promise<number | null>((resolve) => engine.onExit((code) => resolve(code)));
