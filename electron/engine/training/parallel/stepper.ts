@@ -243,7 +243,7 @@ class DataParallel implements Stepper {
     for (const r of replies) r.catch(() => {});
     let own: ShardStats[] = [];
     let ok = false;
-    setLending(this.lending !== 'off');
+    setLending(this.lending !== 'off' && this.workers.length > 0); // alone, no one could help: one thread's own bits
     try {
       own = plan[0].map((pass: Pass) => {
         const xp = tf.tensor4d(x.subarray(pass.offset * per, (pass.offset + pass.size) * per), [pass.size, h, w, c]);
