@@ -4,7 +4,9 @@
 // gradients meet in a SharedArrayBuffer; then every thread averages them (weighted by shard size) and
 // takes the Adam step for its own range of the parameters (models/parallel/adam.ts), over weights and
 // moments that live in SharedArrayBuffers too. The training thread's model takes the new weights, and
-// its TF.js optimiser the moments before a checkpoint. Random draws are the whole batch's (each shard cuts
+// its TF.js optimiser the moments before a checkpoint. A thread whose shard is done runs parts of the
+// others' native kernels until every shard is in (meeting.ts, kernels.ts helpUntil), then takes its
+// Adam share without waiting for a message. Random draws are the whole batch's (each shard cuts
 // its rows), so T threads compute the same step as one, up to float summation order; a given seed and
 // thread count repeat exactly.
 import * as tf from '@tensorflow/tfjs';
