@@ -356,6 +356,37 @@ describe('training threads', () => {
     expect(tf.memory().numTensors).toBe(tensorsBefore);
   }, 180_000);
 
+  it("a step whose worker shard fails applies nothing: the next steps are those of a run that never saw it", async () => {
+    const config = defaultModelConfig({ latent: 2, hidden: [64, 16], learningRate: 3e-3 });
+    await useWasm();
+    const batch = (s: number) => pixelsToFloats(ds.images.pixels, Array.from({ length: B }, (_, k) => (s * B + k) % ds.images.count), 28, 1, 'dynamic', mulberry32(s));
+    const steps = async (failAt?: number) => {
+      const model = VaeModel.create(config);
+      const stepper = await createStepper(model, 2, { maxImages: B });
+      const losses: number[] = [];
+      try {
+        for (let s = 0; s < 3; s++) {
+          if (s === failAt) {
+            // one value short: the worker's shard (the batch's last rows) cannot be made into a tensor
+            const short = batch(s).subarray(0, B * 28 * 28 - 1);
+            await expect(stepper.step(short, [B, 28, 28, 1], undefined, 1000 + s)).rejects.toThrow();
+          }
+          losses.push((await stepper.step(batch(s), [B, 28, 28, 1], undefined, 1000 + s)).loss);
+        }
+        await stepper.beforeCheckpoint?.();
+        const weights = new Float32Array(model.trainableVariables().flatMap((v) => Array.from(v.dataSync())));
+        return { losses, weights };
+      } finally {
+        await stepper.dispose();
+        model.dispose();
+      }
+    };
+    const clean = await steps();
+    const failed = await steps(1);
+    expect(failed.losses).toEqual(clean.losses);
+    expect(differing(failed.weights, clean.weights)).toBe(0);
+  }, 180_000);
+
   it('a training job on two threads reports them and finishes its run', async () => {
     const { startTraining } = await import('../../electron/engine/training/job.ts');
     const { mkdtempSync } = await import('node:fs');
