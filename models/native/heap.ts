@@ -22,6 +22,8 @@ export interface NativeAddon {
   help?(counter: Int32Array, index: number, target: number, idleMs: number): number;
   /** kernels.ts setLending (absent in addons built before it) */
   setLending?(on: boolean): void;
+  /** threads holding an offer on the lending desk now (tests) */
+  seatedOffers?(): number;
   mlpVaeStep(heap: ArrayBuffer, spec: Float64Array, out: Float64Array): void;
   /** models/pixels.ts's conversion; returns the draws dynamic binarization took (absent in addons built before it) */
   pixelsToFloats?(pixels: Uint8Array, indices: Int32Array, per: number, mode: number, threshold: number, state: number, out: Float32Array): number;

@@ -153,6 +153,8 @@ Pool& pool() {
 // problem alone, each writes its own rows (or columns) of the output, and a split that would change the
 // sums (gemm's depth split) is never offered: so the bits are the same whoever runs which part.
 constexpr int LENT_PARTS = 4;
+class Desk;
+Desk& desk();
 class Desk {
   struct Offer {
     // generation << 32 | next part: a part is taken by a compare-and-swap, which fails once the owner
@@ -162,11 +164,33 @@ class Desk {
     std::atomic<const std::function<void(int)>*> job{nullptr};
     std::atomic<unsigned> mode{0};
     std::atomic<int> finished{0};
+    std::atomic<bool> seated{false};  // a thread owns this offer (Seat)
   };
   static constexpr int OFFERS = 64;
   Offer offers_[OFFERS];
-  std::atomic<int> used_{0};
+  std::atomic<int> used_{0};  // offers ever seated: helpers scan [0, used_)
   std::atomic<int> helpers_{0};
+
+  // A thread's offer, from its first lent kernel to its exit: workers come and go with every training
+  // run, so a thread gives its offer back when it ends (its state keeps counting generations, and every
+  // part of its last job was taken, so a helper cannot run a stale one).
+  struct Seat {
+    int index = -1;
+    ~Seat() {
+      if (index >= 0) desk().offers_[index].seated.store(false, std::memory_order_release);
+    }
+  };
+  int seat() {
+    thread_local Seat mine;
+    if (mine.index >= 0) return mine.index;
+    for (int i = 0; i < OFFERS; ++i) {
+      bool free = false;
+      if (!offers_[i].seated.compare_exchange_strong(free, true)) continue;
+      for (int u = used_.load(); u < i + 1 && !used_.compare_exchange_weak(u, i + 1);) {}
+      return mine.index = i;
+    }
+    return -1;  // more threads lending at once than offers: this one runs its parts alone
+  }
 
   // Runs one part of offer o if there is one left; whether it did.
   bool take(Offer& o) {
@@ -185,12 +209,16 @@ class Desk {
 
  public:
   bool helped() const { return helpers_.load(std::memory_order_relaxed) > 0; }
+  int seated() const {
+    int n = 0;
+    for (const Offer& o : offers_) n += o.seated.load() ? 1 : 0;
+    return n;
+  }
 
   // job(0 .. parts − 1), on this thread and any helper's; returns when every part is done.
   void offer(int parts, const std::function<void(int)>& job) {
-    thread_local int mine = -1;
-    if (mine < 0) mine = used_.fetch_add(1);
-    if (mine >= OFFERS) { for (int p = 0; p < parts; ++p) job(p); return; }
+    const int mine = seat();
+    if (mine < 0) { for (int p = 0; p < parts; ++p) job(p); return; }
     Offer& o = offers_[mine];
     o.finished.store(0, std::memory_order_relaxed);
     o.parts.store(parts, std::memory_order_relaxed);
@@ -707,6 +735,13 @@ napi_value Help(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// seatedOffers(): how many threads hold an offer on the desk now (tests: a thread that ends gives its back).
+napi_value SeatedOffers(napi_env env, napi_callback_info) {
+  napi_value out;
+  napi_create_int32(env, desk().seated(), &out);
+  return out;
+}
+
 // setLending(on): whether this thread computes data-parallel shards, whose kernels offer parts to helpers.
 napi_value SetLending(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -734,7 +769,7 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 }  // namespace
 
 NAPI_MODULE_INIT() {
-  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"conv2dInputGrad", Conv2DInputGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}, {"binary", Binary}, {"unary", Unary}, {"sumInner", SumInner}, {"setThreads", SetThreads}, {"help", Help}, {"setLending", SetLending}, {"adamShared", AdamShared}, {"mlpVaeStep", MlpVaeStep}, {"pixelsToFloats", PixelsToFloats}, {"sigmoidSquaredError", SigmoidSquaredError}, {"sigmoidSquaredErrorGrad", SigmoidSquaredErrorGrad}};
+  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"conv2dInputGrad", Conv2DInputGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}, {"binary", Binary}, {"unary", Unary}, {"sumInner", SumInner}, {"setThreads", SetThreads}, {"help", Help}, {"setLending", SetLending}, {"seatedOffers", SeatedOffers}, {"adamShared", AdamShared}, {"mlpVaeStep", MlpVaeStep}, {"pixelsToFloats", PixelsToFloats}, {"sigmoidSquaredError", SigmoidSquaredError}, {"sigmoidSquaredErrorGrad", SigmoidSquaredErrorGrad}};
   for (const auto& f : fns) {
     napi_value value;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &value);

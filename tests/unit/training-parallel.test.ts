@@ -354,6 +354,9 @@ describe('training threads', () => {
     expect(new Set(one.losses).size).toBe(one.losses.length);
     expectClose(helped.losses, one.losses, 1e-4);
     expect(tf.memory().numTensors).toBe(tensorsBefore);
+    // every worker that lent has ended and given its offer back (workers come and go with each run;
+    // the desk holds 64): only this thread's stays
+    expect(nativeAddon()!.seatedOffers!()).toBe(1);
   }, 180_000);
 
   it("a step whose worker shard fails applies nothing: the next steps are those of a run that never saw it", async () => {
