@@ -43,6 +43,22 @@ const cases: [string, LayerArgs, number[]][] = [
 ];
 
 /** How many times each kernel runs in one gradient step of Σ layer(x) for the layer's weights. */
+/**
+ * The kernels of one forward and backward pass of `layer` (built for x) fused, then through tfjs-layers'
+ * own path; leaves the layers fused and disposes x and the layer's weights.
+ */
+async function kernelCountsBothWays(layer: tf.layers.Layer, x: tf.Tensor): Promise<{ fused: Map<string, number>; plain: Map<string, number> }> {
+  fuseLayers();
+  layer.build(x.shape);
+  const fused = await kernelCounts(layer, x);
+  unfuseLayers();
+  const plain = await kernelCounts(layer, x);
+  fuseLayers();
+  tf.dispose(x);
+  for (const v of layer.weights) v.dispose();
+  return { fused, plain };
+}
+
 async function kernelCounts(layer: tf.layers.Layer, x: tf.Tensor): Promise<Map<string, number>> {
   const vars = layer.trainableWeights.map((v) => v.read() as tf.Variable);
   const info = await tf.profile(() => {
@@ -97,40 +113,24 @@ describe.runIf(compilerPresent)('fused conv layers (wasm, native kernels)', () =
 
   it('run as one fused kernel forward, no Step or Relu, and no input gradient for the first layer', async () => {
     await useWasm();
-    fuseLayers();
     const layer = tf.layers.conv2d({ filters: 8, kernelSize: 4, strides: 2, padding: 'same', activation: 'relu' });
-    const x = tf.randomNormal([2, 16, 16, 3]);
-    layer.build(x.shape);
-    const fused = await kernelCounts(layer, x);
+    const { fused, plain } = await kernelCountsBothWays(layer, tf.randomNormal([2, 16, 16, 3]));
     expect(fused.get('FusedConv2D')).toBe(1);
     expect(fused.get('Conv2DBackpropFilter')).toBe(1);
     expect(fused.has('Conv2DBackpropInput')).toBe(false); // x is data: no gradient asked for it
     for (const name of ['Relu', 'Step', 'Conv2D']) expect(fused.has(name), name).toBe(false);
-    unfuseLayers();
-    const plain = await kernelCounts(layer, x);
     expect(plain.get('Conv2D')).toBe(1); // tfjs-layers' own path, back
     expect(plain.get('Relu')).toBe(1);
-    fuseLayers();
-    tf.dispose(x);
-    for (const v of layer.weights) v.dispose();
   });
 
   it('a dense layer runs as one _FusedMatMul forward, no Add or Relu, and back through two products', async () => {
     await useWasm();
-    fuseLayers();
     const layer = tf.layers.dense({ units: 64, activation: 'relu' });
-    const x = tf.randomNormal([32, 200]);
-    layer.build(x.shape);
-    const fused = await kernelCounts(layer, x);
+    const { fused, plain } = await kernelCountsBothWays(layer, tf.randomNormal([32, 200]));
     expect(fused.get('_FusedMatMul')).toBe(1);
     expect(fused.get('BatchMatMul')).toBe(1); // the kernel's gradient; x is data
     for (const name of ['Add', 'Relu', 'Step']) expect(fused.has(name), name).toBe(false);
-    unfuseLayers();
-    const plain = await kernelCounts(layer, x);
     expect(plain.get('Relu')).toBe(1); // tfjs-layers' own path, back
-    fuseLayers();
-    tf.dispose(x);
-    for (const v of layer.weights) v.dispose();
   });
 
   it('leave no tensors behind', async () => {
