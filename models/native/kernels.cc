@@ -148,10 +148,10 @@ Pool& pool() {
 
 // Cores lent between data-parallel threads (help()). Each thread computes its own shard of a step, and
 // the step waits for the slowest: a thread whose shard is done calls help() and runs parts of the kernels
-// the other threads are still in, until every shard is done. A kernel on a pool of one (a data-parallel
-// thread) offers its work in LENT_PARTS parts whenever some thread is helping; the parts are cut from the
-// problem alone, each writes its own rows (or columns) of the output, and a split that would change the
-// sums (gemm's depth split) is never offered: so the bits are the same whoever runs which part.
+// the other threads are still in, until every shard is done. A kernel on a data-parallel thread (setLending)
+// offers its work in LENT_PARTS parts (Split, below); the parts are cut from the problem alone and each
+// writes its own rows, columns or partial product, added in part order: so the bits are the same whoever
+// runs which part.
 constexpr int LENT_PARTS = 4;
 class Desk;
 Desk& desk();

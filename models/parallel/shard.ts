@@ -112,6 +112,35 @@ export function shardGradients(model: VaeModel, x: tf.Tensor4D, labels: Int32Arr
   return { images: x.shape[0], labelled, values, klPerDim };
 }
 
+/**
+ * A thread's passes of a step: each pass's gradients into its slot (shardGradients), and their figures.
+ * x [n, h, w, c] and labels hold the batch's images from `first` on (0: the whole batch); `total` is the
+ * whole batch's size, which the random draws are cut from.
+ */
+export function passesGradients(
+  model: VaeModel,
+  x: Float32Array,
+  shape: [number, number, number, number],
+  first: number,
+  labels: Int32Array | undefined,
+  seed: number,
+  total: number,
+  passes: Pass[],
+  slots: Float32Array[],
+): ShardStats[] {
+  const [, h, w, c] = shape;
+  const per = h * w * c;
+  return passes.map((pass) => {
+    const from = pass.offset - first;
+    const xp = tf.tensor4d(x.subarray(from * per, (from + pass.size) * per), [pass.size, h, w, c]);
+    try {
+      return shardGradients(model, xp, labels?.slice(from, from + pass.size), seed, { offset: pass.offset, total }, slots[pass.slot]);
+    } finally {
+      xp.dispose();
+    }
+  });
+}
+
 /** The whole batch's StepResult from its shards' figures (classLoss averaged over labelled images). */
 export function combineStats(shards: ShardStats[]): StepResult {
   const total = shards.reduce((a, s) => a + s.images, 0);

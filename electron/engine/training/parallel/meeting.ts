@@ -5,6 +5,11 @@ import { helpUntil } from '../../../../models/native/kernels.ts';
 
 const DONE = 0;
 const FAILED = 1;
+/**
+ * How long a thread lends its core, or blocks for the other shards, without a part to run or a shard
+ * coming in; then the training thread waits for its workers' messages, a worker for the counter.
+ */
+const PATIENCE_MS = 50;
 
 /** Int32 x 2, shared by the training thread and its workers. */
 export function meetingBuffer(): SharedArrayBuffer {
@@ -17,19 +22,30 @@ export function startStep(meeting: Int32Array): void {
   Atomics.store(meeting, DONE, 0);
 }
 
-/** This thread's shard is in (a failure is written first, so whoever sees every shard in sees it too). */
-export function shardIn(meeting: Int32Array, ok: boolean): void {
-  if (!ok) Atomics.add(meeting, FAILED, 1);
-  Atomics.add(meeting, DONE, 1);
-  Atomics.notify(meeting, DONE);
+/**
+ * This thread's shard: `compute()`, then counted in, as failed if it threw (a failure is written first,
+ * so whoever sees every shard in sees it too).
+ */
+export function shard<T>(meeting: Int32Array, compute: () => T): T {
+  let ok = false;
+  try {
+    const result = compute();
+    ok = true;
+    return result;
+  } finally {
+    if (!ok) Atomics.add(meeting, FAILED, 1);
+    Atomics.add(meeting, DONE, 1);
+    Atomics.notify(meeting, DONE);
+  }
 }
 
 /**
  * Lends this core (when `lend`) until `parts` shards are in, else blocks for them, but never more than
- * `patienceMs` without progress (the training thread then waits for its workers' messages, which also
+ * PATIENCE_MS without progress (the training thread then waits for its workers' messages, which also
  * tell it of a worker that died). Returns the kernel parts it ran.
  */
-export function lendUntilIn(meeting: Int32Array, parts: number, lend: boolean, patienceMs: number): number {
+export function lendUntilIn(meeting: Int32Array, parts: number, lend: boolean): number {
+  const patienceMs = PATIENCE_MS;
   const ran = lend ? helpUntil(meeting, DONE, parts, patienceMs) : 0;
   let end = performance.now() + patienceMs;
   for (let seen = Atomics.load(meeting, DONE), now; seen < parts && (now = performance.now()) < end; ) {

@@ -12,11 +12,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Worker } from 'node:worker_threads';
 import type { VaeModel, StepResult } from '../../../../models/vae.ts';
-import { combineStats, gradientSizes, planPasses, readWeights, shardGradients, weightCount, weightsSince, weightsUnchanged, writeWeights, type Pass, type ShardStats, type WeightsMoment } from '../../../../models/parallel/shard.ts';
+import { combineStats, gradientSizes, passesGradients, planPasses, readWeights, weightCount, weightsSince, weightsUnchanged, writeWeights, type ShardStats, type WeightsMoment } from '../../../../models/parallel/shard.ts';
 import { adamRange, adamSettings, exportAdamState, importAdamState, parameterRange, trainableSegments, type Segment } from '../../../../models/parallel/adam.ts';
 import { startWorker, workerEntry } from '../../worker-entry.ts';
 import { setLending, setNativeThreads } from '../../../../models/native/kernels.ts';
-import { allInAndWell, lendUntilIn, meetingBuffer, shardIn, startStep } from './meeting.ts';
+import { allInAndWell, lendUntilIn, meetingBuffer, shard, startStep } from './meeting.ts';
 import type { ThreadRoute } from './threads.ts';
 import type { Lending, WorkerReply, WorkerRequest } from './protocol.ts';
 
@@ -35,8 +35,6 @@ export interface Stepper {
   readonly phases?: Record<'weights' | 'ownShard' | 'wait' | 'update' | 'apply', number>;
 }
 
-/** How long the training thread lends its core or blocks for the workers' shards without progress, before it waits for their messages. */
-const PATIENCE_MS = 50;
 /** How long a worker may take to load TF.js and its backend. */
 const START_TIMEOUT_MS = 120_000;
 
@@ -243,26 +241,16 @@ class DataParallel implements Stepper {
     });
     // awaited below; if this thread's shard throws first, a worker's failure must not go unhandled
     for (const r of replies) r.catch(() => {});
-    let own: ShardStats[] = [];
-    let ok = false;
     setLending(this.lending !== 'off' && this.workers.length > 0); // alone, no one could help: one thread's own bits
+    let own: ShardStats[];
     try {
-      own = plan[0].map((pass: Pass) => {
-        const xp = tf.tensor4d(x.subarray(pass.offset * per, (pass.offset + pass.size) * per), [pass.size, h, w, c]);
-        try {
-          return shardGradients(this.model, xp, labels?.slice(pass.offset, pass.offset + pass.size), seed, { offset: pass.offset, total: n }, this.slots[pass.slot]);
-        } finally {
-          xp.dispose();
-        }
-      });
-      ok = true;
+      own = shard(this.meeting, () => passesGradients(this.model, x, shape, 0, labels, seed, n, plan[0], this.slots));
     } finally {
       setLending(false);
-      shardIn(this.meeting, ok);
     }
     lap('ownShard');
     // the slower threads' kernels take this core until every shard is in
-    this.lentParts += lendUntilIn(this.meeting, parts, this.lending === 'help', PATIENCE_MS);
+    this.lentParts += lendUntilIn(this.meeting, parts, this.lending === 'help');
     lap('wait');
     // Every shard in: this thread's share of the Adam step, beside the workers' (they reply after theirs).
     // Else (lending gave up) the replies say every shard is in, and the share follows them.

@@ -5,10 +5,10 @@ import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../backend.ts';
 import { VaeModel } from '../../../../models/vae.ts';
-import { gradientSizes, shardGradients, weightCount, writeWeights } from '../../../../models/parallel/shard.ts';
+import { gradientSizes, passesGradients, weightCount, writeWeights } from '../../../../models/parallel/shard.ts';
 import { adamRange, trainableSegments, type Segment } from '../../../../models/parallel/adam.ts';
 import { setLending } from '../../../../models/native/kernels.ts';
-import { lendUntilIn, shardIn, waitUntilIn } from './meeting.ts';
+import { lendUntilIn, shard, waitUntilIn } from './meeting.ts';
 import type { Lending, WorkerReply, WorkerRequest } from './protocol.ts';
 
 if (!parentPort) throw new Error('train-worker must run as a worker thread');
@@ -16,8 +16,6 @@ const port = parentPort;
 const reply = (r: WorkerReply) => port.postMessage(r);
 /** How long a worker waits for the other threads' shards of a step before it gives the step up. */
 const SHARD_TIMEOUT_MS = 600_000;
-/** How long lending goes on without a part to run or a shard coming in (then a plain wait). */
-const PATIENCE_MS = 50;
 
 let model: VaeModel | null = null;
 let weights: Float32Array;
@@ -48,27 +46,13 @@ port.on('message', async (request: WorkerRequest) => {
       reply({ type: 'ready' });
     } else if (request.type === 'step') {
       if (!model) throw new Error('step before init');
-      let ok = false;
-      let stats;
-      try {
-        writeWeights(model, weights);
-        const [, h, w, c] = request.shape;
-        const per = h * w * c;
-        stats = request.passes.map((pass) => {
-          const from = pass.offset - request.first;
-          const x = tf.tensor4d(request.x.subarray(from * per, (from + pass.size) * per), [pass.size, h, w, c]);
-          try {
-            return shardGradients(model!, x, request.labels?.slice(from, from + pass.size), request.seed, { offset: pass.offset, total: request.total }, slots[pass.slot]);
-          } finally {
-            x.dispose();
-          }
-        });
-        ok = true;
-      } finally {
-        shardIn(meeting, ok);
-      }
+      const replica = model;
+      const stats = shard(meeting, () => {
+        writeWeights(replica, weights);
+        return passesGradients(replica, request.x, request.shape, request.first, request.labels, request.seed, request.total, request.passes, slots);
+      });
       // the slower threads' kernels take this core until every shard is in; then this thread's share of Adam
-      const lentParts = lendUntilIn(meeting, request.parts, lending === 'help', PATIENCE_MS);
+      const lentParts = lendUntilIn(meeting, request.parts, lending === 'help');
       waitUntilIn(meeting, request.parts, SHARD_TIMEOUT_MS);
       const u = request.update;
       adamRange(u.t, u.settings, slots.slice(0, u.scales.length), u.scales, moments, weights, segments, u.from, u.to);
