@@ -48,9 +48,11 @@ interface Plan {
   layers: { kernel: number; bias: number; in: number; out: number; relu: number }[];
   spec: Float64Array;
   out: Float64Array;
+  /** the variables' data and the in-place write count just after this model's last fused step */
+  after?: { data: object[]; writes: number };
 }
 const plans = new WeakMap<FusedModel, Plan>();
-const HEAD = 16;
+const HEAD = 17;
 const PER_LAYER = 9;
 
 function planFor(model: FusedModel): Plan | null {
@@ -97,7 +99,12 @@ export function fusedMlpVaeStep(model: FusedModel, x: tf.Tensor4D, seed?: number
     const at = (t: tf.Tensor) => offset(backend, t);
     const weight = c.objective === 'beta-vae' ? c.beta : 1;
     const { spec, out } = plan;
-    spec.set([n, h * w * ch, c.latent, c.hidden.length, c.hidden.length + 1, weight, at(x), at(eps), ...adam.settings]);
+    // Whether the kernels are as the last step left them (nothing assigned or written in place since): then
+    // the native step reuses what it packed of them at the end of that step (mlp-vae.inc).
+    const after = plan.after;
+    const kept = after !== undefined && after.writes === inPlaceWrites.count && plan.variables.every((v, i) => v.dataId === after.data[i]);
+    plan.after = undefined;
+    spec.set([n, h * w * ch, c.latent, c.hidden.length, c.hidden.length + 1, weight, at(x), at(eps), ...adam.settings, kept ? 1 : 0]);
     plan.layers.forEach((l, i) => {
       const kernel = adam.moments[l.kernel];
       const bias = adam.moments[l.bias];
@@ -107,6 +114,7 @@ export function fusedMlpVaeStep(model: FusedModel, x: tf.Tensor4D, seed?: number
     nativeCalls.mlpVaeStep++;
     inPlaceWrites.count++;
     adam.finish();
+    plan.after = { data: plan.variables.map((v) => v.dataId), writes: inPlaceWrites.count };
     const klPerDim = Array.from(out.subarray(1));
     const kl = klPerDim.reduce((a, v) => a + v, 0);
     return { loss: out[0] + weight * kl, recon: out[0], kl, klPerDim };

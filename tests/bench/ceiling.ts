@@ -4,15 +4,51 @@
 // split of one run over two threads could reach here: the memory bandwidth, caches and clocks the two
 // cores share. Models and batches as in threads.ts (MLP VAE, batch 128; conv VAE at 64x64 RGB in passes
 // of 32). Rounds alternate alone and side by side, so load from other work falls on both alike.
-// Child mode: `ceiling.ts child <mlp|conv> <seconds>` trains for that long and prints its images/s.
+// Then the machine's own stalls: a core kept busy with plain arithmetic, alone and beside another, and the
+// time it loses in gaps over 0.3 ms. A step split over two threads waits for both, so a gap on either
+// core is a gap in the step, where one thread alone loses only its own.
+// Child mode: `ceiling.ts child <mlp|conv> <seconds>` trains for that long and prints its images/s;
+// `ceiling.ts child stalls <seconds>` spins for that long and prints the gaps it saw.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
 import { ENGINE_V8_FLAGS } from '../../electron/host/engine-flags.ts';
 
-type Which = 'mlp' | 'conv';
+type Which = 'mlp' | 'conv' | 'stalls';
+
+/** Waits for the parent's go (on stdin), so that every child of a round starts at once. */
+async function ready() {
+  process.stdout.write('ready\n');
+  await new Promise((r) => process.stdin.once('data', r));
+}
+
+/** Arithmetic without allocation for `seconds`, timing each ~0.2 µs of it: the gaps are time the core was taken. */
+async function stalls(seconds: number) {
+  await ready();
+  const gapMs = 0.3;
+  const t0 = performance.now();
+  let prev = t0;
+  let lost = 0;
+  let gaps = 0;
+  let longest = 0;
+  let x = 1;
+  for (;;) {
+    for (let i = 0; i < 64; i++) x = x * 1.0000001 + 1e-9;
+    const now = performance.now();
+    if (now - prev > gapMs) {
+      lost += now - prev;
+      gaps++;
+      longest = Math.max(longest, now - prev);
+    }
+    prev = now;
+    if (now - t0 > seconds * 1000) break;
+  }
+  process.stdout.write(`${JSON.stringify({ lost: lost / (prev - t0), gaps, longest, x })}\n`);
+  process.exit(0);
+}
 
 async function child(which: Which, seconds: number) {
+  if (which === 'stalls') return stalls(seconds);
   const tf = await import('@tensorflow/tfjs');
   const { initBackend } = await import('../../electron/engine/backend.ts');
   const { defaultModelConfig } = await import('../../models/config.ts');
@@ -29,9 +65,7 @@ async function child(which: Which, seconds: number) {
   const model = VaeModel.create(config);
   const stepper = await createStepper(model, 1, { imagesPerPass: imagesPerPass(config, B), maxImages: B });
   await stepper.step(x, shape, undefined, 0); // warm-up
-  // start together: the parent releases every child at once through stdin
-  process.stdout.write('ready\n');
-  await new Promise((r) => process.stdin.once('data', r));
+  await ready();
   let images = 0;
   const t0 = performance.now();
   while (performance.now() - t0 < seconds * 1000) {
@@ -45,8 +79,8 @@ async function child(which: Which, seconds: number) {
   process.exit(0);
 }
 
-/** Runs `count` children side by side for `seconds`; returns each one's images/s. */
-async function together(which: Which, count: number, seconds: number): Promise<number[]> {
+/** Runs `count` children side by side for `seconds`; returns what each printed. */
+async function together<T = { rate: number }>(which: Which, count: number, seconds: number): Promise<T[]> {
   const script = fileURLToPath(import.meta.url);
   const kids = Array.from({ length: count }, () =>
     spawn(process.execPath, [...ENGINE_V8_FLAGS, '--import', 'tsx', script, 'child', which, String(seconds)], { stdio: ['pipe', 'pipe', 'inherit'] }),
@@ -68,7 +102,7 @@ async function together(which: Which, count: number, seconds: number): Promise<n
   await Promise.all(lines.map((line) => line()));
   const results = lines.map((line) => line());
   for (const k of kids) k.stdin.write('go\n');
-  return (await Promise.all(results)).map((l) => (JSON.parse(l) as { rate: number }).rate);
+  return (await Promise.all(results)).map((l) => JSON.parse(l) as T);
 }
 
 async function main() {
@@ -82,8 +116,8 @@ async function main() {
     const alone: number[] = [];
     const pair: number[] = [];
     for (let r = 0; r < rounds; r++) {
-      const [one] = await together(which, 1, seconds);
-      const two = await together(which, 2, seconds);
+      const [one] = (await together(which, 1, seconds)).map((c) => c.rate);
+      const two = (await together(which, 2, seconds)).map((c) => c.rate);
       alone.push(one);
       pair.push(two[0] + two[1]);
       ratios.push((two[0] + two[1]) / one);
@@ -92,6 +126,11 @@ async function main() {
     const sorted = [...ratios].sort((a, b) => a - b);
     console.log(`${name}: two one-thread processes side by side give ${sorted[Math.floor(sorted.length / 2)].toFixed(2)}x one alone (median of ${rounds} rounds; range ${sorted[0].toFixed(2)}-${sorted.at(-1)!.toFixed(2)}x): the most two threads can give this model here`);
   }
+  type Stalls = { lost: number; gaps: number; longest: number };
+  const describe = (s: Stalls) => `${(100 * s.lost).toFixed(2)} % of its time in ${s.gaps} gaps over 0.3 ms (longest ${s.longest.toFixed(1)} ms)`;
+  const [alone] = await together<Stalls>('stalls', 1, 5);
+  const pair = await together<Stalls>('stalls', 2, 5);
+  console.log(`stalls: a busy core alone lost ${describe(alone)}; two busy cores side by side lost ${pair.map(describe).join(' and ')}`);
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 }
 
