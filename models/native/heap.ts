@@ -53,7 +53,24 @@ export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0, conv2dIn
 /**
  * Writes into a variable's memory in place on the heap (native Adam, the fused MLP step, the data-parallel
  * trainer's writeWeights). A variable that was neither assigned nor written in place since a moment holds
- * the same values: the data-parallel trainer then skips reading them again (models/parallel/shard.ts,
- * weightsUnchanged). Every new in-place writer must count here.
+ * the same values (unchangedSince): the data-parallel trainer then skips reading them again, and the fused
+ * MLP step reuses the kernels it packed (models/parallel/shard.ts, models/native/mlp-vae.ts). Every new
+ * in-place writer must count here.
  */
 export const inPlaceWrites = { count: 0 };
+
+/** Variables' contents at a moment: each one's data (assigning gives it new data) and the in-place write count. */
+export interface WeightsMoment {
+  data: object[];
+  writes: number;
+}
+
+export function momentOf(variables: tf.Tensor[]): WeightsMoment {
+  return { data: variables.map((v) => v.dataId), writes: inPlaceWrites.count };
+}
+
+/** Whether `variables` still hold what they held at `since`: none assigned, nothing written in place since. */
+export function unchangedSince(variables: tf.Tensor[], since: WeightsMoment | null | undefined): boolean {
+  if (!since || since.writes !== inPlaceWrites.count) return false;
+  return variables.length === since.data.length && variables.every((v, i) => v.dataId === since.data[i]);
+}

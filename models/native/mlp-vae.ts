@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config.ts';
 import { randomNormalFromSeed } from '../losses.ts';
 import { adamStepState } from './adam.ts';
-import { inPlaceWrites, nativeCalls, offset, type WasmBackend } from './heap.ts';
+import { inPlaceWrites, momentOf, nativeCalls, offset, unchangedSince, type WasmBackend, type WeightsMoment } from './heap.ts';
 import { nativeAddon } from './kernels.ts';
 
 /** Off to compare with the TF.js step (tests, `FUSED_STEP=0` in the benchmarks); on by default. */
@@ -48,8 +48,8 @@ interface Plan {
   layers: { kernel: number; bias: number; in: number; out: number; relu: number }[];
   spec: Float64Array;
   out: Float64Array;
-  /** the variables' data and the in-place write count just after this model's last fused step */
-  after?: { data: object[]; writes: number };
+  /** the variables as this model's last fused step left them */
+  after?: WeightsMoment;
 }
 const plans = new WeakMap<FusedModel, Plan>();
 const HEAD = 17;
@@ -101,8 +101,7 @@ export function fusedMlpVaeStep(model: FusedModel, x: tf.Tensor4D, seed?: number
     const { spec, out } = plan;
     // Whether the kernels are as the last step left them (nothing assigned or written in place since): then
     // the native step reuses what it packed of them at the end of that step (mlp-vae.inc).
-    const after = plan.after;
-    const kept = after !== undefined && after.writes === inPlaceWrites.count && plan.variables.every((v, i) => v.dataId === after.data[i]);
+    const kept = unchangedSince(plan.variables, plan.after);
     plan.after = undefined;
     spec.set([n, h * w * ch, c.latent, c.hidden.length, c.hidden.length + 1, weight, at(x), at(eps), ...adam.settings, kept ? 1 : 0]);
     plan.layers.forEach((l, i) => {
@@ -114,7 +113,7 @@ export function fusedMlpVaeStep(model: FusedModel, x: tf.Tensor4D, seed?: number
     nativeCalls.mlpVaeStep++;
     inPlaceWrites.count++;
     adam.finish();
-    plan.after = { data: plan.variables.map((v) => v.dataId), writes: inPlaceWrites.count };
+    plan.after = momentOf(plan.variables);
     const klPerDim = Array.from(out.subarray(1));
     const kl = klPerDim.reduce((a, v) => a + v, 0);
     return { loss: out[0] + weight * kl, recon: out[0], kl, klPerDim };

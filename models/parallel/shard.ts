@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BatchRows } from '../losses.ts';
 import type { StepResult, VaeModel } from '../vae.ts';
-import { inPlaceWrites, offset, ownsItsMemory, type WasmBackend } from '../native/heap.ts';
+import { inPlaceWrites, momentOf, offset, ownsItsMemory, unchangedSince, type WasmBackend, type WeightsMoment } from '../native/heap.ts';
 
 /** Sizes of the trainable variables, in trainableVariables() order: the layout of a gradient slot. */
 export function gradientSizes(model: VaeModel): number[] {
@@ -51,14 +51,10 @@ export function writeWeights(model: VaeModel, from: Float32Array): void {
   }
 }
 
-/** The model's weights at a moment: each variable's data (assigning gives it new data) and the in-place write count. */
-export interface WeightsMoment {
-  data: object[];
-  writes: number;
-}
+export type { WeightsMoment };
 
 export function weightsSince(model: VaeModel): WeightsMoment {
-  return { data: replicaVariables(model).map((v) => v.dataId), writes: inPlaceWrites.count };
+  return momentOf(replicaVariables(model));
 }
 
 /**
@@ -66,9 +62,7 @@ export function weightsSince(model: VaeModel): WeightsMoment {
  * place since): then what readWeights would give is already in the flat array it filled last.
  */
 export function weightsUnchanged(model: VaeModel, since: WeightsMoment | null): boolean {
-  if (!since || since.writes !== inPlaceWrites.count) return false;
-  const vars = replicaVariables(model);
-  return vars.length === since.data.length && vars.every((v, i) => v.dataId === since.data[i]);
+  return unchangedSince(replicaVariables(model), since);
 }
 
 /** A shard's figures: the batch-mean terms of StepResult over the shard's own images. */
