@@ -11,8 +11,14 @@ import { adamStepState } from './adam.ts';
 import { inPlaceWrites, momentOf, nativeCalls, offset, unchangedSince, type WasmBackend, type WeightsMoment } from './heap.ts';
 import { nativeAddon } from './kernels.ts';
 
-/** Off to compare with the TF.js step (tests, `FUSED_STEP=0` in the benchmarks); on by default. */
-export const fusedStep = { enabled: process.env.FUSED_STEP !== '0' };
+/**
+ * enabled: off to compare with the TF.js step (tests, `FUSED_STEP=0` in the benchmarks); on by default.
+ * parts: 0 splits a step in as many parts as the calling thread has kernel threads; n > 0 splits it in n
+ * whatever the threads (the same bits either way), so that `bench threads` can time the two-thread step's
+ * parts on one core and tell the split's own cost from the second core's.
+ * lastShares: how many shares of the batch's rows the last fused step ran in.
+ */
+export const fusedStep = { enabled: process.env.FUSED_STEP !== '0', parts: 0, lastShares: 0 };
 
 /** Whether a model of this configuration trains with the fused step when the native kernels run. */
 export function fusedStepCovers(config: ModelConfig): boolean {
@@ -52,7 +58,7 @@ interface Plan {
   after?: WeightsMoment;
 }
 const plans = new WeakMap<FusedModel, Plan>();
-const HEAD = 17;
+const HEAD = 18;
 const PER_LAYER = 9;
 
 function planFor(model: FusedModel): Plan | null {
@@ -103,13 +109,13 @@ export function fusedMlpVaeStep(model: FusedModel, x: tf.Tensor4D, seed?: number
     // the native step reuses what it packed of them at the end of that step (mlp-vae.inc).
     const kept = unchangedSince(plan.variables, plan.after);
     plan.after = undefined;
-    spec.set([n, h * w * ch, c.latent, c.hidden.length, c.hidden.length + 1, weight, at(x), at(eps), ...adam.settings, kept ? 1 : 0]);
+    spec.set([n, h * w * ch, c.latent, c.hidden.length, c.hidden.length + 1, weight, at(x), at(eps), ...adam.settings, kept ? 1 : 0, fusedStep.parts]);
     plan.layers.forEach((l, i) => {
       const kernel = adam.moments[l.kernel];
       const bias = adam.moments[l.bias];
       spec.set([l.in, l.out, at(kernel.value), at(bias.value), at(kernel.m), at(kernel.v), at(bias.m), at(bias.v), l.relu], HEAD + PER_LAYER * i);
     });
-    addon!.mlpVaeStep(backend.wasm.HEAPU8.buffer as ArrayBuffer, spec, out);
+    fusedStep.lastShares = addon!.mlpVaeStep(backend.wasm.HEAPU8.buffer as ArrayBuffer, spec, out);
     nativeCalls.mlpVaeStep++;
     inPlaceWrites.count++;
     adam.finish();

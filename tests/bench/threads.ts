@@ -16,6 +16,7 @@ import { VaeModel } from '../../models/vae.ts';
 import { createStepper, type Stepper } from '../../electron/engine/training/parallel/stepper.ts';
 import { imagesPerPass, trainingThreads, type ThreadRoute } from '../../electron/engine/training/parallel/threads.ts';
 import { nativeKernelsStatus, setNativeThreads } from '../../models/native/kernels.ts';
+import { fusedStep, fusedStepCovers } from '../../models/native/mlp-vae.ts';
 
 const threads = Number(process.env.LATENT_EXPLORER_THREADS) || Math.max(2, availableParallelism());
 const info = await initBackend();
@@ -59,6 +60,19 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
   }
   const labels = routes.map((r, i) => `${r === 'kernels' ? 'native kernels' : 'data-parallel'}${i === 0 ? ' (what training uses)' : ''}`);
   for (const s of others) if (s.note) console.log(`  ${s.note}`);
+  // The fused MLP step's N parts run one after another on one thread: the split's own cost (each share of
+  // rows reads every kernel, and so on), apart from what a second core adds or takes away.
+  const splitModel = native && fusedStep.enabled && fusedStepCovers(config) ? VaeModel.create(config) : undefined;
+  const split = splitModel ? await createStepper(splitModel, 1, passes) : undefined;
+  const inParts = async <T>(f: () => Promise<T>) => {
+    fusedStep.parts = threads;
+    try {
+      return await f();
+    } finally {
+      fusedStep.parts = 0;
+    }
+  };
+  if (split) await inParts(() => rate(split, x, shape, 1, 0));
   // Kernel threads belong to the calling JS thread: set them before each of that stepper's rounds.
   const useKernels = (on: boolean) => setNativeThreads(on ? threads : 1);
   for (const [i, s] of [single, ...others].entries()) {
@@ -66,10 +80,12 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
     await rate(s, x, shape, 1, 0); // warm-up
   }
   const r1: number[] = [];
+  const rs: number[] = [];
   const rn: number[][] = others.map(() => []);
   for (let r = 0; r < rounds; r++) {
     useKernels(false);
     r1.push(await rate(single, x, shape, steps, 10 + r));
+    if (split) rs.push(await inParts(() => rate(split, x, shape, steps, 10 + r)));
     for (const [i, s] of others.entries()) {
       useKernels(routes[i] === 'kernels');
       rn[i].push(await rate(s, x, shape, steps, 10 + r));
@@ -81,6 +97,13 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
   const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
   const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
   console.log(`${name}: 1 thread ${Math.round(best(r1))} images/s (mean ${Math.round(mean(r1))})`);
+  if (split) {
+    const kept = median(rs.map((v, k) => v / r1[k]));
+    console.log(
+      `  the ${threads}-thread step's ${threads} parts one after another on 1 thread: ${Math.round(best(rs))} images/s (mean ${Math.round(mean(rs))}); ` +
+        `the split itself costs ${((1 / kept - 1) * 100).toFixed(1)}% (median of rounds), so ${threads} free cores could reach at most ${(threads * kept).toFixed(2)}x`,
+    );
+  }
   const cpu = (s: Stepper) => cpuPerImage.get(s)!.cpu / cpuPerImage.get(s)!.images;
   for (const [i, s] of others.entries()) {
     const efficiency = cpu(single) / cpu(s);
@@ -100,6 +123,8 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
     }
   }
   for (const s of [single, ...others]) await s.dispose();
+  if (split) await split.dispose();
+  splitModel?.dispose();
   for (const m of models) m.dispose();
 }
 

@@ -110,6 +110,28 @@ describe('fused MLP VAE step', () => {
     two.losses.forEach((l, i) => expect(l.loss).toBeCloseTo(one.losses[i].loss, 9));
   });
 
+  it('splits a step in more parts than threads where asked (bench threads times two parts on one thread), with the same bits', () => {
+    if (!nativeKernelsStatus().loaded) return;
+    const config = defaultModelConfig({ latent: 2 });
+    const inParts = (parts: number, threads: number) => {
+      fusedStep.parts = parts;
+      try {
+        const result = run(config, true, 4, threads);
+        return { ...result, shares: fusedStep.lastShares };
+      } finally {
+        fusedStep.parts = 0;
+      }
+    };
+    const one = inParts(0, 1);
+    expect(one.shares).toBe(1);
+    expect(inParts(0, 2).shares).toBe(2); // by default, one share per thread
+    for (const [parts, threads] of [[2, 1], [3, 1], [3, 2]]) {
+      const split = inParts(parts, threads);
+      expect(split.shares, `${parts} parts on ${threads} thread(s)`).toBe(parts);
+      expect(differing(split.weights, one.weights), `${parts} parts on ${threads} thread(s)`).toBe(0);
+    }
+  });
+
   it('on two threads, takes the kernels it packed at the end of a step only while they are as that step left them', () => {
     if (!nativeKernelsStatus().loaded) return;
     const config = defaultModelConfig({ latent: 2 });
@@ -226,10 +248,15 @@ describe('fused MLP VAE step', () => {
     if (!addon) return;
     const heap = new ArrayBuffer(1 << 16);
     // batch 2, 4 pixels, 1 dimension, no hidden layer, one decoder layer
-    const head = [2, 4, 1, 0, 1, 1, 0, 64, 1e-3, 0.9, 0.999, 0.1, 0.001, 1e-7, 0.1, 0.001, 0];
+    const head = [2, 4, 1, 0, 1, 1, 0, 64, 1e-3, 0.9, 0.999, 0.1, 0.001, 1e-7, 0.1, 0.001, 0, 0];
     const layer = (inp: number, out: number, at: number) => [inp, out, at, at + 256, at + 512, at + 768, at + 1024, at + 1280, 0];
     const good = [...head, ...layer(4, 1, 1024), ...layer(4, 1, 4096), ...layer(1, 4, 8192)];
-    expect(() => addon.mlpVaeStep(heap, Float64Array.from(good), new Float64Array(2))).not.toThrow();
+    expect(addon.mlpVaeStep(heap, Float64Array.from(good), new Float64Array(2))).toBe(1); // one share of rows, on one thread
+    for (const parts of [-1, 65, NaN]) {
+      const badParts = [...good];
+      badParts[head.length - 1] = parts;
+      expect(() => addon.mlpVaeStep(heap, Float64Array.from(badParts), new Float64Array(2))).toThrow(/parts from 0 to 64/);
+    }
     const outside = [...good];
     outside[head.length + 2] = (1 << 16) - 4; // the first head's kernel runs past the heap's end
     expect(() => addon.mlpVaeStep(heap, Float64Array.from(outside), new Float64Array(2))).toThrow(/outside the heap/);
