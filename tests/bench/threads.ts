@@ -1,7 +1,9 @@
 // Training on N threads against one thread, in this same process: the lectures' MLP VAE (batch 128,
 // 28x28) and the conv VAE (filters 32, 32, 64, 64) at 64x64 RGB (batch 128). Prints images/s for 1 and
 // N threads (N = LATENT_EXPLORER_THREADS or the core count) and their ratio, for the route training takes
-// (the native kernels split over N threads where they run) and for data-parallel workers.
+// (the native kernels split over N threads where they run) and for data-parallel workers. For the MLP VAE's
+// fused step, also its N parts run one after another on one thread: the split's own cost, and so the most
+// N free cores could give it.
 // Rounds alternate 1 and N threads so that load from other processes falls on both alike. Then the
 // same two models in PyTorch (tests/bench/torch_reference.py, Debian's python3-torch), when installed,
 // and our images/s as a ratio of PyTorch's.
