@@ -662,11 +662,11 @@ napi_value PixelsToFloats(napi_env env, napi_callback_info info) {
 // mlpVaeStep(heap, spec, out): one training step of the MLP VAE (mlp-vae.inc). spec (Float64Array):
 // batch, pixels, latent, hidden layers, decoder layers, β, x, eps, then Adam's lr, β1, β2, 1 − β1, 1 − β2,
 // ε, c1, c2, whether the kernels are as this thread's last step left them (1: nothing written or assigned
-// since, as mlp-vae.ts knows) or not (0), the parts to split the step in (0: one per thread), then per layer (the encoder's hidden ones, the mean head, the
-// log-variance head, the decoder's): in, out, kernel, bias, kernel's m and v, bias's m and v (byte offsets
-// into the heap), relu. out (Float64Array, 1 + latent): −log p(x|z) and each dimension's KL, per image.
-// Returns how many shares of rows the step ran in.
-// Every tensor's range is checked against the heap and every layer's shape against its neighbours' before
+// since, as mlp-vae.ts knows) or not (0), the parts to split the step in (0: one per thread), then per
+// layer (the encoder's hidden ones, the mean head, the log-variance head, the decoder's): in, out, kernel,
+// bias, kernel's m and v, bias's m and v (byte offsets into the heap), relu. out (Float64Array, 1 + latent):
+// −log p(x|z) and each dimension's KL, per image. Returns how many shares of rows the step ran in. Every
+// tensor's range is checked against the heap and every layer's shape against its neighbours' before
 // anything runs.
 napi_value MlpVaeStep(napi_env env, napi_callback_info info) {
   napi_value argv[3];

@@ -100,10 +100,11 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
   const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
   console.log(`${name}: 1 thread ${Math.round(best(r1))} images/s (mean ${Math.round(mean(r1))})`);
   if (split) {
-    const kept = median(rs.map((v, k) => v / r1[k]));
+    // the split's speed as a share of one part's
+    const splitSpeed = median(rs.map((v, k) => v / r1[k]));
     console.log(
       `  the ${threads}-thread step's ${threads} parts one after another on 1 thread: ${Math.round(best(rs))} images/s (mean ${Math.round(mean(rs))}); ` +
-        `the split itself costs ${((1 / kept - 1) * 100).toFixed(1)}% (median of rounds), so ${threads} free cores could reach at most ${(threads * kept).toFixed(2)}x`,
+        `the split itself costs ${((1 / splitSpeed - 1) * 100).toFixed(1)}% (median of rounds), so ${threads} free cores could reach at most ${(threads * splitSpeed).toFixed(2)}x`,
     );
   }
   const cpu = (s: Stepper) => cpuPerImage.get(s)!.cpu / cpuPerImage.get(s)!.images;

@@ -45,13 +45,12 @@ export function shard<T>(meeting: Int32Array, compute: () => T): T {
  * tell it of a worker that died). Returns the kernel parts it ran.
  */
 export function lendUntilIn(meeting: Int32Array, parts: number, lend: boolean): number {
-  const patienceMs = PATIENCE_MS;
-  const ran = lend ? helpUntil(meeting, DONE, parts, patienceMs) : 0;
-  let end = performance.now() + patienceMs;
+  const ran = lend ? helpUntil(meeting, DONE, parts, PATIENCE_MS) : 0;
+  let end = performance.now() + PATIENCE_MS;
   for (let seen = Atomics.load(meeting, DONE), now; seen < parts && (now = performance.now()) < end; ) {
     Atomics.wait(meeting, DONE, seen, end - now);
     const next = Atomics.load(meeting, DONE);
-    if (next !== seen) end = performance.now() + patienceMs;
+    if (next !== seen) end = performance.now() + PATIENCE_MS;
     seen = next;
   }
   return ran;
