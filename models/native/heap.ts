@@ -54,9 +54,8 @@ export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0, conv2dIn
 /**
  * Writes into a variable's memory in place on the heap (native Adam, the fused MLP step, the data-parallel
  * trainer's writeWeights). A variable that was neither assigned nor written in place since a moment holds
- * the same values (unchangedSince): the data-parallel trainer then skips reading them again, and the fused
- * MLP step reuses the kernels it packed (models/parallel/shard.ts, models/native/mlp-vae.ts). Every new
- * in-place writer must count here.
+ * the same values (unchangedSince): the data-parallel trainer then skips reading them again
+ * (models/parallel/shard.ts). Every new in-place writer must count here.
  */
 export const inPlaceWrites = { count: 0 };
 

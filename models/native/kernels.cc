@@ -661,8 +661,7 @@ napi_value PixelsToFloats(napi_env env, napi_callback_info info) {
 
 // mlpVaeStep(heap, spec, out): one training step of the MLP VAE (mlp-vae.inc). spec (Float64Array):
 // batch, pixels, latent, hidden layers, decoder layers, β, x, eps, then Adam's lr, β1, β2, 1 − β1, 1 − β2,
-// ε, c1, c2, whether the kernels are as this thread's last step left them (1: nothing written or assigned
-// since, as mlp-vae.ts knows) or not (0), the parts to split the step in (0: one per thread), then per
+// ε, c1, c2, the parts to split the step in (0: one per thread), then per
 // layer (the encoder's hidden ones, the mean head, the log-variance head, the decoder's): in, out, kernel,
 // bias, kernel's m and v, bias's m and v (byte offsets into the heap), relu. out (Float64Array, 1 + latent):
 // −log p(x|z) and each dimension's KL, per image. Returns how many shares of rows the step ran in. Every
@@ -680,7 +679,7 @@ napi_value MlpVaeStep(napi_env env, napi_callback_info info) {
   size_t specLength = 0, outLength = 0;
   const double* v = doubles(argv[1], &specLength);
   double* out = doubles(argv[2], &outLength);
-  constexpr size_t HEAD = 18, PER_LAYER = 9;
+  constexpr size_t HEAD = 17, PER_LAYER = 9;
   if (!v || !out || specLength < HEAD) return fail(env, "mlpVaeStep: spec and out must be Float64Arrays");
   const int batch = (int)v[0], pixels = (int)v[1], latent = (int)v[2], nEnc = (int)v[3], nDec = (int)v[4];
   if (batch < 1 || pixels < 1 || latent < 1 || nEnc < 0 || nDec < 1 || specLength != HEAD + PER_LAYER * (nEnc + 2 + nDec) || outLength != (size_t)(1 + latent))
@@ -718,9 +717,9 @@ napi_value MlpVaeStep(napi_env env, napi_callback_info info) {
   for (int k = 1; k < nDec; ++k) chained = chained && m.dec[k].in == m.dec[k - 1].out;
   if (!chained) return fail(env, "mlpVaeStep: layer shapes do not chain");
   const AdamStep a{(float)v[8], (float)v[9], (float)v[10], (float)v[11], (float)v[12], (float)v[13], (float)v[14], (float)v[15]};
-  if (!(v[17] >= 0 && v[17] <= 64)) return fail(env, "mlpVaeStep: parts from 0 to 64");
+  if (!(v[16] >= 0 && v[16] <= 64)) return fail(env, "mlpVaeStep: parts from 0 to 64");
   int shares = 0;
-  ON_ISA(mlpVaeStep(m, a, out, v[16] != 0, (int)v[17], &shares));
+  ON_ISA(mlpVaeStep(m, a, out, (int)v[16], &shares));
   napi_value result;
   napi_create_int32(env, shares, &result);
   return result;

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config.ts';
 import { randomNormalFromSeed } from '../losses.ts';
 import { adamStepState } from './adam.ts';
-import { inPlaceWrites, momentOf, nativeCalls, offset, unchangedSince, type WasmBackend, type WeightsMoment } from './heap.ts';
+import { inPlaceWrites, nativeCalls, offset, type WasmBackend } from './heap.ts';
 import { nativeAddon } from './kernels.ts';
 
 /**
@@ -54,11 +54,9 @@ interface Plan {
   layers: { kernel: number; bias: number; in: number; out: number; relu: number }[];
   spec: Float64Array;
   out: Float64Array;
-  /** the variables as this model's last fused step left them */
-  after?: WeightsMoment;
 }
 const plans = new WeakMap<FusedModel, Plan>();
-const HEAD = 18;
+const HEAD = 17;
 const PER_LAYER = 9;
 
 function planFor(model: FusedModel): Plan | null {
@@ -105,11 +103,7 @@ export function fusedMlpVaeStep(model: FusedModel, x: tf.Tensor4D, seed?: number
     const at = (t: tf.Tensor) => offset(backend, t);
     const weight = c.objective === 'beta-vae' ? c.beta : 1;
     const { spec, out } = plan;
-    // Whether the kernels are as the last step left them (nothing assigned or written in place since): then
-    // the native step reuses what it packed of them at the end of that step (mlp-vae.inc).
-    const kept = unchangedSince(plan.variables, plan.after);
-    plan.after = undefined;
-    spec.set([n, h * w * ch, c.latent, c.hidden.length, c.hidden.length + 1, weight, at(x), at(eps), ...adam.settings, kept ? 1 : 0, fusedStep.parts]);
+    spec.set([n, h * w * ch, c.latent, c.hidden.length, c.hidden.length + 1, weight, at(x), at(eps), ...adam.settings, fusedStep.parts]);
     plan.layers.forEach((l, i) => {
       const kernel = adam.moments[l.kernel];
       const bias = adam.moments[l.bias];
@@ -119,7 +113,6 @@ export function fusedMlpVaeStep(model: FusedModel, x: tf.Tensor4D, seed?: number
     nativeCalls.mlpVaeStep++;
     inPlaceWrites.count++;
     adam.finish();
-    plan.after = momentOf(plan.variables);
     const klPerDim = Array.from(out.subarray(1));
     const kl = klPerDim.reduce((a, v) => a + v, 0);
     return { loss: out[0] + weight * kl, recon: out[0], kl, klPerDim };
