@@ -485,6 +485,21 @@ export class VaeModel {
     return { zx: tf.tensor2d(zx, [n, s]), classes };
   }
 
+  /**
+   * trainStep on a batch of plain floats [N, H, W, C] (the engine's batches): the fused MLP step reads them
+   * where they lie; every other step takes them as a tensor.
+   */
+  trainStepOnFloats(x: Float32Array, shape: [number, number, number, number], labels?: Int32Array, seed?: number, priv?: Int32Array): StepResult {
+    const fused = fusedMlpVaeStep(this, { values: x, shape }, seed);
+    if (fused) return fused;
+    const t = tf.tensor4d(x, shape);
+    try {
+      return this.trainStep(t, labels, seed, priv);
+    } finally {
+      t.dispose();
+    }
+  }
+
   /** One Adam step on a batch; returns plain numbers and leaves no tensors behind. */
   trainStep(x: tf.Tensor4D, labels?: Int32Array, seed?: number, priv?: Int32Array): StepResult {
     // the MLP VAE's whole step as one native call where it applies (the same step; models/native/mlp-vae.ts)

@@ -26,6 +26,8 @@ export interface NativeAddon {
   seatedOffers?(): number;
   /** returns how many shares of rows the step ran in */
   mlpVaeStep(heap: ArrayBuffer, spec: Float64Array, out: Float64Array): number;
+  /** mlpVaeStep with the batch and its noise from arrays of their own (absent in addons built before it) */
+  mlpVaeStepArrays?(heap: ArrayBuffer, spec: Float64Array, out: Float64Array, x: Float32Array, eps: Float32Array): number;
   /** models/pixels.ts's conversion; returns the draws dynamic binarization took (absent in addons built before it) */
   pixelsToFloats?(pixels: Uint8Array, indices: Int32Array, per: number, mode: number, threshold: number, state: number, out: Float32Array): number;
   adamShared(w: Float32Array, m: Float32Array, v: Float32Array, slots: Float32Array[], scales: number[], lr: number, beta1: number, beta2: number, epsilon: number, c1: number, c2: number): void;

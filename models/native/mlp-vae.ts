@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config.ts';
 import { randomNormalFromSeed } from '../losses.ts';
+import { normalFromSeed } from '../random.ts';
 import { adamStepState } from './adam.ts';
 import { inPlaceWrites, nativeCalls, offset, type WasmBackend } from './heap.ts';
 import { nativeAddon } from './kernels.ts';
@@ -83,33 +84,45 @@ function planFor(model: FusedModel): Plan | null {
   return plan;
 }
 
+/** A batch as plain floats [N, H, W, C] (the engine's batches: models/pixels.ts pixelsToFloats). */
+export interface FloatBatch {
+  values: Float32Array;
+  shape: [number, number, number, number];
+}
+
 /**
  * One training step of `model` on x [N, H, W, C] with the noise TF.js's reparameterisation would draw for
- * this seed; null where the fused step does not apply (then the caller takes TF.js's step).
+ * this seed; null where the fused step does not apply (then the caller takes TF.js's step). x as plain
+ * floats is read where it lies, with the noise drawn into a plain array too: no tensor is made and nothing
+ * copied to the heap (the calling thread's work between steps, which a second thread only waits through).
  */
-export function fusedMlpVaeStep(model: FusedModel, x: tf.Tensor4D, seed?: number): FusedStepResult | null {
+export function fusedMlpVaeStep(model: FusedModel, x: tf.Tensor4D | FloatBatch, seed?: number): FusedStepResult | null {
   const addon = nativeAddon();
   const c = model.config;
-  // an addon built before the fused step existed (code updated without `npm run setup`) lacks the call
-  if (!fusedStep.enabled || typeof addon?.mlpVaeStep !== 'function' || tf.getBackend() !== 'wasm' || !fusedStepCovers(c) || x.dtype !== 'float32') return null;
+  const tensor = x instanceof tf.Tensor ? x : null;
+  // an addon built before the fused step existed (code updated without `npm run setup`) lacks the call;
+  // one built before plain arrays were taken lacks mlpVaeStepArrays
+  const call = tensor ? addon?.mlpVaeStep : addon?.mlpVaeStepArrays;
+  if (!fusedStep.enabled || typeof call !== 'function' || tf.getBackend() !== 'wasm' || !fusedStepCovers(c) || (tensor && tensor.dtype !== 'float32')) return null;
   const plan = planFor(model);
   if (!plan) return null;
   const backend = tf.backend() as unknown as WasmBackend;
   const [n, h, w, ch] = x.shape;
-  const eps = randomNormalFromSeed([n, c.latent], seed);
+  const eps = tensor ? randomNormalFromSeed([n, c.latent], seed) : null;
   try {
     // Adam's moments first: it may give a variable memory of its own, which moves its offset
     const adam = adamStepState(model.optimizer, plan.variables);
     const at = (t: tf.Tensor) => offset(backend, t);
     const weight = c.objective === 'beta-vae' ? c.beta : 1;
     const { spec, out } = plan;
-    spec.set([n, h * w * ch, c.latent, c.hidden.length, c.hidden.length + 1, weight, at(x), at(eps), ...adam.settings, fusedStep.parts]);
+    spec.set([n, h * w * ch, c.latent, c.hidden.length, c.hidden.length + 1, weight, tensor ? at(tensor) : 0, eps ? at(eps) : 0, ...adam.settings, fusedStep.parts]);
     plan.layers.forEach((l, i) => {
       const kernel = adam.moments[l.kernel];
       const bias = adam.moments[l.bias];
       spec.set([l.in, l.out, at(kernel.value), at(bias.value), at(kernel.m), at(kernel.v), at(bias.m), at(bias.v), l.relu], HEAD + PER_LAYER * i);
     });
-    fusedStep.lastShares = addon!.mlpVaeStep(backend.wasm.HEAPU8.buffer as ArrayBuffer, spec, out);
+    const heap = backend.wasm.HEAPU8.buffer as ArrayBuffer;
+    fusedStep.lastShares = tensor ? addon!.mlpVaeStep(heap, spec, out) : addon!.mlpVaeStepArrays!(heap, spec, out, (x as FloatBatch).values, normalFromSeed(n * c.latent, seed));
     nativeCalls.mlpVaeStep++;
     inPlaceWrites.count++;
     adam.finish();
@@ -117,6 +130,6 @@ export function fusedMlpVaeStep(model: FusedModel, x: tf.Tensor4D, seed?: number
     const kl = klPerDim.reduce((a, v) => a + v, 0);
     return { loss: out[0] + weight * kl, recon: out[0], kl, klPerDim };
   } finally {
-    eps.dispose();
+    eps?.dispose();
   }
 }

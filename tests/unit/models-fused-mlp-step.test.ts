@@ -197,6 +197,68 @@ describe('fused MLP VAE step', () => {
     }
   });
 
+  it('takes a batch of plain floats, read where it lies with its noise drawn without a tensor: the same bits as from a tensor, on one and two threads', () => {
+    if (!nativeKernelsStatus().loaded) return;
+    const config = defaultModelConfig({ latent: 2 });
+    for (const threads of [1, 2]) {
+      const train = (floats: boolean) => {
+        setNativeThreads(threads);
+        const model = VaeModel.create(config);
+        const x = batch(64, 28);
+        const values = x.dataSync() as Float32Array;
+        // the batch at an offset into a bigger buffer, as the engine's reused batch buffer may hold it
+        const held = new Float32Array(values.length + 7);
+        held.set(values, 7);
+        const before = { tensor: nativeCalls.mlpVaeStep, numTensors: tf.memory().numTensors };
+        const losses = [];
+        for (let s = 0; s < 4; s++)
+          losses.push(floats ? model.trainStepOnFloats(held.subarray(7), [64, 28, 28, 1], undefined, 100 + s) : model.trainStep(x, undefined, 100 + s));
+        const calls = nativeCalls.mlpVaeStep - before.tensor;
+        const weights = model.trainableVariables().map((v) => Float32Array.from(v.dataSync()));
+        x.dispose();
+        model.dispose();
+        setNativeThreads(1);
+        return { losses, weights, calls };
+      };
+      const fromTensor = train(false);
+      const fromFloats = train(true);
+      expect(fromFloats.calls).toBe(4);
+      expect(fromFloats.losses).toEqual(fromTensor.losses);
+      expect(differing(fromFloats.weights, fromTensor.weights)).toBe(0);
+    }
+  });
+
+  it('trains on plain floats through a tensor where the addon lacks mlpVaeStepArrays (built before it) or the model is not covered', () => {
+    const addon = nativeAddon() as unknown as Record<string, unknown> | null;
+    if (!addon) return;
+    const config = defaultModelConfig({ latent: 2 });
+    const x = batch(16, 28);
+    const values = Float32Array.from(x.dataSync());
+    const reference = VaeModel.create(config);
+    const want = reference.trainStep(x, undefined, 5);
+    const saved = addon.mlpVaeStepArrays;
+    delete addon.mlpVaeStepArrays;
+    try {
+      const model = VaeModel.create(config);
+      const before = nativeCalls.mlpVaeStep;
+      expect(model.trainStepOnFloats(values, [16, 28, 28, 1], undefined, 5)).toEqual(want);
+      expect(nativeCalls.mlpVaeStep).toBe(before + 1); // the fused step, on a tensor
+      model.dispose();
+    } finally {
+      addon.mlpVaeStepArrays = saved;
+    }
+    // a model the fused step does not cover: TF.js's step, on a tensor made from the floats
+    const gaussian = defaultModelConfig({ latent: 2, likelihood: 'gaussian' });
+    const a = VaeModel.create(gaussian);
+    const b = VaeModel.create(gaussian);
+    expect(a.trainStepOnFloats(values, [16, 28, 28, 1], undefined, 5)).toEqual(b.trainStep(x, undefined, 5)); // the first step makes Adam's moments
+    const numTensors = tf.memory().numTensors;
+    expect(a.trainStepOnFloats(values, [16, 28, 28, 1], undefined, 6)).toEqual(b.trainStep(x, undefined, 6));
+    expect(tf.memory().numTensors).toBe(numTensors);
+    for (const m of [a, b, reference]) m.dispose();
+    x.dispose();
+  });
+
   it('leaves no tensor behind', () => {
     if (!nativeKernelsStatus().loaded) return;
     const model = VaeModel.create(defaultModelConfig({ latent: 2 }));
@@ -263,5 +325,12 @@ describe('fused MLP VAE step', () => {
     expect(() => addon.mlpVaeStep(heap, Float64Array.from(outside), new Float64Array(2))).toThrow(/outside the heap/);
     const unchained = [...head, ...layer(4, 1, 1024), ...layer(4, 1, 4096), ...layer(1, 3, 8192)];
     expect(() => addon.mlpVaeStep(heap, Float64Array.from(unchained), new Float64Array(2))).toThrow(/do not chain/);
+    // the batch and its noise from arrays of their own: sizes checked against the spec's batch, pixels, latent
+    const arrays = addon.mlpVaeStepArrays!;
+    expect(arrays(heap, Float64Array.from(good), new Float64Array(2), new Float32Array(8), new Float32Array(2))).toBe(1);
+    for (const [x, eps] of [[new Float32Array(7), new Float32Array(2)], [new Float32Array(8), new Float32Array(3)], [new Float64Array(8), new Float32Array(2)]])
+      expect(() => arrays(heap, Float64Array.from(good), new Float64Array(2), x as Float32Array, eps as Float32Array)).toThrow(/mlpVaeStepArrays: x and eps must be Float32Arrays/);
+    expect(() => (arrays as (...a: unknown[]) => number)(heap, Float64Array.from(good), new Float64Array(2))).toThrow(/mlpVaeStepArrays: bad arguments/);
+    expect(() => arrays(heap, Float64Array.from(outside), new Float64Array(2), new Float32Array(8), new Float32Array(2))).toThrow(/mlpVaeStepArrays: a tensor lies outside the heap/);
   });
 });

@@ -181,9 +181,10 @@ describe('training job', () => {
 
   it('NaN guard: stops, restores the last good checkpoint and says what to change', async () => {
     const runDir = newDir();
-    const real = VaeModel.prototype.trainStep;
+    // the steps training takes (the fused MLP step on the batch's floats, else trainStep on a tensor)
+    const real = VaeModel.prototype.trainStepOnFloats;
     let calls = 0;
-    vi.spyOn(VaeModel.prototype, 'trainStep').mockImplementation(function (this: VaeModel, ...args) {
+    vi.spyOn(VaeModel.prototype, 'trainStepOnFloats').mockImplementation(function (this: VaeModel, ...args) {
       const r = real.apply(this, args);
       return ++calls > 12 ? { ...r, loss: NaN } : r; // epoch 1 = 9 steps are fine, then NaN
     });

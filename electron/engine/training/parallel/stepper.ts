@@ -84,12 +84,7 @@ function singleThread(model: VaeModel, note?: string): Stepper {
     threads: 1,
     note,
     async step(x, shape, labels, seed, priv) {
-      const t = tf.tensor4d(x, shape);
-      try {
-        return model.trainStep(t, labels, seed, priv);
-      } finally {
-        t.dispose();
-      }
+      return model.trainStepOnFloats(x, shape, labels, seed, priv);
     },
     async dispose() {},
   };
