@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from './helpers/tf.ts';
 import { patchWasmKernels } from '../../models/wasm-kernels.ts';
-import { nativeCalls, nativeKernelsStatus, setNativeThreads } from '../../models/native/kernels.ts';
+import { nativeAddon, nativeCalls, nativeKernelsStatus, offset, setNativeThreads, type WasmBackend } from '../../models/native/kernels.ts';
 import { applyAdam, nativeAdamCalls } from '../../models/native/adam.ts';
 import { adamRange } from '../../models/parallel/adam.ts';
 
@@ -283,6 +283,38 @@ describe('native CPU kernels', () => {
     tf.dispose([...reference.out, ...native.out]);
     reference.dispose();
     native.dispose();
+  });
+
+  it.runIf(compilerPresent)('split over 2 and 3 threads, a product writes every output once: rows in parts of whole micro-kernel tiles, wide and narrow, and columns', async () => {
+    await useWasm();
+    patchWasmKernels();
+    const addon = nativeAddon()!;
+    const backend = tf.backend() as unknown as WasmBackend;
+    // Into an output filled with NaN, so that a row or column no part wrote shows (a freed tensor's memory,
+    // reused, could hold the right numbers from an earlier run)
+    const product = (m: number, n: number, k: number, seed: number) => {
+      const a = rand([m, k], seed);
+      const b = rand([k, n], seed + 1);
+      const out = tf.fill([m, n], NaN);
+      addon.matmul(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, a), offset(backend, b), offset(backend, out), 1, m, n, k, 0, 0, 0, 0, -1, 0);
+      const values = Array.from(out.dataSync());
+      tf.dispose([a, b, out]);
+      return values;
+    };
+    // (M, N, K): the MLP VAE's batch of 128 rows by 256 (8-row tiles on AVX-512), a narrow product (12-row
+    // tiles), an odd number of rows, and a product split by columns
+    const shapes: [number, number, number][] = [[128, 256, 784], [1000, 10, 400], [301, 150, 200], [20, 700, 500]];
+    setNativeThreads(1);
+    const one = shapes.map(([m, n, k], i) => product(m, n, k, 30 + 2 * i));
+    for (const threads of [2, 3]) {
+      setNativeThreads(threads);
+      shapes.forEach(([m, n, k], i) => {
+        const many = product(m, n, k, 30 + 2 * i);
+        expect(many.filter((v) => Number.isNaN(v)).length, `${m}x${n}x${k} on ${threads} threads: outputs not written`).toBe(0);
+        expect(many.reduce((d, v, j) => d + (Object.is(v, one[i][j]) ? 0 : 1), 0), `${m}x${n}x${k} on ${threads} threads: outputs that differ`).toBe(0);
+      });
+    }
+    setNativeThreads(1);
   });
 
   it.runIf(compilerPresent)('split over 2 and 3 threads, give the one-thread numbers: the same bits where rows or columns are split', async () => {
