@@ -18,6 +18,8 @@ export interface NativeAddon {
   sigmoidSquaredError(heap: ArrayBuffer, ...args: number[]): void;
   sigmoidSquaredErrorGrad(heap: ArrayBuffer, ...args: number[]): void;
   setThreads(n: number): number;
+  /** kernels.ts coreRoundTrip (absent in addons built before it) */
+  coreRoundTrip?(n: number): number;
   /** kernels.ts helpUntil (absent in addons built before it) */
   help?(counter: Int32Array, index: number, target: number, idleMs: number): number;
   /** kernels.ts setLending (absent in addons built before it) */

@@ -789,10 +789,45 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// coreRoundTrip(n): the mean time in ns of n round trips of one cache line between the calling thread and
+// its pool's first worker (0 without one): ~60-75 ns here between two cores that share an L3, 200-340
+// between dies. Where the second core sits decides what every line the two threads share costs (README,
+// "Two cores on two dies"); bench threads prints it for each round.
+napi_value CoreRoundTrip(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  size_t argc = 1;
+  int32_t n = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1 || n > 10000000)
+    return fail(env, "coreRoundTrip: a count from 1 to 10000000");
+  double ns = 0;
+  if (pool().size() > 1) {
+    alignas(64) std::atomic<int> ball{0};
+    pool().run([&](int t) {
+      if (t == 1) {
+        for (int i = 0; i <= n; ++i) {
+          while (ball.load(std::memory_order_acquire) != 2 * i + 1) Pool::pause();
+          ball.store(2 * i + 2, std::memory_order_release);
+        }
+      } else if (t == 0) {
+        std::chrono::steady_clock::time_point start;
+        for (int i = 0; i <= n; ++i) {
+          if (i == 1) start = std::chrono::steady_clock::now();  // the first trip waits for the worker to start
+          ball.store(2 * i + 1, std::memory_order_release);
+          while (ball.load(std::memory_order_acquire) != 2 * i + 2) {}
+        }
+        ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / n;
+      }
+    });
+  }
+  napi_value out;
+  napi_create_double(env, ns, &out);
+  return out;
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
-  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"conv2dInputGrad", Conv2DInputGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}, {"binary", Binary}, {"unary", Unary}, {"sumInner", SumInner}, {"setThreads", SetThreads}, {"help", Help}, {"setLending", SetLending}, {"seatedOffers", SeatedOffers}, {"adamShared", AdamShared}, {"mlpVaeStep", MlpVaeStep}, {"mlpVaeStepArrays", MlpVaeStepArrays}, {"pixelsToFloats", PixelsToFloats}, {"sigmoidSquaredError", SigmoidSquaredError}, {"sigmoidSquaredErrorGrad", SigmoidSquaredErrorGrad}};
+  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"conv2dInputGrad", Conv2DInputGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}, {"binary", Binary}, {"unary", Unary}, {"sumInner", SumInner}, {"setThreads", SetThreads}, {"coreRoundTrip", CoreRoundTrip}, {"help", Help}, {"setLending", SetLending}, {"seatedOffers", SeatedOffers}, {"adamShared", AdamShared}, {"mlpVaeStep", MlpVaeStep}, {"mlpVaeStepArrays", MlpVaeStepArrays}, {"pixelsToFloats", PixelsToFloats}, {"sigmoidSquaredError", SigmoidSquaredError}, {"sigmoidSquaredErrorGrad", SigmoidSquaredErrorGrad}};
   for (const auto& f : fns) {
     napi_value value;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &value);

@@ -17,7 +17,7 @@ import { defaultModelConfig, type ModelConfig } from '../../models/config.ts';
 import { VaeModel } from '../../models/vae.ts';
 import { createStepper, type Stepper } from '../../electron/engine/training/parallel/stepper.ts';
 import { imagesPerPass, trainingThreads, type ThreadRoute } from '../../electron/engine/training/parallel/threads.ts';
-import { nativeKernelsStatus, setNativeThreads } from '../../models/native/kernels.ts';
+import { coreRoundTrip, nativeKernelsStatus, setNativeThreads } from '../../models/native/kernels.ts';
 import { fusedStep, fusedStepCovers } from '../../models/native/mlp-vae.ts';
 
 const threads = Number(process.env.LATENT_EXPLORER_THREADS) || Math.max(2, availableParallelism());
@@ -38,6 +38,8 @@ async function rate(stepper: Stepper, x: Float32Array, shape: [number, number, n
   cpuPerImage.set(stepper, acc);
   return (steps * shape[0] * 1000) / (performance.now() - t0);
 }
+
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 const ours: Record<'mlp' | 'conv', { one: number; many: number }> = { mlp: { one: 0, many: 0 }, conv: { one: 0, many: 0 } };
 
@@ -84,20 +86,27 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
   const r1: number[] = [];
   const rs: number[] = [];
   const rn: number[][] = others.map(() => []);
+  // Where the kernel threads' two cores sit, before and after each round of theirs (coreRoundTrip): on a VM
+  // the host may put the vCPU that idled through the one-thread round onto another die, or beside the first
+  // on one core, and the round then runs at a fraction of its speed (README, "Two cores on two dies").
+  const trips: number[][] = others.map(() => []);
+  // the median of five short measures: one can take in the worker's being switched out (tens of µs)
+  const trip = () => median(Array.from({ length: 5 }, () => coreRoundTrip(400)));
   for (let r = 0; r < rounds; r++) {
     useKernels(false);
     r1.push(await rate(single, x, shape, steps, 10 + r));
     if (split) rs.push(await inParts(() => rate(split, x, shape, steps, 10 + r)));
     for (const [i, s] of others.entries()) {
       useKernels(routes[i] === 'kernels');
+      const before = routes[i] === 'kernels' ? trip() : 0;
       rn[i].push(await rate(s, x, shape, steps, 10 + r));
+      trips[i].push(routes[i] === 'kernels' ? Math.max(before, trip()) : 0);
     }
   }
   useKernels(false);
   const best = (a: number[]) => Math.max(...a);
   ours[key] = { one: best(r1), many: best(rn[0]) };
   const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-  const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
   console.log(`${name}: 1 thread ${Math.round(best(r1))} images/s (mean ${Math.round(mean(r1))})`);
   if (split) {
     // the split's speed as a share of one part's
@@ -115,6 +124,18 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
         `per round ${rn[i].map((v, k) => (v / r1[k]).toFixed(2)).join(' ')} (median ${median(rn[i].map((v, k) => v / r1[k])).toFixed(2)}); CPU time per image ${(cpu(single) * 1e3).toFixed(2)} -> ${(cpu(s) * 1e3).toFixed(2)} ms, ` +
         `efficiency ${efficiency.toFixed(2)} (${(threads * efficiency).toFixed(2)}x on ${threads} free cores)`,
     );
+    if (trips[i].some((t) => t > 0)) {
+      // Rounds by where the two cores sat (their round trip, the larger of before and after the round): the
+      // thresholds are this machine's (README, "Two cores on two dies"): two threads of one physical core
+      // (under 55 ns), two cores sharing an L3 (55-150 ns), two dies (150 ns and over).
+      const ratios = rn[i].map((v, k) => v / r1[k]);
+      const group = (lo: number, hi: number) => ratios.filter((_, k) => trips[i][k] >= lo && trips[i][k] < hi);
+      const show = (name: string, g: number[]) => `${name}: ${g.length} round${g.length === 1 ? '' : 's'}${g.length ? `, median ${median(g).toFixed(2)}x` : ''}`;
+      console.log(
+        `    core-to-core round trip per round (ns): ${trips[i].map((t) => t.toFixed(0)).join(' ')}; ` +
+          [show('one L3 (55-150 ns)', group(55, 150)), show('two dies (>= 150 ns)', group(150, Infinity)), show('one core (< 55 ns)', group(0, 55))].join('; '),
+      );
+    }
     if (s.phases) {
       const p = s.phases;
       const total = Object.values(p).reduce((a, v) => a + v, 0);

@@ -390,6 +390,33 @@ describe('native CPU kernels', () => {
     expect(r.stdout.trim(), r.stderr).toBe('ok');
   });
 
+  it.runIf(compilerPresent)("time a cache line's round trip between the calling thread and its first kernel thread (bench threads' placement of the cores), 0 alone", () => {
+    // in a child process with a deadline, as above: the two threads wait on each other
+    const script = `
+      import { useWasm } from './tests/unit/helpers/tf.ts';
+      import { patchWasmKernels } from './models/wasm-kernels.ts';
+      import { coreRoundTrip, nativeAddon, setNativeThreads } from './models/native/kernels.ts';
+      await useWasm();
+      patchWasmKernels();
+      const out = {};
+      for (const n of [1, 2, 3, 2]) { setNativeThreads(n); out[n] = [coreRoundTrip(1), coreRoundTrip(5000)]; }
+      setNativeThreads(1);
+      let refused = '';
+      try { nativeAddon().coreRoundTrip(0); } catch (e) { refused = e.message; }
+      console.log(JSON.stringify({ out, refused }));`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.signal, 'hung: killed after 60 s').toBeNull();
+    const { out, refused } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { out: Record<string, number[]>; refused: string };
+    expect(out['1']).toEqual([0, 0]);
+    for (const n of ['2', '3'])
+      for (const ns of out[n]) {
+        // a real round trip: tens of ns between two cores of one die, hundreds across dies; under 100 µs even on a busy machine
+        expect(ns, `${n} threads`).toBeGreaterThan(5);
+        expect(ns, `${n} threads`).toBeLessThan(100_000);
+      }
+    expect(refused).toMatch(/coreRoundTrip: a count from 1/);
+  });
+
   it.runIf(compilerPresent)('the data-parallel Adam over shared memory gives the bits of its JavaScript loop, on 1 or 2 kernel threads', async () => {
     await useWasm();
     const n = 150_000;
