@@ -790,9 +790,11 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 }
 
 // coreRoundTrip(n): the mean time in ns of n round trips of one cache line between the calling thread and
-// its pool's first worker (0 without one): ~60-75 ns here between two cores that share an L3, 200-340
-// between dies. Where the second core sits decides what every line the two threads share costs (README,
-// "Two cores on two dies"); bench threads prints it for each round.
+// its pool's first worker (0 without one): here ~60-75 ns between two cores that share an L3, 200-340
+// between dies, 42-45 between the two threads of one core. Where the second core sits decides what every
+// line the two threads share costs (README, "Two cores on two dies"); bench threads prints it for each
+// round. Both sides wait with pause, so each figure holds two pauses. It stops after 50 ms (two threads
+// time-sliced on one core take milliseconds a trip) and gives the mean of the trips made.
 napi_value CoreRoundTrip(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   size_t argc = 1;
@@ -801,21 +803,31 @@ napi_value CoreRoundTrip(napi_env env, napi_callback_info info) {
     return fail(env, "coreRoundTrip: a count from 1 to 10000000");
   double ns = 0;
   if (pool().size() > 1) {
-    alignas(64) std::atomic<int> ball{0};
+    struct alignas(64) Ball {
+      std::atomic<int> at{0};  // 2i + 1: the caller's i-th throw; 2i + 2: the worker's return; -1: stop
+      char pad[64 - sizeof(std::atomic<int>)];
+    } ball;
     pool().run([&](int t) {
       if (t == 1) {
         for (int i = 0; i <= n; ++i) {
-          while (ball.load(std::memory_order_acquire) != 2 * i + 1) Pool::pause();
-          ball.store(2 * i + 2, std::memory_order_release);
+          int b;
+          while ((b = ball.at.load(std::memory_order_acquire)) != 2 * i + 1)
+            if (b < 0) return;
+            else Pool::pause();
+          ball.at.store(2 * i + 2, std::memory_order_release);
         }
       } else if (t == 0) {
         std::chrono::steady_clock::time_point start;
+        int done = 0;
         for (int i = 0; i <= n; ++i) {
           if (i == 1) start = std::chrono::steady_clock::now();  // the first trip waits for the worker to start
-          ball.store(2 * i + 1, std::memory_order_release);
-          while (ball.load(std::memory_order_acquire) != 2 * i + 2) {}
+          ball.at.store(2 * i + 1, std::memory_order_release);
+          while (ball.at.load(std::memory_order_acquire) != 2 * i + 2) Pool::pause();
+          done = i;
+          if (i > 0 && (i & 63) == 0 && std::chrono::steady_clock::now() - start > std::chrono::milliseconds(50)) break;
         }
-        ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / n;
+        if (done > 0) ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / done;
+        ball.at.store(-1, std::memory_order_release);
       }
     });
   }

@@ -82,13 +82,13 @@ export function setNativeThreads(n: number): number {
 
 /**
  * The mean time in ns of `n` round trips of one cache line between this thread and its first kernel thread
- * (0 without one, or where the native kernels are not in use): ~60-150 ns between two cores that share an
- * L3, several hundred between dies, ~40 between the two threads of one core. On a VM the host may move a
+ * (0 without one, or where the native kernels are not in use): here ~60-75 ns between two cores that share an
+ * L3, 200-340 between dies, 42-45 between the two threads of one core. On a VM the host may move a
  * vCPU that idled onto another die; what every line the threads share costs then grows ~5x (README, "Two
  * cores on two dies").
  */
 export function coreRoundTrip(n = 2000): number {
-  return nativeAddon()?.coreRoundTrip?.(Math.max(1, Math.min(10_000_000, Math.floor(n)))) ?? 0;
+  return nativeAddon()?.coreRoundTrip?.(Number.isFinite(n) ? Math.max(1, Math.min(10_000_000, Math.floor(n))) : 2000) ?? 0;
 }
 
 /**
