@@ -132,7 +132,12 @@ describe('import through the decode pool', () => {
     expect(pooled.images.files).toEqual(single.images.files);
     expect([...pooled.images.labels]).toEqual([...single.images.labels]);
     expect(Buffer.compare(Buffer.from(pooled.images.pixels), Buffer.from(single.images.pixels))).toBe(0);
-    expect(pooled.summary.skipped).toEqual(single.summary.skipped);
+    // The same files skipped for the same reasons. The detail is libvips's own wording, which for the truncated
+    // file was "Input buffer has corrupt header" in one run and "VipsJpeg: premature end of JPEG image" in
+    // another (CI, 6 December): each must name the decoder's complaint, not match word for word.
+    const reasons = (r: typeof pooled) => r.summary.skipped.map((s) => ({ path: s.path, reason: s.reason }));
+    expect(reasons(pooled)).toEqual(reasons(single));
+    for (const s of [...pooled.summary.skipped, ...single.summary.skipped].filter((s) => s.path.endsWith('truncated.jpg'))) expect(s.detail).toMatch(/^JPEG: \S/);
     expect(pooled.summary.skipped.map((s) => [s.path, s.reason])).toEqual([
       ['cats/truncated.jpg', SKIP_REASONS.corrupt],
       ['dogs/empty.jpg', SKIP_REASONS.empty],
