@@ -776,13 +776,18 @@ napi_value SetLending(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// setThreads(n): how many threads this JS thread's kernels use (1: the caller alone); returns it.
-napi_value SetThreads(napi_env env, napi_callback_info info) {
+// The one argument of a call that takes a whole number from lo to hi, in *n; false if there is none such.
+static bool oneCount(napi_env env, napi_callback_info info, int32_t lo, int32_t hi, int32_t* n) {
   napi_value argv[1];
   size_t argc = 1;
+  return napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) == napi_ok && argc == 1 && napi_get_value_int32(env, argv[0], n) == napi_ok && *n >= lo &&
+         *n <= hi;
+}
+
+// setThreads(n): how many threads this JS thread's kernels use (1: the caller alone); returns it.
+napi_value SetThreads(napi_env env, napi_callback_info info) {
   int32_t n = 1;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1 || n > 64)
-    return fail(env, "setThreads: a count from 1 to 64");
+  if (!oneCount(env, info, 1, 64, &n)) return fail(env, "setThreads: a count from 1 to 64");
   pool().resize(n);
   napi_value out;
   napi_create_int32(env, pool().size(), &out);
@@ -791,16 +796,13 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 
 // coreRoundTrip(n): the mean time in ns of n round trips of one cache line between the calling thread and
 // its pool's first worker (0 without one): here ~60-75 ns between two cores that share an L3, 200-340
-// between dies, 42-45 between the two threads of one core. Where the second core sits decides what every
+// between dies, 37-45 between the two threads of one core. Where the second core sits decides what every
 // line the two threads share costs (README, "Two cores on two dies"); bench threads prints it for each
 // round. Both sides wait with pause, so each figure holds two pauses. It stops after 50 ms (two threads
 // time-sliced on one core take milliseconds a trip) and gives the mean of the trips made.
 napi_value CoreRoundTrip(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  size_t argc = 1;
   int32_t n = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1 || n > 10000000)
-    return fail(env, "coreRoundTrip: a count from 1 to 10000000");
+  if (!oneCount(env, info, 1, 10000000, &n)) return fail(env, "coreRoundTrip: a count from 1 to 10000000");
   double ns = 0;
   if (pool().size() > 1) {
     struct alignas(64) Ball {

@@ -83,7 +83,7 @@ export function setNativeThreads(n: number): number {
 /**
  * The mean time in ns of `n` round trips of one cache line between this thread and its first kernel thread
  * (0 without one, or where the native kernels are not in use): here ~60-75 ns between two cores that share an
- * L3, 200-340 between dies, 42-45 between the two threads of one core. On a VM the host may move a
+ * L3, 200-340 between dies, 37-45 between the two threads of one core. On a VM the host may move a
  * vCPU that idled onto another die; what every line the threads share costs then grows ~5x (README, "Two
  * cores on two dies").
  */
