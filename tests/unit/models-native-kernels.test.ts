@@ -390,7 +390,7 @@ describe('native CPU kernels', () => {
     expect(r.stdout.trim(), r.stderr).toBe('ok');
   });
 
-  it.runIf(compilerPresent)("time a cache line's round trip between the calling thread and its first kernel thread (bench threads' placement of the cores), 0 alone", () => {
+  it.runIf(compilerPresent)("time a cache line's round trip between the calling thread and its first kernel thread (bench threads' placement of the cores), 0 alone; setThreads refuses counts outside 1-64", () => {
     // in a child process with a deadline, as above: the two threads wait on each other
     const script = `
       import { useWasm } from './tests/unit/helpers/tf.ts';
@@ -407,11 +407,24 @@ describe('native CPU kernels', () => {
       setNativeThreads(1);
       let refused = '';
       try { nativeAddon().coreRoundTrip(0); } catch (e) { refused = e.message; }
-      console.log(JSON.stringify({ out, many, wallMs, refused }));`;
+      // setThreads takes 1 to 64 and refuses anything else, leaving the pool as it was
+      setNativeThreads(2);
+      const threadsRefused = [0, 65, -1, 'two'].map((n) => { try { nativeAddon().setThreads(n); return ''; } catch (e) { return e.message; } });
+      const poolAfter = coreRoundTrip(100) > 0;
+      const setTo = [nativeAddon().setThreads(1), nativeAddon().setThreads(3), nativeAddon().setThreads(1)];
+      console.log(JSON.stringify({ out, many, wallMs, refused, threadsRefused, poolAfter, setTo }));`;
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
     expect(r.signal, 'hung: killed after 60 s').toBeNull();
     expect(r.status, r.stderr).toBe(0);
-    const { out, many, wallMs, refused } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { out: Record<string, number[]>; many: number; wallMs: number; refused: string };
+    const { out, many, wallMs, refused, threadsRefused, poolAfter, setTo } = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+      out: Record<string, number[]>;
+      many: number;
+      wallMs: number;
+      refused: string;
+      threadsRefused: string[];
+      poolAfter: boolean;
+      setTo: number[];
+    };
     expect(out['1']).toEqual([0, 0]);
     for (const n of ['2', '3']) {
       // a real round trip: tens of ns between two cores of one die, hundreds across dies
@@ -421,6 +434,9 @@ describe('native CPU kernels', () => {
     // the count is honoured: 20,000 trips take about 20,000 times the mean (or the 50 ms the call stops at)
     expect(wallMs).toBeGreaterThan(0.5 * Math.min((20000 * many) / 1e6, 50));
     expect(refused).toMatch(/coreRoundTrip: a count from 1/);
+    for (const message of threadsRefused) expect(message).toMatch(/setThreads: a count from 1 to 64/);
+    expect(poolAfter, 'the two-thread pool survives a refused count').toBe(true);
+    expect(setTo).toEqual([1, 3, 1]);
   });
 
   it.runIf(compilerPresent)('the data-parallel Adam over shared memory gives the bits of its JavaScript loop, on 1 or 2 kernel threads', async () => {
