@@ -20,6 +20,8 @@ export interface NativeAddon {
   setThreads(n: number): number;
   /** kernels.ts coreRoundTrip (absent in addons built before it) */
   coreRoundTrip?(n: number): number;
+  /** kernels.ts kernelPlacement; mode -1 reads, 0 measures, 1 near, 2 far (absent in addons built before it) */
+  kernelPlacement?(mode: number): { mode: number; far: boolean; roundTripNs: number; evictedSteps: number; canEvict: boolean };
   /** kernels.ts helpUntil (absent in addons built before it) */
   help?(counter: Int32Array, index: number, target: number, idleMs: number): number;
   /** kernels.ts setLending (absent in addons built before it) */
@@ -49,10 +51,10 @@ export interface WasmBackend {
 export const offset = (backend: WasmBackend, t: Info) => backend.dataIdMap.get(t.dataId).memoryOffset;
 /** Whether no other tensor shares t's memory: only then may it be written in place. */
 export const ownsItsMemory = (backend: WasmBackend, t: Info) => backend.dataIdMap.get(t.dataId).refCount === 1;
-/** How many times each native kernel ran in this process (tests check the native path was taken). */
 /** The number of values of a tensor of this shape. */
 export const elementCount = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
 
+/** How many times each native kernel ran in this process (tests check the native path was taken). */
 export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0, conv2dInputGrad: 0, softplus: 0, elementwise: 0, adamShared: 0, mlpVaeStep: 0 };
 
 /**

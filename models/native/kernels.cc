@@ -4,6 +4,9 @@
 // run at ~20 GFLOP/s here against ~85 for AVX-512 (README.md, "Native CPU kernels"). Plain N-API
 // (node_api.h), so the same build loads in Node and Electron.
 #include <node_api.h>
+#if defined(__x86_64__) || defined(_M_X64)
+#include <cpuid.h>
+#endif
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -146,6 +149,97 @@ class Pool {
 Pool& pool() {
   thread_local Pool p;
   return p;
+}
+
+// The mean time in ns of n round trips of one cache line between the calling thread and its pool's
+// worker `worker` (0 without one): here ~60-75 ns between two cores that share an L3, 200-340 between
+// dies, 37-45 between the two threads of one core. Both sides wait with pause, so each figure holds two
+// pauses. It stops after 50 ms (two threads time-sliced on one core take milliseconds a trip) and gives the
+// mean of the trips made.
+static double roundTripNs(int worker, int n) {
+  if (worker < 1 || worker >= pool().size()) return 0;
+  struct alignas(64) Ball {
+    std::atomic<int> at{0};  // 2i + 1: the caller's i-th throw; 2i + 2: the worker's return; -1: stop
+    char pad[64 - sizeof(std::atomic<int>)];
+  } ball;
+  double ns = 0;
+  pool().run([&](int t) {
+    if (t == worker) {
+      for (int i = 0; i <= n; ++i) {
+        int b;
+        while ((b = ball.at.load(std::memory_order_acquire)) != 2 * i + 1)
+          if (b < 0) return;
+          else Pool::pause();
+        ball.at.store(2 * i + 2, std::memory_order_release);
+      }
+    } else if (t == 0) {
+      std::chrono::steady_clock::time_point start;
+      int done = 0;
+      for (int i = 0; i <= n; ++i) {
+        if (i == 1) start = std::chrono::steady_clock::now();  // the first trip waits for the worker to start
+        ball.at.store(2 * i + 1, std::memory_order_release);
+        while (ball.at.load(std::memory_order_acquire) != 2 * i + 2) Pool::pause();
+        done = i;
+        if (i > 0 && (i & 63) == 0 && std::chrono::steady_clock::now() - start > std::chrono::milliseconds(50)) break;
+      }
+      if (done > 0) ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / done;
+      ball.at.store(-1, std::memory_order_release);
+    }
+  });
+  return ns;
+}
+
+// Where the calling thread's kernel threads sit (README, "Two cores on two dies"). A host may put two vCPUs
+// on two dies, and a desktop CPU's cores come in dies (chiplets) of 8 or so: then every line one core
+// writes and the other reads next costs ~4x what it does within a die. The fused MLP step acts on it
+// (mlp-vae.inc): where the cores are far, the kernels leave every cache before Adam writes them. Measured
+// on the step's first call, every 256 steps after (the host moves a vCPU that idled, and sometimes one
+// that did not), and when the pool changes size: the worst round trip from the caller to each worker,
+// 200 trips each (~15 us near, ~60 far), far at 150 ns or more.
+constexpr double FAR_NS = 150;
+constexpr long REMEASURE_STEPS = 256;
+struct Placement {
+  int mode = 0;          // 0: measure; 1: near; 2: far
+  int measuredSize = 0;  // the pool's size when last measured (0: measure at the next step)
+  long steps = 0;        // fused steps since
+  bool far = false;
+  double worstNs = 0;
+};
+thread_local Placement placement;
+std::atomic<long> evictedSteps{0};
+
+// Whether the calling thread's cores are far apart, measuring again when due.
+static bool coresFar() {
+  Placement& p = placement;
+  const int size = pool().size();
+  if (p.mode != 0 || size < 2) return p.far = size > 1 && p.mode == 2;
+  if (p.measuredSize != size || ++p.steps >= REMEASURE_STEPS) {
+    double worst = 0;
+    for (int w = 1; w < size; ++w) worst = std::max(worst, roundTripNs(w, 200));
+    p.measuredSize = size, p.steps = 0, p.worstNs = worst, p.far = worst >= FAR_NS;
+  }
+  return p.far;
+}
+
+// Drops the lines of [p, p + n) from every core's caches (written back where changed): thread t of
+// `threads` takes its share of the lines. Values never change; only where the lines are next read from.
+static bool canEvict() {
+#if defined(__x86_64__) || defined(_M_X64)
+  unsigned a, b, c, d;
+  return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 23));  // CLFLUSHOPT
+#else
+  return false;
+#endif
+}
+static const bool evictionWorks = canEvict();
+static void evictLines(const float* p, long n, int t, int threads) {
+#if defined(__x86_64__) || defined(_M_X64)
+  const char* first = (const char*)((uintptr_t)p & ~(uintptr_t)63);
+  const long lines = ((const char*)(p + n) - first + 63) / 64;
+  for (long l = lines * t / threads; l < lines * (t + 1) / threads; ++l) asm volatile("clflushopt %0" : "+m"(*(volatile char*)(first + l * 64)));
+#else
+  (void)p, (void)n, (void)t, (void)threads;
+#endif
 }
 
 // Cores lent between data-parallel threads (help()). Each thread computes its own shard of a step, and
@@ -794,54 +888,49 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// coreRoundTrip(n): the mean time in ns of n round trips of one cache line between the calling thread and
-// its pool's first worker (0 without one): here ~60-75 ns between two cores that share an L3, 200-340
-// between dies, 37-45 between the two threads of one core. Where the second core sits decides what every
-// line the two threads share costs (README, "Two cores on two dies"); bench threads prints it for each
-// round. Both sides wait with pause, so each figure holds two pauses. It stops after 50 ms (two threads
-// time-sliced on one core take milliseconds a trip) and gives the mean of the trips made.
+// coreRoundTrip(n): roundTripNs (above) with the pool's first worker. Where the second core sits decides
+// what every line the two threads share costs (README, "Two cores on two dies"); bench threads prints it
+// for each round.
 napi_value CoreRoundTrip(napi_env env, napi_callback_info info) {
   int32_t n = 0;
   if (!oneCount(env, info, 1, 10000000, &n)) return fail(env, "coreRoundTrip: a count from 1 to 10000000");
-  double ns = 0;
-  if (pool().size() > 1) {
-    struct alignas(64) Ball {
-      std::atomic<int> at{0};  // 2i + 1: the caller's i-th throw; 2i + 2: the worker's return; -1: stop
-      char pad[64 - sizeof(std::atomic<int>)];
-    } ball;
-    pool().run([&](int t) {
-      if (t == 1) {
-        for (int i = 0; i <= n; ++i) {
-          int b;
-          while ((b = ball.at.load(std::memory_order_acquire)) != 2 * i + 1)
-            if (b < 0) return;
-            else Pool::pause();
-          ball.at.store(2 * i + 2, std::memory_order_release);
-        }
-      } else if (t == 0) {
-        std::chrono::steady_clock::time_point start;
-        int done = 0;
-        for (int i = 0; i <= n; ++i) {
-          if (i == 1) start = std::chrono::steady_clock::now();  // the first trip waits for the worker to start
-          ball.at.store(2 * i + 1, std::memory_order_release);
-          while (ball.at.load(std::memory_order_acquire) != 2 * i + 2) Pool::pause();
-          done = i;
-          if (i > 0 && (i & 63) == 0 && std::chrono::steady_clock::now() - start > std::chrono::milliseconds(50)) break;
-        }
-        if (done > 0) ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / done;
-        ball.at.store(-1, std::memory_order_release);
-      }
-    });
-  }
   napi_value out;
-  napi_create_double(env, ns, &out);
+  napi_create_double(env, roundTripNs(1, n), &out);
+  return out;
+}
+
+// kernelPlacement(mode): how the fused MLP step treats where its kernel threads sit (placement above).
+// mode: 0 measures it (training's default), 1 takes the cores as near, 2 as far (tests and A/B benchmarks);
+// -1 only reads. Returns { mode, far, roundTripNs, evictedSteps, canEvict }: the calling thread's mode,
+// whether its last fused step took its cores as far, the worst round trip last measured (0: none yet), how
+// many fused steps on any thread have evicted the kernels before Adam, and whether this CPU can (CLFLUSHOPT).
+napi_value KernelPlacement(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  size_t argc = 1;
+  int32_t mode = -2;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 1 || napi_get_value_int32(env, argv[0], &mode) != napi_ok || mode < -1 ||
+      mode > 2)
+    return fail(env, "kernelPlacement: a mode from -1 to 2");
+  if (mode >= 0) placement.mode = mode, placement.measuredSize = 0;
+  napi_value out, value;
+  napi_create_object(env, &out);
+  napi_create_int32(env, placement.mode, &value);
+  napi_set_named_property(env, out, "mode", value);
+  napi_get_boolean(env, placement.far, &value);
+  napi_set_named_property(env, out, "far", value);
+  napi_create_double(env, placement.worstNs, &value);
+  napi_set_named_property(env, out, "roundTripNs", value);
+  napi_create_double(env, (double)evictedSteps.load(), &value);
+  napi_set_named_property(env, out, "evictedSteps", value);
+  napi_get_boolean(env, evictionWorks, &value);
+  napi_set_named_property(env, out, "canEvict", value);
   return out;
 }
 
 }  // namespace
 
 NAPI_MODULE_INIT() {
-  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"conv2dInputGrad", Conv2DInputGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}, {"binary", Binary}, {"unary", Unary}, {"sumInner", SumInner}, {"setThreads", SetThreads}, {"coreRoundTrip", CoreRoundTrip}, {"help", Help}, {"setLending", SetLending}, {"seatedOffers", SeatedOffers}, {"adamShared", AdamShared}, {"mlpVaeStep", MlpVaeStep}, {"mlpVaeStepArrays", MlpVaeStepArrays}, {"pixelsToFloats", PixelsToFloats}, {"sigmoidSquaredError", SigmoidSquaredError}, {"sigmoidSquaredErrorGrad", SigmoidSquaredErrorGrad}};
+  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"conv2dInputGrad", Conv2DInputGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}, {"binary", Binary}, {"unary", Unary}, {"sumInner", SumInner}, {"setThreads", SetThreads}, {"coreRoundTrip", CoreRoundTrip}, {"kernelPlacement", KernelPlacement}, {"help", Help}, {"setLending", SetLending}, {"seatedOffers", SeatedOffers}, {"adamShared", AdamShared}, {"mlpVaeStep", MlpVaeStep}, {"mlpVaeStepArrays", MlpVaeStepArrays}, {"pixelsToFloats", PixelsToFloats}, {"sigmoidSquaredError", SigmoidSquaredError}, {"sigmoidSquaredErrorGrad", SigmoidSquaredErrorGrad}};
   for (const auto& f : fns) {
     napi_value value;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &value);

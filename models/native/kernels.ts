@@ -91,6 +91,34 @@ export function coreRoundTrip(n = 2000): number {
   return nativeAddon()?.coreRoundTrip?.(Number.isFinite(n) ? Math.max(1, Math.min(10_000_000, Math.floor(n))) : 2000) ?? 0;
 }
 
+/** Where this thread's kernel threads sit, as the fused MLP step takes it (kernelPlacement). */
+export interface KernelPlacement {
+  /** 'measure' (the default), or 'near' / 'far' as set */
+  mode: 'measure' | 'near' | 'far';
+  /** whether the last fused step on this thread took its cores as far apart (on two dies) */
+  far: boolean;
+  /** the worst round trip from this thread to one of its kernel threads, last measured (0: not yet) */
+  roundTripNs: number;
+  /** fused steps, on any thread of the process, that evicted the kernels from the caches before Adam */
+  evictedSteps: number;
+  /** whether this CPU can evict lines (x86's CLFLUSHOPT); where not, far cores change nothing */
+  canEvict: boolean;
+}
+const PLACEMENT_MODES = ['measure', 'near', 'far'] as const;
+
+/**
+ * How the fused MLP step treats where this thread's kernel threads sit; null where the native kernels (or
+ * this call) are absent. Where two cores sit on two dies (a VM's host may put them there, and desktop CPUs
+ * come in dies of ~8 cores), every line one writes and the other reads next costs ~4x; the step then evicts
+ * the kernels from the caches before Adam writes them (kernels.cc, coresFar; README, "Two cores on two
+ * dies"). 'measure' (the default) times the round trip to each kernel thread every 256 steps, far from
+ * 150 ns; 'near' and 'far' fix it (tests, A/B benchmarks). Without a mode, reads.
+ */
+export function kernelPlacement(mode?: KernelPlacement['mode']): KernelPlacement | null {
+  const got = nativeAddon()?.kernelPlacement?.(mode ? PLACEMENT_MODES.indexOf(mode) : -1);
+  return got ? { ...got, mode: PLACEMENT_MODES[got.mode] ?? 'measure' } : null;
+}
+
 /**
  * Lending this thread's core (data-parallel training): once its own shard of a step is done, a thread runs
  * parts of the native kernels the other threads are still in, until `counter[index]` reaches `target` (the

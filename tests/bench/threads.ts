@@ -17,7 +17,7 @@ import { defaultModelConfig, type ModelConfig } from '../../models/config.ts';
 import { VaeModel } from '../../models/vae.ts';
 import { createStepper, type Stepper } from '../../electron/engine/training/parallel/stepper.ts';
 import { imagesPerPass, trainingThreads, type ThreadRoute } from '../../electron/engine/training/parallel/threads.ts';
-import { coreRoundTrip, nativeKernelsStatus, setNativeThreads } from '../../models/native/kernels.ts';
+import { coreRoundTrip, kernelPlacement, nativeKernelsStatus, setNativeThreads } from '../../models/native/kernels.ts';
 import { fusedStep, fusedStepCovers } from '../../models/native/mlp-vae.ts';
 
 const threads = Number(process.env.LATENT_EXPLORER_THREADS) || Math.max(2, availableParallelism());
@@ -92,6 +92,9 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
   const trips: number[][] = others.map(() => []);
   // the median of five short measures: one can take in the worker's being switched out (tens of µs)
   const trip = () => median(Array.from({ length: 5 }, () => coreRoundTrip(400)));
+  // fused MLP steps that took their cores as far and evicted the kernels before Adam (kernelPlacement), per round
+  const evicted: number[][] = others.map(() => []);
+  const evictedSoFar = () => kernelPlacement()?.evictedSteps ?? 0;
   for (let r = 0; r < rounds; r++) {
     useKernels(false);
     r1.push(await rate(single, x, shape, steps, 10 + r));
@@ -99,7 +102,9 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
     for (const [i, s] of others.entries()) {
       useKernels(routes[i] === 'kernels');
       const before = routes[i] === 'kernels' ? trip() : 0;
+      const evictedBefore = evictedSoFar();
       rn[i].push(await rate(s, x, shape, steps, 10 + r));
+      evicted[i].push(evictedSoFar() - evictedBefore);
       trips[i].push(routes[i] === 'kernels' ? Math.max(before, trip()) : 0);
     }
   }
@@ -135,6 +140,8 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
         `    core-to-core round trip per round (ns): ${trips[i].map((t) => t.toFixed(0)).join(' ')}; ` +
           [show('one L3 (55-150 ns)', group(55, 150)), show('two dies (>= 150 ns)', group(150, Infinity)), show('one core (< 55 ns)', group(0, 55))].join('; '),
       );
+      if (evicted[i].some((n) => n > 0))
+        console.log(`    fused steps that found the cores far and evicted the kernels before Adam, per round of ${steps}: ${evicted[i].join(' ')}`);
     }
     if (s.phases) {
       const p = s.phases;

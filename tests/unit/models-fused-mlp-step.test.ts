@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useWasm } from './helpers/tf.ts';
 import { defaultModelConfig, type ModelConfig } from '../../models/config.ts';
 import { VaeModel } from '../../models/vae.ts';
-import { nativeCalls, nativeKernelsStatus, setNativeThreads, nativeAddon } from '../../models/native/kernels.ts';
+import { kernelPlacement, nativeCalls, nativeKernelsStatus, setNativeThreads, nativeAddon } from '../../models/native/kernels.ts';
 import { fusedStep, fusedStepCovers } from '../../models/native/mlp-vae.ts';
 import { readWeights, weightCount, writeWeights } from '../../models/parallel/shard.ts';
 
@@ -108,6 +108,42 @@ describe('fused MLP VAE step', () => {
     expect(differing(two.weights, one.weights)).toBe(0);
     expect(differing(run(config, true, 4, 3).weights, one.weights)).toBe(0);
     two.losses.forEach((l, i) => expect(l.loss).toBeCloseTo(one.losses[i].loss, 9));
+  });
+
+  it('where the cores sit on two dies, evicts the kernels from the caches before Adam, with the bits of cores on one die', () => {
+    if (!nativeKernelsStatus().loaded) return;
+    const config = defaultModelConfig({ latent: 2 });
+    const placed = (mode: 'near' | 'far' | 'measure', threads: number) => {
+      kernelPlacement(mode);
+      try {
+        const before = kernelPlacement()!.evictedSteps;
+        const result = run(config, true, 4, threads);
+        const after = kernelPlacement()!;
+        return { ...result, evicted: after.evictedSteps - before, far: after.far, roundTripNs: after.roundTripNs };
+      } finally {
+        kernelPlacement('measure');
+      }
+    };
+    const near = placed('near', 2);
+    const far = placed('far', 2);
+    const canEvict = kernelPlacement()!.canEvict;
+    expect(near.far).toBe(false);
+    expect(far.far).toBe(true);
+    expect(near.evicted).toBe(0);
+    expect(far.evicted).toBe(canEvict ? 4 : 0);
+    // eviction only moves lines between caches and memory: the same losses and weights, bit for bit
+    expect(differing(far.weights, near.weights)).toBe(0);
+    expect(far.losses).toEqual(near.losses);
+    // one thread shares no line with another: told far, it evicts nothing
+    expect(placed('far', 1).evicted).toBe(0);
+    // measured (training's default): the worst round trip to a kernel thread, taken on the first step
+    const measured = placed('measure', 2);
+    expect(measured.roundTripNs).toBeGreaterThan(5);
+    expect(measured.far).toBe(measured.roundTripNs >= 150);
+    expect(measured.evicted).toBe(measured.far && canEvict ? 4 : 0);
+    expect(differing(measured.weights, near.weights)).toBe(0);
+    expect(() => nativeAddon()!.kernelPlacement!(3)).toThrow(/kernelPlacement: a mode from -1 to 2/);
+    expect(kernelPlacement()!.mode).toBe('measure');
   });
 
   it('splits a step in more parts than threads where asked (bench threads times two parts on one thread), with the same bits', () => {
