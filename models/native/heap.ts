@@ -21,7 +21,7 @@ export interface NativeAddon {
   /** kernels.ts coreRoundTrip (absent in addons built before it) */
   coreRoundTrip?(n: number): number;
   /** kernels.ts kernelPlacement; mode -1 reads, 0 measures, 1 near, 2 far (absent in addons built before it) */
-  kernelPlacement?(mode: number): { mode: number; far: boolean; roundTripNs: number; evictedSteps: number; canEvict: boolean };
+  kernelPlacement?(mode: number): { mode: number; far: boolean; roundTripNs: number; evictedSteps: number; canEvict: boolean; measurements: number };
   /** kernels.ts helpUntil (absent in addons built before it) */
   help?(counter: Int32Array, index: number, target: number, idleMs: number): number;
   /** kernels.ts setLending (absent in addons built before it) */

@@ -193,17 +193,21 @@ static double roundTripNs(int worker, int n) {
 // on two dies, and a desktop CPU's cores come in dies (chiplets) of 8 or so: then every line one core
 // writes and the other reads next costs ~4x what it does within a die. The fused MLP step acts on it
 // (mlp-vae.inc): where the cores are far, the kernels leave every cache before Adam writes them. Measured
-// on the step's first call, every 256 steps after (the host moves a vCPU that idled, and sometimes one
-// that did not), and when the pool changes size: the worst round trip from the caller to each worker,
-// 200 trips each (~15 us near, ~60 far), far at 150 ns or more.
+// at the first fused step, when the pool changes size, after a pause of 10 ms or more between steps (the
+// workers slept, and the host moves a vCPU that idled) and every 64 steps (it sometimes moves one that
+// did not): the worst round trip from the caller to each worker, 200 trips each (~15 us near, ~60 far),
+// far at 150 ns or more.
 constexpr double FAR_NS = 150;
-constexpr long REMEASURE_STEPS = 256;
+constexpr long REMEASURE_STEPS = 64;
+constexpr auto REMEASURE_AFTER_PAUSE = std::chrono::milliseconds(10);
 struct Placement {
   int mode = 0;          // 0: measure; 1: near; 2: far
   int measuredSize = 0;  // the pool's size when last measured (0: measure at the next step)
   long steps = 0;        // fused steps since
+  std::chrono::steady_clock::time_point lastStep;
   bool far = false;
   double worstNs = 0;
+  long measurements = 0;
 };
 thread_local Placement placement;
 std::atomic<long> evictedSteps{0};
@@ -213,10 +217,13 @@ static bool coresFar() {
   Placement& p = placement;
   const int size = pool().size();
   if (p.mode != 0 || size < 2) return p.far = size > 1 && p.mode == 2;
-  if (p.measuredSize != size || ++p.steps >= REMEASURE_STEPS) {
+  const auto now = std::chrono::steady_clock::now();
+  const bool paused = now - p.lastStep >= REMEASURE_AFTER_PAUSE;
+  p.lastStep = now;
+  if (p.measuredSize != size || ++p.steps >= REMEASURE_STEPS || paused) {
     double worst = 0;
     for (int w = 1; w < size; ++w) worst = std::max(worst, roundTripNs(w, 200));
-    p.measuredSize = size, p.steps = 0, p.worstNs = worst, p.far = worst >= FAR_NS;
+    p.measuredSize = size, p.steps = 0, p.worstNs = worst, p.far = worst >= FAR_NS, ++p.measurements;
   }
   return p.far;
 }
@@ -901,9 +908,10 @@ napi_value CoreRoundTrip(napi_env env, napi_callback_info info) {
 
 // kernelPlacement(mode): how the fused MLP step treats where its kernel threads sit (placement above).
 // mode: 0 measures it (training's default), 1 takes the cores as near, 2 as far (tests and A/B benchmarks);
-// -1 only reads. Returns { mode, far, roundTripNs, evictedSteps, canEvict }: the calling thread's mode,
-// whether its last fused step took its cores as far, the worst round trip last measured (0: none yet), how
-// many fused steps on any thread have evicted the kernels before Adam, and whether this CPU can (CLFLUSHOPT).
+// -1 only reads. Returns { mode, far, roundTripNs, evictedSteps, canEvict, measurements }: the calling
+// thread's mode, whether its last fused step took its cores as far, the worst round trip last measured (0:
+// none yet), how many fused steps on any thread have evicted the kernels before Adam, whether this CPU can
+// (CLFLUSHOPT), and how many times the calling thread has measured.
 napi_value KernelPlacement(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   size_t argc = 1;
@@ -924,6 +932,8 @@ napi_value KernelPlacement(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, out, "evictedSteps", value);
   napi_get_boolean(env, evictionWorks, &value);
   napi_set_named_property(env, out, "canEvict", value);
+  napi_create_double(env, (double)placement.measurements, &value);
+  napi_set_named_property(env, out, "measurements", value);
   return out;
 }
 

@@ -103,6 +103,8 @@ export interface KernelPlacement {
   evictedSteps: number;
   /** whether this CPU can evict lines (x86's CLFLUSHOPT); where not, far cores change nothing */
   canEvict: boolean;
+  /** how many times this thread has measured where its kernel threads sit */
+  measurements: number;
 }
 const PLACEMENT_MODES = ['measure', 'near', 'far'] as const;
 
@@ -111,8 +113,8 @@ const PLACEMENT_MODES = ['measure', 'near', 'far'] as const;
  * this call) are absent. Where two cores sit on two dies (a VM's host may put them there, and desktop CPUs
  * come in dies of ~8 cores), every line one writes and the other reads next costs ~4x; the step then evicts
  * the kernels from the caches before Adam writes them (kernels.cc, coresFar; README, "Two cores on two
- * dies"). 'measure' (the default) times the round trip to each kernel thread every 256 steps, far from
- * 150 ns; 'near' and 'far' fix it (tests, A/B benchmarks). Without a mode, reads.
+ * dies"). 'measure' (the default) times the round trip to each kernel thread every 64 steps and after a
+ * pause, far from 150 ns; 'near' and 'far' fix it (tests, A/B benchmarks). Without a mode, reads.
  */
 export function kernelPlacement(mode?: KernelPlacement['mode']): KernelPlacement | null {
   const got = nativeAddon()?.kernelPlacement?.(mode ? PLACEMENT_MODES.indexOf(mode) : -1);

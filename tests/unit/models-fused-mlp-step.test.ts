@@ -143,6 +143,37 @@ describe('fused MLP VAE step', () => {
     expect(measured.evicted).toBe(measured.far && canEvict ? 4 : 0);
     expect(differing(measured.weights, near.weights)).toBe(0);
     expect(() => nativeAddon()!.kernelPlacement!(3)).toThrow(/kernelPlacement: a mode from -1 to 2/);
+  });
+
+  it('measures where the kernel threads sit at the first step, after a pause and every 64 steps', async () => {
+    if (!nativeKernelsStatus().loaded) return;
+    const config = defaultModelConfig({ latent: 2, hidden: [32] });
+    setNativeThreads(2);
+    kernelPlacement('measure'); // a mode set anew: measured at the next step
+    const model = VaeModel.create(config);
+    const x = batch(16, 28);
+    const measured = () => kernelPlacement()!.measurements;
+    try {
+      // (a test process switched out for 10 ms between two steps is a pause too: the counts below allow it)
+      const start = measured();
+      model.trainStep(x, undefined, 1);
+      expect(measured() - start, 'the first step').toBe(1);
+      for (let s = 0; s < 10; s++) model.trainStep(x, undefined, 2 + s);
+      expect(measured() - start, 'ten steps back to back').toBeLessThanOrEqual(2);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const beforePause = measured();
+      model.trainStep(x, undefined, 20);
+      expect(measured() - beforePause, 'after a pause of 30 ms').toBe(1);
+      const before128 = measured();
+      for (let s = 0; s < 128; s++) model.trainStep(x, undefined, 30 + s);
+      const in128 = measured() - before128;
+      expect(in128, '128 steps back to back: every 64 steps').toBeGreaterThanOrEqual(2);
+      expect(in128, '128 steps back to back: not every step').toBeLessThanOrEqual(8);
+    } finally {
+      x.dispose();
+      model.dispose();
+      setNativeThreads(1);
+    }
     expect(kernelPlacement()!.mode).toBe('measure');
   });
 
