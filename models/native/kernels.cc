@@ -180,7 +180,7 @@ static double roundTripNs(int worker, int n) {
         ball.at.store(2 * i + 1, std::memory_order_release);
         while (ball.at.load(std::memory_order_acquire) != 2 * i + 2) Pool::pause();
         done = i;
-        if (i > 0 && (i & 63) == 0 && std::chrono::steady_clock::now() - start > std::chrono::milliseconds(50)) break;
+        if (i > 0 && (i & 7) == 0 && std::chrono::steady_clock::now() - start > std::chrono::milliseconds(50)) break;
       }
       if (done > 0) ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / done;
       ball.at.store(-1, std::memory_order_release);
@@ -193,10 +193,11 @@ static double roundTripNs(int worker, int n) {
 // on two dies, and a desktop CPU's cores come in dies (chiplets) of 8 or so: then every line one core
 // writes and the other reads next costs ~4x what it does within a die. The fused MLP step acts on it
 // (mlp-vae.inc): where the cores are far, the kernels leave every cache before Adam writes them. Measured
-// at the first fused step, when the pool changes size, after a pause of 10 ms or more between steps (the
-// workers slept, and the host moves a vCPU that idled) and every 64 steps (it sometimes moves one that
-// did not): the worst round trip from the caller to each worker, 200 trips each (~15 us near, ~60 far),
-// far at 150 ns or more.
+// at the first fused step, when the pool changes size, after a pause of 10 ms or more between one step's
+// end and the next one's start (the workers slept, and the host moves a vCPU that idled) and every 64
+// steps (it sometimes moves one that did not): the worst, over the workers, of the quickest of three bursts
+// of 64 round trips (~15 us a worker near, ~60 far; the quickest, so that a thread switched out during a
+// burst does not make near cores look far), far at 150 ns or more.
 constexpr double FAR_NS = 150;
 constexpr long REMEASURE_STEPS = 64;
 constexpr auto REMEASURE_AFTER_PAUSE = std::chrono::milliseconds(10);
@@ -204,7 +205,7 @@ struct Placement {
   int mode = 0;          // 0: measure; 1: near; 2: far
   int measuredSize = 0;  // the pool's size when last measured (0: measure at the next step)
   long steps = 0;        // fused steps since
-  std::chrono::steady_clock::time_point lastStep;
+  std::chrono::steady_clock::time_point lastStepEnd;  // stepEnded()
   bool far = false;
   double worstNs = 0;
   long measurements = 0;
@@ -217,16 +218,17 @@ static bool coresFar() {
   Placement& p = placement;
   const int size = pool().size();
   if (p.mode != 0 || size < 2) return p.far = size > 1 && p.mode == 2;
-  const auto now = std::chrono::steady_clock::now();
-  const bool paused = now - p.lastStep >= REMEASURE_AFTER_PAUSE;
-  p.lastStep = now;
+  const bool paused = std::chrono::steady_clock::now() - p.lastStepEnd >= REMEASURE_AFTER_PAUSE;
   if (p.measuredSize != size || ++p.steps >= REMEASURE_STEPS || paused) {
     double worst = 0;
-    for (int w = 1; w < size; ++w) worst = std::max(worst, roundTripNs(w, 200));
+    for (int w = 1; w < size; ++w) worst = std::max(worst, std::min({roundTripNs(w, 64), roundTripNs(w, 64), roundTripNs(w, 64)}));
     p.measuredSize = size, p.steps = 0, p.worstNs = worst, p.far = worst >= FAR_NS, ++p.measurements;
   }
   return p.far;
 }
+
+// A fused step's end on the calling thread: the pause before the next one counts from here.
+static void stepEnded() { placement.lastStepEnd = std::chrono::steady_clock::now(); }
 
 // Drops the lines of [p, p + n) from every core's caches (written back where changed): thread t of
 // `threads` takes its share of the lines. Values never change; only where the lines are next read from.

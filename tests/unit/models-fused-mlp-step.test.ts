@@ -116,10 +116,10 @@ describe('fused MLP VAE step', () => {
     const placed = (mode: 'near' | 'far' | 'measure', threads: number) => {
       kernelPlacement(mode);
       try {
-        const before = kernelPlacement()!.evictedSteps;
+        const before = kernelPlacement()!;
         const result = run(config, true, 4, threads);
         const after = kernelPlacement()!;
-        return { ...result, evicted: after.evictedSteps - before, far: after.far, roundTripNs: after.roundTripNs };
+        return { ...result, evicted: after.evictedSteps - before.evictedSteps, measurements: after.measurements - before.measurements, far: after.far, roundTripNs: after.roundTripNs };
       } finally {
         kernelPlacement('measure');
       }
@@ -140,7 +140,9 @@ describe('fused MLP VAE step', () => {
     const measured = placed('measure', 2);
     expect(measured.roundTripNs).toBeGreaterThan(5);
     expect(measured.far).toBe(measured.roundTripNs >= 150);
-    expect(measured.evicted).toBe(measured.far && canEvict ? 4 : 0);
+    // measured once, unless a pause between two steps (the test process switched out) measured again
+    if (measured.measurements === 1) expect(measured.evicted).toBe(measured.far && canEvict ? 4 : 0);
+    else expect(measured.evicted).toBeLessThanOrEqual(canEvict ? 4 : 0);
     expect(differing(measured.weights, near.weights)).toBe(0);
     expect(() => nativeAddon()!.kernelPlacement!(3)).toThrow(/kernelPlacement: a mode from -1 to 2/);
   });
