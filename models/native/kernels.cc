@@ -230,8 +230,7 @@ static bool coresFar() {
 // A fused step's end on the calling thread: the pause before the next one counts from here.
 static void stepEnded() { placement.lastStepEnd = std::chrono::steady_clock::now(); }
 
-// Drops the lines of [p, p + n) from every core's caches (written back where changed): thread t of
-// `threads` takes its share of the lines. Values never change; only where the lines are next read from.
+// Whether this CPU can drop a line from every cache without waiting for it (CLFLUSHOPT).
 static bool canEvict() {
 #if defined(__x86_64__) || defined(_M_X64)
   unsigned a, b, c, d;
@@ -241,6 +240,8 @@ static bool canEvict() {
 #endif
 }
 static const bool evictionWorks = canEvict();
+// Drops the lines of [p, p + n) from every core's caches (written back where changed): thread t of
+// `threads` takes its share of the lines. Values never change; only where the lines are next read from.
 static void evictLines(const float* p, long n, int t, int threads) {
 #if defined(__x86_64__) || defined(_M_X64)
   const char* first = (const char*)((uintptr_t)p & ~(uintptr_t)63);
@@ -879,7 +880,7 @@ napi_value SetLending(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// The one argument of a call that takes a whole number from lo to hi, in *n; false if there is none such.
+// The one argument of a call that takes a whole number from lo to hi (a count, a mode), in *n; false if there is none such.
 static bool oneCount(napi_env env, napi_callback_info info, int32_t lo, int32_t hi, int32_t* n) {
   napi_value argv[1];
   size_t argc = 1;
@@ -915,12 +916,8 @@ napi_value CoreRoundTrip(napi_env env, napi_callback_info info) {
 // none yet), how many fused steps on any thread have evicted the kernels before Adam, whether this CPU can
 // (CLFLUSHOPT), and how many times the calling thread has measured.
 napi_value KernelPlacement(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  size_t argc = 1;
-  int32_t mode = -2;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 1 || napi_get_value_int32(env, argv[0], &mode) != napi_ok || mode < -1 ||
-      mode > 2)
-    return fail(env, "kernelPlacement: a mode from -1 to 2");
+  int32_t mode = -1;
+  if (!oneCount(env, info, -1, 2, &mode)) return fail(env, "kernelPlacement: a mode from -1 to 2");
   if (mode >= 0) placement.mode = mode, placement.measuredSize = 0;
   napi_value out, value;
   napi_create_object(env, &out);
