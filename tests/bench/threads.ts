@@ -6,7 +6,7 @@
 // N free cores could give it.
 // Rounds alternate 1 and N threads so that load from other processes falls on both alike. Then the
 // same two models in PyTorch (tests/bench/torch_reference.py, Debian's python3-torch), when installed,
-// and our images/s as a ratio of PyTorch's.
+// and our images/s as a ratio of PyTorch's; and on WebGPU, where Dawn finds an adapter (else why not).
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,6 +21,9 @@ import { coreRoundTrip, kernelPlacement, nativeKernelsStatus, setNativeThreads }
 import { fusedStep, fusedStepCovers } from '../../models/native/mlp-vae.ts';
 
 const threads = Number(process.env.LATENT_EXPLORER_THREADS) || Math.max(2, availableParallelism());
+// The CPU route, whatever else the machine has (a GPU's figures come from a process of their own, below);
+// LATENT_EXPLORER_BACKEND chooses another rung.
+process.env.LATENT_EXPLORER_BACKEND ||= 'wasm';
 const info = await initBackend();
 console.log(`backend ${info.label}; ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (machine shared with other work)`);
 
@@ -86,12 +89,21 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
   const r1: number[] = [];
   const rs: number[] = [];
   const rn: number[][] = others.map(() => []);
-  // Where the kernel threads' two cores sit, before and after each round of theirs (coreRoundTrip): on a VM
+  // Where the two cores sit, before and after each round of N threads (coreRoundTrip): on a VM
   // the host may put the vCPU that idled through the one-thread round onto another die, or beside the first
   // on one core, and the round then runs at a fraction of its speed (README, "Two cores on two dies").
   const trips: number[][] = others.map(() => []);
-  // the median of five short measures: one can take in the worker's being switched out (tens of µs)
-  const trip = () => median(Array.from({ length: 5 }, () => coreRoundTrip(400)));
+  // the median of five short measures: one can take in the worker's being switched out (tens of µs). Rounds
+  // of data-parallel workers are measured too, through a kernel thread started for the measure alone: the
+  // host places the vCPUs, whichever thread runs on them.
+  const trip = (kernels: boolean) => {
+    if (!kernels) setNativeThreads(threads);
+    try {
+      return median(Array.from({ length: 5 }, () => coreRoundTrip(400)));
+    } finally {
+      if (!kernels) setNativeThreads(1);
+    }
+  };
   // fused MLP steps that took their cores as far and evicted the kernels before Adam (kernelPlacement), per round
   const evicted: number[][] = others.map(() => []);
   const evictedSoFar = () => kernelPlacement()?.evictedSteps ?? 0;
@@ -101,11 +113,12 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
     if (split) rs.push(await inParts(() => rate(split, x, shape, steps, 10 + r)));
     for (const [i, s] of others.entries()) {
       useKernels(routes[i] === 'kernels');
-      const before = routes[i] === 'kernels' ? trip() : 0;
+      const kernels = routes[i] === 'kernels';
+      const before = trip(kernels);
       const evictedBefore = evictedSoFar();
       rn[i].push(await rate(s, x, shape, steps, 10 + r));
       evicted[i].push(evictedSoFar() - evictedBefore);
-      trips[i].push(routes[i] === 'kernels' ? Math.max(before, trip()) : 0);
+      trips[i].push(Math.max(before, trip(kernels)));
     }
   }
   useKernels(false);
@@ -185,5 +198,19 @@ for (const t of [1, threads]) {
     `PyTorch ${torch.torch} CPU, ${t} thread${t > 1 ? 's' : ''}: MLP ${Math.round(torch.mlp)} images/s (ours on ${t}: ${Math.round(ourRate('mlp'))}, ratio ${(ourRate('mlp') / torch.mlp).toFixed(2)}x), ` +
       `conv ${Math.round(torch.conv)} images/s (ours on ${t}: ${Math.round(ourRate('conv'))}, ratio ${(ourRate('conv') / torch.conv).toFixed(2)}x)`,
   );
+}
+// WebGPU beside the CPU, where Dawn finds an adapter (tests/bench/_backend-rate.ts, its own process), as
+// training takes it: one thread, big conv batches in passes.
+const gpu = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(new URL('./_backend-rate.ts', import.meta.url)), 'webgpu'], { encoding: 'utf8', env: { ...process.env, LATENT_EXPLORER_BACKEND: 'webgpu' } });
+const gpuLine = gpu.status === 0 ? gpu.stdout.trim().split('\n').pop() : undefined;
+if (!gpuLine) console.log(`WebGPU not measured: the run failed (${(gpu.stderr || gpu.error?.message || '').trim().split('\n').pop()})`);
+else {
+  const g = JSON.parse(gpuLine) as { ok: boolean; label?: string; reason?: string; mlp?: number; conv?: number };
+  if (!g.ok) console.log(`WebGPU not measured here: ${g.reason}`);
+  else
+    console.log(
+      `${g.label}: MLP ${Math.round(g.mlp!)} images/s (${(g.mlp! / ours.mlp.one).toFixed(2)}x ours on 1 thread, ${(g.mlp! / ours.mlp.many).toFixed(2)}x on ${threads}), ` +
+        `conv ${Math.round(g.conv!)} images/s (${(g.conv! / ours.conv.one).toFixed(2)}x ours on 1 thread, ${(g.conv! / ours.conv.many).toFixed(2)}x on ${threads})`,
+    );
 }
 console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}; tensors left ${tf.memory().numTensors}`);
