@@ -61,7 +61,10 @@ export const nativeCalls = { matmul: 0, conv2d: 0, conv2dFilterGrad: 0, conv2dIn
  * Writes into a variable's memory in place on the heap (native Adam, the fused MLP step, the data-parallel
  * trainer's writeWeights). A variable that was neither assigned nor written in place since a moment holds
  * the same values (unchangedSince): the data-parallel trainer then skips reading them again
- * (models/parallel/shard.ts). Every new in-place writer must count here.
+ * (models/parallel/shard.ts). Every new in-place writer must count here, and write only while the native
+ * kernels are installed (nativeAddon() not null): TF.js's own wasm products and convolutions pack each
+ * weight tensor into an XNNPACK operator at its first use, keyed by the tensor, and keep it until the
+ * tensor is disposed, so a value written in place would never reach them.
  */
 export const inPlaceWrites = { count: 0 };
 

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BatchRows } from '../losses.ts';
 import type { StepResult, VaeModel } from '../vae.ts';
 import { inPlaceWrites, momentOf, offset, ownsItsMemory, unchangedSince, type WasmBackend, type WeightsMoment } from '../native/heap.ts';
+import { nativeAddon } from '../native/kernels.ts';
 
 /** Sizes of the trainable variables, in trainableVariables() order: the layout of a gradient slot. */
 export function gradientSizes(model: VaeModel): number[] {
@@ -42,8 +43,11 @@ export function writeWeights(model: VaeModel, from: Float32Array): void {
   let at = 0;
   for (const v of replicaVariables(model)) {
     const values = from.subarray(at, at + v.size);
-    // in place only on memory nobody else holds (a tensor sharing it keeps its value)
-    if (backend && v.dtype === 'float32' && ownsItsMemory(backend, v)) {
+    // In place only on memory nobody else holds (a tensor sharing it keeps its value), and only where the
+    // native kernels read the weights: TF.js's own wasm products and convolutions (XNNPACK) keep a packed
+    // copy of each weight tensor, made at its first use and kept until it is disposed, so they would
+    // go on computing with the old weights (heap.ts, inPlaceWrites). Elsewhere a new tensor is assigned.
+    if (backend && nativeAddon() && v.dtype === 'float32' && ownsItsMemory(backend, v)) {
       new Float32Array(backend.wasm.HEAPU8.buffer, offset(backend, v), v.size).set(values);
       inPlaceWrites.count++;
     } else tf.tidy(() => v.assign(tf.tensor(values, v.shape, 'float32')));
