@@ -30,7 +30,8 @@ export interface BackendInfo {
   /** On the wasm backend: whether the native CPU kernels (models/native) run its products and convolutions, and why not. */
   kernels?: { native: boolean; isa?: string; reason?: string };
   /** Training threads by default (data-parallel on wasm/cpu), and where the number comes from. */
-  threads?: { threads: number; source: 'cores' | 'LATENT_EXPLORER_THREADS'; cores: number };
+  /** note: why runs take one thread whatever is asked (native TensorFlow's own threads, WebGPU's GPU). */
+  threads?: { threads: number; source: 'cores' | 'LATENT_EXPLORER_THREADS'; cores: number; note?: string };
 }
 
 export interface AppInfo {

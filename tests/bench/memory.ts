@@ -2,12 +2,15 @@
 // grows with the batch, not with a float copy of the data set. Two cases, each in this process:
 //   - Fashion-MNIST's 70,000 images (28 px grey, 55 MB as uint8), the lectures' MLP VAE;
 //   - 40,000 generated 64 px RGB images (491 MB as uint8), the conv VAE (filters 32, 32, 64, 64).
+// Each on one thread and on every core (the default), each in a process of its own.
 // Each trains 4,096 images and tests 1,000 (the rest stay in the store, unused, as a large folder's
 // images would between batches), so the end-of-epoch test pass is in the measure too.
 // Figure: the uint8 data set plus what training added (peak RSS, sampled every 20 ms, minus the RSS once
 // the data set exists: building it here leaves garbage an import would not), against
 // 1.5 × (uint8 data set + model), the model being its weights, gradients and Adam's two moments.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../electron/engine/backend.ts';
@@ -15,10 +18,11 @@ import type { Dataset } from '../../electron/engine/datasets/types.ts';
 import { startTraining } from '../../electron/engine/training/job.ts';
 import { modelConfigFor, type TrainSettings } from '../../electron/engine/training/settings.ts';
 import { VaeModel } from '../../models/vae.ts';
+import { defaultThreads } from '../../electron/engine/training/parallel/threads.ts';
 import { FASHION_DIR, readIdx } from './_fashion.ts';
 
 const info = await initBackend();
-console.log(`backend ${info.label}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+if (!process.argv.includes('--case')) console.log(`backend ${info.label}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 const MB = 1024 * 1024;
 
 function dataset(pixels: Uint8Array, count: number, size: number, channels: 1 | 3, labels: Int32Array): Dataset {
@@ -97,6 +101,22 @@ async function measure(name: string, make: () => Dataset | null, settings: Train
 }
 
 const base: TrainSettings = { model: 'vae', arch: 'mlp', latent: 2, epochs: 1, batchSize: 128, lr: 1e-3, seed: 1, threads: 1 };
-await measure('Fashion-MNIST 70,000 × 28 px grey, MLP VAE', fashion, base);
-await measure('generated 40,000 × 64 px RGB, conv VAE', () => generatedRgb(40_000, 64), { ...base, arch: 'conv', latent: 32, likelihood: 'gaussian' });
-console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+const cases = {
+  mlp: () => measure('Fashion-MNIST 70,000 × 28 px grey, MLP VAE', fashion, { ...base, threads }),
+  conv: () => measure('generated 40,000 × 64 px RGB, conv VAE', () => generatedRgb(40_000, 64), { ...base, arch: 'conv', latent: 32, likelihood: 'gaussian', threads }),
+};
+const caseAt = process.argv.indexOf('--case');
+const threads = Number(process.argv[process.argv.indexOf('--threads') + 1]) || 1;
+if (caseAt > 0) {
+  await cases[process.argv[caseAt + 1] as keyof typeof cases]();
+} else {
+  // Each case on one thread and on the default (every core: what a user's run takes), each in a process of
+  // its own: the wasm heap never shrinks, so a run after another would find its memory already grown.
+  const counts = [...new Set([1, defaultThreads({}).threads])];
+  for (const name of Object.keys(cases))
+    for (const t of counts) {
+      console.log(`-- ${name}, ${t} thread${t > 1 ? 's' : ''}:`);
+      spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--case', name, '--threads', String(t)], { stdio: 'inherit' });
+    }
+  console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+}

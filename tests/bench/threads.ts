@@ -178,13 +178,20 @@ await compare('mlp', 'MLP VAE 784-256-64-2, batch 128', defaultModelConfig({ lat
 await compare('conv', 'conv VAE 32-32-64-64, 64x64 RGB, batch 128', defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 32 }), 3, 9);
 
 // PyTorch reference: Debian's python3-torch lives in /usr/bin/python3's dist-packages.
-const python = ['/usr/bin/python3', 'python3'].find((p) => p === 'python3' || existsSync(p))!;
+// Else the first python3 on the PATH (a virtual environment's pip torch, say) that runs the script.
+const pythons = ['/usr/bin/python3', 'python3'].filter((p) => p === 'python3' || existsSync(p));
 const script = fileURLToPath(new URL('./torch_reference.py', import.meta.url));
 for (const t of [1, threads]) {
-  const r = spawnSync(python, [script, String(t)], { encoding: 'utf8' });
-  const line = r.status === 0 ? r.stdout.trim().split('\n').pop() : undefined;
+  let line: string | undefined;
+  const failures: string[] = [];
+  for (const python of pythons) {
+    const r = spawnSync(python, [script, String(t)], { encoding: 'utf8' });
+    line = r.status === 0 ? r.stdout.trim().split('\n').pop() : undefined;
+    if (line) break;
+    failures.push(`${python}: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
+  }
   if (!line) {
-    console.log(`PyTorch reference skipped: ${python} could not run it (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); install python3-torch to compare`);
+    console.log(`PyTorch reference skipped: no python3 could run it (${failures.join('; ')}); install python3-torch to compare`);
     break;
   }
   const torch = JSON.parse(line) as { torch: string; threads: number; mlp: number; conv: number; blas: string[] };

@@ -2,6 +2,7 @@
 # step, timed on the CPU. Run by the Node benchmark with Debian's python3-torch (PyTorch 1.13); never
 # a runtime dependency. Prints one JSON line: {"torch": version, "threads": n, "mlp": images/s, "conv": images/s}.
 import json
+import re
 import math
 import sys
 import time
@@ -92,10 +93,15 @@ conv = rate(ConvVae(), torch.rand(B, 3, 64, 64), 2, 3)
 
 def blas_library():
     """The BLAS the process loaded. Debian's python3-torch is built against the generic libblas.so.3,
-    which is the reference BLAS (about 10x slower here) unless OpenBLAS is installed; say which."""
-    with open("/proc/self/maps") as maps:
-        paths = {line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line}
-    return sorted(paths)
+    which is the reference BLAS (about 10x slower here) unless OpenBLAS is installed; say which. Where
+    there is no /proc (macOS, Windows), the BLAS torch reports it was built with."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line}
+        return sorted(paths)
+    except OSError:
+        found = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
+        return [f"BLAS_INFO={found.group(1)} (torch's build settings)"] if found else ["unknown (no /proc/self/maps)"]
 
 
 print(json.dumps({"torch": torch.__version__, "threads": threads, "mlp": round(mlp, 1), "conv": round(conv, 1), "blas": blas_library()}))

@@ -15,6 +15,7 @@ import { readWeights, replicaVariables, weightCount, writeWeights } from '../../
 import type { ThreadRoute } from '../../electron/engine/training/parallel/threads.ts';
 import type { Lending } from '../../electron/engine/training/parallel/protocol.ts';
 import { nativeAddon, nativeCalls } from '../../models/native/kernels.ts';
+import { patchWasmKernels, restoreWasmKernels } from '../../models/wasm-kernels.ts';
 
 const ds = mnistSlice(96);
 const B = 32;
@@ -160,7 +161,7 @@ describe('data-parallel training', () => {
     }
   }, 120_000);
 
-  it('writes weights in place where the memory is the variable\'s own, and never into a tensor that shares it', async () => {
+  it('writes weights in place where the memory is the variable\'s own and the native kernels read it, and never into a tensor that shares it', async () => {
     await useWasm();
     const model = VaeModel.create(defaultModelConfig({ latent: 2, hidden: [16] }));
     try {
@@ -174,13 +175,47 @@ describe('data-parallel training', () => {
       readWeights(model, back);
       expect(Array.from(back)).toEqual(Array.from(flat));
       expect(Array.from(shared.dataSync())).toEqual(Array.from(before));
-      // the others were overwritten where they lay; the shared one was given new data
-      expect(vars.slice(1).every((v, i) => v.dataId === ids[i + 1])).toBe(true);
+      // with the native kernels, the others were overwritten where they lay; the shared one was given new data
+      if (nativeAddon()) expect(vars.slice(1).every((v, i) => v.dataId === ids[i + 1])).toBe(true);
       expect(vars[0].dataId).not.toBe(ids[0]);
       shared.dispose();
     } finally {
       model.dispose();
     }
+  });
+
+  it('written weights reach the next forward pass, on the native kernels and on TF.js\'s own (which keep a packed copy of each weight tensor)', async () => {
+    await useWasm();
+    const config = defaultModelConfig({ latent: 2, hidden: [16] });
+    const x = tf.tensor4d(Array.from({ length: 4 * 784 }, (_, i) => (i % 11) / 11), [4, 28, 28, 1]);
+    const encode = (m: VaeModel) => tf.tidy(() => Array.from((m.encoder.predict(x) as tf.Tensor[])[0].dataSync()));
+    const flat = new Float32Array(weightCount(VaeModel.create(config))).map((_, i) => Math.sin(i) / 4);
+    const kernelsInUse: string[] = [];
+    try {
+      for (const kernels of ['native', 'TF.js'] as const) {
+        if (kernels === 'native' && !nativeAddon()) continue;
+        const model = VaeModel.create(config);
+        const reference = VaeModel.create(config);
+        // TF.js's XNNPACK products, as where the native kernels did not build (after the models: making one patches them in)
+        if (kernels === 'TF.js') restoreWasmKernels();
+        expect(nativeAddon() !== null, kernels).toBe(kernels === 'native');
+        kernelsInUse.push(kernels);
+        try {
+          encode(model); // a first use: TF.js's kernels pack the weights here
+          writeWeights(model, flat);
+          let at = 0;
+          for (const v of replicaVariables(reference)) v.assign(tf.tensor(flat.subarray(at, (at += v.size)), v.shape));
+          expect(encode(model), kernels).toEqual(encode(reference));
+        } finally {
+          model.dispose();
+          reference.dispose();
+        }
+      }
+    } finally {
+      patchWasmKernels();
+      x.dispose();
+    }
+    expect(kernelsInUse).toContain('TF.js');
   });
 
   it('the threads\' Adam is TF.js\'s: three steps on flat arrays match tf.train.adam, whatever the split', async () => {
@@ -257,7 +292,9 @@ describe('training threads', () => {
   it('default to the core count; LATENT_EXPLORER_THREADS sets them and a bad value is named', async () => {
     const { defaultThreads, trainingThreads } = await import('../../electron/engine/training/parallel/threads.ts');
     const { availableParallelism } = await import('node:os');
-    expect(defaultThreads({})).toEqual({ threads: availableParallelism(), source: 'cores', cores: availableParallelism() });
+    expect(defaultThreads({})).toEqual({ threads: Math.min(availableParallelism(), 64), source: 'cores', cores: availableParallelism() });
+    // at most 64 (the kernels' pool and the settings' bound) on a machine with more cores
+    expect(defaultThreads({}, 128)).toEqual({ threads: 64, source: 'cores', cores: 128 });
     expect(defaultThreads({ LATENT_EXPLORER_THREADS: '3' }).threads).toBe(3);
     expect(() => defaultThreads({ LATENT_EXPLORER_THREADS: 'two' })).toThrow(/LATENT_EXPLORER_THREADS must be a whole number.*'two'/);
     const vae = defaultModelConfig({ latent: 2 });
@@ -275,6 +312,15 @@ describe('training threads', () => {
     expect(trainingThreads(4, conv, 'wasm', 128, true)).toEqual({ threads: 4 });
     expect(trainingThreads(4, vae, 'cpu', 128, true)).toEqual({ threads: 4 });
     expect(trainingThreads(4, vae, 'tensorflow', 128, true).threads).toBe(1);
+    expect(trainingThreads(4, vae, 'webgpu', 128, true)).toEqual({ threads: 1, note: 'one training thread: the webgpu backend uses the GPU by itself' });
+  });
+
+  it('shown as runs take them: one, with the reason, where the backend runs its own threads or the GPU', async () => {
+    const { defaultThreadsOn } = await import('../../electron/engine/training/parallel/threads.ts');
+    expect(defaultThreadsOn('wasm', {}, 8)).toEqual({ threads: 8, source: 'cores', cores: 8 });
+    expect(defaultThreadsOn('cpu', { LATENT_EXPLORER_THREADS: '3' }, 8)).toEqual({ threads: 3, source: 'LATENT_EXPLORER_THREADS', cores: 8 });
+    expect(defaultThreadsOn('webgpu', {}, 8)).toEqual({ threads: 1, source: 'cores', cores: 8, note: 'the webgpu backend uses the GPU by itself' });
+    expect(defaultThreadsOn('tensorflow', { LATENT_EXPLORER_THREADS: '3' }, 8)).toMatchObject({ threads: 1, note: 'the tensorflow backend uses every core by itself' });
   });
 
   it('native kernel threads take exactly the one-thread steps (MLP VAE, and β-TCVAE which data-parallel workers cannot split)', async () => {

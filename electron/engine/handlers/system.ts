@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { AppInfo, FolderListing } from '../../contract/api.ts';
 import { UserError } from '../../contract/errors.ts';
 import { initBackend } from '../backend.ts';
-import { defaultThreads } from '../training/parallel/threads.ts';
+import { defaultThreadsOn } from '../training/parallel/threads.ts';
 import type { HandlerMap } from '../context.ts';
 import { dataDir } from '../paths.ts';
 import { appVersion } from '../training/versions.ts';
@@ -19,18 +19,21 @@ export async function appInfo(): Promise<AppInfo> {
     node: process.versions.node,
     tfjs: tf.version.tfjs,
     platform: `${platform()} ${process.arch}`,
-    backend: { ...(await initBackend()), threads: threadsOrCores() },
+    backend: await backendWithThreads(),
     dataDir: dataDir(),
   };
 }
 
-/** The default training threads; a malformed LATENT_EXPLORER_THREADS is reported when training starts. */
-function threadsOrCores() {
+/** The backend and the threads its runs take by default; a malformed LATENT_EXPLORER_THREADS is reported when training starts. */
+async function backendWithThreads() {
+  const backend = await initBackend();
+  let threads;
   try {
-    return defaultThreads();
+    threads = defaultThreadsOn(backend.backend);
   } catch {
-    return defaultThreads({});
+    threads = defaultThreadsOn(backend.backend, {});
   }
+  return { ...backend, threads };
 }
 
 export function listFolder(path?: string): FolderListing {

@@ -15,11 +15,13 @@ export interface ThreadsDefault {
 /** How a step uses its threads: each native kernel split across them, or the batch split across worker threads. */
 export type ThreadRoute = 'kernels' | 'data-parallel';
 
-/** The default thread count of this process. A malformed LATENT_EXPLORER_THREADS throws, naming it. */
-export function defaultThreads(env: NodeJS.ProcessEnv = process.env): ThreadsDefault {
-  const cores = availableParallelism();
+/**
+ * The default thread count of this process (the core count, at most MAX_THREADS). A malformed
+ * LATENT_EXPLORER_THREADS throws, naming it.
+ */
+export function defaultThreads(env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): ThreadsDefault {
   const raw = env.LATENT_EXPLORER_THREADS;
-  if (raw === undefined || raw.trim() === '') return { threads: cores, source: 'cores', cores };
+  if (raw === undefined || raw.trim() === '') return { threads: Math.min(cores, MAX_THREADS), source: 'cores', cores };
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new Error(`LATENT_EXPLORER_THREADS must be a whole number from 1 to ${MAX_THREADS} (got '${raw}')`);
   return { threads: n, source: 'LATENT_EXPLORER_THREADS', cores };
@@ -38,8 +40,8 @@ export function trainingThreads(
 ): { threads: number; route?: ThreadRoute; note?: string } {
   const wanted = requested ?? defaultThreads().threads;
   if (wanted <= 1) return { threads: 1 };
-  if (backend !== 'wasm' && backend !== 'cpu')
-    return { threads: 1, note: `one training thread: the ${backend} backend uses ${backend === 'tensorflow' ? 'every core' : 'the GPU'} by itself` };
+  const own = ownParallelism(backend);
+  if (own) return { threads: 1, note: `one training thread: ${own}` };
   const dataParallel = dataParallelThreads(wanted, config, batchSize);
   // With the native kernels, each product, convolution, elementwise op and Adam step can be split over the
   // threads instead: the same model for every objective and batch. Measured (tests/bench/threads.ts, README):
@@ -50,6 +52,22 @@ export function trainingThreads(
   if (nativeKernels && backend === 'wasm' && !(config.arch === 'conv' && dataParallel.threads === wanted))
     return { threads: wanted, route: 'kernels', note: `${wanted} threads inside the native kernels` };
   return dataParallel;
+}
+
+/** Why training on `backend` takes one thread whatever is asked (it runs its own threads or the GPU); undefined on wasm and cpu. */
+export function ownParallelism(backend: string): string | undefined {
+  if (backend === 'wasm' || backend === 'cpu') return undefined;
+  return `the ${backend} backend uses ${backend === 'tensorflow' ? 'every core' : 'the GPU'} by itself`;
+}
+
+/**
+ * The threads a run on `backend` takes by default, as `info` and the status bar show them: one, with the
+ * reason, where the backend runs its own threads or the GPU.
+ */
+export function defaultThreadsOn(backend: string, env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): ThreadsDefault & { note?: string } {
+  const threads = defaultThreads(env, cores);
+  const own = ownParallelism(backend);
+  return own ? { ...threads, threads: 1, note: own } : threads;
 }
 
 function dataParallelThreads(wanted: number, config: ModelConfig, batchSize: number): { threads: number; note?: string } {
