@@ -10,8 +10,21 @@ import { VaeModel } from '../../models/vae.ts';
 import { kernelPlacement, nativeCalls, nativeKernelsStatus, setNativeThreads, nativeAddon } from '../../models/native/kernels.ts';
 import { fusedStep, fusedStepCovers } from '../../models/native/mlp-vae.ts';
 import { readWeights, weightCount, writeWeights } from '../../models/parallel/shard.ts';
+import { patchWasmKernels } from '../../models/wasm-kernels.ts';
 
 const compilerPresent = spawnSync('c++', ['--version']).status === 0;
+// Without the addon the tests of the fused step show as skipped, with why in their names (the first test
+// fails where a C++ compiler is and the addon is not loaded).
+const native = nativeKernelsStatus();
+const noNative = !native.loaded;
+const skipped = noNative ? ` (skipped: native kernels not loaded: ${native.reason})` : '';
+
+/** The addon, installed on the wasm backend (beforeAll patches the kernels in). */
+function installedAddon() {
+  const addon = nativeAddon();
+  expect(addon, 'native kernels loaded but not installed on the wasm backend').not.toBeNull();
+  return addon!;
+}
 
 /** A batch of binary images, the same for every call. */
 function batch(n: number, size: number): tf.Tensor4D {
@@ -60,6 +73,7 @@ function expectCloseArrays(got: Float32Array[], want: Float32Array[], tolerance:
 describe('fused MLP VAE step', () => {
   beforeAll(async () => {
     await useWasm();
+    patchWasmKernels();
   });
   afterAll(() => {
     fusedStep.enabled = true;
@@ -67,7 +81,9 @@ describe('fused MLP VAE step', () => {
   });
 
   it('runs wherever the native kernels are built', () => {
-    if (compilerPresent) expect(nativeKernelsStatus().loaded).toBe(true);
+    const status = nativeKernelsStatus();
+    if (!compilerPresent) return void expect(status.loaded).toBe(false);
+    expect(status, status.reason).toMatchObject({ loaded: true });
   });
 
   const cases: [string, Partial<ModelConfig>][] = [
@@ -76,8 +92,7 @@ describe('fused MLP VAE step', () => {
     ['three hidden layers, PyTorch initialisation', { hidden: [128, 64, 32], latent: 3, init: 'torch' }],
   ];
   for (const [name, overrides] of cases) {
-    it(`gives the TF.js step's losses and weights: ${name}`, () => {
-      if (!nativeKernelsStatus().loaded) return;
+    it.skipIf(noNative)(`gives the TF.js step's losses and weights: ${name}${skipped}`, () => {
       const config = defaultModelConfig(overrides);
       const want = run(config, false, 6);
       const got = run(config, true, 6);
@@ -96,8 +111,7 @@ describe('fused MLP VAE step', () => {
     });
   }
 
-  it('gives the same weights, bit for bit, on one, two and three threads', () => {
-    if (!nativeKernelsStatus().loaded) return;
+  it.skipIf(noNative)(`gives the same weights, bit for bit, on one, two and three threads${skipped}`, () => {
     const config = defaultModelConfig({ latent: 2 });
     const one = run(config, true, 4, 1);
     const two = run(config, true, 4, 2);
@@ -110,8 +124,7 @@ describe('fused MLP VAE step', () => {
     two.losses.forEach((l, i) => expect(l.loss).toBeCloseTo(one.losses[i].loss, 9));
   });
 
-  it('where the cores sit on two dies, evicts the kernels from the caches before Adam, with the bits of cores on one die', () => {
-    if (!nativeKernelsStatus().loaded) return;
+  it.skipIf(noNative)(`where the cores sit on two dies, evicts the kernels from the caches before Adam, with the bits of cores on one die${skipped}`, () => {
     const config = defaultModelConfig({ latent: 2 });
     const placed = (mode: 'near' | 'far' | 'measure', threads: number) => {
       kernelPlacement(mode);
@@ -147,8 +160,7 @@ describe('fused MLP VAE step', () => {
     expect(() => nativeAddon()!.kernelPlacement!(3)).toThrow(/kernelPlacement: a mode from -1 to 2/);
   });
 
-  it('measures where the kernel threads sit at the first step, after a pause and every 64 steps', async () => {
-    if (!nativeKernelsStatus().loaded) return;
+  it.skipIf(noNative)(`measures where the kernel threads sit at the first step, after a pause and every 64 steps${skipped}`, async () => {
     const config = defaultModelConfig({ latent: 2, hidden: [32] });
     setNativeThreads(2);
     kernelPlacement('measure'); // a mode set anew: measured at the next step
@@ -179,8 +191,7 @@ describe('fused MLP VAE step', () => {
     expect(kernelPlacement()!.mode).toBe('measure');
   });
 
-  it('splits a step in more parts than threads where asked (bench threads times two parts on one thread), with the same bits', () => {
-    if (!nativeKernelsStatus().loaded) return;
+  it.skipIf(noNative)(`splits a step in more parts than threads where asked (bench threads times two parts on one thread), with the same bits${skipped}`, () => {
     const config = defaultModelConfig({ latent: 2 });
     const inParts = (parts: number, threads: number) => {
       fusedStep.parts = parts;
@@ -201,8 +212,7 @@ describe('fused MLP VAE step', () => {
     }
   });
 
-  it('on two threads, reads the kernels as they are at each step: after another model\'s step, written in place, assigned', () => {
-    if (!nativeKernelsStatus().loaded) return;
+  it.skipIf(noNative)(`on two threads, reads the kernels as they are at each step: after another model's step, written in place, assigned${skipped}`, () => {
     const config = defaultModelConfig({ latent: 2 });
     // Steps with the kernels changed in between: by another model's step on the same thread, written in
     // place (the same memory) and assigned (new memory). Each step must read the kernels as they are then
@@ -240,8 +250,7 @@ describe('fused MLP VAE step', () => {
     two.losses.forEach((l, i) => expect(l).toBeCloseTo(one.losses[i], 9));
   });
 
-  it('takes batches of 1, 5 and 130 images (fewer rows than threads, uneven shares) as the TF.js step does', () => {
-    if (!nativeKernelsStatus().loaded) return;
+  it.skipIf(noNative)(`takes batches of 1, 5 and 130 images (fewer rows than threads, uneven shares) as the TF.js step does${skipped}`, () => {
     const config = defaultModelConfig({ latent: 3, hidden: [40, 20] });
     for (const n of [1, 5, 130]) {
       const steps = (fused: boolean, threads: number) => {
@@ -266,8 +275,7 @@ describe('fused MLP VAE step', () => {
     }
   });
 
-  it('takes a batch of plain floats, read where it lies with its noise drawn without a tensor: the same bits as from a tensor, on one and two threads', () => {
-    if (!nativeKernelsStatus().loaded) return;
+  it.skipIf(noNative)(`takes a batch of plain floats, read where it lies with its noise drawn without a tensor: the same bits as from a tensor, on one and two threads${skipped}`, () => {
     const config = defaultModelConfig({ latent: 2 });
     for (const threads of [1, 2]) {
       const train = (floats: boolean) => {
@@ -297,9 +305,8 @@ describe('fused MLP VAE step', () => {
     }
   });
 
-  it('trains on plain floats through a tensor where the addon lacks mlpVaeStepArrays (built before it) or the model is not covered', () => {
-    const addon = nativeAddon() as unknown as Record<string, unknown> | null;
-    if (!addon) return;
+  it.skipIf(noNative)(`trains on plain floats through a tensor where the addon lacks mlpVaeStepArrays (built before it) or the model is not covered${skipped}`, () => {
+    const addon = installedAddon() as unknown as Record<string, unknown>;
     const config = defaultModelConfig({ latent: 2 });
     const x = batch(16, 28);
     const values = Float32Array.from(x.dataSync());
@@ -328,8 +335,7 @@ describe('fused MLP VAE step', () => {
     x.dispose();
   });
 
-  it('leaves no tensor behind', () => {
-    if (!nativeKernelsStatus().loaded) return;
+  it.skipIf(noNative)(`leaves no tensor behind${skipped}`, () => {
     const model = VaeModel.create(defaultModelConfig({ latent: 2 }));
     const x = batch(32, 28);
     model.trainStep(x, undefined, 1); // the first step makes Adam's moments
@@ -340,14 +346,16 @@ describe('fused MLP VAE step', () => {
     model.dispose();
   });
 
-  it('covers the plain and β-weighted Bernoulli MLP VAE only; other models take the TF.js step', () => {
+  it('covers the plain and β-weighted Bernoulli MLP VAE only', () => {
     expect(fusedStepCovers(defaultModelConfig({}))).toBe(true);
     expect(fusedStepCovers(defaultModelConfig({ objective: 'beta-vae', beta: 4 }))).toBe(true);
     expect(fusedStepCovers(defaultModelConfig({ likelihood: 'gaussian' }))).toBe(false);
     expect(fusedStepCovers(defaultModelConfig({ arch: 'conv' }))).toBe(false);
     expect(fusedStepCovers(defaultModelConfig({ objective: 'iwae', samples: 5 }))).toBe(false);
     expect(fusedStepCovers(defaultModelConfig({ objective: 'beta-tcvae' }))).toBe(false);
-    if (!nativeKernelsStatus().loaded) return;
+  });
+
+  it.skipIf(noNative)(`other models take the TF.js step${skipped}`, () => {
     const before = nativeCalls.mlpVaeStep;
     const model = VaeModel.create(defaultModelConfig({ likelihood: 'gaussian', latent: 2 }));
     const x = batch(16, 28);
@@ -357,9 +365,8 @@ describe('fused MLP VAE step', () => {
     model.dispose();
   });
 
-  it('falls back to the TF.js step with an addon built before the fused step (code updated without setup)', () => {
-    const addon = nativeAddon() as unknown as Record<string, unknown> | null;
-    if (!addon) return;
+  it.skipIf(noNative)(`falls back to the TF.js step with an addon built before the fused step (code updated without setup)${skipped}`, () => {
+    const addon = installedAddon() as unknown as Record<string, unknown>;
     const saved = addon.mlpVaeStep;
     delete addon.mlpVaeStep;
     try {
@@ -375,9 +382,8 @@ describe('fused MLP VAE step', () => {
     }
   });
 
-  it('refuses tensors outside the heap and shapes that do not chain, before computing anything', () => {
-    const addon = nativeAddon();
-    if (!addon) return;
+  it.skipIf(noNative)(`refuses tensors outside the heap and shapes that do not chain, before computing anything${skipped}`, () => {
+    const addon = installedAddon();
     const heap = new ArrayBuffer(1 << 16);
     // batch 2, 4 pixels, 1 dimension, no hidden layer, one decoder layer
     const head = [2, 4, 1, 0, 1, 1, 0, 64, 1e-3, 0.9, 0.999, 0.1, 0.001, 1e-7, 0.1, 0.001, 0];
