@@ -189,7 +189,7 @@ test('Threads set in the Train view reaches training: the status says "on 2 thre
   expect(text).toMatch(/images\/s on 2 threads, /);
   // The Train view's progress line says the same while running.
   const progress = page.getByTestId('train-threads').locator('xpath=..');
-  await expect(progress).toHaveText(/\d[\d,]* images\/s on 2 threads\s*·\s*(\d+ min )?\d+ s left/);
+  await expect(progress).toHaveText(/\d[\d,]* images\/s on 2 threads · (\d+ min )?\d+ s left/);
   // The default shown in the status bar is still the engine's, not the field's.
   await expect(page.getByTestId('threads')).toHaveText(/Threads:\s*1\b/);
   await page.screenshot({ path: 'tmp/train-2-threads.png', fullPage: true });
