@@ -1,7 +1,8 @@
-// Where a worker thread's entry file is, from source (tsx, vitest) and from a bundle, and how to
-// start it. Used by the t-SNE runner and the import's decode pool.
+// Where a worker thread's entry file is, from source (tsx, vitest: compiled once into one file) and from a
+// bundle, and how to start it. Used by the t-SNE runner, the import's decode pool and training's workers.
 import { Worker } from 'node:worker_threads';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -32,9 +33,70 @@ export function workerEntry(name: string, callerUrl: string, override?: string):
     url = candidates.find((c) => existsSync(fileURLToPath(c))) ?? candidates[0];
   }
   if (!url.pathname.endsWith('.ts')) return { url };
+  const compiled = compiledFromSource(fileURLToPath(url));
+  if (compiled) return { url: pathToFileURL(compiled) };
   const api = tsxEsmApiUrl();
   const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
   return { url, bootstrap };
+}
+
+/** Compiled copies of worker sources, made once per process (entry file -> bundle path). */
+const compiledWorkers = new Map<string, string | null>();
+
+/**
+ * From source, a worker's entry bundled into one JavaScript file by esbuild (which tsx brings), packages
+ * left to node_modules, written as node_modules/.cache/latent-explorer/NAME-HASH.mjs (so that packages and
+ * the native addon are found from it as from the source, and the same sources give the same file). A worker
+ * that registered tsx compiled every module itself and kept tsx's loader hooks: a training worker took
+ * ~30 MB more (npm run bench memory: the conv VAE on two threads, 728-730 MB against 698), and started
+ * slower. Null where esbuild cannot be loaded or the bundle fails: the worker then registers tsx.
+ */
+function compiledFromSource(entry: string): string | null {
+  if (compiledWorkers.has(entry)) return compiledWorkers.get(entry)!;
+  let compiled: string | null = null;
+  try {
+    const tsxRequire = createRequire(createRequire(import.meta.url).resolve('tsx/package.json'));
+    const esbuild = tsxRequire('esbuild') as typeof import('esbuild');
+    const result = esbuild.buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', packages: 'external', write: false, logLevel: 'silent' });
+    const text = result.outputFiles[0].text;
+    const dir = join(projectRoot(entry), 'node_modules', '.cache', 'latent-explorer');
+    const name = entry.split(/[\\/]/).pop()!.replace(/\.ts$/, '');
+    const file = join(dir, `${name}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`);
+    if (!existsSync(file)) {
+      mkdirSync(dir, { recursive: true });
+      // atomic: a worker started by another process at the same moment reads a whole file or none
+      const partial = `${file}.${process.pid}.partial`;
+      writeFileSync(partial, text);
+      renameSync(partial, file);
+    }
+    compiled = file;
+  } catch {
+    compiled = null;
+  }
+  compiledWorkers.set(entry, compiled);
+  return compiled;
+}
+
+/** The folder holding node_modules above `file` (the project's root). */
+function projectRoot(file: string): string {
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'node_modules'))) return dir;
+  throw new Error(`no node_modules above ${file}`);
+}
+
+/** Node's options minus tsx's (`--import tsx` and the like): a compiled worker needs no loader hooks. */
+export function withoutTsx(execArgv: string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i];
+    const takesValue = ['--import', '--require', '-r', '--loader', '--experimental-loader'].includes(arg);
+    const value = takesValue ? execArgv[i + 1] ?? '' : arg.replace(/^--(import|require|loader|experimental-loader)=/, '');
+    if (/(^|[\\/])tsx([\\/]|$)/.test(value) || value === 'tsx') {
+      if (takesValue) i++;
+      continue;
+    }
+    kept.push(arg);
+  }
+  return kept;
 }
 
 /** file: URL of tsx's ESM API ('tsx/esm/api', import condition), read from tsx's own exports map. */
@@ -48,5 +110,6 @@ function tsxEsmApiUrl(): string {
 
 export function startWorker(entry: WorkerEntry): Worker {
   // execArgv [] for the bootstrap: an inherited `--import tsx` would register tsx a second time.
-  return entry.bootstrap ? new Worker(entry.bootstrap, { eval: true, execArgv: [] }) : new Worker(entry.url);
+  // and without tsx's hooks for compiled JavaScript: the parent's `--import tsx` would load them for nothing
+  return entry.bootstrap ? new Worker(entry.bootstrap, { eval: true, execArgv: [] }) : new Worker(entry.url, { execArgv: withoutTsx(process.execArgv) });
 }

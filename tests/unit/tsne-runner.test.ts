@@ -8,6 +8,8 @@ import { FIRST_FRAME_ITERATIONS, neighbourCount, tsne, type TsneFrame } from '..
 import { pca } from '../../electron/engine/projections/pca.ts';
 import { newInitialLayoutSlot, putInitialLayout, serveWarmup, takeInitialLayout, WARMUP } from '../../electron/engine/projections/tsne-protocol.ts';
 import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
+import { withoutTsx } from '../../electron/engine/worker-entry.ts';
+import { readFileSync } from 'node:fs';
 
 let data: Float32Array; // PCA-50 of the first 2,500 sample digits
 const N = 2500;
@@ -17,10 +19,23 @@ beforeAll(() => {
 });
 
 describe('t-SNE worker runner', () => {
-  it('starts the worker from the TypeScript source through tsx', () => {
+  it('starts the worker from its TypeScript source compiled into one JavaScript file, without tsx', () => {
     const entry = tsneWorkerEntry();
-    expect(entry.url.pathname).toMatch(/projections\/tsne-worker\.ts$/);
-    expect(entry.bootstrap).toContain('register()');
+    expect(entry.url.pathname).toMatch(/node_modules\/\.cache\/latent-explorer\/tsne-worker-[0-9a-f]{16}\.mjs$/);
+    expect(entry.bootstrap).toBeUndefined();
+    // our modules are inside it; packages are imported from node_modules
+    const code = readFileSync(entry.url, 'utf8');
+    expect(code).not.toMatch(/from\s*["']\.\.?\//);
+    expect(code).toMatch(/function tsne\b/);
+    // the same sources give the same file
+    expect(tsneWorkerEntry().url.href).toBe(entry.url.href);
+    // the parent's tsx hooks are not passed on to it; Node's other options are
+    expect(withoutTsx(['--expose-gc', '--import', 'tsx', '--max-semi-space-size=4', '--import=tsx', '--require', '/p/node_modules/tsx/dist/cjs/index.cjs', '--import', './other.mjs'])).toEqual([
+      '--expose-gc',
+      '--max-semi-space-size=4',
+      '--import',
+      './other.mjs',
+    ]);
   });
 
   it('streams frames and resolves to the same layout as the in-process run, with one or two threads', async () => {
