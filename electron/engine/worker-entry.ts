@@ -110,6 +110,25 @@ function tsxEsmApiUrl(): string {
 
 export function startWorker(entry: WorkerEntry): Worker {
   // execArgv [] for the bootstrap: an inherited `--import tsx` would register tsx a second time.
-  // and without tsx's hooks for compiled JavaScript: the parent's `--import tsx` would load them for nothing
-  return entry.bootstrap ? new Worker(entry.bootstrap, { eval: true, execArgv: [] }) : new Worker(entry.url, { execArgv: withoutTsx(process.execArgv) });
+  return entry.bootstrap ? new Worker(entry.bootstrap, { eval: true, execArgv: [] }) : startCompiled(entry.url);
+}
+
+/**
+ * A worker on compiled JavaScript, without tsx's hooks (the parent's `--import tsx` would load them for
+ * nothing). Its options are the parent's less tsx's, and less V8's (--expose-gc, --max-semi-space-size,
+ * which are the process's: a worker refuses them, naming them, and they apply to it anyway).
+ */
+function startCompiled(url: URL): Worker {
+  let execArgv = withoutTsx(process.execArgv);
+  if (execArgv.length === process.execArgv.length) return new Worker(url); // nothing to leave out: inherit them
+  for (;;) {
+    try {
+      return new Worker(url, { execArgv });
+    } catch (error) {
+      const refused = (error as { code?: string }).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? /flags: (.*)$/.exec((error as Error).message)?.[1]?.split(', ') : undefined;
+      const kept = refused ? execArgv.filter((a) => !refused.includes(a)) : execArgv;
+      if (kept.length === execArgv.length) return new Worker(url); // not understood: inherit everything, tsx too
+      execArgv = kept;
+    }
+  }
 }

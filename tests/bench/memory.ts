@@ -83,8 +83,10 @@ async function measure(name: string, make: () => Dataset | null, settings: Train
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
   const dir = mkdtempSync(join(tmpdir(), 'le-memory-'));
   const t0 = performance.now();
+  // the threads the run took, as its progress reports them (a worker that cannot start leaves one, with a note)
+  let ran: { threads: number; note?: string } = { threads: 0 };
   try {
-    const summary = await startTraining(ds, settings, join(dir, 'run'), {}).done;
+    const summary = await startTraining(ds, settings, join(dir, 'run'), { onProgress: (p) => (ran = { threads: p.threads ?? 1, note: p.threadsNote }) }).done;
     if (summary.status !== 'done') throw new Error(`training ended ${summary.status}: ${summary.message}`);
   } finally {
     clearInterval(timer);
@@ -94,7 +96,7 @@ async function measure(name: string, make: () => Dataset | null, settings: Train
   const grown = peak - before + dataBytes;
   const budget = 1.5 * (dataBytes + modelBytes);
   console.log(
-    `${name}: data set ${(dataBytes / MB).toFixed(0)} MB uint8, model ${(modelBytes / MB).toFixed(1)} MB (${params.toLocaleString('en')} parameters × weights, gradients, 2 moments); ` +
+    `${name}, ${ran.threads} thread${ran.threads === 1 ? '' : 's'}${ran.note ? ` (${ran.note})` : ''}: data set ${(dataBytes / MB).toFixed(0)} MB uint8, model ${(modelBytes / MB).toFixed(1)} MB (${params.toLocaleString('en')} parameters × weights, gradients, 2 moments); ` +
       `data set + training's peak growth ${(grown / MB).toFixed(0)} MB = ${(grown / (dataBytes + modelBytes)).toFixed(2)}× (target ≤ 1.5×, ${(budget / MB).toFixed(0)} MB) ` +
       `${grown <= budget ? 'MET' : 'NOT MET'}; one epoch of 4,096 images in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );

@@ -10,6 +10,8 @@ import { newInitialLayoutSlot, putInitialLayout, serveWarmup, takeInitialLayout,
 import { loadSampleMnist } from '../../electron/engine/datasets/sample.ts';
 import { withoutTsx } from '../../electron/engine/worker-entry.ts';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { ENGINE_V8_FLAGS } from '../../electron/host/engine-flags.ts';
 
 let data: Float32Array; // PCA-50 of the first 2,500 sample digits
 const N = 2500;
@@ -36,6 +38,18 @@ describe('t-SNE worker runner', () => {
       '--import',
       './other.mjs',
     ]);
+  });
+
+  it("compiled workers start in a process with the engine's V8 flags, which a worker refuses as options of its own", () => {
+    // the import's decoders fell back to one thread, and training's workers to none, while they were passed on
+    for (const [name, caller] of [
+      ['decode-worker', 'electron/engine/datasets/decode-pool.ts'],
+      ['train-worker', 'electron/engine/training/parallel/stepper.ts'],
+      ['tsne-worker', 'electron/engine/projections/projection-worker.ts'],
+    ]) {
+      const r = spawnSync(process.execPath, [...ENGINE_V8_FLAGS, '--import', 'tsx', 'tests/unit/helpers/start-worker.ts', name, caller], { encoding: 'utf8' });
+      expect(r.stdout.trim(), `${name}: ${r.stderr}`).toBe('online');
+    }
   });
 
   it('streams frames and resolves to the same layout as the in-process run, with one or two threads', async () => {
