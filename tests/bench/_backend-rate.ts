@@ -3,7 +3,7 @@
 //   { backend, label, ok: true, mlp, conv } where the rung started, else { backend, ok: false, reason }.
 //   node --import tsx tests/bench/_backend-rate.ts webgpu [--steps-scale s]
 // The steps go the way training takes them (job.ts): trainingThreads' thread count for this backend (one
-// for a GPU) and big conv batches in passes (imagesPerPass).
+// for a GPU) and, on wasm, big conv batches in passes (imagesPerPass).
 import { availableParallelism } from 'node:os';
 import { initBackend } from '../../electron/engine/backend.ts';
 import { defaultModelConfig, type ModelConfig } from '../../models/config.ts';
@@ -32,7 +32,7 @@ async function imagesPerSecond(config: ModelConfig, steps: number, rounds: numbe
   const x = new Float32Array(shape.reduce((a, d) => a * d, 1)).map((_, i) => ((i * 2654435761) % 1000) / 1000);
   const model = VaeModel.create(config);
   const threads = trainingThreads(availableParallelism(), config, info.backend, B, info.backend === 'wasm' && nativeKernelsStatus().loaded);
-  const stepper = await createStepper(model, threads.threads, { route: threads.route, imagesPerPass: imagesPerPass(config, B), maxImages: B });
+  const stepper = await createStepper(model, threads.threads, { route: threads.route, imagesPerPass: imagesPerPass(config, B, info.backend), maxImages: B });
   try {
     await stepper.step(x, shape, undefined, 0);
     let best = 0;

@@ -207,7 +207,7 @@ for (const t of [1, threads]) {
   );
 }
 // WebGPU beside the CPU, where Dawn finds an adapter (tests/bench/_backend-rate.ts, its own process), as
-// training takes it: one thread, big conv batches in passes.
+// training takes it: one thread, whole batches.
 const gpu = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(new URL('./_backend-rate.ts', import.meta.url)), 'webgpu'], { encoding: 'utf8', env: { ...process.env, LATENT_EXPLORER_BACKEND: 'webgpu' } });
 const gpuLine = gpu.status === 0 ? gpu.stdout.trim().split('\n').pop() : undefined;
 if (!gpuLine) console.log(`WebGPU not measured: the run failed (${(gpu.stderr || gpu.error?.message || '').trim().split('\n').pop()})`);

@@ -320,6 +320,15 @@ describe('training threads', () => {
     expect(trainingThreads(4, vae, 'webgpu', 128, true)).toEqual({ threads: 1, note: 'one training thread: the webgpu backend uses the GPU by itself' });
   });
 
+  it('big conv batches go in passes on wasm only (its heap never shrinks); other backends take the whole batch', async () => {
+    const { imagesPerPass } = await import('../../electron/engine/training/parallel/threads.ts');
+    const conv = defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 32 });
+    expect(imagesPerPass(conv, 128)).toBe(32);
+    expect(imagesPerPass(conv, 128, 'wasm')).toBe(32);
+    for (const backend of ['webgpu', 'tensorflow', 'cpu']) expect(imagesPerPass(conv, 128, backend), backend).toBeUndefined();
+    expect(imagesPerPass(defaultModelConfig({ latent: 2 }), 128, 'wasm')).toBeUndefined(); // the MLP's batch fits
+  });
+
   it('shown as runs take them: one, with the reason, where the backend runs its own threads or the GPU', async () => {
     const { defaultThreadsOn } = await import('../../electron/engine/training/parallel/threads.ts');
     expect(defaultThreadsOn('wasm', {}, 8)).toEqual({ threads: 8, source: 'cores', cores: 8 });

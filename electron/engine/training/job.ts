@@ -223,7 +223,7 @@ class Job implements TrainingJob {
       const threads = trainingThreads(this.settings.threads, this.config, tf.getBackend(), this.settings.batchSize, nativeAddon() !== null);
       stepper = await createStepper(model, threads.threads, {
         route: threads.route,
-        imagesPerPass: imagesPerPass(this.config, this.settings.batchSize),
+        imagesPerPass: imagesPerPass(this.config, this.settings.batchSize, tf.getBackend()),
         maxImages: this.settings.batchSize + plan.extraLabelled,
       });
       return await new TrainingLoop(this, model, position, runFile, plan, stepper, stepper.note ?? threads.note, reference).run();

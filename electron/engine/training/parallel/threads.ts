@@ -93,12 +93,15 @@ const CONV_STEP_BYTES_PER_VALUE = 340;
 const PASS_BYTES = 128 * 1024 * 1024;
 
 /**
- * Images per pass for a run of `config`: big convolutional batches are computed in passes whose gradients
- * add up to the batch's (the same step within float tolerance), so memory follows the pass, not the
- * batch. Undefined when the batch fits, or when a term needs the whole batch in one pass.
+ * Images per pass for a run of `config` on TF.js backend `backend`: on wasm, whose heap never shrinks, big
+ * convolutional batches are computed in passes whose gradients add up to the batch's (the same step within
+ * float tolerance), so memory follows the pass, not the batch. Undefined when the batch fits, when a term
+ * needs the whole batch in one pass, and on backends that give memory back (native TensorFlow, WebGPU,
+ * cpu): there passes would only add work, and on a GPU read every pass's gradients back for an Adam step
+ * on the CPU.
  */
-export function imagesPerPass(config: ModelConfig, batchSize: number): number | undefined {
-  if (config.arch !== 'conv' || batchDependent(config)) return undefined;
+export function imagesPerPass(config: ModelConfig, batchSize: number, backend = 'wasm'): number | undefined {
+  if (backend !== 'wasm' || config.arch !== 'conv' || batchDependent(config)) return undefined;
   const perImage = CONV_STEP_BYTES_PER_VALUE * config.imageSize * config.imageSize * config.channels;
   const images = Math.max(8, Math.floor(PASS_BYTES / perImage));
   return images < batchSize ? images : undefined;
