@@ -1,9 +1,9 @@
 // Where a worker thread's entry file is, from source (tsx, vitest: compiled once into one file) and from a
 // bundle, and how to start it. Used by the t-SNE runner, the import's decode pool and training's workers.
-import { Worker } from 'node:worker_threads';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { threadId, Worker } from 'node:worker_threads';
+import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -40,47 +40,62 @@ export function workerEntry(name: string, callerUrl: string, override?: string):
   return { url, bootstrap };
 }
 
+/** The options compiled workers take (null: the parent's, inherited), found at the first start. */
+let acceptedOptions: string[] | null | undefined;
+
 /** Compiled copies of worker sources, made once per process (entry file -> bundle path). */
 const compiledWorkers = new Map<string, string | null>();
 
 /**
  * From source, a worker's entry bundled into one JavaScript file by esbuild (which tsx brings), packages
- * left to node_modules, written as node_modules/.cache/latent-explorer/NAME-HASH.mjs (so that packages and
- * the native addon are found from it as from the source, and the same sources give the same file). A worker
- * that registered tsx compiled every module itself and kept tsx's loader hooks: a training worker took
- * ~30 MB more (npm run bench memory: the conv VAE on two threads, 728-730 MB against 698), and started
- * slower. Null where esbuild cannot be loaded or the bundle fails: the worker then registers tsx.
+ * left to node_modules, written as node_modules/.cache/latent-explorer/NAME-HASH.mjs in the app's own
+ * folder (so that packages and the native addon are found from it as from the source, and the same
+ * sources give the same file). A worker that registered tsx compiled every module itself and kept tsx's
+ * loader hooks: a training worker took ~30 MB more (npm run bench memory: the conv VAE on two threads,
+ * 728-740 MB against 697-715) and started slower. Null where that cannot be done (no esbuild, a bundle
+ * that fails, node_modules not a folder of the app's own, nothing writable): the worker then registers tsx.
  */
 function compiledFromSource(entry: string): string | null {
   if (compiledWorkers.has(entry)) return compiledWorkers.get(entry)!;
   let compiled: string | null = null;
+  let partial: string | null = null;
+  let file: string | null = null;
   try {
+    const root = appRoot(entry);
+    // a linked or hoisted node_modules would resolve the bundle's own lookups (the native addon, found by
+    // walking up from the module) from another folder than the sources'
+    if (!root || !lstatSync(join(root, 'node_modules')).isDirectory()) throw new Error('node_modules is not the app\'s own folder');
     const tsxRequire = createRequire(createRequire(import.meta.url).resolve('tsx/package.json'));
     const esbuild = tsxRequire('esbuild') as typeof import('esbuild');
-    const result = esbuild.buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', packages: 'external', write: false, logLevel: 'silent' });
+    const result = esbuild.buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', packages: 'external', write: false, logLevel: 'silent', absWorkingDir: root });
     const text = result.outputFiles[0].text;
-    const dir = join(projectRoot(entry), 'node_modules', '.cache', 'latent-explorer');
-    const name = entry.split(/[\\/]/).pop()!.replace(/\.ts$/, '');
-    const file = join(dir, `${name}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`);
+    const dir = join(root, 'node_modules', '.cache', 'latent-explorer');
+    const name = basename(entry).replace(/\.ts$/, '');
+    file = join(dir, `${name}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`);
     if (!existsSync(file)) {
       mkdirSync(dir, { recursive: true });
-      // atomic: a worker started by another process at the same moment reads a whole file or none
-      const partial = `${file}.${process.pid}.partial`;
+      // atomic: a worker started by another process or thread at the same moment reads a whole file or none
+      partial = `${file}.${process.pid}-${threadId}-${randomBytes(4).toString('hex')}.partial`;
       writeFileSync(partial, text);
       renameSync(partial, file);
+      partial = null;
     }
     compiled = file;
-  } catch {
-    compiled = null;
+  } catch (error) {
+    // another process may have put the same file there first (a rename refused on Windows)
+    compiled = file && existsSync(file) ? file : null;
+    if (!compiled) process.stderr.write(`workers start through tsx: ${(error as Error).message.split('\n')[0]}\n`);
+  } finally {
+    if (partial) rmSync(partial, { force: true });
   }
   compiledWorkers.set(entry, compiled);
   return compiled;
 }
 
-/** The folder holding node_modules above `file` (the project's root). */
-function projectRoot(file: string): string {
-  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'node_modules'))) return dir;
-  throw new Error(`no node_modules above ${file}`);
+/** The folder of the package.json above `file` (this app's root), or null. */
+function appRoot(file: string): string | null {
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'package.json'))) return dir;
+  return null;
 }
 
 /** Node's options minus tsx's (`--import tsx` and the like): a compiled worker needs no loader hooks. */
@@ -119,16 +134,21 @@ export function startWorker(entry: WorkerEntry): Worker {
  * which are the process's: a worker refuses them, naming them, and they apply to it anyway).
  */
 function startCompiled(url: URL): Worker {
-  let execArgv = withoutTsx(process.execArgv);
-  if (execArgv.length === process.execArgv.length) return new Worker(url); // nothing to leave out: inherit them
-  for (;;) {
-    try {
-      return new Worker(url, { execArgv });
-    } catch (error) {
-      const refused = (error as { code?: string }).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? /flags: (.*)$/.exec((error as Error).message)?.[1]?.split(', ') : undefined;
-      const kept = refused ? execArgv.filter((a) => !refused.includes(a)) : execArgv;
-      if (kept.length === execArgv.length) return new Worker(url); // not understood: inherit everything, tsx too
-      execArgv = kept;
+  if (acceptedOptions === undefined) {
+    let execArgv: string[] | null = withoutTsx(process.execArgv);
+    if (execArgv.length === process.execArgv.length) execArgv = null; // nothing to leave out: inherit them
+    for (;;) {
+      try {
+        const worker = new Worker(url, execArgv ? { execArgv } : {});
+        acceptedOptions = execArgv;
+        return worker;
+      } catch (error) {
+        const refused = (error as { code?: string }).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? /flags: (.*)$/.exec((error as Error).message)?.[1]?.split(', ') : undefined;
+        if (!execArgv) throw error;
+        const kept: string[] = refused ? execArgv.filter((a) => !refused.includes(a)) : execArgv;
+        execArgv = kept.length === execArgv.length ? null : kept; // not understood: inherit everything, tsx too
+      }
     }
   }
+  return new Worker(url, acceptedOptions ? { execArgv: acceptedOptions } : {});
 }

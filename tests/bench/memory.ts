@@ -115,10 +115,16 @@ if (caseAt > 0) {
   // Each case on one thread and on the default (every core: what a user's run takes), each in a process of
   // its own: the wasm heap never shrinks, so a run after another would find its memory already grown.
   const counts = [...new Set([1, defaultThreads({}).threads])];
+  const failed: string[] = [];
   for (const name of Object.keys(cases))
     for (const t of counts) {
       console.log(`-- ${name}, ${t} thread${t > 1 ? 's' : ''}:`);
-      spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--case', name, '--threads', String(t)], { stdio: 'inherit' });
+      const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--case', name, '--threads', String(t)], { stdio: 'inherit' });
+      if (r.status !== 0) failed.push(`${name} on ${t}`);
     }
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  if (failed.length) {
+    console.log(`failed: ${failed.join(', ')}`);
+    process.exitCode = 1;
+  }
 }

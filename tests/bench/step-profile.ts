@@ -24,7 +24,7 @@ const B = 128;
 const shape: [number, number, number, number] = [B, config.imageSize, config.imageSize, config.channels];
 const x = new Float32Array(shape.reduce((a, d) => a * d, 1)).map((_, i) => ((i * 2654435761) % 1000) / 1000);
 const model = VaeModel.create(config);
-const perPass = args.includes('--passes') ? imagesPerPass(config, B) : undefined;
+const perPass = args.includes('--passes') ? imagesPerPass(config, B, info.backend) : undefined;
 const stepper = await createStepper(model, 1, perPass ? { imagesPerPass: perPass, maxImages: B } : {});
 const used = setNativeThreads(threads);
 

@@ -57,7 +57,7 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
   const routes: ThreadRoute[] = native ? [chosen, chosen === 'kernels' ? 'data-parallel' : 'kernels'] : ['data-parallel'];
   const models = Array.from({ length: routes.length + 1 }, () => VaeModel.create(config));
   // in passes where training takes them (big conv batches, to bound memory), as job.ts does
-  const passes = { imagesPerPass: imagesPerPass(config, B), maxImages: B };
+  const passes = { imagesPerPass: imagesPerPass(config, B, info.backend), maxImages: B };
   if (passes.imagesPerPass) console.log(`  each step in passes of ${passes.imagesPerPass} images, as training takes it`);
   const single = await createStepper(models[0], 1, passes);
   const others: Stepper[] = [];

@@ -19,7 +19,9 @@ export function startServe(extraEnv: Record<string, string> = {}): Promise<{ hos
   const child = spawn(process.execPath, ['bin/latent-explorer.mjs', 'serve', '--port', '0', '--json'], {
     // One training thread unless asked: on a shared 2-core CI machine a second thread waits for CPU at
     // every step's synchronisation, and the UI tests' time limits assume one (training-parallel tests the rest).
-    env: { ...process.env, LATENT_EXPLORER_THREADS: process.env.LATENT_EXPLORER_THREADS ?? '1', LATENT_EXPLORER_DATA: dataDir, ...extraEnv },
+    // The wasm rung unless asked: on a machine with native TensorFlow or a WebGPU adapter the ladder would
+    // take those, where training takes one thread whatever the Threads field says.
+    env: { ...process.env, LATENT_EXPLORER_THREADS: process.env.LATENT_EXPLORER_THREADS ?? '1', LATENT_EXPLORER_BACKEND: process.env.LATENT_EXPLORER_BACKEND ?? 'wasm', LATENT_EXPLORER_DATA: dataDir, ...extraEnv },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

@@ -16,7 +16,7 @@ export async function run(argv: string[]): Promise<number> {
       ? `Kernels: ${info.backend.kernels.native ? `native CPU (${info.backend.kernels.isa}) for products and convolutions, TF.js wasm for the rest` : `TF.js wasm (native CPU kernels ${info.backend.kernels.reason})`}`
       : '',
     info.backend.threads
-      ? `Training threads: ${info.backend.threads.threads} (${info.backend.threads.note ?? (info.backend.threads.source === 'cores' ? `the core count; set LATENT_EXPLORER_THREADS or --threads to change` : 'from LATENT_EXPLORER_THREADS')}; ${info.backend.threads.cores} cores)`
+      ? `Training threads: ${info.backend.threads.threads} (${info.backend.threads.note ?? (info.backend.threads.source === 'cores' ? `the core count${info.backend.threads.threads < info.backend.threads.cores ? `, at most ${info.backend.threads.threads}` : ''}; set LATENT_EXPLORER_THREADS or --threads to change` : 'from LATENT_EXPLORER_THREADS')}; ${info.backend.threads.cores} cores)`
       : '',
     `Data folder: ${info.dataDir}`,
   ].filter(Boolean);

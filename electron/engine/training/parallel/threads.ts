@@ -100,7 +100,7 @@ const PASS_BYTES = 128 * 1024 * 1024;
  * cpu): there passes would only add work, and on a GPU read every pass's gradients back for an Adam step
  * on the CPU.
  */
-export function imagesPerPass(config: ModelConfig, batchSize: number, backend = 'wasm'): number | undefined {
+export function imagesPerPass(config: ModelConfig, batchSize: number, backend: string): number | undefined {
   if (backend !== 'wasm' || config.arch !== 'conv' || batchDependent(config)) return undefined;
   const perImage = CONV_STEP_BYTES_PER_VALUE * config.imageSize * config.imageSize * config.channels;
   const images = Math.max(8, Math.floor(PASS_BYTES / perImage));
