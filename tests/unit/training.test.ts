@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { useWasm } from './helpers/tf.ts';
 import type { Dataset } from '../../electron/engine/datasets/types.ts';
 import type { EpochReport, Reconstructions, TrainProgress, TrainSettings } from '../../electron/engine/training/job.ts';
-import { isSnapshotEpoch, startTraining } from '../../electron/engine/training/job.ts';
+import { isSnapshotEpoch, startTraining, TrainingClock } from '../../electron/engine/training/job.ts';
 import { loadRun, readRunFile, RunLoadError, setDimensionNames } from '../../electron/engine/training/run-file.ts';
 import { keepBalancedLabels, SettingsError } from '../../electron/engine/training/settings.ts';
 import { VaeModel } from '../../models/vae.ts';
@@ -327,5 +327,20 @@ describe('training job', () => {
   it('snapshots at epochs 1, 2, 5, 10, 25, 50, 100, 250, ...', () => {
     const epochs = Array.from({ length: 1000 }, (_, i) => i + 1).filter(isSnapshotEpoch);
     expect(epochs).toEqual([1, 2, 5, 10, 25, 50, 100, 250, 500, 1000]);
+  });
+});
+
+describe('training speed and time left', () => {
+  it("takes images/s from the steps after the first (the start's warm-up is no pace to project), then follows a change", () => {
+    const clock = new TrainingClock({ seconds: 0 } as ConstructorParameters<typeof TrainingClock>[0]);
+    // the first step took 1 s (kernels compiled, workers started); then steps of 128 images every 10 ms
+    clock.count(128, 1000);
+    expect(clock.rate).toBe(0); // nothing to show yet: "measuring"
+    for (let t = 1010; t <= 1060; t += 10) clock.count(128, t);
+    expect(clock.rate).toBeCloseTo(12_800, 6); // 128 images / 10 ms, the warm-up left out (with it: ~800)
+    // the machine gets busy: steps every 20 ms; the smoothed rate is within 15 % of it after 2 s
+    for (let t = 1080; t <= 3060; t += 20) clock.count(128, t);
+    expect(clock.rate).toBeGreaterThan(6_400);
+    expect(clock.rate).toBeLessThan(6_400 * 1.15);
   });
 });

@@ -416,9 +416,14 @@ function planImages(ds: Dataset, settings: TrainSettings, config: ModelConfig): 
   };
 }
 
-/** Seconds trained (kept across pauses and resumes, in the position) and a smoothed images/s. */
-class TrainingClock {
+/**
+ * Seconds trained (kept across pauses and resumes, in the position) and a smoothed images/s. The first
+ * step is left out of the rate: it carries the start (compiling kernels, workers starting), and a rate
+ * taken from it made the first time-left figures several times too long (1 min 34 s for a 5 s run).
+ */
+export class TrainingClock {
   rate = 0;
+  private warming = true;
   private segmentStart = performance.now();
   private rateMark = { t: performance.now(), images: 0 };
   private images = 0;
@@ -443,6 +448,11 @@ class TrainingClock {
 
   count(images: number, now: number): void {
     this.images += images;
+    if (this.warming) {
+      this.warming = false;
+      this.rateMark = { t: now, images: this.images };
+      return;
+    }
     const { t } = this.rateMark;
     if (now - t >= 500 || (this.rate === 0 && now - t >= 50)) {
       const inst = ((this.images - this.rateMark.images) * 1000) / (now - t);
@@ -600,7 +610,8 @@ class TrainingLoop {
 
   private reportProgress(r: { loss: number; recon: number; kl: number; klPerDim: number[] }, epoch: number, s: number): void {
     const { plan, position, job } = this;
-    const remaining = (plan.stepsPerEpoch - s - 1) * job.settings.batchSize + (this.epochs - epoch) * plan.train.length;
+    // training images left, and the test passes at the ends of the epochs left (forward passes only: ~1/3 of a step's work an image)
+    const remaining = (plan.stepsPerEpoch - s - 1) * job.settings.batchSize + (this.epochs - epoch) * plan.train.length + (this.epochs - epoch + 1) * 0.35 * plan.test.length;
     const rate = this.clock.rate;
     job.hooks.onProgress!({
       runDir: job.runDir,
