@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { appRoot } from './paths.ts';
 
 export interface WorkerEntry {
   /** The worker's entry file (NAME.ts from source, NAME.js in a bundle). */
@@ -61,10 +62,10 @@ function compiledFromSource(entry: string): string | null {
   let partial: string | null = null;
   let file: string | null = null;
   try {
-    const root = appRoot(entry);
+    const root = appRoot();
     // a linked or hoisted node_modules would resolve the bundle's own lookups (the native addon, found by
     // walking up from the module) from another folder than the sources'
-    if (!root || !lstatSync(join(root, 'node_modules')).isDirectory()) throw new Error('node_modules is not the app\'s own folder');
+    if (!lstatSync(join(root, 'node_modules')).isDirectory()) throw new Error('node_modules is not the app\'s own folder');
     const tsxRequire = createRequire(createRequire(import.meta.url).resolve('tsx/package.json'));
     const esbuild = tsxRequire('esbuild') as typeof import('esbuild');
     const result = esbuild.buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', packages: 'external', write: false, logLevel: 'silent', absWorkingDir: root });
@@ -90,12 +91,6 @@ function compiledFromSource(entry: string): string | null {
   }
   compiledWorkers.set(entry, compiled);
   return compiled;
-}
-
-/** The folder of the package.json above `file` (this app's root), or null. */
-function appRoot(file: string): string | null {
-  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'package.json'))) return dir;
-  return null;
 }
 
 /** Node's options minus tsx's (`--import tsx` and the like): a compiled worker needs no loader hooks. */

@@ -1,23 +1,16 @@
 // The MLP VAE's fused training step (models/native/mlp-vae.ts) is the TF.js step: the same losses and
 // the same weights after several Adam steps, for the plain VAE, a β-VAE, deeper and shallower networks;
 // the same bits again for the same thread count and within float tolerance for another; no tensor left.
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from './helpers/tf.ts';
+import { compilerPresent, withoutNative } from './helpers/native.ts';
 import { defaultModelConfig, type ModelConfig } from '../../models/config.ts';
 import { VaeModel } from '../../models/vae.ts';
 import { kernelPlacement, nativeCalls, nativeKernelsStatus, setNativeThreads, nativeAddon } from '../../models/native/kernels.ts';
 import { fusedStep, fusedStepCovers } from '../../models/native/mlp-vae.ts';
 import { readWeights, weightCount, writeWeights } from '../../models/parallel/shard.ts';
 import { patchWasmKernels } from '../../models/wasm-kernels.ts';
-
-const compilerPresent = spawnSync('c++', ['--version']).status === 0;
-// Without the addon the tests of the fused step show as skipped, with why in their names (the first test
-// fails where a C++ compiler is and the addon is not loaded).
-const native = nativeKernelsStatus();
-const noNative = !native.loaded;
-const skipped = noNative ? ` (skipped: native kernels not loaded: ${native.reason})` : '';
 
 /** The addon, installed on the wasm backend (beforeAll patches the kernels in). */
 function installedAddon() {
@@ -92,7 +85,7 @@ describe('fused MLP VAE step', () => {
     ['three hidden layers, PyTorch initialisation', { hidden: [128, 64, 32], latent: 3, init: 'torch' }],
   ];
   for (const [name, overrides] of cases) {
-    it.skipIf(noNative)(`gives the TF.js step's losses and weights: ${name}${skipped}`, () => {
+    it.skipIf(withoutNative)(`gives the TF.js step's losses and weights: ${name}${withoutNative}`, () => {
       const config = defaultModelConfig(overrides);
       const want = run(config, false, 6);
       const got = run(config, true, 6);
@@ -111,7 +104,7 @@ describe('fused MLP VAE step', () => {
     });
   }
 
-  it.skipIf(noNative)(`gives the same weights, bit for bit, on one, two and three threads${skipped}`, () => {
+  it.skipIf(withoutNative)(`gives the same weights, bit for bit, on one, two and three threads${withoutNative}`, () => {
     const config = defaultModelConfig({ latent: 2 });
     const one = run(config, true, 4, 1);
     const two = run(config, true, 4, 2);
@@ -124,7 +117,7 @@ describe('fused MLP VAE step', () => {
     two.losses.forEach((l, i) => expect(l.loss).toBeCloseTo(one.losses[i].loss, 9));
   });
 
-  it.skipIf(noNative)(`where the cores sit on two dies, evicts the kernels from the caches before Adam, with the bits of cores on one die${skipped}`, () => {
+  it.skipIf(withoutNative)(`where the cores sit on two dies, evicts the kernels from the caches before Adam, with the bits of cores on one die${withoutNative}`, () => {
     const config = defaultModelConfig({ latent: 2 });
     const placed = (mode: 'near' | 'far' | 'measure', threads: number) => {
       kernelPlacement(mode);
@@ -160,7 +153,7 @@ describe('fused MLP VAE step', () => {
     expect(() => nativeAddon()!.kernelPlacement!(3)).toThrow(/kernelPlacement: a mode from -1 to 2/);
   });
 
-  it.skipIf(noNative)(`measures where the kernel threads sit at the first step, after a pause and every 64 steps${skipped}`, async () => {
+  it.skipIf(withoutNative)(`measures where the kernel threads sit at the first step, after a pause and every 64 steps${withoutNative}`, async () => {
     const config = defaultModelConfig({ latent: 2, hidden: [32] });
     setNativeThreads(2);
     kernelPlacement('measure'); // a mode set anew: measured at the next step
@@ -191,7 +184,7 @@ describe('fused MLP VAE step', () => {
     expect(kernelPlacement()!.mode).toBe('measure');
   });
 
-  it.skipIf(noNative)(`splits a step in more parts than threads where asked (bench threads times two parts on one thread), with the same bits${skipped}`, () => {
+  it.skipIf(withoutNative)(`splits a step in more parts than threads where asked (bench threads times two parts on one thread), with the same bits${withoutNative}`, () => {
     const config = defaultModelConfig({ latent: 2 });
     const inParts = (parts: number, threads: number) => {
       fusedStep.parts = parts;
@@ -212,7 +205,7 @@ describe('fused MLP VAE step', () => {
     }
   });
 
-  it.skipIf(noNative)(`on two threads, reads the kernels as they are at each step: after another model's step, written in place, assigned${skipped}`, () => {
+  it.skipIf(withoutNative)(`on two threads, reads the kernels as they are at each step: after another model's step, written in place, assigned${withoutNative}`, () => {
     const config = defaultModelConfig({ latent: 2 });
     // Steps with the kernels changed in between: by another model's step on the same thread, written in
     // place (the same memory) and assigned (new memory). Each step must read the kernels as they are then
@@ -250,7 +243,7 @@ describe('fused MLP VAE step', () => {
     two.losses.forEach((l, i) => expect(l).toBeCloseTo(one.losses[i], 9));
   });
 
-  it.skipIf(noNative)(`takes batches of 1, 5 and 130 images (fewer rows than threads, uneven shares) as the TF.js step does${skipped}`, () => {
+  it.skipIf(withoutNative)(`takes batches of 1, 5 and 130 images (fewer rows than threads, uneven shares) as the TF.js step does${withoutNative}`, () => {
     const config = defaultModelConfig({ latent: 3, hidden: [40, 20] });
     for (const n of [1, 5, 130]) {
       const steps = (fused: boolean, threads: number) => {
@@ -275,7 +268,7 @@ describe('fused MLP VAE step', () => {
     }
   });
 
-  it.skipIf(noNative)(`takes a batch of plain floats, read where it lies with its noise drawn without a tensor: the same bits as from a tensor, on one and two threads${skipped}`, () => {
+  it.skipIf(withoutNative)(`takes a batch of plain floats, read where it lies with its noise drawn without a tensor: the same bits as from a tensor, on one and two threads${withoutNative}`, () => {
     const config = defaultModelConfig({ latent: 2 });
     for (const threads of [1, 2]) {
       const train = (floats: boolean) => {
@@ -305,7 +298,7 @@ describe('fused MLP VAE step', () => {
     }
   });
 
-  it.skipIf(noNative)(`trains on plain floats through a tensor where the addon lacks mlpVaeStepArrays (built before it) or the model is not covered${skipped}`, () => {
+  it.skipIf(withoutNative)(`trains on plain floats through a tensor where the addon lacks mlpVaeStepArrays (built before it) or the model is not covered${withoutNative}`, () => {
     const addon = installedAddon() as unknown as Record<string, unknown>;
     const config = defaultModelConfig({ latent: 2 });
     const x = batch(16, 28);
@@ -335,7 +328,7 @@ describe('fused MLP VAE step', () => {
     x.dispose();
   });
 
-  it.skipIf(noNative)(`leaves no tensor behind${skipped}`, () => {
+  it.skipIf(withoutNative)(`leaves no tensor behind${withoutNative}`, () => {
     const model = VaeModel.create(defaultModelConfig({ latent: 2 }));
     const x = batch(32, 28);
     model.trainStep(x, undefined, 1); // the first step makes Adam's moments
@@ -355,7 +348,7 @@ describe('fused MLP VAE step', () => {
     expect(fusedStepCovers(defaultModelConfig({ objective: 'beta-tcvae' }))).toBe(false);
   });
 
-  it.skipIf(noNative)(`other models take the TF.js step${skipped}`, () => {
+  it.skipIf(withoutNative)(`other models take the TF.js step${withoutNative}`, () => {
     const before = nativeCalls.mlpVaeStep;
     const model = VaeModel.create(defaultModelConfig({ likelihood: 'gaussian', latent: 2 }));
     const x = batch(16, 28);
@@ -365,7 +358,7 @@ describe('fused MLP VAE step', () => {
     model.dispose();
   });
 
-  it.skipIf(noNative)(`falls back to the TF.js step with an addon built before the fused step (code updated without setup)${skipped}`, () => {
+  it.skipIf(withoutNative)(`falls back to the TF.js step with an addon built before the fused step (code updated without setup)${withoutNative}`, () => {
     const addon = installedAddon() as unknown as Record<string, unknown>;
     const saved = addon.mlpVaeStep;
     delete addon.mlpVaeStep;
@@ -382,7 +375,7 @@ describe('fused MLP VAE step', () => {
     }
   });
 
-  it.skipIf(noNative)(`refuses tensors outside the heap and shapes that do not chain, before computing anything${skipped}`, () => {
+  it.skipIf(withoutNative)(`refuses tensors outside the heap and shapes that do not chain, before computing anything${withoutNative}`, () => {
     const addon = installedAddon();
     const heap = new ArrayBuffer(1 << 16);
     // batch 2, 4 pixels, 1 dimension, no hidden layer, one decoder layer

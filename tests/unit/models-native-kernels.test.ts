@@ -5,12 +5,12 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from './helpers/tf.ts';
+import { compilerPresent } from './helpers/native.ts';
 import { patchWasmKernels } from '../../models/wasm-kernels.ts';
 import { nativeAddon, nativeCalls, nativeKernelsStatus, offset, setNativeThreads, type WasmBackend } from '../../models/native/kernels.ts';
 import { applyAdam, nativeAdamCalls } from '../../models/native/adam.ts';
 import { adamRange } from '../../models/parallel/adam.ts';
 
-const compilerPresent = spawnSync('c++', ['--version']).status === 0;
 
 async function on<T>(backend: 'cpu' | 'wasm', f: () => T): Promise<T> {
   if (backend === 'wasm') await useWasm();

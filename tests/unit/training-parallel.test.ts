@@ -14,15 +14,14 @@ import { adamRange, parameterRange } from '../../models/parallel/adam.ts';
 import { readWeights, replicaVariables, weightCount, writeWeights } from '../../models/parallel/shard.ts';
 import type { ThreadRoute } from '../../electron/engine/training/parallel/threads.ts';
 import type { Lending } from '../../electron/engine/training/parallel/protocol.ts';
-import { loadedAddon, nativeAddon, nativeCalls, nativeKernelsStatus } from '../../models/native/kernels.ts';
+import { loadedAddon, nativeAddon, nativeCalls } from '../../models/native/kernels.ts';
+import { withoutNative } from './helpers/native.ts';
 import { patchWasmKernels, restoreWasmKernels } from '../../models/wasm-kernels.ts';
 
 const ds = mnistSlice(96);
 // Without the addon the native kernel threads' tests show as skipped, with why in their names
 // (models-native-kernels.test.ts fails where a C++ compiler is and the addon is not loaded).
-const native = nativeKernelsStatus();
-const noNative = native.loaded ? '' : ` (skipped: native kernels not loaded: ${native.reason})`;
-const noHelp = noNative || (loadedAddon()?.help ? '' : ' (skipped: the native kernels predate help(): npm run setup rebuilds them)');
+const noHelp = withoutNative || (loadedAddon()?.help ? '' : ' (skipped: the native kernels predate help(): npm run setup rebuilds them)');
 const B = 32;
 const STEPS = 4;
 
@@ -341,7 +340,7 @@ describe('training threads', () => {
     expect(defaultThreadsOn('tensorflow', { LATENT_EXPLORER_THREADS: '3' }, 8)).toMatchObject({ threads: 1, note: 'the tensorflow backend uses every core by itself' });
   });
 
-  it.skipIf(noNative)(`native kernel threads take exactly the one-thread steps (MLP VAE, and β-TCVAE which data-parallel workers cannot split)${noNative}`, async () => {
+  it.skipIf(withoutNative)(`native kernel threads take exactly the one-thread steps (MLP VAE, and β-TCVAE which data-parallel workers cannot split)${withoutNative}`, async () => {
     await useWasm();
     VaeModel.create(defaultModelConfig({ latent: 2 })).dispose(); // installs the kernels
     expect(nativeAddon(), 'native kernels loaded but not installed on the wasm backend').not.toBeNull();
@@ -355,7 +354,7 @@ describe('training threads', () => {
     }
   });
 
-  it.skipIf(noNative)(`native kernel threads take the one-thread steps of a conv VAE, in passes too (within float tolerance: filter gradients split their depth)${noNative}`, async () => {
+  it.skipIf(withoutNative)(`native kernel threads take the one-thread steps of a conv VAE, in passes too (within float tolerance: filter gradients split their depth)${withoutNative}`, async () => {
     await useWasm();
     VaeModel.create(defaultModelConfig({ latent: 2 })).dispose(); // installs the kernels
     expect(nativeAddon(), 'native kernels loaded but not installed on the wasm backend').not.toBeNull();

@@ -220,10 +220,11 @@ class Job implements TrainingJob {
         runFile.dimensionNames = saved.dimensionNames.length === this.config.latent ? saved.dimensionNames : runFile.dimensionNames;
       }
       await saveRunFile(this.runDir, runFile);
-      const threads = trainingThreads(this.settings.threads, this.config, tf.getBackend(), this.settings.batchSize, nativeAddon() !== null);
+      const backend = tf.getBackend();
+      const threads = trainingThreads(this.settings.threads, this.config, backend, this.settings.batchSize, nativeAddon() !== null);
       stepper = await createStepper(model, threads.threads, {
         route: threads.route,
-        imagesPerPass: imagesPerPass(this.config, this.settings.batchSize, tf.getBackend()),
+        imagesPerPass: imagesPerPass(this.config, this.settings.batchSize, backend),
         maxImages: this.settings.batchSize + plan.extraLabelled,
       });
       return await new TrainingLoop(this, model, position, runFile, plan, stepper, stepper.note ?? threads.note, reference).run();
@@ -423,9 +424,9 @@ function planImages(ds: Dataset, settings: TrainSettings, config: ModelConfig): 
  */
 export class TrainingClock {
   rate = 0;
-  private warming = true;
   private segmentStart = performance.now();
-  private rateMark = { t: performance.now(), images: 0 };
+  /** Where the rate is measured from: null until the first step has ended. */
+  private rateMark: { t: number; images: number } | null = null;
   private images = 0;
 
   constructor(private readonly position: Position) {}
@@ -443,13 +444,12 @@ export class TrainingClock {
   /** After a pause: the paused time counts neither as training nor in the rate. */
   restart(): void {
     this.segmentStart = performance.now();
-    this.rateMark = { t: performance.now(), images: this.images };
+    if (this.rateMark) this.rateMark = { t: performance.now(), images: this.images }; // (before the first step ends, that step still starts it)
   }
 
   count(images: number, now: number): void {
     this.images += images;
-    if (this.warming) {
-      this.warming = false;
+    if (!this.rateMark) {
       this.rateMark = { t: now, images: this.images };
       return;
     }
@@ -462,6 +462,9 @@ export class TrainingClock {
   }
 }
 
+/** A test image's share of a training image's work at the end of an epoch (forward passes only). */
+const TEST_IMAGE_WORK = 0.35;
+
 /**
  * A time budget (settings.minutes) as epochs: estimated from the first steps (after one warm-up step),
  * then from the measured epochs; run.json records the estimate as the run's epochs.
@@ -473,7 +476,7 @@ class EpochBudget {
   private readonly epochOverhead: number;
 
   constructor(private readonly seconds: number, plan: ImagePlan) {
-    this.epochOverhead = 1.05 + (0.35 * plan.test.length) / Math.max(1, plan.train.length);
+    this.epochOverhead = 1.05 + (TEST_IMAGE_WORK * plan.test.length) / Math.max(1, plan.train.length);
   }
 
   /** After a step of the first epoch: an estimate once 5 steps and 0.5 s are measured (or the epoch ends), else null. */
@@ -610,8 +613,8 @@ class TrainingLoop {
 
   private reportProgress(r: { loss: number; recon: number; kl: number; klPerDim: number[] }, epoch: number, s: number): void {
     const { plan, position, job } = this;
-    // training images left, and the test passes at the ends of the epochs left (forward passes only: ~1/3 of a step's work an image)
-    const remaining = (plan.stepsPerEpoch - s - 1) * job.settings.batchSize + (this.epochs - epoch) * plan.train.length + (this.epochs - epoch + 1) * 0.35 * plan.test.length;
+    // training images left, and the test passes at the ends of the epochs left
+    const remaining = (plan.stepsPerEpoch - s - 1) * job.settings.batchSize + (this.epochs - epoch) * plan.train.length + (this.epochs - epoch + 1) * TEST_IMAGE_WORK * plan.test.length;
     const rate = this.clock.rate;
     job.hooks.onProgress!({
       runDir: job.runDir,
