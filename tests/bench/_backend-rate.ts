@@ -31,7 +31,7 @@ async function imagesPerSecond(config: ModelConfig, steps: number, rounds: numbe
   const shape: [number, number, number, number] = [B, config.imageSize, config.imageSize, config.channels];
   const x = new Float32Array(shape.reduce((a, d) => a * d, 1)).map((_, i) => ((i * 2654435761) % 1000) / 1000);
   const model = VaeModel.create(config);
-  const threads = trainingThreads(availableParallelism(), config, info.backend, B, info.backend === 'wasm' && nativeKernelsStatus().loaded);
+  const threads = trainingThreads(availableParallelism(), config, info.backend, B, { nativeKernels: info.backend === 'wasm' && nativeKernelsStatus().loaded });
   const stepper = await createStepper(model, threads.threads, { route: threads.route, imagesPerPass: imagesPerPass(config, B, info.backend), maxImages: B });
   try {
     await stepper.step(x, shape, undefined, 0);

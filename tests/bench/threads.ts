@@ -53,7 +53,7 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
   // One thread; N threads the way training uses them (inside the native kernels where they run, else
   // data-parallel workers); and, where the kernels run, N data-parallel workers too, to show the choice.
   const native = nativeKernelsStatus().loaded && info.backend === 'wasm';
-  const chosen: ThreadRoute = trainingThreads(threads, config, info.backend, B, native).route ?? 'data-parallel';
+  const chosen: ThreadRoute = trainingThreads(threads, config, info.backend, B, { nativeKernels: native, cores: threads }).route ?? 'data-parallel';
   const routes: ThreadRoute[] = native ? [chosen, chosen === 'kernels' ? 'data-parallel' : 'kernels'] : ['data-parallel'];
   const models = Array.from({ length: routes.length + 1 }, () => VaeModel.create(config));
   // in passes where training takes them (big conv batches, to bound memory), as job.ts does

@@ -314,14 +314,69 @@ describe('training threads', () => {
     // with the native kernels: split inside them for every objective, except conv runs data-parallel may take
     const conv = defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 8 });
     const tcvae = (arch: 'mlp' | 'conv') => defaultModelConfig({ objective: 'beta-tcvae', arch, latent: 4 });
-    expect(trainingThreads(4, vae, 'wasm', 128, true)).toMatchObject({ threads: 4, route: 'kernels' });
-    expect(trainingThreads(4, vae, 'wasm', 16, true)).toMatchObject({ threads: 4, route: 'kernels' });
-    expect(trainingThreads(4, tcvae('mlp'), 'wasm', 128, true)).toMatchObject({ threads: 4, route: 'kernels' });
-    expect(trainingThreads(4, tcvae('conv'), 'wasm', 128, true)).toMatchObject({ threads: 4, route: 'kernels' });
-    expect(trainingThreads(4, conv, 'wasm', 128, true)).toEqual({ threads: 4 });
-    expect(trainingThreads(4, vae, 'cpu', 128, true)).toEqual({ threads: 4 });
-    expect(trainingThreads(4, vae, 'tensorflow', 128, true).threads).toBe(1);
-    expect(trainingThreads(4, vae, 'webgpu', 128, true)).toEqual({ threads: 1, note: 'one training thread: the webgpu backend uses the GPU by itself' });
+    const native = { nativeKernels: true, cores: 8 };
+    expect(trainingThreads(4, vae, 'wasm', 128, native)).toMatchObject({ threads: 4, route: 'kernels' });
+    expect(trainingThreads(4, vae, 'wasm', 16, native)).toMatchObject({ threads: 4, route: 'kernels' });
+    expect(trainingThreads(4, tcvae('mlp'), 'wasm', 128, native)).toMatchObject({ threads: 4, route: 'kernels' });
+    expect(trainingThreads(4, tcvae('conv'), 'wasm', 128, native)).toMatchObject({ threads: 4, route: 'kernels' });
+    expect(trainingThreads(4, conv, 'wasm', 128, native)).toEqual({ threads: 4 });
+    expect(trainingThreads(4, vae, 'cpu', 128, native)).toEqual({ threads: 4 });
+    expect(trainingThreads(4, vae, 'tensorflow', 128, native).threads).toBe(1);
+    expect(trainingThreads(4, vae, 'webgpu', 128, native)).toEqual({ threads: 1, note: 'one training thread: the webgpu backend uses the GPU by itself' });
+  });
+
+  it('kernel threads stop at the core count (beyond it they wait on each other); data-parallel threads, which decide the bits, do not', async () => {
+    const { trainingThreads } = await import('../../electron/engine/training/parallel/threads.ts');
+    const vae = defaultModelConfig({ latent: 2 });
+    expect(trainingThreads(8, vae, 'wasm', 128, { nativeKernels: true, cores: 2 })).toEqual({
+      threads: 2,
+      route: 'kernels',
+      note: '2 threads inside the native kernels',
+      why: '8 asked for, but this machine has 2 cores and kernel threads beyond them wait on each other',
+    });
+    expect(trainingThreads(8, vae, 'wasm', 128, { nativeKernels: true, cores: 8 })).toEqual({ threads: 8, route: 'kernels', note: '8 threads inside the native kernels' });
+    expect(trainingThreads(8, vae, 'wasm', 128, { nativeKernels: false, cores: 2 })).toEqual({ threads: 8 });
+  });
+
+  it('data-parallel workers (a TF.js each) only while the run stays within 1.5x the data set; past that the conv VAE takes the kernel threads, without the kernels as many workers as fit', async () => {
+    const { threadsNote, trainingThreads, trainingThreadBytes, workerBytes } = await import('../../electron/engine/training/parallel/threads.ts');
+    const MB = 1024 * 1024;
+    const conv = defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 32, likelihood: 'gaussian' });
+    // the estimates follow what was measured (README, "Memory on many cores"): ~100 MB a worker at passes
+    // of 32 images, fewer with smaller shards; ~130 MB for the training thread's own run
+    expect(workerBytes(conv, 'wasm', 128, 2) / MB).toBeGreaterThan(95);
+    expect(workerBytes(conv, 'wasm', 128, 2) / MB).toBeLessThan(110);
+    expect(workerBytes(conv, 'wasm', 128, 16)).toBeLessThan(workerBytes(conv, 'wasm', 128, 2));
+    expect(trainingThreadBytes(conv, 'wasm', 128) / MB).toBeGreaterThan(120);
+    expect(trainingThreadBytes(conv, 'wasm', 128) / MB).toBeLessThan(140);
+    const images = (n: number) => ({ datasetBytes: n * 64 * 64 * 3, modelBytes: 12 * MB });
+    const withKernels = (threads: number, n: number) => trainingThreads(threads, conv, 'wasm', 128, { nativeKernels: true, cores: threads, memory: images(n) });
+    const without = (threads: number, n: number) => trainingThreads(threads, conv, 'wasm', 128, { nativeKernels: false, cores: threads, memory: images(n) });
+    // the bench's 40,000 images (469 MB): one worker fits beside the training thread (measured 1.45-1.50x)
+    expect(withKernels(2, 40_000)).toEqual({ threads: 2 });
+    // sixteen cores: fifteen workers would take ~1 GB; the kernel threads take none (measured 1.25x)
+    const sixteen = withKernels(16, 40_000);
+    expect(sixteen).toMatchObject({ threads: 16, route: 'kernels' });
+    expect(sixteen.why).toMatch(/^not data-parallel workers: each data-parallel worker holds a TF\.js of its own \(~69 MB here\); 15 would take ~1039 MB, more than the 111 MB that keep the run within 1\.5x the data set and model \(469 \+ 12 MB\)$/);
+    expect(threadsNote(sixteen, '16 threads inside the native kernels; each step in passes of at most 32 images, to bound memory')).toBe(
+      `16 threads inside the native kernels; each step in passes of at most 32 images, to bound memory; ${sixteen.why}`,
+    );
+    // without the kernels: as many workers as fit
+    expect(without(16, 40_000)).toMatchObject({ threads: 2, note: expect.stringMatching(/^2 training threads: each data-parallel worker/) });
+    expect(without(16, 100_000).threads).toBe(6);
+    expect(withKernels(4, 100_000)).toEqual({ threads: 4 });
+    // 25,000 images: one thread's run leaves ~23 MB of the budget, less than one worker
+    expect(withKernels(2, 25_000)).toMatchObject({ threads: 2, route: 'kernels', why: expect.stringMatching(/one would take ~103 MB, more than the 23 MB/) });
+    expect(without(2, 25_000)).toMatchObject({ threads: 1, note: expect.stringMatching(/^1 training thread: /) });
+    // a small folder (one thread already passes 1.5x it): workers within 128 MB
+    expect(withKernels(2, 5_000)).toEqual({ threads: 2 });
+    expect(withKernels(4, 5_000)).toMatchObject({ threads: 4, route: 'kernels', why: expect.stringMatching(/more than the 128 MB allowed beside a small folder/) });
+    // the MLP VAE takes the kernel threads anyway: no memory reason is given
+    expect(trainingThreads(8, defaultModelConfig({ latent: 2 }), 'wasm', 128, { nativeKernels: true, cores: 8, memory: { datasetBytes: 55 * MB, modelBytes: 7 * MB } })).toEqual({
+      threads: 8,
+      route: 'kernels',
+      note: '8 threads inside the native kernels',
+    });
   });
 
   it('big conv batches go in passes on wasm only (its heap never shrinks); other backends take the whole batch', async () => {
@@ -469,4 +524,53 @@ describe('training threads', () => {
     expect(Number.isFinite(summary.testLoss)).toBe(true);
     expect([...seen]).toEqual([2]);
   }, 180_000);
+
+  it.skipIf(withoutNative)(`a job asked for more kernel threads than cores runs on the cores and says why${withoutNative}`, async () => {
+    const { startTraining } = await import('../../electron/engine/training/job.ts');
+    const { mkdtempSync } = await import('node:fs');
+    const { availableParallelism, tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    await useWasm();
+    const runDir = join(mkdtempSync(join(tmpdir(), 'le-threads-')), 'run');
+    const seen = new Set<string>();
+    const asked = availableParallelism() + 2;
+    const job = startTraining(ds, { model: 'vae', arch: 'mlp', latent: 2, epochs: 1, batchSize: 32, lr: 1e-3, seed: 3, threads: asked, hidden: [64, 16] }, runDir, {
+      onProgress: (p) => seen.add(`${p.threads} | ${p.threadsNote}`),
+    });
+    expect((await job.done).status).toBe('done');
+    const cores = availableParallelism();
+    expect([...seen]).toEqual([`${cores} | ${cores} threads inside the native kernels; ${asked} asked for, but this machine has ${cores} cores and kernel threads beyond them wait on each other`]);
+  }, 180_000);
+
+  it.skipIf(withoutNative)(`a job on a big folder's conv VAE takes the kernel threads where a worker would pass 1.5x the data set${withoutNative}`, async () => {
+    const { startTraining } = await import('../../electron/engine/training/job.ts');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    await useWasm();
+    // 64 px RGB images, 128 to train on and 32 to test; the rest held in the store as a big folder's are
+    const folder = (count: number) => {
+      const per = 64 * 64 * 3;
+      const pixels = new Uint8Array(count * per);
+      for (let i = 0; i < 160 * per; i++) pixels[i] = (i * 2654435761) >>> 24;
+      const split = Uint8Array.from({ length: count }, (_, i) => (i < 128 ? 0 : i < 160 ? 1 : 2));
+      const images = { pixels, count, size: 64, channels: 3 as const, labels: new Int32Array(count), classNames: ['a'], files: Array.from({ length: count }, (_, i) => `#${i}`), split };
+      return { ...ds, ref: `test:${count}`, options: { ...ds.options, size: 64, channels: 3 }, images } as typeof ds;
+    };
+    const run = async (count: number) => {
+      const notes = new Set<string>();
+      const runDir = join(mkdtempSync(join(tmpdir(), 'le-threads-')), 'run');
+      const job = startTraining(folder(count), { model: 'vae', arch: 'conv', latent: 8, epochs: 1, batchSize: 64, lr: 1e-3, seed: 3, threads: 2, likelihood: 'gaussian' }, runDir, {
+        onProgress: (p) => notes.add(`${p.threads} | ${p.threadsNote ?? ''}`),
+      });
+      expect((await job.done).status).toBe('done');
+      return [...notes];
+    };
+    // 2,000 images (24 MB): a small folder, one worker beside it
+    expect(await run(2_000)).toEqual(['2 | each step in passes of at most 32 images, to bound memory']);
+    // 25,000 images (293 MB): the training thread leaves less of the budget than a worker takes
+    const big = await run(25_000);
+    expect(big).toHaveLength(1);
+    expect(big[0]).toMatch(/^2 \| 2 threads inside the native kernels; each step in passes of at most 32 images, to bound memory; not data-parallel workers: each data-parallel worker holds a TF\.js of its own/);
+  }, 300_000);
 });

@@ -12,7 +12,7 @@ import { VaeModel } from '../../../models/vae.ts';
 import { inferenceBinarize, pixelsToFloats, pixelsToTensor, tensorToPixels } from '../../../models/pixels.ts';
 import { nativeAddon } from '../../../models/native/kernels.ts';
 import { createStepper, type Stepper } from './parallel/stepper.ts';
-import { imagesPerPass, trainingThreads } from './parallel/threads.ts';
+import { imagesPerPass, threadsNote, trainingThreads } from './parallel/threads.ts';
 import { writeDirAtomic } from '../../../models/io.ts';
 import type { TrainSettings } from './settings.ts';
 import { epochsForBudget } from './propose.ts';
@@ -221,13 +221,14 @@ class Job implements TrainingJob {
       }
       await saveRunFile(this.runDir, runFile);
       const backend = tf.getBackend();
-      const threads = trainingThreads(this.settings.threads, this.config, backend, this.settings.batchSize, nativeAddon() !== null);
+      const memory = { datasetBytes: this.ds.images.pixels.byteLength, modelBytes: 16 * model.trainableVariables().reduce((a, v) => a + v.size, 0) };
+      const threads = trainingThreads(this.settings.threads, this.config, backend, this.settings.batchSize, { nativeKernels: nativeAddon() !== null, memory });
       stepper = await createStepper(model, threads.threads, {
         route: threads.route,
         imagesPerPass: imagesPerPass(this.config, this.settings.batchSize, backend),
         maxImages: this.settings.batchSize + plan.extraLabelled,
       });
-      return await new TrainingLoop(this, model, position, runFile, plan, stepper, stepper.note ?? threads.note, reference).run();
+      return await new TrainingLoop(this, model, position, runFile, plan, stepper, threadsNote(threads, stepper.note), reference).run();
     } catch (e) {
       this.state = 'failed';
       if (runFile) {

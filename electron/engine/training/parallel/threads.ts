@@ -27,31 +27,134 @@ export function defaultThreads(env: NodeJS.ProcessEnv = process.env, cores = ava
   return { threads: n, source: 'LATENT_EXPLORER_THREADS', cores };
 }
 
+export interface ThreadsChoice {
+  threads: number;
+  route?: ThreadRoute;
+  /** why fewer threads than asked for are used, or how they are used */
+  note?: string;
+  /** why the route or count differs from what the request alone would give (memory, the core count) */
+  why?: string;
+}
+
+export interface ThreadsContext {
+  /** whether the native kernels are installed (models/native/kernels.ts) */
+  nativeKernels?: boolean;
+  /** the data set and model, when known: data-parallel workers are chosen only while they fit (workersThatFit) */
+  memory?: TrainingMemory;
+  /** this machine's cores (default availableParallelism()) */
+  cores?: number;
+}
+
 /**
  * Threads for a run of `config` on TF.js backend `backend`, asked for `requested` (undefined: the default),
  * with the reason when fewer are used.
  */
-export function trainingThreads(
-  requested: number | undefined,
-  config: ModelConfig,
-  backend: string,
-  batchSize: number,
-  nativeKernels = false,
-): { threads: number; route?: ThreadRoute; note?: string } {
+export function trainingThreads(requested: number | undefined, config: ModelConfig, backend: string, batchSize: number, context: ThreadsContext = {}): ThreadsChoice {
   const wanted = requested ?? defaultThreads().threads;
   if (wanted <= 1) return { threads: 1 };
   const own = ownParallelism(backend);
   if (own) return { threads: 1, note: `one training thread: ${own}` };
-  const dataParallel = dataParallelThreads(wanted, config, batchSize);
+  const allowed = dataParallelThreads(wanted, config, batchSize);
+  // Each data-parallel worker holds a TF.js of its own (~100 MB for the conv VAE at 64 px): on a machine
+  // with many cores and a big folder, as many workers as cores would pass the memory budget.
+  const fit = context.memory ? workersThatFit(config, backend, batchSize, context.memory, allowed.threads) : undefined;
+  const dataParallel = fit && fit.threads < allowed.threads ? { threads: fit.threads, note: fit.note } : allowed;
   // With the native kernels, each product, convolution, elementwise op and Adam step can be split over the
   // threads instead: the same model for every objective and batch. Measured (tests/bench/threads.ts, README):
   // for the MLP VAE that is 1.2-1.5x on two cores where data-parallel workers are slower than one thread
   // (their per-kernel overhead does not shrink with the shard); for the conv VAE, whose big batches go in
   // passes, data-parallel workers are a little faster (per-run medians 1.56x against 1.50x on average over
   // ten runs: they split TF.js's bookkeeping too), so conv runs keep them where they are allowed.
-  if (nativeKernels && backend === 'wasm' && !(config.arch === 'conv' && dataParallel.threads === wanted))
-    return { threads: wanted, route: 'kernels', note: `${wanted} threads inside the native kernels` };
+  // Kernel threads share the training thread's TF.js: their memory does not grow with their number
+  // (measured: the conv VAE's run took 251-259 MB on 1, 2, 4 and 8 of them), so they are also the route
+  // where the workers would not fit.
+  if (context.nativeKernels && backend === 'wasm' && !(config.arch === 'conv' && dataParallel.threads === wanted)) {
+    const why: string[] = [];
+    if (fit?.why && config.arch === 'conv' && allowed.threads === wanted) why.push(`not data-parallel workers: ${fit.why}`);
+    // A kernel's parts wait for each other: beyond the cores, a thread waits for one that is not running
+    // (measured on 2 cores: the MLP VAE at 36,800 images/s on 1 thread, 55,800 on 2, 8,200 on 4, 322 on 8).
+    // The kernels give the same bits on any number of threads, so fewer change nothing but the speed.
+    const cores = context.cores ?? availableParallelism();
+    const threads = Math.min(wanted, cores);
+    if (threads < wanted) why.push(`${wanted} asked for, but this machine has ${cores} cores and kernel threads beyond them wait on each other`);
+    return { threads, route: 'kernels', note: `${threads} threads inside the native kernels`, ...(why.length ? { why: why.join('; ') } : {}) };
+  }
   return dataParallel;
+}
+
+/** The note a run shows about its threads: the choice's, the stepper's (passes; fewer workers started), and why not workers. */
+export function threadsNote(choice: ThreadsChoice, stepperNote: string | undefined): string | undefined {
+  const notes = [choice.note && stepperNote?.includes(choice.note) ? undefined : choice.note, stepperNote, choice.why];
+  return notes.filter(Boolean).join('; ') || undefined;
+}
+
+/** What a run's memory is measured against (issue 12): the uint8 data set in memory and the model. */
+export interface TrainingMemory {
+  /** the data set's pixels as the store holds them (uint8) */
+  datasetBytes: number;
+  /** the model's weights, gradients and Adam's two moments (4 floats a parameter) */
+  modelBytes: number;
+}
+
+const MB = 1024 * 1024;
+/**
+ * Wasm heap a training pass takes: a base plus ~117 bytes per input value of its images (measured on the
+ * conv VAE at 64 px RGB: 19, 33, 58, 100 and 191 MB for passes of 8, 16, 32, 64 and 128 images).
+ */
+const HEAP_BASE_BYTES = 8 * MB;
+const HEAP_BYTES_PER_VALUE = 120;
+/**
+ * What a data-parallel worker holds besides its heap: a V8 isolate with TF.js loaded and run (~32 MB held),
+ * its kernels' allocations (~16 MB) and the replica. Measured ~50 MB a worker once started, for the MLP and
+ * the conv VAE alike; with its heap, ~100 MB a worker for the conv VAE in passes of 32 images.
+ */
+const WORKER_BASE_BYTES = 50 * MB;
+/**
+ * What the training thread adds besides its pass's heap and the batch: the tape's and the test pass's
+ * objects and the model (measured: a one-thread conv VAE run at 64 px grew 127-138 MB in all).
+ */
+const TRAINING_THREAD_BASE_BYTES = 64 * MB;
+/**
+ * Memory the workers may take on a folder so small that one thread's run already passes 1.5x its size
+ * (the budget cannot be kept there whatever the threads): little beside what any machine has.
+ */
+const SMALL_FOLDER_WORKER_BYTES = 128 * MB;
+
+/** Wasm heap a thread's largest pass takes: the pass's images (at most `images`, the thread's shard). */
+function passHeapBytes(config: ModelConfig, backend: string, batchSize: number, images: number): number {
+  const values = config.imageSize * config.imageSize * config.channels;
+  const pass = Math.min(images, imagesPerPass(config, batchSize, backend) ?? Infinity);
+  return HEAP_BASE_BYTES + pass * values * HEAP_BYTES_PER_VALUE;
+}
+
+/** Estimated memory one data-parallel worker adds to a run with `threads` threads. */
+export function workerBytes(config: ModelConfig, backend: string, batchSize: number, threads: number): number {
+  return WORKER_BASE_BYTES + passHeapBytes(config, backend, batchSize, Math.ceil(batchSize / threads));
+}
+
+/** Estimated memory the training thread adds on its own: its pass's heap, the batch's floats and the rest. */
+export function trainingThreadBytes(config: ModelConfig, backend: string, batchSize: number): number {
+  const values = config.imageSize * config.imageSize * config.channels;
+  return TRAINING_THREAD_BASE_BYTES + passHeapBytes(config, backend, batchSize, batchSize) + 2 * batchSize * values * 4;
+}
+
+/**
+ * The most data-parallel threads (at most `wanted`) whose workers fit the memory budget: the run's estimated
+ * peak within 1.5x the data set and model, or, on a folder too small for that budget to hold the training
+ * thread itself, workers within SMALL_FOLDER_WORKER_BYTES. `why` says so when fewer fit.
+ */
+export function workersThatFit(config: ModelConfig, backend: string, batchSize: number, memory: TrainingMemory, wanted: number): { threads: number; note?: string; why?: string } {
+  const headroom = 0.5 * (memory.datasetBytes + memory.modelBytes) - trainingThreadBytes(config, backend, batchSize);
+  const allowance = headroom >= 0 ? headroom : SMALL_FOLDER_WORKER_BYTES;
+  let threads = wanted;
+  while (threads > 1 && (threads - 1) * workerBytes(config, backend, batchSize, threads) > allowance) threads--;
+  if (threads === wanted) return { threads };
+  const each = workerBytes(config, backend, batchSize, wanted);
+  const workers = wanted - 1;
+  const why =
+    `each data-parallel worker holds a TF.js of its own (~${Math.round(each / MB)} MB here); ${workers === 1 ? 'one' : workers} would take ~${Math.round((workers * each) / MB)} MB, ` +
+    `more than the ${Math.round(allowance / MB)} MB ${headroom >= 0 ? `that keep the run within 1.5x the data set and model (${Math.round(memory.datasetBytes / MB)} + ${Math.round(memory.modelBytes / MB)} MB)` : 'allowed beside a small folder'}`;
+  return { threads, note: `${threads} training thread${threads > 1 ? 's' : ''}: ${why}`, why };
 }
 
 /** Why training on `backend` takes one thread whatever is asked (it runs its own threads or the GPU); undefined on wasm and cpu. */
