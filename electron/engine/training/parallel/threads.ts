@@ -105,10 +105,12 @@ const HEAP_BASE_BYTES = 8 * MB;
 const HEAP_BYTES_PER_VALUE = 120;
 /**
  * What a data-parallel worker holds besides its heap: a V8 isolate with TF.js loaded and run (~32 MB held),
- * its kernels' allocations (~16 MB) and the replica. Measured ~50 MB a worker once started, for the MLP and
- * the conv VAE alike; with its heap, ~100 MB a worker for the conv VAE in passes of 32 images.
+ * its kernels' allocations (~16 MB), the replica, and what its share of a step's messages and garbage adds.
+ * Measured: ~50 MB a worker once started (MLP and conv VAE alike); a training run of the conv VAE in passes
+ * of 32 images peaked 100-125 MB higher on two threads than on one (npm run bench memory, ten runs), so
+ * with its heap (~53 MB) the upper figure.
  */
-const WORKER_BASE_BYTES = 50 * MB;
+const WORKER_BASE_BYTES = 72 * MB;
 /**
  * What the training thread adds besides its pass's heap and the batch: the tape's and the test pass's
  * objects and the model (measured: a one-thread conv VAE run at 64 px grew 127-138 MB in all).
