@@ -55,7 +55,7 @@ export function trainingThreads(requested: number | undefined, config: ModelConf
   const own = ownParallelism(backend);
   if (own) return { threads: 1, note: `one training thread: ${own}` };
   const allowed = dataParallelThreads(wanted, config, batchSize);
-  // Each data-parallel worker holds a TF.js of its own (~100 MB for the conv VAE at 64 px): on a machine
+  // Each data-parallel worker holds a TF.js of its own (100-125 MB for the conv VAE at 64 px): on a machine
   // with many cores and a big folder, as many workers as cores would pass the memory budget.
   const fit = context.memory ? workersThatFit(config, backend, batchSize, context.memory, allowed.threads) : undefined;
   const dataParallel = fit && fit.threads < allowed.threads ? { threads: fit.threads, note: fit.note } : allowed;
