@@ -55,7 +55,7 @@ async function child(which: Which, seconds: number) {
   const { VaeModel } = await import('../../models/vae.ts');
   const { createStepper } = await import('../../electron/engine/training/parallel/stepper.ts');
   const { imagesPerPass } = await import('../../electron/engine/training/parallel/threads.ts');
-  const { setNativeThreads } = await import('../../models/native/kernels.ts');
+  const { nativeKernelsStatus, setNativeThreads } = await import('../../models/native/kernels.ts');
   const info = await initBackend();
   setNativeThreads(1);
   const config = which === 'mlp' ? defaultModelConfig({ latent: 2 }) : defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 32 });
@@ -63,7 +63,7 @@ async function child(which: Which, seconds: number) {
   const shape: [number, number, number, number] = [B, config.imageSize, config.imageSize, config.channels];
   const x = new Float32Array(shape.reduce((a, d) => a * d, 1)).map((_, i) => ((i * 2654435761) % 1000) / 1000);
   const model = VaeModel.create(config);
-  const stepper = await createStepper(model, 1, { imagesPerPass: imagesPerPass(config, B, info.backend), maxImages: B });
+  const stepper = await createStepper(model, 1, { imagesPerPass: imagesPerPass(config, B, info.backend, { nativeKernels: nativeKernelsStatus().loaded }), maxImages: B });
   await stepper.step(x, shape, undefined, 0); // warm-up
   await ready();
   let images = 0;

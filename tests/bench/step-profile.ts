@@ -12,7 +12,7 @@ import { defaultModelConfig } from '../../models/config.ts';
 import { VaeModel } from '../../models/vae.ts';
 import { createStepper } from '../../electron/engine/training/parallel/stepper.ts';
 import { imagesPerPass } from '../../electron/engine/training/parallel/threads.ts';
-import { setNativeThreads } from '../../models/native/kernels.ts';
+import { nativeKernelsStatus, setNativeThreads } from '../../models/native/kernels.ts';
 
 const args = process.argv.slice(2);
 const arch = args.includes('conv') ? 'conv' : 'mlp';
@@ -24,7 +24,7 @@ const B = 128;
 const shape: [number, number, number, number] = [B, config.imageSize, config.imageSize, config.channels];
 const x = new Float32Array(shape.reduce((a, d) => a * d, 1)).map((_, i) => ((i * 2654435761) % 1000) / 1000);
 const model = VaeModel.create(config);
-const perPass = args.includes('--passes') ? imagesPerPass(config, B, info.backend) : undefined;
+const perPass = args.includes('--passes') ? imagesPerPass(config, B, info.backend, { nativeKernels: nativeKernelsStatus().loaded }) : undefined;
 const stepper = await createStepper(model, 1, perPass ? { imagesPerPass: perPass, maxImages: B } : {});
 const used = setNativeThreads(threads);
 

@@ -56,21 +56,22 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
   const chosen: ThreadRoute = trainingThreads(threads, config, info.backend, B, { nativeKernels: native, cores: threads }).route ?? 'data-parallel';
   const routes: ThreadRoute[] = native ? [chosen, chosen === 'kernels' ? 'data-parallel' : 'kernels'] : ['data-parallel'];
   const models = Array.from({ length: routes.length + 1 }, () => VaeModel.create(config));
-  // in passes where training takes them (big conv batches, to bound memory), as job.ts does
-  const passes = { imagesPerPass: imagesPerPass(config, B, info.backend), maxImages: B };
-  if (passes.imagesPerPass) console.log(`  each step in passes of ${passes.imagesPerPass} images, as training takes it`);
-  const single = await createStepper(models[0], 1, passes);
+  // in passes where training takes them (big conv batches, to bound memory), as job.ts does: one pass at a
+  // time on one thread and on kernel threads, one per thread at once for data-parallel workers
+  const passes = (route?: ThreadRoute) => ({ imagesPerPass: imagesPerPass(config, B, info.backend, { threads: route === 'data-parallel' ? threads : 1, nativeKernels: native }), maxImages: B });
+  const single = await createStepper(models[0], 1, passes());
+  if (passes().imagesPerPass) console.log(`  one thread: each step in passes of at most ${passes().imagesPerPass} images, as training takes it`);
   const others: Stepper[] = [];
   for (const [i, route] of routes.entries()) {
     setNativeThreads(1);
-    others.push(await createStepper(models[i + 1], threads, { route, ...passes }));
+    others.push(await createStepper(models[i + 1], threads, { route, ...passes(route) }));
   }
   const labels = routes.map((r, i) => `${r === 'kernels' ? 'native kernels' : 'data-parallel'}${i === 0 ? ' (what training uses)' : ''}`);
   for (const s of others) if (s.note) console.log(`  ${s.note}`);
   // The fused MLP step's N parts run one after another on one thread: the split's own cost (each share of
   // rows reads every kernel, and so on), apart from what a second core adds or takes away.
   const splitModel = native && fusedStep.enabled && fusedStepCovers(config) ? VaeModel.create(config) : undefined;
-  const split = splitModel ? await createStepper(splitModel, 1, passes) : undefined;
+  const split = splitModel ? await createStepper(splitModel, 1, passes()) : undefined;
   const inParts = async <T>(f: () => Promise<T>) => {
     fusedStep.parts = threads;
     try {

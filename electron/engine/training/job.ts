@@ -222,10 +222,12 @@ class Job implements TrainingJob {
       await saveRunFile(this.runDir, runFile);
       const backend = tf.getBackend();
       const memory = { datasetBytes: this.ds.images.pixels.byteLength, modelBytes: 16 * model.trainableVariables().reduce((a, v) => a + v.size, 0) };
-      const threads = trainingThreads(this.settings.threads, this.config, backend, this.settings.batchSize, { nativeKernels: nativeAddon() !== null, memory });
+      const nativeKernels = nativeAddon() !== null;
+      const threads = trainingThreads(this.settings.threads, this.config, backend, this.settings.batchSize, { nativeKernels, memory });
       stepper = await createStepper(model, threads.threads, {
         route: threads.route,
-        imagesPerPass: imagesPerPass(this.config, this.settings.batchSize, backend),
+        // data-parallel threads each compute a pass at once; kernel threads share the training thread's
+        imagesPerPass: imagesPerPass(this.config, this.settings.batchSize, backend, { threads: threads.route === 'kernels' ? 1 : threads.threads, nativeKernels }),
         maxImages: this.settings.batchSize + plan.extraLabelled,
       });
       return await new TrainingLoop(this, model, position, runFile, plan, stepper, threadsNote(threads, stepper.note), reference).run();

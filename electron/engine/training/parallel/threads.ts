@@ -57,7 +57,7 @@ export function trainingThreads(requested: number | undefined, config: ModelConf
   const allowed = dataParallelThreads(wanted, config, batchSize);
   // Each data-parallel worker holds a TF.js of its own (100-125 MB for the conv VAE at 64 px): on a machine
   // with many cores and a big folder, as many workers as cores would pass the memory budget.
-  const fit = context.memory ? workersThatFit(config, backend, batchSize, context.memory, allowed.threads) : undefined;
+  const fit = context.memory ? workersThatFit(config, backend, batchSize, context.memory, allowed.threads, context.nativeKernels) : undefined;
   const dataParallel = fit && fit.threads < allowed.threads ? { threads: fit.threads, note: fit.note } : allowed;
   // With the native kernels, each product, convolution, elementwise op and Adam step can be split over the
   // threads instead: the same model for every objective and batch. Measured (tests/bench/threads.ts, README):
@@ -96,13 +96,24 @@ export interface TrainingMemory {
   modelBytes: number;
 }
 
+/** How a run's threads compute their passes: how many compute passes at once, and on whose kernels. */
+export interface PassContext {
+  /** threads that each compute their own passes at once (data-parallel); kernel threads share one pass */
+  threads?: number;
+  /** whether the native kernels are installed (their convolutions need less heap than TF.js's) */
+  nativeKernels?: boolean;
+}
+
 const MB = 1024 * 1024;
 /**
- * Wasm heap a training pass takes: a base plus ~117 bytes per input value of its images (measured on the
- * conv VAE at 64 px RGB: 19, 33, 58, 100 and 191 MB for passes of 8, 16, 32, 64 and 128 images).
+ * Wasm heap a training pass takes: a base plus so many bytes per input value of its images. Measured on the
+ * conv VAE at 64 px RGB: with the native kernels 19, 33, 58, 100 and 191 MB for passes of 8, 16, 32, 64 and
+ * 128 images (~117 bytes a value); with TF.js's own kernels 525 MB for 128 (~340: their im2col buffers).
  */
 const HEAP_BASE_BYTES = 8 * MB;
-const HEAP_BYTES_PER_VALUE = 120;
+const heapBytesPerValue = (nativeKernels: boolean) => (nativeKernels ? 120 : 340);
+/** Heap the passes a step computes at once may take together; the wasm heap never shrinks, so this bounds the training's memory. */
+const PASS_BYTES = 128 * MB;
 /**
  * What a data-parallel worker holds besides its heap: a V8 isolate with TF.js loaded and run (~32 MB held),
  * its kernels' allocations (~16 MB), the replica, and what its share of a step's messages and garbage adds.
@@ -113,49 +124,74 @@ const HEAP_BYTES_PER_VALUE = 120;
 const WORKER_BASE_BYTES = 72 * MB;
 /**
  * What the training thread adds besides its pass's heap and the batch: the tape's and the test pass's
- * objects and the model (measured: a one-thread conv VAE run at 64 px grew 127-138 MB in all).
+ * objects and the model (measured: a one-thread conv VAE run at 64 px in passes of 32 grew 127-138 MB in all).
  */
 const TRAINING_THREAD_BASE_BYTES = 64 * MB;
 /**
- * Memory the workers may take on a folder so small that one thread's run already passes 1.5x its size
- * (the budget cannot be kept there whatever the threads): little beside what any machine has.
+ * Memory data-parallel workers may add beyond one thread's run on a folder so small that one thread's run
+ * already passes 1.5x of it (the budget cannot be kept there whatever the threads): little beside what any
+ * machine has, for workers that are the faster route on two cores (npm run bench threads).
  */
 const SMALL_FOLDER_WORKER_BYTES = 128 * MB;
 
-/** Wasm heap a thread's largest pass takes: the pass's images (at most `images`, the thread's shard). */
-function passHeapBytes(config: ModelConfig, backend: string, batchSize: number, images: number): number {
-  const values = config.imageSize * config.imageSize * config.channels;
-  const pass = Math.min(images, imagesPerPass(config, batchSize, backend) ?? Infinity);
-  return HEAP_BASE_BYTES + pass * values * HEAP_BYTES_PER_VALUE;
+/**
+ * Images per pass for a run of `config` on TF.js backend `backend`: on wasm, whose heap never shrinks, big
+ * convolutional batches are computed in passes whose gradients add up to the batch's (the same step within
+ * float tolerance), so memory follows the passes, not the batch: the passes computed at once (one per
+ * data-parallel thread; kernel threads share one) take PASS_BYTES of heap together. Undefined when the
+ * batch fits, when a term needs the whole batch in one pass, and on backends that give memory back (native
+ * TensorFlow, WebGPU, cpu): there passes would only add work, and on a GPU read every pass's gradients back
+ * for an Adam step on the CPU.
+ */
+export function imagesPerPass(config: ModelConfig, batchSize: number, backend: string, context: PassContext = {}): number | undefined {
+  if (backend !== 'wasm' || config.arch !== 'conv' || batchDependent(config)) return undefined;
+  const threads = context.threads ?? 1;
+  const perImage = heapBytesPerValue(context.nativeKernels ?? false) * config.imageSize * config.imageSize * config.channels;
+  const images = Math.max(8, Math.floor(PASS_BYTES / threads / perImage));
+  return images < Math.ceil(batchSize / threads) ? images : undefined;
 }
 
-/** Estimated memory one data-parallel worker adds to a run with `threads` threads. */
-export function workerBytes(config: ModelConfig, backend: string, batchSize: number, threads: number): number {
-  return WORKER_BASE_BYTES + passHeapBytes(config, backend, batchSize, Math.ceil(batchSize / threads));
+/** Heap a thread's largest pass takes: its shard cut evenly into passes of at most imagesPerPass (planPasses). */
+function passHeapBytes(config: ModelConfig, backend: string, batchSize: number, context: PassContext): number {
+  const shard = Math.ceil(batchSize / (context.threads ?? 1));
+  const most = imagesPerPass(config, batchSize, backend, context) ?? shard;
+  const pass = Math.ceil(shard / Math.ceil(shard / most));
+  return HEAP_BASE_BYTES + pass * config.imageSize * config.imageSize * config.channels * heapBytesPerValue(context.nativeKernels ?? false);
 }
 
-/** Estimated memory the training thread adds on its own: its pass's heap, the batch's floats and the rest. */
-export function trainingThreadBytes(config: ModelConfig, backend: string, batchSize: number): number {
+/** Estimated memory one data-parallel worker adds to a run on `context.threads` threads. */
+export function workerBytes(config: ModelConfig, backend: string, batchSize: number, context: PassContext): number {
+  return WORKER_BASE_BYTES + passHeapBytes(config, backend, batchSize, context);
+}
+
+/** Estimated memory the training thread adds: its passes' heap, the batch's floats and the rest. */
+export function trainingThreadBytes(config: ModelConfig, backend: string, batchSize: number, context: PassContext): number {
   const values = config.imageSize * config.imageSize * config.channels;
-  return TRAINING_THREAD_BASE_BYTES + passHeapBytes(config, backend, batchSize, batchSize) + 2 * batchSize * values * 4;
+  return TRAINING_THREAD_BASE_BYTES + passHeapBytes(config, backend, batchSize, context) + 2 * batchSize * values * 4;
 }
 
 /**
- * The most data-parallel threads (at most `wanted`) whose workers fit the memory budget: the run's estimated
- * peak within 1.5x the data set and model, or, on a folder too small for that budget to hold the training
- * thread itself, workers within SMALL_FOLDER_WORKER_BYTES. `why` says so when fewer fit.
+ * The most data-parallel threads (at most `wanted`) whose run fits the memory budget: its estimated growth
+ * (the training thread's and the workers') within half the data set and model, the issue's 1.5x; or, on a
+ * folder where one thread's run already passes that, within one thread's run and SMALL_FOLDER_WORKER_BYTES.
+ * `why` says so when fewer fit.
  */
-export function workersThatFit(config: ModelConfig, backend: string, batchSize: number, memory: TrainingMemory, wanted: number): { threads: number; note?: string; why?: string } {
-  const headroom = 0.5 * (memory.datasetBytes + memory.modelBytes) - trainingThreadBytes(config, backend, batchSize);
-  const allowance = headroom >= 0 ? headroom : SMALL_FOLDER_WORKER_BYTES;
+export function workersThatFit(config: ModelConfig, backend: string, batchSize: number, memory: TrainingMemory, wanted: number, nativeKernels = false): { threads: number; note?: string; why?: string } {
+  const oneThread = trainingThreadBytes(config, backend, batchSize, { nativeKernels });
+  const half = 0.5 * (memory.datasetBytes + memory.modelBytes);
+  const small = half < oneThread;
+  const allowance = small ? oneThread + SMALL_FOLDER_WORKER_BYTES : half;
+  const growth = (threads: number) => trainingThreadBytes(config, backend, batchSize, { threads, nativeKernels }) + (threads - 1) * workerBytes(config, backend, batchSize, { threads, nativeKernels });
   let threads = wanted;
-  while (threads > 1 && (threads - 1) * workerBytes(config, backend, batchSize, threads) > allowance) threads--;
+  while (threads > 1 && growth(threads) > allowance) threads--;
   if (threads === wanted) return { threads };
-  const each = workerBytes(config, backend, batchSize, wanted);
+  const each = workerBytes(config, backend, batchSize, { threads: wanted, nativeKernels });
   const workers = wanted - 1;
-  const why =
-    `each data-parallel worker holds a TF.js of its own (~${Math.round(each / MB)} MB here); ${workers === 1 ? 'one' : workers} would take ~${Math.round((workers * each) / MB)} MB, ` +
-    `more than the ${Math.round(allowance / MB)} MB ${headroom >= 0 ? `that keep the run within 1.5x the data set and model (${Math.round(memory.datasetBytes / MB)} + ${Math.round(memory.modelBytes / MB)} MB)` : 'allowed beside a small folder'}`;
+  const budget = `1.5x the data set and model (${Math.round(memory.datasetBytes / MB)} + ${Math.round(memory.modelBytes / MB)} MB)`;
+  const limit = small
+    ? `one thread's run and ${SMALL_FOLDER_WORKER_BYTES / MB} MB (~${Math.round(allowance / MB)} MB; one thread's run already passes ${budget})`
+    : `the ${Math.round(allowance / MB)} MB that keep the run within ${budget}`;
+  const why = `each data-parallel worker holds a TF.js of its own (~${Math.round(each / MB)} MB here); with ${workers === 1 ? 'one' : workers} the run would grow ~${Math.round(growth(wanted) / MB)} MB, more than ${limit}`;
   return { threads, note: `${threads} training thread${threads > 1 ? 's' : ''}: ${why}`, why };
 }
 
@@ -187,29 +223,6 @@ function dataParallelThreads(wanted: number, config: ModelConfig, batchSize: num
     return { threads: 1, note: 'one training thread: the style-TC and leakage terms are estimated from the whole batch' };
   const threads = Math.min(wanted, Math.max(1, Math.floor(batchSize / 8)));
   return threads < wanted ? { threads, note: `${threads} training thread${threads > 1 ? 's' : ''}: a batch of ${batchSize} gives each thread at least 8 images` } : { threads };
-}
-
-/**
- * Wasm heap a convolutional training step takes per input value of its images: measured 525 MB for a
- * batch of 128 images of 64 px RGB (about 340 bytes a value; im2col buffers and the tape's activations).
- */
-const CONV_STEP_BYTES_PER_VALUE = 340;
-/** Heap one pass of a step may take; the wasm heap never shrinks, so this bounds the training's memory. */
-const PASS_BYTES = 128 * 1024 * 1024;
-
-/**
- * Images per pass for a run of `config` on TF.js backend `backend`: on wasm, whose heap never shrinks, big
- * convolutional batches are computed in passes whose gradients add up to the batch's (the same step within
- * float tolerance), so memory follows the pass, not the batch. Undefined when the batch fits, when a term
- * needs the whole batch in one pass, and on backends that give memory back (native TensorFlow, WebGPU,
- * cpu): there passes would only add work, and on a GPU read every pass's gradients back for an Adam step
- * on the CPU.
- */
-export function imagesPerPass(config: ModelConfig, batchSize: number, backend: string): number | undefined {
-  if (backend !== 'wasm' || config.arch !== 'conv' || batchDependent(config)) return undefined;
-  const perImage = CONV_STEP_BYTES_PER_VALUE * config.imageSize * config.imageSize * config.channels;
-  const images = Math.max(8, Math.floor(PASS_BYTES / perImage));
-  return images < batchSize ? images : undefined;
 }
 
 /** Whether a term of the objective is estimated from the whole batch (it cannot be cut into shards or passes). */
