@@ -203,3 +203,24 @@ test('Threads set in the Train view reaches training: the status says "on 2 thre
   const run = JSON.parse(readFileSync(join(runsDir, created[0], 'run.json'), 'utf8'));
   expect(run.settings.threads).toBe(2);
 });
+
+test('asked for more threads than the run can use, the Train view says why', async ({ page, host }) => {
+  await page.goto(host.url);
+  await page.getByRole('button', { name: 'Open MNIST sample' }).click();
+  await expect(page.getByRole('tab', { name: 'Train' })).toHaveAttribute('aria-selected', 'true');
+  await page.getByLabel('Epochs').fill('2');
+  // 64 threads: more than this machine's cores (the native kernels' threads stop there) and than a batch
+  // of 128 gives data-parallel threads of at least 8 images (without the kernels)
+  await page.getByTestId('threads-input').fill('64');
+  await page.getByRole('button', { name: 'Start training' }).click();
+  const note = page.getByTestId('threads-note');
+  await expect(note).toBeVisible({ timeout: 60_000 });
+  await expect(note).toHaveText(/^Fewer threads than asked for: .*(64 asked for, but this machine has \d+ cores|a batch of 128 gives each thread at least 8 images)/);
+  const used = Number((await page.getByTestId('train-threads').textContent())?.match(/\d+/)?.[0]);
+  expect(used).toBeLessThan(64);
+  await page.screenshot({ path: 'tmp/train-threads-note.png', fullPage: true });
+  await expect(page.getByRole('status', { name: 'Training state' })).toHaveText(/done/, { timeout: 120_000 });
+  // the note stays with the finished run's last progress
+  await expect(note).toBeVisible();
+});
+
