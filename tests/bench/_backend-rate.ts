@@ -31,8 +31,11 @@ async function imagesPerSecond(config: ModelConfig, steps: number, rounds: numbe
   const shape: [number, number, number, number] = [B, config.imageSize, config.imageSize, config.channels];
   const x = new Float32Array(shape.reduce((a, d) => a * d, 1)).map((_, i) => ((i * 2654435761) % 1000) / 1000);
   const model = VaeModel.create(config);
-  const threads = trainingThreads(availableParallelism(), config, info.backend, B, { nativeKernels: info.backend === 'wasm' && nativeKernelsStatus().loaded });
-  const stepper = await createStepper(model, threads.threads, { route: threads.route, imagesPerPass: imagesPerPass(config, B, info.backend), maxImages: B });
+  const nativeKernels = info.backend === 'wasm' && nativeKernelsStatus().loaded;
+  const threads = trainingThreads(availableParallelism(), config, info.backend, B, { nativeKernels });
+  // passes as job.ts takes them: one at a time on kernel threads, one per data-parallel thread at once
+  const passes = imagesPerPass(config, B, info.backend, { threads: threads.route === 'kernels' ? 1 : threads.threads, nativeKernels });
+  const stepper = await createStepper(model, threads.threads, { route: threads.route, imagesPerPass: passes, maxImages: B });
   try {
     await stepper.step(x, shape, undefined, 0);
     let best = 0;

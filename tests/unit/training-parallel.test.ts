@@ -2,6 +2,7 @@
 // state): the same steps as one thread within float tolerance, and the same run again for a given
 // seed and thread count.
 import { afterAll, describe, expect, it } from 'vitest';
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from './helpers/tf.ts';
 import { mnistSlice } from './helpers/sample.ts';
@@ -335,6 +336,7 @@ describe('training threads', () => {
     });
     expect(trainingThreads(8, vae, 'wasm', 128, { nativeKernels: true, cores: 8 })).toEqual({ threads: 8, route: 'kernels', note: '8 threads inside the native kernels' });
     expect(trainingThreads(8, vae, 'wasm', 128, { nativeKernels: false, cores: 2 })).toEqual({ threads: 8 });
+    expect(trainingThreads(3, vae, 'wasm', 128, { nativeKernels: true, cores: 1 })).toEqual({ threads: 1, note: 'one training thread: this machine has one core' });
   });
 
   it('data-parallel workers (a TF.js each) only while the run stays within 1.5x the data set; past that the conv VAE takes the kernel threads, without the kernels as many workers as fit', async () => {
@@ -361,9 +363,13 @@ describe('training threads', () => {
     const sixteen = withKernels(16, 40_000);
     expect(sixteen).toMatchObject({ threads: 16, route: 'kernels' });
     expect(sixteen.why).toMatch(/^not data-parallel workers: each data-parallel worker holds a TF\.js of its own \(~91 MB here\); with 15 the run would grow ~1464 MB, more than the 240 MB that keep the run within 1\.5x the data set and model \(469 \+ 12 MB\)$/);
-    expect(threadsNote(sixteen, '16 threads inside the native kernels; each step in passes of at most 91 images, to bound memory')).toBe(
+    expect(threadsNote(sixteen, { threads: 16, note: '16 threads inside the native kernels; each step in passes of at most 91 images, to bound memory' })).toBe(
       `16 threads inside the native kernels; each step in passes of at most 91 images, to bound memory; ${sixteen.why}`,
     );
+    // workers that did not start: the stepper's note alone (the choice's reasons no longer describe the run)
+    const fewer = without(16, 40_000 * 2);
+    expect(fewer.threads).toBeGreaterThan(1);
+    expect(threadsNote(fewer, { threads: 1, note: 'training on one thread: the worker threads did not start (x)' })).toBe('training on one thread: the worker threads did not start (x)');
     // without the kernels: as many workers as fit
     expect(without(16, 40_000)).toMatchObject({ threads: 1, note: expect.stringMatching(/^1 training thread: each data-parallel worker/) });
     expect(without(16, 100_000).threads).toBe(5);
@@ -373,6 +379,10 @@ describe('training threads', () => {
     expect(without(2, 25_000)).toEqual({ threads: 2 });
     expect(withKernels(4, 25_000)).toMatchObject({ threads: 4, route: 'kernels', why: expect.stringMatching(/with 3 the run would grow ~414 MB, more than one thread's run and 128 MB \(~302 MB; one thread's run already passes 1\.5x/) });
     expect(withKernels(2, 5_000)).toEqual({ threads: 2 });
+    // the estimates are the conv VAE's on wasm: an MLP's workers (without the kernels) are not held back by them
+    const fashion = { datasetBytes: 55 * MB, modelBytes: 7 * MB };
+    expect(trainingThreads(8, defaultModelConfig({ latent: 2 }), 'wasm', 128, { nativeKernels: false, cores: 8, memory: fashion })).toEqual({ threads: 8 });
+    expect(trainingThreads(8, conv, 'cpu', 128, { nativeKernels: false, cores: 8, memory: images(40_000) })).toEqual({ threads: 8 });
     // the MLP VAE takes the kernel threads anyway: no memory reason is given
     expect(trainingThreads(8, defaultModelConfig({ latent: 2 }), 'wasm', 128, { nativeKernels: true, cores: 8, memory: { datasetBytes: 55 * MB, modelBytes: 7 * MB } })).toEqual({
       threads: 8,
@@ -486,6 +496,33 @@ describe('training threads', () => {
     expect(nativeAddon()!.seatedOffers!()).toBe(1);
   }, 180_000);
 
+  it('workers that cannot start leave one thread that still computes its batch in passes (memory), with the reason', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    await useWasm();
+    const config = defaultModelConfig({ arch: 'conv', imageSize: 16, channels: 3, latent: 4, likelihood: 'gaussian', learningRate: 1e-3 });
+    const x = Float32Array.from({ length: 32 * 16 * 16 * 3 }, (_, i) => ((i * 2654435761) % 1000) / 1000);
+    const broken = join(mkdtempSync(join(tmpdir(), 'le-broken-')), 'train-worker.mjs');
+    writeFileSync(broken, "throw new Error('this worker cannot start');\n");
+    const before = process.env.LATENT_EXPLORER_TRAIN_WORKER;
+    process.env.LATENT_EXPLORER_TRAIN_WORKER = broken;
+    const fallback = await createStepper(VaeModel.create(config), 2, { imagesPerPass: 8, maxImages: 32 }).finally(() => {
+      if (before === undefined) delete process.env.LATENT_EXPLORER_TRAIN_WORKER;
+      else process.env.LATENT_EXPLORER_TRAIN_WORKER = before;
+    });
+    const direct = await createStepper(VaeModel.create(config), 1, { imagesPerPass: 8, maxImages: 32 });
+    try {
+      expect(fallback.threads).toBe(1);
+      expect(fallback.note).toMatch(/^training on one thread: the worker threads did not start \(.*cannot start.*\); each step in passes of at most 8 images, to bound memory$/);
+      // the same passes as a one-thread run asked for them: the same bits
+      for (let s = 0; s < 2; s++) expect((await fallback.step(x, [32, 16, 16, 3], undefined, 7 + s)).loss).toBe((await direct.step(x, [32, 16, 16, 3], undefined, 7 + s)).loss);
+    } finally {
+      await fallback.dispose();
+      await direct.dispose();
+    }
+  }, 120_000);
+
   it("a step whose worker shard fails applies nothing: the next steps are those of a run that never saw it", async () => {
     const config = defaultModelConfig({ latent: 2, hidden: [64, 16], learningRate: 3e-3 });
     await useWasm();
@@ -534,10 +571,10 @@ describe('training threads', () => {
     expect([...seen]).toEqual([2]);
   }, 180_000);
 
-  it.skipIf(withoutNative)(`a job asked for more kernel threads than cores runs on the cores and says why${withoutNative}`, async () => {
+  it.skipIf(withoutNative || availableParallelism() < 2 || availableParallelism() > 62)(`a job asked for more kernel threads than cores runs on the cores and says why${withoutNative}`, async () => {
     const { startTraining } = await import('../../electron/engine/training/job.ts');
     const { mkdtempSync } = await import('node:fs');
-    const { availableParallelism, tmpdir } = await import('node:os');
+    const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     await useWasm();
     const runDir = join(mkdtempSync(join(tmpdir(), 'le-threads-')), 'run');
@@ -551,7 +588,7 @@ describe('training threads', () => {
     expect([...seen]).toEqual([`${cores} | ${cores} threads inside the native kernels; ${asked} asked for, but this machine has ${cores} cores and kernel threads beyond them wait on each other`]);
   }, 180_000);
 
-  it.skipIf(withoutNative)(`a job on a big folder's conv VAE takes the kernel threads where a worker would take the run past 1.5x the data set${withoutNative}`, async () => {
+  it.skipIf(withoutNative || availableParallelism() < 2)(`a job on a big folder's conv VAE takes the kernel threads where a worker would take the run past 1.5x the data set${withoutNative}`, async () => {
     const { startTraining } = await import('../../electron/engine/training/job.ts');
     const { mkdtempSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');

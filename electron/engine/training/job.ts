@@ -230,7 +230,7 @@ class Job implements TrainingJob {
         imagesPerPass: imagesPerPass(this.config, this.settings.batchSize, backend, { threads: threads.route === 'kernels' ? 1 : threads.threads, nativeKernels }),
         maxImages: this.settings.batchSize + plan.extraLabelled,
       });
-      return await new TrainingLoop(this, model, position, runFile, plan, stepper, threadsNote(threads, stepper.note), reference).run();
+      return await new TrainingLoop(this, model, position, runFile, plan, stepper, threadsNote(threads, stepper), reference).run();
     } catch (e) {
       this.state = 'failed';
       if (runFile) {

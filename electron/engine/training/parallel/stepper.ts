@@ -60,7 +60,11 @@ export async function createStepper(model: VaeModel, threads: number, options: S
   try {
     return await DataParallel.start(model, threads, options);
   } catch (error) {
-    return singleThread(model, `training on one thread: the worker threads did not start (${error instanceof Error ? error.message : String(error)})`);
+    const why = `training on one thread: the worker threads did not start (${error instanceof Error ? error.message : String(error)})`;
+    if (!passes) return singleThread(model, why);
+    // still in passes (memory): one thread of the same plan starts no worker
+    const one = await DataParallel.start(model, 1, options);
+    return { threads: 1, note: `${why}; ${one.note}`, step: (x, shape, labels, seed) => one.step(x, shape, labels, seed), beforeCheckpoint: () => one.beforeCheckpoint(), dispose: () => one.dispose() };
   }
 }
 

@@ -32,7 +32,7 @@ export interface ThreadsChoice {
   route?: ThreadRoute;
   /** why fewer threads than asked for are used, or how they are used */
   note?: string;
-  /** why the route or count differs from what the request alone would give (memory, the core count) */
+  /** why the kernel threads were taken, or fewer of them (memory, the core count); fewer workers say why in `note` */
   why?: string;
 }
 
@@ -57,7 +57,8 @@ export function trainingThreads(requested: number | undefined, config: ModelConf
   const allowed = dataParallelThreads(wanted, config, batchSize);
   // Each data-parallel worker holds a TF.js of its own (100-125 MB for the conv VAE at 64 px): on a machine
   // with many cores and a big folder, as many workers as cores would pass the memory budget.
-  const fit = context.memory ? workersThatFit(config, backend, batchSize, context.memory, allowed.threads, context.nativeKernels) : undefined;
+  // (the estimates are the conv VAE's on wasm, measured; an MLP worker's heap is small and was not)
+  const fit = context.memory && config.arch === 'conv' && backend === 'wasm' ? workersThatFit(config, backend, batchSize, context.memory, allowed.threads, context.nativeKernels) : undefined;
   const dataParallel = fit && fit.threads < allowed.threads ? { threads: fit.threads, note: fit.note } : allowed;
   // With the native kernels, each product, convolution, elementwise op and Adam step can be split over the
   // threads instead: the same model for every objective and batch. Measured (tests/bench/threads.ts, README):
@@ -76,15 +77,21 @@ export function trainingThreads(requested: number | undefined, config: ModelConf
     // The kernels give the same bits on any number of threads, so fewer change nothing but the speed.
     const cores = context.cores ?? availableParallelism();
     const threads = Math.min(wanted, cores);
+    if (threads <= 1) return { threads: 1, note: 'one training thread: this machine has one core' };
     if (threads < wanted) why.push(`${wanted} asked for, but this machine has ${cores} cores and kernel threads beyond them wait on each other`);
     return { threads, route: 'kernels', note: `${threads} threads inside the native kernels`, ...(why.length ? { why: why.join('; ') } : {}) };
   }
   return dataParallel;
 }
 
-/** The note a run shows about its threads: the choice's, the stepper's (passes; fewer workers started), and why not workers. */
-export function threadsNote(choice: ThreadsChoice, stepperNote: string | undefined): string | undefined {
-  const notes = [choice.note && stepperNote?.includes(choice.note) ? undefined : choice.note, stepperNote, choice.why];
+/**
+ * The note a run shows about its threads: the choice's, the stepper's (passes; workers that did not start),
+ * and why not workers. Where the stepper took other threads than chosen (workers that did not start), its
+ * note alone: the choice's reasons no longer describe the run.
+ */
+export function threadsNote(choice: ThreadsChoice, stepper: { threads: number; note?: string }): string | undefined {
+  if (stepper.threads !== choice.threads) return stepper.note;
+  const notes = [choice.note && stepper.note?.includes(choice.note) ? undefined : choice.note, stepper.note, choice.why];
   return notes.filter(Boolean).join('; ') || undefined;
 }
 
@@ -117,9 +124,9 @@ const PASS_BYTES = 128 * MB;
 /**
  * What a data-parallel worker holds besides its heap: a V8 isolate with TF.js loaded and run (~32 MB held),
  * its kernels' allocations (~16 MB), the replica, and what its share of a step's messages and garbage adds.
- * Measured: ~50 MB a worker once started (MLP and conv VAE alike); a training run of the conv VAE in passes
- * of 32 images peaked 100-125 MB higher on two threads than on one (npm run bench memory, ten runs), so
- * with its heap (~53 MB) the upper figure.
+ * Measured: ~50 MB a worker once started; a training run of the conv VAE in passes of 32 images peaked
+ * 100-125 MB higher on two threads than on one (npm run bench memory, ten runs): 125 MB less its heap
+ * (~53 MB) is this 72 MB.
  */
 const WORKER_BASE_BYTES = 72 * MB;
 /**
