@@ -64,14 +64,15 @@ export function trainingThreads(requested: number | undefined, config: ModelConf
   // threads instead: the same model for every objective and batch. Measured (tests/bench/threads.ts, README):
   // for the MLP VAE that is 1.2-1.5x on two cores where data-parallel workers are slower than one thread
   // (their per-kernel overhead does not shrink with the shard); for the conv VAE, whose big batches go in
-  // passes, data-parallel workers are a little faster (per-run medians 1.56x against 1.50x on average over
-  // ten runs: they split TF.js's bookkeeping too), so conv runs keep them where they are allowed.
+  // passes, workers and kernel threads ran alike on two cores sharing an L3 (1.70-1.77x against 1.73-1.76x,
+  // 6 December) but workers were faster across dies (1.76x against 1.66x: they split TF.js's bookkeeping
+  // too), so conv runs keep them where memory allows.
   // Kernel threads share the training thread's TF.js: their memory does not grow with their number
   // (measured: the conv VAE's run took 251-259 MB on 1, 2, 4 and 8 of them), so they are also the route
   // where the workers would not fit.
   if (context.nativeKernels && backend === 'wasm' && !(config.arch === 'conv' && dataParallel.threads === wanted)) {
     const why: string[] = [];
-    if (fit?.why && config.arch === 'conv' && allowed.threads === wanted) why.push(`not data-parallel workers: ${fit.why}`);
+    if (fit?.why && allowed.threads === wanted) why.push(`not data-parallel workers: ${fit.why}`);
     // A kernel's parts wait for each other: beyond the cores, a thread waits for one that is not running
     // (measured on 2 cores: the MLP VAE at 36,800 images/s on 1 thread, 55,800 on 2, 8,200 on 4, 322 on 8).
     // The kernels give the same bits on any number of threads, so fewer change nothing but the speed.
