@@ -569,6 +569,11 @@ describe('training threads', () => {
     expect(summary.status).toBe('done');
     expect(Number.isFinite(summary.testLoss)).toBe(true);
     expect([...seen]).toEqual([2]);
+    // run.json records the threads taken as well as those asked for
+    const { readFileSync } = await import('node:fs');
+    const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+    expect(run.settings.threads).toBe(2);
+    expect(run.threadsTaken).toMatchObject({ threads: 2, route: withoutNative ? 'data-parallel' : 'native kernels' });
   }, 180_000);
 
   it.skipIf(withoutNative || availableParallelism() < 2 || availableParallelism() > 62)(`a job asked for more kernel threads than cores runs on the cores and says why${withoutNative}`, async () => {
@@ -610,13 +615,16 @@ describe('training threads', () => {
         onProgress: (p) => notes.add(`${p.threads} | ${p.threadsNote ?? ''}`),
       });
       expect((await job.done).status).toBe('done');
-      return [...notes];
+      const { readFileSync } = await import('node:fs');
+      const taken = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).threadsTaken;
+      return [...notes, taken.route];
     };
     // 2,000 images (24 MB): a small folder, one worker beside it
-    expect(await run(2_000)).toEqual(['2 | ']);
+    expect(await run(2_000)).toEqual(['2 | ', 'data-parallel']);
     // 35,000 images (410 MB): a worker would take the run past 1.5x
     const big = await run(35_000);
-    expect(big).toHaveLength(1);
+    expect(big).toHaveLength(2);
+    expect(big[1]).toBe('native kernels');
     expect(big[0]).toMatch(/^2 \| 2 threads inside the native kernels; not data-parallel workers: each data-parallel worker holds a TF\.js of its own .* more than the \d+ MB that keep the run within 1\.5x/);
   }, 300_000);
 });

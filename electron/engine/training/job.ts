@@ -224,13 +224,13 @@ class Job implements TrainingJob {
       const memory = { datasetBytes: this.ds.images.pixels.byteLength, modelBytes: 16 * model.trainableVariables().reduce((a, v) => a + v.size, 0) };
       const nativeKernels = nativeAddon() !== null;
       const threads = trainingThreads(this.settings.threads, this.config, backend, this.settings.batchSize, { nativeKernels, memory });
-      stepper = await createStepper(model, threads.threads, {
-        route: threads.route,
-        // data-parallel threads each compute a pass at once; kernel threads share the training thread's
-        imagesPerPass: imagesPerPass(this.config, this.settings.batchSize, backend, { threads: threads.route === 'kernels' ? 1 : threads.threads, nativeKernels }),
-        maxImages: this.settings.batchSize + plan.extraLabelled,
-      });
-      return await new TrainingLoop(this, model, position, runFile, plan, stepper, threadsNote(threads, stepper), reference).run();
+      // data-parallel threads each compute a pass at once; kernel threads share the training thread's
+      const perPass = imagesPerPass(this.config, this.settings.batchSize, backend, { threads: threads.route === 'kernels' ? 1 : threads.threads, nativeKernels });
+      stepper = await createStepper(model, threads.threads, { route: threads.route, imagesPerPass: perPass, maxImages: this.settings.batchSize + plan.extraLabelled });
+      const note = threadsNote(threads, stepper);
+      const route = stepper.threads <= 1 ? 'one thread' : threads.route === 'kernels' ? 'native kernels' : 'data-parallel';
+      runFile.threadsTaken = { threads: stepper.threads, route, ...(perPass !== undefined && perPass < this.settings.batchSize + plan.extraLabelled ? { imagesPerPass: perPass } : {}), ...(note ? { note } : {}) };
+      return await new TrainingLoop(this, model, position, runFile, plan, stepper, note, reference).run();
     } catch (e) {
       this.state = 'failed';
       if (runFile) {

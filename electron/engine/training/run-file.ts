@@ -83,6 +83,12 @@ export interface RunFile {
   /** fair-vae: the plain VAE trained beside it with the same settings and batches, in reference/. */
   reference?: { model: ModelConfig; pixelLogVar?: number };
   versions: { app: string; tfjs: string; backend: string; node: string };
+  /**
+   * The threads the run's latest session took, which may be fewer than settings.threads asked for (cores,
+   * memory, the objective): with the seed they repeat the run (data-parallel threads and passes decide the
+   * floating-point sums; native kernel threads give the same bits on any number).
+   */
+  threadsTaken?: { threads: number; route: 'one thread' | 'native kernels' | 'data-parallel'; imagesPerPass?: number; note?: string };
 }
 
 /** A run that cannot be opened; the message names the file and the reason. */
