@@ -9,7 +9,7 @@ import { initBackend } from '../../electron/engine/backend.ts';
 import { defaultModelConfig, type ModelConfig } from '../../models/config.ts';
 import { VaeModel } from '../../models/vae.ts';
 import { createStepper } from '../../electron/engine/training/parallel/stepper.ts';
-import { imagesPerPass, trainingThreads } from '../../electron/engine/training/parallel/threads.ts';
+import { imagesPerPass, passContext, trainingThreads } from '../../electron/engine/training/parallel/threads.ts';
 import { nativeKernelsStatus } from '../../models/native/kernels.ts';
 
 const rung = process.argv[2];
@@ -33,8 +33,8 @@ async function imagesPerSecond(config: ModelConfig, steps: number, rounds: numbe
   const model = VaeModel.create(config);
   const nativeKernels = info.backend === 'wasm' && nativeKernelsStatus().loaded;
   const threads = trainingThreads(availableParallelism(), config, info.backend, B, { nativeKernels });
-  // passes as job.ts takes them: one at a time on kernel threads, one per data-parallel thread at once
-  const passes = imagesPerPass(config, B, info.backend, { threads: threads.route === 'kernels' ? 1 : threads.threads, nativeKernels });
+  // passes as job.ts takes them
+  const passes = imagesPerPass(config, B, info.backend, passContext(threads, nativeKernels));
   const stepper = await createStepper(model, threads.threads, { route: threads.route, imagesPerPass: passes, maxImages: B });
   try {
     await stepper.step(x, shape, undefined, 0);

@@ -16,7 +16,7 @@ import { initBackend } from '../../electron/engine/backend.ts';
 import { defaultModelConfig, type ModelConfig } from '../../models/config.ts';
 import { VaeModel } from '../../models/vae.ts';
 import { createStepper, type Stepper } from '../../electron/engine/training/parallel/stepper.ts';
-import { imagesPerPass, trainingThreads, type ThreadRoute } from '../../electron/engine/training/parallel/threads.ts';
+import { imagesPerPass, passContext, trainingThreads, type ThreadRoute } from '../../electron/engine/training/parallel/threads.ts';
 import { coreRoundTrip, kernelPlacement, nativeKernelsStatus, setNativeThreads } from '../../models/native/kernels.ts';
 import { fusedStep, fusedStepCovers } from '../../models/native/mlp-vae.ts';
 
@@ -58,7 +58,7 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
   const models = Array.from({ length: routes.length + 1 }, () => VaeModel.create(config));
   // in passes where training takes them (big conv batches, to bound memory), as job.ts does: one pass at a
   // time on one thread and on kernel threads, one per thread at once for data-parallel workers
-  const passes = (route?: ThreadRoute) => ({ imagesPerPass: imagesPerPass(config, B, info.backend, { threads: route === 'data-parallel' ? threads : 1, nativeKernels: native }), maxImages: B });
+  const passes = (route?: ThreadRoute) => ({ imagesPerPass: imagesPerPass(config, B, info.backend, passContext({ threads: route ? threads : 1, route }, native)), maxImages: B });
   const single = await createStepper(models[0], 1, passes());
   if (passes().imagesPerPass) console.log(`  one thread: each step in passes of at most ${passes().imagesPerPass} images, as training takes it`);
   const others: Stepper[] = [];

@@ -14,6 +14,8 @@ import { mulberry32 } from '../../models/random.ts';
 import { adamRange, parameterRange } from '../../models/parallel/adam.ts';
 import { planPasses, readWeights, replicaVariables, weightCount, writeWeights } from '../../models/parallel/shard.ts';
 import type { ThreadRoute } from '../../electron/engine/training/parallel/threads.ts';
+import type { TrainProgress } from '../../electron/contract/training.ts';
+import type { TrainSettings } from '../../electron/engine/training/settings.ts';
 import type { Lending } from '../../electron/engine/training/parallel/protocol.ts';
 import { loadedAddon, nativeAddon, nativeCalls } from '../../models/native/kernels.ts';
 import { withoutNative } from './helpers/native.ts';
@@ -554,51 +556,38 @@ describe('training threads', () => {
     expect(differing(failed.weights, clean.weights)).toBe(0);
   }, 180_000);
 
-  it('a training job on two threads reports them and finishes its run', async () => {
+  /** A training job to its end: its summary, every progress report, and the run.json it wrote. */
+  async function trainJob(dataset: typeof ds, settings: TrainSettings) {
     const { startTraining } = await import('../../electron/engine/training/job.ts');
-    const { mkdtempSync } = await import('node:fs');
+    const { mkdtempSync, readFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     await useWasm();
     const runDir = join(mkdtempSync(join(tmpdir(), 'le-threads-')), 'run');
-    const seen = new Set<number>();
-    const job = startTraining(ds, { model: 'vae', arch: 'mlp', latent: 2, epochs: 1, batchSize: 32, lr: 1e-3, seed: 3, threads: 2, hidden: [64, 16] }, runDir, {
-      onProgress: (p) => seen.add(p.threads ?? 0),
-    });
-    const summary = await job.done;
+    const progress: TrainProgress[] = [];
+    const summary = await startTraining(dataset, settings, runDir, { onProgress: (p) => progress.push(p) }).done;
+    return { summary, progress, run: JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) };
+  }
+
+  it('a training job on two threads reports them and finishes its run', async () => {
+    const { summary, progress, run } = await trainJob(ds, { model: 'vae', arch: 'mlp', latent: 2, epochs: 1, batchSize: 32, lr: 1e-3, seed: 3, threads: 2, hidden: [64, 16] });
     expect(summary.status).toBe('done');
     expect(Number.isFinite(summary.testLoss)).toBe(true);
-    expect([...seen]).toEqual([2]);
+    expect([...new Set(progress.map((p) => p.threads ?? 0))]).toEqual([2]);
     // run.json records the threads taken as well as those asked for
-    const { readFileSync } = await import('node:fs');
-    const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
     expect(run.settings.threads).toBe(2);
     expect(run.threadsTaken).toMatchObject({ threads: 2, route: withoutNative ? 'data-parallel' : 'native kernels' });
   }, 180_000);
 
   it.skipIf(withoutNative || availableParallelism() < 2 || availableParallelism() > 62)(`a job asked for more kernel threads than cores runs on the cores and says why${withoutNative}`, async () => {
-    const { startTraining } = await import('../../electron/engine/training/job.ts');
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    await useWasm();
-    const runDir = join(mkdtempSync(join(tmpdir(), 'le-threads-')), 'run');
-    const seen = new Set<string>();
     const asked = availableParallelism() + 2;
-    const job = startTraining(ds, { model: 'vae', arch: 'mlp', latent: 2, epochs: 1, batchSize: 32, lr: 1e-3, seed: 3, threads: asked, hidden: [64, 16] }, runDir, {
-      onProgress: (p) => seen.add(`${p.threads} | ${p.threadsNote}`),
-    });
-    expect((await job.done).status).toBe('done');
+    const { summary, progress } = await trainJob(ds, { model: 'vae', arch: 'mlp', latent: 2, epochs: 1, batchSize: 32, lr: 1e-3, seed: 3, threads: asked, hidden: [64, 16] });
+    expect(summary.status).toBe('done');
     const cores = availableParallelism();
-    expect([...seen]).toEqual([`${cores} | ${cores} threads inside the native kernels; ${asked} asked for, but this machine has ${cores} cores and kernel threads beyond them wait on each other`]);
+    expect([...new Set(progress.map((p) => `${p.threads} | ${p.threadsNote}`))]).toEqual([`${cores} | ${cores} threads inside the native kernels; ${asked} asked for, but this machine has ${cores} cores and kernel threads beyond them wait on each other`]);
   }, 180_000);
 
   it.skipIf(withoutNative || availableParallelism() < 2)(`a job on a big folder's conv VAE takes the kernel threads where a worker would take the run past 1.5x the data set${withoutNative}`, async () => {
-    const { startTraining } = await import('../../electron/engine/training/job.ts');
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    await useWasm();
     // 64 px RGB images, 128 to train on and 32 to test; the rest held in the store as a big folder's are
     const folder = (count: number) => {
       const per = 64 * 64 * 3;
@@ -609,15 +598,9 @@ describe('training threads', () => {
       return { ...ds, ref: `test:${count}`, options: { ...ds.options, size: 64, channels: 3 }, images } as typeof ds;
     };
     const run = async (count: number) => {
-      const notes = new Set<string>();
-      const runDir = join(mkdtempSync(join(tmpdir(), 'le-threads-')), 'run');
-      const job = startTraining(folder(count), { model: 'vae', arch: 'conv', latent: 8, epochs: 1, batchSize: 64, lr: 1e-3, seed: 3, threads: 2, likelihood: 'gaussian' }, runDir, {
-        onProgress: (p) => notes.add(`${p.threads} | ${p.threadsNote ?? ''}`),
-      });
-      expect((await job.done).status).toBe('done');
-      const { readFileSync } = await import('node:fs');
-      const taken = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).threadsTaken;
-      return [...notes, taken.route];
+      const { summary, progress, run } = await trainJob(folder(count), { model: 'vae', arch: 'conv', latent: 8, epochs: 1, batchSize: 64, lr: 1e-3, seed: 3, threads: 2, likelihood: 'gaussian' });
+      expect(summary.status).toBe('done');
+      return [...new Set(progress.map((p) => `${p.threads} | ${p.threadsNote ?? ''}`)), run.threadsTaken.route];
     };
     // 2,000 images (24 MB): a small folder, one worker beside it
     expect(await run(2_000)).toEqual(['2 | ', 'data-parallel']);

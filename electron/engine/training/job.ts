@@ -12,7 +12,7 @@ import { VaeModel } from '../../../models/vae.ts';
 import { inferenceBinarize, pixelsToFloats, pixelsToTensor, tensorToPixels } from '../../../models/pixels.ts';
 import { nativeAddon } from '../../../models/native/kernels.ts';
 import { createStepper, type Stepper } from './parallel/stepper.ts';
-import { imagesPerPass, threadsNote, trainingThreads } from './parallel/threads.ts';
+import { imagesPerPass, passContext, threadsNote, trainingThreads } from './parallel/threads.ts';
 import { writeDirAtomic } from '../../../models/io.ts';
 import type { TrainSettings } from './settings.ts';
 import { epochsForBudget } from './propose.ts';
@@ -224,12 +224,12 @@ class Job implements TrainingJob {
       const memory = { datasetBytes: this.ds.images.pixels.byteLength, modelBytes: 16 * model.trainableVariables().reduce((a, v) => a + v.size, 0) };
       const nativeKernels = nativeAddon() !== null;
       const threads = trainingThreads(this.settings.threads, this.config, backend, this.settings.batchSize, { nativeKernels, memory });
-      // data-parallel threads each compute a pass at once; kernel threads share the training thread's
-      const perPass = imagesPerPass(this.config, this.settings.batchSize, backend, { threads: threads.route === 'kernels' ? 1 : threads.threads, nativeKernels });
-      stepper = await createStepper(model, threads.threads, { route: threads.route, imagesPerPass: perPass, maxImages: this.settings.batchSize + plan.extraLabelled });
+      const perPass = imagesPerPass(this.config, this.settings.batchSize, backend, passContext(threads, nativeKernels));
+      const maxImages = this.settings.batchSize + plan.extraLabelled;
+      stepper = await createStepper(model, threads.threads, { route: threads.route, imagesPerPass: perPass, maxImages });
       const note = threadsNote(threads, stepper);
       const route = stepper.threads <= 1 ? 'one thread' : threads.route === 'kernels' ? 'native kernels' : 'data-parallel';
-      runFile.threadsTaken = { threads: stepper.threads, route, ...(perPass !== undefined && perPass < this.settings.batchSize + plan.extraLabelled ? { imagesPerPass: perPass } : {}), ...(note ? { note } : {}) };
+      runFile.threadsTaken = { threads: stepper.threads, route, ...(perPass !== undefined && perPass < maxImages ? { imagesPerPass: perPass } : {}), ...(note ? { note } : {}) };
       return await new TrainingLoop(this, model, position, runFile, plan, stepper, note, reference).run();
     } catch (e) {
       this.state = 'failed';

@@ -142,6 +142,14 @@ const TRAINING_THREAD_BASE_BYTES = 64 * MB;
  */
 const SMALL_FOLDER_WORKER_BYTES = 128 * MB;
 
+/** The passes a run's threads compute at once: one per data-parallel thread; kernel threads share the training thread's. */
+export function passContext(choice: Pick<ThreadsChoice, 'threads' | 'route'>, nativeKernels: boolean): PassContext {
+  return { threads: choice.route === 'kernels' ? 1 : choice.threads, nativeKernels };
+}
+
+/** Input values of one image. */
+const imageValues = (config: ModelConfig) => config.imageSize * config.imageSize * config.channels;
+
 /**
  * Images per pass for a run of `config` on TF.js backend `backend`: on wasm, whose heap never shrinks, big
  * convolutional batches are computed in passes whose gradients add up to the batch's (the same step within
@@ -154,7 +162,7 @@ const SMALL_FOLDER_WORKER_BYTES = 128 * MB;
 export function imagesPerPass(config: ModelConfig, batchSize: number, backend: string, context: PassContext = {}): number | undefined {
   if (backend !== 'wasm' || config.arch !== 'conv' || batchDependent(config)) return undefined;
   const threads = context.threads ?? 1;
-  const perImage = heapBytesPerValue(context.nativeKernels ?? false) * config.imageSize * config.imageSize * config.channels;
+  const perImage = heapBytesPerValue(context.nativeKernels ?? false) * imageValues(config);
   const images = Math.max(8, Math.floor(PASS_BYTES / threads / perImage));
   return images < Math.ceil(batchSize / threads) ? images : undefined;
 }
@@ -164,7 +172,7 @@ function passHeapBytes(config: ModelConfig, backend: string, batchSize: number, 
   const shard = Math.ceil(batchSize / (context.threads ?? 1));
   const most = imagesPerPass(config, batchSize, backend, context) ?? shard;
   const pass = Math.ceil(shard / Math.ceil(shard / most));
-  return HEAP_BASE_BYTES + pass * config.imageSize * config.imageSize * config.channels * heapBytesPerValue(context.nativeKernels ?? false);
+  return HEAP_BASE_BYTES + pass * imageValues(config) * heapBytesPerValue(context.nativeKernels ?? false);
 }
 
 /** Estimated memory one data-parallel worker adds to a run on `context.threads` threads. */
@@ -174,8 +182,7 @@ export function workerBytes(config: ModelConfig, backend: string, batchSize: num
 
 /** Estimated memory the training thread adds: its passes' heap, the batch's floats and the rest. */
 export function trainingThreadBytes(config: ModelConfig, backend: string, batchSize: number, context: PassContext): number {
-  const values = config.imageSize * config.imageSize * config.channels;
-  return TRAINING_THREAD_BASE_BYTES + passHeapBytes(config, backend, batchSize, context) + 2 * batchSize * values * 4;
+  return TRAINING_THREAD_BASE_BYTES + passHeapBytes(config, backend, batchSize, context) + 2 * batchSize * imageValues(config) * 4;
 }
 
 /**
