@@ -71,9 +71,14 @@ struct FlushDenormals {
   ~FlushDenormals() { setFloatMode(saved); }
 };
 
-// The threads one JS thread's kernels split their work over (setThreads): the caller runs part 0, the
-// pool's threads the others. Workers spin for a few milliseconds after a job (a training step calls
-// the kernels back to back), then sleep. Each JS thread has its own pool, so data-parallel workers never share one.
+// The threads one JS thread's kernels split their work over (setThreads). A job comes in parts that the
+// caller and the pool's threads take from a counter: the caller takes parts as well, so a pool thread
+// that starts late (its core taken for a while by another thread of the process, V8's collector or
+// compiler) leaves its parts to the caller instead of holding the kernel up. Measured on two cores, the
+// conv VAE's step waited ~10 ms of ~155 for late threads when each thread had a fixed part (README,
+// "Parts taken, not handed out"). Workers spin for a few milliseconds after a job (a training step calls
+// the kernels back to back), then sleep. Each JS thread has its own pool, so data-parallel workers never
+// share one.
 class Pool {
   static constexpr int SPIN_MS = 5;
 
@@ -86,7 +91,8 @@ class Pool {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
-      ++generation_;
+      parts_.store(0, std::memory_order_relaxed);
+      state_.store(((state_.load() >> 32) + 1) << 32, std::memory_order_release);
     }
     cv_.notify_all();
     for (auto& t : workers_) t.join();
@@ -94,24 +100,23 @@ class Pool {
     stop_ = false;
     // The generation a worker waits past is read here, not by the worker: one that starts late must
     // still see a job or stop posted before it ran (else resize could wait forever in join).
-    const uint64_t start = generation_.load();
-    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, start] { loop(i, start); });
+    const uint64_t start = state_.load() >> 32;
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, start] { loop(start); });
   }
-  void run(const std::function<void(int)>& job) {
-    if (workers_.empty()) return job(0);
-    job_ = &job;
-    mode_ = floatMode();
-    remaining_.store((int)workers_.size(), std::memory_order_relaxed);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++generation_;
-    }
-    cv_.notify_all();
-    job(0);
-    while (remaining_.load(std::memory_order_acquire) > 0) pause();
-  }
+  // job(0 .. parts − 1; size() parts by default) over the caller and the pool's threads, whoever takes
+  // each part first; returns
+  // when every part is done. Parts must not wait for each other: any thread may run several.
+  void run(const std::function<void(int)>& job) { post(size(), job, false); }
+  void run(int parts, const std::function<void(int)>& job) { post(parts, job, false); }
+  // job(0 .. size() − 1) with part 0 on the caller and each other part on a thread of its own, all at
+  // once: for parts that meet (coreRoundTrip times a line passed between two threads).
+  void runOnePerThread(const std::function<void(int)>& job) { post(size(), job, true); }
 
- public:
+  // Tests: the parts the caller and the pool's threads have taken, and the pool's threads made to start
+  // jobs late until a time (as threads whose cores other threads hold).
+  std::atomic<long> partsByCaller_{0}, partsByWorkers_{0};
+  std::atomic<std::chrono::steady_clock::rep> stallUntil_{0};
+
   static void pause() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -119,29 +124,75 @@ class Pool {
   }
 
  private:
-  void loop(int index, uint64_t seen) {
+  void post(int parts, const std::function<void(int)>& job, bool onePerThread) {
+    if (workers_.empty()) {
+      for (int p = 0; p < parts; ++p) job(p);
+      return;
+    }
+    job_.store(&job, std::memory_order_relaxed);
+    parts_.store(parts, std::memory_order_relaxed);
+    onePerThread_.store(onePerThread, std::memory_order_relaxed);
+    mode_.store(floatMode(), std::memory_order_relaxed);
+    finished_.store(0, std::memory_order_relaxed);
+    const uint64_t generation = (state_.load(std::memory_order_relaxed) >> 32) + 1;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // publishes the fields above; part 0 is the caller's where each part has a thread of its own
+      state_.store(generation << 32 | (onePerThread ? 1 : 0), std::memory_order_release);
+    }
+    cv_.notify_all();
+    if (onePerThread) {
+      job(0);
+      finished_.fetch_add(1, std::memory_order_release);
+    } else {
+      while (take(generation, false) != 0) {}
+    }
+    while (finished_.load(std::memory_order_acquire) < parts) pause();
+  }
+
+  // Runs the next part of job `generation` if one is left: 1 if it ran one, 0 if none is left, −1 if
+  // another thread took the part first (look again). A part is claimed by a
+  // compare-and-swap on the generation and the part together, so a late thread never runs a part of a
+  // job that has ended: while it runs one, the job's fields stay as posted (post waits for every part).
+  int take(uint64_t generation, bool worker) {
+    uint64_t s = state_.load(std::memory_order_acquire);
+    if ((s >> 32) != generation || (int)(s & 0xffffffffu) >= parts_.load(std::memory_order_relaxed)) return 0;
+    if (!state_.compare_exchange_strong(s, s + 1, std::memory_order_acq_rel)) return -1;
+    if (worker) setFloatMode(mode_.load(std::memory_order_relaxed));
+    (worker ? partsByWorkers_ : partsByCaller_).fetch_add(1, std::memory_order_relaxed);
+    (*job_.load(std::memory_order_relaxed))((int)(s & 0xffffffffu));
+    finished_.fetch_add(1, std::memory_order_release);
+    return 1;
+  }
+
+  void loop(uint64_t seen) {
     for (;;) {
       uint64_t now;
       auto idleSince = std::chrono::steady_clock::now();
-      for (int spin = 0; (now = generation_.load(std::memory_order_acquire)) == seen; ++spin) {
+      for (int spin = 0; (now = state_.load(std::memory_order_acquire) >> 32) == seen; ++spin) {
         // A training step calls kernels between short stretches of JavaScript: a worker that slept
         // through them would be woken (~50 µs) for every product. Spin for SPIN_MS, then sleep.
         if ((spin & 255) != 0 || std::chrono::steady_clock::now() - idleSince < std::chrono::milliseconds(SPIN_MS)) { pause(); continue; }
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return generation_.load() != seen; });
+        cv_.wait(lock, [&] { return (state_.load() >> 32) != seen; });
       }
       seen = now;
       if (stop_) return;
-      setFloatMode(mode_);
-      (*job_)(index);
-      remaining_.fetch_sub(1, std::memory_order_release);
+      const auto stalled = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(stallUntil_.load()));
+      if (std::chrono::steady_clock::now() < stalled) std::this_thread::sleep_until(stalled);  // tests: threads that start late
+      // where each part has a thread of its own, one part at most: the others are other threads'
+      const bool one = onePerThread_.load(std::memory_order_relaxed);
+      for (int r; (r = take(now, true)) != 0;)
+        if (r == 1 && one) break;
     }
   }
   std::vector<std::thread> workers_;
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> remaining_{0};
-  const std::function<void(int)>* job_ = nullptr;
-  unsigned mode_ = 0;  // the caller's floating-point mode, taken by the workers with each job
+  std::atomic<uint64_t> state_{0};  // the job's generation << 32 | the next part to take
+  std::atomic<const std::function<void(int)>*> job_{nullptr};
+  std::atomic<int> parts_{0};
+  std::atomic<bool> onePerThread_{false};
+  std::atomic<int> finished_{0};
+  std::atomic<unsigned> mode_{0};  // the caller's floating-point mode, taken by the workers with each part
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -163,7 +214,7 @@ static double roundTripNs(int worker, int n) {
     char pad[64 - sizeof(std::atomic<int>)];
   } ball;
   double ns = 0;
-  pool().run([&](int t) {
+  pool().runOnePerThread([&](int t) {
     if (t == worker) {
       for (int i = 0; i <= n; ++i) {
         int b;
@@ -259,6 +310,7 @@ static void evictLines(const float* p, long n, int t, int threads) {
 // writes its own rows, columns or partial product, added in part order: so the bits are the same whoever
 // runs which part.
 constexpr int LENT_PARTS = 4;
+constexpr int FINE_PARTS_PER_THREAD = 4;
 class Desk;
 Desk& desk();
 class Desk {
@@ -372,6 +424,9 @@ struct Split {
   int parts;
   bool lent;
   bool helpedNow() const { return !lent || desk().helped(); }
+  // Parts for work whose bits do not depend on how it is cut (rows, elements): a pool's threads take
+  // several each, so that one which starts late leaves some of its share to the others.
+  int fineParts() const { return lent ? parts : parts * FINE_PARTS_PER_THREAD; }
 };
 Split split() {
   const int n = pool().size();
@@ -379,19 +434,20 @@ Split split() {
   if (lending) return {LENT_PARTS, true};
   return {1, false};
 }
-void runSplit(const Split& s, const std::function<void(int)>& job) {
-  if (s.lent) desk().offer(s.parts, job);
-  else pool().run(job);
+void runSplit(const Split& s, int parts, const std::function<void(int)>& job) {
+  if (s.lent) desk().offer(parts, job);
+  else pool().run(parts, job);
 }
+void runSplit(const Split& s, const std::function<void(int)>& job) { runSplit(s, s.parts, job); }
 
-// f(lo, hi) over [0, n) in one contiguous range per thread of the pool.
+// f(lo, hi) over [0, n) in contiguous ranges that the pool's threads take.
 template <class F>
 void parallelFor(long n, F f) {
   const Split s = split();
-  const int parts = s.parts;
-  if (parts <= 1 || n < 65536 || !s.helpedNow()) return f(0, n);
+  if (s.parts <= 1 || n < 65536 || !s.helpedNow()) return f(0, n);
+  const int parts = s.fineParts();
   const long per = (n / parts + 63) / 64 * 64;
-  runSplit(s, [&](int p) {
+  runSplit(s, (int)((n + per - 1) / per), [&](int p) {
     const long lo = p * per < n ? p * per : n, hi = (p + 1) * per < n ? (p + 1) * per : n;
     if (lo < hi) f(lo, hi);
   });
@@ -401,10 +457,10 @@ void parallelFor(long n, F f) {
 template <class F>
 static void parallelRows(long rows, long inner, F f) {
   const Split s = split();
-  const int parts = s.parts;
-  if (parts <= 1 || rows < parts || rows * inner < 65536 || !s.helpedNow()) return f(0, rows);
+  if (s.parts <= 1 || rows < s.parts || rows * inner < 65536 || !s.helpedNow()) return f(0, rows);
+  const long parts = std::min<long>(rows, s.fineParts());
   const long per = (rows + parts - 1) / parts;
-  runSplit(s, [&](int p) {
+  runSplit(s, (int)((rows + per - 1) / per), [&](int p) {
     const long lo = p * per < rows ? p * per : rows, hi = (p + 1) * per < rows ? (p + 1) * per : rows;
     if (lo < hi) f(lo, hi);
   });
@@ -909,6 +965,22 @@ napi_value CoreRoundTrip(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// poolParts(stallMs): tests. Returns [parts the calling thread took, parts its pool's threads took] since
+// the last call, and has the pool's threads start any job in the next stallMs only after them (0: none).
+napi_value PoolParts(napi_env env, napi_callback_info info) {
+  int32_t ms = 0;
+  if (!oneCount(env, info, 0, 10000, &ms)) return fail(env, "poolParts: a stall from 0 to 10000 ms");
+  Pool& p = pool();
+  p.stallUntil_.store((std::chrono::steady_clock::now() + std::chrono::milliseconds(ms)).time_since_epoch().count());
+  napi_value out, value;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_double(env, (double)p.partsByCaller_.exchange(0), &value);
+  napi_set_element(env, out, 0, value);
+  napi_create_double(env, (double)p.partsByWorkers_.exchange(0), &value);
+  napi_set_element(env, out, 1, value);
+  return out;
+}
+
 // kernelPlacement(mode): how the fused MLP step treats where its kernel threads sit (placement above).
 // mode: 0 measures it (training's default), 1 takes the cores as near, 2 as far (tests and A/B benchmarks);
 // -1 only reads. Returns { mode, far, roundTripNs, evictedSteps, canEvict, measurements }: the calling
@@ -939,7 +1011,7 @@ napi_value KernelPlacement(napi_env env, napi_callback_info info) {
 }  // namespace
 
 NAPI_MODULE_INIT() {
-  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"conv2dInputGrad", Conv2DInputGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}, {"binary", Binary}, {"unary", Unary}, {"sumInner", SumInner}, {"setThreads", SetThreads}, {"coreRoundTrip", CoreRoundTrip}, {"kernelPlacement", KernelPlacement}, {"help", Help}, {"setLending", SetLending}, {"seatedOffers", SeatedOffers}, {"adamShared", AdamShared}, {"mlpVaeStep", MlpVaeStep}, {"mlpVaeStepArrays", MlpVaeStepArrays}, {"pixelsToFloats", PixelsToFloats}, {"sigmoidSquaredError", SigmoidSquaredError}, {"sigmoidSquaredErrorGrad", SigmoidSquaredErrorGrad}};
+  const struct { const char* name; napi_callback fn; } fns[] = {{"matmul", MatMul}, {"conv2d", Conv2D}, {"conv2dFilterGrad", Conv2DFilterGrad}, {"conv2dInputGrad", Conv2DInputGrad}, {"adam", Adam}, {"sumRows", SumRows}, {"softplus", Softplus}, {"binary", Binary}, {"unary", Unary}, {"sumInner", SumInner}, {"setThreads", SetThreads}, {"coreRoundTrip", CoreRoundTrip}, {"kernelPlacement", KernelPlacement}, {"poolParts", PoolParts}, {"help", Help}, {"setLending", SetLending}, {"seatedOffers", SeatedOffers}, {"adamShared", AdamShared}, {"mlpVaeStep", MlpVaeStep}, {"mlpVaeStepArrays", MlpVaeStepArrays}, {"pixelsToFloats", PixelsToFloats}, {"sigmoidSquaredError", SigmoidSquaredError}, {"sigmoidSquaredErrorGrad", SigmoidSquaredErrorGrad}};
   for (const auto& f : fns) {
     napi_value value;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &value);

@@ -317,6 +317,62 @@ describe('native CPU kernels', () => {
     setNativeThreads(1);
   });
 
+  it.runIf(compilerPresent)('a kernel thread that starts late leaves its parts to the caller: products split by rows and by depth, and a transposed convolution by images, whole and with the bits of a prompt one', async () => {
+    await useWasm();
+    patchWasmKernels();
+    const addon = nativeAddon()!;
+    const backend = tf.backend() as unknown as WasmBackend;
+    const product = (m: number, n: number, k: number, seed: number) => {
+      const a = rand([m, k], seed);
+      const b = rand([k, n], seed + 1);
+      const out = tf.fill([m, n], NaN);
+      addon.matmul(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, a), offset(backend, b), offset(backend, out), 1, m, n, k, 0, 0, 0, 0, -1, 0);
+      const values = Array.from(out.dataSync());
+      tf.dispose([a, b, out]);
+      return values;
+    };
+    const transposedConv = () =>
+      tf.tidy(() => {
+        const dy = rand([16, 16, 16, 8], 41);
+        const filter = rand([4, 4, 8, 8], 42);
+        const attrs = { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], inputShape: [16, 32, 32, 8] };
+        return Array.from((tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs) as tf.Tensor).dataSync());
+      });
+    // (M, N, K): split by rows (M >= N); too narrow for rows or columns, so split by depth (each part's sum
+    // in a buffer of its own, added in part order: the caller runs both parts here)
+    const work: [string, () => number[]][] = [
+      ['128x64x256 by rows', () => product(128, 64, 256, 50)],
+      ['16x24x20000 by depth', () => product(16, 24, 20000, 52)],
+      ['a transposed convolution by images', transposedConv],
+    ];
+    // on 3 threads the caller runs two parts of the depth split besides its own
+    for (const threads of [2, 3]) {
+      setNativeThreads(threads);
+      for (const [label, run] of work) {
+        const prompt = run();
+        addon.poolParts!(0);
+        addon.poolParts!(300); // the kernel threads start any job in the next 300 ms only after them
+        const late = run();
+        const [caller, taken] = addon.poolParts!(0);
+        const what = `${label} on ${threads} threads`;
+        expect(taken, `${what}: parts the late threads took`).toBe(0);
+        expect(caller, `${what}: parts the caller took`).toBeGreaterThanOrEqual(threads);
+        expect(late.filter((v) => Number.isNaN(v)).length, `${what}: outputs not written`).toBe(0);
+        expect(late.reduce((d, v, j) => d + (Object.is(v, prompt[j]) ? 0 : 1), 0), `${what}: outputs that differ from prompt threads'`).toBe(0);
+        await new Promise((r) => setTimeout(r, 320));
+      }
+    }
+    // and the threads, once started, take parts again
+    setNativeThreads(2);
+    let taken = 0;
+    for (let i = 0; i < 50 && taken === 0; i++) {
+      work[0][1]();
+      taken = addon.poolParts!(0)[1];
+    }
+    expect(taken, 'parts the kernel thread took once started').toBeGreaterThan(0);
+    setNativeThreads(1);
+  });
+
   it.runIf(compilerPresent)('split over 2 and 3 threads, give the one-thread numbers: the same bits where rows or columns are split', async () => {
     await useWasm();
     const work = () =>
