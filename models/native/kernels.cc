@@ -75,7 +75,7 @@ struct FlushDenormals {
 // caller and the pool's threads take from a counter: the caller takes parts as well, so a pool thread
 // that starts late (its core taken for a while by another thread of the process, V8's collector or
 // compiler) leaves its parts to the caller instead of holding the kernel up. Measured on two cores, the
-// conv VAE's step waited ~10 ms of ~155 for late threads when each thread had a fixed part (README,
+// conv VAE's step waited ~14 ms of ~155 for late threads when each thread had a fixed part (README,
 // "Parts taken, not handed out"). Workers spin for a few milliseconds after a job (a training step calls
 // the kernels back to back), then sleep. Each JS thread has its own pool, so data-parallel workers never
 // share one.
