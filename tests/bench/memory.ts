@@ -18,7 +18,7 @@ import type { Dataset } from '../../electron/engine/datasets/types.ts';
 import { startTraining } from '../../electron/engine/training/job.ts';
 import { modelConfigFor, type TrainSettings } from '../../electron/engine/training/settings.ts';
 import { VaeModel } from '../../models/vae.ts';
-import { defaultThreads } from '../../electron/engine/training/parallel/threads.ts';
+import { defaultThreads, modelTrainingBytes } from '../../electron/engine/training/parallel/threads.ts';
 import { FASHION_DIR, readIdx } from './_fashion.ts';
 
 const info = await initBackend();
@@ -76,9 +76,9 @@ async function measure(name: string, make: () => Dataset | null, settings: Train
   const before = process.memoryUsage().rss;
   const probe = VaeModel.create(modelConfigFor(settings, ds));
   const params = probe.trainableVariables().reduce((a, v) => a + v.size, 0);
+  const modelBytes = modelTrainingBytes(probe); // as the training job counts it
   probe.dispose();
   const dataBytes = ds.images.pixels.byteLength;
-  const modelBytes = params * 4 * 4; // weights, gradients, m, v
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
   const dir = mkdtempSync(join(tmpdir(), 'le-memory-'));

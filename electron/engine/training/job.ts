@@ -12,7 +12,7 @@ import { VaeModel } from '../../../models/vae.ts';
 import { inferenceBinarize, pixelsToFloats, pixelsToTensor, tensorToPixels } from '../../../models/pixels.ts';
 import { nativeAddon } from '../../../models/native/kernels.ts';
 import { createStepper, type Stepper } from './parallel/stepper.ts';
-import { imagesPerPass, passContext, threadsNote, trainingThreads } from './parallel/threads.ts';
+import { imagesPerPass, modelTrainingBytes, passContext, threadsNote, trainingThreads } from './parallel/threads.ts';
 import { writeDirAtomic } from '../../../models/io.ts';
 import type { TrainSettings } from './settings.ts';
 import { epochsForBudget } from './propose.ts';
@@ -221,7 +221,7 @@ class Job implements TrainingJob {
       }
       await saveRunFile(this.runDir, runFile);
       const backend = tf.getBackend();
-      const memory = { datasetBytes: this.ds.images.pixels.byteLength, modelBytes: 16 * model.trainableVariables().reduce((a, v) => a + v.size, 0) };
+      const memory = { datasetBytes: this.ds.images.pixels.byteLength, modelBytes: modelTrainingBytes(model) };
       const nativeKernels = nativeAddon() !== null;
       const threads = trainingThreads(this.settings.threads, this.config, backend, this.settings.batchSize, { nativeKernels, memory });
       const perPass = imagesPerPass(this.config, this.settings.batchSize, backend, passContext(threads, nativeKernels));

@@ -64,23 +64,28 @@ export async function createStepper(model: VaeModel, threads: number, options: S
     if (!passes) return singleThread(model, why);
     // still in passes (memory): one thread of the same plan starts no worker
     const one = await DataParallel.start(model, 1, options);
-    return { threads: 1, note: `${why}; ${one.note}`, step: (x, shape, labels, seed) => one.step(x, shape, labels, seed), beforeCheckpoint: () => one.beforeCheckpoint(), dispose: () => one.dispose() };
+    return relabelled(one, 1, `${why}; ${one.note}`);
   }
+}
+
+/** `inner`'s steps under another thread count and note, with more to undo when disposed. */
+function relabelled(inner: Stepper, threads: number, note: string | undefined, undo = () => {}): Stepper {
+  return {
+    threads,
+    note,
+    step: (...args) => inner.step(...args),
+    beforeCheckpoint: inner.beforeCheckpoint?.bind(inner),
+    async dispose() {
+      undo();
+      await inner.dispose();
+    },
+  };
 }
 
 /** `inner` (one training thread) with its native kernels split over `threads`, back to one when disposed. */
 function kernelThreads(inner: Stepper, threads: number): Stepper {
   const used = setNativeThreads(threads);
-  return {
-    threads: used,
-    note: used > 1 ? `${used} threads inside the native kernels${inner.note ? `; ${inner.note}` : ''}` : inner.note,
-    step: (...args) => inner.step(...args),
-    beforeCheckpoint: inner.beforeCheckpoint?.bind(inner),
-    async dispose() {
-      setNativeThreads(1);
-      await inner.dispose();
-    },
-  };
+  return relabelled(inner, used, used > 1 ? `${used} threads inside the native kernels${inner.note ? `; ${inner.note}` : ''}` : inner.note, () => setNativeThreads(1));
 }
 
 function singleThread(model: VaeModel, note?: string): Stepper {

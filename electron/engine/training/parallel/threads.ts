@@ -104,6 +104,11 @@ export interface TrainingMemory {
   modelBytes: number;
 }
 
+/** A model's training memory: weights, gradients and Adam's two moments, 4 floats of 4 bytes a parameter. */
+export function modelTrainingBytes(model: { trainableVariables(): { size: number }[] }): number {
+  return 16 * model.trainableVariables().reduce((a, v) => a + v.size, 0);
+}
+
 /** How a run's threads compute their passes: how many compute passes at once, and on whose kernels. */
 export interface PassContext {
   /** threads that each compute their own passes at once (data-parallel); kernel threads share one pass */
