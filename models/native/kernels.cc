@@ -81,6 +81,7 @@ struct FlushDenormals {
 // share one.
 class Pool {
   static constexpr int SPIN_MS = 5;
+  static constexpr int MAX_PARTS = 0x7fff;
 
  public:
   ~Pool() { resize(1); }
@@ -90,26 +91,25 @@ class Pool {
     if (n == size()) return;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-      parts_.store(0, std::memory_order_relaxed);
-      state_.store(((state_.load() >> 32) + 1) << 32, std::memory_order_release);
+      stop_.store(true, std::memory_order_relaxed);
+      state_.store(word(generationOf(state_.load()) + 1, false, 0, 0), std::memory_order_release);
     }
     cv_.notify_all();
     for (auto& t : workers_) t.join();
     workers_.clear();
-    stop_ = false;
+    stop_.store(false, std::memory_order_relaxed);
     // The generation a worker waits past is read here, not by the worker: one that starts late must
     // still see a job or stop posted before it ran (else resize could wait forever in join).
-    const uint64_t start = state_.load() >> 32;
-    for (int i = 1; i < n; ++i) workers_.emplace_back([this, start] { loop(start); });
+    const uint32_t start = generationOf(state_.load());
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, start] { loop(i, start); });
   }
   // job(0 .. parts − 1; size() parts by default) over the caller and the pool's threads, whoever takes
-  // each part first; returns
-  // when every part is done. Parts must not wait for each other: any thread may run several.
+  // each part first; returns when every part is done. Parts must not wait for each other: any thread
+  // may run several.
   void run(const std::function<void(int)>& job) { post(size(), job, false); }
   void run(int parts, const std::function<void(int)>& job) { post(parts, job, false); }
-  // job(0 .. size() − 1) with part 0 on the caller and each other part on a thread of its own, all at
-  // once: for parts that meet (coreRoundTrip times a line passed between two threads).
+  // job(0 .. size() − 1) with part 0 on the caller and part i on the pool's thread i, all at once: for
+  // parts that meet (coreRoundTrip times a line passed between the caller and a given thread).
   void runOnePerThread(const std::function<void(int)>& job) { post(size(), job, true); }
 
   // Tests: the parts the caller and the pool's threads have taken, and the pool's threads made to start
@@ -124,78 +124,91 @@ class Pool {
   }
 
  private:
+  // The job's state in one word, so that a thread reads it whole: its generation (32 bits), whether each
+  // part has a thread of its own (1), its number of parts (15) and the next part to take (16). A part is
+  // claimed by a compare-and-swap on the whole word, so a thread that read the word of a job since ended
+  // (and was switched out) can never take a part of the next one, whose word differs.
+  static uint64_t word(uint32_t generation, bool onePerThread, int parts, int next) {
+    return (uint64_t)generation << 32 | (uint64_t)onePerThread << 31 | (uint64_t)parts << 16 | (uint64_t)next;
+  }
+  static uint32_t generationOf(uint64_t w) { return (uint32_t)(w >> 32); }
+  static bool onePerThreadOf(uint64_t w) { return (w >> 31) & 1; }
+  static int partsOf(uint64_t w) { return (int)(w >> 16 & MAX_PARTS); }
+  static int nextOf(uint64_t w) { return (int)(w & 0xffff); }
+
   void post(int parts, const std::function<void(int)>& job, bool onePerThread) {
-    if (workers_.empty()) {
+    if (workers_.empty() || parts <= 1) {
       for (int p = 0; p < parts; ++p) job(p);
       return;
     }
+    if (parts > MAX_PARTS) abort();  // callers cut at most a few parts a thread
     job_.store(&job, std::memory_order_relaxed);
-    parts_.store(parts, std::memory_order_relaxed);
-    onePerThread_.store(onePerThread, std::memory_order_relaxed);
     mode_.store(floatMode(), std::memory_order_relaxed);
     finished_.store(0, std::memory_order_relaxed);
-    const uint64_t generation = (state_.load(std::memory_order_relaxed) >> 32) + 1;
+    const uint32_t generation = generationOf(state_.load(std::memory_order_relaxed)) + 1;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      // publishes the fields above; part 0 is the caller's where each part has a thread of its own
-      state_.store(generation << 32 | (onePerThread ? 1 : 0), std::memory_order_release);
+      // publishes the fields above; where each part has a thread of its own, none is left to take
+      state_.store(word(generation, onePerThread, parts, onePerThread ? parts : 0), std::memory_order_release);
     }
     cv_.notify_all();
     if (onePerThread) {
-      job(0);
-      finished_.fetch_add(1, std::memory_order_release);
+      runPart(0, false);
     } else {
       while (take(generation, false) != 0) {}
     }
     while (finished_.load(std::memory_order_acquire) < parts) pause();
   }
 
-  // Runs the next part of job `generation` if one is left: 1 if it ran one, 0 if none is left, −1 if
-  // another thread took the part first (look again). A part is claimed by a
-  // compare-and-swap on the generation and the part together, so a late thread never runs a part of a
-  // job that has ended: while it runs one, the job's fields stay as posted (post waits for every part).
-  int take(uint64_t generation, bool worker) {
-    uint64_t s = state_.load(std::memory_order_acquire);
-    if ((s >> 32) != generation || (int)(s & 0xffffffffu) >= parts_.load(std::memory_order_relaxed)) return 0;
-    if (!state_.compare_exchange_strong(s, s + 1, std::memory_order_acq_rel)) return -1;
+  void runPart(int part, bool worker) {
     if (worker) setFloatMode(mode_.load(std::memory_order_relaxed));
     (worker ? partsByWorkers_ : partsByCaller_).fetch_add(1, std::memory_order_relaxed);
-    (*job_.load(std::memory_order_relaxed))((int)(s & 0xffffffffu));
+    (*job_.load(std::memory_order_relaxed))(part);
     finished_.fetch_add(1, std::memory_order_release);
+  }
+
+  // Runs the next part of job `generation` if one is left: 1 if it ran one, 0 if none is left, −1 if
+  // another thread took the part first (look again). While a thread runs a part, the job's fields stay
+  // as posted: post waits for every part.
+  int take(uint32_t generation, bool worker) {
+    uint64_t s = state_.load(std::memory_order_acquire);
+    if (generationOf(s) != generation || nextOf(s) >= partsOf(s)) return 0;
+    if (!state_.compare_exchange_strong(s, s + 1, std::memory_order_acq_rel)) return -1;
+    runPart(nextOf(s), worker);
     return 1;
   }
 
-  void loop(uint64_t seen) {
+  void loop(int me, uint32_t seen) {
     for (;;) {
-      uint64_t now;
+      uint64_t s;
       auto idleSince = std::chrono::steady_clock::now();
-      for (int spin = 0; (now = state_.load(std::memory_order_acquire) >> 32) == seen; ++spin) {
+      for (int spin = 0; generationOf(s = state_.load(std::memory_order_acquire)) == seen; ++spin) {
         // A training step calls kernels between short stretches of JavaScript: a worker that slept
         // through them would be woken (~50 µs) for every product. Spin for SPIN_MS, then sleep.
         if ((spin & 255) != 0 || std::chrono::steady_clock::now() - idleSince < std::chrono::milliseconds(SPIN_MS)) { pause(); continue; }
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return (state_.load() >> 32) != seen; });
+        cv_.wait(lock, [&] { return generationOf(state_.load()) != seen; });
       }
-      seen = now;
-      if (stop_) return;
+      seen = generationOf(s);
+      if (stop_.load(std::memory_order_relaxed)) return;
       const auto stalled = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(stallUntil_.load()));
       if (std::chrono::steady_clock::now() < stalled) std::this_thread::sleep_until(stalled);  // tests: threads that start late
-      // where each part has a thread of its own, one part at most: the others are other threads'
-      const bool one = onePerThread_.load(std::memory_order_relaxed);
-      for (int r; (r = take(now, true)) != 0;)
-        if (r == 1 && one) break;
+      if (onePerThreadOf(s)) {
+        // part `me` is this thread's alone, so its job cannot end (and another start) before it runs
+        if (me < partsOf(s)) runPart(me, true);
+      } else {
+        while (take(seen, true) != 0) {}
+      }
     }
   }
   std::vector<std::thread> workers_;
-  std::atomic<uint64_t> state_{0};  // the job's generation << 32 | the next part to take
+  std::atomic<uint64_t> state_{0};  // word(): the latest job's (or stop's)
   std::atomic<const std::function<void(int)>*> job_{nullptr};
-  std::atomic<int> parts_{0};
-  std::atomic<bool> onePerThread_{false};
   std::atomic<int> finished_{0};
   std::atomic<unsigned> mode_{0};  // the caller's floating-point mode, taken by the workers with each part
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;
+  std::atomic<bool> stop_{false};
 };
 Pool& pool() {
   thread_local Pool p;
@@ -315,10 +328,10 @@ class Desk;
 Desk& desk();
 class Desk {
   struct Offer {
-    // generation << 32 | next part: a part is taken by a compare-and-swap, which fails once the owner
-    // has posted another job, so a late helper never runs a stale one
+    // generation << 32 | parts << 16 | next part, in one word that a helper reads whole: a part is taken
+    // by a compare-and-swap on it, which fails once the owner has posted another job, so a late helper
+    // (one that read the word of a job since ended) never runs a part of the next
     std::atomic<uint64_t> state{0};
-    std::atomic<int> parts{0};
     std::atomic<const std::function<void(int)>*> job{nullptr};
     std::atomic<unsigned> mode{0};
     std::atomic<int> finished{0};
@@ -353,13 +366,14 @@ class Desk {
   // Runs one part of offer o if there is one left; whether it did.
   bool take(Offer& o) {
     uint64_t s = o.state.load(std::memory_order_acquire);
-    const int parts = o.parts.load(std::memory_order_relaxed);
-    const auto* job = o.job.load(std::memory_order_relaxed);
-    if ((int)(s & 0xffffffffu) >= parts || !job) return false;
+    const int next = (int)(s & 0xffff), parts = (int)(s >> 16 & 0xffff);
+    if (next >= parts) return false;
     if (!o.state.compare_exchange_strong(s, s + 1, std::memory_order_acq_rel)) return false;
+    // the job stays as posted while one of its parts runs (offer waits for every part)
+    const auto* job = o.job.load(std::memory_order_relaxed);
     const unsigned saved = floatMode();
     setFloatMode(o.mode.load(std::memory_order_relaxed));
-    (*job)((int)(s & 0xffffffffu));
+    (*job)(next);
     setFloatMode(saved);
     o.finished.fetch_add(1, std::memory_order_release);
     return true;
@@ -378,12 +392,12 @@ class Desk {
     const int mine = seat();
     if (mine < 0) { for (int p = 0; p < parts; ++p) job(p); return; }
     Offer& o = offers_[mine];
+    if (parts > 0xffff) abort();  // kernels offer a few parts
     o.finished.store(0, std::memory_order_relaxed);
-    o.parts.store(parts, std::memory_order_relaxed);
     o.job.store(&job, std::memory_order_relaxed);
     o.mode.store(floatMode(), std::memory_order_relaxed);
     const uint64_t generation = (o.state.load(std::memory_order_relaxed) >> 32) + 1;
-    o.state.store(generation << 32, std::memory_order_release);  // publishes the fields above
+    o.state.store(generation << 32 | (uint64_t)parts << 16, std::memory_order_release);  // publishes the fields above
     while (take(o)) {}
     while (o.finished.load(std::memory_order_acquire) < parts) Pool::pause();
   }
@@ -446,7 +460,7 @@ void parallelFor(long n, F f) {
   const Split s = split();
   if (s.parts <= 1 || n < 65536 || !s.helpedNow()) return f(0, n);
   const int parts = s.fineParts();
-  const long per = (n / parts + 63) / 64 * 64;
+  const long per = ((n + parts - 1) / parts + 63) / 64 * 64;
   runSplit(s, (int)((n + per - 1) / per), [&](int p) {
     const long lo = p * per < n ? p * per : n, hi = (p + 1) * per < n ? (p + 1) * per : n;
     if (lo < hi) f(lo, hi);

@@ -302,16 +302,32 @@ describe('native CPU kernels', () => {
       return values;
     };
     // (M, N, K): the MLP VAE's 256 -> 64 layer on a batch of 128 (split by rows, as M >= N: 8-row tiles on
-    // AVX-512), a narrow product (12-row tiles), an odd number of rows, and a product split by columns
-    const shapes: [number, number, number][] = [[128, 64, 256], [1000, 10, 400], [301, 150, 200], [20, 700, 500]];
+    // AVX-512), a narrow product (12-row tiles), an odd number of rows, and a product split by columns;
+    // then shares that come to whole tiles with some left over, which the split once left out (129 rows in
+    // two shares of 64; 10,001 rows; 129 columns in four shares of 32)
+    const shapes: [number, number, number][] = [[128, 64, 256], [1000, 10, 400], [301, 150, 200], [20, 700, 500], [129, 64, 256], [10001, 40, 64], [40, 129, 512]];
     setNativeThreads(1);
     const one = shapes.map(([m, n, k], i) => product(m, n, k, 30 + 2 * i));
-    for (const threads of [2, 3]) {
+    for (const threads of [2, 3, 4]) {
       setNativeThreads(threads);
       shapes.forEach(([m, n, k], i) => {
         const many = product(m, n, k, 30 + 2 * i);
         expect(many.filter((v) => Number.isNaN(v)).length, `${m}x${n}x${k} on ${threads} threads: outputs not written`).toBe(0);
         expect(many.reduce((d, v, j) => d + (Object.is(v, one[i][j]) ? 0 : 1), 0), `${m}x${n}x${k} on ${threads} threads: outputs that differ`).toBe(0);
+      });
+    }
+    // Split by depth (too narrow for rows or columns), whose sums change order, so within float rounding:
+    // 20,481 and 1,025 deep, whose shares came to whole blocks of 256 with the last depth left out
+    const deep: [number, number, number][] = [[16, 24, 20481], [64, 64, 1025], [16, 24, 20000]];
+    setNativeThreads(1);
+    const whole = deep.map(([m, n, k], i) => product(m, n, k, 60 + 2 * i));
+    for (const threads of [2, 4]) {
+      setNativeThreads(threads);
+      deep.forEach(([m, n, k], i) => {
+        const split = product(m, n, k, 60 + 2 * i);
+        const scale = Math.max(...whole[i].map(Math.abs));
+        const worst = Math.max(...split.map((v, j) => Math.abs(v - whole[i][j])));
+        expect(worst / scale, `${m}x${n}x${k} split by depth on ${threads} threads`).toBeLessThan(1e-5);
       });
     }
     setNativeThreads(1);
@@ -371,6 +387,29 @@ describe('native CPU kernels', () => {
     }
     expect(taken, 'parts the kernel thread took once started').toBeGreaterThan(0);
     setNativeThreads(1);
+  });
+
+  it.runIf(compilerPresent)('a transposed convolution of a small batch still splits over the threads, with the bits of one thread', async () => {
+    await useWasm();
+    patchWasmKernels();
+    const addon = nativeAddon()!;
+    // 8 images of 8x8 outputs: groups of 4 images would make 2 parts for 4 threads
+    const run = () =>
+      tf.tidy(() => {
+        const dy = rand([8, 8, 8, 8], 71);
+        const filter = rand([4, 4, 8, 8], 72);
+        const attrs = { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], inputShape: [8, 16, 16, 8] };
+        return Array.from((tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs) as tf.Tensor).dataSync());
+      });
+    setNativeThreads(1);
+    const one = run();
+    setNativeThreads(4);
+    addon.poolParts!(0);
+    const four = run();
+    const [caller, threads] = addon.poolParts!(0);
+    setNativeThreads(1);
+    expect(caller + threads, 'parts the transposed convolution was cut in on 4 threads').toBeGreaterThanOrEqual(4);
+    expect(four.reduce((d, v, j) => d + (Object.is(v, one[j]) ? 0 : 1), 0), 'outputs that differ from one thread').toBe(0);
   });
 
   it.runIf(compilerPresent)('split over 2 and 3 threads, give the one-thread numbers: the same bits where rows or columns are split', async () => {
