@@ -190,6 +190,9 @@ function matMul(original: Fn, fused: boolean, addon: NativeAddon): Fn {
     if (biasAt === null) return original(args);
     const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
     const batch = Math.max(batchA, batchB);
+    // batch dimensions that broadcast both ways ([1, 3] against [3, 1]) make more products than either
+    // side has: the kernel strides over one side's batch only (no model asks for these)
+    if (elementCount(outer) !== batch) return original(args);
     const out = backend.makeOutput([...outer, m, n], 'float32');
     nativeCalls.matmul++;
     // after makeOutput: allocating may have grown (and replaced) the heap's buffer

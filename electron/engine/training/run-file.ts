@@ -86,7 +86,8 @@ export interface RunFile {
   /**
    * The threads the run's latest session took, which may be fewer than settings.threads asked for (cores,
    * memory, the objective): with the seed they repeat the run (data-parallel threads and passes decide the
-   * floating-point sums; native kernel threads give the same bits on any number).
+   * floating-point sums; native kernel threads too where a thin product splits its depth, as the conv VAE's
+   * first filter gradients do; the MLP VAE's fused step gives the same bits on any number).
    */
   threadsTaken?: { threads: number; route: 'one thread' | 'native kernels' | 'data-parallel'; imagesPerPass?: number; note?: string };
 }

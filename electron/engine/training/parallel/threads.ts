@@ -75,7 +75,8 @@ export function trainingThreads(requested: number | undefined, config: ModelConf
     if (fit?.why && allowed.threads === wanted) why.push(`not data-parallel workers: ${fit.why}`);
     // A kernel's parts wait for each other: beyond the cores, a thread waits for one that is not running
     // (measured on 2 cores: the MLP VAE at 36,800 images/s on 1 thread, 55,800 on 2, 8,200 on 4, 322 on 8).
-    // The kernels give the same bits on any number of threads, so fewer change nothing but the speed.
+    // Fewer change only the speed, and the bits of the products that split their depth (thin ones: the
+    // conv VAE's first filter gradients), whose sums change order with the thread count (run.json keeps the count).
     const cores = context.cores ?? availableParallelism();
     const threads = Math.min(wanted, cores);
     if (threads <= 1) return { threads: 1, note: 'one training thread: this machine has one core' };
