@@ -363,12 +363,14 @@ class Desk {
     return -1;  // more threads lending at once than offers: this one runs its parts alone
   }
 
-  // Runs one part of offer o if there is one left; whether it did.
-  bool take(Offer& o) {
+  // Runs one part of offer o if there is one left: 1 if it ran one, 0 if none is left, −1 if another
+  // thread took the part first (look again: the owner once stopped there and left its remaining parts to
+  // the helpers, waiting on them).
+  int take(Offer& o) {
     uint64_t s = o.state.load(std::memory_order_acquire);
     const int next = (int)(s & 0xffff), parts = (int)(s >> 16 & 0xffff);
-    if (next >= parts) return false;
-    if (!o.state.compare_exchange_strong(s, s + 1, std::memory_order_acq_rel)) return false;
+    if (next >= parts) return 0;
+    if (!o.state.compare_exchange_strong(s, s + 1, std::memory_order_acq_rel)) return -1;
     // the job stays as posted while one of its parts runs (offer waits for every part)
     const auto* job = o.job.load(std::memory_order_relaxed);
     const unsigned saved = floatMode();
@@ -376,7 +378,7 @@ class Desk {
     (*job)(next);
     setFloatMode(saved);
     o.finished.fetch_add(1, std::memory_order_release);
-    return true;
+    return 1;
   }
 
  public:
@@ -398,7 +400,7 @@ class Desk {
     o.mode.store(floatMode(), std::memory_order_relaxed);
     const uint64_t generation = (o.state.load(std::memory_order_relaxed) >> 32) + 1;
     o.state.store(generation << 32 | (uint64_t)parts << 16, std::memory_order_release);  // publishes the fields above
-    while (take(o)) {}
+    while (take(o) != 0) {}
     while (o.finished.load(std::memory_order_acquire) < parts) Pool::pause();
   }
 
@@ -413,7 +415,8 @@ class Desk {
       bool any = false;
       const int n = std::min(used_.load(std::memory_order_acquire), OFFERS);
       for (int i = 0; i < n; ++i)
-        while (take(offers_[i])) any = true, ++ran;
+        for (int r; (r = take(offers_[i])) != 0;)
+          if (r > 0) any = true, ++ran;
       if (any) { idleSince = std::chrono::steady_clock::now(); continue; }
       Pool::pause();
       if ((spin & 255) == 0 && std::chrono::steady_clock::now() - idleSince > std::chrono::milliseconds(idleMs)) break;
