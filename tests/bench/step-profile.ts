@@ -52,7 +52,7 @@ for (const k of tf.getKernelsForBackend(tf.getBackend())) {
     }) as unknown as tf.KernelFunc,
   });
 }
-const steps = arch === 'conv' ? 4 : 50;
+const steps = Number(process.env.PROFILE_STEPS) || (arch === 'conv' ? 4 : 50); // PROFILE_STEPS was documented above and not read
 const timeSteps = async () => {
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) await stepper.step(x, shape, undefined, i);
@@ -65,7 +65,7 @@ const wall = await timeSteps();
 profiling = false;
 const rows = [...times].map(([k, v]) => ({ k, ms: v.ms / steps, calls: v.calls / steps })).sort((a, b) => b.ms - a.ms);
 const inKernels = rows.reduce((a, r) => a + r.ms, 0);
-console.log(`${arch} VAE, batch ${B}${perPass ? ` in passes of ${perPass}` : ''}, ${info.label}, ${used} thread${used > 1 ? 's' : ''}`);
+console.log(`${arch} VAE, batch ${B}${perPass ? ` in passes of at most ${perPass}` : ''}, ${info.label}, ${used} thread${used > 1 ? 's' : ''}`);
 console.log(`step ${plain.toFixed(2)} ms (${wall.toFixed(2)} ms with the timers): ${inKernels.toFixed(2)} ms in ${rows.reduce((a, r) => a + r.calls, 0)} kernel calls, ${(wall - inKernels).toFixed(2)} ms outside them`);
 if (stepper.phases) {
   const total = Object.values(stepper.phases).reduce((a, v) => a + v, 0);
