@@ -41,6 +41,25 @@ async function compare(label: string, f: () => tf.Tensor[]) {
 
 const rand = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
 
+/**
+ * The native product of two seeded random matrices [m, k] · [k, n] (wasm backend, patched), written into an
+ * output filled with NaN, so that a row or column no part wrote shows (a freed tensor's memory, reused,
+ * could hold the right numbers from an earlier run).
+ */
+function nativeProduct(m: number, n: number, k: number, seed: number): number[] {
+  const backend = tf.backend() as unknown as WasmBackend;
+  const a = rand([m, k], seed);
+  const b = rand([k, n], seed + 1);
+  const out = tf.fill([m, n], NaN);
+  nativeAddon()!.matmul(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, a), offset(backend, b), offset(backend, out), 1, m, n, k, 0, 0, 0, 0, -1, 0);
+  const values = Array.from(out.dataSync());
+  tf.dispose([a, b, out]);
+  return values;
+}
+
+/** How many values differ from `want` in their bits (Object.is: NaN equals NaN, −0 differs from 0). */
+const bitsDiffering = (got: number[], want: number[]) => got.reduce((d, v, j) => d + (Object.is(v, want[j]) ? 0 : 1), 0);
+
 describe('native CPU kernels', () => {
   beforeAll(async () => {
     await useWasm();
@@ -288,43 +307,30 @@ describe('native CPU kernels', () => {
   it.runIf(compilerPresent)('split over 2 and 3 threads, a product writes every output once: rows in parts of whole micro-kernel tiles, wide and narrow, and columns', async () => {
     await useWasm();
     patchWasmKernels();
-    const addon = nativeAddon()!;
-    const backend = tf.backend() as unknown as WasmBackend;
-    // Into an output filled with NaN, so that a row or column no part wrote shows (a freed tensor's memory,
-    // reused, could hold the right numbers from an earlier run)
-    const product = (m: number, n: number, k: number, seed: number) => {
-      const a = rand([m, k], seed);
-      const b = rand([k, n], seed + 1);
-      const out = tf.fill([m, n], NaN);
-      addon.matmul(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, a), offset(backend, b), offset(backend, out), 1, m, n, k, 0, 0, 0, 0, -1, 0);
-      const values = Array.from(out.dataSync());
-      tf.dispose([a, b, out]);
-      return values;
-    };
     // (M, N, K): the MLP VAE's 256 -> 64 layer on a batch of 128 (split by rows, as M >= N: 8-row tiles on
     // AVX-512), a narrow product (12-row tiles), an odd number of rows, and a product split by columns;
     // then shares that come to whole tiles with some left over, which the split once left out (129 rows in
     // two shares of 64; 10,001 rows; 129 columns in four shares of 32)
     const shapes: [number, number, number][] = [[128, 64, 256], [1000, 10, 400], [301, 150, 200], [20, 700, 500], [129, 64, 256], [10001, 40, 64], [40, 129, 512]];
     setNativeThreads(1);
-    const one = shapes.map(([m, n, k], i) => product(m, n, k, 30 + 2 * i));
+    const one = shapes.map(([m, n, k], i) => nativeProduct(m, n, k, 30 + 2 * i));
     for (const threads of [2, 3, 4]) {
       setNativeThreads(threads);
       shapes.forEach(([m, n, k], i) => {
-        const many = product(m, n, k, 30 + 2 * i);
+        const many = nativeProduct(m, n, k, 30 + 2 * i);
         expect(many.filter((v) => Number.isNaN(v)).length, `${m}x${n}x${k} on ${threads} threads: outputs not written`).toBe(0);
-        expect(many.reduce((d, v, j) => d + (Object.is(v, one[i][j]) ? 0 : 1), 0), `${m}x${n}x${k} on ${threads} threads: outputs that differ`).toBe(0);
+        expect(bitsDiffering(many, one[i]), `${m}x${n}x${k} on ${threads} threads: outputs that differ`).toBe(0);
       });
     }
     // Split by depth (too narrow for rows or columns), whose sums change order, so within float rounding:
     // 20,481 and 1,025 deep, whose shares came to whole blocks of 256 with the last depth left out
     const deep: [number, number, number][] = [[16, 24, 20481], [64, 64, 1025], [16, 24, 20000]];
     setNativeThreads(1);
-    const whole = deep.map(([m, n, k], i) => product(m, n, k, 60 + 2 * i));
+    const whole = deep.map(([m, n, k], i) => nativeProduct(m, n, k, 60 + 2 * i));
     for (const threads of [2, 4]) {
       setNativeThreads(threads);
       deep.forEach(([m, n, k], i) => {
-        const split = product(m, n, k, 60 + 2 * i);
+        const split = nativeProduct(m, n, k, 60 + 2 * i);
         const scale = Math.max(...whole[i].map(Math.abs));
         const worst = Math.max(...split.map((v, j) => Math.abs(v - whole[i][j])));
         expect(worst / scale, `${m}x${n}x${k} split by depth on ${threads} threads`).toBeLessThan(1e-5);
@@ -337,16 +343,6 @@ describe('native CPU kernels', () => {
     await useWasm();
     patchWasmKernels();
     const addon = nativeAddon()!;
-    const backend = tf.backend() as unknown as WasmBackend;
-    const product = (m: number, n: number, k: number, seed: number) => {
-      const a = rand([m, k], seed);
-      const b = rand([k, n], seed + 1);
-      const out = tf.fill([m, n], NaN);
-      addon.matmul(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, a), offset(backend, b), offset(backend, out), 1, m, n, k, 0, 0, 0, 0, -1, 0);
-      const values = Array.from(out.dataSync());
-      tf.dispose([a, b, out]);
-      return values;
-    };
     const transposedConv = () =>
       tf.tidy(() => {
         const dy = rand([16, 16, 16, 8], 41);
@@ -357,8 +353,8 @@ describe('native CPU kernels', () => {
     // (M, N, K): split by rows (M >= N); too narrow for rows or columns, so split by depth (each part's sum
     // in a buffer of its own, added in part order: the caller runs both parts here)
     const work: [string, () => number[]][] = [
-      ['128x64x256 by rows', () => product(128, 64, 256, 50)],
-      ['16x24x20000 by depth', () => product(16, 24, 20000, 52)],
+      ['128x64x256 by rows', () => nativeProduct(128, 64, 256, 50)],
+      ['16x24x20000 by depth', () => nativeProduct(16, 24, 20000, 52)],
       ['a transposed convolution by images', transposedConv],
     ];
     // on 3 threads the caller runs two parts of the depth split besides its own
@@ -374,7 +370,7 @@ describe('native CPU kernels', () => {
         expect(taken, `${what}: parts the late threads took`).toBe(0);
         expect(caller, `${what}: parts the caller took`).toBeGreaterThanOrEqual(threads);
         expect(late.filter((v) => Number.isNaN(v)).length, `${what}: outputs not written`).toBe(0);
-        expect(late.reduce((d, v, j) => d + (Object.is(v, prompt[j]) ? 0 : 1), 0), `${what}: outputs that differ from prompt threads'`).toBe(0);
+        expect(bitsDiffering(late, prompt), `${what}: outputs that differ from prompt threads'`).toBe(0);
         await new Promise((r) => setTimeout(r, 320));
       }
     }
@@ -422,7 +418,7 @@ describe('native CPU kernels', () => {
     const [caller, threads] = addon.poolParts!(0);
     setNativeThreads(1);
     expect(caller + threads, 'parts the transposed convolution was cut in on 4 threads').toBeGreaterThanOrEqual(4);
-    expect(four.reduce((d, v, j) => d + (Object.is(v, one[j]) ? 0 : 1), 0), 'outputs that differ from one thread').toBe(0);
+    expect(bitsDiffering(four, one), 'outputs that differ from one thread').toBe(0);
   });
 
   it.runIf(compilerPresent)('split over 2 and 3 threads, give the one-thread numbers: the same bits where rows or columns are split', async () => {
