@@ -64,7 +64,7 @@ async function climbLadder(forced?: string): Promise<BackendInfo> {
 
   const webgpuPackages = '@tensorflow/tfjs-backend-webgpu + webgpu';
   if (!forced || forced === 'webgpu') {
-    const reason = await startWebgpu();
+    const reason = await startWebgpu({ allowSoftware: process.env.LATENT_EXPLORER_WEBGPU_SOFTWARE === '1', requireSyncReads: true });
     if (reason === null) {
       attempts.push({ name: 'webgpu', package: webgpuPackages, ok: true });
       return finish('webgpu', `WebGPU (${webgpuAdapterName ?? 'GPU'})`, true, attempts);
@@ -102,6 +102,11 @@ async function climbLadder(forced?: string): Promise<BackendInfo> {
 
 let webgpuAdapterName: string | null = null;
 
+/** The adapter WebGPU started on (its description), once startWebgpu has. */
+export function webgpuAdapter(): string | null {
+  return webgpuAdapterName;
+}
+
 /** Linux: Dawn needs the Vulkan loader; without it, creating Dawn only prints a warning and finds nothing. */
 function vulkanLoaderMissing(): boolean {
   if (process.platform !== 'linux') return false;
@@ -109,32 +114,65 @@ function vulkanLoaderMissing(): boolean {
   return !dirs.some((d) => existsSync(`${d}/libvulkan.so.1`));
 }
 
-/** Starts TF.js's WebGPU backend on Dawn (npm `webgpu`) when an adapter exists; null when it runs, else why not. */
-async function startWebgpu(): Promise<string | null> {
+export interface WebgpuOptions {
+  /** Take a software adapter (SwiftShader: the CPU emulating a GPU), which training refuses as slower than the CPU path. */
+  allowSoftware: boolean;
+  /**
+   * Require results read back synchronously (dataSync), as the engine's models, views and exports read
+   * them. TF.js's webgpu backend reads synchronously by drawing into an OffscreenCanvas, which Node
+   * lacks: every read of a result computed on the GPU fails there, and training failed at its first step.
+   */
+  requireSyncReads: boolean;
+}
+
+/**
+ * Starts TF.js's WebGPU backend on Dawn (npm `webgpu`) where an adapter exists and the options allow it;
+ * null when it runs, else why not (the backend left as it was). The ladder requires synchronous reads and
+ * refuses software adapters unless LATENT_EXPLORER_WEBGPU_SOFTWARE=1; tests/unit/helpers/webgpu-step-check.ts
+ * starts it without either to check its ops against cpu (with asynchronous reads).
+ */
+export async function startWebgpu(options: WebgpuOptions): Promise<string | null> {
   const specifiers = { dawn: 'webgpu', backend: '@tensorflow/tfjs-backend-webgpu' };
-  let dawn: { create(flags: string[]): { requestAdapter(): Promise<{ info?: { description?: string; vendor?: string } } | null> }; globals: Record<string, unknown> };
+  let dawn: {
+    create(flags: string[]): { requestAdapter(): Promise<{ info?: { description?: string; vendor?: string; architecture?: string; isFallbackAdapter?: boolean } } | null> };
+    globals: Record<string, unknown>;
+  };
   try {
     dawn = (await import(/* @vite-ignore */ specifiers.dawn)) as typeof dawn;
   } catch (error) {
     return isNotInstalled(error, 'webgpu') ? 'webgpu (Dawn for Node) not installed' : `webgpu failed to load: ${firstLine(error)}`;
   }
   if (vulkanLoaderMissing()) return 'no WebGPU adapter: Dawn needs Vulkan on Linux and libvulkan.so.1 is not installed';
+  // read without tf.getBackend(), which with none set yet would start the best registered one
+  const before = (tf.engine() as unknown as { backendName: string | null }).backendName;
   try {
     const gpu = dawn.create([]);
     const adapter = await gpu.requestAdapter();
     if (!adapter)
       return "no WebGPU adapter: Dawn found no GPU it can use (on Linux a Vulkan driver with the features Dawn requires; Debian's lavapipe lacks one)";
+    // A software adapter (SwiftShader) runs TF.js's shaders far slower than the wasm backend and its
+    // native kernels (tests/unit/helpers/swiftshader.ts gives one where Debian's Chromium brings it).
+    const software = adapter.info?.isFallbackAdapter === true;
+    const name = adapter.info?.description || adapter.info?.vendor || 'unnamed';
+    if (software && !options.allowSoftware) return `no WebGPU adapter but a software one (${name}, the CPU emulating a GPU): slower than the CPU path, so not used`;
     Object.assign(globalThis, dawn.globals);
     // TF.js looks for navigator.gpu; Node 20 has no navigator
     const nav = ((globalThis as unknown as { navigator?: object }).navigator ??= {});
     Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
-    webgpuAdapterName = adapter.info?.description || adapter.info?.vendor || null;
+    webgpuAdapterName = software ? `${name}, software` : name;
     await import(/* @vite-ignore */ specifiers.backend);
-    if ((await tf.setBackend('webgpu')) && tf.getBackend() === 'webgpu') {
-      await tf.ready();
-      return null;
+    if (!(await tf.setBackend('webgpu')) || tf.getBackend() !== 'webgpu') return `the webgpu backend did not start (TF.js fell back to ${tf.getBackend()})`;
+    await tf.ready();
+    if (options.requireSyncReads) {
+      try {
+        // big enough to run on the GPU: TF.js computes small ops on the CPU, and reads those back at once
+        tf.tidy(() => tf.add(tf.ones([64, 64]), tf.ones([64, 64])).dataSync());
+      } catch (error) {
+        if (before) await tf.setBackend(before);
+        return `WebGPU (${webgpuAdapterName}) started, but cannot read results back synchronously in Node (${firstLine(error)}: TF.js's webgpu backend reads through an OffscreenCanvas), and the engine reads them so; training stays on the CPU`;
+      }
     }
-    return `the webgpu backend did not start (TF.js fell back to ${tf.getBackend()})`;
+    return null;
   } catch (error) {
     return `WebGPU failed to start: ${firstLine(error)}`;
   }

@@ -288,7 +288,10 @@ export function installNativeKernels(replace: (name: string, make: (original: Fn
   const { addon } = load();
   if (!addon) return false;
   // The wasm heap must be a plain ArrayBuffer (the single-threaded build); a shared heap would need other N-API calls.
-  const backend = tf.findBackend('wasm') as unknown as WasmBackend | null;
+  // The wasm backend if it has started. Not tf.findBackend('wasm'): looking up one not yet started starts it,
+  // asynchronously, and TF.js then refuses every op on the backend in use until it has (a model created on
+  // WebGPU failed so: "Backend 'webgpu' has not yet been initialized"; webgpu-ops.test.ts).
+  const backend = ((tf.engine() as unknown as { registry: Record<string, unknown> }).registry.wasm ?? null) as WasmBackend | null;
   if (backend && !(backend.wasm.HEAPU8.buffer instanceof ArrayBuffer)) {
     cached = { addon: null, status: { loaded: false, reason: 'the wasm heap is shared (threaded build); native kernels need the single-threaded one' } };
     return false;

@@ -1,0 +1,53 @@
+// One training step's loss and gradients on the WebGPU rung against the reference `cpu` backend, for the
+// MLP and conv VAEs and the semi-supervised model, in a process of its own (webgpu-ops.test.ts starts it:
+// the adapter depends on variables a process takes as it starts). Prints one JSON line:
+//   { ok: true, label, results: [{ model, tensors, worst }] }, worst the largest |webgpu − cpu| over a
+//   tensor's largest |cpu| (at least 1e-3), over the loss and every gradient; or { ok: false, reason }.
+//   node --import tsx tests/unit/helpers/webgpu-step-check.ts
+import * as tf from '@tensorflow/tfjs';
+import { defaultModelConfig, type ModelConfig } from '../../../models/config.ts';
+import { VaeModel } from '../../../models/vae.ts';
+
+// The wasm backend's package loads with the models (their native kernels patch it); it is never started here.
+const { startWebgpu } = await import('../../../electron/engine/backend.ts');
+// reads here are asynchronous (TF.js's synchronous ones need an OffscreenCanvas, which Node lacks)
+const reason = await startWebgpu({ allowSoftware: true, requireSyncReads: false });
+if (reason !== null) {
+  console.log(JSON.stringify({ ok: false, reason }));
+  process.exit(0);
+}
+const label = `WebGPU (${(await import('../../../electron/engine/backend.ts')).webgpuAdapter() ?? 'GPU'})`;
+
+/** Loss and gradients of one step of `config` on `backend`, as plain arrays. */
+async function step(config: ModelConfig, backend: string): Promise<number[][]> {
+  if (!(await tf.setBackend(backend))) throw new Error(`${backend} did not start`);
+  await tf.ready();
+  const model = VaeModel.create(config);
+  const x = tf.tidy(() => tf.randomUniform([6, config.imageSize, config.imageSize, config.channels], 0, 1, 'float32', 5)) as tf.Tensor4D;
+  const labels = config.objective === 'ssvae' ? Int32Array.from([0, 1, -1, 2, -1, 0]) : undefined;
+  const { value, grads } = tf.variableGrads(() => model.lossTerms(x, labels, 7).loss, model.trainableVariables());
+  const out = [Array.from(await value.data())];
+  for (const v of model.trainableVariables()) out.push(Array.from(await grads[v.name].data()));
+  tf.dispose([value, ...Object.values(grads), x]);
+  model.dispose();
+  return out;
+}
+
+const models: [string, ModelConfig][] = [
+  ['MLP VAE', defaultModelConfig({ latent: 2, hidden: [32, 8] })],
+  ['conv VAE', defaultModelConfig({ arch: 'conv', imageSize: 16, channels: 3, latent: 4, convFilters: [8, 8] })],
+  ['semi-supervised', defaultModelConfig({ objective: 'ssvae', latent: 6, style: 2, numClasses: 3, hidden: [32, 8] })],
+];
+const results = [];
+for (const [name, config] of models) {
+  const gpu = await step(config, 'webgpu');
+  const cpu = await step(config, 'cpu');
+  let worst = 0;
+  cpu.forEach((ref, i) => {
+    const scale = Math.max(1e-3, ...ref.map(Math.abs));
+    worst = Math.max(worst, ...ref.map((v, k) => Math.abs(v - gpu[i][k]) / scale));
+  });
+  results.push({ model: name, tensors: cpu.length, worst });
+}
+console.log(JSON.stringify({ ok: true, label, results }));
+process.exit(0);
