@@ -9,6 +9,7 @@
 // and our images/s as a ratio of PyTorch's; and on WebGPU, where Dawn finds an adapter (else why not).
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
+import { swiftshaderEnv } from '../unit/helpers/swiftshader.ts';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism, loadavg } from 'node:os';
@@ -209,12 +210,26 @@ for (const t of [1, threads]) {
 }
 // WebGPU beside the CPU, where Dawn finds an adapter (tests/bench/_backend-rate.ts, its own process), as
 // training takes it: one thread, whole batches.
-const gpu = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(new URL('./_backend-rate.ts', import.meta.url)), 'webgpu'], { encoding: 'utf8', env: { ...process.env, LATENT_EXPLORER_BACKEND: 'webgpu' } });
-const gpuLine = gpu.status === 0 ? gpu.stdout.trim().split('\n').pop() : undefined;
-if (!gpuLine) console.log(`WebGPU not measured: the run failed (${(gpu.stderr || gpu.error?.message || '').trim().split('\n').pop()})`);
+// Where Dawn finds no adapter of the machine's own, SwiftShader's (the CPU emulating a GPU, from Debian's
+// Chromium; tests/unit/helpers/swiftshader.ts) shows what an adapter would meet: the line then says so.
+const gpuRate = (extra: Record<string, string>) => {
+  const run = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(new URL('./_backend-rate.ts', import.meta.url)), 'webgpu'], { encoding: 'utf8', env: { ...process.env, ...extra, LATENT_EXPLORER_BACKEND: 'webgpu' } });
+  return { run, line: run.status === 0 ? run.stdout.trim().split('\n').pop() : undefined };
+};
+type GpuRate = { ok: boolean; label?: string; reason?: string; mlp?: number; conv?: number };
+let gpu = gpuRate({});
+let gpuNote = '';
+const software = swiftshaderEnv();
+if (gpu.line && !(JSON.parse(gpu.line) as GpuRate).ok && software) {
+  const own = (JSON.parse(gpu.line) as GpuRate).reason;
+  gpu = gpuRate(software);
+  gpuNote = ` (this machine's own: ${own}; on SwiftShader, a software adapter from Chromium)`;
+}
+const gpuLine = gpu.line;
+if (!gpuLine) console.log(`WebGPU not measured: the run failed (${(gpu.run.stderr || gpu.run.error?.message || '').trim().split('\n').pop()})`);
 else {
-  const g = JSON.parse(gpuLine) as { ok: boolean; label?: string; reason?: string; mlp?: number; conv?: number };
-  if (!g.ok) console.log(`WebGPU not measured here: ${g.reason}`);
+  const g = JSON.parse(gpuLine) as GpuRate;
+  if (!g.ok) console.log(`WebGPU not measured here${gpuNote}: ${g.reason}`);
   else
     console.log(
       `${g.label}: MLP ${Math.round(g.mlp!)} images/s (${(g.mlp! / ours.mlp.one).toFixed(2)}x ours on 1 thread, ${(g.mlp! / ours.mlp.many).toFixed(2)}x on ${threads}), ` +
