@@ -79,9 +79,24 @@ struct FlushDenormals {
 // "Parts taken, not handed out"). Workers spin for a few milliseconds after a job (a training step calls
 // the kernels back to back), then sleep. Each JS thread has its own pool, so data-parallel workers never
 // share one.
+// A job's state in one word, so that a thread reads it whole: its generation (32 bits), whether each part
+// has a thread of its own (1), its number of parts (15) and the next part to take (16). A part is claimed by
+// a compare-and-swap on the whole word, so a thread that read the word of a job since ended (and was
+// switched out) can never take a part of the next one, whose word differs. The pool's jobs and the lending
+// desk's offers (below) both keep their state so.
+namespace jobword {
+constexpr int MAX_PARTS = 0x7fff;
+inline uint64_t word(uint32_t generation, bool onePerThread, int parts, int next) {
+  return (uint64_t)generation << 32 | (uint64_t)onePerThread << 31 | (uint64_t)parts << 16 | (uint64_t)next;
+}
+inline uint32_t generationOf(uint64_t w) { return (uint32_t)(w >> 32); }
+inline bool onePerThreadOf(uint64_t w) { return (w >> 31) & 1; }
+inline int partsOf(uint64_t w) { return (int)(w >> 16 & MAX_PARTS); }
+inline int nextOf(uint64_t w) { return (int)(w & 0xffff); }
+}  // namespace jobword
+
 class Pool {
   static constexpr int SPIN_MS = 5;
-  static constexpr int MAX_PARTS = 0x7fff;
 
  public:
   ~Pool() { resize(1); }
@@ -92,7 +107,7 @@ class Pool {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_.store(true, std::memory_order_relaxed);
-      state_.store(word(generationOf(state_.load()) + 1, false, 0, 0), std::memory_order_release);
+      state_.store(jobword::word(jobword::generationOf(state_.load()) + 1, false, 0, 0), std::memory_order_release);
     }
     cv_.notify_all();
     for (auto& t : workers_) t.join();
@@ -100,7 +115,7 @@ class Pool {
     stop_.store(false, std::memory_order_relaxed);
     // The generation a worker waits past is read here, not by the worker: one that starts late must
     // still see a job or stop posted before it ran (else resize could wait forever in join).
-    const uint32_t start = generationOf(state_.load());
+    const uint32_t start = jobword::generationOf(state_.load());
     for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, start] { loop(i, start); });
   }
   // job(0 .. parts − 1; size() parts by default) over the caller and the pool's threads, whoever takes
@@ -124,32 +139,20 @@ class Pool {
   }
 
  private:
-  // The job's state in one word, so that a thread reads it whole: its generation (32 bits), whether each
-  // part has a thread of its own (1), its number of parts (15) and the next part to take (16). A part is
-  // claimed by a compare-and-swap on the whole word, so a thread that read the word of a job since ended
-  // (and was switched out) can never take a part of the next one, whose word differs.
-  static uint64_t word(uint32_t generation, bool onePerThread, int parts, int next) {
-    return (uint64_t)generation << 32 | (uint64_t)onePerThread << 31 | (uint64_t)parts << 16 | (uint64_t)next;
-  }
-  static uint32_t generationOf(uint64_t w) { return (uint32_t)(w >> 32); }
-  static bool onePerThreadOf(uint64_t w) { return (w >> 31) & 1; }
-  static int partsOf(uint64_t w) { return (int)(w >> 16 & MAX_PARTS); }
-  static int nextOf(uint64_t w) { return (int)(w & 0xffff); }
-
   void post(int parts, const std::function<void(int)>& job, bool onePerThread) {
     if (workers_.empty() || parts <= 1) {
       for (int p = 0; p < parts; ++p) job(p);
       return;
     }
-    if (parts > MAX_PARTS) abort();  // callers cut at most a few parts a thread
+    if (parts > jobword::MAX_PARTS) abort();  // callers cut at most a few parts a thread
     job_.store(&job, std::memory_order_relaxed);
     mode_.store(floatMode(), std::memory_order_relaxed);
     finished_.store(0, std::memory_order_relaxed);
-    const uint32_t generation = generationOf(state_.load(std::memory_order_relaxed)) + 1;
+    const uint32_t generation = jobword::generationOf(state_.load(std::memory_order_relaxed)) + 1;
     {
       std::lock_guard<std::mutex> lock(mu_);
       // publishes the fields above; where each part has a thread of its own, none is left to take
-      state_.store(word(generation, onePerThread, parts, onePerThread ? parts : 0), std::memory_order_release);
+      state_.store(jobword::word(generation, onePerThread, parts, onePerThread ? parts : 0), std::memory_order_release);
     }
     cv_.notify_all();
     if (onePerThread) {
@@ -172,9 +175,9 @@ class Pool {
   // as posted: post waits for every part.
   int take(uint32_t generation, bool worker) {
     uint64_t s = state_.load(std::memory_order_acquire);
-    if (generationOf(s) != generation || nextOf(s) >= partsOf(s)) return 0;
+    if (jobword::generationOf(s) != generation || jobword::nextOf(s) >= jobword::partsOf(s)) return 0;
     if (!state_.compare_exchange_strong(s, s + 1, std::memory_order_acq_rel)) return -1;
-    runPart(nextOf(s), worker);
+    runPart(jobword::nextOf(s), worker);
     return 1;
   }
 
@@ -182,27 +185,27 @@ class Pool {
     for (;;) {
       uint64_t s;
       auto idleSince = std::chrono::steady_clock::now();
-      for (int spin = 0; generationOf(s = state_.load(std::memory_order_acquire)) == seen; ++spin) {
+      for (int spin = 0; jobword::generationOf(s = state_.load(std::memory_order_acquire)) == seen; ++spin) {
         // A training step calls kernels between short stretches of JavaScript: a worker that slept
         // through them would be woken (~50 µs) for every product. Spin for SPIN_MS, then sleep.
         if ((spin & 255) != 0 || std::chrono::steady_clock::now() - idleSince < std::chrono::milliseconds(SPIN_MS)) { pause(); continue; }
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return generationOf(state_.load()) != seen; });
+        cv_.wait(lock, [&] { return jobword::generationOf(state_.load()) != seen; });
       }
-      seen = generationOf(s);
+      seen = jobword::generationOf(s);
       if (stop_.load(std::memory_order_relaxed)) return;
       const auto stalled = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(stallUntil_.load()));
       if (std::chrono::steady_clock::now() < stalled) std::this_thread::sleep_until(stalled);  // tests: threads that start late
-      if (onePerThreadOf(s)) {
+      if (jobword::onePerThreadOf(s)) {
         // part `me` is this thread's alone, so its job cannot end (and another start) before it runs
-        if (me < partsOf(s)) runPart(me, true);
+        if (me < jobword::partsOf(s)) runPart(me, true);
       } else {
         while (take(seen, true) != 0) {}
       }
     }
   }
   std::vector<std::thread> workers_;
-  std::atomic<uint64_t> state_{0};  // word(): the latest job's (or stop's)
+  std::atomic<uint64_t> state_{0};  // jobword::word(): the latest job's (or stop's)
   std::atomic<const std::function<void(int)>*> job_{nullptr};
   std::atomic<int> finished_{0};
   std::atomic<unsigned> mode_{0};  // the caller's floating-point mode, taken by the workers with each part
@@ -328,9 +331,9 @@ class Desk;
 Desk& desk();
 class Desk {
   struct Offer {
-    // generation << 32 | parts << 16 | next part, in one word that a helper reads whole: a part is taken
-    // by a compare-and-swap on it, which fails once the owner has posted another job, so a late helper
-    // (one that read the word of a job since ended) never runs a part of the next
+    // jobword's word, which a helper reads whole: a part is taken by a compare-and-swap on it, which fails
+    // once the owner has posted another job, so a late helper (one that read the word of a job since ended)
+    // never runs a part of the next
     std::atomic<uint64_t> state{0};
     std::atomic<const std::function<void(int)>*> job{nullptr};
     std::atomic<unsigned> mode{0};
@@ -368,7 +371,7 @@ class Desk {
   // the helpers, waiting on them).
   int take(Offer& o) {
     uint64_t s = o.state.load(std::memory_order_acquire);
-    const int next = (int)(s & 0xffff), parts = (int)(s >> 16 & 0xffff);
+    const int next = jobword::nextOf(s), parts = jobword::partsOf(s);
     if (next >= parts) return 0;
     if (!o.state.compare_exchange_strong(s, s + 1, std::memory_order_acq_rel)) return -1;
     // the job stays as posted while one of its parts runs (offer waits for every part)
@@ -394,12 +397,12 @@ class Desk {
     const int mine = seat();
     if (mine < 0) { for (int p = 0; p < parts; ++p) job(p); return; }
     Offer& o = offers_[mine];
-    if (parts > 0xffff) abort();  // kernels offer a few parts
+    if (parts > jobword::MAX_PARTS) abort();  // kernels offer a few parts
     o.finished.store(0, std::memory_order_relaxed);
     o.job.store(&job, std::memory_order_relaxed);
     o.mode.store(floatMode(), std::memory_order_relaxed);
-    const uint64_t generation = (o.state.load(std::memory_order_relaxed) >> 32) + 1;
-    o.state.store(generation << 32 | (uint64_t)parts << 16, std::memory_order_release);  // publishes the fields above
+    const uint32_t generation = jobword::generationOf(o.state.load(std::memory_order_relaxed)) + 1;
+    o.state.store(jobword::word(generation, false, parts, 0), std::memory_order_release);  // publishes the fields above
     while (take(o) != 0) {}
     while (o.finished.load(std::memory_order_acquire) < parts) Pool::pause();
   }

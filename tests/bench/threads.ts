@@ -9,10 +9,10 @@
 // and our images/s as a ratio of PyTorch's; and on WebGPU, where Dawn finds an adapter (else why not).
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
-import { swiftshaderEnv } from '../unit/helpers/swiftshader.ts';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism, loadavg } from 'node:os';
+import { swiftshaderEnv } from '../unit/helpers/swiftshader.ts';
 import { initBackend } from '../../electron/engine/backend.ts';
 import { defaultModelConfig, type ModelConfig } from '../../models/config.ts';
 import { VaeModel } from '../../models/vae.ts';
@@ -219,11 +219,11 @@ const gpuRate = (extra: Record<string, string>) => {
 type GpuRate = { ok: boolean; label?: string; reason?: string; mlp?: number; conv?: number };
 let gpu = gpuRate({});
 let gpuNote = '';
+const own = gpu.line ? (JSON.parse(gpu.line) as GpuRate) : undefined;
 const software = swiftshaderEnv();
-if (gpu.line && !(JSON.parse(gpu.line) as GpuRate).ok && software) {
-  const own = (JSON.parse(gpu.line) as GpuRate).reason;
+if (own && !own.ok && software) {
   gpu = gpuRate(software);
-  gpuNote = ` (this machine's own: ${own}; on SwiftShader, a software adapter from Chromium)`;
+  gpuNote = ` (this machine's own: ${own.reason}; on SwiftShader, a software adapter from Chromium)`;
 }
 const gpuLine = gpu.line;
 if (!gpuLine) console.log(`WebGPU not measured: the run failed (${(gpu.run.stderr || gpu.run.error?.message || '').trim().split('\n').pop()})`);

@@ -60,6 +60,19 @@ function nativeProduct(m: number, n: number, k: number, seed: number): number[] 
 /** How many values differ from `want` in their bits (Object.is: NaN equals NaN, −0 differs from 0). */
 const bitsDiffering = (got: number[], want: number[]) => got.reduce((d, v, j) => d + (Object.is(v, want[j]) ? 0 : 1), 0);
 
+/**
+ * The input gradient of a stride-2 'same' transposed convolution (Conv2DBackpropInput, 4x4 filters) through
+ * the patched wasm kernels: n images of size x size outputs with c channels in and out, seeded.
+ */
+function transposedConvGrad(n: number, size: number, c: number, seed: number): number[] {
+  return tf.tidy(() => {
+    const dy = rand([n, size, size, c], seed);
+    const filter = rand([4, 4, c, c], seed + 1);
+    const attrs = { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], inputShape: [n, 2 * size, 2 * size, c] };
+    return Array.from((tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs) as tf.Tensor).dataSync());
+  });
+}
+
 describe('native CPU kernels', () => {
   beforeAll(async () => {
     await useWasm();
@@ -343,19 +356,12 @@ describe('native CPU kernels', () => {
     await useWasm();
     patchWasmKernels();
     const addon = nativeAddon()!;
-    const transposedConv = () =>
-      tf.tidy(() => {
-        const dy = rand([16, 16, 16, 8], 41);
-        const filter = rand([4, 4, 8, 8], 42);
-        const attrs = { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], inputShape: [16, 32, 32, 8] };
-        return Array.from((tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs) as tf.Tensor).dataSync());
-      });
     // (M, N, K): split by rows (M >= N); too narrow for rows or columns, so split by depth (each part's sum
     // in a buffer of its own, added in part order: the caller runs both parts here)
     const work: [string, () => number[]][] = [
       ['128x64x256 by rows', () => nativeProduct(128, 64, 256, 50)],
       ['16x24x20000 by depth', () => nativeProduct(16, 24, 20000, 52)],
-      ['a transposed convolution by images', transposedConv],
+      ['a transposed convolution by images', () => transposedConvGrad(16, 16, 8, 41)],
     ];
     // on 3 threads the caller runs two parts of the depth split besides its own
     for (const threads of [2, 3]) {
@@ -403,13 +409,7 @@ describe('native CPU kernels', () => {
     patchWasmKernels();
     const addon = nativeAddon()!;
     // 8 images of 8x8 outputs: groups of 4 images would make 2 parts for 4 threads
-    const run = () =>
-      tf.tidy(() => {
-        const dy = rand([8, 8, 8, 8], 71);
-        const filter = rand([4, 4, 8, 8], 72);
-        const attrs = { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], inputShape: [8, 16, 16, 8] };
-        return Array.from((tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs) as tf.Tensor).dataSync());
-      });
+    const run = () => transposedConvGrad(8, 8, 8, 71);
     setNativeThreads(1);
     const one = run();
     setNativeThreads(4);

@@ -9,14 +9,14 @@ import { defaultModelConfig, type ModelConfig } from '../../../models/config.ts'
 import { VaeModel } from '../../../models/vae.ts';
 
 // The wasm backend's package loads with the models (their native kernels patch it); it is never started here.
-const { startWebgpu } = await import('../../../electron/engine/backend.ts');
+const { startWebgpu, webgpuAdapter } = await import('../../../electron/engine/backend.ts');
 // reads here are asynchronous (TF.js's synchronous ones need an OffscreenCanvas, which Node lacks)
 const reason = await startWebgpu({ allowSoftware: true, requireSyncReads: false });
 if (reason !== null) {
   console.log(JSON.stringify({ ok: false, reason }));
   process.exit(0);
 }
-const label = `WebGPU (${(await import('../../../electron/engine/backend.ts')).webgpuAdapter() ?? 'GPU'})`;
+const label = `WebGPU (${webgpuAdapter() ?? 'GPU'})`;
 
 /** Loss and gradients of one step of `config` on `backend`, as plain arrays. */
 async function step(config: ModelConfig, backend: string): Promise<number[][]> {
