@@ -344,13 +344,13 @@ export function linearGaussianNetworks(model: LinearGaussian, imageSize: number,
 }
 
 /** W and μ back from a decoder made by linearGaussianNetworks, with Ψ from run.json. */
-export function linearGaussianFromDecoder(kind: LinearGaussianKind, decoder: tf.LayersModel, noiseVariance: ArrayLike<number>): LinearGaussian {
+export async function linearGaussianFromDecoder(kind: LinearGaussianKind, decoder: tf.LayersModel, noiseVariance: ArrayLike<number>): Promise<LinearGaussian> {
   const [kernel, bias] = decoder.getLayer('dec_logits').getWeights();
   const [q, dim] = kernel.shape;
-  const wt = kernel.dataSync();
+  const wt = await kernel.data();
   const loadings = new Float64Array(dim * q);
   for (let j = 0; j < q; j++) for (let d = 0; d < dim; d++) loadings[d * q + j] = wt[j * dim + d];
   const psi = noiseVariance.length === 1 ? new Float64Array(dim).fill(noiseVariance[0]) : Float64Array.from(noiseVariance);
   if (psi.length !== dim) throw new Error(`noise variances: ${psi.length} values for ${dim} pixels`);
-  return { kind, dim, latent: q, mean: Float64Array.from(bias.dataSync()), loadings, noiseVariance: psi };
+  return { kind, dim, latent: q, mean: Float64Array.from(await bias.data()), loadings, noiseVariance: psi };
 }

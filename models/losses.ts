@@ -165,6 +165,14 @@ export function corrupt(x: tf.Tensor4D, kind: 'gaussian' | 'mask', level: number
 export const MMD_BANDWIDTHS = [0.25, 1, 4];
 
 /**
+ * t itself, with no gradient through it (TF.js has no stop_gradient). Kept on the device rather than read
+ * back as a number: on WebGPU in Node a result cannot be read synchronously inside the loss.
+ */
+const heldConstant = tf.customGrad(((t: tf.Tensor) => ({ value: tf.clone(t), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as Parameters<typeof tf.customGrad>[0]) as (
+  t: tf.Tensor,
+) => tf.Tensor;
+
+/**
  * The fair VAE's MMD penalty (Louizos et al. 2016, "The Variational Fair Autoencoder"): for each value k of s,
  * the squared maximum mean discrepancy between the codes z [N, d] of the images with s = k and those of the
  * others, under Gaussian kernels scaled to the batch's codes; the mean over the values with at least two images
@@ -183,8 +191,8 @@ export function groupMmd(z: tf.Tensor2D, s: Int32Array, values: number): tf.Scal
   let count = 0;
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j && s[i] >= 0 && s[j] >= 0) (pairs[i * n + j] = 1), count++;
   if (count === 0) return tf.scalar(0);
-  const h = tf.maximum(tf.div(tf.sum(tf.mul(dist, tf.tensor2d(pairs, [n, n]))), count), 1e-8).dataSync()[0];
-  const kernel = tf.addN(MMD_BANDWIDTHS.map((c) => tf.exp(tf.div(tf.neg(dist), c * h)))).div(MMD_BANDWIDTHS.length) as tf.Tensor2D;
+  const h = heldConstant(tf.maximum(tf.div(tf.sum(tf.mul(dist, tf.tensor2d(pairs, [n, n]))), count), 1e-8));
+  const kernel = tf.addN(MMD_BANDWIDTHS.map((c) => tf.exp(tf.div(tf.neg(dist), tf.mul(c, h))))).div(MMD_BANDWIDTHS.length) as tf.Tensor2D;
   const terms: tf.Scalar[] = [];
   for (let k = 0; k < values; k++) {
     const a = Float32Array.from(s, (v) => (v === k ? 1 : 0));

@@ -84,9 +84,9 @@ function thresholded(pixels: Uint8Array, src: number, out: Float32Array, dst: nu
   for (let p = 0; p < per; p++) out[dst + p] = pixels[src + p] > t ? 1 : 0;
 }
 
-/** Float images in [0,1] -> uint8 HWC pixels (disposes nothing; reads synchronously). */
-export function tensorToPixels(images: tf.Tensor): Uint8Array {
-  const data = images.dataSync();
+/** Float images in [0,1] -> uint8 HWC pixels (disposes nothing; reads asynchronously, as WebGPU requires in Node). */
+export async function tensorToPixels(images: tf.Tensor): Promise<Uint8Array> {
+  const data = await images.data();
   const out = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) out[i] = Math.max(0, Math.min(255, Math.round(data[i] * 255)));
   return out;

@@ -12,7 +12,7 @@ import type { VaeModel } from './vae.ts';
  * log σ'²_i = Σ_j R_ij² log σ²_j (their geometric mean with the rotation's weights) is a linear map of the
  * log-variance layer, so it stays one; it is exact for a permutation and close when variances are alike.
  */
-export function rotateStyleAxes(model: VaeModel, dims: number[], rotation: ArrayLike<number>): void {
+export async function rotateStyleAxes(model: VaeModel, dims: number[], rotation: ArrayLike<number>): Promise<void> {
   const a = dims.length;
   if (rotation.length !== a * a) throw new Error(`rotateStyleAxes: a ${a}×${a} rotation needs ${a * a} values (got ${rotation.length})`);
   const R = Array.from({ length: a }, (_, i) => Array.from({ length: a }, (_, j) => rotation[i * a + j]));
@@ -38,7 +38,7 @@ export function rotateStyleAxes(model: VaeModel, dims: number[], rotation: Array
     const layer = model.encoder.getLayer(name);
     const [kernel, bias] = layer.getWeights();
     const rows = kernel.shape[0];
-    const fresh = [tf.tensor2d(mixColumns(kernel.dataSync() as Float32Array, rows, L, M), [rows, L]), tf.tensor1d(mixColumns(bias.dataSync() as Float32Array, 1, L, M))];
+    const fresh = [tf.tensor2d(mixColumns((await kernel.data()) as Float32Array, rows, L, M), [rows, L]), tf.tensor1d(mixColumns((await bias.data()) as Float32Array, 1, L, M))];
     layer.setWeights(fresh);
     tf.dispose(fresh);
   }
@@ -46,7 +46,7 @@ export function rotateStyleAxes(model: VaeModel, dims: number[], rotation: Array
   const first = model.decoder.layers.find((l) => l.getWeights().length > 0)!;
   const [kernel, bias] = first.getWeights();
   const H = kernel.shape[1] as number;
-  const w = kernel.dataSync() as Float32Array;
+  const w = (await kernel.data()) as Float32Array;
   const out = Float32Array.from(w);
   for (let i = 0; i < a; i++)
     for (let h = 0; h < H; h++) {

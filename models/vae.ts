@@ -473,35 +473,42 @@ export class VaeModel {
   private leakageProbe(styles: tf.Tensor2D, seed?: number): { zx: tf.Tensor2D; classes: Int32Array } {
     const [n, s] = styles.shape;
     const random = seededRandom(seed === undefined ? Math.floor(Math.random() * 2 ** 31) : seed ^ 0x1b873593);
-    const src = styles.dataSync();
-    const zx = new Float32Array(n * s);
+    // the draws only: the codes stay where they were computed (a GPU's results are not read back mid-step)
+    const from = new Int32Array(n);
+    const keep = new Float32Array(n * s).fill(1);
+    const set = new Float32Array(n * s);
     const classes = new Int32Array(n);
     for (let i = 0; i < n; i++) {
-      const from = Math.floor(random() * n);
-      zx.set(src.subarray(from * s, (from + 1) * s), i * s);
-      zx[i * s + Math.floor(random() * s)] = -3 + 6 * random();
+      from[i] = Math.floor(random() * n);
+      const d = i * s + Math.floor(random() * s);
+      keep[d] = 0;
+      set[d] = -3 + 6 * random();
       classes[i] = Math.floor(random() * this.config.numClasses);
     }
-    return { zx: tf.tensor2d(zx, [n, s]), classes };
+    const zx = tf.add(tf.mul(tf.gather(styles, from), tf.tensor2d(keep, [n, s])), tf.tensor2d(set, [n, s])) as tf.Tensor2D;
+    return { zx, classes };
   }
 
   /**
    * trainStep on a batch of plain floats [N, H, W, C] (the engine's batches): the fused MLP step reads them
    * where they lie; every other step takes them as a tensor.
    */
-  trainStepOnFloats(x: Float32Array, shape: [number, number, number, number], labels?: Int32Array, seed?: number, priv?: Int32Array): StepResult {
+  async trainStepOnFloats(x: Float32Array, shape: [number, number, number, number], labels?: Int32Array, seed?: number, priv?: Int32Array): Promise<StepResult> {
     const fused = fusedMlpVaeStep(this, { values: x, shape }, seed);
     if (fused) return fused;
     const t = tf.tensor4d(x, shape);
     try {
-      return this.trainStep(t, labels, seed, priv);
+      return await this.trainStep(t, labels, seed, priv);
     } finally {
       t.dispose();
     }
   }
 
-  /** One Adam step on a batch; returns plain numbers and leaves no tensors behind. */
-  trainStep(x: tf.Tensor4D, labels?: Int32Array, seed?: number, priv?: Int32Array): StepResult {
+  /**
+   * One Adam step on a batch; returns plain numbers and leaves no tensors behind. The figures are read back
+   * asynchronously, as every result of the engine's is: on WebGPU in Node nothing can be read synchronously.
+   */
+  async trainStep(x: tf.Tensor4D, labels?: Int32Array, seed?: number, priv?: Int32Array): Promise<StepResult> {
     // the MLP VAE's whole step as one native call where it applies (the same step; models/native/mlp-vae.ts)
     const fused = fusedMlpVaeStep(this, x, seed);
     if (fused) return fused;
@@ -551,17 +558,17 @@ export class VaeModel {
       applyAdam(this.optimizer, grads as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
     });
     if (this.mixturePrior) this.tieClassBias();
-    const values = (packed as unknown as tf.Tensor).dataSync();
+    const values = (await (packed as unknown as tf.Tensor).data()) as Float32Array;
     (packed as unknown as tf.Tensor).dispose();
     const head = 3 + extraKeys.length;
     const result: StepResult = { loss: values[0], recon: values[1], kl: values[2], klPerDim: Array.from(values.subarray(head)) };
     extraKeys.forEach((k, i) => ((result as unknown as Record<string, number>)[k] = values[3 + i]));
     if (leakage) {
-      result.leakage = (leakage as tf.Tensor).dataSync()[0];
+      result.leakage = (await (leakage as tf.Tensor).data())[0];
       (leakage as tf.Tensor).dispose();
     }
     if (adversaryLoss) {
-      result.adversaryLoss = (adversaryLoss as tf.Tensor).dataSync()[0];
+      result.adversaryLoss = (await (adversaryLoss as tf.Tensor).data())[0];
       (adversaryLoss as tf.Tensor).dispose();
     }
     return result;
@@ -590,18 +597,18 @@ export class VaeModel {
    * -ELBO per image (one sample z per image, seeded) and, for ssvae, class predictions. ivae: aux holds u per
    * image (the ELBO under p(z|u)). dae: the reconstruction loss −log p(x | g(f(x))) of the clean image, no KL.
    */
-  evaluate(x: tf.Tensor4D, seed?: number, aux?: Int32Array): EvalResult {
-    let result: EvalResult | undefined;
-    if (deterministicCodes(this.config)) {
-      tf.tidy(() => {
+  async evaluate(x: tf.Tensor4D, seed?: number, aux?: Int32Array): Promise<EvalResult> {
+    // computed in one tidy, read back after it (asynchronously: WebGPU in Node cannot read synchronously)
+    const kept: { negElbo?: tf.Tensor; klPerDimSum?: tf.Tensor; klClassSum?: tf.Tensor; predictions?: tf.Tensor } = {};
+    tf.tidy(() => {
+      if (deterministicCodes(this.config)) {
         const mean = this.encodeTensors(x)[0];
         const negElbo = tf.neg(this.logLikelihood(x, this.decoder.apply(mean) as tf.Tensor));
-        result = { negElbo: negElbo.dataSync() as Float32Array, klPerDimSum: new Float32Array(this.config.latent), klClassSum: 0 };
-      });
-      return result!;
-    }
-    const s = this.fair ? aux : undefined;
-    tf.tidy(() => {
+        kept.negElbo = tf.keep(negElbo);
+        kept.klPerDimSum = tf.keep(tf.zeros([this.config.latent]));
+        return;
+      }
+      const s = this.fair ? aux : undefined;
       const [mean, logVar] = this.encodeTensors(x, s);
       const z = reparameterize(mean, logVar, 1, seed);
       const terms =
@@ -619,27 +626,35 @@ export class VaeModel {
         : this.logLikelihood(x, this.decoderLogits(z, s));
       let negElbo = tf.sub(tf.sum(klDims, 1), logLik);
       if (klClass) negElbo = tf.add(negElbo, klClass);
-      result = {
-        negElbo: negElbo.dataSync() as Float32Array,
-        klPerDimSum: tf.sum(klDims, 0).dataSync() as Float32Array,
-        klClassSum: klClass ? tf.sum(klClass).dataSync()[0] : 0,
-      };
-      if (this.classifier) result.predictions = tf.argMax(this.classLogits(this.classPart(mean)), 1).dataSync() as Int32Array;
+      kept.negElbo = tf.keep(negElbo);
+      kept.klPerDimSum = tf.keep(tf.sum(klDims, 0));
+      if (klClass) kept.klClassSum = tf.keep(tf.sum(klClass));
+      if (this.classifier) kept.predictions = tf.keep(tf.argMax(this.classLogits(this.classPart(mean)), 1));
     });
-    return result!;
+    try {
+      const result: EvalResult = {
+        negElbo: (await kept.negElbo!.data()) as Float32Array,
+        klPerDimSum: (await kept.klPerDimSum!.data()) as Float32Array,
+        klClassSum: kept.klClassSum ? (await kept.klClassSum.data())[0] : 0,
+      };
+      if (kept.predictions) result.predictions = (await kept.predictions.data()) as Int32Array;
+      return result;
+    } finally {
+      tf.dispose(Object.values(kept));
+    }
   }
 
   /**
    * The importance-weighted bound (IWAE, fourth lecture) on -log p(x) per image, positive nats, with K samples.
    * K = 1 is the ELBO; the bound tightens as K grows. Samples are processed in chunks to bound memory.
    */
-  negIwae(x: tf.Tensor4D, k: number, seed?: number, aux?: Int32Array): Float32Array {
+  async negIwae(x: tf.Tensor4D, k: number, seed?: number, aux?: Int32Array): Promise<Float32Array> {
     if (deterministicCodes(this.config)) throw new Error('the denoising autoencoder has no posterior: no importance-weighted bound');
     const n = x.shape[0];
     const passes = this.prototypeClass ? this.config.numClasses : 1;
     const chunk = Math.max(1, Math.min(k, Math.floor(8192 / (n * passes))));
     const s = this.fair ? aux : undefined;
-    return tf.tidy(() => {
+    const bound = tf.tidy(() => {
       const [mean, logVar] = this.encodeTensors(x, s);
       const pieces: tf.Tensor2D[] = [];
       for (let done = 0, i = 0; done < k; done += chunk, i++) {
@@ -667,8 +682,13 @@ export class VaeModel {
           }),
         );
       }
-      return tf.neg(iwaeFromLogWeights(tf.concat(pieces, 0))).dataSync() as Float32Array;
+      return tf.neg(iwaeFromLogWeights(tf.concat(pieces, 0)));
     });
+    try {
+      return (await bound.data()) as Float32Array;
+    } finally {
+      bound.dispose();
+    }
   }
 
   /** log p(z) [N]: N(0, I), or with the mixture prior N(z^X; 0, I) · Σ_y p(y) N(z^Y; μ_y, I). */
@@ -749,8 +769,8 @@ export class VaeModel {
   }
 
   /** The learned pixel log-variance (Gaussian likelihood), for run.json. */
-  pixelLogVarValue(): number | undefined {
-    return this.pixelLogVar ? this.pixelLogVar.dataSync()[0] : undefined;
+  async pixelLogVarValue(): Promise<number | undefined> {
+    return this.pixelLogVar ? (await this.pixelLogVar.data())[0] : undefined;
   }
 
   dispose(): void {

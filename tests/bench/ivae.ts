@@ -47,8 +47,8 @@ for (const seed of SEEDS) {
   const t0 = performance.now();
   const options = { seed, steps: STEPS, batch: BATCH, learningRate: LR, restarts: RESTARTS, segments: U, sources: P, finalLrShare: FINAL_LR, gaussianStd: STD, gaussianStdEnd: STD_END, trace: TRACE };
   const none = { mcc: NaN, negElbo: NaN, starts: [] };
-  const ivae = MODELS.includes('ivae') ? fitIca('ivae', data, options) : none;
-  const vae = MODELS.includes('vae') ? fitIca('vae', data, options) : none;
+  const ivae = MODELS.includes('ivae') ? await fitIca('ivae', data, options) : none;
+  const vae = MODELS.includes('vae') ? await fitIca('vae', data, options) : none;
   scores.ivae.push(ivae.mcc);
   scores.vae.push(vae.mcc);
   console.log(

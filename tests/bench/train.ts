@@ -15,13 +15,13 @@ const ds = loadSampleMnist();
 const indices = Array.from({ length: BATCH }, (_, i) => i);
 
 /** Samples per second over `steps` steps after `warmup` steps (fresh model, fixed batch). */
-function measure(steps: number, warmup = 3, afterCreate?: () => void): number {
+async function measure(steps: number, warmup = 3, afterCreate?: () => void): Promise<number> {
   const model = VaeModel.create(defaultModelConfig({ latent: 2 })); // (creating a model applies the wasm patch)
   afterCreate?.();
   const x = pixelsToTensor(ds.images.pixels, indices, 28, 1, 0.5);
-  for (let i = 0; i < warmup; i++) model.trainStep(x, undefined, i);
+  for (let i = 0; i < warmup; i++) await model.trainStep(x, undefined, i);
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) model.trainStep(x, undefined, warmup + i);
+  for (let i = 0; i < steps; i++) await model.trainStep(x, undefined, warmup + i);
   const seconds = (performance.now() - t0) / 1000;
   x.dispose();
   model.dispose();
@@ -31,10 +31,10 @@ function measure(steps: number, warmup = 3, afterCreate?: () => void): number {
 async function kernelBreakdown(): Promise<string> {
   const model = VaeModel.create(defaultModelConfig({ latent: 2 }));
   const x = pixelsToTensor(ds.images.pixels, indices, 28, 1, 0.5);
-  for (let i = 0; i < 3; i++) model.trainStep(x, undefined, i);
+  for (let i = 0; i < 3; i++) await model.trainStep(x, undefined, i);
   const t0 = performance.now();
-  const profile = await tf.profile(() => {
-    model.trainStep(x, undefined, 99);
+  const profile = await tf.profile(async () => {
+    await model.trainStep(x, undefined, 99);
   });
   const wall = performance.now() - t0;
   const byKernel = new Map<string, number>();
@@ -49,13 +49,13 @@ async function kernelBreakdown(): Promise<string> {
 const info = await initBackend();
 const backend = tf.getBackend();
 console.log(`MLP VAE (784-256-64-2 / 2-64-256-784), batch ${BATCH}, backend ${info.label}; machine shared with other developers, 2 cores`);
-const main = measure(60);
+const main = await measure(60);
 console.log(`  ${backend}: ${Math.round(main)} samples/s`);
 console.log(await kernelBreakdown());
 
 if (backend === 'wasm') {
   // Reference 1: the same step with TF.js's own wasm kernels (transposed products in BatchMatMul).
-  const unpatched = measure(15, 2, restoreWasmKernels);
+  const unpatched = await measure(15, 2, restoreWasmKernels);
   patchWasmKernels();
   console.log(`  wasm with TF.js's own transposed-matmul kernels (reference, same process): ${Math.round(unpatched)} samples/s; patched/unpatched ${(main / unpatched).toFixed(1)}x`);
 }
@@ -63,6 +63,6 @@ if (backend === 'wasm') {
 // Reference 2: the same step on the plain-JS cpu backend.
 await tf.setBackend('cpu');
 await tf.ready();
-const cpu = measure(6, 1);
+const cpu = await measure(6, 1);
 console.log(`  cpu (reference, same process): ${Math.round(cpu)} samples/s`);
 console.log(`  ratio ${backend}/cpu: ${(main / cpu).toFixed(1)}x`);

@@ -115,9 +115,9 @@ describe('style name suggestions', () => {
     return out;
   };
 
-  it('names a shearing dimension "slant", a widening one "width", and leaves an unused one unnamed', () => {
-    const reports = suggestStyleNames({
-      decode,
+  it('names a shearing dimension "slant", a widening one "width", and leaves an unused one unnamed', async () => {
+    const reports = await suggestStyleNames({
+      decode: async (z, count) => decode(z, count),
       latent: 4,
       style: 3,
       size: SIZE,

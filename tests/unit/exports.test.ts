@@ -197,7 +197,7 @@ describe('traversal GIF', () => {
     const pixels = new Uint8Array(2 * per);
     pixels.set(fx.dataset.images.pixels.subarray(3 * per, 4 * per), 0);
     pixels.set(fx.dataset.images.pixels.subarray(9 * per, 10 * per), per);
-    const bases = vae.loaded.encode(pixels, 2).means;
+    const bases = (await vae.loaded.encode(pixels, 2)).means;
     const given = await produceExport(vae, { kind: 'traversal-gif', options: { dims: [0, 2], bases, frames: 5, scale: 1 } });
     expect(Buffer.from(given.data!).equals(Buffer.from(anchored.data!))).toBe(true);
     await expect(produceExport(vae, { kind: 'traversal-gif', options: { dims: [0], bases: new Float32Array(3) } })).rejects.toThrow(/codes of 4 values/);
@@ -312,7 +312,7 @@ describe('embedding table', () => {
     expect(rows[1].slice(8)).toEqual(['', '']);
     expect(new Set(rows.map((r) => r[3]))).toEqual(new Set(['train', 'test']));
     // The means are the encoder's posterior means.
-    const { means } = vae.loaded.encode(fx.dataset.images.pixels.subarray(0, 784), 1);
+    const { means } = await vae.loaded.encode(fx.dataset.images.pixels.subarray(0, 784), 1);
     for (let d = 0; d < 4; d++) expect(Number(rows[0][4 + d])).toBeCloseTo(means[d], 5);
   });
 
@@ -382,7 +382,7 @@ describe('model bundle', () => {
       return Uint8Array.from(probs.dataSync(), (p) => Math.max(0, Math.min(255, Math.round(p * 255))));
     });
     decoder.dispose();
-    const inApp = ssvae.loaded.decode(z, 2);
+    const inApp = await ssvae.loaded.decode(z, 2);
     expect(outside.length).toBe(2 * 784);
     expect(Array.from(outside)).toEqual(Array.from(inApp));
     expect(inApp.some((v) => v > 128)).toBe(true);
@@ -393,7 +393,7 @@ describe('model bundle', () => {
     expect(new TextDecoder().decode(files['README.txt'])).toContain(`"binarize":${JSON.stringify(binarize)}`);
     const input = Float32Array.from(fx.dataset.images.pixels.subarray(0, 784), (v) => (typeof binarize === 'number' ? (v / 255 > binarize ? 1 : 0) : v / 255));
     const [mean] = encoder.predict(tf.tensor4d(input, [1, 28, 28, 1])) as tf.Tensor[];
-    expect(Array.from(mean.dataSync())).toEqual(Array.from(ssvae.loaded.encode(fx.dataset.images.pixels.subarray(0, 784), 1).means));
+    expect(Array.from(mean.dataSync())).toEqual(Array.from((await ssvae.loaded.encode(fx.dataset.images.pixels.subarray(0, 784), 1)).means));
     encoder.dispose();
     tf.dispose(mean);
   });

@@ -194,7 +194,7 @@ describe('exports encode the dataset\'s images as the explorer does', () => {
       for (let j = 0; j < 3; j++) expect(means[k * 3 + j]).toBeCloseTo(l.means[p * 3 + j], 4);
     });
     // encoded as of unknown s, the codes would differ
-    const unknown = loaded.encode(ds.images.pixels.subarray(l.indices[positions[0]] * 784, (l.indices[positions[0]] + 1) * 784), 1).means;
+    const unknown = (await loaded.encode(ds.images.pixels.subarray(l.indices[positions[0]] * 784, (l.indices[positions[0]] + 1) * 784), 1)).means;
     expect(Math.max(...Array.from(unknown, (v, j) => Math.abs(v - l.means[positions[0] * 3 + j])))).toBeGreaterThan(1e-3);
     loaded.dispose();
   });

@@ -173,15 +173,15 @@ describe('the probe: how predictable s is from a code', () => {
 });
 
 describe('fair VAE training', () => {
-  it('trains with either penalty: the loss falls and a step leaves no tensors', () => {
+  it('trains with either penalty: the loss falls and a step leaves no tensors', async () => {
     for (const penalty of ['mmd', 'adversary'] as const) {
       const model = VaeModel.create(fairConfig({ penalty, weight: penalty === 'mmd' ? 100 : 5, dropout: 0.2 }, { latent: 4, hidden: [64, 16] }));
       const losses: number[] = [];
-      for (let s = 0; s < 40; s++) losses.push(model.trainStep(batch, undefined, 100 + s, alternating).loss);
+      for (let s = 0; s < 40; s++) losses.push((await model.trainStep(batch, undefined, 100 + s, alternating)).loss);
       const avg = (xs: number[]) => xs.reduce((a, v) => a + v, 0) / xs.length;
       expect(avg(losses.slice(-5))).toBeLessThan(avg(losses.slice(0, 5)) - 50);
       const before = tf.memory().numTensors;
-      const r = model.trainStep(batch, undefined, 1, alternating);
+      const r = await model.trainStep(batch, undefined, 1, alternating);
       expect(tf.memory().numTensors).toBe(before);
       expect(Number.isFinite(r.fairPenalty)).toBe(true);
       if (penalty === 'adversary') expect(r.adversaryLoss).toBeGreaterThan(0);
@@ -219,8 +219,8 @@ describe('fair VAE training', () => {
     const loaded = await loadRun(runDir);
     // the views' paths: encode and decode without s (unknown s, the mixture over s)
     const per = 28 * 28;
-    const codes = loaded.encode(ds.images.pixels.subarray(0, 3 * per), 3);
-    expect(loaded.decode(codes.means, 3)).toHaveLength(3 * per);
+    const codes = await loaded.encode(ds.images.pixels.subarray(0, 3 * per), 3);
+    expect(await loaded.decode(codes.means, 3)).toHaveLength(3 * per);
     const report = await evaluateRun(loaded, ds);
     expect(report.privacy!.auc).toBeCloseTo(p.auc!, 6);
     expect(report.privacy!.referenceAuc).toBeCloseTo(p.referenceAuc!, 6);

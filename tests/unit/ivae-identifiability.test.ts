@@ -41,12 +41,12 @@ describe('mean correlation coefficient', () => {
 });
 
 describe('iVAE identifiability on generated data', () => {
-  it('recovers the sources (MCC ≥ 0.8) clearly better than a plain VAE (by more than 0.1)', () => {
+  it('recovers the sources (MCC ≥ 0.8) clearly better than a plain VAE (by more than 0.1)', async () => {
     const data = icaData({ n: 6000, sources: 3, segments: 15, seed: 1 });
     // the bench's recipe (decoder sd fixed at 0.1), shortened to one start of 3,000 steps at a constant rate
     const options = { seed: 1, steps: 3000, batch: 100, learningRate: 3e-3, restarts: 1, segments: 15, sources: 3, gaussianStd: 0.1 };
-    const ivae = fitIca('ivae', data, options).mcc;
-    const vae = fitIca('vae', data, options).mcc;
+    const ivae = (await fitIca('ivae', data, options)).mcc;
+    const vae = (await fitIca('vae', data, options)).mcc;
     console.log(`MCC iVAE ${ivae.toFixed(3)}, VAE ${vae.toFixed(3)}`);
     expect(ivae).toBeGreaterThanOrEqual(0.8);
     expect(ivae - vae).toBeGreaterThan(0.1);

@@ -26,14 +26,14 @@ function batch(n: number, size: number): tf.Tensor4D {
 }
 
 /** Trains a fresh model for `steps` steps (fused or through TF.js) and returns its losses and weights. */
-function run(config: ModelConfig, fused: boolean, steps: number, threads = 1) {
+async function run(config: ModelConfig, fused: boolean, steps: number, threads = 1) {
   fusedStep.enabled = fused;
   setNativeThreads(threads);
   const model = VaeModel.create(config);
   const x = batch(64, config.imageSize);
   const before = nativeCalls.mlpVaeStep;
   const losses: { loss: number; recon: number; kl: number; klPerDim: number[] }[] = [];
-  for (let s = 0; s < steps; s++) losses.push(model.trainStep(x, undefined, 100 + s));
+  for (let s = 0; s < steps; s++) losses.push(await model.trainStep(x, undefined, 100 + s));
   const calls = nativeCalls.mlpVaeStep - before;
   const weights = model.trainableVariables().map((v) => Float32Array.from(v.dataSync()));
   x.dispose();
@@ -85,10 +85,10 @@ describe('fused MLP VAE step', () => {
     ['three hidden layers, PyTorch initialisation', { hidden: [128, 64, 32], latent: 3, init: 'torch' }],
   ];
   for (const [name, overrides] of cases) {
-    it.skipIf(withoutNative)(`gives the TF.js step's losses and weights: ${name}${withoutNative}`, () => {
+    it.skipIf(withoutNative)(`gives the TF.js step's losses and weights: ${name}${withoutNative}`, async () => {
       const config = defaultModelConfig(overrides);
-      const want = run(config, false, 6);
-      const got = run(config, true, 6);
+      const want = await run(config, false, 6);
+      const got = await run(config, true, 6);
       expect(want.calls).toBe(0);
       expect(got.calls).toBe(6);
       got.losses.forEach((l, i) => {
@@ -104,34 +104,34 @@ describe('fused MLP VAE step', () => {
     });
   }
 
-  it.skipIf(withoutNative)(`gives the same weights, bit for bit, on one, two and three threads${withoutNative}`, () => {
+  it.skipIf(withoutNative)(`gives the same weights, bit for bit, on one, two and three threads${withoutNative}`, async () => {
     const config = defaultModelConfig({ latent: 2 });
-    const one = run(config, true, 4, 1);
-    const two = run(config, true, 4, 2);
-    const again = run(config, true, 4, 2);
+    const one = await run(config, true, 4, 1);
+    const two = await run(config, true, 4, 2);
+    const again = await run(config, true, 4, 2);
     expect(differing(two.weights, again.weights)).toBe(0);
     expect(two.losses).toEqual(again.losses);
     // every gradient is one sum over the batch in row order, whichever thread computes it
     expect(differing(two.weights, one.weights)).toBe(0);
-    expect(differing(run(config, true, 4, 3).weights, one.weights)).toBe(0);
+    expect(differing((await run(config, true, 4, 3)).weights, one.weights)).toBe(0);
     two.losses.forEach((l, i) => expect(l.loss).toBeCloseTo(one.losses[i].loss, 9));
   });
 
-  it.skipIf(withoutNative)(`where the cores sit on two dies, evicts the kernels from the caches before Adam, with the bits of cores on one die${withoutNative}`, () => {
+  it.skipIf(withoutNative)(`where the cores sit on two dies, evicts the kernels from the caches before Adam, with the bits of cores on one die${withoutNative}`, async () => {
     const config = defaultModelConfig({ latent: 2 });
-    const placed = (mode: 'near' | 'far' | 'measure', threads: number) => {
+    const placed = async (mode: 'near' | 'far' | 'measure', threads: number) => {
       kernelPlacement(mode);
       try {
         const before = kernelPlacement()!;
-        const result = run(config, true, 4, threads);
+        const result = await run(config, true, 4, threads);
         const after = kernelPlacement()!;
         return { ...result, evicted: after.evictedSteps - before.evictedSteps, measurements: after.measurements - before.measurements, far: after.far, roundTripNs: after.roundTripNs };
       } finally {
         kernelPlacement('measure');
       }
     };
-    const near = placed('near', 2);
-    const far = placed('far', 2);
+    const near = await placed('near', 2);
+    const far = await placed('far', 2);
     const canEvict = kernelPlacement()!.canEvict;
     expect(near.far).toBe(false);
     expect(far.far).toBe(true);
@@ -141,9 +141,9 @@ describe('fused MLP VAE step', () => {
     expect(differing(far.weights, near.weights)).toBe(0);
     expect(far.losses).toEqual(near.losses);
     // one thread shares no line with another: told far, it evicts nothing
-    expect(placed('far', 1).evicted).toBe(0);
+    expect((await placed('far', 1)).evicted).toBe(0);
     // measured (training's default): the worst round trip to a kernel thread, taken on the first step
-    const measured = placed('measure', 2);
+    const measured = await placed('measure', 2);
     expect(measured.roundTripNs).toBeGreaterThan(5);
     expect(measured.far).toBe(measured.roundTripNs >= 150);
     // measured once, unless a pause between two steps (the test process switched out) measured again
@@ -163,16 +163,16 @@ describe('fused MLP VAE step', () => {
     try {
       // (a test process switched out for 10 ms between two steps is a pause too: the counts below allow it)
       const start = measured();
-      model.trainStep(x, undefined, 1);
+      await model.trainStep(x, undefined, 1);
       expect(measured() - start, 'the first step').toBe(1);
-      for (let s = 0; s < 10; s++) model.trainStep(x, undefined, 2 + s);
+      for (let s = 0; s < 10; s++) await model.trainStep(x, undefined, 2 + s);
       expect(measured() - start, 'ten steps back to back').toBeLessThanOrEqual(2);
       await new Promise((resolve) => setTimeout(resolve, 30));
       const beforePause = measured();
-      model.trainStep(x, undefined, 20);
+      await model.trainStep(x, undefined, 20);
       expect(measured() - beforePause, 'after a pause of 30 ms').toBe(1);
       const before128 = measured();
-      for (let s = 0; s < 128; s++) model.trainStep(x, undefined, 30 + s);
+      for (let s = 0; s < 128; s++) await model.trainStep(x, undefined, 30 + s);
       const in128 = measured() - before128;
       expect(in128, '128 steps back to back: every 64 steps').toBeGreaterThanOrEqual(2);
       expect(in128, '128 steps back to back: not every step').toBeLessThanOrEqual(8);
@@ -184,52 +184,52 @@ describe('fused MLP VAE step', () => {
     expect(kernelPlacement()!.mode).toBe('measure');
   });
 
-  it.skipIf(withoutNative)(`splits a step in more parts than threads where asked (bench threads times two parts on one thread), with the same bits${withoutNative}`, () => {
+  it.skipIf(withoutNative)(`splits a step in more parts than threads where asked (bench threads times two parts on one thread), with the same bits${withoutNative}`, async () => {
     const config = defaultModelConfig({ latent: 2 });
-    const inParts = (parts: number, threads: number) => {
+    const inParts = async (parts: number, threads: number) => {
       fusedStep.parts = parts;
       try {
-        const result = run(config, true, 4, threads);
+        const result = await run(config, true, 4, threads);
         return { ...result, shares: fusedStep.lastShares };
       } finally {
         fusedStep.parts = 0;
       }
     };
-    const one = inParts(0, 1);
+    const one = await inParts(0, 1);
     expect(one.shares).toBe(1);
-    expect(inParts(0, 2).shares).toBe(2); // by default, one share per thread
+    expect((await inParts(0, 2)).shares).toBe(2); // by default, one share per thread
     for (const [parts, threads] of [[2, 1], [3, 1], [3, 2]]) {
-      const split = inParts(parts, threads);
+      const split = await inParts(parts, threads);
       expect(split.shares, `${parts} parts on ${threads} thread(s)`).toBe(parts);
       expect(differing(split.weights, one.weights), `${parts} parts on ${threads} thread(s)`).toBe(0);
     }
   });
 
-  it.skipIf(withoutNative)(`on two threads, reads the kernels as they are at each step: after another model's step, written in place, assigned${withoutNative}`, () => {
+  it.skipIf(withoutNative)(`on two threads, reads the kernels as they are at each step: after another model's step, written in place, assigned${withoutNative}`, async () => {
     const config = defaultModelConfig({ latent: 2 });
     // Steps with the kernels changed in between: by another model's step on the same thread, written in
     // place (the same memory) and assigned (new memory). Each step must read the kernels as they are then
     // (the step keeps nothing of them between steps; this guards any cache of them that a change might add);
     // one thread is the reference.
-    const scenario = (threads: number) => {
+    const scenario = async (threads: number) => {
       setNativeThreads(threads);
       const model = VaeModel.create(config);
       const other = VaeModel.create(config);
       const x = batch(64, config.imageSize);
       const losses: number[] = [];
-      const step = (m: VaeModel, seed: number) => losses.push(m.trainStep(x, undefined, seed).loss);
-      step(model, 1);
-      step(model, 2);
-      step(other, 3);
-      step(model, 4);
+      const step = async (m: VaeModel, seed: number) => losses.push((await m.trainStep(x, undefined, seed)).loss);
+      await step(model, 1);
+      await step(model, 2);
+      await step(other, 3);
+      await step(model, 4);
       const flat = new Float32Array(weightCount(model));
       readWeights(model, flat);
       writeWeights(model, flat.map((v, i) => (i % 3 === 0 ? v * 0.5 : v)));
-      step(model, 5);
+      await step(model, 5);
       const logits = model.decoder.getLayer('dec_logits').trainableWeights[0].read() as tf.Variable;
       tf.tidy(() => logits.assign(tf.mul(logits, 0.25)));
-      step(model, 6);
-      step(model, 7);
+      await step(model, 6);
+      await step(model, 7);
       const weights = model.trainableVariables().map((v) => Float32Array.from(v.dataSync()));
       x.dispose();
       model.dispose();
@@ -237,21 +237,22 @@ describe('fused MLP VAE step', () => {
       setNativeThreads(1);
       return { losses, weights };
     };
-    const one = scenario(1);
-    const two = scenario(2);
+    const one = await scenario(1);
+    const two = await scenario(2);
     expect(differing(two.weights, one.weights)).toBe(0);
     two.losses.forEach((l, i) => expect(l).toBeCloseTo(one.losses[i], 9));
   });
 
-  it.skipIf(withoutNative)(`takes batches of 1, 5 and 130 images (fewer rows than threads, uneven shares) as the TF.js step does${withoutNative}`, () => {
+  it.skipIf(withoutNative)(`takes batches of 1, 5 and 130 images (fewer rows than threads, uneven shares) as the TF.js step does${withoutNative}`, async () => {
     const config = defaultModelConfig({ latent: 3, hidden: [40, 20] });
     for (const n of [1, 5, 130]) {
-      const steps = (fused: boolean, threads: number) => {
+      const steps = async (fused: boolean, threads: number) => {
         fusedStep.enabled = fused;
         setNativeThreads(threads);
         const model = VaeModel.create(config);
         const x = batch(n, 28);
-        const losses = [1, 2, 3].map((s) => model.trainStep(x, undefined, s).loss);
+        const losses: number[] = [];
+        for (const s of [1, 2, 3]) losses.push((await model.trainStep(x, undefined, s)).loss);
         const weights = model.trainableVariables().map((v) => Float32Array.from(v.dataSync()));
         x.dispose();
         model.dispose();
@@ -259,19 +260,19 @@ describe('fused MLP VAE step', () => {
         setNativeThreads(1);
         return { losses, weights };
       };
-      const reference = steps(false, 1);
-      const one = steps(true, 1);
-      const two = steps(true, 2);
+      const reference = await steps(false, 1);
+      const one = await steps(true, 1);
+      const two = await steps(true, 2);
       expect(differing(two.weights, one.weights)).toBe(0);
       one.losses.forEach((l, i) => expect(l).toBeCloseTo(reference.losses[i], 2));
       expectCloseArrays(one.weights, reference.weights, 1e-4);
     }
   });
 
-  it.skipIf(withoutNative)(`takes a batch of plain floats, read where it lies with its noise drawn without a tensor: the same bits as from a tensor, on one and two threads${withoutNative}`, () => {
+  it.skipIf(withoutNative)(`takes a batch of plain floats, read where it lies with its noise drawn without a tensor: the same bits as from a tensor, on one and two threads${withoutNative}`, async () => {
     const config = defaultModelConfig({ latent: 2 });
     for (const threads of [1, 2]) {
-      const train = (floats: boolean) => {
+      const train = async (floats: boolean) => {
         setNativeThreads(threads);
         const model = VaeModel.create(config);
         const x = batch(64, 28);
@@ -282,7 +283,7 @@ describe('fused MLP VAE step', () => {
         const before = nativeCalls.mlpVaeStep;
         const losses = [];
         for (let s = 0; s < 4; s++)
-          losses.push(floats ? model.trainStepOnFloats(held.subarray(7), [64, 28, 28, 1], undefined, 100 + s) : model.trainStep(x, undefined, 100 + s));
+          losses.push(floats ? await model.trainStepOnFloats(held.subarray(7), [64, 28, 28, 1], undefined, 100 + s) : await model.trainStep(x, undefined, 100 + s));
         const calls = nativeCalls.mlpVaeStep - before;
         const weights = model.trainableVariables().map((v) => Float32Array.from(v.dataSync()));
         x.dispose();
@@ -290,27 +291,27 @@ describe('fused MLP VAE step', () => {
         setNativeThreads(1);
         return { losses, weights, calls };
       };
-      const fromTensor = train(false);
-      const fromFloats = train(true);
+      const fromTensor = await train(false);
+      const fromFloats = await train(true);
       expect(fromFloats.calls).toBe(4);
       expect(fromFloats.losses).toEqual(fromTensor.losses);
       expect(differing(fromFloats.weights, fromTensor.weights)).toBe(0);
     }
   });
 
-  it.skipIf(withoutNative)(`trains on plain floats through a tensor where the addon lacks mlpVaeStepArrays (built before it) or the model is not covered${withoutNative}`, () => {
+  it.skipIf(withoutNative)(`trains on plain floats through a tensor where the addon lacks mlpVaeStepArrays (built before it) or the model is not covered${withoutNative}`, async () => {
     const addon = installedAddon() as unknown as Record<string, unknown>;
     const config = defaultModelConfig({ latent: 2 });
     const x = batch(16, 28);
     const values = Float32Array.from(x.dataSync());
     const reference = VaeModel.create(config);
-    const want = reference.trainStep(x, undefined, 5);
+    const want = await reference.trainStep(x, undefined, 5);
     const saved = addon.mlpVaeStepArrays;
     delete addon.mlpVaeStepArrays;
     try {
       const model = VaeModel.create(config);
       const before = nativeCalls.mlpVaeStep;
-      expect(model.trainStepOnFloats(values, [16, 28, 28, 1], undefined, 5)).toEqual(want);
+      expect(await model.trainStepOnFloats(values, [16, 28, 28, 1], undefined, 5)).toEqual(want);
       expect(nativeCalls.mlpVaeStep).toBe(before + 1); // the fused step, on a tensor
       model.dispose();
     } finally {
@@ -320,20 +321,20 @@ describe('fused MLP VAE step', () => {
     const gaussian = defaultModelConfig({ latent: 2, likelihood: 'gaussian' });
     const a = VaeModel.create(gaussian);
     const b = VaeModel.create(gaussian);
-    expect(a.trainStepOnFloats(values, [16, 28, 28, 1], undefined, 5)).toEqual(b.trainStep(x, undefined, 5)); // the first step makes Adam's moments
+    expect(await a.trainStepOnFloats(values, [16, 28, 28, 1], undefined, 5)).toEqual(await b.trainStep(x, undefined, 5)); // the first step makes Adam's moments
     const numTensors = tf.memory().numTensors;
-    expect(a.trainStepOnFloats(values, [16, 28, 28, 1], undefined, 6)).toEqual(b.trainStep(x, undefined, 6));
+    expect(await a.trainStepOnFloats(values, [16, 28, 28, 1], undefined, 6)).toEqual(await b.trainStep(x, undefined, 6));
     expect(tf.memory().numTensors).toBe(numTensors);
     for (const m of [a, b, reference]) m.dispose();
     x.dispose();
   });
 
-  it.skipIf(withoutNative)(`leaves no tensor behind${withoutNative}`, () => {
+  it.skipIf(withoutNative)(`leaves no tensor behind${withoutNative}`, async () => {
     const model = VaeModel.create(defaultModelConfig({ latent: 2 }));
     const x = batch(32, 28);
-    model.trainStep(x, undefined, 1); // the first step makes Adam's moments
+    await model.trainStep(x, undefined, 1); // the first step makes Adam's moments
     const before = tf.memory().numTensors;
-    for (let s = 0; s < 3; s++) model.trainStep(x, undefined, 2 + s);
+    for (let s = 0; s < 3; s++) await model.trainStep(x, undefined, 2 + s);
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
     model.dispose();
@@ -348,17 +349,17 @@ describe('fused MLP VAE step', () => {
     expect(fusedStepCovers(defaultModelConfig({ objective: 'beta-tcvae' }))).toBe(false);
   });
 
-  it.skipIf(withoutNative)(`other models take the TF.js step${withoutNative}`, () => {
+  it.skipIf(withoutNative)(`other models take the TF.js step${withoutNative}`, async () => {
     const before = nativeCalls.mlpVaeStep;
     const model = VaeModel.create(defaultModelConfig({ likelihood: 'gaussian', latent: 2 }));
     const x = batch(16, 28);
-    model.trainStep(x, undefined, 1);
+    await model.trainStep(x, undefined, 1);
     expect(nativeCalls.mlpVaeStep).toBe(before);
     x.dispose();
     model.dispose();
   });
 
-  it.skipIf(withoutNative)(`falls back to the TF.js step with an addon built before the fused step (code updated without setup)${withoutNative}`, () => {
+  it.skipIf(withoutNative)(`falls back to the TF.js step with an addon built before the fused step (code updated without setup)${withoutNative}`, async () => {
     const addon = installedAddon() as unknown as Record<string, unknown>;
     const saved = addon.mlpVaeStep;
     delete addon.mlpVaeStep;
@@ -366,7 +367,7 @@ describe('fused MLP VAE step', () => {
       const before = nativeCalls.mlpVaeStep;
       const model = VaeModel.create(defaultModelConfig({ latent: 2 }));
       const x = batch(16, 28);
-      expect(Number.isFinite(model.trainStep(x, undefined, 1).loss)).toBe(true);
+      expect(Number.isFinite((await model.trainStep(x, undefined, 1)).loss)).toBe(true);
       expect(nativeCalls.mlpVaeStep).toBe(before);
       x.dispose();
       model.dispose();

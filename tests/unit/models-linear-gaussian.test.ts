@@ -162,7 +162,7 @@ describe('linear Gaussian models', () => {
     expect(g(1, 1)).toBeGreaterThan(g(2, 2));
   });
 
-  it('as networks: the encoder gives the posterior, the decoder W z + μ, and the decoder gives the model back; no tensor leaks', () => {
+  it('as networks: the encoder gives the posterior, the decoder W z + μ, and the decoder gives the model back; no tensor leaks', async () => {
     const side = 3;
     const dim = side * side;
     const q = 2;
@@ -181,7 +181,7 @@ describe('linear Gaussian models', () => {
     const decoded = decodedT.dataSync();
     decodedT.dispose();
     for (let d = 0; d < dim; d++) expect(decoded[d]).toBeCloseTo(model.mean[d] + model.loadings[d * q] - 2 * model.loadings[d * q + 1], 4);
-    const back = linearGaussianFromDecoder('fa', decoder, model.noiseVariance);
+    const back = await linearGaussianFromDecoder('fa', decoder, model.noiseVariance);
     expect(averageLogLikelihood(back, fit.mean, fit.cov)).toBeCloseTo(averageLogLikelihood(model, fit.mean, fit.cov), 3);
     tf.dispose([mean, logVar]);
     encoder.dispose();

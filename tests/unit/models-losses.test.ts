@@ -247,20 +247,25 @@ describe('IWAE bound on a model', () => {
   it.each([
     ['VAE', { latent: 4 }],
     ['semi-supervised, class-mixture prior', { objective: 'ssvae' as const, latent: 6, style: 2, numClasses: 10 }],
-  ])('%s: is at least the ELBO and tightens as K grows', (_name, overrides) => {
+  ])('%s: is at least the ELBO and tightens as K grows', async (_name, overrides) => {
     const ds = loadSampleMnist();
     const x = pixelsToTensor(ds.images.pixels, Array.from({ length: 64 }, (_, i) => i), 28, 1, 0.5);
     const model = VaeModel.create(defaultModelConfig({ hidden: [64, 32], ...overrides }));
-    for (let i = 0; i < 30; i++) model.trainStep(x, undefined, i);
+    for (let i = 0; i < 30; i++) await model.trainStep(x, undefined, i);
     const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
     // averaged over many samples, to compare the bounds without sampling noise
-    const avg = (f: (seed: number) => Float32Array) => mean(Float32Array.from({ length: 20 }, (_, s) => mean(f(100 + s))));
-    const elbo = avg((s) => model.evaluate(x, s).negElbo);
-    const k10 = avg((s) => model.negIwae(x, 10, s));
-    const k100 = mean(model.negIwae(x, 100, 7));
+    const avg = async (f: (seed: number) => Promise<Float32Array>) => {
+      const means = new Float32Array(20);
+      for (let s = 0; s < 20; s++) means[s] = mean(await f(100 + s));
+      return mean(means);
+    };
+    const elbo = await avg(async (s) => (await model.evaluate(x, s)).negElbo);
+    const k10 = await avg((s) => model.negIwae(x, 10, s));
+    const k100 = mean(await model.negIwae(x, 100, 7));
     // K = 1 is the ELBO: equal up to sampling noise, judged against the noise actually measured
     // (the mixture prior's sampled KL is noisier than the analytic Gaussian one).
-    const gaps = Array.from({ length: 20 }, (_, s) => mean(model.negIwae(x, 1, 100 + s)) - mean(model.evaluate(x, 100 + s).negElbo));
+    const gaps: number[] = [];
+    for (let s = 0; s < 20; s++) gaps.push(mean(await model.negIwae(x, 1, 100 + s)) - mean((await model.evaluate(x, 100 + s)).negElbo));
     const gap = gaps.reduce((a, v) => a + v, 0) / gaps.length;
     const standardError = Math.sqrt(gaps.reduce((a, v) => a + (v - gap) ** 2, 0) / (gaps.length - 1) / gaps.length);
     expect(Math.abs(gap)).toBeLessThan(4 * standardError + 0.5);

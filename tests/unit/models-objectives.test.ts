@@ -41,7 +41,7 @@ describe('a model whose posterior is known', () => {
     return model;
   }
 
-  it('reports KL per dimension in dimension order, in training, evaluation and the test split report', () => {
+  it('reports KL per dimension in dimension order, in training, evaluation and the test split report', async () => {
     const model = knownModel({ objective: 'vae' });
     const terms = tf.tidy(() => {
       const t = model.lossTerms(batch, undefined, 3);
@@ -50,16 +50,16 @@ describe('a model whose posterior is known', () => {
     KL.forEach((v, d) => expect(terms.klPerDim[d]).toBeCloseTo(v, 4));
     expect(terms.kl).toBeCloseTo(KL_SUM, 4);
     // trainStep reports the terms of the step it took (before the update)
-    const step = model.trainStep(batch, undefined, 3);
+    const step = await model.trainStep(batch, undefined, 3);
     KL.forEach((v, d) => expect(step.klPerDim[d]).toBeCloseTo(v, 4));
     expect(step.kl).toBeCloseTo(KL_SUM, 4);
     model.dispose();
 
     const fresh = knownModel({ objective: 'vae' });
-    const evaluated = fresh.evaluate(batch, 5);
+    const evaluated = await fresh.evaluate(batch, 5);
     KL.forEach((v, d) => expect(evaluated.klPerDimSum[d] / 64).toBeCloseTo(v, 4));
     const ds = loadSampleMnist();
-    const report = evaluateSplit(fresh, ds, Array.from({ length: 40 }, (_, i) => i), 5);
+    const report = await evaluateSplit(fresh, ds, Array.from({ length: 40 }, (_, i) => i), 5);
     KL.forEach((v, d) => expect(report.klPerDim[d]).toBeCloseTo(v, 4));
     fresh.dispose();
   });
@@ -70,7 +70,7 @@ describe('a model whose posterior is known', () => {
     ['VAE with a β left in its settings', { objective: 'vae' as const, beta: 4 }, 1],
     ['β-VAE, β = 4', { objective: 'beta-vae' as const, beta: 4 }, 4],
     ['β-VAE, β = 0.5', { objective: 'beta-vae' as const, beta: 0.5 }, 0.5],
-  ])('%s: the loss is the reconstruction term plus β times the KL', (_name, overrides, beta) => {
+  ])('%s: the loss is the reconstruction term plus β times the KL', async (_name, overrides, beta) => {
     const model = knownModel(overrides);
     const t = tf.tidy(() => {
       const r = model.lossTerms(batch, undefined, 11);
@@ -79,7 +79,7 @@ describe('a model whose posterior is known', () => {
     expect(t.loss - t.recon).toBeCloseTo(beta * KL_SUM, 3);
     // the reconstruction term is the data's −log p(x|z): an untrained decoder is far from free
     expect(t.recon).toBeGreaterThan(100);
-    const step = model.trainStep(batch, undefined, 11);
+    const step = await model.trainStep(batch, undefined, 11);
     expect(step.loss - step.recon).toBeCloseTo(beta * KL_SUM, 3);
     expect(step.recon).toBeCloseTo(t.recon, 3);
     model.dispose();
@@ -87,7 +87,7 @@ describe('a model whose posterior is known', () => {
 });
 
 describe('β-TCVAE objective', () => {
-  it('weighs MI, TC and dimension-wise KL each with its own weight, on the same samples', () => {
+  it('weighs MI, TC and dimension-wise KL each with its own weight, on the same samples', async () => {
     const weights = { mi: 2, tc: 7, dimKl: 0.5 };
     const model = VaeModel.create(defaultModelConfig({ objective: 'beta-tcvae', latent: 3, hidden: [16, 8], tcWeights: weights, datasetSize: 1000 }));
     const got = tf.tidy(() => {
@@ -110,7 +110,7 @@ describe('β-TCVAE objective', () => {
     // distinct terms, so a weight on the wrong term would show
     expect(new Set([got.mi, got.tc, got.dimKl].map((v) => v.toFixed(3))).size).toBe(3);
     // trainStep reports the same terms
-    const step = model.trainStep(batch, undefined, 21);
+    const step = await model.trainStep(batch, undefined, 21);
     expect(step.mi).toBeCloseTo(got.mi, 4);
     expect(step.tc).toBeCloseTo(got.tc, 4);
     expect(step.dimKl).toBeCloseTo(got.dimKl, 4);
@@ -155,12 +155,12 @@ function constantLayer(model: tf.LayersModel, name: string, bias: number[] | nul
 }
 
 describe('IWAE bound', () => {
-  it('equals log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x) worked out here from the same samples', () => {
+  it('equals log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x) worked out here from the same samples', async () => {
     const k = 5;
     const n = 8;
     const x = batch.slice([0, 0, 0, 0], [n, -1, -1, -1]) as tf.Tensor4D;
     const model = VaeModel.create(defaultModelConfig({ latent: 3, hidden: [16, 8] }));
-    const got = model.negIwae(x, k, 17);
+    const got = await model.negIwae(x, k, 17);
     expect(got).toHaveLength(n);
     // the samples the bound drew (one chunk: the seed as given), and the decoder's logits for them
     const { mean, logVar } = model.encode(x);
@@ -183,12 +183,12 @@ describe('IWAE bound', () => {
     return model;
   }
 
-  it('takes exactly K samples when K is split into chunks of samples', () => {
+  it('takes exactly K samples when K is split into chunks of samples', async () => {
     // 4,096 images: 8,192 / 4,096 = 2 samples per chunk, so K = 3 takes two chunks (2 + 1).
     const n = 4096;
     const model = ignoringModel();
     const x = tf.zeros([n, 4, 4, 1]) as tf.Tensor4D;
-    const got = model.negIwae(x, 3, 5);
+    const got = await model.negIwae(x, 3, 5);
     // log p(x = 0 | z) = −Σ_p softplus(b_p) for the decoder's bias b, whatever z
     const bias = Array.from(model.decoder.getLayer('dec_logits').getWeights()[1].dataSync());
     const logPx = -bias.reduce((a, b) => a + Math.max(b, 0) + Math.log1p(Math.exp(-Math.abs(b))), 0);
@@ -221,8 +221,8 @@ describe('IWAE bound', () => {
     const x = tf.zeros([1024, 4, 4, 1]) as tf.Tensor4D;
     const peak = async (k: number) => {
       const base = tf.memory().numBytes;
-      const info = await tf.profile(() => {
-        model.negIwae(x, k, 3);
+      const info = await tf.profile(async () => {
+        await model.negIwae(x, k, 3);
       });
       return info.peakBytes - base;
     };

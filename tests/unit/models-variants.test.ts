@@ -49,18 +49,18 @@ function knownModel(overrides: Partial<ModelConfig>, posterior = true): VaeModel
 
 const scalar = (t: tf.Tensor) => t.dataSync()[0];
 
-function lossFalls(model: VaeModel, labels?: Int32Array, steps = 40): { first: number; last: number } {
+async function lossFalls(model: VaeModel, labels?: Int32Array, steps = 40): Promise<{ first: number; last: number }> {
   const losses: number[] = [];
-  for (let s = 0; s < steps; s++) losses.push(model.trainStep(batch, labels, 100 + s).loss);
+  for (let s = 0; s < steps; s++) losses.push((await model.trainStep(batch, labels, 100 + s)).loss);
   const avg = (xs: number[]) => xs.reduce((a, v) => a + v, 0) / xs.length;
   return { first: avg(losses.slice(0, 5)), last: avg(losses.slice(-5)) };
 }
 
-function leaksNothing(model: VaeModel, labels?: Int32Array) {
-  model.trainStep(batch, labels, 1); // Adam makes its moment variables at the first step
+async function leaksNothing(model: VaeModel, labels?: Int32Array) {
+  await model.trainStep(batch, labels, 1); // Adam makes its moment variables at the first step
   const before = tf.memory().numTensors;
-  model.trainStep(batch, labels, 2);
-  model.evaluate(batch, 3, labels);
+  await model.trainStep(batch, labels, 2);
+  await model.evaluate(batch, 3, labels);
   expect(tf.memory().numTensors).toBe(before);
 }
 
@@ -93,11 +93,11 @@ describe('IWAE training (--model iwae --samples K)', () => {
     expect(k30).toBeGreaterThan(D * LOG2 - 0.01);
   });
 
-  it('trains: the loss falls over 40 steps, and a step leaks no tensors', () => {
+  it('trains: the loss falls over 40 steps, and a step leaks no tensors', async () => {
     const model = VaeModel.create(defaultModelConfig({ objective: 'iwae', samples: 5, latent: 4, hidden: [64, 16] }));
-    const { first, last } = lossFalls(model);
+    const { first, last } = await lossFalls(model);
     expect(last).toBeLessThan(first - 50);
-    leaksNothing(model);
+    await leaksNothing(model);
     model.dispose();
   });
 });
@@ -116,7 +116,7 @@ describe('denoising autoencoder (--model dae)', () => {
     tf.dispose([ones, half]);
   });
 
-  it('its loss is the reconstruction alone: 784 log 2 = 543.4274 nats when the decoder says ½ everywhere, with no KL', () => {
+  it('its loss is the reconstruction alone: 784 log 2 = 543.4274 nats when the decoder says ½ everywhere, with no KL', async () => {
     const model = knownModel({ objective: 'dae', noise: { kind: 'mask', level: 0.5 } });
     const t = tf.tidy(() => {
       const terms = model.lossTerms(batch, undefined, 5);
@@ -125,18 +125,18 @@ describe('denoising autoencoder (--model dae)', () => {
     expect(t[0]).toBeCloseTo(D * LOG2, 2);
     expect(t[1]).toBeCloseTo(D * LOG2, 2);
     expect(t.slice(2)).toEqual([0, 0, 0, 0]);
-    const evaluated = model.evaluate(batch, 1);
+    const evaluated = await model.evaluate(batch, 1);
     expect(evaluated.negElbo[0]).toBeCloseTo(D * LOG2, 2);
     expect(Array.from(evaluated.klPerDimSum)).toEqual([0, 0, 0]);
-    expect(() => model.negIwae(batch, 5)).toThrow(/no posterior/);
+    await expect(model.negIwae(batch, 5)).rejects.toThrow(/no posterior/);
     model.dispose();
   });
 
-  it('trains (loss falls, no leak); codes are points, standardised to mean 0 and sd 1 without changing the reconstructions', () => {
+  it('trains (loss falls, no leak); codes are points, standardised to mean 0 and sd 1 without changing the reconstructions', async () => {
     const model = VaeModel.create(defaultModelConfig({ objective: 'dae', noise: { kind: 'gaussian', level: 0.3 }, latent: 4, hidden: [64, 16] }));
-    const { first, last } = lossFalls(model);
+    const { first, last } = await lossFalls(model);
     expect(last).toBeLessThan(first - 50);
-    leaksNothing(model);
+    await leaksNothing(model);
     const before = tf.tidy(() => model.reconstruct(batch).dataSync());
     model.standardizeCodes(batch);
     const after = tf.tidy(() => model.reconstruct(batch).dataSync());
@@ -165,7 +165,7 @@ describe('iVAE conditional prior p(z|u) (--model ivae --aux NAME)', () => {
     expect(kl[2]).toBeCloseTo(0, 6);
   });
 
-  it('the KL is taken to each image’s own prior N(μ_u, exp λ_u); unknown u falls back to N(0, I)', () => {
+  it('the KL is taken to each image’s own prior N(μ_u, exp λ_u); unknown u falls back to N(0, I)', async () => {
     const model = knownModel({ objective: 'ivae', auxValues: 2 });
     // u = 0: N(0, I) (the zero start); u = 1: means (0, 0, 1), variances (1, 4, 1)
     model.prior!.getLayer('prior_mean').setWeights([tf.tensor2d([[0, 0, 0], [0, 0, 1]])]);
@@ -174,19 +174,19 @@ describe('iVAE conditional prior p(z|u) (--model ivae --aux NAME)', () => {
     const labels = Int32Array.from({ length: 64 }, (_, i) => (i % 2 ? 1 : i % 4 === 0 ? 0 : -1));
     const perDim = tf.tidy(() => Array.from(model.lossTerms(batch, labels, 3).klPerDim.dataSync()));
     perDim.forEach((v, d) => expect(v).toBeCloseTo((KL[d] + klU1[d]) / 2, 4));
-    const evaluated = model.evaluate(batch, 3, labels);
+    const evaluated = await model.evaluate(batch, 3, labels);
     Array.from(evaluated.klPerDimSum).forEach((v, d) => expect(v / 64).toBeCloseTo((KL[d] + klU1[d]) / 2, 4));
     model.dispose();
   });
 
-  it('trains (loss falls, the priors of different u move apart, no leak)', () => {
+  it('trains (loss falls, the priors of different u move apart, no leak)', async () => {
     const model = VaeModel.create(defaultModelConfig({ objective: 'ivae', auxValues: 3, latent: 4, hidden: [64, 16] }));
     const labels = Int32Array.from({ length: 64 }, (_, i) => i % 3);
-    const { first, last } = lossFalls(model, labels);
+    const { first, last } = await lossFalls(model, labels);
     expect(last).toBeLessThan(first - 50);
     const table = model.prior!.getLayer('prior_mean').getWeights()[0].dataSync();
     expect(Math.max(...Array.from(table, Math.abs))).toBeGreaterThan(0.005);
-    leaksNothing(model, labels);
+    await leaksNothing(model, labels);
     model.dispose();
   });
 });

@@ -79,10 +79,10 @@ describe('MLP VAE', () => {
     model.dispose();
   });
 
-  it('lowers the loss on a small batch', () => {
+  it('lowers the loss on a small batch', async () => {
     const model = VaeModel.create(defaultModelConfig({ latent: 2 }));
     const losses: number[] = [];
-    for (let i = 0; i < 40; i++) losses.push(model.trainStep(batch, undefined, i).loss);
+    for (let i = 0; i < 40; i++) losses.push((await model.trainStep(batch, undefined, i)).loss);
     const first = losses.slice(0, 3).reduce((a, b) => a + b) / 3;
     const last = losses.slice(-3).reduce((a, b) => a + b) / 3;
     // an untrained decoder scores about 784·log 2 ≈ 543 nats; 40 Adam steps must cut that by far
@@ -91,23 +91,24 @@ describe('MLP VAE', () => {
     model.dispose();
   });
 
-  it('repeats exactly with the same seed', () => {
-    const run = () => {
+  it('repeats exactly with the same seed', async () => {
+    const run = async () => {
       const model = VaeModel.create(defaultModelConfig({ latent: 2, seed: 7 }));
-      const out = [0, 1, 2].map((i) => model.trainStep(batch, undefined, 100 + i).loss);
+      const out: number[] = [];
+      for (const i of [0, 1, 2]) out.push((await model.trainStep(batch, undefined, 100 + i)).loss);
       model.dispose();
       return out;
     };
-    expect(run()).toEqual(run());
+    expect(await run()).toEqual(await run());
   });
 
   for (const [name, overrides] of variants) {
-    it(`${name}: leaks no tensors between step 1 and step 50 and returns plain numbers`, () => {
+    it(`${name}: leaks no tensors between step 1 and step 50 and returns plain numbers`, async () => {
       const model = VaeModel.create(defaultModelConfig({ hidden: [64, 32], ...overrides }));
-      const first = model.trainStep(batch, labels, 1);
+      const first = await model.trainStep(batch, labels, 1);
       const after1 = tf.memory().numTensors;
       let last = first;
-      for (let i = 2; i <= 50; i++) last = model.trainStep(batch, labels, i);
+      for (let i = 2; i <= 50; i++) last = await model.trainStep(batch, labels, i);
       expect(tf.memory().numTensors).toBe(after1);
       expect(typeof last.loss).toBe('number');
       expect(Number.isFinite(last.loss)).toBe(true);
@@ -126,7 +127,7 @@ describe('MLP VAE', () => {
     });
   }
 
-  it('conv architecture with a Gaussian likelihood (RGB 32 px): shapes, learning, no leaks', () => {
+  it('conv architecture with a Gaussian likelihood (RGB 32 px): shapes, learning, no leaks', async () => {
     // coloured squares on a dark ground: enough structure to learn from
     const n = 16;
     const data = new Float32Array(n * 32 * 32 * 3);
@@ -139,13 +140,13 @@ describe('MLP VAE', () => {
     const model = VaeModel.create(defaultModelConfig({ arch: 'conv', imageSize: 32, channels: 3, latent: 4, likelihood: 'gaussian' }));
     expect(model.encoder.layers.filter((l) => l.getClassName() === 'Conv2D')).toHaveLength(4);
     expect(model.decoder.layers.filter((l) => l.getClassName() === 'Conv2DTranspose')).toHaveLength(4);
-    const first = model.trainStep(rgb, undefined, 1);
+    const first = await model.trainStep(rgb, undefined, 1);
     const after1 = tf.memory().numTensors;
     let last = first;
-    for (let i = 2; i <= 50; i++) last = model.trainStep(rgb, undefined, i);
+    for (let i = 2; i <= 50; i++) last = await model.trainStep(rgb, undefined, i);
     expect(tf.memory().numTensors).toBe(after1);
     expect(last.loss).toBeLessThan(first.loss - 300); // Gaussian log-densities: large gains as the variance is learned
-    expect(model.pixelLogVarValue()!).not.toBeCloseTo(Math.log(0.01), 3); // the pixel variance is learned (starts at std 0.1)
+    expect((await model.pixelLogVarValue())!).not.toBeCloseTo(Math.log(0.01), 3); // the pixel variance is learned (starts at std 0.1)
     const rec = model.reconstruct(rgb);
     expect(rec.shape).toEqual([n, 32, 32, 3]);
     tf.dispose([rec, rgb]);
@@ -165,7 +166,7 @@ describe('MLP VAE', () => {
     const config = defaultModelConfig({ objective: 'ssvae', latent: 6, style: 2, numClasses: 10, hidden: [64, 32] });
     expect(config.classPrior).toBe('mixture');
     const model = VaeModel.create(config);
-    for (let i = 0; i < 20; i++) model.trainStep(batch, labels, i);
+    for (let i = 0; i < 20; i++) await model.trainStep(batch, labels, i);
     // the bias is tied to the means, not trained: one fewer variable than the standard prior
     const standard = VaeModel.create({ ...config, classPrior: 'standard' });
     expect(model.trainableVariables().length).toBe(standard.trainableVariables().length - 1);
@@ -186,7 +187,7 @@ describe('MLP VAE', () => {
       const b = viaModel.dataSync();
       for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i], 5);
       // evaluate(): −ELBO includes KL(q(y|x) || p(y)) ∈ [0, log 10]
-      const r = model.evaluate(batch, 3);
+      const r = await model.evaluate(batch, 3);
       expect(r.klClassSum / 64).toBeGreaterThanOrEqual(0);
       expect(r.klClassSum / 64).toBeLessThanOrEqual(Math.log(10) + 1e-4);
       expect(Array.from(r.predictions!)).toEqual(Array.from(viaModel.argMax(1).dataSync()));
@@ -198,11 +199,11 @@ describe('MLP VAE', () => {
     model.dispose();
   });
 
-  it('consistency term: KL(q(y|x) || q(y|shifted x)) added with its weight; zero for a zero shift', () => {
+  it('consistency term: KL(q(y|x) || q(y|shifted x)) added with its weight; zero for a zero shift', async () => {
     const base = { objective: 'ssvae' as const, latent: 6, style: 2, numClasses: 10, hidden: [64, 32], seed: 5 };
-    const terms = (overrides: Partial<ModelConfig>) => {
+    const terms = async (overrides: Partial<ModelConfig>) => {
       const model = VaeModel.create(defaultModelConfig({ ...base, ...overrides }));
-      for (let i = 0; i < 5; i++) model.trainStep(batch, labels, 100 + i);
+      for (let i = 0; i < 5; i++) await model.trainStep(batch, labels, 100 + i);
       const out = tf.tidy(() => {
         const t = model.lossTerms(batch, labels, 7);
         return { loss: t.loss.dataSync()[0], consistency: t.extra.consistency?.dataSync()[0] };
@@ -211,13 +212,13 @@ describe('MLP VAE', () => {
       return out;
     };
     expect(defaultModelConfig(base).consistencyWeight).toBe(100);
-    const off = terms({ consistencyWeight: 0 });
+    const off = await terms({ consistencyWeight: 0 });
     expect(off.consistency).toBeUndefined();
     // a zero shift encodes the same image twice: KL 0, and the loss is that of the model without the term
-    const still = terms({ consistencyWeight: 50, consistencyShift: 0 });
+    const still = await terms({ consistencyWeight: 50, consistencyShift: 0 });
     expect(still.consistency!).toBeCloseTo(0, 6);
     expect(still.loss).toBeCloseTo(off.loss, 3);
-    const moved = terms({ consistencyWeight: 50, consistencyShift: 2 });
+    const moved = await terms({ consistencyWeight: 50, consistencyShift: 2 });
     expect(moved.consistency!).toBeGreaterThan(1e-4);
     // training with the term changes the weights, so compare the loss of one model with and without it
     const model = VaeModel.create(defaultModelConfig({ ...base, consistencyWeight: 50 }));
@@ -235,12 +236,12 @@ describe('MLP VAE', () => {
     expect(() => defaultModelConfig({ ...base, consistencyWeight: -1 })).toThrow(/consistency weight/);
   });
 
-  it("prototype class code: the decoder sees z^X beside μ_y; −ELBO sums log p(x | z^X, y) over every class by q(y|x); IWAE is tighter", () => {
+  it("prototype class code: the decoder sees z^X beside μ_y; −ELBO sums log p(x | z^X, y) over every class by q(y|x); IWAE is tighter", async () => {
     const config = defaultModelConfig({ objective: 'ssvae', latent: 7, style: 3, numClasses: 10, hidden: [64, 32], classCode: 'prototype', leakageWeight: 2, seed: 3 });
     const model = VaeModel.create(config);
-    for (let i = 0; i < 30; i++) model.trainStep(batch, labels, i);
+    for (let i = 0; i < 30; i++) await model.trainStep(batch, labels, i);
     const x = batch.slice([0, 0, 0, 0], [16, -1, -1, -1]) as tf.Tensor4D;
-    const r = model.evaluate(x, 11);
+    const r = await model.evaluate(x, 11);
     // by hand: the same posterior sample, then each class's decoded probabilities scored pixel by pixel
     const { mean, logVar } = model.encode(x);
     const z = reparameterize(mean, logVar, 1, 11);
@@ -282,27 +283,27 @@ describe('MLP VAE', () => {
     const [ra, rb] = [rec.dataSync(), byCode.dataSync()];
     for (let p = 0; p < ra.length; p += 37) expect(ra[p]).toBeCloseTo(rb[p], 5);
     // the importance-weighted bound with 100 samples is below the ELBO
-    const iwae = model.negIwae(x, 100, 5);
+    const iwae = await model.negIwae(x, 100, 5);
     const iwaeMean = Array.from(iwae).reduce((a, b) => a + b, 0) / 16;
     expect(iwaeMean).toBeLessThan(negElboMean);
-    const iwae1 = Array.from(model.negIwae(x, 1, 5)).reduce((a, b) => a + b, 0) / 16;
+    const iwae1 = Array.from(await model.negIwae(x, 1, 5)).reduce((a, b) => a + b, 0) / 16;
     expect(iwaeMean).toBeLessThan(iwae1);
     tf.dispose([x, mean, logVar, z, rec, byCode]);
     model.dispose();
   });
 
-  it('leakage penalty: moves the decoder only, and is the cross-entropy of the class head on decoded (style, class) codes', () => {
+  it('leakage penalty: moves the decoder only, and is the cross-entropy of the class head on decoded (style, class) codes', async () => {
     const base = { objective: 'ssvae' as const, latent: 7, style: 3, numClasses: 10, hidden: [64, 32], classCode: 'prototype' as const, seed: 4 };
-    const weightsAfterStep = (leakageWeight: number) => {
+    const weightsAfterStep = async (leakageWeight: number) => {
       const model = VaeModel.create(defaultModelConfig({ ...base, leakageWeight }));
-      const step = model.trainStep(batch, labels, 21);
+      const step = await model.trainStep(batch, labels, 21);
       const enc = model.encoder.getWeights().map((w) => Float32Array.from(w.dataSync()));
       const dec = model.decoder.getWeights().map((w) => Float32Array.from(w.dataSync()));
       model.dispose();
       return { enc, dec, step };
     };
-    const off = weightsAfterStep(0);
-    const on = weightsAfterStep(50);
+    const off = await weightsAfterStep(0);
+    const on = await weightsAfterStep(50);
     expect(off.step.leakage).toBeUndefined();
     // ten classes, an untrained decoder: the head is about as unsure as chance, -log(1/10) ≈ 2.3
     expect(on.step.leakage!).toBeGreaterThan(1);

@@ -39,13 +39,13 @@ function barModel(threshold = 8.5): StyleProbe & { decoded: number } {
     size: SIZE,
     channels: 1,
     decoded: 0,
-    decode(z: Float32Array, count: number) {
+    async decode(z: Float32Array, count: number) {
       probe.decoded += count;
       const out = new Uint8Array(count * SIZE * SIZE);
       for (let i = 0; i < count; i++) out.set(bar(8 + 2 * z[i * 4 + 1] + 3 * z[i * 4 + 3], 0.25 * z[i * 4]), i * SIZE * SIZE);
       return out;
     },
-    classify(pixels: Uint8Array, count: number) {
+    async classify(pixels: Uint8Array, count: number) {
       const out = new Int32Array(count);
       for (let i = 0; i < count; i++) {
         let ink = 0;
@@ -54,7 +54,7 @@ function barModel(threshold = 8.5): StyleProbe & { decoded: number } {
       }
       return out;
     },
-    encode(): never {
+    async encode(): Promise<never> {
       throw new Error('not used: the tests pass encodings');
     },
   };
@@ -115,13 +115,13 @@ describe('style dimension report (hand-made model)', () => {
     expect(narrow.find((r) => r.dim === 1)!.leakage).toBe(0);
   });
 
-  it('sweeps any vector of z^X: a direction along the shear keeps the class, one along the width does not', () => {
+  it('sweeps any vector of z^X: a direction along the shear keeps the class, one along the width does not', async () => {
     const probe = barModel();
     const starts = classStartCodes(encodings, 4, 2);
-    expect(sweepStyleVector(probe, starts, latentVector([1, 0, 0], 4)).leakage).toBe(0);
-    expect(sweepStyleVector(probe, starts, latentVector([0, 1, 0], 4)).leakage).toBe(1);
+    expect((await sweepStyleVector(probe, starts, latentVector([1, 0, 0], 4))).leakage).toBe(0);
+    expect((await sweepStyleVector(probe, starts, latentVector([0, 1, 0], 4))).leakage).toBe(1);
     // a unit vector half-way: width moves by 2·t/√2, class 0 reaches 5 + 2·2/√2 = 7.8 (no), class 1 down to 8.2 (yes)
-    const diag = sweepStyleVector(probe, starts, latentVector([Math.SQRT1_2, Math.SQRT1_2, 0], 4));
+    const diag = await sweepStyleVector(probe, starts, latentVector([Math.SQRT1_2, Math.SQRT1_2, 0], 4));
     expect(diag.leakingClasses).toEqual([1]);
   });
 });

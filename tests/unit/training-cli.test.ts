@@ -27,7 +27,7 @@ async function independentTerms(runDir: string, samples: number) {
   for (let i = 0; i < ds.images.count; i++) if (ds.images.split[i] === 1) test.push(i);
   const pixels = new Uint8Array(test.length * per);
   test.forEach((i, k) => pixels.set(ds.images.pixels.subarray(i * per, (i + 1) * per), k * per));
-  const { means, logVars } = loaded.encode(pixels, test.length);
+  const { means, logVars } = await loaded.encode(pixels, test.length);
   const latent = loaded.latent;
   const klPerDim = new Array(latent).fill(0);
   for (let i = 0; i < test.length; i++)

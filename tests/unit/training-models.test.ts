@@ -58,7 +58,7 @@ describe('training the other models', () => {
       expect(report.recon + report.kl).toBeCloseTo(report.negElbo, 6);
       expect(report.figures.map((f) => f.unit)).toEqual(['nats/image', 'bits/dim']);
       // the views decode W z + μ: the origin decodes to the training mean image
-      const mean = loaded.decode(new Float32Array(5), 1);
+      const mean = await loaded.decode(new Float32Array(5), 1);
       expect(mean.length).toBe(784);
       loaded.dispose();
       results[model] = summary.testLoss!;
@@ -88,7 +88,7 @@ describe('training the other models', () => {
     for (let i = 0; i < ds.images.count; i++) if (ds.images.split[i] === 1) test.push(i);
     const pixels = new Uint8Array(test.length * 784);
     test.forEach((i, k) => pixels.set(ds.images.pixels.subarray(i * 784, (i + 1) * 784), k * 784));
-    const { means } = loadedDae.encode(pixels, test.length);
+    const { means } = await loadedDae.encode(pixels, test.length);
     let sq = 0;
     for (const v of means) sq += v * v;
     expect(Math.sqrt(sq / means.length)).toBeGreaterThan(0.6);

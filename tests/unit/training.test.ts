@@ -88,12 +88,12 @@ describe('training job', () => {
     expect(decoderJson.weightsManifest[0].paths).toEqual(['group1-shard1of1.bin']);
 
     const run = await loadRun(runDir);
-    const { means, logVars } = run.encode(ds.images.pixels.subarray(0, 3 * 784), 3);
+    const { means, logVars } = await run.encode(ds.images.pixels.subarray(0, 3 * 784), 3);
     expect(means).toHaveLength(6);
     expect(logVars).toHaveLength(6);
-    const images = run.decode(means, 3);
+    const images = await run.decode(means, 3);
     expect(images).toHaveLength(3 * 784);
-    expect(run.reconstruct(ds.images.pixels.subarray(0, 3 * 784), 3)).toEqual(images);
+    expect(await run.reconstruct(ds.images.pixels.subarray(0, 3 * 784), 3)).toEqual(images);
     run.dispose();
     const snap = await loadRun(runDir, { snapshot: 1 });
     expect(snap.snapshot).toBe(1);
@@ -228,7 +228,7 @@ describe('training job', () => {
     expect(runJson.dataset.labelledTrain).toBe(100);
     expect(runJson.dimensionNames).toEqual(['style 1', 'style 2', 'style 3', 'class 1', 'class 2', 'class 3', 'class 4', 'class 5']);
     const run = await loadRun(runDir);
-    const probs = run.classify(ds.images.pixels.subarray(0, 2 * 784), 2);
+    const probs = await run.classify(ds.images.pixels.subarray(0, 2 * 784), 2);
     expect(probs).toHaveLength(20);
     expect(probs.slice(0, 10).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
     run.dispose();
@@ -292,7 +292,7 @@ describe('training job', () => {
     expect(runJson.model).toMatchObject({ arch: 'conv', likelihood: 'gaussian', channels: 3, imageSize: 32 });
     expect(typeof runJson.pixelLogVar).toBe('number');
     const run = await loadRun(runDir);
-    expect(run.decode(new Float32Array(8), 2)).toHaveLength(2 * size * size * 3);
+    expect(await run.decode(new Float32Array(8), 2)).toHaveLength(2 * size * size * 3);
     run.dispose();
   });
 

@@ -36,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
       output.progressLine(`Reading ${input}`);
       const images = await readNewImages(input, loaded.run, signal);
       output.progressLine(`Encoding ${images.count} images`);
-      const { means, logVars } = loaded.encode(images.pixels, images.count);
+      const { means, logVars } = await loaded.encode(images.pixels, images.count);
       output.endProgressLine();
       writeFileAtomic(out, latentsCsv(images.files, means, logVars, loaded.latent));
       for (const s of images.skipped) output.event('skipped', { path: s.path, reason: s.reason }, `skipped ${s.path}: ${s.reason}`);

@@ -87,7 +87,7 @@ export async function evaluateForComparison(dir: string, hooks: { iwae?: number;
     const per = ds.images.size * ds.images.size * ds.images.channels;
     const pixels = new Uint8Array(test.length * per);
     test.forEach((k, j) => pixels.set(ds.images.pixels.subarray(k * per, (k + 1) * per), j * per));
-    const { means } = loaded.encode(pixels, test.length);
+    const { means } = await loaded.encode(pixels, test.length);
     const active = report.klPerDim.flatMap((v, d) => (v > report.activeThreshold ? [d] : []));
     const { seed, ...rest } = run.settings as unknown as Record<string, unknown>;
     const row: EvaluatedRow = {

@@ -8,7 +8,7 @@ export const FACTOR_METRICS_MAX_IMAGES = 20_000;
 const CHUNK = 1000;
 
 export interface Encoder {
-  encode(pixels: Uint8Array, count: number): { means: Float32Array };
+  encode(pixels: Uint8Array, count: number): Promise<{ means: Float32Array }>;
 }
 
 /** Null when the images carry no factors. */
@@ -23,7 +23,7 @@ export async function runFactorMetrics(encoder: Encoder, latent: number, images:
     signal?.throwIfAborted();
     const m = Math.min(CHUNK, chosen.length - start);
     for (let k = 0; k < m; k++) chunk.set(images.pixels.subarray(chosen[start + k] * per, (chosen[start + k] + 1) * per), k * per);
-    codes.set(encoder.encode(chunk.subarray(0, m * per), m).means, start * latent);
+    codes.set((await encoder.encode(chunk.subarray(0, m * per), m)).means, start * latent);
     await new Promise((resolve) => setImmediate(resolve));
   }
   signal?.throwIfAborted();

@@ -90,9 +90,9 @@ export async function placeFiles(session: RunSession, files: { name: string; byt
   const pixels = new Uint8Array(files.length * per);
   for (let i = 0; i < files.length; i++) pixels.set(await imageForRun(files[i], session.run, training), i * per);
   const input = asModelSees(session.run, pixels);
-  const { means, logVars } = model.encode(pixels, files.length);
-  const reconstructions = session.decodeWith(model, means, files.length);
-  const probabilities = session.run.model.objective === 'ssvae' ? model.classify(pixels, files.length) : undefined;
+  const { means, logVars } = await model.encode(pixels, files.length);
+  const reconstructions = await session.decodeWith(model, means, files.length);
+  const probabilities = session.run.model.objective === 'ssvae' ? await model.classify(pixels, files.length) : undefined;
   let coords: Float32Array;
   if (layout.method === 'tsne' || layout.method === 'umap') {
     const umap = layout.method === 'umap';

@@ -55,7 +55,7 @@ async function compute(session: RunSession): Promise<Float32Array> {
     const input = session.modelInput(await session.gather(e.indices.subarray(start, start + m)));
     // a fair VAE's reconstruction uses each image's own s, as its code was encoded with
     const own = priv ? Int32Array.from(e.indices.subarray(start, start + m), (i) => priv[i]) : undefined;
-    const decoded = session.decodeWith(model, e.means.slice(start * L, (start + m) * L), m, own);
+    const decoded = await session.decodeWith(model, e.means.slice(start * L, (start + m) * L), m, own);
     const per = input.length / m;
     for (let k = 0; k < m; k++) {
       let s = 0;

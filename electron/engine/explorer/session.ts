@@ -274,7 +274,7 @@ export class RunSession {
     for (let start = 0; start < count; start += ENCODE_CHUNK) {
       const m = Math.min(ENCODE_CHUNK, count - start);
       for (let k = 0; k < m; k++) chunk.set(ds.images.pixels.subarray(listed[start + k] * per, (listed[start + k] + 1) * per), k * per);
-      const r = model.encode(chunk.subarray(0, m * per), m, undefined, priv ? Int32Array.from(listed.slice(start, start + m), (i) => priv[i]) : undefined);
+      const r = await model.encode(chunk.subarray(0, m * per), m, undefined, priv ? Int32Array.from(listed.slice(start, start + m), (i) => priv[i]) : undefined);
       means.set(r.means, start * L);
       logVars.set(r.logVars, start * L);
       // Let slider requests through between chunks.
@@ -395,7 +395,7 @@ export class RunSession {
   }
 
   /** uint8 HWC images for count codes; the hot path of every slider. priv: a fair VAE's s per code (absent: the mixture over s). */
-  decodeWith(model: LoadedRun, z: Float32Array, count: number, priv?: Int32Array): Uint8Array {
+  async decodeWith(model: LoadedRun, z: Float32Array, count: number, priv?: Int32Array): Promise<Uint8Array> {
     if (!(z instanceof Float32Array)) throw new UserError('decode: z must be a Float32Array of latent codes.');
     if (!Number.isInteger(count) || count < 1 || count > MAX_DECODE) throw new UserError(`decode: count must be 1 to ${MAX_DECODE} (got ${count}).`);
     if (z.length !== count * this.latent) throw new UserError(`decode: expected ${count} codes of ${this.latent} values (${count * this.latent}), got ${z.length}.`);
@@ -403,8 +403,12 @@ export class RunSession {
     // looking for tensors, which costs more than the decoder itself at 400 images.
     if (priv && priv.length !== count) throw new Error(`decode: ${count} codes but ${priv.length} values of s`);
     const images = tf.tidy(() => model.model.decode(tf.tensor2d(z, [count, this.latent]), priv));
-    const means = images.dataSync();
-    images.dispose();
+    let means: Float32Array;
+    try {
+      means = (await images.data()) as Float32Array;
+    } finally {
+      images.dispose();
+    }
     const out = new Uint8Array(means.length);
     // sigmoid outputs lie in [0, 1]: +0.5 rounds, and 255.5 truncates to 255
     for (let i = 0; i < means.length; i++) out[i] = means[i] * 255 + 0.5;
@@ -443,13 +447,13 @@ export class RunSession {
     const make = async (idx: number[]) => {
       const input = this.modelInput(await this.gather(idx));
       const own = priv ? Int32Array.from(idx, (i) => priv[i]) : undefined;
-      const output = model.reconstruct(input, idx.length, own);
+      const output = await model.reconstruct(input, idx.length, own);
       if (!attribute || !own) return { input, output };
       // value-major: every image decoded with s = 0, then every image with s = 1, …
-      const { means } = model.encode(input, idx.length, undefined, own);
+      const { means } = await model.encode(input, idx.length, undefined, own);
       const per = output.length / Math.max(1, idx.length);
       const counterfactual = new Uint8Array(attribute.values.length * idx.length * per);
-      attribute.values.forEach((_, k) => counterfactual.set(model.decode(means, idx.length, privateRows(k, idx.length)), k * idx.length * per));
+      for (let k = 0; k < attribute.values.length; k++) counterfactual.set(await model.decode(means, idx.length, privateRows(k, idx.length)), k * idx.length * per);
       return { input, output, own, counterfactual };
     };
     const trainIdx = pick(train, 11);

@@ -12,7 +12,7 @@ export const MIN_EFFECT = 0.01;
 
 export interface SweepInput {
   /** Decodes `count` codes (count × latent) to uint8 HWC images. */
-  decode(z: Float32Array, count: number): Uint8Array;
+  decode(z: Float32Array, count: number): Promise<Uint8Array>;
   latent: number;
   style: number;
   size: number;
@@ -24,7 +24,7 @@ export interface SweepInput {
   steps: number;
 }
 
-export function suggestStyleNames(input: SweepInput): StyleDimReport[] {
+export async function suggestStyleNames(input: SweepInput): Promise<StyleDimReport[]> {
   const { latent, style, size, channels, classCodes, classes, range, steps } = input;
   const per = size * size * channels;
   const values = Float32Array.from({ length: steps }, (_, s) => -range + (2 * range * s) / (steps - 1));
@@ -39,7 +39,7 @@ export function suggestStyleNames(input: SweepInput): StyleDimReport[] {
         z[row + d] = values[s];
       }
     }
-    const images = input.decode(z, classes * steps);
+    const images = await input.decode(z, classes * steps);
     const corr: Record<StyleMeasure, number> = { slant: 0, width: 0, height: 0, thickness: 0, topHeaviness: 0 };
     const change: Record<StyleMeasure, number> = { slant: 0, width: 0, height: 0, thickness: 0, topHeaviness: 0 };
     let effect = 0;

@@ -33,11 +33,11 @@ export interface StyleProbe {
   classes: number;
   size: number;
   channels: number;
-  decode(z: Float32Array, count: number): Uint8Array;
+  decode(z: Float32Array, count: number): Promise<Uint8Array>;
   /** The class head's argmax for each image (encoded as the model encodes its inputs). */
-  classify(pixels: Uint8Array, count: number): Int32Array;
+  classify(pixels: Uint8Array, count: number): Promise<Int32Array>;
   /** Posterior means and log-variances [count, latent]. */
-  encode(pixels: Uint8Array, count: number): { means: Float32Array; logVars: Float32Array };
+  encode(pixels: Uint8Array, count: number): Promise<{ means: Float32Array; logVars: Float32Array }>;
 }
 
 /** Encoded images: posterior means and log-variances [count, latent] and labels (−1 = unlabelled). */
@@ -101,27 +101,27 @@ export function probeOfModel(model: VaeModel, binarize: BinarizeMode = 'off'): S
     classes: c.numClasses,
     size: c.imageSize,
     channels: c.channels,
-    decode(z, count) {
+    async decode(z, count) {
       const images = tf.tidy(() => model.decode(tf.tensor2d(z, [count, c.latent])));
       try {
-        return tensorToPixels(images);
+        return await tensorToPixels(images);
       } finally {
         images.dispose();
       }
     },
-    classify(pixels, count) {
+    async classify(pixels, count) {
       const p = tf.tidy(() => model.classify(toTensor(pixels, count)));
       try {
-        return argMaxRows(p.dataSync() as Float32Array, count);
+        return argMaxRows((await p.data()) as Float32Array, count);
       } finally {
         p.dispose();
       }
     },
-    encode(pixels, count) {
+    async encode(pixels, count) {
       const x = toTensor(pixels, count);
       const { mean, logVar } = model.encode(x);
       try {
-        return { means: mean.dataSync() as Float32Array, logVars: logVar.dataSync() as Float32Array };
+        return { means: (await mean.data()) as Float32Array, logVars: (await logVar.data()) as Float32Array };
       } finally {
         tf.dispose([x, mean, logVar]);
       }
@@ -172,7 +172,7 @@ export async function encodeForReport(probe: StyleProbe, data: LabelledImages, i
     const n = Math.min(ENCODE_CHUNK, count - start);
     const chunk = new Uint8Array(n * per);
     for (let k = 0; k < n; k++) chunk.set(data.pixels.subarray(idx[start + k] * per, (idx[start + k] + 1) * per), k * per);
-    const r = probe.encode(chunk, n);
+    const r = await probe.encode(chunk, n);
     means.set(r.means, start * L);
     logVars.set(r.logVars, start * L);
     await turn();
@@ -208,12 +208,12 @@ export function classStartCodes(enc: StyleEncodings, latent: number, classes: nu
  * Sweeps the codes starts[k] + t·vector (t from −range to range, `steps` values) for every start,
  * and measures class leakage and the pixel measures on the decoded images. `vector` has `latent` values.
  */
-export function sweepStyleVector(
+export async function sweepStyleVector(
   probe: StyleProbe,
   starts: { codes: Float32Array; classes: number[] },
   vector: ArrayLike<number>,
   opts: { range?: number; steps?: number } = {},
-): StyleSweepReport {
+): Promise<StyleSweepReport> {
   const range = opts.range ?? DEFAULT_RANGE;
   const steps = opts.steps ?? DEFAULT_STEPS;
   if (!(range > 0) || !Number.isInteger(steps) || steps < 3) throw new Error('a sweep needs range > 0 and at least 3 steps');
@@ -234,8 +234,8 @@ export function sweepStyleVector(
     }
   }
   const count = K * perSweep;
-  const images = probe.decode(z, count);
-  const judged = probe.classify(images, count);
+  const images = await probe.decode(z, count);
+  const judged = await probe.classify(images, count);
   const per = probe.size * probe.size * probe.channels;
 
   const zero = (): Record<StyleMeasure, number> => ({ slant: 0, width: 0, height: 0, thickness: 0, topHeaviness: 0 });
@@ -307,7 +307,7 @@ export async function styleDimensionReport(
     opts.signal?.throwIfAborted();
     const vector = new Float32Array(L);
     vector[d] = 1;
-    const sweep = sweepStyleVector(probe, starts, vector, opts);
+    const sweep = await sweepStyleVector(probe, starts, vector, opts);
     reports.push({ dim: d, kl: kl[d], active: kl[d] > STYLE_ACTIVE_KL, ...sweep, suggestedName: null, suggestion: null, measure: null, correlation: 0 });
     opts.onProgress?.(d + 1, probe.style);
     await turn();

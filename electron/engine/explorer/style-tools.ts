@@ -97,13 +97,13 @@ async function trainingImages(session: RunSession): Promise<ImageSet | null> {
 }
 
 /** Classes of images: the label where there is one, else the model's guess. */
-function classesOf(model: LoadedRun, pixels: Uint8Array, labels: Int32Array): Int32Array {
+async function classesOf(model: LoadedRun, pixels: Uint8Array, labels: Int32Array): Promise<Int32Array> {
   const unknown = Array.from(labels.keys()).filter((i) => labels[i] < 0);
   if (!unknown.length) return labels;
   const per = pixels.length / labels.length;
   const sub = new Uint8Array(unknown.length * per);
   unknown.forEach((i, k) => sub.set(pixels.subarray(i * per, (i + 1) * per), k * per));
-  const guessed = argMaxRows(model.classify(sub, unknown.length), unknown.length);
+  const guessed = argMaxRows(await model.classify(sub, unknown.length), unknown.length);
   const out = Int32Array.from(labels);
   unknown.forEach((i, k) => (out[i] = guessed[k]));
   return out;
@@ -126,7 +126,7 @@ async function resolveGroup(session: RunSession, group: StyleGroup, which: strin
     means = new Float32Array(positions.length * L);
     positions.forEach((p, k) => means.set(e.means.subarray(p * L, (p + 1) * L), k * L));
     const labels = Int32Array.from(positions, (p) => e.labels[p]);
-    classes = labels.some((l) => l < 0) ? classesOf(model, await session.gather(Array.from(positions, (p) => e.indices[p])), labels) : labels;
+    classes = labels.some((l) => l < 0) ? await classesOf(model, await session.gather(Array.from(positions, (p) => e.indices[p])), labels) : labels;
     source = 'test images';
   } else if (group && 'files' in group && Array.isArray(group.files)) {
     if (group.files.length < 1 || group.files.length > MAX_FILES) throw new UserError(`Group ${which}: choose 1 to ${MAX_FILES} image files (got ${group.files.length}).`);
@@ -134,8 +134,8 @@ async function resolveGroup(session: RunSession, group: StyleGroup, which: strin
     const per = session.imageSize * session.imageSize * session.channels;
     const pixels = new Uint8Array(group.files.length * per);
     for (let i = 0; i < group.files.length; i++) pixels.set(await imageForRun(group.files[i], session.run, training), i * per);
-    means = model.encode(pixels, group.files.length).means;
-    classes = classesOf(model, pixels, new Int32Array(group.files.length).fill(-1));
+    means = (await model.encode(pixels, group.files.length)).means;
+    classes = await classesOf(model, pixels, new Int32Array(group.files.length).fill(-1));
     source = 'files';
   } else throw new UserError(`Group ${which}: give test image positions or image files.`);
   const n = classes.length;
@@ -163,7 +163,7 @@ export async function defineDirection(session: RunSession, params: { name: strin
   } catch (err) {
     throw new UserError((err as Error).message);
   }
-  const report = sweepStyleVector(probeOfLoadedRun(model), classStartCodes(e, L, K), latentVector(d.vector, L));
+  const report = await sweepStyleVector(probeOfLoadedRun(model), classStartCodes(e, L, K), latentVector(d.vector, L));
   const direction: StyleDirection = {
     name,
     vector: Array.from(d.vector),
@@ -200,9 +200,9 @@ export async function styleTransfer(session: RunSession, params: { position?: nu
 }
 
 /** The figure's images for one input: its reconstruction, then its z^X with each class mean's z^Y. */
-export function transferImages(model: LoadedRun, input: Uint8Array, classMeans: Float32Array, style: number, classes: number, per: number): StyleTransferResult {
+export async function transferImages(model: LoadedRun, input: Uint8Array, classMeans: Float32Array, style: number, classes: number, per: number): Promise<StyleTransferResult> {
   const L = model.latent;
-  const { means } = model.encode(input, 1);
+  const { means } = await model.encode(input, 1);
   const z = new Float32Array((1 + classes) * L);
   z.set(means, 0);
   for (let k = 0; k < classes; k++) {
@@ -210,9 +210,9 @@ export function transferImages(model: LoadedRun, input: Uint8Array, classMeans: 
     z.set(means.subarray(0, style), row);
     for (let j = style; j < L; j++) z[row + j] = Number.isNaN(classMeans[k * L + j]) ? 0 : classMeans[k * L + j];
   }
-  const pixels = model.decode(z, 1 + classes);
-  const judged = argMaxRows(model.classify(pixels.subarray(per), classes), classes);
-  const predicted = argMaxRows(model.classify(input, 1), 1)[0];
+  const pixels = await model.decode(z, 1 + classes);
+  const judged = argMaxRows(await model.classify(pixels.subarray(per), classes), classes);
+  const predicted = argMaxRows(await model.classify(input, 1), 1)[0];
   const { size, channels } = model.run.dataset;
   return { input, pixels, count: 1 + classes, size, channels, style: means.slice(0, style), predicted, judged: Array.from(judged) };
 }

@@ -214,7 +214,7 @@ export async function styleTransferPlan(source: ExportSource, o: StyleTransferPn
     delayMs: 0,
     async tiles() {
       throwIfCancelled(hooks.signal);
-      const t = transferImages(source.loaded, input, classMeans, model.style, model.numClasses, per);
+      const t = await transferImages(source.loaded, input, classMeans, model.style, model.numClasses, per);
       const tiles = new Uint8Array((1 + shown.length) * per);
       // The input as the model sees it (the run's binarisation), then the classes.
       tiles.set(asModelSees(source.run, input), 0);
@@ -268,7 +268,7 @@ export async function reconstructionsPlan(source: ExportSource, o: Reconstructio
       throwIfCancelled(hooks2.signal);
       // a fair VAE's with each image's own s, as in the Reconstructions view
       const priv = privateOfImages(source.run, images);
-      const recons = source.loaded.reconstruct(inputs, chosen.length, priv ? Int32Array.from(chosen, (i) => priv[i]) : undefined);
+      const recons = await source.loaded.reconstruct(inputs, chosen.length, priv ? Int32Array.from(chosen, (i) => priv[i]) : undefined);
       const tiles = new Uint8Array(order.length * per);
       order.forEach(({ image, recon }, t) => tiles.set((recon ? recons : inputs).subarray(image * per, (image + 1) * per), t * per));
       return [tiles];

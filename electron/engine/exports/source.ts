@@ -86,7 +86,7 @@ export async function encodeImages(
         pixels.set(images.pixels.subarray(i * per, (i + 1) * per), k * per);
       }
     } else pixels = images.pixels.subarray(start * per, (start + n) * per);
-    means.set(loaded.encode(pixels, n, n, own).means, start * latent);
+    means.set((await loaded.encode(pixels, n, n, own)).means, start * latent);
     hooks.onProgress?.(progress[0] + ((progress[1] - progress[0]) * (start + n)) / count, `Encoding images (${start + n} of ${count})`);
   }
   return means;
@@ -113,7 +113,7 @@ export async function decodeCodes(
     await turn();
     if (hooks.signal?.aborted) throw new CancelledError();
     const n = Math.min(chunk, count - start);
-    out.set(loaded.decode(codes.slice(start * latent, (start + n) * latent), n, privateValue === null ? undefined : new Int32Array(n).fill(privateValue)), start * per);
+    out.set(await loaded.decode(codes.slice(start * latent, (start + n) * latent), n, privateValue === null ? undefined : new Int32Array(n).fill(privateValue)), start * per);
     hooks.onProgress?.(progress[0] + ((progress[1] - progress[0]) * (start + n)) / count, `Decoding images (${start + n} of ${count})`);
   }
   return out;

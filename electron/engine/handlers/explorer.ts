@@ -26,7 +26,7 @@ export const explorerHandlers: HandlerMap = {
   'explorer.decode': async ({ runDir, z, count, snapshot, privateValue }, ctx) => {
     const session = await ctx.sessions.get(runDir);
     const model = await session.modelFor(SNAPSHOT_NONE(snapshot));
-    const pixels = session.decodeWith(model, z, count, await session.decodeAs(privateValue, count));
+    const pixels = await session.decodeWith(model, z, count, await session.decodeAs(privateValue, count));
     return { pixels, count, size: session.imageSize, channels: session.channels, modelEpoch: model.snapshot ?? session.modelEpoch };
   },
 
@@ -34,7 +34,7 @@ export const explorerHandlers: HandlerMap = {
     const session = await ctx.sessions.get(runDir);
     const model = await session.modelFor(SNAPSHOT_NONE(snapshot));
     const z = manifoldCodes(session.latent, dims, range, grid, base);
-    const pixels = session.decodeWith(model, z, grid * grid, await session.decodeAs(privateValue, grid * grid));
+    const pixels = await session.decodeWith(model, z, grid * grid, await session.decodeAs(privateValue, grid * grid));
     return { pixels, count: grid * grid, grid, size: session.imageSize, channels: session.channels, modelEpoch: model.snapshot ?? session.modelEpoch };
   },
 
@@ -42,7 +42,7 @@ export const explorerHandlers: HandlerMap = {
     const session = await ctx.sessions.get(runDir);
     const model = session.requireModel();
     const { z, values } = traversalCodes(session.latent, dims, steps, range, base);
-    const pixels = session.decodeWith(model, z, dims.length * steps, await session.decodeAs(privateValue, dims.length * steps));
+    const pixels = await session.decodeWith(model, z, dims.length * steps, await session.decodeAs(privateValue, dims.length * steps));
     return { pixels, count: dims.length * steps, steps, dims, values, size: session.imageSize, channels: session.channels, modelEpoch: session.modelEpoch };
   },
 
@@ -52,7 +52,7 @@ export const explorerHandlers: HandlerMap = {
     const session = await ctx.sessions.get(runDir);
     const model = session.requireModel();
     const codes = walkCodes(session.latent, { ends, steps, path });
-    const pixels = session.decodeWith(model, codes, steps, await session.decodeAs(privateValue, steps));
+    const pixels = await session.decodeWith(model, codes, steps, await session.decodeAs(privateValue, steps));
     return { pixels, count: steps, codes, size: session.imageSize, channels: session.channels, modelEpoch: session.modelEpoch };
   },
 
@@ -104,7 +104,7 @@ export const explorerHandlers: HandlerMap = {
       const z = new Float32Array(positions.length * L);
       positions.forEach((p, k) => z.set(e.means.subarray(p * L, (p + 1) * L), k * L));
       const priv = session.privateOf(await session.dataset());
-      result.reconstructions = session.decodeWith(session.requireModel(), z, positions.length, priv ? Int32Array.from(indices, (i) => priv[i]) : undefined);
+      result.reconstructions = await session.decodeWith(session.requireModel(), z, positions.length, priv ? Int32Array.from(indices, (i) => priv[i]) : undefined);
     }
     return result;
   },
@@ -153,7 +153,7 @@ export const explorerHandlers: HandlerMap = {
     if (!rows.length) throw new UserError(`${session.runDir}: no labelled test images, so there are no class codes to sweep from.`);
     const codes = new Float32Array(rows.length * L);
     rows.forEach((k, r) => codes.set(means.subarray(k * L + session.style, (k + 1) * L), r * L + session.style));
-    const dims = suggestStyleNames({
+    const dims = await suggestStyleNames({
       decode: (z, count) => session.decodeWith(model, z, count),
       latent: L,
       style: session.style,

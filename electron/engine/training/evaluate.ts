@@ -127,13 +127,13 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
     hooks.signal?.throwIfAborted();
     const idx = indices.slice(start, start + CHUNK);
     const x = pixelsToTensor(pixels, idx, size, channels, binarize, rand);
-    const r = model.evaluate(x, SEED + c, auxOf(idx));
+    const r = await model.evaluate(x, SEED + c, auxOf(idx));
     r.negElbo.forEach((v) => (negElbo += v));
     r.klPerDimSum.forEach((v, d) => (klSum[d] += v));
     klClassSum += r.klClassSum;
     const { mean, logVar } = model.encode(x);
-    means.set(mean.dataSync(), start * latent);
-    logVars.set(logVar.dataSync(), start * latent);
+    means.set(await mean.data(), start * latent);
+    logVars.set(await logVar.data(), start * latent);
     mean.dispose();
     logVar.dispose();
     if (r.predictions)
@@ -144,7 +144,7 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
         }
       });
     if (k > 0) {
-      const b = model.negIwae(x, k, SEED + 7 * c, auxOf(idx));
+      const b = await model.negIwae(x, k, SEED + 7 * c, auxOf(idx));
       b.forEach((v) => (negIwae += v));
     }
     x.dispose();
@@ -163,7 +163,7 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
   let negLogLikelihood: number | undefined;
   if (objective === 'ppca' || objective === 'fa') {
     // p(z|x) is Gaussian and the encoder holds it, so ELBO = log p(x): computed exactly in closed form instead
-    const lg = linearGaussianFromDecoder(objective, model.decoder, run.linearGaussian?.noiseVariance ?? [Math.exp(run.pixelLogVar ?? 0)]);
+    const lg = await linearGaussianFromDecoder(objective, model.decoder, run.linearGaussian?.noiseVariance ?? [Math.exp(run.pixelLogVar ?? 0)]);
     const exact = linearScores(lg, ds, indices);
     negElbo = negLogLikelihood = -exact.logLikelihood;
     klPerDim.splice(0, klPerDim.length, ...exact.klPerDim);
@@ -224,13 +224,13 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
 /** fair-vae: the probe on the run's model and on its plain VAE reference (reference/, when trained with one). */
 export async function fairPrivacy(loaded: LoadedRun, ds: Dataset, priv: { values: Int32Array; count: number; names: string[] }): Promise<PrivacyFigures> {
   const { run, model } = loaded;
-  const probe = measurePrivacy(model, ds, priv.values, priv.count);
+  const probe = await measurePrivacy(model, ds, priv.values, priv.count);
   const figures: PrivacyFigures = { attribute: run.settings.private ?? 'label', values: priv.names, auc: probe.auc, dims: probe.dims, train: probe.train, test: probe.test, epoch: Math.floor(run.modelEpoch) };
   const refDir = join(loaded.dir, 'reference');
   if (run.reference && existsSync(join(refDir, 'encoder'))) {
     const reference = await loadNetworks(refDir, run.reference.model, run.reference.pixelLogVar);
     try {
-      figures.referenceAuc = measurePrivacy(reference, ds, priv.values, priv.count).auc;
+      figures.referenceAuc = (await measurePrivacy(reference, ds, priv.values, priv.count)).auc;
     } finally {
       reference.dispose();
     }

@@ -212,7 +212,7 @@ class Job implements TrainingJob {
       const position = restored?.state ?? startPosition();
       const plan = planImages(this.ds, this.settings, this.config);
       reference = await this.referenceModel();
-      runFile = this.newRunFile(model.pixelLogVarValue(), position, plan.stepsPerEpoch);
+      runFile = this.newRunFile(await model.pixelLogVarValue(), position, plan.stepsPerEpoch);
       if (reference) runFile.reference = { model: reference.config };
       if (this.hooks.resume && existsSync(runJsonPath(this.runDir))) {
         const saved = readRunFile(this.runDir);
@@ -314,13 +314,9 @@ class Job implements TrainingJob {
       await saveRunFile(runDir, runFile);
       hooks.onEpoch?.({ runDir, epoch: 1, trainLoss: record.trainLoss, testLoss: record.testLoss ?? NaN });
       if (hooks.onReconstructions) {
-        const { size, channels, pixels } = ds.images;
-        const make = (idx: number[]) =>
-          tf.tidy(() => {
-            const x = pixelsToTensor(pixels, idx, size, channels, inferenceBinarize(ds.options.binarize));
-            return { input: tensorToPixels(x), output: tensorToPixels(model.reconstruct(x)) };
-          });
-        hooks.onReconstructions({ runDir, size, channels, count: plan.reconTrain.length, train: make(plan.reconTrain), test: make(plan.reconTest) });
+        const { size, channels } = ds.images;
+        const [train, test] = [await reconstructionPairs(model, ds, plan.reconTrain), await reconstructionPairs(model, ds, plan.reconTest)];
+        hooks.onReconstructions({ runDir, size, channels, count: plan.reconTrain.length, train, test });
       }
       this.state = 'done';
       return {
@@ -579,7 +575,7 @@ class TrainingLoop {
       if (this.reference) {
         const t = tf.tensor4d(x, [batch.length, size, size, channels]);
         try {
-          this.reference.trainStep(t, undefined, stepSeed);
+          await this.reference.trainStep(t, undefined, stepSeed);
         } finally {
           t.dispose();
         }
@@ -606,7 +602,7 @@ class TrainingLoop {
       }
       if (now - this.lastRecon >= RECON_MS) {
         this.lastRecon = now;
-        this.emitReconstructions();
+        await this.emitReconstructions();
       }
       // Let the engine answer other requests between steps.
       await new Promise((resolve) => setImmediate(resolve));
@@ -643,7 +639,7 @@ class TrainingLoop {
     // After the last epoch the style axes turn to follow the pixel measures (style-axes.ts), before the
     // final test, so the figures recorded are those of the model saved.
     if (epoch === this.epochs && job.config.objective === 'ssvae' && job.config.classCode === 'prototype') {
-      const aligned = alignStyleAxes(model, job.ds.images, plan.train, job.ds.options.binarize);
+      const aligned = await alignStyleAxes(model, job.ds.images, plan.train, job.ds.options.binarize);
       if (aligned) this.runFile.styleAxes = aligned.axes;
     }
     // the denoising autoencoder's codes are set to mean 0, sd 1 over training images, so the views' ±sd sweeps fit them
@@ -656,8 +652,8 @@ class TrainingLoop {
     }
     const aux = job.config.objective === 'ivae' ? plan.labels : plan.priv?.values;
     const evalImages = plan.test.length ? plan.test : plan.train.slice(0, 1000);
-    const test = evaluateSplit(model, job.ds, evalImages, EVAL_SEED, aux);
-    const privacy = this.privacyFigures(epoch, evalImages);
+    const test = await evaluateSplit(model, job.ds, evalImages, EVAL_SEED, aux);
+    const privacy = await this.privacyFigures(epoch, evalImages);
     const record: EpochRecord = {
       epoch,
       step: position.step,
@@ -683,32 +679,28 @@ class TrainingLoop {
     await this.persist(epoch === this.epochs ? 'done' : 'running');
     job.hooks.onEpoch?.({ runDir: job.runDir, epoch, trainLoss: record.trainLoss, testLoss: record.testLoss ?? NaN, testAccuracy: record.testAccuracy, ...(privacy ? { privacy } : {}) });
     this.lastRecon = performance.now();
-    this.emitReconstructions();
+    await this.emitReconstructions();
   }
 
   /** fair-vae: the probe's AUC for the model and for the plain VAE reference, and the reference's test −ELBO. */
-  private privacyFigures(epoch: number, evalImages: number[]): PrivacyFigures | null {
+  private async privacyFigures(epoch: number, evalImages: number[]): Promise<PrivacyFigures | null> {
     const { job, model, plan, reference } = this;
     if (!plan.priv) return null;
-    const probe = measurePrivacy(model, job.ds, plan.priv.values, plan.priv.count);
+    const probe = await measurePrivacy(model, job.ds, plan.priv.values, plan.priv.count);
     const figures: PrivacyFigures = { attribute: job.settings.private ?? 'label', values: plan.priv.names, auc: probe.auc, dims: probe.dims, train: probe.train, test: probe.test, epoch };
     if (reference) {
-      figures.referenceAuc = measurePrivacy(reference, job.ds, plan.priv.values, plan.priv.count).auc;
-      figures.referenceTestLoss = plan.test.length ? evaluateSplit(reference, job.ds, evalImages, EVAL_SEED).negElbo : null;
+      figures.referenceAuc = (await measurePrivacy(reference, job.ds, plan.priv.values, plan.priv.count)).auc;
+      figures.referenceTestLoss = plan.test.length ? (await evaluateSplit(reference, job.ds, evalImages, EVAL_SEED)).negElbo : null;
     }
     return figures;
   }
 
-  private emitReconstructions(): void {
+  private async emitReconstructions(): Promise<void> {
     const { job, model, plan } = this;
     if (!job.hooks.onReconstructions) return;
-    const { size, channels, pixels } = job.ds.images;
-    const make = (idx: number[]) =>
-      tf.tidy(() => {
-        const x = pixelsToTensor(pixels, idx, size, channels, inferenceBinarize(job.ds.options.binarize));
-        return { input: tensorToPixels(x), output: tensorToPixels(model.reconstruct(x)) };
-      });
-    job.hooks.onReconstructions({ runDir: job.runDir, size, channels, count: plan.reconTrain.length, train: make(plan.reconTrain), test: make(plan.reconTest) });
+    const { size, channels } = job.ds.images;
+    const [train, test] = [await reconstructionPairs(model, job.ds, plan.reconTrain), await reconstructionPairs(model, job.ds, plan.reconTest)];
+    job.hooks.onReconstructions({ runDir: job.runDir, size, channels, count: plan.reconTrain.length, train, test });
   }
 
   private summary(status: RunSummary['status'], message?: string): RunSummary {
@@ -736,7 +728,7 @@ class TrainingLoop {
     runFile.history = position.history;
     runFile.snapshots = position.snapshots;
     runFile.modelEpoch = position.epoch + position.stepInEpoch / this.plan.stepsPerEpoch;
-    runFile.pixelLogVar = model.pixelLogVarValue();
+    runFile.pixelLogVar = await model.pixelLogVarValue();
     runFile.settings = { ...job.settings };
     runFile.model = job.config;
     await saveRunFile(job.runDir, runFile);
@@ -746,14 +738,14 @@ class TrainingLoop {
   private async persist(status: RunStatus): Promise<void> {
     this.clock.bank();
     await this.stepper.beforeCheckpoint?.();
-    await saveCheckpoint(this.job.runDir, this.model, { ...this.position, pixelLogVar: this.model.pixelLogVarValue() });
+    await saveCheckpoint(this.job.runDir, this.model, { ...this.position, pixelLogVar: await this.model.pixelLogVarValue() });
     await saveNetworks(this.model, this.job.runDir, { atomically: true });
     if (this.reference) {
       // the reference's own checkpoint (networks + Adam), and its networks for eval
       const dir = referenceDir(this.job.runDir);
-      await saveCheckpoint(dir, this.reference, { ...this.position, pixelLogVar: this.reference.pixelLogVarValue() });
+      await saveCheckpoint(dir, this.reference, { ...this.position, pixelLogVar: await this.reference.pixelLogVarValue() });
       await saveNetworks(this.reference, dir, { atomically: true });
-      this.runFile.reference = { model: this.reference.config, pixelLogVar: this.reference.pixelLogVarValue() };
+      this.runFile.reference = { model: this.reference.config, pixelLogVar: await this.reference.pixelLogVarValue() };
     }
     await this.finishRunFile(status);
   }
@@ -790,7 +782,19 @@ export function referenceDir(runDir: string): string {
 }
 
 /** −ELBO (positive nats per image), KL per dimension and class accuracy on the given images. */
-export function evaluateSplit(model: VaeModel, ds: Dataset, indices: number[], seed: number, aux?: Int32Array): { negElbo: number; klPerDim: number[]; accuracy?: number } {
+/** Stored images and their reconstructions through the posterior means, uint8 HWC (the live training view's pairs). */
+async function reconstructionPairs(model: VaeModel, ds: Dataset, idx: number[]): Promise<{ input: Uint8Array; output: Uint8Array }> {
+  const { size, channels, pixels } = ds.images;
+  const x = pixelsToTensor(pixels, idx, size, channels, inferenceBinarize(ds.options.binarize));
+  const y = model.reconstruct(x);
+  try {
+    return { input: await tensorToPixels(x), output: await tensorToPixels(y) };
+  } finally {
+    tf.dispose([x, y]);
+  }
+}
+
+export async function evaluateSplit(model: VaeModel, ds: Dataset, indices: number[], seed: number, aux?: Int32Array): Promise<{ negElbo: number; klPerDim: number[]; accuracy?: number }> {
   const { size, channels, pixels, labels } = ds.images;
   const binarize = ds.options.binarize;
   const rand = mulberry32(seed);
@@ -802,7 +806,7 @@ export function evaluateSplit(model: VaeModel, ds: Dataset, indices: number[], s
   for (let start = 0, c = 0; start < indices.length; start += chunk, c++) {
     const idx = indices.slice(start, start + chunk);
     const x = pixelsToTensor(pixels, idx, size, channels, binarize, rand);
-    const r = model.evaluate(x, seed + c, aux ? Int32Array.from(idx, (i) => aux[i]) : undefined);
+    const r = await model.evaluate(x, seed + c, aux ? Int32Array.from(idx, (i) => aux[i]) : undefined);
     x.dispose();
     for (const v of r.negElbo) sum += v;
     r.klPerDimSum.forEach((v, d) => (kl[d] += v));

@@ -24,7 +24,7 @@ function pick(ds: Dataset, split: number, s: Int32Array, max: number): number[] 
  * The probe's test AUC for `model` on `ds` with s per image. A fair VAE is encoded with its s (q(z|x, s)) and
  * read on z^X; any other model on its whole code.
  */
-export function measurePrivacy(model: VaeModel, ds: Dataset, s: Int32Array, values: number): PrivateProbe {
+export async function measurePrivacy(model: VaeModel, ds: Dataset, s: Int32Array, values: number): Promise<PrivateProbe> {
   const fair = model.config.objective === 'fair-vae';
   const dims = fair ? fairDims(model.config) : model.config.latent;
   const latent = model.config.latent;
@@ -38,7 +38,7 @@ export function measurePrivacy(model: VaeModel, ds: Dataset, s: Int32Array, valu
     const idx = indices.slice(start, start + CHUNK);
     const x = pixelsToTensor(pixels, idx, size, channels, binarize);
     const { mean, logVar } = model.encode(x, fair ? Int32Array.from(idx, (i) => s[i]) : undefined);
-    const m = mean.dataSync();
+    const m = await mean.data();
     tf.dispose([x, mean, logVar]);
     for (let k = 0; k < idx.length; k++) for (let j = 0; j < dims; j++) codes[(start + k) * dims + j] = m[k * latent + j];
   }

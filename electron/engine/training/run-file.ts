@@ -227,7 +227,7 @@ export class LoadedRun {
    * Posterior means and log-variances, row-major [count, latent], preprocessed as in training. Works in chunks.
    * priv: a fair VAE's private attribute per image (absent: unknown, as for any image from outside the dataset).
    */
-  encode(pixels: Uint8Array, count: number, chunk = 1000, priv?: Int32Array): { means: Float32Array; logVars: Float32Array } {
+  async encode(pixels: Uint8Array, count: number, chunk = 1000, priv?: Int32Array): Promise<{ means: Float32Array; logVars: Float32Array }> {
     const { size, channels } = this.run.dataset;
     const per = size * size * channels;
     const l = this.latent;
@@ -237,9 +237,13 @@ export class LoadedRun {
       const n = Math.min(chunk, count - start);
       const x = this.toTensor(pixels.subarray(start * per, (start + n) * per), n);
       const { mean, logVar } = this.model.encode(x, priv?.subarray(start, start + n));
-      means.set(mean.dataSync(), start * l);
-      logVars.set(logVar.dataSync(), start * l);
-      tf.dispose([x, mean, logVar]);
+      tf.dispose(x);
+      try {
+        means.set(await mean.data(), start * l);
+        logVars.set(await logVar.data(), start * l);
+      } finally {
+        tf.dispose([mean, logVar]);
+      }
     }
     return { means, logVars };
   }
@@ -248,32 +252,32 @@ export class LoadedRun {
    * Images (uint8 HWC) for latent codes z, row-major [count, latent]. priv: a fair VAE's s per code for
    * p(x | z, s); absent: the mixture over s with the training frequencies.
    */
-  decode(z: Float32Array, count: number, priv?: Int32Array): Uint8Array {
+  async decode(z: Float32Array, count: number, priv?: Int32Array): Promise<Uint8Array> {
     if (z.length !== count * this.latent) throw new Error(`expected ${count} codes of ${this.latent} dimensions, got ${z.length} numbers`);
     // Pixels are read outside tf.tidy: tidy would walk every element of a returned typed array.
     const images = tf.tidy(() => this.model.decode(tf.tensor2d(z, [count, this.latent]), priv));
     try {
-      return tensorToPixels(images);
+      return await tensorToPixels(images);
     } finally {
       images.dispose();
     }
   }
 
   /** Reconstructions through the posterior means, uint8 HWC (a fair VAE's with each image's s, when given). */
-  reconstruct(pixels: Uint8Array, count: number, priv?: Int32Array): Uint8Array {
+  async reconstruct(pixels: Uint8Array, count: number, priv?: Int32Array): Promise<Uint8Array> {
     const images = tf.tidy(() => this.model.reconstruct(this.toTensor(pixels, count), priv));
     try {
-      return tensorToPixels(images);
+      return await tensorToPixels(images);
     } finally {
       images.dispose();
     }
   }
 
   /** ssvae: class probabilities row-major [count, classes]. */
-  classify(pixels: Uint8Array, count: number): Float32Array {
+  async classify(pixels: Uint8Array, count: number): Promise<Float32Array> {
     const probabilities = tf.tidy(() => this.model.classify(this.toTensor(pixels, count)));
     try {
-      return probabilities.dataSync() as Float32Array;
+      return (await probabilities.data()) as Float32Array;
     } finally {
       probabilities.dispose();
     }

@@ -39,7 +39,7 @@ export interface StyleAlignment {
  * Computes the rotation from `indices` of the images (measured on their stored pixels, encoded as in
  * training) and applies it to `model`. Returns null when fewer than two style dimensions are alive.
  */
-export function alignStyleAxes(model: VaeModel, images: { pixels: Uint8Array; size: number; channels: number }, indices: number[], binarize: BinarizeMode): StyleAlignment | null {
+export async function alignStyleAxes(model: VaeModel, images: { pixels: Uint8Array; size: number; channels: number }, indices: number[], binarize: BinarizeMode): Promise<StyleAlignment | null> {
   const c = model.config;
   const S = c.style;
   if (c.objective !== 'ssvae' || S < 2) return null;
@@ -52,8 +52,8 @@ export function alignStyleAxes(model: VaeModel, images: { pixels: Uint8Array; si
     const idx = picked.slice(start, start + 1000);
     const x = pixelsToTensor(images.pixels, idx, images.size, images.channels, binarize === 'dynamic' ? 0.5 : binarize);
     const { mean, logVar } = model.encode(x);
-    const m = mean.arraySync() as number[][];
-    const v = logVar.arraySync() as number[][];
+    const m = (await mean.array()) as number[][];
+    const v = (await logVar.array()) as number[][];
     tf.dispose([x, mean, logVar]);
     for (let r = 0; r < m.length; r++) {
       zx.push(m[r].slice(0, S));
@@ -102,7 +102,7 @@ export function alignStyleAxes(model: VaeModel, images: { pixels: Uint8Array; si
     if (u) rows.push(u);
   }
   const rotation = rows.flat();
-  rotateStyleAxes(model, dims, rotation);
+  await rotateStyleAxes(model, dims, rotation);
   return { axes, dims, rotation };
 }
 

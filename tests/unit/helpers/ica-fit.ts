@@ -55,15 +55,15 @@ function setPixelSd(model: VaeModel, sd: number): void {
   tf.tidy(() => model.pixelLogVar!.assign(tf.scalar(2 * Math.log(sd))));
 }
 
-function describe(model: VaeModel, xt: tf.Tensor4D, data: IcaData, o: IcaFitOptions, objective: 'ivae' | 'vae', seed: number): string {
-  const { negElbo } = model.evaluate(xt, seed, objective === 'ivae' ? data.u : undefined);
+async function describe(model: VaeModel, xt: tf.Tensor4D, data: IcaData, o: IcaFitOptions, objective: 'ivae' | 'vae', seed: number): Promise<string> {
+  const { negElbo } = await model.evaluate(xt, seed, objective === 'ivae' ? data.u : undefined);
   const { mean, logVar } = model.encode(xt);
   const mcc = meanCorrelationCoefficient(data.sources, o.sources, mean.dataSync(), o.sources, data.n).mcc;
   tf.dispose([mean, logVar]);
-  return `−ELBO ${(negElbo.reduce((a, v) => a + v, 0) / data.n).toFixed(2)} MCC ${mcc.toFixed(3)} pixel sd ${Math.exp(model.pixelLogVarValue()! / 2).toFixed(4)}`;
+  return `−ELBO ${(negElbo.reduce((a, v) => a + v, 0) / data.n).toFixed(2)} MCC ${mcc.toFixed(3)} pixel sd ${Math.exp((await model.pixelLogVarValue())! / 2).toFixed(4)}`;
 }
 
-export function fitIca(objective: 'ivae' | 'vae', data: IcaData, o: IcaFitOptions): IcaFit {
+export async function fitIca(objective: 'ivae' | 'vae', data: IcaData, o: IcaFitOptions): Promise<IcaFit> {
   if (data.n % o.batch !== 0) throw new Error(`fitIca: ${data.n} points do not split into batches of ${o.batch}`);
   const xt = tf.tensor4d(data.x, [data.n, 4, 4, 1]);
   const starts: IcaFit['starts'] = [];
@@ -78,13 +78,13 @@ export function fitIca(objective: 'ivae' | 'vae', data: IcaData, o: IcaFitOption
       if (share !== 1) setLearningRate(model.optimizer, o.learningRate * (share + ((1 - share) * (1 + Math.cos((Math.PI * step) / o.steps))) / 2));
       if (typeof o.gaussianStd === 'number' && o.gaussianStdEnd !== undefined)
         setPixelSd(model, o.gaussianStd * (o.gaussianStdEnd / o.gaussianStd) ** (step / o.steps));
-      if (o.trace && step > 0 && step % o.trace === 0) console.log(`  ${objective} start ${r} step ${step}: ${describe(model, xt, data, o, objective, seed)}`);
+      if (o.trace && step > 0 && step % o.trace === 0) console.log(`  ${objective} start ${r} step ${step}: ${await describe(model, xt, data, o, objective, seed)}`);
       const start = (step * o.batch) % data.n;
       const x = xt.slice([start, 0, 0, 0], [o.batch, -1, -1, -1]);
-      model.trainStep(x, objective === 'ivae' ? data.u.slice(start, start + o.batch) : undefined, r === 0 ? step : seed * 100_000 + step);
+      await model.trainStep(x, objective === 'ivae' ? data.u.slice(start, start + o.batch) : undefined, r === 0 ? step : seed * 100_000 + step);
       x.dispose();
     }
-    const { negElbo } = model.evaluate(xt, seed, objective === 'ivae' ? data.u : undefined);
+    const { negElbo } = await model.evaluate(xt, seed, objective === 'ivae' ? data.u : undefined);
     const { mean, logVar } = model.encode(xt);
     const mcc = meanCorrelationCoefficient(data.sources, o.sources, mean.dataSync(), o.sources, data.n).mcc;
     tf.dispose([mean, logVar]);
