@@ -64,7 +64,7 @@ async function climbLadder(forced?: string): Promise<BackendInfo> {
 
   const webgpuPackages = '@tensorflow/tfjs-backend-webgpu + webgpu';
   if (!forced || forced === 'webgpu') {
-    const reason = await startWebgpu({ allowSoftware: process.env.LATENT_EXPLORER_WEBGPU_SOFTWARE === '1', requireSyncReads: true });
+    const reason = await startWebgpu({ allowSoftware: process.env.LATENT_EXPLORER_WEBGPU_SOFTWARE === '1' });
     if (reason === null) {
       attempts.push({ name: 'webgpu', package: webgpuPackages, ok: true });
       return finish('webgpu', `WebGPU (${webgpuAdapterName ?? 'GPU'})`, true, attempts);
@@ -117,19 +117,15 @@ function vulkanLoaderMissing(): boolean {
 export interface WebgpuOptions {
   /** Take a software adapter (SwiftShader: the CPU emulating a GPU), which training refuses as slower than the CPU path. */
   allowSoftware: boolean;
-  /**
-   * Require results read back synchronously (dataSync), as the engine's models, views and exports read
-   * them. TF.js's webgpu backend reads synchronously by drawing into an OffscreenCanvas, which Node
-   * lacks: every read of a result computed on the GPU fails there, and training failed at its first step.
-   */
-  requireSyncReads: boolean;
 }
 
 /**
  * Starts TF.js's WebGPU backend on Dawn (npm `webgpu`) where an adapter exists and the options allow it;
- * null when it runs, else why not (the backend left as it was). The ladder requires synchronous reads and
- * refuses software adapters unless LATENT_EXPLORER_WEBGPU_SOFTWARE=1; tests/unit/helpers/webgpu-step-check.ts
- * starts it without either to check its ops against cpu (with asynchronous reads).
+ * null when it runs, else why not (the backend left as it was). The ladder refuses software adapters unless
+ * LATENT_EXPLORER_WEBGPU_SOFTWARE=1. Results computed on the GPU can only be read back asynchronously in
+ * Node (TF.js's synchronous read draws into an OffscreenCanvas, which Node lacks), so the engine reads
+ * every result with data(), never dataSync(): a test trains, evaluates and decodes through the engine on
+ * WebGPU (tests/unit/webgpu-ops.test.ts).
  */
 export async function startWebgpu(options: WebgpuOptions): Promise<string | null> {
   const specifiers = { dawn: 'webgpu', backend: '@tensorflow/tfjs-backend-webgpu' };
@@ -163,14 +159,15 @@ export async function startWebgpu(options: WebgpuOptions): Promise<string | null
     await import(/* @vite-ignore */ specifiers.backend);
     if (!(await tf.setBackend('webgpu')) || tf.getBackend() !== 'webgpu') return `the webgpu backend did not start (TF.js fell back to ${tf.getBackend()})`;
     await tf.ready();
-    if (options.requireSyncReads) {
-      try {
-        // big enough to run on the GPU: TF.js computes small ops on the CPU, and reads those back at once
-        tf.tidy(() => tf.add(tf.ones([64, 64]), tf.ones([64, 64])).dataSync());
-      } catch (error) {
-        if (before) await tf.setBackend(before);
-        return `WebGPU (${webgpuAdapterName}) started, but cannot read results back synchronously in Node (${firstLine(error)}: TF.js's webgpu backend reads through an OffscreenCanvas), and the engine reads them so; training stays on the CPU`;
-      }
+    try {
+      // big enough to run on the GPU (TF.js computes small ops on the CPU), read back as the engine reads
+      const sum = tf.add(tf.ones([64, 64]), tf.ones([64, 64]));
+      const values = await sum.data();
+      sum.dispose();
+      if (values[0] !== 2 || values[values.length - 1] !== 2) throw new Error(`1 + 1 gave ${values[0]}`);
+    } catch (error) {
+      if (before) await tf.setBackend(before);
+      return `WebGPU (${webgpuAdapterName}) started, but a result computed on it could not be read back (${firstLine(error)}); training stays on the CPU`;
     }
     return null;
   } catch (error) {

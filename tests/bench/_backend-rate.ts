@@ -1,7 +1,7 @@
 // Training images/s of the two models of tests/bench/threads.ts on one named TF.js rung, in a process of its
 // own (a process takes one backend: the threads bench keeps the CPU's). Prints one JSON line:
 //   { backend, label, ok: true, mlp, conv } where the rung started, else { backend, ok: false, reason }.
-//   node --import tsx tests/bench/_backend-rate.ts webgpu [--steps-scale s]
+//   node --import tsx tests/bench/_backend-rate.ts webgpu [--steps-scale s] [--rounds n]
 // The steps go the way training takes them (job.ts): trainingThreads' thread count for this backend (one
 // for a GPU) and, on wasm, big conv batches in passes (imagesPerPass).
 import { availableParallelism } from 'node:os';
@@ -16,6 +16,8 @@ const rung = process.argv[2];
 if (!rung) throw new Error('usage: _backend-rate.ts <webgpu|wasm|cpu|tensorflow>');
 const scaleAt = process.argv.indexOf('--steps-scale');
 const scale = scaleAt > 0 ? Number(process.argv[scaleAt + 1]) : 1;
+const roundsAt = process.argv.indexOf('--rounds');
+const rounds = roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : 3;
 process.env.LATENT_EXPLORER_BACKEND = rung;
 const info = await initBackend();
 if (info.backend !== rung) {
@@ -51,6 +53,6 @@ async function imagesPerSecond(config: ModelConfig, steps: number, rounds: numbe
   }
 }
 
-const mlp = await imagesPerSecond(defaultModelConfig({ latent: 2 }), Math.max(1, Math.round(50 * scale)), 3);
-const conv = await imagesPerSecond(defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 32 }), Math.max(1, Math.round(5 * scale)), 3);
+const mlp = await imagesPerSecond(defaultModelConfig({ latent: 2 }), Math.max(1, Math.round(50 * scale)), rounds);
+const conv = await imagesPerSecond(defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 32 }), Math.max(1, Math.round(5 * scale)), rounds);
 console.log(JSON.stringify({ backend: rung, label: info.label, ok: true, mlp, conv }));

@@ -11,7 +11,7 @@ import { VaeModel } from '../../../models/vae.ts';
 // The wasm backend's package loads with the models (their native kernels patch it); it is never started here.
 const { startWebgpu, webgpuAdapter } = await import('../../../electron/engine/backend.ts');
 // reads here are asynchronous (TF.js's synchronous ones need an OffscreenCanvas, which Node lacks)
-const reason = await startWebgpu({ allowSoftware: true, requireSyncReads: false });
+const reason = await startWebgpu({ allowSoftware: true });
 if (reason !== null) {
   console.log(JSON.stringify({ ok: false, reason }));
   process.exit(0);
