@@ -1,6 +1,7 @@
 // Data-parallel training, the model side: a shard's gradients and step figures as flat float arrays
 // (what the threads exchange through SharedArrayBuffers), their batch-weighted average, and the model's
-// weights to and from one flat array. Plain TF.js: testable in one thread.
+// weights to and from one flat array. Plain TF.js: testable in one thread. It reads synchronously (the one
+// place in the engine that does): data-parallel threads run on wasm only, and on a GPU training takes one.
 import * as tf from '@tensorflow/tfjs';
 import type { BatchRows } from '../losses.ts';
 import type { StepResult, VaeModel } from '../vae.ts';
