@@ -228,14 +228,15 @@ if (own && !own.ok && software) {
 }
 const gpuLine = gpu.line;
 const gpuRateText = (v: number) => (v >= 100 ? String(Math.round(v)) : v.toPrecision(2));
+const gpuRatio = (v: number) => (v >= 0.1 ? v.toFixed(2) : v.toPrecision(2));
 if (!gpuLine) console.log(`WebGPU not measured: the run failed (${(gpu.run.stderr || gpu.run.error?.message || '').trim().split('\n').pop()})`);
 else {
   const g = JSON.parse(gpuLine) as GpuRate;
   if (!g.ok) console.log(`WebGPU not measured here${gpuNote}: ${g.reason}`);
   else
     console.log(
-      `${g.label}${gpuNote}: MLP ${gpuRateText(g.mlp!)} images/s (${(g.mlp! / ours.mlp.one).toFixed(2)}x ours on 1 thread, ${(g.mlp! / ours.mlp.many).toFixed(2)}x on ${threads}), ` +
-        `conv ${gpuRateText(g.conv!)} images/s (${(g.conv! / ours.conv.one).toFixed(2)}x ours on 1 thread, ${(g.conv! / ours.conv.many).toFixed(2)}x on ${threads})`,
+      `${g.label}${gpuNote}: MLP ${gpuRateText(g.mlp!)} images/s (${gpuRatio(g.mlp! / ours.mlp.one)}x ours on 1 thread, ${gpuRatio(g.mlp! / ours.mlp.many)}x on ${threads}), ` +
+        `conv ${gpuRateText(g.conv!)} images/s (${gpuRatio(g.conv! / ours.conv.one)}x ours on 1 thread, ${gpuRatio(g.conv! / ours.conv.many)}x on ${threads})`,
     );
 }
 console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}; tensors left ${tf.memory().numTensors}`);
