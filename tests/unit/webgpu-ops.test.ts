@@ -1,4 +1,5 @@
-// The WebGPU rung. Every op of a training step (MLP and conv VAEs, semi-supervised model) gives the same
+// The WebGPU rung. Every op of a training step (MLP and conv VAEs, semi-supervised model, and the β-TCVAE,
+// IWAE, denoising autoencoder, iVAE and both fair VAEs) gives the same
 // loss and gradients as the reference `cpu` backend, and a whole run trains, evaluates and decodes
 // through the engine with the figures of the same run on wasm: on the machine's own adapter where Dawn finds one,
 // else on SwiftShader (the CPU emulating a GPU) where Debian's Chromium brings it, as it does here (Dawn
@@ -34,7 +35,7 @@ const skipped = check.ok ? '' : ` (skipped: ${check.reason})`;
 describe('WebGPU backend', () => {
   it.skipIf(!check.ok)(`matches cpu on every op of the training step${check.ok ? `, on ${check.label}` : skipped}`, () => {
     if (!check.ok) return;
-    expect(check.results.map((r) => r.model)).toEqual(['MLP VAE', 'conv VAE', 'semi-supervised']);
+    expect(check.results.map((r) => r.model)).toEqual(['MLP VAE', 'conv VAE', 'semi-supervised', 'β-TCVAE', 'IWAE, K = 3', 'denoising autoencoder', 'iVAE', 'fair VAE, MMD', 'fair VAE, adversary']);
     for (const r of check.results) {
       expect(r.tensors, `${r.model}: the loss and every gradient`).toBeGreaterThan(10);
       expect(r.worst, `${r.model}: largest difference from cpu, relative to the tensor's largest value`).toBeLessThan(1e-3);
