@@ -38,7 +38,8 @@ export async function rotateStyleAxes(model: VaeModel, dims: number[], rotation:
     const layer = model.encoder.getLayer(name);
     const [kernel, bias] = layer.getWeights();
     const rows = kernel.shape[0];
-    const fresh = [tf.tensor2d(mixColumns((await kernel.data()) as Float32Array, rows, L, M), [rows, L]), tf.tensor1d(mixColumns((await bias.data()) as Float32Array, 1, L, M))];
+    const [k, b] = [(await kernel.data()) as Float32Array, (await bias.data()) as Float32Array];
+    const fresh = [tf.tensor2d(mixColumns(k, rows, L, M), [rows, L]), tf.tensor1d(mixColumns(b, 1, L, M))];
     layer.setWeights(fresh);
     tf.dispose(fresh);
   }

@@ -558,20 +558,18 @@ export class VaeModel {
       applyAdam(this.optimizer, grads as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
     });
     if (this.mixturePrior) this.tieClassBias();
-    const values = (await (packed as unknown as tf.Tensor).data()) as Float32Array;
-    (packed as unknown as tf.Tensor).dispose();
-    const head = 3 + extraKeys.length;
-    const result: StepResult = { loss: values[0], recon: values[1], kl: values[2], klPerDim: Array.from(values.subarray(head)) };
-    extraKeys.forEach((k, i) => ((result as unknown as Record<string, number>)[k] = values[3 + i]));
-    if (leakage) {
-      result.leakage = (await (leakage as tf.Tensor).data())[0];
-      (leakage as tf.Tensor).dispose();
+    const kept = [packed, leakage, adversaryLoss] as (tf.Tensor | null)[];
+    try {
+      const values = (await kept[0]!.data()) as Float32Array;
+      const head = 3 + extraKeys.length;
+      const result: StepResult = { loss: values[0], recon: values[1], kl: values[2], klPerDim: Array.from(values.subarray(head)) };
+      extraKeys.forEach((k, i) => ((result as unknown as Record<string, number>)[k] = values[3 + i]));
+      if (kept[1]) result.leakage = (await kept[1].data())[0];
+      if (kept[2]) result.adversaryLoss = (await kept[2].data())[0];
+      return result;
+    } finally {
+      tf.dispose(kept.filter((t): t is tf.Tensor => t !== null));
     }
-    if (adversaryLoss) {
-      result.adversaryLoss = (await (adversaryLoss as tf.Tensor).data())[0];
-      (adversaryLoss as tf.Tensor).dispose();
-    }
-    return result;
   }
 
   /**

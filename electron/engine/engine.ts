@@ -14,6 +14,7 @@ import { exportHandlers } from './handlers/exports.ts';
 import { styleHandlers } from './handlers/style.ts';
 import { uploadHandlers } from './handlers/uploads.ts';
 import { compareHandlers } from './handlers/compare.ts';
+import { inRequest } from './explorer/model-leases.ts';
 
 const AREAS: HandlerMap[] = [systemHandlers, datasetHandlers, trainingHandlers, explorerHandlers, exportHandlers, styleHandlers, compareHandlers, uploadHandlers];
 
@@ -40,7 +41,8 @@ export function createEngine(send: (message: Message) => void): Engine {
         // Own properties only: 'constructor' or '__proto__' must not reach Object.prototype.
         const handler = typeof message.method === 'string' && Object.hasOwn(handlers, message.method) ? (handlers[message.method as Method] as Handler<Method>) : undefined;
         if (!handler) throw new UserError(`Unknown request '${message.method}'.`, 'not-found');
-        reply.result = await handler((message.params ?? {}) as never, ctx);
+        // the models a request takes stay whole until it settles (explorer/model-leases.ts)
+        reply.result = await inRequest(() => handler((message.params ?? {}) as never, ctx));
       } catch (error) {
         reply.error = toErrorInfo(error);
       }

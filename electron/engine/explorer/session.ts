@@ -19,6 +19,7 @@ import { checkPrivateValue, privateAttributeOf, privateOfImages, privateRows } f
 import { runLockHolder } from '../training/run-lock.ts';
 import type { RunFile } from '../training/run-file.ts';
 import { LoadedRun, loadNetworks, loadRun, readRunFile, runJsonPath, setDimensionNames } from '../training/run-file.ts';
+import { lease, retire } from './model-leases.ts';
 
 /**
  * At most this many test images are encoded (and laid out); the views say when the cap applies. Tests
@@ -155,9 +156,9 @@ export class RunSession {
     this.modelEpoch = latest.epoch;
     this.version++;
     this.layouts.clear();
-    // An encoding in progress holds the old model: dispose it once that settles.
+    // An encoding in progress holds the old model, and requests may: dispose it once they settle.
     const pending = this.encodings?.promise;
-    if (old) void (pending ? pending.finally(() => old.dispose()).catch(() => {}) : Promise.resolve(old.dispose()));
+    if (old) void (pending ? pending.finally(() => retire(old)).catch(() => {}) : Promise.resolve(retire(old)));
     return true;
   }
 
@@ -207,7 +208,7 @@ export class RunSession {
         'not-found',
       );
     }
-    return this.model;
+    return lease(this.model);
   }
 
   get latent(): number {
@@ -380,14 +381,14 @@ export class RunSession {
       if (this.snapshots.size > MAX_SNAPSHOTS) {
         const [oldest, op] = this.snapshots.entries().next().value as [number, Promise<LoadedRun>];
         this.snapshots.delete(oldest);
-        op.then((m) => m.dispose()).catch(() => {});
+        op.then((m) => retire(m)).catch(() => {});
       }
     } else {
       // most recently used last
       this.snapshots.delete(epoch);
       this.snapshots.set(epoch, p);
     }
-    return p;
+    return lease(await p);
   }
 
   async modelFor(snapshot?: number): Promise<LoadedRun> {
@@ -494,8 +495,8 @@ export class RunSession {
     const pending = this.encodings?.promise;
     const model = this.model;
     this.model = null;
-    if (model) void (pending ? pending.finally(() => model.dispose()).catch(() => {}) : Promise.resolve(model.dispose()));
-    for (const p of this.snapshots.values()) p.then((m) => m.dispose()).catch(() => {});
+    if (model) void (pending ? pending.finally(() => retire(model)).catch(() => {}) : Promise.resolve(retire(model)));
+    for (const p of this.snapshots.values()) p.then((m) => retire(m)).catch(() => {});
     this.snapshots.clear();
   }
 }

@@ -132,10 +132,13 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
     r.klPerDimSum.forEach((v, d) => (klSum[d] += v));
     klClassSum += r.klClassSum;
     const { mean, logVar } = model.encode(x);
-    means.set(await mean.data(), start * latent);
-    logVars.set(await logVar.data(), start * latent);
-    mean.dispose();
-    logVar.dispose();
+    try {
+      means.set(await mean.data(), start * latent);
+      logVars.set(await logVar.data(), start * latent);
+    } finally {
+      mean.dispose();
+      logVar.dispose();
+    }
     if (r.predictions)
       idx.forEach((i, j) => {
         if (labels[i] >= 0) {

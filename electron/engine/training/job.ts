@@ -781,18 +781,20 @@ export function referenceDir(runDir: string): string {
   return join(runDir, 'reference');
 }
 
-/** −ELBO (positive nats per image), KL per dimension and class accuracy on the given images. */
 /** Stored images and their reconstructions through the posterior means, uint8 HWC (the live training view's pairs). */
 async function reconstructionPairs(model: VaeModel, ds: Dataset, idx: number[]): Promise<{ input: Uint8Array; output: Uint8Array }> {
   const { size, channels, pixels } = ds.images;
   const x = pixelsToTensor(pixels, idx, size, channels, inferenceBinarize(ds.options.binarize));
-  const y = model.reconstruct(x);
+  let y: tf.Tensor | null = null;
   try {
+    y = model.reconstruct(x);
     return { input: await tensorToPixels(x), output: await tensorToPixels(y) };
   } finally {
-    tf.dispose([x, y]);
+    tf.dispose(y ? [x, y] : [x]);
   }
 }
+
+/** −ELBO (positive nats per image), KL per dimension and class accuracy on the given images. */
 
 export async function evaluateSplit(model: VaeModel, ds: Dataset, indices: number[], seed: number, aux?: Int32Array): Promise<{ negElbo: number; klPerDim: number[]; accuracy?: number }> {
   const { size, channels, pixels, labels } = ds.images;

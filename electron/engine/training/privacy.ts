@@ -38,8 +38,13 @@ export async function measurePrivacy(model: VaeModel, ds: Dataset, s: Int32Array
     const idx = indices.slice(start, start + CHUNK);
     const x = pixelsToTensor(pixels, idx, size, channels, binarize);
     const { mean, logVar } = model.encode(x, fair ? Int32Array.from(idx, (i) => s[i]) : undefined);
-    const m = await mean.data();
-    tf.dispose([x, mean, logVar]);
+    x.dispose();
+    let m: Float32Array | Int32Array | Uint8Array;
+    try {
+      m = await mean.data();
+    } finally {
+      tf.dispose([mean, logVar]);
+    }
     for (let k = 0; k < idx.length; k++) for (let j = 0; j < dims; j++) codes[(start + k) * dims + j] = m[k * latent + j];
   }
   const split = Uint8Array.from(indices, (_, k) => (k < train.length ? 0 : 1));

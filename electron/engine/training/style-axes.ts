@@ -52,9 +52,15 @@ export async function alignStyleAxes(model: VaeModel, images: { pixels: Uint8Arr
     const idx = picked.slice(start, start + 1000);
     const x = pixelsToTensor(images.pixels, idx, images.size, images.channels, binarize === 'dynamic' ? 0.5 : binarize);
     const { mean, logVar } = model.encode(x);
-    const m = (await mean.array()) as number[][];
-    const v = (await logVar.array()) as number[][];
-    tf.dispose([x, mean, logVar]);
+    x.dispose();
+    let m: number[][];
+    let v: number[][];
+    try {
+      m = (await mean.array()) as number[][];
+      v = (await logVar.array()) as number[][];
+    } finally {
+      tf.dispose([mean, logVar]);
+    }
     for (let r = 0; r < m.length; r++) {
       zx.push(m[r].slice(0, S));
       for (let d = 0; d < S; d++) kl[d] += 0.5 * (m[r][d] ** 2 + Math.exp(v[r][d]) - 1 - v[r][d]) / n;
