@@ -711,6 +711,16 @@ export class VaeModel {
     return { mean, logVar };
   }
 
+  /** encode's means and log-variances read back as plain arrays [N·L] (asynchronously); no tensor is left. */
+  async encodeValues(x: tf.Tensor4D, priv?: Int32Array): Promise<{ means: Float32Array; logVars: Float32Array }> {
+    const { mean, logVar } = this.encode(x, priv);
+    try {
+      return { means: (await mean.data()) as Float32Array, logVars: (await logVar.data()) as Float32Array };
+    } finally {
+      tf.dispose([mean, logVar]);
+    }
+  }
+
   /**
    * Pixel means in [0,1] [N,H,W,C] for latent codes z [N,L] (Bernoulli probabilities or Gaussian means).
    * PPCA and FA decode to W z + μ, clipped to the pixel range for display.

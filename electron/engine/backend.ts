@@ -162,12 +162,7 @@ export async function startWebgpu(options: WebgpuOptions): Promise<string | null
     try {
       // big enough to run on the GPU (TF.js computes small ops on the CPU), read back as the engine reads
       const sum = tf.tidy(() => tf.add(tf.ones([64, 64]), tf.ones([64, 64])));
-      let values: Float32Array | Int32Array | Uint8Array;
-      try {
-        values = await sum.data();
-      } finally {
-        sum.dispose();
-      }
+      const values = await sum.data().finally(() => sum.dispose());
       if (values[0] !== 2 || values[values.length - 1] !== 2) throw new Error(`1 + 1 gave ${values[0]}`);
     } catch (error) {
       if (before) await tf.setBackend(before);

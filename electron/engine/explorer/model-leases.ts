@@ -12,7 +12,7 @@ const requestModels = new AsyncLocalStorage<Set<Disposable>>();
 const holders = new Map<Disposable, number>();
 const retired = new Set<Disposable>();
 
-/** Runs one request: the models it leases stay whole until it settles. */
+/** Runs one request (or work that outlives the request that started it): the models it leases stay whole until it settles. */
 export async function inRequest<T>(run: () => T | Promise<T>): Promise<T> {
   const held = new Set<Disposable>();
   try {

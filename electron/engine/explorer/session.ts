@@ -19,7 +19,7 @@ import { checkPrivateValue, privateAttributeOf, privateOfImages, privateRows } f
 import { runLockHolder } from '../training/run-lock.ts';
 import type { RunFile } from '../training/run-file.ts';
 import { LoadedRun, loadNetworks, loadRun, readRunFile, runJsonPath, setDimensionNames } from '../training/run-file.ts';
-import { lease, retire } from './model-leases.ts';
+import { inRequest, lease, retire } from './model-leases.ts';
 
 /**
  * At most this many test images are encoded (and laid out); the views say when the cap applies. Tests
@@ -156,9 +156,8 @@ export class RunSession {
     this.modelEpoch = latest.epoch;
     this.version++;
     this.layouts.clear();
-    // An encoding in progress holds the old model, and requests may: dispose it once they settle.
-    const pending = this.encodings?.promise;
-    if (old) void (pending ? pending.finally(() => retire(old)).catch(() => {}) : Promise.resolve(retire(old)));
+    // disposed once the requests and the encoding that hold it settle
+    if (old) retire(old);
     return true;
   }
 
@@ -244,7 +243,8 @@ export class RunSession {
   encode(): Promise<Encodings> {
     if (!this.encodings || this.encodings.version !== this.version) {
       const version = this.version;
-      const promise = this.encodeNow();
+      // its own lease on the model: the encoding may outlive the request that started it
+      const promise = inRequest(() => this.encodeNow());
       this.encodings = { version, promise };
       promise.catch(() => {
         if (this.encodings?.promise === promise) this.encodings = null;
@@ -492,10 +492,9 @@ export class RunSession {
   close(): void {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    const pending = this.encodings?.promise;
     const model = this.model;
     this.model = null;
-    if (model) void (pending ? pending.finally(() => retire(model)).catch(() => {}) : Promise.resolve(retire(model)));
+    if (model) retire(model);
     for (const p of this.snapshots.values()) p.then((m) => retire(m)).catch(() => {});
     this.snapshots.clear();
   }

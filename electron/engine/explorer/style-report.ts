@@ -119,11 +119,10 @@ export function probeOfModel(model: VaeModel, binarize: BinarizeMode = 'off'): S
     },
     async encode(pixels, count) {
       const x = toTensor(pixels, count);
-      const { mean, logVar } = model.encode(x);
       try {
-        return { means: (await mean.data()) as Float32Array, logVars: (await logVar.data()) as Float32Array };
+        return await model.encodeValues(x);
       } finally {
-        tf.dispose([x, mean, logVar]);
+        x.dispose();
       }
     },
   };

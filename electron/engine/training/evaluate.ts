@@ -131,14 +131,9 @@ export async function evaluateRun(loaded: LoadedRun, ds: Dataset, hooks: EvalHoo
     r.negElbo.forEach((v) => (negElbo += v));
     r.klPerDimSum.forEach((v, d) => (klSum[d] += v));
     klClassSum += r.klClassSum;
-    const { mean, logVar } = model.encode(x);
-    try {
-      means.set(await mean.data(), start * latent);
-      logVars.set(await logVar.data(), start * latent);
-    } finally {
-      mean.dispose();
-      logVar.dispose();
-    }
+    const codes = await model.encodeValues(x);
+    means.set(codes.means, start * latent);
+    logVars.set(codes.logVars, start * latent);
     if (r.predictions)
       idx.forEach((i, j) => {
         if (labels[i] >= 0) {

@@ -795,7 +795,6 @@ async function reconstructionPairs(model: VaeModel, ds: Dataset, idx: number[]):
 }
 
 /** −ELBO (positive nats per image), KL per dimension and class accuracy on the given images. */
-
 export async function evaluateSplit(model: VaeModel, ds: Dataset, indices: number[], seed: number, aux?: Int32Array): Promise<{ negElbo: number; klPerDim: number[]; accuracy?: number }> {
   const { size, channels, pixels, labels } = ds.images;
   const binarize = ds.options.binarize;

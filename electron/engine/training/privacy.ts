@@ -2,7 +2,6 @@
 // means of (up to) 5,000 training and 5,000 test images, the probe fitted on the first and scored on the
 // second (disentanglement/private-probe.ts). Used after each epoch of a fair run (for the run and its plain
 // VAE reference) and by eval.
-import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../datasets/types.ts';
 import type { VaeModel } from '../../../models/vae.ts';
 import { fairDims } from '../../../models/config.ts';
@@ -37,13 +36,11 @@ export async function measurePrivacy(model: VaeModel, ds: Dataset, s: Int32Array
   for (let start = 0; start < indices.length; start += CHUNK) {
     const idx = indices.slice(start, start + CHUNK);
     const x = pixelsToTensor(pixels, idx, size, channels, binarize);
-    const { mean, logVar } = model.encode(x, fair ? Int32Array.from(idx, (i) => s[i]) : undefined);
-    x.dispose();
-    let m: Float32Array | Int32Array | Uint8Array;
+    let m: Float32Array;
     try {
-      m = await mean.data();
+      m = (await model.encodeValues(x, fair ? Int32Array.from(idx, (i) => s[i]) : undefined)).means;
     } finally {
-      tf.dispose([mean, logVar]);
+      x.dispose();
     }
     for (let k = 0; k < idx.length; k++) for (let j = 0; j < dims; j++) codes[(start + k) * dims + j] = m[k * latent + j];
   }

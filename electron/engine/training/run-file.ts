@@ -236,13 +236,12 @@ export class LoadedRun {
     for (let start = 0; start < count; start += chunk) {
       const n = Math.min(chunk, count - start);
       const x = this.toTensor(pixels.subarray(start * per, (start + n) * per), n);
-      const { mean, logVar } = this.model.encode(x, priv?.subarray(start, start + n));
-      tf.dispose(x);
       try {
-        means.set(await mean.data(), start * l);
-        logVars.set(await logVar.data(), start * l);
+        const codes = await this.model.encodeValues(x, priv?.subarray(start, start + n));
+        means.set(codes.means, start * l);
+        logVars.set(codes.logVars, start * l);
       } finally {
-        tf.dispose([mean, logVar]);
+        x.dispose();
       }
     }
     return { means, logVars };

@@ -5,7 +5,6 @@
 // measure the code explains best changes, the next the best of the rest made orthogonal to it, and so on;
 // what no measure explains keeps its principal directions. The model's likelihood is unchanged but for the
 // posterior variances (see models/rotate-style.ts), which the test −ELBO measured after it includes.
-import * as tf from '@tensorflow/tfjs';
 import { pixelsToTensor } from '../../../models/pixels.ts';
 import type { BinarizeMode } from '../../../models/pixels.ts';
 import { rotateStyleAxes } from '../../../models/rotate-style.ts';
@@ -48,22 +47,21 @@ export async function alignStyleAxes(model: VaeModel, images: { pixels: Uint8Arr
   const per = images.size * images.size * images.channels;
   const zx: number[][] = [];
   const kl = new Float64Array(S);
+  const L = c.latent;
   for (let start = 0; start < n; start += 1000) {
     const idx = picked.slice(start, start + 1000);
     const x = pixelsToTensor(images.pixels, idx, images.size, images.channels, binarize === 'dynamic' ? 0.5 : binarize);
-    const { mean, logVar } = model.encode(x);
-    x.dispose();
-    let m: number[][];
-    let v: number[][];
+    let codes: { means: Float32Array; logVars: Float32Array };
     try {
-      m = (await mean.array()) as number[][];
-      v = (await logVar.array()) as number[][];
+      codes = await model.encodeValues(x);
     } finally {
-      tf.dispose([mean, logVar]);
+      x.dispose();
     }
-    for (let r = 0; r < m.length; r++) {
-      zx.push(m[r].slice(0, S));
-      for (let d = 0; d < S; d++) kl[d] += 0.5 * (m[r][d] ** 2 + Math.exp(v[r][d]) - 1 - v[r][d]) / n;
+    for (let r = 0; r < idx.length; r++) {
+      const m = codes.means.subarray(r * L, r * L + S);
+      const v = codes.logVars.subarray(r * L, r * L + S);
+      zx.push(Array.from(m));
+      for (let d = 0; d < S; d++) kl[d] += 0.5 * (m[d] ** 2 + Math.exp(v[d]) - 1 - v[d]) / n;
     }
   }
   const dims = Array.from({ length: S }, (_, d) => d).filter((d) => kl[d] > LIVING_KL);
