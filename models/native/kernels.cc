@@ -279,6 +279,7 @@ struct Placement {
 };
 thread_local Placement placement;
 std::atomic<long> evictedSteps{0};
+std::atomic<long> evictedRowShares{0};  // shares of rows a thread evicted after phase 2 (mlp-vae.inc)
 
 // Whether the calling thread's cores are far apart, measuring again when due.
 static bool coresFar() {
@@ -1003,10 +1004,11 @@ napi_value PoolParts(napi_env env, napi_callback_info info) {
 
 // kernelPlacement(mode): how the fused MLP step treats where its kernel threads sit (placement above).
 // mode: 0 measures it (training's default), 1 takes the cores as near, 2 as far (tests and A/B benchmarks);
-// -1 only reads. Returns { mode, far, roundTripNs, evictedSteps, canEvict, measurements }: the calling
-// thread's mode, whether its last fused step took its cores as far, the worst round trip last measured (0:
-// none yet), how many fused steps on any thread have evicted the kernels before Adam, whether this CPU can
-// (CLFLUSHOPT), and how many times the calling thread has measured.
+// -1 only reads. Returns { mode, far, roundTripNs, evictedSteps, evictedRowShares, canEvict, measurements }:
+// the calling thread's mode, whether its last fused step took its cores as far, the worst round trip last
+// measured (0: none yet), how many fused steps on any thread have evicted the kernels before Adam, how many
+// shares of rows threads have evicted after reading them, whether this CPU can (CLFLUSHOPT), and how many
+// times the calling thread has measured.
 napi_value KernelPlacement(napi_env env, napi_callback_info info) {
   int32_t mode = -1;
   if (!oneCount(env, info, -1, 2, &mode)) return fail(env, "kernelPlacement: a mode from -1 to 2");
@@ -1021,6 +1023,8 @@ napi_value KernelPlacement(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, out, "roundTripNs", value);
   napi_create_double(env, (double)evictedSteps.load(), &value);
   napi_set_named_property(env, out, "evictedSteps", value);
+  napi_create_double(env, (double)evictedRowShares.load(), &value);
+  napi_set_named_property(env, out, "evictedRowShares", value);
   napi_get_boolean(env, evictionWorks, &value);
   napi_set_named_property(env, out, "canEvict", value);
   napi_create_double(env, (double)placement.measurements, &value);

@@ -101,6 +101,8 @@ export interface KernelPlacement {
   roundTripNs: number;
   /** fused steps, on any thread of the process, that evicted the kernels from the caches before Adam */
   evictedSteps: number;
+  /** shares of rows that threads of fused steps evicted after reading them, where the cores were far (0 in addons built before) */
+  evictedRowShares: number;
   /** whether this CPU can evict lines (x86's CLFLUSHOPT); where not, far cores change nothing */
   canEvict: boolean;
   /** how many times this thread has measured where its kernel threads sit */
@@ -112,13 +114,13 @@ const PLACEMENT_MODES = ['measure', 'near', 'far'] as const;
  * How the fused MLP step treats where this thread's kernel threads sit; null where the native kernels (or
  * this call) are absent. Where two cores sit on two dies (a VM's host may put them there, and desktop CPUs
  * come in dies of ~8 cores), every line one writes and the other reads next costs ~4x; the step then evicts
- * the kernels from the caches before Adam writes them (kernels.cc, coresFar; README, "Two cores on two
- * dies"). 'measure' (the default) times the round trip to each kernel thread every 64 steps and after a
+ * the kernels from the caches before Adam writes them, and each thread the rows it read of the others' shares
+ * after phase 2 (kernels.cc, coresFar; mlp-vae.inc; README, "Two cores on two dies"). 'measure' (the default) times the round trip to each kernel thread every 64 steps and after a
  * pause, far from 150 ns; 'near' and 'far' fix it (tests, A/B benchmarks). Without a mode, reads.
  */
 export function kernelPlacement(mode?: KernelPlacement['mode']): KernelPlacement | null {
   const got = nativeAddon()?.kernelPlacement?.(mode ? PLACEMENT_MODES.indexOf(mode) : -1);
-  return got ? { ...got, mode: PLACEMENT_MODES[got.mode] ?? 'measure' } : null;
+  return got ? { ...got, evictedRowShares: got.evictedRowShares ?? 0, mode: PLACEMENT_MODES[got.mode] ?? 'measure' } : null;
 }
 
 /**

@@ -117,7 +117,7 @@ describe('fused MLP VAE step', () => {
     two.losses.forEach((l, i) => expect(l.loss).toBeCloseTo(one.losses[i].loss, 9));
   });
 
-  it.skipIf(withoutNative)(`where the cores sit on two dies, evicts the kernels from the caches before Adam, with the bits of cores on one die${withoutNative}`, async () => {
+  it.skipIf(withoutNative)(`where the cores sit on two dies, evicts the kernels before Adam and the other shares' rows after the step, with the bits of cores on one die${withoutNative}`, async () => {
     const config = defaultModelConfig({ latent: 2 });
     const placed = async (mode: 'near' | 'far' | 'measure', threads: number) => {
       kernelPlacement(mode);
@@ -125,7 +125,14 @@ describe('fused MLP VAE step', () => {
         const before = kernelPlacement()!;
         const result = await run(config, true, 4, threads);
         const after = kernelPlacement()!;
-        return { ...result, evicted: after.evictedSteps - before.evictedSteps, measurements: after.measurements - before.measurements, far: after.far, roundTripNs: after.roundTripNs };
+        return {
+          ...result,
+          evicted: after.evictedSteps - before.evictedSteps,
+          evictedRows: after.evictedRowShares - before.evictedRowShares,
+          measurements: after.measurements - before.measurements,
+          far: after.far,
+          roundTripNs: after.roundTripNs,
+        };
       } finally {
         kernelPlacement('measure');
       }
@@ -140,8 +147,20 @@ describe('fused MLP VAE step', () => {
     // eviction only moves lines between caches and memory: the same losses and weights, bit for bit
     expect(differing(far.weights, near.weights)).toBe(0);
     expect(far.losses).toEqual(near.losses);
+    // where far, the threads also evict the rows of the other shares after phase 2: each step, every
+    // share a thread did not compute (fewer only where one thread ran every share), never where near
+    expect(near.evictedRows).toBe(0);
+    if (canEvict) expect(far.evictedRows).toBeGreaterThan(0);
+    else expect(far.evictedRows).toBe(0);
+    expect(far.evictedRows).toBeLessThanOrEqual(4 * 2);
+    // three threads, uneven shares (22 + 22 + 20 rows): the same bits as one die's
+    const far3 = await placed('far', 3);
+    expect(differing(far3.weights, near.weights)).toBe(0);
+    if (canEvict) expect(far3.evictedRows).toBeGreaterThan(0);
     // one thread shares no line with another: told far, it evicts nothing
-    expect((await placed('far', 1)).evicted).toBe(0);
+    const alone = await placed('far', 1);
+    expect(alone.evicted).toBe(0);
+    expect(alone.evictedRows).toBe(0);
     // measured (training's default): the worst round trip to a kernel thread, taken on the first step
     const measured = await placed('measure', 2);
     expect(measured.roundTripNs).toBeGreaterThan(5);
