@@ -21,7 +21,7 @@ export interface NativeAddon {
   /** kernels.ts coreRoundTrip (absent in addons built before it) */
   coreRoundTrip?(n: number): number;
   /** kernels.ts kernelPlacement; mode -1 reads, 0 measures, 1 near, 2 far (absent in addons built before it) */
-  kernelPlacement?(mode: number): { mode: number; far: boolean; roundTripNs: number; evictedSteps: number; evictedRowShares?: number; canEvict: boolean; measurements: number };
+  kernelPlacement?(mode: number): { mode: number; far: boolean; roundTripNs: number; evictedSteps: number; evictedRowShares?: number; canEvict: boolean; measurements: number; lastMeasureUs?: number };
   /** tests: [parts the caller took, parts its kernel threads took] since the last call; the kernel threads start any job in the next stallMs only after them */
   poolParts?(stallMs: number): [number, number];
   /** kernels.ts helpUntil (absent in addons built before it) */

@@ -220,10 +220,11 @@ Pool& pool() {
 
 // The mean time in ns of n round trips of one cache line between the calling thread and its pool's
 // worker `worker` (0 without one): here ~60-75 ns between two cores that share an L3, 200-340 between
-// dies, 37-45 between the two threads of one core. Both sides wait with pause, so each figure holds two
-// pauses. It stops after 50 ms (two threads time-sliced on one core take milliseconds a trip) and gives the
-// mean of the trips made.
-static double roundTripNs(int worker, int n) {
+// dies (369-574 on an AMD host), 37-45 between the two threads of one core. Both sides wait with pause, so
+// each figure holds two pauses. It stops once `limit` has passed since the call (two threads time-sliced on
+// one core take milliseconds a trip) and gives the mean of the trips made, or, where the worker answered
+// none, the time waited (a trip takes at least that).
+static double roundTripNs(int worker, int n, std::chrono::microseconds limit = std::chrono::milliseconds(50)) {
   if (worker < 1 || worker >= pool().size()) return 0;
   struct alignas(64) Ball {
     std::atomic<int> at{0};  // 2i + 1: the caller's i-th throw; 2i + 2: the worker's return; -1: stop
@@ -237,19 +238,27 @@ static double roundTripNs(int worker, int n) {
         while ((b = ball.at.load(std::memory_order_acquire)) != 2 * i + 1)
           if (b < 0) return;
           else Pool::pause();
-        ball.at.store(2 * i + 2, std::memory_order_release);
+        // only if the caller has not stopped meanwhile: a return stored over its stop would leave this
+        // thread waiting for a throw that never comes, and the caller waiting for this thread
+        if (!ball.at.compare_exchange_strong(b, 2 * i + 2, std::memory_order_acq_rel, std::memory_order_acquire)) return;
       }
     } else if (t == 0) {
+      const auto called = std::chrono::steady_clock::now();
       std::chrono::steady_clock::time_point start;
       int done = 0;
-      for (int i = 0; i <= n; ++i) {
+      bool late = false;
+      for (int i = 0; i <= n && !late; ++i) {
         if (i == 1) start = std::chrono::steady_clock::now();  // the first trip waits for the worker to start
         ball.at.store(2 * i + 1, std::memory_order_release);
-        while (ball.at.load(std::memory_order_acquire) != 2 * i + 2) Pool::pause();
-        done = i;
-        if (i > 0 && (i & 7) == 0 && std::chrono::steady_clock::now() - start > std::chrono::milliseconds(50)) break;
+        // the clock read only every 64 pauses, so that a quick trip does not pay for it
+        for (unsigned spins = 1; ball.at.load(std::memory_order_acquire) != 2 * i + 2; ++spins) {
+          Pool::pause();
+          if ((spins & 63) == 0 && std::chrono::steady_clock::now() - called > limit) { late = true; break; }
+        }
+        if (!late) done = i;
       }
-      if (done > 0) ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / done;
+      const auto end = std::chrono::steady_clock::now();
+      ns = done > 0 ? std::chrono::duration<double, std::nano>(end - start).count() / done : std::chrono::duration<double, std::nano>(end - called).count();
       ball.at.store(-1, std::memory_order_release);
     }
   });
@@ -264,8 +273,12 @@ static double roundTripNs(int worker, int n) {
 // end and the next one's start (the workers slept, and the host moves a vCPU that idled) and every 64
 // steps (it sometimes moves one that did not): the worst, over the workers, of the quickest of three bursts
 // of 64 round trips (~15 us a worker near, ~60 far; the quickest, so that a thread switched out during a
-// burst does not make near cores look far), far at 150 ns or more.
+// burst does not make near cores look far), far at 150 ns or more. A burst stops after MEASURE_LIMIT: a
+// worker that has not answered 64 trips by then is not running beside us (a busy host, or more threads than
+// cores), and the cores count as far, as they would after the whole burst. With bursts of up to 50 ms, as
+// before, one measure on a busy host could take 150 ms, every 64 steps and after every pause.
 constexpr double FAR_NS = 150;
+constexpr auto MEASURE_LIMIT = std::chrono::milliseconds(1);
 constexpr long REMEASURE_STEPS = 64;
 constexpr auto REMEASURE_AFTER_PAUSE = std::chrono::milliseconds(10);
 struct Placement {
@@ -276,6 +289,7 @@ struct Placement {
   bool far = false;
   double worstNs = 0;
   long measurements = 0;
+  double lastMeasureUs = 0;  // how long the last measure took
 };
 thread_local Placement placement;
 std::atomic<long> evictedSteps{0};
@@ -288,9 +302,11 @@ static bool coresFar() {
   if (p.mode != 0 || size < 2) return p.far = size > 1 && p.mode == 2;
   const bool paused = std::chrono::steady_clock::now() - p.lastStepEnd >= REMEASURE_AFTER_PAUSE;
   if (p.measuredSize != size || ++p.steps >= REMEASURE_STEPS || paused) {
+    const auto start = std::chrono::steady_clock::now();
     double worst = 0;
-    for (int w = 1; w < size; ++w) worst = std::max(worst, std::min({roundTripNs(w, 64), roundTripNs(w, 64), roundTripNs(w, 64)}));
+    for (int w = 1; w < size; ++w) worst = std::max(worst, std::min({roundTripNs(w, 64, MEASURE_LIMIT), roundTripNs(w, 64, MEASURE_LIMIT), roundTripNs(w, 64, MEASURE_LIMIT)}));
     p.measuredSize = size, p.steps = 0, p.worstNs = worst, p.far = worst >= FAR_NS, ++p.measurements;
+    p.lastMeasureUs = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
   }
   return p.far;
 }
@@ -1029,6 +1045,8 @@ napi_value KernelPlacement(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, out, "canEvict", value);
   napi_create_double(env, (double)placement.measurements, &value);
   napi_set_named_property(env, out, "measurements", value);
+  napi_create_double(env, placement.lastMeasureUs, &value);
+  napi_set_named_property(env, out, "lastMeasureUs", value);
   return out;
 }
 

@@ -107,6 +107,8 @@ export interface KernelPlacement {
   canEvict: boolean;
   /** how many times this thread has measured where its kernel threads sit */
   measurements: number;
+  /** how long this thread's last measure took, in µs (0: none yet, or an addon built before) */
+  lastMeasureUs: number;
 }
 const PLACEMENT_MODES = ['measure', 'near', 'far'] as const;
 
@@ -120,7 +122,7 @@ const PLACEMENT_MODES = ['measure', 'near', 'far'] as const;
  */
 export function kernelPlacement(mode?: KernelPlacement['mode']): KernelPlacement | null {
   const got = nativeAddon()?.kernelPlacement?.(mode ? PLACEMENT_MODES.indexOf(mode) : -1);
-  return got ? { ...got, evictedRowShares: got.evictedRowShares ?? 0, mode: PLACEMENT_MODES[got.mode] ?? 'measure' } : null;
+  return got ? { ...got, evictedRowShares: got.evictedRowShares ?? 0, lastMeasureUs: got.lastMeasureUs ?? 0, mode: PLACEMENT_MODES[got.mode] ?? 'measure' } : null;
 }
 
 /**

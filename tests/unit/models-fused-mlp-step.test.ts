@@ -1,6 +1,7 @@
 // The MLP VAE's fused training step (models/native/mlp-vae.ts) is the TF.js step: the same losses and
 // the same weights after several Adam steps, for the plain VAE, a β-VAE, deeper and shallower networks;
 // the same bits again for the same thread count and within float tolerance for another; no tensor left.
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useWasm } from './helpers/tf.ts';
@@ -201,6 +202,45 @@ describe('fused MLP VAE step', () => {
       setNativeThreads(1);
     }
     expect(kernelPlacement()!.mode).toBe('measure');
+  });
+
+  // Both threads on one CPU (taskset), as on a busy host: the kernel thread answers only when the scheduler
+  // switches to it, milliseconds a trip. A measure's bursts then stop after 1 ms each and take the cores as
+  // far; with bursts of up to 50 ms, each measure took 150 ms or more (every 64 steps, and after every pause).
+  it.runIf(!withoutNative && spawnSync('taskset', ['-c', '0', 'true']).status === 0)('stops measuring where the cores sit after a few ms when its kernel thread does not answer (both on one CPU)', () => {
+    const script = `
+      import * as tf from '@tensorflow/tfjs';
+      import { useWasm } from './tests/unit/helpers/tf.ts';
+      import { patchWasmKernels } from './models/wasm-kernels.ts';
+      import { kernelPlacement, setNativeThreads } from './models/native/kernels.ts';
+      import { defaultModelConfig } from './models/config.ts';
+      import { VaeModel } from './models/vae.ts';
+      await useWasm();
+      patchWasmKernels();
+      setNativeThreads(2);
+      kernelPlacement('measure');
+      const model = VaeModel.create(defaultModelConfig({ latent: 2, hidden: [32] }));
+      const x = tf.ones([16, 28, 28, 1]);
+      const measures = [];
+      for (let s = 0; s < 3; s++) {
+        await new Promise((resolve) => setTimeout(resolve, 20)); // a pause: the next step measures again
+        const before = kernelPlacement().measurements;
+        await model.trainStep(x, undefined, s);
+        const p = kernelPlacement();
+        measures.push({ count: p.measurements - before, us: p.lastMeasureUs, far: p.far, ns: p.roundTripNs });
+      }
+      console.log(JSON.stringify(measures));`;
+    const r = spawnSync('taskset', ['-c', '0', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.signal, 'hung: killed after 120 s').toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    const measures = JSON.parse(r.stdout.trim().split('\n').pop()!) as { count: number; us: number; far: boolean; ns: number }[];
+    for (const m of measures) {
+      expect(m.count, 'a measure after each pause').toBe(1);
+      expect(m.far, `a kernel thread that answers in ${m.ns} ns counts as far`).toBe(true);
+      // three bursts of 1 ms, each plus the wait for the kernel thread to take its turn and see the stop
+      // (22-35 ms measured); bursts of up to 50 ms took 166-179 ms
+      expect(m.us, 'one measure, in µs').toBeLessThan(100_000);
+    }
   });
 
   it.skipIf(withoutNative)(`splits a step in more parts than threads where asked (bench threads times two parts on one thread), with the same bits${withoutNative}`, async () => {
