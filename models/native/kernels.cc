@@ -222,8 +222,8 @@ Pool& pool() {
 // worker `worker` (0 without one): here ~60-75 ns between two cores that share an L3, 200-340 between
 // dies (369-574 on an AMD host), 37-45 between the two threads of one core. Both sides wait with pause, so
 // each figure holds two pauses. It stops once `limit` has passed since the call (two threads time-sliced on
-// one core take milliseconds a trip) and gives the mean of the trips made, or, where the worker answered
-// none, the time waited (a trip takes at least that).
+// one core take milliseconds a trip) and gives the mean of the trips made, counting the wait for the one it
+// gave up on, or, where the worker answered none, the time waited (a trip takes at least that).
 static double roundTripNs(int worker, int n, std::chrono::microseconds limit = std::chrono::milliseconds(50)) {
   if (worker < 1 || worker >= pool().size()) return 0;
   struct alignas(64) Ball {
