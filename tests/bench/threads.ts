@@ -109,14 +109,21 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
   // fused MLP steps that took their cores as far and evicted the kernels before Adam (kernelPlacement), per round
   const evicted: number[][] = others.map(() => []);
   const evictedSoFar = () => kernelPlacement()?.evictedSteps ?? 0;
+  // Each round's timed steps follow one untimed step of the same stepper: training runs its steps back to
+  // back, and a stepper taken up again after the others' rounds (~2 s for the conv VAE) pays for its idle
+  // threads once (a data-parallel step of the conv VAE took ~270 ms against ~200 in the steps after it,
+  // while one thread's first step ran at its usual pace).
+  const resume = (s: Stepper, r: number) => s.step(x, shape, undefined, 5 + r);
   for (let r = 0; r < rounds; r++) {
     useKernels(false);
+    await resume(single, r);
     r1.push(await rate(single, x, shape, steps, 10 + r));
-    if (split) rs.push(await inParts(() => rate(split, x, shape, steps, 10 + r)));
+    if (split) rs.push(await inParts(async () => (await resume(split, r), rate(split, x, shape, steps, 10 + r))));
     for (const [i, s] of others.entries()) {
       useKernels(routes[i] === 'kernels');
       const kernels = routes[i] === 'kernels';
       const before = trip(kernels);
+      await resume(s, r);
       const evictedBefore = evictedSoFar();
       rn[i].push(await rate(s, x, shape, steps, 10 + r));
       evicted[i].push(evictedSoFar() - evictedBefore);
