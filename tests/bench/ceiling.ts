@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
 import { ENGINE_V8_FLAGS } from '../../electron/host/engine-flags.ts';
+import { median, medianRoundTrip, roundsByPlacement } from './_placement.ts';
 
 type Which = 'mlp' | 'conv' | 'stalls';
 
@@ -106,9 +107,8 @@ async function together<T = { rate: number }>(which: Which, count: number, secon
 }
 
 /**
- * Where the host put the two vCPUs, as threads.ts reads it: the median of five round trips of a cache line
- * between this process's thread and a kernel thread started for the measure alone (ns; 0 without the
- * native kernels). The larger of before and after a round is the round's.
+ * Where the host put the two vCPUs (_placement.ts): round trips of a cache line between this process's
+ * thread and a kernel thread started for the measure alone (ns; 0 without the native kernels).
  */
 async function placement(): Promise<() => number> {
   // the addon itself: this process runs no TF.js backend for the kernels to be installed on
@@ -117,22 +117,11 @@ async function placement(): Promise<() => number> {
   return () => {
     addon.setThreads(2);
     try {
-      return [...Array.from({ length: 5 }, () => addon.coreRoundTrip?.(400) ?? 0)].sort((a, b) => a - b)[2];
+      return medianRoundTrip(() => addon.coreRoundTrip?.(400) ?? 0);
     } finally {
       addon.setThreads(1);
     }
   };
-}
-
-/** Rounds by where the cores sat, with this machine's thresholds (threads.ts; README, "Two cores on two dies"). */
-function byPlacement(ratios: number[], trips: number[]): string {
-  if (!trips.some((t) => t > 0)) return '';
-  const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-  const group = (name: string, lo: number, hi: number) => {
-    const g = ratios.filter((_, k) => trips[k] >= lo && trips[k] < hi);
-    return `${name}: ${g.length} round${g.length === 1 ? '' : 's'}${g.length ? `, median ${median(g).toFixed(2)}x` : ''}`;
-  };
-  return `; core-to-core round trip per round (ns): ${trips.map((t) => t.toFixed(0)).join(' ')}; ${[group('one L3 (55-150 ns)', 55, 150), group('two dies (>= 150 ns)', 150, Infinity), group('one core (< 55 ns)', 0, 55)].join('; ')}`;
 }
 
 async function main() {
@@ -157,8 +146,8 @@ async function main() {
       ratios.push((two[0] + two[1]) / one);
       console.log(`  ${name}, round ${r + 1}: alone ${Math.round(one)} images/s; side by side ${two.map(Math.round).join(' + ')} = ${Math.round(two[0] + two[1])} (${ratios.at(-1)!.toFixed(2)}x; round trip ${trips.at(-1)!.toFixed(0)} ns)`);
     }
-    const sorted = [...ratios].sort((a, b) => a - b);
-    console.log(`${name}: two one-thread processes side by side give ${sorted[Math.floor(sorted.length / 2)].toFixed(2)}x one alone (median of ${rounds} rounds; range ${sorted[0].toFixed(2)}-${sorted.at(-1)!.toFixed(2)}x): the most two threads can give this model here${byPlacement(ratios, trips)}`);
+    const placed = trips.some((t) => t > 0) ? `; ${roundsByPlacement(ratios, trips)}` : '';
+    console.log(`${name}: two one-thread processes side by side give ${median(ratios).toFixed(2)}x one alone (median of ${rounds} rounds; range ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x): the most two threads can give this model here${placed}`);
   }
   type Stalls = { lost: number; gaps: number; longest: number };
   const describe = (s: Stalls) => `${(100 * s.lost).toFixed(2)} % of its time in ${s.gaps} gaps over 0.3 ms (longest ${s.longest.toFixed(1)} ms)`;

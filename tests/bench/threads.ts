@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism, loadavg } from 'node:os';
 import { swiftshaderEnv } from '../unit/helpers/swiftshader.ts';
+import { median, medianRoundTrip, roundsByPlacement } from './_placement.ts';
 import { initBackend } from '../../electron/engine/backend.ts';
 import { defaultModelConfig, type ModelConfig } from '../../models/config.ts';
 import { VaeModel } from '../../models/vae.ts';
@@ -43,7 +44,6 @@ async function rate(stepper: Stepper, x: Float32Array, shape: [number, number, n
   return (steps * shape[0] * 1000) / (performance.now() - t0);
 }
 
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 const ours: Record<'mlp' | 'conv', { one: number; many: number }> = { mlp: { one: 0, many: 0 }, conv: { one: 0, many: 0 } };
 
@@ -91,17 +91,14 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
   const r1: number[] = [];
   const rs: number[] = [];
   const rn: number[][] = others.map(() => []);
-  // Where the two cores sit, before and after each round of N threads (coreRoundTrip): on a VM
-  // the host may put the vCPU that idled through the one-thread round onto another die, or beside the first
-  // on one core, and the round then runs at a fraction of its speed (README, "Two cores on two dies").
-  const trips: number[][] = others.map(() => []);
-  // the median of five short measures: one can take in the worker's being switched out (tens of µs). Rounds
-  // of data-parallel workers are measured too, through a kernel thread started for the measure alone: the
+  // Where the two cores sit, before and after each round of N threads (_placement.ts). Rounds of
+  // data-parallel workers are measured too, through a kernel thread started for the measure alone: the
   // host places the vCPUs, whichever thread runs on them.
+  const trips: number[][] = others.map(() => []);
   const trip = (kernels: boolean) => {
     if (!kernels) setNativeThreads(threads);
     try {
-      return median(Array.from({ length: 5 }, () => coreRoundTrip(400)));
+      return medianRoundTrip(() => coreRoundTrip(400));
     } finally {
       if (!kernels) setNativeThreads(1);
     }
@@ -118,7 +115,13 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
     useKernels(false);
     await resume(single, r);
     r1.push(await rate(single, x, shape, steps, 10 + r));
-    if (split) rs.push(await inParts(async () => (await resume(split, r), rate(split, x, shape, steps, 10 + r))));
+    if (split)
+      rs.push(
+        await inParts(async () => {
+          await resume(split, r);
+          return rate(split, x, shape, steps, 10 + r);
+        }),
+      );
     for (const [i, s] of others.entries()) {
       useKernels(routes[i] === 'kernels');
       const kernels = routes[i] === 'kernels';
@@ -152,16 +155,7 @@ async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, s
         `efficiency ${efficiency.toFixed(2)} (${(threads * efficiency).toFixed(2)}x on ${threads} free cores)`,
     );
     if (trips[i].some((t) => t > 0)) {
-      // Rounds by where the two cores sat (their round trip, the larger of before and after the round): the
-      // thresholds are this machine's (README, "Two cores on two dies"): two threads of one physical core
-      // (under 55 ns), two cores sharing an L3 (55-150 ns), two dies (150 ns and over).
-      const ratios = rn[i].map((v, k) => v / r1[k]);
-      const group = (lo: number, hi: number) => ratios.filter((_, k) => trips[i][k] >= lo && trips[i][k] < hi);
-      const show = (name: string, g: number[]) => `${name}: ${g.length} round${g.length === 1 ? '' : 's'}${g.length ? `, median ${median(g).toFixed(2)}x` : ''}`;
-      console.log(
-        `    core-to-core round trip per round (ns): ${trips[i].map((t) => t.toFixed(0)).join(' ')}; ` +
-          [show('one L3 (55-150 ns)', group(55, 150)), show('two dies (>= 150 ns)', group(150, Infinity)), show('one core (< 55 ns)', group(0, 55))].join('; '),
-      );
+      console.log(`    ${roundsByPlacement(rn[i].map((v, k) => v / r1[k]), trips[i])}`);
       if (evicted[i].some((n) => n > 0))
         console.log(`    fused steps that found the cores far and evicted the kernels before Adam, per round of ${steps}: ${evicted[i].join(' ')}`);
     }
