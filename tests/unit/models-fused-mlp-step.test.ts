@@ -173,7 +173,7 @@ describe('fused MLP VAE step', () => {
     expect(() => nativeAddon()!.kernelPlacement!(3)).toThrow(/kernelPlacement: a mode from -1 to 2/);
   });
 
-  it.skipIf(withoutNative)(`measures where the kernel threads sit at the first step, after a pause and every 64 steps${withoutNative}`, async () => {
+  it.skipIf(withoutNative)(`measures where the kernel threads sit at the first step, after a pause, every 64 steps and when back from one thread${withoutNative}`, async () => {
     const config = defaultModelConfig({ latent: 2, hidden: [32] });
     setNativeThreads(2);
     kernelPlacement('measure'); // a mode set anew: measured at the next step
@@ -196,6 +196,13 @@ describe('fused MLP VAE step', () => {
       const in128 = measured() - before128;
       expect(in128, '128 steps back to back: every 64 steps').toBeGreaterThanOrEqual(2);
       expect(in128, '128 steps back to back: not every step').toBeLessThanOrEqual(8);
+      // back from one thread (as bench threads alternates them): measured at the first step on two again
+      setNativeThreads(1);
+      for (let s = 0; s < 3; s++) await model.trainStep(x, undefined, 200 + s);
+      setNativeThreads(2);
+      const beforeTwo = measured();
+      await model.trainStep(x, undefined, 210);
+      expect(measured() - beforeTwo, 'the first step on two threads after steps on one').toBe(1);
     } finally {
       x.dispose();
       model.dispose();
