@@ -44,7 +44,6 @@ async function rate(stepper: Stepper, x: Float32Array, shape: [number, number, n
   return (steps * shape[0] * 1000) / (performance.now() - t0);
 }
 
-
 const ours: Record<'mlp' | 'conv', { one: number; many: number }> = { mlp: { one: 0, many: 0 }, conv: { one: 0, many: 0 } };
 
 async function compare(key: 'mlp' | 'conv', name: string, config: ModelConfig, steps: number, rounds: number) {
