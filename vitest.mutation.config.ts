@@ -17,14 +17,19 @@ export default defineConfig({
       'tests/unit/tsne-affinities.test.ts',
       'tests/unit/tsne-parts.test.ts',
       'tests/unit/tsne-step.test.ts',
+      'tests/unit/training-parallel.test.ts',
     ],
     // Left out: two slow tests that train models (their code is covered by models-objectives.test.ts's fast
     // ones), the engine-restart test (it waits for a killed process), the PCA tests (no mutated code), the
     // tree-repulsion tests (they take minutes under instrumentation; the exact repulsion they compare
     // against is checked by tsne-step.test.ts against finite differences of the t-SNE objective) and
     // tsne-parts' calibration and P tests on 1,000 digits (each run computes a kNN; tsne-affinities.test.ts
-    // checks the same on inputs worked out by hand, in milliseconds).
-    testNamePattern: /^(?!.*(IWAE bound on a model|restarts a killed engine|tree repulsion|PCA|perplexity calibration (gives|calibrates|symmetrises))).*$/,
+    // checks the same on inputs worked out by hand, in milliseconds). Of training-parallel, only the tests of
+    // the thread choice, the flat Adam, the plans, the shards' figures and the meeting counter: the others
+    // train models on worker or kernel threads (seconds to minutes each) and would rerun for every mutant of
+    // the code a step runs through.
+    testNamePattern:
+      /^(?!.*(IWAE bound on a model|restarts a killed engine|tree repulsion|PCA|perplexity calibration (gives|calibrates|symmetrises)|two threads take the same steps|the Adam state moves between thread counts|reads the model's weights again|a batch computed in passes|the semi-supervised model \(labels|native kernel threads take|threads whose shard is done|workers that cannot start|a step whose worker shard fails|a training job on two threads|a job asked for more kernel threads|a job on a big folder)).*$/,
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -71,4 +71,14 @@ export const GROUPS = {
     ...linesOf('electron/engine/projections/tsne.ts', { functions: ['step'] }),
   ],
   'tsne-input': ['electron/engine/projections/affinities.ts'],
+  // training on every core (issue 12): the thread count (default, LATENT_EXPLORER_THREADS, --threads), the route
+  // (kernel threads or data-parallel workers), images per pass and the memory limit on workers; the threads'
+  // Adam on flat arrays and their split of the parameters; shards and passes of a batch and their figures
+  // combined; the shared counter's step start, shard count and checks (not lendUntilIn, which only waits)
+  parallel: [
+    'electron/engine/training/parallel/threads.ts',
+    ...linesOf('models/parallel/adam.ts', { functions: ['trainableSegments', 'adamRange', 'parameterRange'] }),
+    ...linesOf('models/parallel/shard.ts', { functions: ['combineStats', 'shardRows', 'planPasses', 'shardSize'] }),
+    ...linesOf('electron/engine/training/parallel/meeting.ts', { functions: ['startStep', 'shard', 'allInAndWell', 'waitUntilIn'] }),
+  ],
 };

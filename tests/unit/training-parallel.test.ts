@@ -11,8 +11,9 @@ import { VaeModel } from '../../models/vae.ts';
 import { pixelsToFloats } from '../../models/pixels.ts';
 import { createStepper } from '../../electron/engine/training/parallel/stepper.ts';
 import { mulberry32 } from '../../models/random.ts';
-import { adamRange, parameterRange } from '../../models/parallel/adam.ts';
-import { planPasses, readWeights, replicaVariables, weightCount, writeWeights } from '../../models/parallel/shard.ts';
+import { adamRange, parameterRange, trainableSegments } from '../../models/parallel/adam.ts';
+import { combineStats, planPasses, readWeights, replicaVariables, shardRows, shardSize, weightCount, writeWeights } from '../../models/parallel/shard.ts';
+import { allInAndWell, meetingBuffer, shard, startStep, waitUntilIn } from '../../electron/engine/training/parallel/meeting.ts';
 import type { ThreadRoute } from '../../electron/engine/training/parallel/threads.ts';
 import type { TrainProgress } from '../../electron/contract/training.ts';
 import type { TrainSettings } from '../../electron/engine/training/settings.ts';
@@ -248,19 +249,40 @@ describe('data-parallel training', () => {
     // ours: the same two variables in a replica layout with a frozen value between them; two gradient
     // slots weighted 1/4 and 3/4 that average to g; the parameters split across 1 or 3 threads
     const segments = [{ grad: 0, weight: 0, size: 3 }, { grad: 3, weight: 4, size: 2 }];
-    for (const parts of [1, 3]) {
-      const weights = Float32Array.from([...init.slice(0, 3), 42, ...init.slice(3)]);
-      const moments = { m: new Float32Array(5), v: new Float32Array(5) };
-      grads.forEach((g, t) => {
-        const slots = [Float32Array.from(g, (v) => 2 * v), Float32Array.from(g, (v) => (2 / 3) * v)];
-        for (let p = 0; p < parts; p++) adamRange(t + 1, settings, slots, [0.25, 0.75], moments, weights, segments, ...parameterRange(5, parts, p));
-      });
-      const got = [weights[0], weights[1], weights[2], weights[4], weights[5]];
-      got.forEach((w, i) => expect(w).toBeCloseTo(expected[i], 5));
-      expect(weights[3]).toBe(42);
-      // and the moments are TF.js's too
-      expect(moments.m[0]).toBeCloseTo((0.9 * (0.9 * 0.1 * 0.1 + 0.1 * -0.5) + 0.1 * 0.05), 6);
+    // on the native kernels' Adam and on the JavaScript loop (where the kernels did not build)
+    const ran: string[] = [];
+    try {
+      for (const kernels of ['native', 'JavaScript'] as const) {
+        if (kernels === 'native') patchWasmKernels();
+        else restoreWasmKernels();
+        if (kernels === 'native' && !nativeAddon()) continue;
+        expect(nativeAddon() !== null, kernels).toBe(kernels === 'native');
+        ran.push(kernels);
+        const calls = nativeCalls.adamShared;
+        for (const parts of [1, 3]) {
+          const weights = Float32Array.from([...init.slice(0, 3), 42, ...init.slice(3)]);
+          const moments = { m: new Float32Array(5), v: new Float32Array(5) };
+          grads.forEach((g, t) => {
+            const slots = [Float32Array.from(g, (v) => 2 * v), Float32Array.from(g, (v) => (2 / 3) * v)];
+            for (let p = 0; p < parts; p++) adamRange(t + 1, settings, slots, [0.25, 0.75], moments, weights, segments, ...parameterRange(5, parts, p));
+          });
+          const got = [weights[0], weights[1], weights[2], weights[4], weights[5]];
+          got.forEach((w, i) => expect(w, `${kernels}, ${parts} part(s), weight ${i}`).toBeCloseTo(expected[i], 5));
+          expect(weights[3]).toBe(42);
+          // and the moments are TF.js's too
+          expect(moments.m[0]).toBeCloseTo((0.9 * (0.9 * 0.1 * 0.1 + 0.1 * -0.5) + 0.1 * 0.05), 6);
+          expect(moments.v[0]).toBeCloseTo(0.999 * (0.999 * 0.001 * 0.1 * 0.1 + 0.001 * 0.5 * 0.5) + 0.001 * 0.05 * 0.05, 9);
+        }
+        // ε keeps a tiny gradient's step bounded: |g| = ε gives half the learning rate
+        const one = Float32Array.of(1);
+        adamRange(1, settings, [Float32Array.of(1e-7)], [1], { m: new Float32Array(1), v: new Float32Array(1) }, one, [{ grad: 0, weight: 0, size: 1 }], 0, 1);
+        expect(one[0], kernels).toBeCloseTo(1 - 0.005, 5);
+        expect(nativeCalls.adamShared > calls, kernels).toBe(kernels === 'native');
+      }
+    } finally {
+      patchWasmKernels();
     }
+    expect(ran).toContain('JavaScript');
     // parameterRange covers every parameter once
     const covered = Array.from({ length: 4 }, (_, p) => parameterRange(10, 4, p));
     expect(covered).toEqual([[0, 3], [3, 6], [6, 8], [8, 10]]);
@@ -289,6 +311,112 @@ describe('data-parallel training', () => {
     expect(planPasses(1, 4)).toEqual([[{ offset: 0, size: 1, slot: 0 }]]);
   });
 
+  it("a step's figures are its shards' weighted by their images, the class loss by their labelled images", () => {
+    const shards = [
+      { images: 3, labelled: 1, values: { loss: 10, recon: 8, kl: 2, classLoss: 0.5 }, klPerDim: [1, 2] },
+      // a shard without labelled images has no class loss of its own (a mean over none)
+      { images: 1, labelled: 0, values: { loss: 2, recon: 1, kl: 1, classLoss: NaN }, klPerDim: [3, 0] },
+      { images: 2, labelled: 2, values: { loss: 4, recon: 3, kl: 1, classLoss: 2 }, klPerDim: [0, 4] },
+    ];
+    const r = combineStats(shards) as unknown as Record<string, number | number[]>;
+    expect(r.loss).toBeCloseTo((3 * 10 + 2 + 2 * 4) / 6, 12);
+    expect(r.recon).toBeCloseTo((3 * 8 + 1 + 2 * 3) / 6, 12);
+    expect(r.kl).toBeCloseTo((3 * 2 + 1 + 2 * 1) / 6, 12);
+    expect(r.classLoss).toBeCloseTo((0.5 + 2 * 2) / 3, 12);
+    expect(r.klPerDim).toEqual([(3 * 1 + 3) / 6, (3 * 2 + 2 * 4) / 6]);
+    // no labelled image in the whole batch: no class loss
+    expect(combineStats([{ ...shards[1] }, { ...shards[1], images: 3 }]).classLoss).toBeNaN();
+  });
+
+  it('shards a batch into contiguous rows, sizes differing by at most one and the larger first', () => {
+    expect(shardRows(10, 4)).toEqual([{ offset: 0, total: 10 }, { offset: 3, total: 10 }, { offset: 6, total: 10 }, { offset: 8, total: 10 }]);
+    expect(shardRows(8, 2)).toEqual([{ offset: 0, total: 8 }, { offset: 4, total: 8 }]);
+    expect([0, 1, 2, 3].map((p) => shardSize(10, 4, p))).toEqual([3, 3, 2, 2]);
+    expect([0, 1].map((p) => shardSize(8, 2, p))).toEqual([4, 4]);
+  });
+
+  it("the threads' Adam finds each trainable variable where the replica holds it, past a tied class bias", async () => {
+    await useWasm();
+    // the mixture prior ties the class bias (not trained); the learned pixel variance comes after it in the replica
+    const model = VaeModel.create(defaultModelConfig({ objective: 'ssvae', latent: 4, style: 2, numClasses: 10, hidden: [16], classPrior: 'mixture', likelihood: 'gaussian', gaussianStd: 'learned' }));
+    try {
+      const vars = model.trainableVariables();
+      const replica = replicaVariables(model);
+      expect(replica.length).toBe(vars.length + 1);
+      const segments = trainableSegments(model);
+      expect(segments.some((seg) => seg.weight !== seg.grad)).toBe(true); // the tied bias lies before the pixel variance
+      const weights = new Float32Array(weightCount(model));
+      readWeights(model, weights);
+      const before = weights.slice();
+      segments.forEach((seg, i) => {
+        expect(seg.size).toBe(vars[i].size);
+        expect(seg.grad).toBe(i === 0 ? 0 : segments[i - 1].grad + segments[i - 1].size);
+        expect(Array.from(weights.subarray(seg.weight, seg.weight + seg.size))).toEqual(Array.from(vars[i].dataSync()));
+      });
+      // one Adam step with every gradient 1 moves every trained weight by the learning rate, and nothing else
+      const n = vars.reduce((a, v) => a + v.size, 0);
+      const settings = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+      adamRange(1, settings, [new Float32Array(n).fill(1)], [1], { m: new Float32Array(n), v: new Float32Array(n) }, weights, segments, 0, n);
+      const moved = weights.reduce((k, w, i) => k + (w !== before[i] ? 1 : 0), 0);
+      expect(moved).toBe(n);
+      const off = segments.flatMap((seg) => Array.from(weights.subarray(seg.weight, seg.weight + seg.size), (w, j) => Math.abs(before[seg.weight + j] - w - 0.01)));
+      expect(Math.max(...off)).toBeLessThan(1e-6);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('the shards meet on a shared counter: a step starts with none in, the Adam step waits for all of them, and a failed shard stops it', () => {
+    const meeting = new Int32Array(meetingBuffer());
+    // what the last step left: every shard in, one failed
+    meeting[0] = 3;
+    meeting[1] = 1;
+    startStep(meeting);
+    expect(Array.from(meeting)).toEqual([0, 0]);
+    expect(allInAndWell(meeting, 2)).toBe(false);
+    expect(shard(meeting, () => 'first')).toBe('first');
+    expect(allInAndWell(meeting, 2)).toBe(false);
+    // a worker waiting for a shard that never comes gives up, saying so
+    expect(() => waitUntilIn(meeting, 2, 20)).toThrow(/did not finish their shards within 0.02 s/);
+    expect(shard(meeting, () => 'second')).toBe('second');
+    expect(allInAndWell(meeting, 2)).toBe(true);
+    expect(() => waitUntilIn(meeting, 2, 20)).not.toThrow();
+    expect(Array.from(meeting)).toEqual([2, 0]);
+    // a shard that throws is counted in, as failed: the step is not applied anywhere
+    startStep(meeting);
+    expect(() =>
+      shard(meeting, () => {
+        throw new Error('out of memory');
+      }),
+    ).toThrow('out of memory');
+    expect(shard(meeting, () => 1)).toBe(1);
+    expect(Array.from(meeting)).toEqual([2, 1]);
+    expect(allInAndWell(meeting, 2)).toBe(false);
+    expect(() => waitUntilIn(meeting, 2, 1000)).toThrow(/another training thread's shard failed/);
+  });
+
+  it("a thread waiting for the shards goes on when another thread's shard comes in", async () => {
+    const { Worker } = await import('node:worker_threads');
+    const buffer = meetingBuffer();
+    const meeting = new Int32Array(buffer);
+    startStep(meeting);
+    shard(meeting, () => undefined);
+    // the other shard, 100 ms later on another thread
+    const other = new Worker(
+      "const { workerData } = require('node:worker_threads'); const m = new Int32Array(workerData); setTimeout(() => { Atomics.add(m, 0, 1); Atomics.notify(m, 0); }, 100);",
+      { eval: true, workerData: buffer },
+    );
+    try {
+      await new Promise((resolve) => other.once('online', resolve));
+      const start = performance.now();
+      expect(() => waitUntilIn(meeting, 2, 10_000)).not.toThrow();
+      expect(Atomics.load(meeting, 0)).toBe(2);
+      expect(performance.now() - start).toBeLessThan(5_000);
+    } finally {
+      await other.terminate();
+    }
+  });
+
   it('the semi-supervised model (labels, shift-consistency) on three threads matches one thread', async () => {
     const labels = Int32Array.from(ds.images.labels, (l, i) => (i % 3 === 0 ? l : -1));
     const config = defaultModelConfig({ objective: 'ssvae', latent: 4, style: 2, numClasses: 10, hidden: [64, 16], learningRate: 3e-3 });
@@ -308,11 +436,33 @@ describe('training threads', () => {
     expect(defaultThreads({}, 128)).toEqual({ threads: 64, source: 'cores', cores: 128 });
     expect(defaultThreads({ LATENT_EXPLORER_THREADS: '3' }).threads).toBe(3);
     expect(() => defaultThreads({ LATENT_EXPLORER_THREADS: 'two' })).toThrow(/LATENT_EXPLORER_THREADS must be a whole number.*'two'/);
+    // set but empty or blank: the core count; 1 to 64 taken as they are, outside named
+    for (const blank of ['', '  ']) expect(defaultThreads({ LATENT_EXPLORER_THREADS: blank }, 8), JSON.stringify(blank)).toEqual({ threads: 8, source: 'cores', cores: 8 });
+    expect(defaultThreads({ LATENT_EXPLORER_THREADS: '1' }, 8).threads).toBe(1);
+    expect(defaultThreads({ LATENT_EXPLORER_THREADS: '64' }, 8).threads).toBe(64);
+    for (const bad of ['0', '65', '2.5']) expect(() => defaultThreads({ LATENT_EXPLORER_THREADS: bad }), bad).toThrow(`whole number from 1 to 64 (got '${bad}')`);
     const vae = defaultModelConfig({ latent: 2 });
     expect(trainingThreads(4, vae, 'wasm', 128)).toEqual({ threads: 4 });
     expect(trainingThreads(4, vae, 'tensorflow', 128).threads).toBe(1);
     expect(trainingThreads(4, defaultModelConfig({ objective: 'beta-tcvae', latent: 4 }), 'wasm', 128).note).toMatch(/β-TCVAE/);
-    expect(trainingThreads(4, vae, 'wasm', 16)).toMatchObject({ threads: 2 });
+    expect(trainingThreads(4, vae, 'wasm', 16)).toEqual({ threads: 2, note: '2 training threads: a batch of 16 gives each thread at least 8 images' });
+    expect(trainingThreads(4, vae, 'wasm', 8)).toEqual({ threads: 1, note: '1 training thread: a batch of 8 gives each thread at least 8 images' });
+    // one thread asked for: one, with nothing to explain, on the kernels too
+    expect(trainingThreads(1, vae, 'wasm', 128, { nativeKernels: true, cores: 8 })).toEqual({ threads: 1 });
+    // objectives whose terms need the whole batch, or that are not split yet, train on one thread (without the kernels); the others split
+    const one = (objective: string, extra: Partial<ModelConfig> = {}) => trainingThreads(4, defaultModelConfig({ objective, latent: 4, ...extra } as Partial<ModelConfig>), 'wasm', 128);
+    expect(one('dae')).toEqual({ threads: 1, note: "one training thread: the denoising autoencoder's corruption is not split across threads yet" });
+    expect(one('ivae', { auxValues: 2 })).toEqual({ threads: 1, note: "one training thread: the iVAE's conditional prior is not split across threads yet" });
+    const fair = { values: 2, prior: [0.5, 0.5], penalty: 'mmd', weight: 10, dropout: 0 } as ModelConfig['fair'];
+    expect(one('fair-vae', { fair })).toEqual({ threads: 1, note: "one training thread: the fair VAE's penalty compares the whole batch's codes" });
+    const wholeBatch = { threads: 1, note: 'one training thread: the style-TC and leakage terms are estimated from the whole batch' };
+    const ss = { numClasses: 10, style: 2 };
+    expect(one('ssvae', { ...ss, styleTcWeight: 1 })).toEqual(wholeBatch);
+    expect(one('ssvae', { ...ss, classPrior: 'mixture', classCode: 'prototype', leakageWeight: 3 })).toEqual(wholeBatch);
+    expect(one('ssvae', { ...ss, styleTcWeight: 0 })).toEqual({ threads: 4 });
+    expect(one('ssvae', { ...ss, classPrior: 'mixture', classCode: 'prototype', leakageWeight: 0 })).toEqual({ threads: 4 });
+    expect(one('ssvae', { ...ss, classPrior: 'mixture', leakageWeight: 3 })).toEqual({ threads: 4 }); // the leakage term is the prototype code's
+    expect(one('beta-vae', { styleTcWeight: 1 })).toEqual({ threads: 4 });
     // with the native kernels: split inside them for every objective, except conv runs data-parallel may take
     const conv = defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 8 });
     const tcvae = (arch: 'mlp' | 'conv') => defaultModelConfig({ objective: 'beta-tcvae', arch, latent: 4 });
@@ -342,7 +492,7 @@ describe('training threads', () => {
   });
 
   it('data-parallel workers (a TF.js each) only while the run stays within 1.5x the data set; past that the conv VAE takes the kernel threads, without the kernels as many workers as fit', async () => {
-    const { threadsNote, trainingThreads, trainingThreadBytes, workerBytes } = await import('../../electron/engine/training/parallel/threads.ts');
+    const { modelTrainingBytes, threadsNote, trainingThreads, trainingThreadBytes, workerBytes } = await import('../../electron/engine/training/parallel/threads.ts');
     const MB = 1024 * 1024;
     const conv = defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 32, likelihood: 'gaussian' });
     // the estimates follow what was measured (README, "Memory on many cores"): 100-125 MB a worker at passes
@@ -374,7 +524,26 @@ describe('training threads', () => {
     expect(threadsNote(fewer, { threads: 1, note: 'training on one thread: the worker threads did not start (x)' })).toBe('training on one thread: the worker threads did not start (x)');
     // without the kernels: as many workers as fit
     expect(without(16, 40_000)).toMatchObject({ threads: 1, note: expect.stringMatching(/^1 training thread: each data-parallel worker/) });
-    expect(without(16, 100_000).threads).toBe(5);
+    expect(without(16, 100_000)).toMatchObject({ threads: 5, note: expect.stringMatching(/^5 training threads: each data-parallel worker .* with 15 the run would grow/) });
+    // not told whether the kernels are installed: the estimates without them
+    expect(trainingThreads(16, conv, 'wasm', 128, { cores: 16, memory: images(100_000) }).threads).toBe(5);
+    // both reasons where the workers would not fit and the cores are fewer than asked for
+    expect(trainingThreads(16, conv, 'wasm', 128, { nativeKernels: true, cores: 4, memory: images(40_000) })).toMatchObject({
+      threads: 4,
+      route: 'kernels',
+      why: expect.stringMatching(/^not data-parallel workers: each data-parallel worker .*\(469 \+ 12 MB\); 16 asked for, but this machine has 4 cores and kernel/),
+    });
+    // a batch of 64 gives 8 workers at most: the kernel threads are taken for the batch, and no memory reason is given
+    expect(trainingThreads(16, conv, 'wasm', 64, { nativeKernels: true, cores: 16, memory: images(40_000) })).toEqual({ threads: 16, route: 'kernels', note: '16 threads inside the native kernels' });
+    // what the memory is measured against: 4 floats a parameter (weights, gradients, Adam's two moments)
+    expect(modelTrainingBytes({ trainableVariables: () => [{ size: 10 }, { size: 5 }] })).toBe(240);
+    // the choice's note where the stepper has none (one thread for β-TCVAE); both where the stepper adds its own
+    const tc = trainingThreads(4, defaultModelConfig({ objective: 'beta-tcvae', latent: 4 }), 'wasm', 128);
+    expect(threadsNote(tc, { threads: 1 })).toBe(tc.note);
+    expect(threadsNote({ threads: 2, note: '2 training threads: a batch of 16 gives each thread at least 8 images' }, { threads: 2, note: 'each step in passes of at most 8 images, to bound memory' })).toBe(
+      '2 training threads: a batch of 16 gives each thread at least 8 images; each step in passes of at most 8 images, to bound memory',
+    );
+    expect(threadsNote({ threads: 4 }, { threads: 4 })).toBeUndefined();
     expect(withKernels(4, 100_000)).toEqual({ threads: 4 });
     // 25,000 images (293 MB): one thread's run (~174 MB) already passes 1.5x, so a worker may add 128 MB
     expect(withKernels(2, 25_000)).toEqual({ threads: 2 });
@@ -394,7 +563,7 @@ describe('training threads', () => {
   });
 
   it('big conv batches go in passes on wasm only (its heap never shrinks); other backends take the whole batch', async () => {
-    const { imagesPerPass } = await import('../../electron/engine/training/parallel/threads.ts');
+    const { imagesPerPass, passContext } = await import('../../electron/engine/training/parallel/threads.ts');
     const conv = defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 32 });
     // TF.js's own kernels: ~340 bytes of heap an input value, so 32 images of 64 px RGB in 128 MB
     expect(imagesPerPass(conv, 128, 'wasm')).toBe(32);
@@ -406,6 +575,23 @@ describe('training threads', () => {
     expect(planPasses(128, 2, 45).map((t) => t.map((p) => p.size))).toEqual([[32, 32], [32, 32]]);
     for (const backend of ['webgpu', 'tensorflow', 'cpu']) expect(imagesPerPass(conv, 128, backend, { nativeKernels: true }), backend).toBeUndefined();
     expect(imagesPerPass(defaultModelConfig({ latent: 2 }), 128, 'wasm')).toBeUndefined(); // the MLP's batch fits
+    expect(imagesPerPass(defaultModelConfig({ latent: 2 }), 4096, 'wasm')).toBeUndefined(); // and an MLP is never cut into passes
+    // a batch that fits one pass is not cut: 32 images go in one, 33 in passes of at most 32; two threads' shards of 32 each fit 45
+    expect(imagesPerPass(conv, 32, 'wasm')).toBeUndefined();
+    expect(imagesPerPass(conv, 33, 'wasm')).toBe(32);
+    expect(imagesPerPass(conv, 16, 'wasm')).toBeUndefined();
+    expect(imagesPerPass(conv, 64, 'wasm', { threads: 2, nativeKernels: true })).toBeUndefined();
+    // terms estimated from the whole batch take it in one pass
+    const convOf = (extra: Partial<ModelConfig>) => defaultModelConfig({ arch: 'conv', imageSize: 64, channels: 3, latent: 32, ...extra });
+    for (const whole of [{ objective: 'beta-tcvae' }, { objective: 'fair-vae', fair: { values: 2, prior: [0.5, 0.5], penalty: 'mmd', weight: 10, dropout: 0 } }, { objective: 'ssvae', numClasses: 10, style: 2, styleTcWeight: 1 }, { objective: 'ssvae', numClasses: 10, style: 2, classPrior: 'mixture', classCode: 'prototype', leakageWeight: 3 }] as Partial<ModelConfig>[])
+      expect(imagesPerPass(convOf(whole), 128, 'wasm'), JSON.stringify(whole)).toBeUndefined();
+    expect(imagesPerPass(convOf({ objective: 'ssvae', numClasses: 10, style: 2, classPrior: 'mixture', classCode: 'prototype', leakageWeight: 0 }), 128, 'wasm')).toBe(32);
+    expect(imagesPerPass(convOf({ objective: 'ssvae', numClasses: 10, style: 2, styleTcWeight: 0 }), 128, 'wasm')).toBe(32);
+    expect(imagesPerPass(convOf({ objective: 'beta-vae', styleTcWeight: 1 }), 128, 'wasm')).toBe(32); // the style TC is the semi-supervised model's
+    // kernel threads share one pass's heap; data-parallel threads each compute their own
+    expect(passContext({ threads: 2, route: 'kernels' }, true)).toEqual({ threads: 1, nativeKernels: true });
+    expect(passContext({ threads: 2 }, true)).toEqual({ threads: 2, nativeKernels: true });
+    expect(imagesPerPass(conv, 128, 'wasm', passContext({ threads: 2, route: 'kernels' }, true))).toBe(91);
   });
 
   it('shown as runs take them: one, with the reason, where the backend runs its own threads or the GPU', async () => {
