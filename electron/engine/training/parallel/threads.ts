@@ -62,8 +62,9 @@ export function trainingThreads(requested: number | undefined, config: ModelConf
   const dataParallel = fit && fit.threads < allowed.threads ? { threads: fit.threads, note: fit.note } : allowed;
   // With the native kernels, each product, convolution, elementwise op and Adam step can be split over the
   // threads instead: the same model for every objective and batch. Measured (tests/bench/threads.ts, README):
-  // for the MLP VAE that is 1.2-1.5x on two cores where data-parallel workers are slower than one thread
-  // (their per-kernel overhead does not shrink with the shard); for the conv VAE, whose big batches go in
+  // for the MLP VAE that is 1.5-1.9x on two cores (7 December; by where the host puts them), where
+  // data-parallel workers are slower than one thread (their per-kernel overhead does not shrink with the
+  // shard); for the conv VAE, whose big batches go in
   // passes, workers and kernel threads ran alike on two cores sharing an L3 (1.70-1.77x against 1.73-1.76x,
   // 6 December) but workers were faster across dies (1.76x against 1.66x: they split TF.js's bookkeeping
   // too), so conv runs keep them where memory allows.
