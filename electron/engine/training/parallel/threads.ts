@@ -64,10 +64,9 @@ export function trainingThreads(requested: number | undefined, config: ModelConf
   // threads instead: the same model for every objective and batch. Measured (tests/bench/threads.ts, README):
   // for the MLP VAE that is 1.5-1.9x on two cores (7 December; by where the host puts them), where
   // data-parallel workers are slower than one thread (their per-kernel overhead does not shrink with the
-  // shard); for the conv VAE, whose big batches go in
-  // passes, workers and kernel threads ran alike on two cores sharing an L3 (1.70-1.77x against 1.73-1.76x,
-  // 6 December) but workers were faster across dies (1.76x against 1.66x: they split TF.js's bookkeeping
-  // too), so conv runs keep them where memory allows.
+  // shard); for the conv VAE, whose big batches go in passes, workers and kernel threads ran alike on two
+  // cores sharing an L3 (1.70-1.77x against 1.73-1.76x, 6 December) but workers were faster across dies
+  // (1.76x against 1.66x: they split TF.js's bookkeeping too), so conv runs keep them where memory allows.
   // Kernel threads share the training thread's TF.js: their memory does not grow with their number
   // (measured: the conv VAE's run took 251-259 MB on 1, 2, 4 and 8 of them), so they are also the route
   // where the workers would not fit.
@@ -240,8 +239,7 @@ function dataParallelThreads(wanted: number, config: ModelConfig, batchSize: num
     return { threads: 1, note: "one training thread: β-TCVAE's estimate of q(z) needs the whole batch in one place" };
   if (config.objective === 'fair-vae')
     return { threads: 1, note: "one training thread: the fair VAE's penalty compares the whole batch's codes" };
-  // terms estimated from the whole batch (the style part's total correlation, the leakage penalty's shuffled styles)
-  if (config.objective === 'ssvae' && ((config.styleTcWeight ?? 0) > 0 || (config.classCode === 'prototype' && (config.leakageWeight ?? 0) > 0)))
+  if (styleTermsOnWholeBatch(config))
     return { threads: 1, note: 'one training thread: the style-TC and leakage terms are estimated from the whole batch' };
   const threads = Math.min(wanted, Math.max(1, Math.floor(batchSize / 8)));
   return threads < wanted ? { threads, note: `${threads} training thread${threads > 1 ? 's' : ''}: a batch of ${batchSize} gives each thread at least 8 images` } : { threads };
@@ -249,5 +247,13 @@ function dataParallelThreads(wanted: number, config: ModelConfig, batchSize: num
 
 /** Whether a term of the objective is estimated from the whole batch (it cannot be cut into shards or passes). */
 function batchDependent(config: ModelConfig): boolean {
-  return config.objective === 'beta-tcvae' || config.objective === 'fair-vae' || (config.objective === 'ssvae' && ((config.styleTcWeight ?? 0) > 0 || (config.classCode === 'prototype' && (config.leakageWeight ?? 0) > 0)));
+  return config.objective === 'beta-tcvae' || config.objective === 'fair-vae' || styleTermsOnWholeBatch(config);
+}
+
+/**
+ * The semi-supervised model's terms estimated from the whole batch: the style part's total correlation and
+ * the prototype code's leakage penalty (shuffled styles).
+ */
+function styleTermsOnWholeBatch(config: ModelConfig): boolean {
+  return config.objective === 'ssvae' && ((config.styleTcWeight ?? 0) > 0 || (config.classCode === 'prototype' && (config.leakageWeight ?? 0) > 0));
 }
