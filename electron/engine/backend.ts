@@ -83,7 +83,9 @@ async function climbLadder(forced?: string): Promise<BackendInfo> {
         attempts.push({ name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', ok: true });
         const native = nativeKernelsStatus();
         const kernels = native.loaded ? ` + native CPU kernels (${native.isa})` : '';
-        const label = `WebAssembly (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : 'single thread'})${kernels}`;
+        // TF.js's own wasm build runs on one thread in Node (README, "Why these routes"): the training threads are
+        // ours, and `info` and the status bar give their count, so the label does not say "single thread" beside it
+        const label = `WebAssembly (${simd ? 'SIMD' : 'no SIMD'}${threads ? ', threaded build' : ''})${kernels}`;
         return { ...finish('wasm', label, false, attempts), kernels: { native: native.loaded, isa: native.isa, reason: native.reason } };
       }
       skip('wasm', '@tensorflow/tfjs-backend-wasm', `the wasm backend did not start (TF.js fell back to ${tf.getBackend()})`);

@@ -169,7 +169,7 @@ test('Threads set in the Train view reaches training: the status says "on 2 thre
   await page.goto(host.url);
   await page.getByRole('button', { name: 'Open MNIST sample' }).click();
   await expect(page.getByRole('tab', { name: 'Train' })).toHaveAttribute('aria-selected', 'true');
-  await expect(page.getByTestId('threads')).toHaveText(/Threads:\s*1\b/);
+  await expect(page.getByTestId('threads')).toHaveText(/^Default threads:\s*1\b/);
   // 12 epochs of the MLP VAE (well under a second each): long enough to see it running, short enough to finish.
   await page.getByLabel('Epochs').fill('12');
   const threads = page.getByTestId('threads-input');
@@ -190,8 +190,10 @@ test('Threads set in the Train view reaches training: the status says "on 2 thre
   // The Train view's progress line says the same while running.
   const progress = page.getByTestId('train-threads').locator('xpath=..');
   await expect(progress).toHaveText(/\d[\d,]* images\/s on 2 threads · (\d+ min )?\d+ s left/);
-  // The default shown in the status bar is still the engine's, not the field's.
-  await expect(page.getByTestId('threads')).toHaveText(/Threads:\s*1\b/);
+  // The default shown in the status bar is still the engine's, not the field's, and says it is the default.
+  await expect(page.getByTestId('threads')).toHaveText(/^Default threads:\s*1\b/);
+  // The backend's label says nothing of threads beside the run's two (TF.js's wasm build is single-threaded).
+  await expect(page.getByTestId('backend')).not.toContainText('single thread');
   await page.screenshot({ path: 'tmp/train-2-threads.png', fullPage: true });
 
   // The finished run: its last progress still says 2 threads, and its run.json records them.
